@@ -1,0 +1,20 @@
+// Jest runs TypeScript through SWC (ts-jest cannot transform Nest 12's ESM). ESM-only packages in node_modules
+// are transformed to CommonJS too; see docs/adr/0001-module-system.md.
+const esmPackages = [
+  '@nestjs', 'uid', 'load-esm', 'file-type', 'jose', 'canonicalize', '@marcbachmann', 'zod', 'commander',
+  '@electric-sql', 'strtok3', 'token-types', 'peek-readable', '@tokenizer',
+];
+const base = {
+  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022', keepClassNames: true }, module: { type: 'commonjs' } }] },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  moduleNameMapper: { '^@countersign/testing$': '<rootDir>/test/support/index.ts', '^@countersign/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
+  testEnvironment: 'node',
+};
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'], globalSetup: '<rootDir>/test/support/global-setup.ts', globalTeardown: '<rootDir>/test/support/global-teardown.ts' },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], globalSetup: '<rootDir>/test/support/global-setup.ts', globalTeardown: '<rootDir>/test/support/global-teardown.ts' },
+  ],
+};
