@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+const schema = z.object({
+  DATABASE_URL: z.string().url({ message: 'must be a postgres:// URL' }),
+  REDIS_URL: z.string().url({ message: 'must be a redis:// URL' }),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.string().url().optional(),
+  COUNTERSIGN_KEY_ENCRYPTION_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]+$/).default('countersign'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
+  DEFAULT_AGENT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  DEFAULT_AGENT_MAX_PENDING: z.coerce.number().int().min(1).default(100),
+  ALLOW_PRIVATE_CALLBACK_URLS: booleanString.default(false),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).default(30),
+});
+
+export interface CountersignConfig {
+  databaseUrl: string;
+  databasePoolSize: number;
+  redisUrl: string;
+  redisPrefix: string;
+  port: number;
+  /** Countersign's public URL: the `iss` of every token it signs and the origin people open. */
+  publicUrl: string;
+  keyEncryptionSecret: string;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  accessTokenTtlSeconds: number;
+  defaultAgentRequestsPerMinute: number;
+  defaultAgentMaxPending: number;
+  /** Development only: lets callback URLs point at loopback and private networks. */
+  allowPrivateCallbackUrls: boolean;
+  expirySweepSeconds: number;
+}
+
+/** Names of the variables whose values must never appear in logs or errors. */
+export const SENSITIVE_VARIABLES = ['COUNTERSIGN_KEY_ENCRYPTION_SECRET', 'DATABASE_URL', 'REDIS_URL'] as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/** Validates every variable at once so start-up lists all problems, never values of secrets. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): CountersignConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  const values = parsed.data;
+  const publicUrl = (values.PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, '');
+  return {
+    databaseUrl: values.DATABASE_URL,
+    databasePoolSize: values.DATABASE_POOL_SIZE,
+    redisUrl: values.REDIS_URL,
+    redisPrefix: values.REDIS_PREFIX,
+    port: values.PORT,
+    publicUrl,
+    keyEncryptionSecret: values.COUNTERSIGN_KEY_ENCRYPTION_SECRET,
+    logLevel: values.LOG_LEVEL,
+    accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL_SECONDS,
+    defaultAgentRequestsPerMinute: values.DEFAULT_AGENT_REQUESTS_PER_MINUTE,
+    defaultAgentMaxPending: values.DEFAULT_AGENT_MAX_PENDING,
+    allowPrivateCallbackUrls: values.ALLOW_PRIVATE_CALLBACK_URLS,
+    expirySweepSeconds: values.EXPIRY_SWEEP_SECONDS,
+  };
+}

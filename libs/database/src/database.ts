@@ -1,0 +1,35 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type DataSource, type EntityManager } from 'typeorm';
+
+declare const txBrand: unique symbol;
+/** An open transaction. Opaque outside repositories, so services never see ORM types. */
+export type Tx = { readonly [txBrand]: true };
+
+/** Owns the DataSource; services open transactions here and hand the `Tx` to repositories. */
+@Injectable()
+export class Database implements OnApplicationShutdown {
+  constructor(readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) => work(manager as unknown as Tx));
+  }
+
+  /** For repositories only: the transaction's manager, or the pool's when there is no transaction. */
+  manager(tx?: Tx): EntityManager {
+    return tx ? (tx as unknown as EntityManager) : this.dataSource.manager;
+  }
+
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/** Postgres error code helper for repositories (unique violation and friends). */
+export function postgresErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}

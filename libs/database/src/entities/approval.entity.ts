@@ -1,0 +1,30 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+@Entity('approvals')
+export class ApprovalEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column({ name: 'agent_id', type: 'uuid' }) agentId!: string;
+  @Column({ name: 'on_behalf_of_id', type: 'uuid' }) onBehalfOfId!: string;
+  @Column({ name: 'action_type', type: 'text' }) actionType!: string;
+  @Column({ name: 'action_resource', type: 'text' }) actionResource!: string;
+  /** Arguments with the taxonomy's sensitive paths already redacted: secrets are never stored. */
+  @Column({ type: 'jsonb' }) args!: Record<string, unknown>;
+  @Column({ type: 'text' }) audience!: string;
+  @Column({ type: 'text', nullable: true }) reason!: string | null;
+  @Column({ type: 'text', array: true, default: () => "'{}'" }) provenance!: string[];
+  @Column({ type: 'text' }) tier!: string;
+  @Column({ type: 'jsonb' }) classification!: Record<string, unknown>;
+  @Column({ type: 'jsonb' }) requirement!: Record<string, unknown>;
+  @Column({ name: 'taxonomy_version', type: 'int' }) taxonomyVersion!: number;
+  @Column({ name: 'action_digest', type: 'text' }) actionDigest!: string;
+  @Column({ type: 'text' }) status!: 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+  @Column({ name: 'status_reason', type: 'text', nullable: true }) statusReason!: string | null;
+  @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true }) idempotencyKey!: string | null;
+  /** SHA-256 of the canonical request body, to tell a replay from a different request under the same key. */
+  @Column({ name: 'request_hash', type: 'text' }) requestHash!: string;
+  @Column({ name: 'callback_url', type: 'text', nullable: true }) callbackUrl!: string | null;
+  @Column({ name: 'decided_at', type: 'timestamptz', nullable: true }) decidedAt!: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}

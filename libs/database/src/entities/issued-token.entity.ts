@@ -1,0 +1,13 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+@Entity('issued_tokens')
+export class IssuedTokenEntity {
+  @PrimaryColumn({ type: 'text' }) jti!: string;
+  @Column({ name: 'approval_id', type: 'uuid' }) approvalId!: string;
+  @Column({ type: 'text' }) audience!: string;
+  @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
+  @Column({ name: 'consumed_at', type: 'timestamptz', nullable: true }) consumedAt!: Date | null;
+  @Column({ name: 'consumed_by', type: 'uuid', nullable: true }) consumedBy!: string | null;
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true }) revokedAt!: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { isDuration } from '../duration';
+import { BLAST_RADII, REVERSIBILITIES } from './tiers';
+
+const duration = z.string().refine(isDuration, { message: 'invalid duration: use a positive integer with s, m, h or d, e.g. "30m"' });
+const approver = z
+  .string()
+  .regex(/^(on_behalf_of|(role|group|person):\S+)$/, { message: 'approver must be "on_behalf_of", "role:<role>", "group:<name>" or "person:<id>"' });
+const tierName = z.string().min(1);
+const reversibility = z.enum(REVERSIBILITIES as [string, ...string[]]);
+const blastRadius = z.enum(BLAST_RADII as [string, ...string[]]);
+const actionPattern = z
+  .string()
+  .regex(/^[A-Za-z0-9_.*:-]+$/, { message: 'action type must be letters, digits, "_", "-", ":", "." or the wildcard "*"' });
+
+const autoApproveTier = z.strictObject({ decision: z.literal('auto_approve'), token_ttl: duration.optional() });
+const approveTier = z.strictObject({
+  decision: z.literal('approve'),
+  approvals: z.number().int().min(1).max(10).optional(),
+  approvers: z.array(approver).min(1).optional(),
+  step_up: z.enum(['none', 'passkey']).optional(),
+  channels: z.array(z.enum(['slack', 'web_push'])).min(1).optional(),
+  ttl: duration.optional(),
+  token_ttl: duration.optional(),
+  remind_after: duration.optional(),
+  escalate_after: duration.optional(),
+  escalate_to: z.array(approver).min(1).optional(),
+});
+const denyTier = z.strictObject({ decision: z.literal('deny') });
+
+const rule = z.strictObject({
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  when: z.string().min(1),
+  tier: tierName.optional(),
+  reversibility: reversibility.optional(),
+  blast_radius: blastRadius.optional(),
+  audience: z.string().min(1).optional(),
+});
+
+const action = z.strictObject({
+  type: actionPattern,
+  description: z.string().optional(),
+  reversibility,
+  blast_radius: blastRadius,
+  audience: z.string().min(1).optional(),
+  sensitive_args: z.array(z.string().min(1)).optional(),
+  rules: z.array(rule).optional(),
+});
+
+const matrixRow = z.strictObject({ self: tierName, team: tierName, organization: tierName, external: tierName });
+
+/** Shape only; tier references, durations in context and CEL are checked by the semantic pass. */
+export const taxonomySchema = z.strictObject({
+  description: z.string().optional(),
+  trusted_provenance: z.array(z.string().min(1)),
+  unknown_action: tierName,
+  tiers: z.record(z.string(), z.discriminatedUnion('decision', [autoApproveTier, approveTier, denyTier])),
+  matrix: z.strictObject({ reversible: matrixRow, compensable: matrixRow, irreversible: matrixRow }),
+  actions: z.array(action),
+});

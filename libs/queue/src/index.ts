@@ -1,0 +1,5 @@
+export { JOB_QUEUES, JOB_RETRY, jobId, JobName, type JobPayloads, PermanentJobError, QueueName } from './jobs';
+export { QueueModule } from './queue.module';
+export { type EnqueueOptions, QueueService } from './queue.service';
+export { createRedis } from './redis';
+export { RedisService } from './redis.service';

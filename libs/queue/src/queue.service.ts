@@ -1,0 +1,62 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { type Redis } from 'ioredis';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { JOB_QUEUES, JOB_RETRY, type JobName, type JobPayloads, QueueName } from './jobs';
+import { createRedis } from './redis';
+
+export interface EnqueueOptions {
+  jobId: string;
+  delayMs?: number;
+  /** Lower runs first (BullMQ priority). */
+  priority?: number;
+}
+
+/** The only way the API enqueues work. Payloads carry ids only; processors reload rows. */
+@Injectable()
+export class QueueService implements OnApplicationShutdown {
+  private readonly logger = new Logger(QueueService.name);
+  private readonly connection: Redis;
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(@Inject(CONFIG) private readonly config: CountersignConfig) {
+    this.connection = createRedis(config.redisUrl, 'bullmq');
+    this.connection.on('error', (error: Error) => this.logger.warn(`queue redis: ${error.message}`));
+  }
+
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: `${this.config.redisPrefix}:bull` });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions): Promise<void> {
+    const retry = JOB_RETRY[name];
+    await this.queue(JOB_QUEUES[name]).add(name, payload, {
+      jobId: options.jobId,
+      delay: options.delayMs,
+      priority: options.priority,
+      attempts: retry.attempts,
+      backoff: retry.backoffMs > 0 ? { type: 'exponential', delay: retry.backoffMs } : undefined,
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+  }
+
+  async depth(): Promise<Array<{ queue: QueueName; state: string; count: number }>> {
+    const rows: Array<{ queue: QueueName; state: string; count: number }> = [];
+    for (const name of Object.values(QueueName)) {
+      const counts = await this.queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+      for (const [state, count] of Object.entries(counts)) rows.push({ queue: name, state, count });
+    }
+    return rows;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.connection.disconnect();
+  }
+}

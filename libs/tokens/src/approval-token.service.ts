@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { type JWTPayload, SignJWT } from 'jose';
+import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { Database, type Tx } from '@countersign/database';
+import { IssuedTokenRepository } from './issued-token.repository';
+import { InvalidTokenError, OwnTokenVerifier } from './own-token-verifier';
+import { SigningKeysService } from './signing-keys.service';
+
+export const APPROVAL_TOKEN_TYPE = 'approval+jwt';
+
+export interface MintApprovalToken {
+  approvalId: string;
+  action: { type: string; resource: string };
+  actionDigest: string;
+  audience: string;
+  agentClientId: string;
+  personId: string;
+  risk: { tier: string; reversibility: string | null; blast_radius: string | null };
+  approvers: Array<{ sub: string; channel: string; amr: string[] }>;
+  ttlSeconds: number;
+}
+
+export type ConsumeResult =
+  | { active: false }
+  | ({ active: true } & Record<string, unknown>);
+
+/** Mints the approval token (the contract with downstream, DESIGN.md) and consumes it exactly once. */
+@Injectable()
+export class ApprovalTokenService {
+  constructor(
+    @Inject(CONFIG) private readonly config: CountersignConfig,
+    private readonly database: Database,
+    private readonly keys: SigningKeysService,
+    private readonly verifier: OwnTokenVerifier,
+    private readonly issued: IssuedTokenRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Inside the caller's transaction: the token exists only if the approval commits. */
+  async mint(tx: Tx, actor: Actor, input: MintApprovalToken): Promise<{ token: string; jti: string; expiresAt: Date }> {
+    const key = await this.keys.activeKey();
+    const jti = randomUUID();
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + input.ttlSeconds;
+    const token = await new SignJWT({
+      act: { sub: input.agentClientId },
+      approval_id: input.approvalId,
+      action: input.action,
+      action_digest: input.actionDigest,
+      risk: input.risk,
+      approvers: input.approvers,
+    })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: APPROVAL_TOKEN_TYPE })
+      .setIssuer(this.config.publicUrl)
+      .setSubject(input.personId)
+      .setAudience(input.audience)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(exp)
+      .setJti(jti)
+      .sign(key.privateKey);
+    const expiresAt = new Date(exp * 1000);
+    await this.issued.insert(tx, { jti, approvalId: input.approvalId, audience: input.audience, expiresAt });
+    await this.audit.append(tx, actor, [
+      { type: AuditEventType.ApprovalTokenMinted, subject: { type: 'approval', id: input.approvalId }, data: { jti, audience: input.audience, expires_at: expiresAt.toISOString(), kid: key.kid } },
+    ]);
+    return { token, jti, expiresAt };
+  }
+
+  /** RFC 7662 in spirit: `{active: true, ...claims}` once, then `{active: false}` and nothing else. */
+  async consume(resourceServer: { id: string; audience: string }, token: unknown): Promise<ConsumeResult> {
+    const actor: Actor = { type: 'resource_server', id: resourceServer.id };
+    let claims: JWTPayload;
+    try {
+      if (typeof token !== 'string' || token.length > 8192) throw new InvalidTokenError('token missing or too long');
+      claims = await this.verifier.verify(token, { typ: APPROVAL_TOKEN_TYPE, issuer: this.config.publicUrl, audience: resourceServer.audience });
+      if (typeof claims.jti !== 'string') throw new InvalidTokenError('token has no jti');
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError)) throw error;
+      await this.audit.record(actor, [{ type: AuditEventType.ApprovalTokenConsumeRefused, data: { reason: error.reason } }]);
+      return { active: false };
+    }
+    const jti = claims.jti;
+    const consumed = await this.database.transaction(async (tx) => {
+      const row = await this.issued.consume(tx, jti, resourceServer.audience, resourceServer.id);
+      await this.audit.append(tx, actor, [
+        row
+          ? { type: AuditEventType.ApprovalTokenConsumed, subject: { type: 'approval', id: row.approvalId }, data: { jti } }
+          : { type: AuditEventType.ApprovalTokenConsumeRefused, subject: { type: 'approval', id: String(claims.approval_id) }, data: { jti, reason: 'already consumed, revoked, expired or agent suspended' } },
+      ]);
+      return row;
+    });
+    if (!consumed) return { active: false };
+    const { iss, sub, aud, iat, nbf, exp, act, approval_id, action, action_digest, risk, approvers } = claims;
+    return { active: true, iss, sub, aud, iat, nbf, exp, jti, act, approval_id, action, action_digest, risk, approvers };
+  }
+}

@@ -1,0 +1,7 @@
+export { ACCESS_TOKEN_TYPE, AccessTokenService, type AgentPrincipal } from './access-token.service';
+export { APPROVAL_TOKEN_TYPE, ApprovalTokenService, type ConsumeResult, type MintApprovalToken } from './approval-token.service';
+export { KeyEncryption } from './key-encryption';
+export { InvalidTokenError } from './own-token-verifier';
+export { generateSecret, hashSecret, verifySecret } from './secret-hash';
+export { RETIRING_KEY_PUBLISH_SECONDS, SIGNING_ALGORITHM, SigningKeysService } from './signing-keys.service';
+export { TokensModule } from './tokens.module';

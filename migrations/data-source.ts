@@ -1,0 +1,23 @@
+import { DataSource } from 'typeorm';
+import { ENTITIES } from '../libs/database/src/entities';
+import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
+
+export const MIGRATIONS = [InitialSchema1764000000000];
+
+/** The one DataSource definition, shared by the API, the worker, the CLI and the tests. */
+export function createDataSource(url: string, poolSize = 10): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    extra: { max: poolSize, application_name: 'countersign' },
+  });
+}
+
+/** For the TypeORM CLI (`typeorm migration:generate -d dist/migrations/data-source.js`). */
+export default createDataSource(process.env.DATABASE_URL ?? 'postgres://localhost/countersign');
