@@ -87,6 +87,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
       jti text PRIMARY KEY,
       approval_id uuid NOT NULL REFERENCES approvals(id),
       audience text NOT NULL,
+      token_enc text NOT NULL,
       expires_at timestamptz NOT NULL,
       consumed_at timestamptz,
       consumed_by uuid REFERENCES resource_servers(id),

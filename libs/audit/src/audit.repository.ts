@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { QueryDeepPartialEntity } from 'typeorm';
 import { AuditEventEntity, Database, type Tx } from '@countersign/database';
 import { type ChainedFields } from './audit-chain';
 
@@ -34,7 +35,7 @@ export class AuditRepository {
   }
 
   async insert(tx: Tx, events: StoredAuditEvent[]): Promise<void> {
-    await this.database.manager(tx).insert(AuditEventEntity, events.map(toEntity));
+    await this.database.manager(tx).insert(AuditEventEntity, events.map(toEntity) as QueryDeepPartialEntity<AuditEventEntity>[]);
   }
 
   async page(afterSeq: bigint, limit: number): Promise<StoredAuditEvent[]> {

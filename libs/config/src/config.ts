@@ -18,6 +18,7 @@ const schema = z.object({
   ALLOW_PRIVATE_CALLBACK_URLS: booleanString.default(false),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).default(30),
+  COUNTERSIGN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 
 export interface CountersignConfig {
@@ -36,10 +37,12 @@ export interface CountersignConfig {
   /** Development only: lets callback URLs point at loopback and private networks. */
   allowPrivateCallbackUrls: boolean;
   expirySweepSeconds: number;
+  /** Bearer token for the admin read API until people sign in (issue 3); the admin API is off when unset. */
+  adminToken: string | null;
 }
 
 /** Names of the variables whose values must never appear in logs or errors. */
-export const SENSITIVE_VARIABLES = ['COUNTERSIGN_KEY_ENCRYPTION_SECRET', 'DATABASE_URL', 'REDIS_URL'] as const;
+export const SENSITIVE_VARIABLES = ['COUNTERSIGN_KEY_ENCRYPTION_SECRET', 'COUNTERSIGN_ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL'] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -71,5 +74,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultAgentMaxPending: values.DEFAULT_AGENT_MAX_PENDING,
     allowPrivateCallbackUrls: values.ALLOW_PRIVATE_CALLBACK_URLS,
     expirySweepSeconds: values.EXPIRY_SWEEP_SECONDS,
+    adminToken: values.COUNTERSIGN_ADMIN_TOKEN ?? null,
   };
 }

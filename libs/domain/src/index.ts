@@ -1,4 +1,4 @@
-export { DomainError } from './errors';
+export { DomainError, ERROR_CODES, type ErrorCode } from './errors';
 export { parseIJson, jsonPointer, IJsonError, DEFAULT_I_JSON_MAX_DEPTH, type IJsonErrorReason, type IJsonOptions } from './i-json';
 export { canonicalJson } from './canonical-json';
 export { computeActionDigest, type ActionDigestInput } from './action-digest';

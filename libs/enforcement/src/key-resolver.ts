@@ -1,4 +1,4 @@
-import { KeyObject } from 'node:crypto';
+import { KeyObject, type webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, type ExportedJWKSCache, jwksCache } from 'jose';
 import { ApprovalTokenError } from './errors';
 
@@ -29,7 +29,7 @@ interface CachedKey {
 // CryptoKey -> KeyObject once per jose-imported key (jose caches its CryptoKeys per JWK and alg).
 const keyObjects = new WeakMap<object, KeyObject>();
 
-function toKeyObject(key: CryptoKey | KeyObject): KeyObject {
+function toKeyObject(key: webcrypto.CryptoKey | KeyObject): KeyObject {
   if (key instanceof KeyObject) return key;
   let converted = keyObjects.get(key);
   if (!converted) {

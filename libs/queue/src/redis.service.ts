@@ -47,7 +47,14 @@ export class RedisService implements OnApplicationShutdown {
       await this.subscriber.subscribe(fullChannel);
     }
     set.add(listener);
-    return () => set.delete(listener);
+    return () => {
+      set.delete(listener);
+      // The last local listener leaves: stop receiving the channel, or long-polls would leak subscriptions.
+      if (set.size === 0 && this.listeners.get(fullChannel) === set) {
+        this.listeners.delete(fullChannel);
+        this.subscriber?.unsubscribe(fullChannel).catch((error: Error) => this.logger.warn(`redis unsubscribe: ${error.message}`));
+      }
+    };
   }
 
   onApplicationShutdown(): void {

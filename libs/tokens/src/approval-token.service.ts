@@ -5,6 +5,7 @@ import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { Database, type Tx } from '@countersign/database';
 import { IssuedTokenRepository } from './issued-token.repository';
+import { KeyEncryption } from './key-encryption';
 import { InvalidTokenError, OwnTokenVerifier } from './own-token-verifier';
 import { SigningKeysService } from './signing-keys.service';
 
@@ -36,6 +37,7 @@ export class ApprovalTokenService {
     private readonly verifier: OwnTokenVerifier,
     private readonly issued: IssuedTokenRepository,
     private readonly audit: AuditService,
+    private readonly encryption: KeyEncryption,
   ) {}
 
   /** Inside the caller's transaction: the token exists only if the approval commits. */
@@ -62,11 +64,17 @@ export class ApprovalTokenService {
       .setJti(jti)
       .sign(key.privateKey);
     const expiresAt = new Date(exp * 1000);
-    await this.issued.insert(tx, { jti, approvalId: input.approvalId, audience: input.audience, expiresAt });
+    await this.issued.insert(tx, { jti, approvalId: input.approvalId, audience: input.audience, tokenEnc: this.encryption.seal(token), expiresAt });
     await this.audit.append(tx, actor, [
       { type: AuditEventType.ApprovalTokenMinted, subject: { type: 'approval', id: input.approvalId }, data: { jti, audience: input.audience, expires_at: expiresAt.toISOString(), kid: key.kid } },
     ]);
     return { token, jti, expiresAt };
+  }
+
+  /** The approval token minted for an approval, for its agent's later reads; null if none was minted. */
+  async tokenFor(approvalId: string): Promise<string | null> {
+    const row = await this.issued.latestForApproval(approvalId);
+    return row ? this.encryption.open(row.tokenEnc).toString('utf8') : null;
   }
 
   /** RFC 7662 in spirit: `{active: true, ...claims}` once, then `{active: false}` and nothing else. */

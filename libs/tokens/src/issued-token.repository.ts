@@ -5,8 +5,12 @@ import { Database, IssuedTokenEntity, type Tx } from '@countersign/database';
 export class IssuedTokenRepository {
   constructor(private readonly database: Database) {}
 
-  async insert(tx: Tx, token: { jti: string; approvalId: string; audience: string; expiresAt: Date }): Promise<void> {
+  async insert(tx: Tx, token: { jti: string; approvalId: string; audience: string; tokenEnc: string; expiresAt: Date }): Promise<void> {
     await this.database.manager(tx).insert(IssuedTokenEntity, token);
+  }
+
+  async latestForApproval(approvalId: string): Promise<{ tokenEnc: string } | null> {
+    return this.database.manager().findOne(IssuedTokenEntity, { where: { approvalId }, order: { createdAt: 'DESC' }, select: { tokenEnc: true } });
   }
 
   /**

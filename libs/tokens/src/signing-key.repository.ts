@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { QueryDeepPartialEntity } from 'typeorm';
 import { Database, SigningKeyEntity, type Tx } from '@countersign/database';
 
 export interface SigningKeyRecord {
@@ -34,7 +35,7 @@ export class SigningKeyRepository {
   }
 
   async insert(tx: Tx, key: SigningKeyRecord): Promise<void> {
-    await this.database.manager(tx).insert(SigningKeyEntity, key);
+    await this.database.manager(tx).insert(SigningKeyEntity, key as QueryDeepPartialEntity<SigningKeyEntity>);
   }
 
   async retire(tx: Tx, kid: string, publishUntil: Date): Promise<void> {

@@ -1,6 +1,9 @@
 import { Global, Module } from '@nestjs/common';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { AccessTokenService } from './access-token.service';
+import { ApprovalEventSigner } from './approval-event-signer';
 import { ApprovalTokenService } from './approval-token.service';
+import { KeyEncryption } from './key-encryption';
 import { IssuedTokenRepository } from './issued-token.repository';
 import { OwnTokenVerifier } from './own-token-verifier';
 import { SigningKeyRepository } from './signing-key.repository';
@@ -8,7 +11,9 @@ import { SigningKeysService } from './signing-keys.service';
 
 @Global()
 @Module({
-  providers: [AccessTokenService, ApprovalTokenService, IssuedTokenRepository, OwnTokenVerifier, SigningKeyRepository, SigningKeysService],
-  exports: [AccessTokenService, ApprovalTokenService, SigningKeysService],
+  providers: [
+    { provide: KeyEncryption, inject: [CONFIG], useFactory: (config: CountersignConfig) => new KeyEncryption(config.keyEncryptionSecret) },
+    AccessTokenService, ApprovalEventSigner, ApprovalTokenService, IssuedTokenRepository, OwnTokenVerifier, SigningKeyRepository, SigningKeysService],
+  exports: [AccessTokenService, ApprovalEventSigner, ApprovalTokenService, KeyEncryption, SigningKeysService],
 })
 export class TokensModule {}

@@ -1,0 +1,40 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { RedisService } from '@countersign/queue';
+
+const channel = (approvalId: string) => `approval:${approvalId}`;
+
+/** Status changes fan out over Redis pub/sub, so a long-poll on any API instance wakes up. */
+@Injectable()
+export class ApprovalEvents {
+  private readonly logger = new Logger(ApprovalEvents.name);
+
+  constructor(private readonly redis: RedisService) {}
+
+  async statusChanged(approvalId: string, status: string): Promise<void> {
+    try {
+      await this.redis.publish(channel(approvalId), status);
+    } catch (error) {
+      // Waiters also re-read Postgres when their wait ends; a lost wake-up delays an answer, it never changes one.
+      this.logger.warn(`could not publish the status of ${approvalId}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Resolves on the first change notice, after `timeoutMs`, or when `signal` aborts; always unsubscribes. */
+  async waitForChange(approvalId: string, timeoutMs: number, signal: AbortSignal | undefined, ready: () => Promise<boolean>): Promise<void> {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const unsubscribe = await this.redis.subscribe(channel(approvalId), () => wake());
+    const timer = setTimeout(() => wake(), timeoutMs);
+    const onAbort = () => wake();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      // Subscribed first, then checked: a change between the caller's read and the subscription is not missed.
+      if (await ready()) return;
+      await woken;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
+import { Database } from '@countersign/database';
+import { nextStatus } from '@countersign/domain';
+import { Metrics } from '@countersign/observability';
+import { jobId, JobName, QueueService } from '@countersign/queue';
+import { ApprovalEvents } from './approval-events';
+import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
+
+const SWEEP_BATCH = 500;
+
+/** Status changes that do not come from a person: expiry and cancellation, plus what follows every change. */
+@Injectable()
+export class ApprovalLifecycleService {
+  private readonly logger = new Logger(ApprovalLifecycleService.name);
+
+  constructor(
+    private readonly database: Database,
+    private readonly approvals: ApprovalRepository,
+    private readonly audit: AuditService,
+    private readonly queue: QueueService,
+    private readonly events: ApprovalEvents,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /**
+   * After the transaction that set the status has committed: count it, wake long-polls, schedule the expiry of a
+   * pending approval or the callback of a final one. Postgres already holds the truth, so a Redis failure here
+   * is logged, and the expiry sweeper and lazy expiry on read still end pending approvals on time.
+   */
+  async afterCommit(approval: ApprovalRecord): Promise<void> {
+    this.metrics.approvals.inc({ tier: approval.tier, status: approval.status });
+    await this.events.statusChanged(approval.id, approval.status);
+    try {
+      if (approval.status === 'pending') {
+        await this.queue.enqueue(JobName.ExpireApproval, { approvalId: approval.id }, { jobId: jobId.expire(approval.id), delayMs: Math.max(0, approval.expiresAt.getTime() - Date.now()) });
+      } else if (approval.callbackUrl) {
+        await this.queue.enqueue(JobName.DeliverCallback, { approvalId: approval.id, status: approval.status }, { jobId: jobId.callback(approval.id, approval.status) });
+      }
+    } catch (error) {
+      this.logger.error(`could not enqueue follow-up work for approval ${approval.id} (${approval.status}): ${(error as Error).message}`);
+    }
+  }
+
+  /** Ends a pending approval whose expiry has passed; a no-op for any other approval (safe to run twice). */
+  async expire(approvalId: string): Promise<ApprovalRecord | null> {
+    return this.finish(SYSTEM, approvalId, 'expire', 'expired before a decision', true);
+  }
+
+  async cancel(actor: Actor, approvalId: string, reason: string): Promise<ApprovalRecord | null> {
+    return this.finish(actor, approvalId, 'cancel', reason, false);
+  }
+
+  /** Expires every due approval; run periodically and at worker start, since Redis keeps no delayed jobs for sure. */
+  async sweepExpired(): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      const due = await this.approvals.duePendingIds(SWEEP_BATCH);
+      for (const id of due) if (await this.expire(id)) expired++;
+      if (due.length < SWEEP_BATCH) return expired;
+    }
+  }
+
+  private async finish(actor: Actor, approvalId: string, event: 'expire' | 'cancel', reason: string, onlyIfDue: boolean): Promise<ApprovalRecord | null> {
+    const to = nextStatus('pending', event);
+    const changed = await this.database.transaction(async (tx) => {
+      const row = await this.approvals.transitionFromPending(tx, approvalId, to, reason, onlyIfDue);
+      if (!row) return null;
+      await this.audit.append(tx, actor, [
+        { type: AuditEventType.ApprovalStatusChanged, subject: { type: 'approval', id: approvalId }, data: { from: 'pending', to, reason } },
+      ]);
+      return row;
+    });
+    if (changed) await this.afterCommit(changed);
+    return changed;
+  }
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { DomainError, jsonPointer } from '@countersign/domain';
+
+const ACTION_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+// Unknown fields are dropped, not refused: agents may send risk labels of their own, and those are ignored.
+const schema = z.object({
+  action: z.object({
+    type: z.string().min(1).max(200).regex(ACTION_TYPE, 'must be a dotted action type such as "payments.transfer"'),
+    resource: z.string().min(1).max(2000),
+    args: z.record(z.string(), z.unknown()),
+  }),
+  on_behalf_of: z.string().min(1).max(320),
+  audience: z.string().url().max(2000).optional(),
+  reason: z.string().max(2000).optional(),
+  context: z.object({ provenance: z.array(z.string().min(1).max(64)).max(32).optional() }).optional(),
+  callback_url: z.string().max(2048).optional(),
+  expires_in: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+});
+
+export type ApprovalRequest = z.infer<typeof schema>;
+
+/** Shape validation of an already I-JSON-parsed body; the first problem is reported, naming its field. */
+export function parseApprovalRequest(body: unknown): ApprovalRequest {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = jsonPointer(issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)));
+  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  throw new DomainError('invalid_request', `${field || 'body'}: ${message}`, { field: field || '/' });
+}

@@ -1,0 +1,59 @@
+import { type ApprovalStatus, type Requirement } from '@countersign/domain';
+import { type ApprovalRecord } from './approval.repository';
+
+/** What `classification` holds in the approvals row. */
+export interface StoredClassification {
+  tier: string;
+  reversibility: string | null;
+  blast_radius: string | null;
+  rule: string;
+  reasons: string[];
+  /** Set when intake refused the request (confused deputy, policy): replays answer with the same refusal. */
+  refusal?: { code: 'capability_missing' | 'permission_missing' | 'forbidden_by_policy'; message: string };
+}
+
+/** The agent's view of an approval: the contract in DESIGN.md ("Agent approval API"). */
+export interface ApprovalView {
+  id: string;
+  status: ApprovalStatus;
+  status_reason: string | null;
+  action: { type: string; resource: string; args: Record<string, unknown> };
+  on_behalf_of: string;
+  audience: string;
+  classification: { tier: string; reversibility: string | null; blast_radius: string | null; rule: string; taxonomy_version: number; reasons: string[] };
+  requirement: { approvals_required: number; step_up: string; channels: string[] };
+  action_digest: string;
+  created_at: string;
+  expires_at: string;
+  decided_at: string | null;
+  decisions: unknown[];
+  approval_token?: string;
+}
+
+export function toApprovalView(approval: ApprovalRecord, approvalToken: string | null): ApprovalView {
+  const classification = approval.classification as unknown as StoredClassification;
+  const requirement = approval.requirement as unknown as Requirement;
+  return {
+    id: approval.id,
+    status: approval.status,
+    status_reason: approval.statusReason,
+    action: { type: approval.actionType, resource: approval.actionResource, args: approval.args },
+    on_behalf_of: approval.onBehalfOfId,
+    audience: approval.audience,
+    classification: {
+      tier: classification.tier,
+      reversibility: classification.reversibility,
+      blast_radius: classification.blast_radius,
+      rule: classification.rule,
+      taxonomy_version: approval.taxonomyVersion,
+      reasons: classification.reasons,
+    },
+    requirement: { approvals_required: requirement.approvals_required, step_up: requirement.step_up, channels: requirement.channels },
+    action_digest: approval.actionDigest,
+    created_at: approval.createdAt.toISOString(),
+    expires_at: approval.expiresAt.toISOString(),
+    decided_at: approval.decidedAt ? approval.decidedAt.toISOString() : null,
+    decisions: [],
+    ...(approval.status === 'approved' && approvalToken ? { approval_token: approvalToken } : {}),
+  };
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { AgentsModule } from '@countersign/agents';
+import { PeopleModule } from '@countersign/people';
+import { TaxonomyModule } from '@countersign/taxonomy';
+import { ApprovalEvents } from './approval-events';
+import { ApprovalLifecycleService } from './approval-lifecycle.service';
+import { ApprovalRepository } from './approval.repository';
+import { ApprovalsService } from './approvals.service';
+import { CallbacksService } from './callbacks.service';
+import { IntakeService } from './intake.service';
+import { QuotaService } from './quota.service';
+
+@Module({
+  imports: [AgentsModule, PeopleModule, TaxonomyModule],
+  providers: [ApprovalEvents, ApprovalLifecycleService, ApprovalRepository, ApprovalsService, CallbacksService, IntakeService, QuotaService],
+  exports: [ApprovalLifecycleService, ApprovalsService, CallbacksService, IntakeService],
+})
+export class ApprovalsModule {}

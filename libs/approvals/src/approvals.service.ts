@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { type Actor } from '@countersign/audit';
+import { type AgentRecord } from '@countersign/agents';
+import { DomainError } from '@countersign/domain';
+import { ApprovalTokenService } from '@countersign/tokens';
+import { ApprovalEvents } from './approval-events';
+import { ApprovalLifecycleService } from './approval-lifecycle.service';
+import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
+import { type ApprovalView, toApprovalView } from './approval-view';
+
+export const MAX_WAIT_SECONDS = 60;
+
+/** The agent's reads and cancel. An agent sees only its own approvals: anything else is 404, not 403. */
+@Injectable()
+export class ApprovalsService {
+  constructor(
+    private readonly approvals: ApprovalRepository,
+    private readonly lifecycle: ApprovalLifecycleService,
+    private readonly events: ApprovalEvents,
+    private readonly tokens: ApprovalTokenService,
+  ) {}
+
+  /** With `waitSeconds`, holds the answer until the status leaves `pending` (any API instance may change it). */
+  async get(agent: AgentRecord, id: string, waitSeconds = 0, signal?: AbortSignal): Promise<ApprovalView> {
+    if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > MAX_WAIT_SECONDS) {
+      throw new DomainError('invalid_request', `wait must be an integer from 0 to ${MAX_WAIT_SECONDS}`, { field: 'wait' });
+    }
+    let approval = await this.current(agent, id);
+    if (approval.status === 'pending' && waitSeconds > 0) {
+      const untilExpiry = Math.max(0, approval.expiresAt.getTime() - Date.now()) + 50;
+      await this.events.waitForChange(approval.id, Math.min(waitSeconds * 1000, untilExpiry), signal, async () => (await this.current(agent, id)).status !== 'pending');
+      approval = await this.current(agent, id);
+    }
+    return this.view(approval);
+  }
+
+  async cancel(agent: AgentRecord, id: string): Promise<ApprovalView> {
+    const actor: Actor = { type: 'agent', id: agent.id, clientId: agent.clientId };
+    const approval = await this.current(agent, id);
+    const cancelled = await this.lifecycle.cancel(actor, approval.id, 'cancelled by the agent');
+    if (cancelled) return this.view(cancelled);
+    const final = await this.current(agent, id);
+    throw new DomainError('already_final', `the approval is already ${final.status}`, { status: final.status });
+  }
+
+  /** Reads the row and, if its expiry has passed unnoticed (Redis lost the job), expires it now. */
+  private async current(agent: AgentRecord, id: string): Promise<ApprovalRecord> {
+    const approval = await this.approvals.findForAgent(id, agent.id);
+    if (!approval) throw new DomainError('not_found', 'no such approval');
+    if (approval.status === 'pending' && approval.expiresAt.getTime() <= Date.now()) {
+      return (await this.lifecycle.expire(approval.id)) ?? (await this.approvals.findForAgent(id, agent.id))!;
+    }
+    return approval;
+  }
+
+  private async view(approval: ApprovalRecord): Promise<ApprovalView> {
+    const token = approval.status === 'approved' ? await this.tokens.tokenFor(approval.id) : null;
+    return toApprovalView(approval, token);
+  }
+}

@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
+import { type AgentRecord, AgentsService } from '@countersign/agents';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { Database } from '@countersign/database';
+import { type ApprovalStatus, canonicalJson, type Classification, computeActionDigest, DomainError, matchesAny, redactArgs } from '@countersign/domain';
+import { PeopleService, type PersonRecord } from '@countersign/people';
+import { TaxonomyService } from '@countersign/taxonomy';
+import { ApprovalTokenService } from '@countersign/tokens';
+import { type ApprovalRequest, parseApprovalRequest } from './approval-request';
+import { ApprovalLifecycleService } from './approval-lifecycle.service';
+import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
+import { type ApprovalView, type StoredClassification, toApprovalView } from './approval-view';
+import { validateCallbackUrl } from './callback-url';
+import { QuotaService } from './quota.service';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const PENDING_RETRY_AFTER_SECONDS = 30;
+
+type Refusal = NonNullable<StoredClassification['refusal']>;
+
+/** Flow 1 of DESIGN.md: validate, quota, classify, confused-deputy check, persist with its audit, then enqueue. */
+@Injectable()
+export class IntakeService {
+  private readonly logger = new Logger(IntakeService.name);
+
+  constructor(
+    @Inject(CONFIG) private readonly config: CountersignConfig,
+    private readonly database: Database,
+    private readonly approvals: ApprovalRepository,
+    private readonly agents: AgentsService,
+    private readonly people: PeopleService,
+    private readonly taxonomy: TaxonomyService,
+    private readonly quotas: QuotaService,
+    private readonly tokens: ApprovalTokenService,
+    private readonly lifecycle: ApprovalLifecycleService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** `created` is false when an idempotency key replayed an earlier, identical request. */
+  async request(agent: AgentRecord, body: unknown, idempotencyKey: string | undefined): Promise<{ created: boolean; approval: ApprovalView }> {
+    const actor: Actor = { type: 'agent', id: agent.id, clientId: agent.clientId };
+    let request: ApprovalRequest;
+    try {
+      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+        throw new DomainError('invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters', { field: 'Idempotency-Key' });
+      }
+      request = parseApprovalRequest(body);
+    } catch (error) {
+      if (error instanceof DomainError) await this.refuseWithoutApproval(actor, error);
+      throw error;
+    }
+    const limits = this.agents.quotas(agent);
+    await this.quotas.consumeRequest(agent.id, limits.requestsPerMinute);
+
+    const requestHash = 'sha256:' + createHash('sha256').update(canonicalJson(request)).digest('base64url');
+    if (idempotencyKey !== undefined) {
+      const existing = await this.approvals.findByIdempotencyKey(agent.id, idempotencyKey);
+      if (existing) return this.replay(existing, requestHash);
+    }
+
+    const person = await this.people.findActive(request.on_behalf_of);
+    if (!person) {
+      const error = new DomainError('unknown_person', `on_behalf_of names no enabled person: ${JSON.stringify(request.on_behalf_of)}`, { field: '/on_behalf_of' });
+      await this.refuseWithoutApproval(actor, error);
+      throw error;
+    }
+    let callbackUrl: string | null = null;
+    try {
+      callbackUrl = request.callback_url === undefined ? null : validateCallbackUrl(request.callback_url, this.config.allowPrivateCallbackUrls).toString();
+    } catch (error) {
+      if (error instanceof DomainError) await this.refuseWithoutApproval(actor, error);
+      throw error;
+    }
+
+    const { version, taxonomy } = await this.taxonomy.active();
+    const classification = taxonomy.classify({
+      action: request.action,
+      agent: { id: agent.id, client_id: agent.clientId, name: agent.name },
+      person: { id: person.id, email: person.email, role: person.role },
+      context: { provenance: request.context?.provenance ?? [] },
+    });
+    const audience = request.audience ?? classification.audience;
+    if (!audience) {
+      const error = new DomainError('audience_required', `no audience: the taxonomy names none for ${request.action.type}, so the request must`, { field: '/audience' });
+      await this.refuseWithoutApproval(actor, error);
+      throw error;
+    }
+    const refusal = refusalFor(agent, person, request.action.type, classification);
+    const requirement = classification.requirement;
+    const status: ApprovalStatus = refusal ? 'denied' : requirement.decision === 'auto_approve' ? 'approved' : 'pending';
+    if (status === 'pending' && (await this.approvals.countPending(agent.id)) >= limits.maxPending) {
+      throw new DomainError('too_many_pending', `the agent already has ${limits.maxPending} pending approvals`, { retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS });
+    }
+
+    const actionDigest = computeActionDigest({ ...request.action, audience, agent: agent.clientId, on_behalf_of: person.id });
+    const ttlSeconds = status === 'pending' ? Math.min(request.expires_in ?? requirement.ttl_seconds, requirement.ttl_seconds) : 0;
+    const now = Date.now();
+    const storedClassification: StoredClassification = {
+      tier: classification.tier,
+      reversibility: classification.reversibility,
+      blast_radius: classification.blast_radius,
+      rule: classification.rule,
+      reasons: classification.reasons,
+      ...(refusal ? { refusal } : {}),
+    };
+    const args = redactArgs(request.action.args, classification.sensitive_args);
+    const statusReason = refusal ? refusal.message : status === 'approved' ? `auto-approved: tier ${classification.tier}` : null;
+
+    const stored = await this.database.transaction(async (tx) => {
+      const approval = await this.approvals.insert(tx, {
+        agentId: agent.id,
+        onBehalfOfId: person.id,
+        actionType: request.action.type,
+        actionResource: request.action.resource,
+        args,
+        audience,
+        reason: request.reason ?? null,
+        provenance: request.context?.provenance ?? [],
+        tier: classification.tier,
+        classification: storedClassification as unknown as Record<string, unknown>,
+        requirement: requirement as unknown as Record<string, unknown>,
+        taxonomyVersion: version,
+        actionDigest,
+        status,
+        statusReason,
+        expiresAt: new Date(now + ttlSeconds * 1000),
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash,
+        callbackUrl,
+        decidedAt: status === 'pending' ? null : new Date(now),
+      });
+      if (!approval) return null;
+      const subject = { type: 'approval', id: approval.id };
+      await this.audit.append(tx, actor, [
+        {
+          type: AuditEventType.ApprovalRequested,
+          subject,
+          data: { action: { type: request.action.type, resource: request.action.resource, args }, on_behalf_of: person.id, audience, provenance: request.context?.provenance ?? [], idempotency_key: idempotencyKey ?? null, callback_url: callbackUrl },
+        },
+        { type: AuditEventType.ApprovalClassified, subject, data: { ...storedClassification, refusal: undefined, taxonomy_version: version, action_digest: actionDigest } },
+        refusal
+          ? { type: AuditEventType.ApprovalRefused, subject, data: { code: refusal.code, reason: refusal.message } }
+          : { type: AuditEventType.ApprovalStatusChanged, subject, data: { from: null, to: status, reason: statusReason ?? `tier ${classification.tier} needs ${requirement.approvals_required} approval(s)` } },
+      ]);
+      let token: string | null = null;
+      if (status === 'approved') {
+        ({ token } = await this.tokens.mint(tx, SYSTEM, {
+          approvalId: approval.id,
+          action: { type: request.action.type, resource: request.action.resource },
+          actionDigest,
+          audience,
+          agentClientId: agent.clientId,
+          personId: person.id,
+          risk: { tier: classification.tier, reversibility: classification.reversibility, blast_radius: classification.blast_radius },
+          approvers: [],
+          ttlSeconds: requirement.token_ttl_seconds,
+        }));
+      }
+      return { approval, token };
+    });
+
+    if (!stored) {
+      // Lost an idempotency race to a concurrent identical request: answer as its replay.
+      const winner = await this.approvals.findByIdempotencyKey(agent.id, idempotencyKey!);
+      if (!winner) throw new Error('idempotent insert conflicted but no approval holds the key');
+      return this.replay(winner, requestHash);
+    }
+    await this.lifecycle.afterCommit(stored.approval);
+    if (refusal) throw refusalError(refusal, stored.approval.id);
+    return { created: true, approval: toApprovalView(stored.approval, stored.token) };
+  }
+
+  private async replay(existing: ApprovalRecord, requestHash: string): Promise<{ created: boolean; approval: ApprovalView }> {
+    if (existing.requestHash !== requestHash) {
+      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used for a different request', { field: 'Idempotency-Key', approval_id: existing.id });
+    }
+    const refusal = (existing.classification as unknown as StoredClassification).refusal;
+    if (refusal) throw refusalError(refusal, existing.id);
+    const token = existing.status === 'approved' ? await this.tokens.tokenFor(existing.id) : null;
+    return { created: false, approval: toApprovalView(existing, token) };
+  }
+
+  /** Refusals before an approval row can exist (bad input, unknown person) are audited on their own. */
+  private async refuseWithoutApproval(actor: Actor, error: DomainError): Promise<void> {
+    try {
+      await this.audit.record(actor, [{ type: AuditEventType.ApprovalRefused, data: { code: error.code, reason: error.message.slice(0, 500) } }]);
+    } catch (auditError) {
+      this.logger.error(`could not audit a refused request: ${(auditError as Error).message}`);
+    }
+  }
+}
+
+/** DESIGN.md principle 2 (confused deputy): the agent's capabilities AND the person's permissions; then policy. */
+function refusalFor(agent: AgentRecord, person: PersonRecord, type: string, classification: Classification): Refusal | null {
+  if (!matchesAny(agent.capabilities, type)) {
+    return { code: 'capability_missing', message: `agent ${agent.name} lacks the capability for ${type}` };
+  }
+  if (!matchesAny(person.permissions, type)) {
+    return { code: 'permission_missing', message: `${person.email} lacks the permission for ${type}; an agent cannot act beyond its principal` };
+  }
+  if (classification.requirement.decision === 'deny') {
+    return { code: 'forbidden_by_policy', message: `tier ${classification.tier} is denied by policy (${classification.reasons.join('; ')})` };
+  }
+  return null;
+}
+
+function refusalError(refusal: Refusal, approvalId: string): DomainError {
+  return new DomainError(refusal.code, refusal.message, { approval_id: approvalId, status: 'denied' });
+}
