@@ -5,7 +5,7 @@ const esmPackages = [
   '@electric-sql', 'strtok3', 'token-types', 'peek-readable', '@tokenizer',
 ];
 const base = {
-  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022', keepClassNames: true }, module: { type: 'commonjs' } }] },
+  transform: { '^.+\\.(t|j|mj|cj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022', keepClassNames: true }, module: { type: 'commonjs' } }] },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper: { '^@countersign/testing$': '<rootDir>/test/support/index.ts', '^@countersign/(.*)$': '<rootDir>/libs/$1/src/index.ts' },

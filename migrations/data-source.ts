@@ -5,7 +5,7 @@ import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
 export const MIGRATIONS = [InitialSchema1764000000000];
 
 /** The one DataSource definition, shared by the API, the worker, the CLI and the tests. */
-export function createDataSource(url: string, poolSize = 10): DataSource {
+export function createDataSource(url: string, poolSize = 10, idleTimeoutMs = 10_000): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -15,7 +15,7 @@ export function createDataSource(url: string, poolSize = 10): DataSource {
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: false,
-    extra: { max: poolSize, application_name: 'countersign' },
+    extra: { max: poolSize, idleTimeoutMillis: idleTimeoutMs, application_name: 'countersign' },
   });
 }
 

@@ -17,6 +17,7 @@ const schema = z.object({
   DEFAULT_AGENT_MAX_PENDING: z.coerce.number().int().min(1).default(100),
   ALLOW_PRIVATE_CALLBACK_URLS: booleanString.default(false),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).default(30),
   COUNTERSIGN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 });
@@ -24,6 +25,7 @@ const schema = z.object({
 export interface CountersignConfig {
   databaseUrl: string;
   databasePoolSize: number;
+  databaseIdleTimeoutMs: number;
   redisUrl: string;
   redisPrefix: string;
   port: number;
@@ -63,6 +65,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     databaseUrl: values.DATABASE_URL,
     databasePoolSize: values.DATABASE_POOL_SIZE,
+    databaseIdleTimeoutMs: values.DATABASE_IDLE_TIMEOUT_MS,
     redisUrl: values.REDIS_URL,
     redisPrefix: values.REDIS_PREFIX,
     port: values.PORT,

@@ -105,15 +105,20 @@ function redisConsumer(strategy: RedisConsume, clockToleranceSeconds: number): C
 }
 
 function customConsumer(strategy: CustomConsume): Consumer {
-  return async (_token, jti, expiresAtSeconds) => {
-    let consumed: boolean;
+  const failed = (cause: unknown): never => {
+    throw cause instanceof ApprovalTokenError ? cause : consumeFailed('custom approval token consume failed', cause);
+  };
+  // No async wrapper: this sits on the verify hot path, where an extra promise per call shows.
+  return (_token, jti, expiresAtSeconds) => {
+    let pending: Promise<boolean>;
     try {
-      consumed = await strategy.consume(jti, new Date(expiresAtSeconds * 1000));
+      pending = strategy.consume(jti, new Date(expiresAtSeconds * 1000));
     } catch (cause) {
-      if (cause instanceof ApprovalTokenError) throw cause;
-      throw consumeFailed('custom approval token consume failed', cause);
+      return Promise.reject(cause instanceof ApprovalTokenError ? cause : consumeFailed('custom approval token consume failed', cause));
     }
-    if (consumed !== true) throw alreadyConsumed(jti);
+    return Promise.resolve(pending).then((consumed) => {
+      if (consumed !== true) throw alreadyConsumed(jti);
+    }, failed);
   };
 }
 

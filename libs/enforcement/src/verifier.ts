@@ -89,8 +89,16 @@ export interface ApprovalVerifier {
 
 // Approval tokens are a few hundred bytes; anything this long is not one and is not worth decoding.
 const MAX_TOKEN_LENGTH = 16_384;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/; // empty signature: alg none, refused below
-const SIGNATURE_BYTES = 64; // ES256 (IEEE P1363 r||s) and Ed25519 alike
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// 64 bytes, ES256 (IEEE P1363 r||s) and Ed25519 alike. The payload needs no such check: any byte of it that is
+// not base64url changes the signing input, so the signature fails.
+const SIGNATURE = /^[A-Za-z0-9_-]{86}$/;
+const MAX_TRUSTED_HEADERS = 64;
+
+interface TrustedHeader {
+  algorithm: ApprovalAlgorithm;
+  kid: string;
+}
 
 function malformed(message: string, cause?: unknown): ApprovalTokenError {
   return new ApprovalTokenError('malformed', message, cause === undefined ? undefined : { cause });
@@ -182,9 +190,10 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
   });
 
   const checkSignature = (alg: ApprovalAlgorithm, key: KeyObject, token: string, signatureStart: number): void => {
-    const signature = Buffer.from(token.slice(signatureStart), 'base64url');
+    const encoded = token.slice(signatureStart);
     let valid = false;
-    if (signature.length === SIGNATURE_BYTES) {
+    if (SIGNATURE.test(encoded)) {
+      const signature = Buffer.from(encoded, 'base64url');
       const signingInput = Buffer.from(token.slice(0, signatureStart - 1), 'latin1');
       try {
         valid =
@@ -198,15 +207,14 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
     if (!valid) throw new ApprovalTokenError('bad_signature', 'approval token signature does not verify');
   };
 
-  const verify = async (token: string, call: ApprovalCall): Promise<VerifiedApproval> => {
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
-      throw malformed('not a compact JWS');
-    }
-    const headerEnd = token.indexOf('.');
-    const signatureStart = token.lastIndexOf('.') + 1;
-
-    // RFC 8725: the header is attacker-controlled; trust nothing in it beyond alg/typ/kid, checked against our lists.
-    const header = decodeSegment(token.slice(0, headerEnd), 'header');
+  // Every token from one signing key carries the same encoded header: remember the ones that passed the checks.
+  const trustedHeaders = new Map<string, TrustedHeader>();
+  const checkHeader = (encoded: string): TrustedHeader => {
+    const known = trustedHeaders.get(encoded);
+    if (known !== undefined) return known;
+    // RFC 8725: the header is attacker-controlled; use nothing in it beyond alg/typ/kid, checked against our lists.
+    if (!BASE64URL.test(encoded)) throw malformed('header is not base64url');
+    const header = decodeSegment(encoded, 'header');
     const alg = header.alg;
     if (typeof alg !== 'string' || !algorithms.has(alg)) {
       throw new ApprovalTokenError('algorithm_not_allowed', `alg ${JSON.stringify(alg)} is not allowed`);
@@ -217,8 +225,22 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
     if (header.crit !== undefined) throw malformed('crit header parameters are not supported');
     const kid = header.kid;
     if (!nonEmptyString(kid)) throw new ApprovalTokenError('unknown_key', 'approval token header has no kid');
+    const trusted: TrustedHeader = { algorithm: alg as ApprovalAlgorithm, kid };
+    if (trustedHeaders.size >= MAX_TRUSTED_HEADERS) trustedHeaders.clear();
+    trustedHeaders.set(encoded, trusted);
+    return trusted;
+  };
 
-    const algorithm = alg as ApprovalAlgorithm;
+  const verify = async (token: string, call: ApprovalCall): Promise<VerifiedApproval> => {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw malformed('not a compact JWS');
+    const headerEnd = token.indexOf('.');
+    const signatureStart = token.indexOf('.', headerEnd + 1) + 1;
+    // Three non-empty-headed segments; an empty signature is let through to be refused by its alg (none).
+    if (headerEnd <= 0 || signatureStart <= headerEnd + 2 || token.indexOf('.', signatureStart) !== -1) {
+      throw malformed('not a compact JWS');
+    }
+
+    const { algorithm, kid } = checkHeader(token.slice(0, headerEnd));
     const key = keys.cached(algorithm, kid) ?? (await keys.resolve(algorithm, kid));
     checkSignature(algorithm, key, token, signatureStart);
 

@@ -1,0 +1,58 @@
+import { type DynamicModule, Logger, type LoggerService, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { type CountersignConfig } from '@countersign/config';
+import { Metrics } from '@countersign/observability';
+import { ApiModule } from './api.module';
+import { BODY_LIMIT_BYTES, registerBodyParsers } from './http/body-parsers';
+import { registerCorrelation } from './http/correlation';
+import { sendProblem, toProblem } from './http/problem.filter';
+
+/** Builds the API (not yet listening): `main.ts`, the CLI's `start` and the tests all go through here. */
+export interface ApiAppOptions {
+  /** Modules run in the same process (the CLI's `start` adds the worker's). */
+  alongside?: Array<Type | DynamicModule>;
+  /** Close on SIGTERM/SIGINT; off when the caller owns shutdown (start, tests). */
+  shutdownHooks?: boolean;
+}
+
+export async function createApiApp(config: CountersignConfig, logger: LoggerService | false, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: false });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config, options.alongside), adapter, {
+    logger: logger === false ? false : logger,
+    bufferLogs: false,
+    abortOnError: false,
+    // Our own parsers (I-JSON, strict forms) replace Nest's.
+    bodyParser: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  registerCorrelation(fastify);
+  registerBodyParsers(fastify);
+  const errorLogger = new Logger('Http');
+  // Body parsing happens before Nest's router: its errors (bad I-JSON, too large, wrong media type) land here.
+  fastify.setErrorHandler((error, _request, reply) => sendProblem(reply, toProblem(error, errorLogger)));
+
+  const metrics = app.get(Metrics);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Countersign')
+      .setDescription('Human approval for AI agents: the agent API, the token endpoint, token consumption and the admin API.')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .addBasicAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
+  await app.init();
+  return app;
+}

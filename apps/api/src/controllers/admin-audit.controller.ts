@@ -1,0 +1,40 @@
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AuditService, type StoredAuditEvent } from '@countersign/audit';
+import { DomainError } from '@countersign/domain';
+import { AdminTokenGuard } from '../http/auth.guards';
+
+const MAX_PAGE = 200;
+
+/** Read-only audit log for admins; keyset pagination on the sequence number (`before`). */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Controller('v1/admin/audit')
+@UseGuards(AdminTokenGuard)
+export class AdminAuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Audit events, newest first' })
+  @ApiQuery({ name: 'type', required: false })
+  @ApiQuery({ name: 'subject_id', required: false })
+  @ApiQuery({ name: 'actor_id', required: false })
+  @ApiQuery({ name: 'before', required: false, description: 'next_before of the previous page' })
+  @ApiQuery({ name: 'limit', required: false, type: Number })
+  async list(
+    @Query('type') type?: string,
+    @Query('subject_id') subjectId?: string,
+    @Query('actor_id') actorId?: string,
+    @Query('before') before?: string,
+    @Query('limit') limit?: string,
+  ): Promise<{ events: StoredAuditEvent[]; next_before: string | null }> {
+    if (before !== undefined && !/^\d{1,19}$/.test(before)) throw new DomainError('invalid_request', 'before must be a sequence number', { field: 'before' });
+    const size = limit === undefined ? 50 : Number(limit);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new DomainError('invalid_request', `limit must be 1-${MAX_PAGE}`, { field: 'limit' });
+    const events = await this.audit.search({ type, subjectId, actorId, beforeSeq: before, limit: size });
+    return {
+      events,
+      next_before: events.length === size ? events[events.length - 1]!.seq : null,
+    };
+  }
+}

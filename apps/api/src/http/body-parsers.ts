@@ -1,0 +1,31 @@
+import { type FastifyInstance } from 'fastify';
+import { DomainError, parseIJson } from '@countersign/domain';
+
+/** The largest request body the API reads (the issue's limit for approval requests). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * JSON bodies are parsed as I-JSON (RFC 7493): duplicate keys, unsafe integers, lone surrogates and deep nesting
+ * are refused with the JSON pointer of the offending value, before anything is canonicalized or stored.
+ * Form bodies (the OAuth token endpoint) refuse repeated parameters, as RFC 6749 §3.2 requires.
+ */
+export function registerBodyParsers(fastify: FastifyInstance): void {
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, parseIJson(text));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
+    const form: Record<string, string> = {};
+    for (const [key, value] of new URLSearchParams(body as string)) {
+      if (key in form) return done(new DomainError('invalid_request', `parameter ${key} is repeated`, { field: key }), undefined);
+      form[key] = value;
+    }
+    done(null, form);
+  });
+}

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { type INestApplicationContext } from '@nestjs/common';
+import { AgentsService, ResourceServersService } from '@countersign/agents';
+import { AuditService, CLI } from '@countersign/audit';
+import { PeopleService, type Role } from '@countersign/people';
+import { TaxonomyService } from '@countersign/taxonomy';
+import { SigningKeysService } from '@countersign/tokens';
+import { type Output, splitList, table } from '../output';
+
+/** Each admin command: one service call, then output. The services audit as the `cli` actor. */
+export const adminCommands = {
+  async agentsCreate(app: INestApplicationContext, out: Output, options: { name: string; capabilities: string; callbackSecret?: boolean; requestsPerMinute?: string; maxPending?: string }) {
+    const created = await app.get(AgentsService).create(CLI, {
+      name: options.name,
+      capabilities: splitList(options.capabilities),
+      withCallbackSecret: options.callbackSecret === true,
+      requestsPerMinute: options.requestsPerMinute === undefined ? undefined : Number(options.requestsPerMinute),
+      maxPending: options.maxPending === undefined ? undefined : Number(options.maxPending),
+    });
+    out.result(
+      { ...created.agent, client_secret: created.clientSecret, callback_secret: created.callbackSecret },
+      () =>
+        [
+          `Created agent ${created.agent.name}`,
+          `  client id:       ${created.agent.clientId}`,
+          `  client secret:   ${created.clientSecret}`,
+          ...(created.callbackSecret ? [`  callback secret: ${created.callbackSecret}`] : []),
+          'The secret is shown once and stored only as a hash: keep it now.',
+        ].join('\n'),
+    );
+  },
+
+  async agentsSetStatus(app: INestApplicationContext, out: Output, reference: string, status: 'suspended' | 'active', reason?: string) {
+    const service = app.get(AgentsService);
+    const agent = status === 'suspended' ? await service.suspend(CLI, reference, reason) : await service.resume(CLI, reference);
+    out.result(agent, () => `Agent ${agent.name} (${agent.clientId}) is ${agent.status}`);
+  },
+
+  async agentsList(app: INestApplicationContext, out: Output) {
+    const agents = await app.get(AgentsService).list();
+    out.result(agents, () =>
+      table(agents.map((agent) => ({ name: agent.name, client_id: agent.clientId, status: agent.status, capabilities: agent.capabilities.join(','), 'rpm/pending': `${agent.requestsPerMinute}/${agent.maxPending}` }))),
+    );
+  },
+
+  async peopleAdd(app: INestApplicationContext, out: Output, options: { email: string; role: string; permissions?: string; name?: string }) {
+    const person = await app.get(PeopleService).add(CLI, { email: options.email, displayName: options.name, role: options.role as Role, permissions: splitList(options.permissions) });
+    out.result(person, () => `Added ${person.email} (${person.role}) with id ${person.id}`);
+  },
+
+  async peopleList(app: INestApplicationContext, out: Output) {
+    const people = await app.get(PeopleService).list();
+    out.result(people, () => table(people.map((person) => ({ id: person.id, email: person.email, role: person.role, status: person.status, permissions: person.permissions.join(',') }))));
+  },
+
+  async resourceServersCreate(app: INestApplicationContext, out: Output, options: { audience: string }) {
+    const { server, clientSecret } = await app.get(ResourceServersService).create(CLI, { audience: options.audience });
+    out.result({ ...server, client_secret: clientSecret }, () =>
+      [`Created resource server for ${server.audience}`, `  client id:     ${server.clientId}`, `  client secret: ${clientSecret}`, 'The secret is shown once: keep it now.'].join('\n'),
+    );
+  },
+
+  async resourceServersList(app: INestApplicationContext, out: Output) {
+    const servers = await app.get(ResourceServersService).list();
+    out.result(servers, () => table(servers.map((server) => ({ audience: server.audience, client_id: server.clientId, status: server.status }))));
+  },
+
+  async keysRotate(app: INestApplicationContext, out: Output) {
+    const rotated = await app.get(SigningKeysService).rotate(CLI);
+    out.result(rotated, () => `New signing key ${rotated.kid}${rotated.retired ? `; ${rotated.retired} stays published until its tokens have expired` : ''}`);
+  },
+
+  async taxonomyApply(app: INestApplicationContext, out: Output, file: string, comment?: string) {
+    const source = readFileSync(file, 'utf8');
+    const applied = await app.get(TaxonomyService).apply(CLI, source, comment);
+    out.result(applied, () => `Applied ${file} as taxonomy version ${applied.version} (${applied.checksum}); it is active now`);
+  },
+
+  async auditVerify(app: INestApplicationContext, out: Output): Promise<boolean> {
+    const result = await app.get(AuditService).verify((checked) => out.progress(`verified ${checked} events...`));
+    out.progressDone();
+    out.result(result, () =>
+      result.ok
+        ? `Audit chain intact: ${result.checked} events verified`
+        : `Audit chain BROKEN at event ${result.broken.seq}: ${result.broken.problem.replace(/_/g, " ")} (${result.checked} events verified before it)`,
+    );
+    return result.ok;
+  },
+};

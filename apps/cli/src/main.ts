@@ -1,0 +1,137 @@
+import { type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig } from '@countersign/config';
+import { DomainError } from '@countersign/domain';
+import { createRootLogger, PinoNestLogger } from '@countersign/observability';
+import { runApi } from '../../api/src/main';
+import { runWorker } from '../../worker/src/main';
+import { CliModule } from './cli.module';
+import { adminCommands } from './commands/admin-commands';
+import { runMigrations } from './commands/migrate';
+import { start } from './commands/start';
+import { prepareForCommand } from './local-environment';
+import { Output } from './output';
+
+type GlobalOptions = { json?: boolean };
+
+/** Opens the services for one admin command, runs it, closes everything; the exit code says how it went. */
+async function withApp(command: Command, work: (app: INestApplicationContext, out: Output) => Promise<boolean | void>): Promise<void> {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const out = new Output(options.json === true);
+  const quiet = createRootLogger('warn', 'countersign-cli');
+  const local = await prepareForCommand({ info: () => undefined, warn: (message) => quiet.warn(message) });
+  let app: INestApplicationContext | undefined;
+  try {
+    app = await NestFactory.createApplicationContext(CliModule.forRoot(loadConfig(local.env)), { logger: new PinoNestLogger(quiet), abortOnError: false });
+    const ok = await work(app, out);
+    if (ok === false) process.exitCode = 1;
+  } finally {
+    await app?.close();
+    await local.stop();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('countersign')
+    .description('Countersign: human approval for AI agents')
+    .addOption(new Option('--json', 'machine-readable output'))
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('run migrations, the API and the worker (embedded PostgreSQL and a local Redis when not configured)')
+    .action(async () => {
+      const root = createRootLogger(process.env.LOG_LEVEL ?? 'info', 'countersign');
+      await start(root);
+    });
+  program.command('api').description('run the HTTP API (production: with DATABASE_URL and REDIS_URL set)').action(() => runApi());
+  program.command('worker').description('run the background worker').action(() => runWorker());
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(async () => {
+      const config = loadConfig({ REDIS_URL: 'redis://unused', COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'x'.repeat(32), ...process.env });
+      await runMigrations(config.databaseUrl, (message) => process.stdout.write(message + '\n'));
+    });
+
+  const agents = program.command('agents').description('agents and their credentials');
+  agents
+    .command('create')
+    .description('register an agent; prints its client id and secret once')
+    .requiredOption('--name <name>', 'unique name')
+    .requiredOption('--capabilities <patterns>', 'comma-separated action patterns, e.g. "email.*,payments.transfer"')
+    .option('--callback-secret', 'also generate a secret that signs callback bodies (HMAC header)')
+    .option('--requests-per-minute <n>', 'quota (default from config)')
+    .option('--max-pending <n>', 'pending approvals at once (default from config)')
+    .action((options: Parameters<typeof adminCommands.agentsCreate>[2], command: Command) => withApp(command, (app, out) => adminCommands.agentsCreate(app, out, options)));
+  agents
+    .command('suspend <agent>')
+    .description('suspend an agent (by client id or name): its tokens stop working')
+    .option('--reason <text>', 'recorded in the audit log')
+    .action((reference: string, options: { reason?: string }, command: Command) => withApp(command, (app, out) => adminCommands.agentsSetStatus(app, out, reference, 'suspended', options.reason)));
+  agents
+    .command('resume <agent>')
+    .description('resume a suspended agent')
+    .action((reference: string, _options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.agentsSetStatus(app, out, reference, 'active')));
+  agents.command('list').description('list agents').action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.agentsList(app, out)));
+
+  const people = program.command('people').description('the people agents act for and who approve');
+  people
+    .command('add')
+    .requiredOption('--email <email>', 'email address')
+    .requiredOption('--role <role>', 'admin | approver | member')
+    .option('--permissions <patterns>', 'comma-separated action patterns this person may authorize, e.g. "email.*,deploy.*"')
+    .option('--name <name>', 'display name')
+    .action((options: Parameters<typeof adminCommands.peopleAdd>[2], command: Command) => withApp(command, (app, out) => adminCommands.peopleAdd(app, out, options)));
+  people.command('list').action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.peopleList(app, out)));
+
+  const servers = program.command('resource-servers').description('downstream services that verify and consume approval tokens');
+  servers
+    .command('create')
+    .requiredOption('--audience <url>', 'the audience its tokens carry, e.g. https://payments.internal')
+    .action((options: { audience: string }, command: Command) => withApp(command, (app, out) => adminCommands.resourceServersCreate(app, out, options)));
+  servers.command('list').action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.resourceServersList(app, out)));
+
+  program
+    .command('keys')
+    .description('signing keys')
+    .command('rotate')
+    .description('create a new signing key; the previous one stays published until its tokens expire')
+    .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.keysRotate(app, out)));
+
+  program
+    .command('taxonomy')
+    .description('the action taxonomy')
+    .command('apply <file>')
+    .description('validate a taxonomy YAML file and activate it as a new version')
+    .option('--comment <text>', 'why (kept with the version)')
+    .action((file: string, options: { comment?: string }, command: Command) => withApp(command, (app, out) => adminCommands.taxonomyApply(app, out, file, options.comment)));
+
+  program
+    .command('audit')
+    .description('the audit log')
+    .command('verify')
+    .description('walk the hash chain; exits 1 and names the first broken link if any')
+    .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.auditVerify(app, out)));
+
+  return program;
+}
+
+/** Entry point of `bin/countersign.js`. Known failures print one clear line; anything else a stack. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(error.message + '\n');
+    } else if (error instanceof DomainError) {
+      const errors = (error.details?.errors as Array<{ line: number; column: number; message: string; path: string }> | undefined) ?? [];
+      process.stderr.write(`error (${error.code}): ${errors.length ? 'the taxonomy is invalid' : error.message}\n`);
+      for (const problem of errors) process.stderr.write(`  line ${problem.line}:${problem.column} ${problem.path}: ${problem.message}\n`);
+    } else {
+      process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
+    }
+    process.exitCode = process.exitCode || 1;
+  }
+}

@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { ApprovalLifecycleService } from '@countersign/approvals';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { createRedis, JOB_QUEUES, JOB_RETRY, JobName, PermanentJobError, QueueName, QueueService } from '@countersign/queue';
+import { JobHandlers } from './job-handlers';
+
+const SWEEP_SCHEDULER_ID = 'expiry-sweep';
+
+/** Only the worker registers processors. One BullMQ Worker per queue dispatches by job name. */
+@Injectable()
+export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WorkerRunner.name);
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    @Inject(CONFIG) private readonly config: CountersignConfig,
+    private readonly handlers: JobHandlers,
+    private readonly queue: QueueService,
+    private readonly lifecycle: ApprovalLifecycleService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    assertOneHandlerPerJob(Object.keys(this.handlers.byName));
+    for (const queueName of Object.values(QueueName)) {
+      const connection = createRedis(this.config.redisUrl, 'bullmq');
+      connection.on('error', (error: Error) => this.logger.warn(`worker redis: ${error.message}`));
+      const worker = new Worker(queueName, (job: Job) => this.process(job), { connection, prefix: `${this.config.redisPrefix}:bull`, concurrency: 8 });
+      worker.on('failed', (job, error) => void this.onFailed(job, error));
+      worker.on('error', (error) => this.logger.error(`worker ${queueName}: ${error.message}`));
+      this.workers.push(worker);
+    }
+    // Delayed expiry jobs live in Redis, which may have lost them: the sweeper is the guarantee, at boot and on a timer.
+    await this.queue
+      .queue(JOB_QUEUES[JobName.SweepExpiredApprovals])
+      .upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: this.config.expirySweepSeconds * 1000 }, { name: JobName.SweepExpiredApprovals, data: {} });
+    const expired = await this.lifecycle.sweepExpired();
+    this.logger.log(`worker started; ${expired} overdue approval(s) expired at boot`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close()));
+  }
+
+  private async process(job: Job): Promise<void> {
+    const name = job.name as JobName;
+    const handler = this.handlers.byName[name] as ((payload: unknown) => Promise<void>) | undefined;
+    if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+    try {
+      await handler(job.data);
+    } catch (error) {
+      if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+  }
+
+  private async onFailed(job: Job | undefined, error: Error): Promise<void> {
+    if (!job) return;
+    const name = job.name as JobName;
+    const attempts = JOB_RETRY[name]?.attempts ?? 1;
+    const final = error instanceof UnrecoverableError || job.attemptsMade >= attempts;
+    this.logger.warn(`job ${job.name} ${job.id} failed (attempt ${job.attemptsMade}/${attempts}${final ? ', giving up' : ''}): ${error.message}`);
+    if (!final) return;
+    try {
+      await this.handlers.exhausted(name, job.data, error.message);
+    } catch (auditError) {
+      this.logger.error(`could not record the failure of job ${job.id}: ${(auditError as Error).message}`);
+    }
+  }
+}
+
+/** STYLE.md: at boot, every job name has exactly one handler. */
+export function assertOneHandlerPerJob(registered: string[]): void {
+  const expected = Object.values(JobName) as string[];
+  const missing = expected.filter((name) => !registered.includes(name));
+  const unknown = registered.filter((name) => !expected.includes(name));
+  const duplicated = registered.filter((name, index) => registered.indexOf(name) !== index);
+  if (missing.length || unknown.length || duplicated.length) {
+    throw new Error(`job handlers do not match the job names: missing [${missing.join(', ')}], unknown [${unknown.join(', ')}], duplicated [${duplicated.join(', ')}]`);
+  }
+}
