@@ -2,7 +2,7 @@
 // are transformed to CommonJS too; see docs/adr/0001-module-system.md.
 const esmPackages = [
   '@nestjs', 'uid', 'load-esm', 'file-type', 'jose', 'canonicalize', '@marcbachmann', 'zod', 'commander',
-  '@electric-sql', 'strtok3', 'token-types', 'peek-readable', '@tokenizer',
+  '@electric-sql', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'content-disposition',
 ];
 const base = {
   transform: { '^.+\\.(t|j|mj|cj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022', keepClassNames: true }, module: { type: 'commonjs' } }] },
