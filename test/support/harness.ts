@@ -6,6 +6,7 @@ import { createWorkerApp } from '../../apps/worker/src/main';
 import { AgentsService, ResourceServersService } from '@countersign/agents';
 import { CLI } from '@countersign/audit';
 import { type CountersignConfig, loadConfig } from '@countersign/config';
+import { createRootLogger, PinoNestLogger } from '@countersign/observability';
 import { PeopleService, type PersonRecord, type Role } from '@countersign/people';
 import { TEST_REDIS_URL } from './database';
 
@@ -36,7 +37,9 @@ export interface RunningApi {
 export async function startApi(config: CountersignConfig = testConfig()): Promise<RunningApi> {
   const port = config.port === 3000 ? await freePort() : config.port;
   const effective: CountersignConfig = { ...config, port, publicUrl: config.publicUrl === 'http://localhost:3000' ? `http://127.0.0.1:${port}` : config.publicUrl };
-  const app = await createApiApp(effective, false, { shutdownHooks: false });
+  // TEST_LOG=1 shows the API's own logs while debugging a suite.
+  const logger = process.env.TEST_LOG ? new PinoNestLogger(createRootLogger('debug', 'test-api')) : false;
+  const app = await createApiApp(effective, logger, { shutdownHooks: false });
   await app.listen({ port, host: '127.0.0.1' });
   return { app, url: `http://127.0.0.1:${port}`, config: effective, close: () => app.close() };
 }

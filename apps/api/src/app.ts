@@ -1,4 +1,4 @@
-import { type DynamicModule, Logger, type LoggerService, type Type } from '@nestjs/common';
+import { type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -7,7 +7,6 @@ import { Metrics } from '@countersign/observability';
 import { ApiModule } from './api.module';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './http/body-parsers';
 import { registerCorrelation } from './http/correlation';
-import { sendProblem, toProblem } from './http/problem.filter';
 
 /** Builds the API (not yet listening): `main.ts`, the CLI's `start` and the tests all go through here. */
 export interface ApiAppOptions {
@@ -29,9 +28,6 @@ export async function createApiApp(config: CountersignConfig, logger: LoggerServ
   const fastify = app.getHttpAdapter().getInstance();
   registerCorrelation(fastify);
   registerBodyParsers(fastify);
-  const errorLogger = new Logger('Http');
-  // Body parsing happens before Nest's router: its errors (bad I-JSON, too large, wrong media type) land here.
-  fastify.setErrorHandler((error, _request, reply) => sendProblem(reply, toProblem(error, errorLogger)));
 
   const metrics = app.get(Metrics);
   fastify.addHook('onResponse', (request, reply, done) => {

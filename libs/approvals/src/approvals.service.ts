@@ -40,7 +40,7 @@ export class ApprovalsService {
     const cancelled = await this.lifecycle.cancel(actor, approval.id, 'cancelled by the agent');
     if (cancelled) return this.view(cancelled);
     const final = await this.current(agent, id);
-    throw new DomainError('already_final', `the approval is already ${final.status}`, { status: final.status });
+    throw new DomainError('already_final', `the approval is already ${final.status}`, { current_status: final.status });
   }
 
   /** Reads the row and, if its expiry has passed unnoticed (Redis lost the job), expires it now. */

@@ -207,5 +207,5 @@ function refusalFor(agent: AgentRecord, person: PersonRecord, type: string, clas
 }
 
 function refusalError(refusal: Refusal, approvalId: string): DomainError {
-  return new DomainError(refusal.code, refusal.message, { approval_id: approvalId, status: 'denied' });
+  return new DomainError(refusal.code, refusal.message, { approval_id: approvalId, approval_status: 'denied' });
 }

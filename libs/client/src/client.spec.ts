@@ -87,6 +87,11 @@ function problem(response: ServerResponse, status: number, code: string, detail:
   response.end(JSON.stringify({ type: `urn:countersign:problem:${code}`, title: 'Error', status, detail, code, correlation_id: 'corr-1', ...extra }));
 }
 
+/** A delayed answer that does not keep the test process alive once the server is gone. */
+function later(ms: number, answer: () => void): void {
+  setTimeout(answer, ms).unref();
+}
+
 function newApproval(overrides: Partial<Approval> = {}): Approval {
   return {
     id: 'apr_1',
@@ -128,7 +133,7 @@ describe('createCountersignClient', () => {
     fake.on('POST', /^\/v1\/approvals$/, (_request, response) => json(response, 201, newApproval()));
     fake.on('GET', /^\/v1\/approvals\/apr_1\?wait=\d+$/, (_request, response) => {
       polls++;
-      if (polls < 3) return setTimeout(() => json(response, 200, newApproval()), 1_000);
+      if (polls < 3) return later(1_000, () => json(response, 200, newApproval()));
       json(response, 200, newApproval({ status: 'approved', approval_token: 'the.approval.token' }));
     });
 
@@ -173,7 +178,7 @@ describe('createCountersignClient', () => {
     const tokenRequest = fake.requests.find((request) => request.path === '/oauth/token');
     expect(tokenRequest?.headers['content-type']).toBe('application/x-www-form-urlencoded');
 
-    // 31 s tokens are refreshed at half-life (~15 s), not every call and not after they die.
+    // Tokens shorter-lived than the 30 s margin are refreshed at half-life: cached, but never used dead.
     fake.tokenLifetimeSeconds = 1;
     const shortLived = client();
     await shortLived.getApproval('apr_1');
@@ -272,7 +277,7 @@ describe('createCountersignClient', () => {
 
   it('stops when the caller aborts, with the abort reason', async () => {
     fake.on('POST', /^\/v1\/approvals$/, (_request, response) => json(response, 201, newApproval()));
-    fake.on('GET', /^\/v1\/approvals\/apr_1/, (_request, response) => setTimeout(() => json(response, 200, newApproval()), 5_000));
+    fake.on('GET', /^\/v1\/approvals\/apr_1/, (_request, response) => later(5_000, () => json(response, 200, newApproval())));
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('agent shutting down')), 200);
     await expect(client().requestApproval(REQUEST, { signal: controller.signal })).rejects.toThrow('agent shutting down');

@@ -31,8 +31,9 @@ export const JOB_RETRY: Record<JobName, { attempts: number; backoffMs: number }>
 
 /** Fixed job ids make enqueueing idempotent: the same fact never becomes two jobs. */
 export const jobId = {
-  expire: (approvalId: string) => `expire:${approvalId}`,
-  callback: (approvalId: string, status: string) => `callback:${approvalId}:${status}`,
+  // BullMQ forbids ':' in custom ids (it is its key separator).
+  expire: (approvalId: string) => `expire-${approvalId}`,
+  callback: (approvalId: string, status: string) => `callback-${approvalId}-${status}`,
 };
 
 /** A failure that retrying cannot fix (bad URL, gone row): the processor stops retrying. */

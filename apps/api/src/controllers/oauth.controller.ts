@@ -20,7 +20,10 @@ export class OAuthController {
       if (!String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
         throw new OAuthError('invalid_request', 'the token request must be application/x-www-form-urlencoded');
       }
-      const form = (request.body ?? {}) as Record<string, string>;
+      const raw = (request.body ?? {}) as Record<string, string | string[]>;
+      const repeated = Object.keys(raw).find((key) => Array.isArray(raw[key]));
+      if (repeated) throw new OAuthError('invalid_request', `parameter ${repeated} is repeated`);
+      const form = raw as Record<string, string>;
       const basic = basicCredentials(request.headers.authorization);
       if (usedBasic && !basic) throw new OAuthError('invalid_client', 'malformed HTTP Basic credentials');
       if (basic && (form.client_id !== undefined && form.client_id !== basic.id || form.client_secret !== undefined)) {

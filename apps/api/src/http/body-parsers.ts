@@ -1,5 +1,5 @@
 import { type FastifyInstance } from 'fastify';
-import { DomainError, parseIJson } from '@countersign/domain';
+import { parseIJson } from '@countersign/domain';
 
 /** The largest request body the API reads (the issue's limit for approval requests). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -7,7 +7,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 /**
  * JSON bodies are parsed as I-JSON (RFC 7493): duplicate keys, unsafe integers, lone surrogates and deep nesting
  * are refused with the JSON pointer of the offending value, before anything is canonicalized or stored.
- * Form bodies (the OAuth token endpoint) refuse repeated parameters, as RFC 6749 §3.2 requires.
+ * Form bodies keep repeated parameters visible so the token endpoint can refuse them (RFC 6749 §3.2).
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
@@ -21,10 +21,11 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
     }
   });
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
-    const form: Record<string, string> = {};
+    // A repeated parameter becomes an array; the token endpoint refuses it in RFC 6749's own error format.
+    const form: Record<string, string | string[]> = {};
     for (const [key, value] of new URLSearchParams(body as string)) {
-      if (key in form) return done(new DomainError('invalid_request', `parameter ${key} is repeated`, { field: key }), undefined);
-      form[key] = value;
+      const existing = form[key];
+      form[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
     }
     done(null, form);
   });

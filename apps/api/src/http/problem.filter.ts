@@ -39,7 +39,9 @@ export function toProblem(error: unknown, logger: Logger): Problem {
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
-    return problem(status, status === 404 ? 'not_found' : 'http_error', error.message, correlationId);
+    // Nest hands body-parser failures (too large, wrong media type) over as HttpExceptions too.
+    const code = status === 404 ? 'not_found' : status === 413 ? 'body_too_large' : status === 415 ? 'unsupported_media_type' : 'http_error';
+    return problem(status, code, error.message, correlationId);
   }
   const fastifyError = error as { statusCode?: unknown; code?: unknown; message?: unknown };
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {

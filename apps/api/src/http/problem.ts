@@ -51,5 +51,6 @@ export interface Problem {
 }
 
 export function problem(status: number, code: string, detail: string, correlationId: string | undefined, extensions: Record<string, unknown> = {}): Problem {
-  return { type: `urn:countersign:problem:${code}`, title: TITLES[status] ?? 'Error', status, detail, code, correlation_id: correlationId, ...extensions };
+  // Extensions first: a detail named like a standard member (status, type) can never override it.
+  return { ...extensions, type: `urn:countersign:problem:${code}`, title: TITLES[status] ?? 'Error', status, detail, code, correlation_id: correlationId };
 }
