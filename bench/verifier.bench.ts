@@ -6,6 +6,7 @@ import { computeActionDigest, createApprovalVerifier } from '../libs/enforcement
 
 const TOKENS = 2_000;
 const ROUNDS = 3;
+const BLOCK = 100;
 const ISSUER = 'https://countersign.bench';
 const AUDIENCE = 'https://payments.internal';
 const AGENT = 'agent-bench';
@@ -41,10 +42,6 @@ function mint(privateKey: KeyObject): string {
   return `${input}.${signature.toString('base64url')}`;
 }
 
-function opsPerSecond(count: number, startedAt: number): number {
-  return count / ((performance.now() - startedAt) / 1000);
-}
-
 /**
  * Verifications per second of the SDK's `verify` (every check, digest recomputation and a consume that always
  * succeeds) against bare `crypto.verify` of the same signing inputs and signatures. Best of interleaved rounds.
@@ -77,18 +74,25 @@ export async function benchVerifier(): Promise<{ verifier: number; raw: number; 
       verify('sha256', raw[i].input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw[i].signature);
     }
 
+    // Each round alternates short blocks of the two loops, so load from elsewhere hits both alike; best round wins.
     let bestVerifier = 0;
     let bestRaw = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      let startedAt = performance.now();
-      for (const { input, signature } of raw) {
-        if (!verify('sha256', input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) throw new Error('raw verify failed');
+      let rawMs = 0;
+      let verifierMs = 0;
+      for (let start = 0; start < TOKENS; start += BLOCK) {
+        const end = Math.min(start + BLOCK, TOKENS);
+        let startedAt = performance.now();
+        for (let i = start; i < end; i++) {
+          if (!verify('sha256', raw[i].input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw[i].signature)) throw new Error('raw verify failed');
+        }
+        rawMs += performance.now() - startedAt;
+        startedAt = performance.now();
+        for (let i = start; i < end; i++) await verifier.verify(tokens[i], CALL);
+        verifierMs += performance.now() - startedAt;
       }
-      bestRaw = Math.max(bestRaw, opsPerSecond(TOKENS, startedAt));
-
-      startedAt = performance.now();
-      for (const token of tokens) await verifier.verify(token, CALL);
-      bestVerifier = Math.max(bestVerifier, opsPerSecond(TOKENS, startedAt));
+      bestRaw = Math.max(bestRaw, TOKENS / (rawMs / 1000));
+      bestVerifier = Math.max(bestVerifier, TOKENS / (verifierMs / 1000));
     }
     return { verifier: Math.round(bestVerifier), raw: Math.round(bestRaw), ratio: Math.round((bestVerifier / bestRaw) * 1000) / 1000 };
   } finally {

@@ -184,6 +184,15 @@ describe('createApprovalVerifier', () => {
       await expectRefusal(verifier().verify(forged, CALL), 'bad_signature');
     });
 
+    it('refuses a payload with characters outside base64url, even ones whose low byte is the signed one', async () => {
+      const token = await mintApprovalToken(key);
+      const [header, payload, signature] = token.split('.');
+      for (const replacement of [String.fromCharCode(payload.charCodeAt(10) + 0x100), '!', '=']) {
+        const altered = `${header}.${payload.slice(0, 10)}${replacement}${payload.slice(11)}.${signature}`;
+        await expectRefusal(verifier().verify(altered, CALL), 'bad_signature');
+      }
+    });
+
     it('refuses a token signed by a key that is not in the JWKS under that kid', async () => {
       const impostor = newSigningKey(key.kid);
       await expectRefusal(verifier().verify(await mintApprovalToken(impostor), CALL), 'bad_signature');

@@ -90,8 +90,8 @@ export interface ApprovalVerifier {
 // Approval tokens are a few hundred bytes; anything this long is not one and is not worth decoding.
 const MAX_TOKEN_LENGTH = 16_384;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-// 64 bytes, ES256 (IEEE P1363 r||s) and Ed25519 alike. The payload needs no such check: any byte of it that is
-// not base64url changes the signing input, so the signature fails.
+// 64 bytes, ES256 (IEEE P1363 r||s) and Ed25519 alike. The payload needs no such check: the signing input is its
+// UTF-8 encoding (injective), so any character that is not in the signed ASCII text fails the signature.
 const SIGNATURE = /^[A-Za-z0-9_-]{86}$/;
 const MAX_TRUSTED_HEADERS = 64;
 
@@ -194,7 +194,7 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
     let valid = false;
     if (SIGNATURE.test(encoded)) {
       const signature = Buffer.from(encoded, 'base64url');
-      const signingInput = Buffer.from(token.slice(0, signatureStart - 1), 'latin1');
+      const signingInput = Buffer.from(token.slice(0, signatureStart - 1), 'utf8');
       try {
         valid =
           alg === 'ES256'

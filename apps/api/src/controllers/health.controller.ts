@@ -1,4 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, HttpException, Res } from '@nestjs/common';
+import { type FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Database } from '@countersign/database';
@@ -25,10 +26,17 @@ export class HealthController {
   /** Postgres and Redis both answer: the instance can take traffic. */
   @Get('ready')
   @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.indicator.check('postgres').attempt(() => this.database.ping()).withTimeout(CHECK_TIMEOUT_MS),
-      () => this.indicator.check('redis').attempt(() => this.redis.ping()).withTimeout(CHECK_TIMEOUT_MS),
-    ]);
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult | object> {
+    try {
+      return await this.health.check([
+        () => this.indicator.check('postgres').attempt(() => this.database.ping()).withTimeout(CHECK_TIMEOUT_MS),
+        () => this.indicator.check('redis').attempt(() => this.redis.ping()).withTimeout(CHECK_TIMEOUT_MS),
+      ]);
+    } catch (error) {
+      // Terminus reports "down" as a 503 exception carrying the per-dependency result: answer with that result.
+      if (!(error instanceof HttpException)) throw error;
+      void reply.status(error.getStatus());
+      return error.getResponse();
+    }
   }
 }
