@@ -85,7 +85,7 @@ describe('the whole loop for an auto-approved action', () => {
     await expect(verifier().verify(none, { type: 'payments.refund', resource: 'order:1001', args })).rejects.toMatchObject({ code: 'algorithm_not_allowed' });
 
     const jwks = await call<{ keys: Array<Record<string, string>> }>(`${api.url}/.well-known/jwks.json`);
-    const publicPem = createPublicKey({ key: jwks.body.keys[0]!, format: 'jwk' }).export({ format: 'pem', type: 'spki' });
+    const publicPem = createPublicKey({ key: jwks.body.keys[0], format: 'jwk' }).export({ format: 'pem', type: 'spki' });
     const hsHeader = b64url(JSON.stringify({ alg: 'HS256', typ: 'approval+jwt', kid: parsedHeader.kid }));
     const forged = `${hsHeader}.${payload}.${createHmac('sha256', publicPem).update(`${hsHeader}.${payload}`).digest('base64url')}`;
     await expect(verifier().verify(forged, { type: 'payments.refund', resource: 'order:1001', args })).rejects.toMatchObject({ code: 'algorithm_not_allowed' });

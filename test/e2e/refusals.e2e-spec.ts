@@ -61,7 +61,7 @@ describe('refusals: bad input, wrong credentials, policy', () => {
   });
 
   it('refuses an unknown or disabled on_behalf_of with unknown_person, and stores nothing', async () => {
-    const before = await withClient(api.config.databaseUrl, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM approvals WHERE agent_id = $1', [agent.id])).rows[0]!.n);
+    const before = await withClient(api.config.databaseUrl, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM approvals WHERE agent_id = $1', [agent.id])).rows[0].n);
     const unknown = await post({ ...valid(), on_behalf_of: 'nobody@example.com' });
     expect(unknown.status).toBe(400);
     expect(unknown.body.code).toBe('unknown_person');
@@ -69,10 +69,10 @@ describe('refusals: bad input, wrong credentials, policy', () => {
     await withClient(api.config.databaseUrl, (client) => client.query(`UPDATE people SET status = 'disabled' WHERE id = $1`, [disabled.id]));
     const refused = await post({ ...valid(), on_behalf_of: disabled.id });
     expect(refused.body.code).toBe('unknown_person');
-    const after = await withClient(api.config.databaseUrl, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM approvals WHERE agent_id = $1', [agent.id])).rows[0]!.n);
+    const after = await withClient(api.config.databaseUrl, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM approvals WHERE agent_id = $1', [agent.id])).rows[0].n);
     expect(after).toBe(before);
     const audited = await withClient(api.config.databaseUrl, async (client) =>
-      (await client.query<{ data: { code: string } }>(`SELECT data FROM audit_events WHERE type = 'approval.refused' AND actor_id = $1 ORDER BY seq DESC LIMIT 1`, [agent.clientId])).rows[0]!.data,
+      (await client.query<{ data: { code: string } }>(`SELECT data FROM audit_events WHERE type = 'approval.refused' AND actor_id = $1 ORDER BY seq DESC LIMIT 1`, [agent.clientId])).rows[0].data,
     );
     expect(audited.code).toBe('unknown_person');
   });
@@ -82,7 +82,7 @@ describe('refusals: bad input, wrong credentials, policy', () => {
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('permission_missing');
     const approvalId = response.body.approval_id!;
-    const stored = await withClient(api.config.databaseUrl, async (client) => (await client.query<{ status: string; status_reason: string }>('SELECT status, status_reason FROM approvals WHERE id = $1', [approvalId])).rows[0]!);
+    const stored = await withClient(api.config.databaseUrl, async (client) => (await client.query<{ status: string; status_reason: string }>('SELECT status, status_reason FROM approvals WHERE id = $1', [approvalId])).rows[0]);
     expect(stored.status).toBe('denied');
     expect(stored.status_reason).toContain('lacks the permission');
     expect(await auditTypesFor(approvalId)).toEqual(['approval.requested', 'approval.classified', 'approval.refused']);
@@ -191,7 +191,7 @@ describe('refusals: bad input, wrong credentials, policy', () => {
       expect(response.status).toBe(200);
       expect(response.headers.get('cache-control')).toBe('no-store');
       expect(response.body.token_type).toBe('Bearer');
-      const header = JSON.parse(Buffer.from(response.body.access_token!.split('.')[0]!, 'base64url').toString()) as { typ: string };
+      const header = JSON.parse(Buffer.from(response.body.access_token!.split('.')[0], 'base64url').toString()) as { typ: string };
       expect(header.typ).toBe('at+jwt');
     });
 
@@ -230,7 +230,7 @@ describe('refusals: bad input, wrong credentials, policy', () => {
       expect(first.body.events).toHaveLength(2);
       expect(first.body.events.every((event) => event.type === 'approval.requested')).toBe(true);
       const second = await call<{ events: Array<{ seq: string }> }>(`${api.url}/v1/admin/audit?type=approval.requested&limit=2&before=${first.body.next_before}`, { headers: admin });
-      expect(BigInt(second.body.events[0]!.seq)).toBeLessThan(BigInt(first.body.events[1]!.seq));
+      expect(BigInt(second.body.events[0].seq)).toBeLessThan(BigInt(first.body.events[1].seq));
       expect((await call<Problem>(`${api.url}/v1/admin/audit?limit=5000`, { headers: admin })).body.field).toBe('limit');
     });
   });

@@ -61,7 +61,7 @@ describe('the audit log', () => {
     expect(after).toEqual(expect.arrayContaining([...before, rotated.kid]));
     await withClient(database.url, (client) => client.query(`UPDATE signing_keys SET publish_until = now() - interval '1 second' WHERE kid = $1`, [rotated.retired]));
     expect((await keys.jwks()).keys.map((key: JWK) => key.kid)).toEqual([rotated.kid]);
-    const stored = await withClient(database.url, async (client) => (await client.query<{ private_key_enc: string }>('SELECT private_key_enc FROM signing_keys WHERE kid = $1', [rotated.kid])).rows[0]!.private_key_enc);
+    const stored = await withClient(database.url, async (client) => (await client.query<{ private_key_enc: string }>('SELECT private_key_enc FROM signing_keys WHERE kid = $1', [rotated.kid])).rows[0].private_key_enc);
     expect(stored).toMatch(/^v1\./);
     expect(stored).not.toContain('PRIVATE KEY');
   });

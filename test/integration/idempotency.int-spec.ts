@@ -31,7 +31,7 @@ describe('Idempotency-Key', () => {
     const counts = await withClient(first.config.databaseUrl, async (client) => {
       const approvals = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM approvals WHERE agent_id = $1', [agent.id]);
       const tokens = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM issued_tokens t JOIN approvals a ON a.id = t.approval_id WHERE a.agent_id = $1', [agent.id]);
-      return { approvals: approvals.rows[0]!.n, tokens: tokens.rows[0]!.n };
+      return { approvals: approvals.rows[0].n, tokens: tokens.rows[0].n };
     });
     expect(counts).toEqual({ approvals: 1, tokens: 1 });
 

@@ -22,7 +22,7 @@ export class AgentRepository {
   async insert(tx: Tx, agent: Omit<AgentRecord, 'id' | 'createdAt' | 'status'>): Promise<AgentRecord | null> {
     try {
       const result = await this.database.manager(tx).createQueryBuilder().insert().into(AgentEntity).values(agent).returning('id').execute();
-      const id = (result.raw as Array<{ id: string }>)[0]!.id;
+      const id = (result.raw as Array<{ id: string }>)[0].id;
       return this.database.manager(tx).findOneByOrFail(AgentEntity, { id });
     } catch (error) {
       if (postgresErrorCode(error) === '23505') return null;

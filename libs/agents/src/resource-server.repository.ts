@@ -18,7 +18,7 @@ export class ResourceServerRepository {
   async insert(tx: Tx, server: Pick<ResourceServerRecord, 'audience' | 'clientId' | 'secretHash'>): Promise<ResourceServerRecord | null> {
     try {
       const result = await this.database.manager(tx).createQueryBuilder().insert().into(ResourceServerEntity).values(server).returning('id').execute();
-      const id = (result.raw as Array<{ id: string }>)[0]!.id;
+      const id = (result.raw as Array<{ id: string }>)[0].id;
       return this.database.manager(tx).findOneByOrFail(ResourceServerEntity, { id });
     } catch (error) {
       if (postgresErrorCode(error) === '23505') return null;

@@ -24,7 +24,7 @@ export type ApprovalRequest = z.infer<typeof schema>;
 export function parseApprovalRequest(body: unknown): ApprovalRequest {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
+  const issue = parsed.error.issues[0];
   const field = jsonPointer(issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)));
   const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
   throw new DomainError('invalid_request', `${field || 'body'}: ${message}`, { field: field || '/' });

@@ -3,7 +3,8 @@ import type { QueryDeepPartialEntity } from 'typeorm';
 import { ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { type ApprovalStatus } from '@countersign/domain';
 
-export type ApprovalRecord = Omit<ApprovalEntity, 'status'> & { status: ApprovalStatus };
+/** The entity's status union is the domain's ApprovalStatus. */
+export type ApprovalRecord = ApprovalEntity;
 export type NewApproval = Omit<ApprovalRecord, 'id' | 'createdAt' | 'updatedAt' | 'decidedAt'> & { decidedAt: Date | null };
 
 /** The SQL that matters for approvals: idempotent insert, guarded transitions, expiry scans. */
@@ -31,16 +32,16 @@ export class ApprovalRepository {
 
   async findForAgent(id: string, agentId: string): Promise<ApprovalRecord | null> {
     if (!isUuid(id)) return null;
-    return (await this.database.manager().findOneBy(ApprovalEntity, { id, agentId })) as ApprovalRecord | null;
+    return this.database.manager().findOneBy(ApprovalEntity, { id, agentId });
   }
 
   async findById(id: string): Promise<ApprovalRecord | null> {
     if (!isUuid(id)) return null;
-    return (await this.database.manager().findOneBy(ApprovalEntity, { id })) as ApprovalRecord | null;
+    return this.database.manager().findOneBy(ApprovalEntity, { id });
   }
 
   async findByIdempotencyKey(agentId: string, idempotencyKey: string): Promise<ApprovalRecord | null> {
-    return (await this.database.manager().findOneBy(ApprovalEntity, { agentId, idempotencyKey })) as ApprovalRecord | null;
+    return this.database.manager().findOneBy(ApprovalEntity, { agentId, idempotencyKey });
   }
 
   async countPending(agentId: string): Promise<number> {
@@ -64,7 +65,7 @@ export class ApprovalRepository {
     // TypeORM's postgres driver answers UPDATE ... RETURNING with [rows, affectedCount].
     const returned = Array.isArray(rows) && Array.isArray(rows[0]) ? (rows[0] as unknown[]) : (rows as unknown[]);
     if (returned.length === 0) return null;
-    return (await this.database.manager(tx).findOneBy(ApprovalEntity, { id })) as ApprovalRecord | null;
+    return this.database.manager(tx).findOneBy(ApprovalEntity, { id });
   }
 
   async duePendingIds(limit: number): Promise<string[]> {

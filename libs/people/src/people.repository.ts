@@ -28,7 +28,7 @@ export class PeopleRepository {
         .values(person)
         .returning('*')
         .execute();
-      return toRecord((rows.raw as Record<string, unknown>[])[0]!);
+      return toRecord((rows.raw as Record<string, unknown>[])[0]);
     } catch (error) {
       if (postgresErrorCode(error) === '23505') return null;
       throw error;

@@ -74,7 +74,7 @@ export class SigningKeysService {
   /** The public JWKS: the active key plus retiring keys whose tokens may still be alive. */
   async jwks(): Promise<{ keys: JWK[] }> {
     const keys = await this.repository.published(new Date());
-    return { keys: keys.map((key) => ({ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }) as JWK) };
+    return { keys: keys.map((key) => ({ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' })) };
   }
 
   /** A published public key by kid, for verifying Countersign's own tokens; null for unknown or retired kids. */
@@ -94,7 +94,7 @@ export class SigningKeysService {
     await this.repository.insert(tx, {
       kid,
       alg: SIGNING_ALGORITHM,
-      publicJwk: publicKey.export({ format: 'jwk' }) as Record<string, unknown>,
+      publicJwk: publicKey.export({ format: 'jwk' }),
       privateKeyEnc: this.encryption.seal(privateKey.export({ format: 'der', type: 'pkcs8' })),
       state: 'active',
       publishUntil: null,

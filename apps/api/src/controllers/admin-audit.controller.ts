@@ -34,7 +34,7 @@ export class AdminAuditController {
     const events = await this.audit.search({ type, subjectId, actorId, beforeSeq: before, limit: size });
     return {
       events,
-      next_before: events.length === size ? events[events.length - 1]!.seq : null,
+      next_before: events.length === size ? events[events.length - 1].seq : null,
     };
   }
 }

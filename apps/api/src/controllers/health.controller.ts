@@ -36,7 +36,7 @@ export class HealthController {
       // Terminus reports "down" as a 503 exception carrying the per-dependency result: answer with that result.
       if (!(error instanceof HttpException)) throw error;
       void reply.status(error.getStatus());
-      return error.getResponse();
+      return error.getResponse() as object;
     }
   }
 }

@@ -10,14 +10,14 @@ type AuthenticatedRequest = FastifyRequest & { agent?: AgentRecord; resourceServ
 
 function bearer(request: FastifyRequest): string | null {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(request.headers.authorization ?? '');
-  return match ? match[1]! : null;
+  return match ? match[1] : null;
 }
 
 /** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
 export function basicCredentials(header: string | undefined): { id: string; secret: string } | null {
   const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? '');
   if (!match) return null;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return null;
   try {
