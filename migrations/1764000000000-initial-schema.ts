@@ -107,6 +107,18 @@ export class InitialSchema1764000000000 implements MigrationInterface {
       prev_hash text NOT NULL,
       hash text NOT NULL UNIQUE
     )`);
+    // Events are written here inside the business transaction (no global lock on the request path), then moved
+    // into the hash chain in batches by the AuditChainer; see docs/adr/0003-audit-chain-outbox.md.
+    await queryRunner.query(`CREATE TABLE audit_outbox (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      occurred_at timestamptz NOT NULL,
+      actor_type text NOT NULL,
+      actor_id text,
+      type text NOT NULL,
+      subject_type text,
+      subject_id text,
+      data jsonb NOT NULL
+    )`);
     await queryRunner.query(`CREATE INDEX audit_events_type_seq ON audit_events (type, seq DESC)`);
     await queryRunner.query(`CREATE INDEX audit_events_subject_seq ON audit_events (subject_id, seq DESC)`);
     // The log is append-only for every role, the owner included: rows can only be inserted.
@@ -121,6 +133,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE audit_outbox`);
     await queryRunner.query(`DROP TABLE audit_events`);
     await queryRunner.query(`DROP FUNCTION audit_events_refuse_change()`);
     await queryRunner.query(`DROP TABLE issued_tokens`);

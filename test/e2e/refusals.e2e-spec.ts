@@ -1,4 +1,5 @@
 import { agentAccessToken, call, newAgent, newPerson, type RunningApi, startApi, withClient } from '@countersign/testing';
+import { AuditService } from '@countersign/audit';
 import { type PersonRecord } from '@countersign/people';
 
 type Problem = { code: string; field?: string; detail: string; status: number; correlation_id: string; approval_id?: string };
@@ -21,6 +22,7 @@ describe('refusals: bad input, wrong credentials, policy', () => {
   const post = (body: unknown, headers: Record<string, string> = {}) => call<Problem>(`${api.url}/v1/approvals`, { token, body, headers });
 
   async function auditTypesFor(subjectId: string): Promise<string[]> {
+    await api.app.get(AuditService).flush();
     return withClient(api.config.databaseUrl, async (client) => (await client.query<{ type: string }>('SELECT type FROM audit_events WHERE subject_id = $1 ORDER BY seq', [subjectId])).rows.map((row) => row.type));
   }
 
@@ -71,6 +73,7 @@ describe('refusals: bad input, wrong credentials, policy', () => {
     expect(refused.body.code).toBe('unknown_person');
     const after = await withClient(api.config.databaseUrl, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM approvals WHERE agent_id = $1', [agent.id])).rows[0].n);
     expect(after).toBe(before);
+    await api.app.get(AuditService).flush();
     const audited = await withClient(api.config.databaseUrl, async (client) =>
       (await client.query<{ data: { code: string } }>(`SELECT data FROM audit_events WHERE type = 'approval.refused' AND actor_id = $1 ORDER BY seq DESC LIMIT 1`, [agent.clientId])).rows[0].data,
     );

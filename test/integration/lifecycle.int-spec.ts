@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { type INestApplicationContext } from '@nestjs/common';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { agentAccessToken, call, newAgent, newPerson, type RunningApi, startApi, startWorker, testConfig, withClient } from '@countersign/testing';
+import { AuditService } from '@countersign/audit';
 import { type CountersignConfig } from '@countersign/config';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,6 +55,7 @@ describe('approval lifecycle across processes', () => {
     try {
       const read = await call<{ status: string; status_reason: string }>(`${api.url}/v1/approvals/${created.body.id}`, { token });
       expect(read.body.status).toBe('expired');
+      await api.app.get(AuditService).flush();
       const events = await withClient(config.databaseUrl, async (client) =>
         (await client.query<{ type: string; data: { to?: string } }>('SELECT type, data FROM audit_events WHERE subject_id = $1 ORDER BY seq', [created.body.id])).rows,
       );

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type Redis } from 'ioredis';
 import { ApprovalLifecycleService } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { createRedis, JOB_QUEUES, JOB_RETRY, JobName, PermanentJobError, QueueName, QueueService } from '@countersign/queue';
@@ -12,6 +13,7 @@ const SWEEP_SCHEDULER_ID = 'expiry-sweep';
 export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WorkerRunner.name);
   private readonly workers: Worker[] = [];
+  private readonly connections: Redis[] = [];
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
@@ -25,6 +27,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     for (const queueName of Object.values(QueueName)) {
       const connection = createRedis(this.config.redisUrl, 'bullmq');
       connection.on('error', (error: Error) => this.logger.warn(`worker redis: ${error.message}`));
+      this.connections.push(connection);
       const worker = new Worker(queueName, (job: Job) => this.process(job), { connection, prefix: `${this.config.redisPrefix}:bull`, concurrency: 8 });
       worker.on('failed', (job, error) => void this.onFailed(job, error));
       worker.on('error', (error) => this.logger.error(`worker ${queueName}: ${error.message}`));
@@ -40,6 +43,8 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close()));
+    // BullMQ leaves connections it was given open.
+    for (const connection of this.connections) connection.disconnect();
   }
 
   private async process(job: Job): Promise<void> {

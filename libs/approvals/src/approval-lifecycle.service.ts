@@ -28,9 +28,10 @@ export class ApprovalLifecycleService {
    * pending approval or the callback of a final one. Postgres already holds the truth, so a Redis failure here
    * is logged, and the expiry sweeper and lazy expiry on read still end pending approvals on time.
    */
-  async afterCommit(approval: ApprovalRecord): Promise<void> {
+  async afterCommit(approval: ApprovalRecord, options: { created?: boolean } = {}): Promise<void> {
     this.metrics.approvals.inc({ tier: approval.tier, status: approval.status });
-    await this.events.statusChanged(approval.id, approval.status);
+    // Nobody can be waiting on an approval that did not exist a moment ago.
+    if (!options.created) await this.events.statusChanged(approval.id, approval.status);
     try {
       if (approval.status === 'pending') {
         await this.queue.enqueue(JobName.ExpireApproval, { approvalId: approval.id }, { jobId: jobId.expire(approval.id), delayMs: Math.max(0, approval.expiresAt.getTime() - Date.now()) });

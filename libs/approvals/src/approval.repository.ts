@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryDeepPartialEntity } from 'typeorm';
+import { type OutboxEvent } from '@countersign/audit';
 import { ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { type ApprovalStatus } from '@countersign/domain';
+import { type IssuedTokenRow } from '@countersign/tokens';
 
 /** The entity's status union is the domain's ApprovalStatus. */
 export type ApprovalRecord = ApprovalEntity;
@@ -30,6 +32,47 @@ export class ApprovalRepository {
     return row ? { ...approval, id: row.id, createdAt: row.created_at, updatedAt: row.updated_at } : null;
   }
 
+  /**
+   * The intake write: the approval, its audit events (into the outbox) and its token row in ONE statement, which
+   * Postgres runs atomically, instead of a transaction of several round trips. Nothing is written when the
+   * agent already used the idempotency key (the approval insert does nothing, and the others select from it).
+   */
+  async insertWithRecords(approval: NewApproval & { id: string }, audit: OutboxEvent[], token: IssuedTokenRow | null): Promise<ApprovalRecord | null> {
+    const columns: Array<[string, unknown]> = [
+      ['id', approval.id], ['agent_id', approval.agentId], ['on_behalf_of_id', approval.onBehalfOfId], ['action_type', approval.actionType],
+      ['action_resource', approval.actionResource], ['args', JSON.stringify(approval.args)], ['audience', approval.audience], ['reason', approval.reason],
+      ['provenance', approval.provenance], ['tier', approval.tier], ['classification', JSON.stringify(approval.classification)],
+      ['requirement', JSON.stringify(approval.requirement)], ['taxonomy_version', approval.taxonomyVersion], ['action_digest', approval.actionDigest],
+      ['status', approval.status], ['status_reason', approval.statusReason], ['expires_at', approval.expiresAt], ['idempotency_key', approval.idempotencyKey],
+      ['request_hash', approval.requestHash], ['callback_url', approval.callbackUrl], ['decided_at', approval.decidedAt],
+    ];
+    const values = columns.map(([, value]) => value);
+    const placeholders = columns.map((_, index) => `$${index + 1}`).join(', ');
+    const auditParam = columns.length + 1;
+    const tokenParam = columns.length + 2;
+    const rows: Array<{ created_at: Date; updated_at: Date }> = await this.database.manager().query(
+      `WITH a AS (
+         INSERT INTO approvals (${columns.map(([name]) => name).join(', ')}) VALUES (${placeholders})
+         ON CONFLICT DO NOTHING RETURNING id, created_at, updated_at
+       ), o AS (
+         INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data)
+         SELECT v."occurredAt"::timestamptz, v."actorType", v."actorId", v.type, v."subjectType", v."subjectId", v.data
+           FROM a, ROWS FROM (jsonb_to_recordset($${auditParam}::jsonb)
+             AS ("occurredAt" text, "actorType" text, "actorId" text, type text, "subjectType" text, "subjectId" text, data jsonb))
+             WITH ORDINALITY AS v("occurredAt", "actorType", "actorId", type, "subjectType", "subjectId", data, ordinality)
+          ORDER BY v.ordinality
+       ), t AS (
+         INSERT INTO issued_tokens (jti, approval_id, audience, token_enc, expires_at)
+         SELECT v.jti, a.id, v.audience, v."tokenEnc", v."expiresAt"::timestamptz
+           FROM a, jsonb_to_recordset($${tokenParam}::jsonb) AS v(jti text, audience text, "tokenEnc" text, "expiresAt" text)
+       )
+       SELECT created_at, updated_at FROM a`,
+      [...values, JSON.stringify(audit), JSON.stringify(token ? [token] : [])],
+    );
+    const row = rows[0];
+    return row ? { ...approval, createdAt: row.created_at, updatedAt: row.updated_at } : null;
+  }
+
   async findForAgent(id: string, agentId: string): Promise<ApprovalRecord | null> {
     if (!isUuid(id)) return null;
     return this.database.manager().findOneBy(ApprovalEntity, { id, agentId });
@@ -44,10 +87,11 @@ export class ApprovalRepository {
     return this.database.manager().findOneBy(ApprovalEntity, { agentId, idempotencyKey });
   }
 
-  async countPending(agentId: string): Promise<number> {
+  /** Counts at most `limit` rows: the question is only whether the agent reached its limit. */
+  async countPending(agentId: string, limit: number): Promise<number> {
     const rows: Array<{ count: number }> = await this.database
       .manager()
-      .query(`SELECT count(*)::int AS count FROM approvals WHERE agent_id = $1 AND status = 'pending'`, [agentId]);
+      .query(`SELECT count(*)::int AS count FROM (SELECT 1 FROM approvals WHERE agent_id = $1 AND status = 'pending' LIMIT $2) pending`, [agentId, limit]);
     return rows[0]?.count ?? 0;
   }
 

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
+import { type Actor, type AuditEntry, AuditEventType, AuditService, outboxEvents, SYSTEM } from '@countersign/audit';
 import { type AgentRecord, AgentsService } from '@countersign/agents';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { Database } from '@countersign/database';
 import { type ApprovalStatus, canonicalJson, type Classification, computeActionDigest, DomainError, matchesAny, redactArgs } from '@countersign/domain';
 import { PeopleService, type PersonRecord } from '@countersign/people';
 import { TaxonomyService } from '@countersign/taxonomy';
@@ -27,7 +26,6 @@ export class IntakeService {
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
-    private readonly database: Database,
     private readonly approvals: ApprovalRepository,
     private readonly agents: AgentsService,
     private readonly people: PeopleService,
@@ -90,7 +88,7 @@ export class IntakeService {
     const refusal = refusalFor(agent, person, request.action.type, classification);
     const requirement = classification.requirement;
     const status: ApprovalStatus = refusal ? 'denied' : requirement.decision === 'auto_approve' ? 'approved' : 'pending';
-    if (status === 'pending' && (await this.approvals.countPending(agent.id)) >= limits.maxPending) {
+    if (status === 'pending' && (await this.approvals.countPending(agent.id, limits.maxPending)) >= limits.maxPending) {
       throw new DomainError('too_many_pending', `the agent already has ${limits.maxPending} pending approvals`, { retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS });
     }
 
@@ -108,8 +106,36 @@ export class IntakeService {
     const args = redactArgs(request.action.args, classification.sensitive_args);
     const statusReason = refusal ? refusal.message : status === 'approved' ? `auto-approved: tier ${classification.tier}` : null;
 
-    const stored = await this.database.transaction(async (tx) => {
-      const approval = await this.approvals.insert(tx, {
+    const id = randomUUID();
+    const subject = { type: 'approval', id };
+    const entries: AuditEntry[] = [
+      {
+        type: AuditEventType.ApprovalRequested,
+        subject,
+        data: { action: { type: request.action.type, resource: request.action.resource, args }, on_behalf_of: person.id, audience, provenance: request.context?.provenance ?? [], idempotency_key: idempotencyKey ?? null, callback_url: callbackUrl },
+      },
+      { type: AuditEventType.ApprovalClassified, subject, data: { ...storedClassification, refusal: undefined, taxonomy_version: version, action_digest: actionDigest } },
+      refusal
+        ? { type: AuditEventType.ApprovalRefused, subject, data: { code: refusal.code, reason: refusal.message } }
+        : { type: AuditEventType.ApprovalStatusChanged, subject, data: { from: null, to: status, reason: statusReason ?? `tier ${classification.tier} needs ${requirement.approvals_required} approval(s)` } },
+    ];
+    const token =
+      status === 'approved'
+        ? await this.tokens.prepare({
+            approvalId: id,
+            action: { type: request.action.type, resource: request.action.resource },
+            actionDigest,
+            audience,
+            agentClientId: agent.clientId,
+            personId: person.id,
+            risk: { tier: classification.tier, reversibility: classification.reversibility, blast_radius: classification.blast_radius },
+            approvers: [],
+            ttlSeconds: requirement.token_ttl_seconds,
+          })
+        : null;
+    const approval = await this.approvals.insertWithRecords(
+      {
+        id,
         agentId: agent.id,
         onBehalfOfId: person.id,
         actionType: request.action.type,
@@ -130,36 +156,12 @@ export class IntakeService {
         requestHash,
         callbackUrl,
         decidedAt: status === 'pending' ? null : new Date(now),
-      });
-      if (!approval) return null;
-      const subject = { type: 'approval', id: approval.id };
-      await this.audit.append(tx, actor, [
-        {
-          type: AuditEventType.ApprovalRequested,
-          subject,
-          data: { action: { type: request.action.type, resource: request.action.resource, args }, on_behalf_of: person.id, audience, provenance: request.context?.provenance ?? [], idempotency_key: idempotencyKey ?? null, callback_url: callbackUrl },
-        },
-        { type: AuditEventType.ApprovalClassified, subject, data: { ...storedClassification, refusal: undefined, taxonomy_version: version, action_digest: actionDigest } },
-        refusal
-          ? { type: AuditEventType.ApprovalRefused, subject, data: { code: refusal.code, reason: refusal.message } }
-          : { type: AuditEventType.ApprovalStatusChanged, subject, data: { from: null, to: status, reason: statusReason ?? `tier ${classification.tier} needs ${requirement.approvals_required} approval(s)` } },
-      ]);
-      let token: string | null = null;
-      if (status === 'approved') {
-        ({ token } = await this.tokens.mint(tx, SYSTEM, {
-          approvalId: approval.id,
-          action: { type: request.action.type, resource: request.action.resource },
-          actionDigest,
-          audience,
-          agentClientId: agent.clientId,
-          personId: person.id,
-          risk: { tier: classification.tier, reversibility: classification.reversibility, blast_radius: classification.blast_radius },
-          approvers: [],
-          ttlSeconds: requirement.token_ttl_seconds,
-        }));
-      }
-      return { approval, token };
-    });
+      },
+      // The token is minted by the system on the auto-approve rule, not by the agent.
+      [...outboxEvents(actor, entries), ...(token ? outboxEvents(SYSTEM, [token.audit]) : [])],
+      token?.issued ?? null,
+    );
+    const stored = approval ? { approval, token: token?.token ?? null } : null;
 
     if (!stored) {
       // Lost an idempotency race to a concurrent identical request: answer as its replay.
@@ -167,7 +169,7 @@ export class IntakeService {
       if (!winner) throw new Error('idempotent insert conflicted but no approval holds the key');
       return this.replay(winner, requestHash);
     }
-    await this.lifecycle.afterCommit(stored.approval);
+    await this.lifecycle.afterCommit(stored.approval, { created: true });
     if (refusal) throw refusalError(refusal, stored.approval.id);
     return { created: true, approval: toApprovalView(stored.approval, stored.token) };
   }

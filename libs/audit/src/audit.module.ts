@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
+import { AuditChainer } from './audit-chainer';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 
 @Global()
-@Module({ providers: [AuditRepository, AuditService], exports: [AuditService] })
+@Module({ providers: [AuditChainer, AuditRepository, AuditService], exports: [AuditService] })
 export class AuditModule {}

@@ -7,6 +7,9 @@ export interface StoredAuditEvent extends ChainedFields {
   hash: string;
 }
 
+/** An event written but not yet chained. */
+export type OutboxEvent = Omit<ChainedFields, 'seq' | 'prevHash'>;
+
 export interface AuditQuery {
   type?: string;
   subjectId?: string;
@@ -32,6 +35,41 @@ export class AuditRepository {
       .manager(tx)
       .query('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
     return rows[0] ? { seq: BigInt(rows[0].seq), hash: rows[0].hash } : null;
+  }
+
+  /** One multi-row INSERT into the outbox, inside the caller's transaction; no lock. */
+  async enqueue(tx: Tx, events: OutboxEvent[]): Promise<void> {
+    const values: unknown[] = [];
+    const rows = events.map((event, index) => {
+      values.push(event.occurredAt, event.actorType, event.actorId, event.type, event.subjectType, event.subjectId, JSON.stringify(event.data));
+      const base = index * 7;
+      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7}::jsonb)`;
+    });
+    await this.database
+      .manager(tx)
+      .query(`INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data) VALUES ${rows.join(', ')}`, values);
+  }
+
+  /** Takes up to `limit` outbox events, oldest first, removing them; the caller chains them in the same transaction. */
+  async takeFromOutbox(tx: Tx, limit: number): Promise<OutboxEvent[]> {
+    const result: unknown = await this.database.manager(tx).query(
+      `DELETE FROM audit_outbox WHERE id IN (SELECT id FROM audit_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING id, occurred_at, actor_type, actor_id, type, subject_type, subject_id, data`,
+      [limit],
+    );
+    // TypeORM's postgres driver answers DELETE ... RETURNING with [rows, affectedCount].
+    const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as Array<Record<string, unknown>>;
+    return rows
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .map((row) => ({
+        occurredAt: (row.occurred_at as Date).toISOString(),
+        actorType: row.actor_type as string,
+        actorId: row.actor_id as string | null,
+        type: row.type as string,
+        subjectType: row.subject_type as string | null,
+        subjectId: row.subject_id as string | null,
+        data: row.data as Record<string, unknown>,
+      }));
   }
 
   async insert(tx: Tx, events: StoredAuditEvent[]): Promise<void> {

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { Database, type Tx } from '@countersign/database';
 import { type ChainBreak, chainHash, GENESIS_HASH, verifyChainSegment } from './audit-chain';
 import { type Actor, type AuditEntry } from './audit-event-type';
-import { type AuditQuery, AuditRepository, type StoredAuditEvent } from './audit.repository';
+import { type AuditQuery, AuditRepository, type OutboxEvent, type StoredAuditEvent } from './audit.repository';
 
 const VERIFY_PAGE = 1_000;
+const CHAIN_BATCH = 1_000;
 
 @Injectable()
 export class AuditService {
@@ -14,32 +15,40 @@ export class AuditService {
   ) {}
 
   /**
-   * Appends events inside the caller's transaction, so the fact and its audit record commit together.
-   * Call it last in the transaction: the chain lock is held until commit.
+   * Records events inside the caller's transaction, so the fact and its audit record commit together. They land
+   * in the outbox (no lock: the request path never waits on the chain) and the chainer links them within moments.
    */
   async append(tx: Tx, actor: Actor, entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.repository.lockChain(tx);
-    const head = (await this.repository.head(tx)) ?? { seq: 0n, hash: GENESIS_HASH };
-    const occurredAt = new Date().toISOString();
-    let previous = head;
-    const events: StoredAuditEvent[] = entries.map((entry) => {
-      const fields = {
-        seq: (previous.seq + 1n).toString(),
-        occurredAt,
-        actorType: actor.type,
-        actorId: actorId(actor),
-        type: entry.type,
-        subjectType: entry.subject?.type ?? null,
-        subjectId: entry.subject?.id ?? null,
-        data: entry.data ?? {},
-        prevHash: previous.hash,
-      };
-      const hash = chainHash(fields);
-      previous = { seq: BigInt(fields.seq), hash };
-      return { ...fields, hash };
+    await this.repository.enqueue(tx, outboxEvents(actor, entries));
+  }
+
+  /** Moves one batch from the outbox into the hash chain; returns how many events it chained. */
+  async chainPending(limit = CHAIN_BATCH): Promise<number> {
+    return this.database.transaction(async (tx) => {
+      await this.repository.lockChain(tx);
+      const pending = await this.repository.takeFromOutbox(tx, limit);
+      if (pending.length === 0) return 0;
+      let previous = (await this.repository.head(tx)) ?? { seq: 0n, hash: GENESIS_HASH };
+      const events: StoredAuditEvent[] = pending.map((event) => {
+        const fields = { ...event, seq: (previous.seq + 1n).toString(), prevHash: previous.hash };
+        const hash = chainHash(fields);
+        previous = { seq: BigInt(fields.seq), hash };
+        return { ...fields, hash };
+      });
+      await this.repository.insert(tx, events);
+      return events.length;
     });
-    await this.repository.insert(tx, events);
+  }
+
+  /** Chains everything written so far (readers and `verify` call it so they see every committed event). */
+  async flush(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const chained = await this.chainPending();
+      total += chained;
+      if (chained < CHAIN_BATCH) return total;
+    }
   }
 
   /** Appends in a transaction of its own, for events that have no other write to go with. */
@@ -49,6 +58,7 @@ export class AuditService {
 
   /** Walks the whole chain from the first event; names the first broken link. */
   async verify(onProgress?: (checked: number) => void): Promise<{ ok: true; checked: number } | { ok: false; checked: number; broken: ChainBreak }> {
+    await this.flush();
     let last = { seq: 0n, hash: GENESIS_HASH };
     let checked = 0;
     for (;;) {
@@ -62,9 +72,27 @@ export class AuditService {
     }
   }
 
-  search(query: AuditQuery): Promise<StoredAuditEvent[]> {
+  async search(query: AuditQuery): Promise<StoredAuditEvent[]> {
+    await this.flush();
     return this.repository.search(query);
   }
+}
+
+/**
+ * The outbox rows for entries, for a repository that writes them in the same statement as its own rows (the intake
+ * path: one round trip for the approval, its audit events and its token). Anything else should call `append`.
+ */
+export function outboxEvents(actor: Actor, entries: AuditEntry[]): OutboxEvent[] {
+  const occurredAt = new Date().toISOString();
+  return entries.map((entry) => ({
+    occurredAt,
+    actorType: actor.type,
+    actorId: actorId(actor),
+    type: entry.type,
+    subjectType: entry.subject?.type ?? null,
+    subjectId: entry.subject?.id ?? null,
+    data: entry.data ?? {},
+  }));
 }
 
 function actorId(actor: Actor): string | null {

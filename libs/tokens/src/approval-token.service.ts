@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type JWTPayload, SignJWT } from 'jose';
-import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
+import { type Actor, type AuditEntry, AuditEventType, AuditService } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { Database, type Tx } from '@countersign/database';
 import { IssuedTokenRepository } from './issued-token.repository';
@@ -23,6 +23,20 @@ export interface MintApprovalToken {
   ttlSeconds: number;
 }
 
+export interface IssuedTokenRow {
+  jti: string;
+  approvalId: string;
+  audience: string;
+  tokenEnc: string;
+  expiresAt: Date;
+}
+
+export interface PreparedApprovalToken {
+  token: string;
+  issued: IssuedTokenRow;
+  audit: AuditEntry;
+}
+
 export type ConsumeResult =
   | { active: false }
   | ({ active: true } & Record<string, unknown>);
@@ -42,6 +56,17 @@ export class ApprovalTokenService {
 
   /** Inside the caller's transaction: the token exists only if the approval commits. */
   async mint(tx: Tx, actor: Actor, input: MintApprovalToken): Promise<{ token: string; jti: string; expiresAt: Date }> {
+    const prepared = await this.prepare(input);
+    await this.issued.insert(tx, prepared.issued);
+    await this.audit.append(tx, actor, [prepared.audit]);
+    return { token: prepared.token, jti: prepared.issued.jti, expiresAt: prepared.issued.expiresAt };
+  }
+
+  /**
+   * Signs the token and returns the issued-token row and audit entry that must be written with it, in the same
+   * transaction (or statement) as the approval: the token exists only if the approval commits.
+   */
+  async prepare(input: MintApprovalToken): Promise<PreparedApprovalToken> {
     const key = await this.keys.activeKey();
     const jti = randomUUID();
     const now = Math.floor(Date.now() / 1000);
@@ -64,11 +89,11 @@ export class ApprovalTokenService {
       .setJti(jti)
       .sign(key.privateKey);
     const expiresAt = new Date(exp * 1000);
-    await this.issued.insert(tx, { jti, approvalId: input.approvalId, audience: input.audience, tokenEnc: this.encryption.seal(token), expiresAt });
-    await this.audit.append(tx, actor, [
-      { type: AuditEventType.ApprovalTokenMinted, subject: { type: 'approval', id: input.approvalId }, data: { jti, audience: input.audience, expires_at: expiresAt.toISOString(), kid: key.kid } },
-    ]);
-    return { token, jti, expiresAt };
+    return {
+      token,
+      issued: { jti, approvalId: input.approvalId, audience: input.audience, tokenEnc: this.encryption.seal(token), expiresAt },
+      audit: { type: AuditEventType.ApprovalTokenMinted, subject: { type: 'approval', id: input.approvalId }, data: { jti, audience: input.audience, expires_at: expiresAt.toISOString(), kid: key.kid } },
+    };
   }
 
   /** The approval token minted for an approval, for its agent's later reads; null if none was minted. */

@@ -1,6 +1,6 @@
 export { ACCESS_TOKEN_TYPE, AccessTokenService, type AgentPrincipal } from './access-token.service';
 export { APPROVAL_EVENT_TYPE, ApprovalEventSigner } from './approval-event-signer';
-export { APPROVAL_TOKEN_TYPE, ApprovalTokenService, type ConsumeResult, type MintApprovalToken } from './approval-token.service';
+export { APPROVAL_TOKEN_TYPE, ApprovalTokenService, type ConsumeResult, type IssuedTokenRow, type MintApprovalToken, type PreparedApprovalToken } from './approval-token.service';
 export { KeyEncryption } from './key-encryption';
 export { InvalidTokenError } from './own-token-verifier';
 export { generateSecret, hashSecret, verifySecret } from './secret-hash';

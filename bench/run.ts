@@ -1,0 +1,33 @@
+import { cpus, totalmem } from 'node:os';
+import { benchIntake } from './intake.bench';
+import { benchVerifier } from './verifier.bench';
+
+/** `npm run bench`: our figures beside ceilings measured in the same run; only the ratios compare across machines. */
+async function main(): Promise<void> {
+  const log = (message: string) => process.stderr.write(message + '\n');
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  log(`Countersign benchmark — ${new Date().toISOString().slice(0, 10)} — ${machine}`);
+
+  const intake = await benchIntake(log);
+  log('verifier: libs/enforcement verify vs raw node:crypto ES256...');
+  const verifier = await benchVerifier();
+
+  const pct = (ours: number, ceiling: number) => `${((100 * ours) / ceiling).toFixed(0)}%`;
+  const rows = [
+    ['intake (POST /v1/approvals, 50 connections)', `${intake.intakePerSecond.toFixed(0)} req/s, p99 ${intake.intakeP99Ms.toFixed(1)} ms`, `${intake.ceilingPerSecond.toFixed(0)} inserts/s, p99 ${intake.ceilingP99Ms.toFixed(1)} ms (bare pg pool)`, pct(intake.intakePerSecond, intake.ceilingPerSecond), '≥ 30%, p99 ≤ 50 ms'],
+    ['verifier (verify + consume, ES256)', `${verifier.verifier.toFixed(0)} verifications/s`, `${verifier.raw.toFixed(0)} verifications/s (raw node:crypto)`, pct(verifier.verifier, verifier.raw), '≥ 80%'],
+    ['API RSS after the intake run', `${intake.apiRssMiB} MiB`, '', '', ''],
+  ];
+  process.stdout.write(`\n| benchmark | Countersign | ceiling (same run) | ratio | target |\n|---|---|---|---|---|\n`);
+  for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
+  if (intake.intakeErrors > 0) process.stdout.write(`\nwarning: ${intake.intakeErrors} intake requests failed or were not 2xx\n`);
+  process.stdout.write(`\n${machine}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`benchmark failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
