@@ -8,11 +8,12 @@ import { ApprovalRepository } from './approval.repository';
 import { ApprovalsService } from './approvals.service';
 import { CallbacksService } from './callbacks.service';
 import { IntakeService } from './intake.service';
+import { PartiesRepository } from './parties.repository';
 import { QuotaService } from './quota.service';
 
 @Module({
   imports: [AgentsModule, PeopleModule, TaxonomyModule],
-  providers: [ApprovalEvents, ApprovalLifecycleService, ApprovalRepository, ApprovalsService, CallbacksService, IntakeService, QuotaService],
+  providers: [ApprovalEvents, ApprovalLifecycleService, ApprovalRepository, ApprovalsService, CallbacksService, IntakeService, PartiesRepository, QuotaService],
   exports: [ApprovalLifecycleService, ApprovalsService, CallbacksService, IntakeService],
 })
 export class ApprovalsModule {}

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { type Actor } from '@countersign/audit';
-import { type AgentRecord } from '@countersign/agents';
+import { type AgentRecord, AgentsService } from '@countersign/agents';
 import { DomainError } from '@countersign/domain';
-import { ApprovalTokenService } from '@countersign/tokens';
+import { type AgentPrincipal, ApprovalTokenService } from '@countersign/tokens';
 import { ApprovalEvents } from './approval-events';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
@@ -18,10 +18,12 @@ export class ApprovalsService {
     private readonly lifecycle: ApprovalLifecycleService,
     private readonly events: ApprovalEvents,
     private readonly tokens: ApprovalTokenService,
+    private readonly agents: AgentsService,
   ) {}
 
   /** With `waitSeconds`, holds the answer until the status leaves `pending` (any API instance may change it). */
-  async get(agent: AgentRecord, id: string, waitSeconds = 0, signal?: AbortSignal): Promise<ApprovalView> {
+  async get(principal: AgentPrincipal, id: string, waitSeconds = 0, signal?: AbortSignal): Promise<ApprovalView> {
+    const agent = await this.activeAgent(principal);
     if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > MAX_WAIT_SECONDS) {
       throw new DomainError('invalid_request', `wait must be an integer from 0 to ${MAX_WAIT_SECONDS}`, { field: 'wait' });
     }
@@ -34,13 +36,20 @@ export class ApprovalsService {
     return this.view(approval);
   }
 
-  async cancel(agent: AgentRecord, id: string): Promise<ApprovalView> {
+  async cancel(principal: AgentPrincipal, id: string): Promise<ApprovalView> {
+    const agent = await this.activeAgent(principal);
     const actor: Actor = { type: 'agent', id: agent.id, clientId: agent.clientId };
     const approval = await this.current(agent, id);
     const cancelled = await this.lifecycle.cancel(actor, approval.id, 'cancelled by the agent');
     if (cancelled) return this.view(cancelled);
     const final = await this.current(agent, id);
     throw new DomainError('already_final', `the approval is already ${final.status}`, { current_status: final.status });
+  }
+
+  private async activeAgent(principal: AgentPrincipal): Promise<AgentRecord> {
+    const agent = await this.agents.findById(principal.agentId);
+    if (!agent || agent.status !== 'active') throw new DomainError('unauthenticated', 'the agent is suspended or no longer exists');
+    return agent;
   }
 
   /** Reads the row and, if its expiry has passed unnoticed (Redis lost the job), expires it now. */

@@ -4,14 +4,15 @@ import { type Actor, type AuditEntry, AuditEventType, AuditService, outboxEvents
 import { type AgentRecord, AgentsService } from '@countersign/agents';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { type ApprovalStatus, canonicalJson, type Classification, computeActionDigest, DomainError, matchesAny, redactArgs } from '@countersign/domain';
-import { PeopleService, type PersonRecord } from '@countersign/people';
+import { type PersonRecord } from '@countersign/people';
 import { TaxonomyService } from '@countersign/taxonomy';
-import { ApprovalTokenService } from '@countersign/tokens';
+import { type AgentPrincipal, ApprovalTokenService } from '@countersign/tokens';
 import { type ApprovalRequest, parseApprovalRequest } from './approval-request';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 import { type ApprovalView, type StoredClassification, toApprovalView } from './approval-view';
 import { validateCallbackUrl } from './callback-url';
+import { PartiesRepository } from './parties.repository';
 import { QuotaService } from './quota.service';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -28,7 +29,7 @@ export class IntakeService {
     @Inject(CONFIG) private readonly config: CountersignConfig,
     private readonly approvals: ApprovalRepository,
     private readonly agents: AgentsService,
-    private readonly people: PeopleService,
+    private readonly parties: PartiesRepository,
     private readonly taxonomy: TaxonomyService,
     private readonly quotas: QuotaService,
     private readonly tokens: ApprovalTokenService,
@@ -37,8 +38,8 @@ export class IntakeService {
   ) {}
 
   /** `created` is false when an idempotency key replayed an earlier, identical request. */
-  async request(agent: AgentRecord, body: unknown, idempotencyKey: string | undefined): Promise<{ created: boolean; approval: ApprovalView }> {
-    const actor: Actor = { type: 'agent', id: agent.id, clientId: agent.clientId };
+  async request(principal: AgentPrincipal, body: unknown, idempotencyKey: string | undefined): Promise<{ created: boolean; approval: ApprovalView }> {
+    const actor: Actor = { type: 'agent', id: principal.agentId, clientId: principal.clientId };
     let request: ApprovalRequest;
     try {
       if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -49,6 +50,10 @@ export class IntakeService {
       if (error instanceof DomainError) await this.refuseWithoutApproval(actor, error);
       throw error;
     }
+    // The agent (still active?) and the person it names, in one round trip.
+    const parties = await this.parties.load(principal.agentId, request.on_behalf_of);
+    const agent = parties.agent;
+    if (!agent || agent.status !== 'active') throw new DomainError('unauthenticated', 'the agent is suspended or no longer exists');
     const limits = this.agents.quotas(agent);
     await this.quotas.consumeRequest(agent.id, limits.requestsPerMinute);
 
@@ -58,7 +63,7 @@ export class IntakeService {
       if (existing) return this.replay(existing, requestHash);
     }
 
-    const person = await this.people.findActive(request.on_behalf_of);
+    const person = parties.person?.status === 'active' ? parties.person : null;
     if (!person) {
       const error = new DomainError('unknown_person', `on_behalf_of names no enabled person: ${JSON.stringify(request.on_behalf_of)}`, { field: '/on_behalf_of' });
       await this.refuseWithoutApproval(actor, error);

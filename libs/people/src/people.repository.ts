@@ -39,7 +39,7 @@ export class PeopleRepository {
   async findByReference(reference: string): Promise<PersonRecord | null> {
     const builder = this.database.manager().createQueryBuilder(PersonEntity, 'p');
     if (UUID.test(reference)) builder.where('p.id = :id', { id: reference });
-    else builder.where('lower(p.email) = lower(:email)', { email: reference });
+    else builder.where('p.email = lower(:email)', { email: reference }); // stored lowercased, so the unique index serves it
     return builder.getOne();
   }
 

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
-import { type AgentRecord } from '@countersign/agents';
 import { ApprovalsService, type ApprovalView, IntakeService } from '@countersign/approvals';
 import { DomainError } from '@countersign/domain';
+import { type AgentPrincipal } from '@countersign/tokens';
 import { AgentAuthGuard, CurrentAgent } from '../http/auth.guards';
 
 const APPROVAL_REQUEST_SCHEMA = {
@@ -40,7 +40,7 @@ export class ApprovalsController {
   @ApiBody({ schema: APPROVAL_REQUEST_SCHEMA })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   async create(
-    @CurrentAgent() agent: AgentRecord,
+    @CurrentAgent() agent: AgentPrincipal,
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -54,7 +54,7 @@ export class ApprovalsController {
   @ApiOperation({ summary: 'Read an approval; with wait=N (<= 60) hold the answer until its status changes' })
   @ApiQuery({ name: 'wait', required: false, type: Number })
   async get(
-    @CurrentAgent() agent: AgentRecord,
+    @CurrentAgent() agent: AgentPrincipal,
     @Param('id') id: string,
     @Query('wait') wait: string | undefined,
     @Req() request: FastifyRequest,
@@ -75,7 +75,7 @@ export class ApprovalsController {
 
   @Post(':id/cancel')
   @ApiOperation({ summary: 'Cancel a pending approval' })
-  async cancel(@CurrentAgent() agent: AgentRecord, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApprovalView> {
+  async cancel(@CurrentAgent() agent: AgentPrincipal, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApprovalView> {
     void reply.status(200).header('cache-control', 'no-store');
     return this.approvals.cancel(agent, id);
   }
