@@ -7,7 +7,7 @@ import { type ApprovalStatus, canonicalJson, type Classification, computeActionD
 import { type PersonRecord } from '@countersign/people';
 import { TaxonomyService } from '@countersign/taxonomy';
 import { type AgentPrincipal, ApprovalTokenService } from '@countersign/tokens';
-import { type ApprovalRequest, parseApprovalRequest } from './approval-request';
+import { parseApprovalRequest } from './approval-request';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 import { type ApprovalView, type StoredClassification, toApprovalView } from './approval-view';
@@ -40,16 +40,12 @@ export class IntakeService {
   /** `created` is false when an idempotency key replayed an earlier, identical request. */
   async request(principal: AgentPrincipal, body: unknown, idempotencyKey: string | undefined): Promise<{ created: boolean; approval: ApprovalView }> {
     const actor: Actor = { type: 'agent', id: principal.agentId, clientId: principal.clientId };
-    let request: ApprovalRequest;
-    try {
+    const request = await this.auditingRefusal(actor, () => {
       if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
         throw new DomainError('invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters', { field: 'Idempotency-Key' });
       }
-      request = parseApprovalRequest(body);
-    } catch (error) {
-      if (error instanceof DomainError) await this.refuseWithoutApproval(actor, error);
-      throw error;
-    }
+      return parseApprovalRequest(body);
+    });
     // The agent (still active?) and the person it names, in one round trip.
     const parties = await this.parties.load(principal.agentId, request.on_behalf_of);
     const agent = parties.agent;
@@ -69,13 +65,9 @@ export class IntakeService {
       await this.refuseWithoutApproval(actor, error);
       throw error;
     }
-    let callbackUrl: string | null = null;
-    try {
-      callbackUrl = request.callback_url === undefined ? null : validateCallbackUrl(request.callback_url, this.config.allowPrivateCallbackUrls).toString();
-    } catch (error) {
-      if (error instanceof DomainError) await this.refuseWithoutApproval(actor, error);
-      throw error;
-    }
+    const callbackUrl = await this.auditingRefusal(actor, () =>
+      request.callback_url === undefined ? null : validateCallbackUrl(request.callback_url, this.config.allowPrivateCallbackUrls).toString(),
+    );
 
     const { version, taxonomy } = await this.taxonomy.active();
     const classification = taxonomy.classify({
@@ -187,6 +179,16 @@ export class IntakeService {
     if (refusal) throw refusalError(refusal, existing.id);
     const token = existing.status === 'approved' ? await this.tokens.tokenFor(existing.id) : null;
     return { created: false, approval: toApprovalView(existing, token) };
+  }
+
+  /** Runs a validation step; a DomainError it throws is audited as a refusal before it propagates. */
+  private async auditingRefusal<T>(actor: Actor, step: () => T): Promise<T> {
+    try {
+      return step();
+    } catch (error) {
+      if (error instanceof DomainError) await this.refuseWithoutApproval(actor, error);
+      throw error;
+    }
   }
 
   /** Refusals before an approval row can exist (bad input, unknown person) are audited on their own. */
