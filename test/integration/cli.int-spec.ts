@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../apps/cli/src/main';
+import { TEST_REDIS_URL, withClient } from '@countersign/testing';
+
+/** Runs the CLI in-process as `npx countersign ...` would, capturing stdout, stderr and the exit code. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  process.exitCode = 0;
+  try {
+    await main(['node', 'countersign', ...args]);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, stdout, stderr };
+}
+
+describe('the countersign CLI', () => {
+  const saved = { ...process.env };
+
+  beforeAll(() => {
+    process.env.DATABASE_URL = process.env.COUNTERSIGN_TEST_DATABASE_URL;
+    process.env.REDIS_URL = TEST_REDIS_URL;
+    process.env.COUNTERSIGN_KEY_ENCRYPTION_SECRET = 'cli-suite-secret-0123456789abcdefghij';
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  it('creates an agent and prints its secret once, as JSON with --json', async () => {
+    const name = `cli-agent-${Date.now()}`;
+    const created = await cli('--json', 'agents', 'create', '--name', name, '--capabilities', 'email.*,payments.transfer', '--callback-secret');
+    expect(created.code).toBe(0);
+    const body = JSON.parse(created.stdout) as { clientId: string; client_secret: string; callback_secret: string; capabilities: string[] };
+    expect(body.client_secret).toMatch(/^cs_secret_/);
+    expect(body.callback_secret).toMatch(/^cs_callback_/);
+    expect(body.capabilities).toEqual(['email.*', 'payments.transfer']);
+    const listed = await cli('--json', 'agents', 'list');
+    const agents = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+    const mine = agents.find((agent) => agent.name === name)!;
+    expect(mine).toBeDefined();
+    expect(JSON.stringify(agents)).not.toContain(body.client_secret);
+    const suspended = await cli('--json', 'agents', 'suspend', name, '--reason', 'test');
+    expect(JSON.parse(suspended.stdout)).toMatchObject({ status: 'suspended' });
+  });
+
+  it('refuses bad input with a clear message and exit code 1', async () => {
+    const duplicate = await cli('people', 'add', '--email', 'not-an-email', '--role', 'member');
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toContain('not an email address');
+    const role = await cli('people', 'add', '--email', 'x@example.com', '--role', 'overlord');
+    expect(role.code).toBe(1);
+    expect(role.stderr).toContain('role must be one of');
+  });
+
+  it('applies a valid taxonomy as a new version and refuses an invalid one with line numbers, applying nothing', async () => {
+    const latest = () =>
+      withClient(process.env.COUNTERSIGN_TEST_DATABASE_URL!, async (client) => (await client.query<{ max: number | null }>('SELECT max(version)::int AS max FROM taxonomy_versions')).rows[0].max ?? 0);
+    const before = await latest();
+    const directory = mkdtempSync(join(tmpdir(), 'countersign-cli-'));
+    const invalid = join(directory, 'bad.yaml');
+    writeFileSync(invalid, 'unknown_action: critical\ntiers:\n  low: { decision: maybe }\n');
+    const refused = await cli('taxonomy', 'apply', invalid);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/line \d+/);
+    expect(await latest()).toBe(before);
+    const valid = join(directory, 'good.yaml');
+    const { readFileSync } = await import('node:fs');
+    const { findDefaultTaxonomyPath } = await import('@countersign/domain');
+    writeFileSync(valid, readFileSync(findDefaultTaxonomyPath(), 'utf8'));
+    const applied = await cli('--json', 'taxonomy', 'apply', valid, '--comment', 'cli test');
+    expect(applied.code).toBe(0);
+    expect((JSON.parse(applied.stdout) as { version: number }).version).toBe(before + 1);
+  });
+
+  it('verifies the audit chain', async () => {
+    const verified = await cli('--json', 'audit', 'verify');
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true });
+  });
+});
