@@ -26,17 +26,16 @@ export async function prepareForStart(logger: EmbeddedLogger): Promise<LocalEnvi
   try {
     env.COUNTERSIGN_KEY_ENCRYPTION_SECRET ??= localSecret(logger);
     if (!env.DATABASE_URL) {
-      const postgres = await startEmbeddedPostgres({ dataDir: join(LOCAL_DIRECTORY, 'pgdata'), logger });
+      const postgres = await startEmbeddedPostgres({ dataDir: join(LOCAL_DIRECTORY, 'pgdata'), logger, extraConnections: 1 });
       stops.push(async () => {
         rmSync(EMBEDDED_URL_FILE, { force: true });
         await postgres.stop();
       });
       writeFileSync(EMBEDDED_URL_FILE, JSON.stringify({ url: postgres.url, pid: process.pid }));
       env.DATABASE_URL = postgres.url;
-      // PGlite serves one connection: the API and the worker share one pool of one, released when idle so the CLI
-      // can get in between requests.
+      // PGlite is one session: the API and the worker share one pool of one connection. The socket server admits
+      // one more client, for admin commands run while this process is up.
       env.DATABASE_POOL_SIZE = '1';
-      env.DATABASE_IDLE_TIMEOUT_MS = '500';
       embeddedDatabase = true;
     }
     const redis = await ensureRedis({ url: env.REDIS_URL, dataDir: join(LOCAL_DIRECTORY, 'redis'), logger });

@@ -9,6 +9,8 @@ export interface EmbeddedPostgresOptions {
   /** PGlite's data directory, created on first start and reused afterwards (`.countersign/pgdata`). */
   dataDir: string;
   logger: EmbeddedLogger;
+  /** Clients beyond the first that may connect at once (multiplexed onto PGlite's one session); default 0. */
+  extraConnections?: number;
 }
 
 /**
@@ -22,7 +24,10 @@ export interface EmbeddedPostgresOptions {
  * `max: 1` for the whole process (API and worker together), and close that pool before calling `stop()`.
  * pglite-socket can multiplex several connections (`maxConnections > 1`: queries queue and a connection inside
  * a transaction runs alone until it ends), but every connection then shares one session (SET, prepared
- * statements, session advisory locks), so we do not use it.
+ * statements, session advisory locks). `extraConnections: 1` uses that for exactly one more client: an admin
+ * command run while `npm start` holds the app's connection. That is safe for Countersign's SQL, which keeps no
+ * session state (no SET, unnamed statements only, transaction-scoped advisory locks), and transactions still
+ * run one at a time; the app itself keeps ONE connection.
  *
  * The data directory is guarded by a `<dataDir>.lock` file holding our pid: PGlite itself would let two
  * processes open the same files and corrupt them.
@@ -37,7 +42,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     // TypeORM runs `CREATE EXTENSION IF NOT EXISTS "uuid-ossp"` at initialize because our entities have uuid
     // primary keys; the extension is part of every PostgreSQL, so make it available here too.
     database = await PGlite.create(dataDir, { extensions: { uuid_ossp } });
-    server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port: 0 });
+    server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port: 0, maxConnections: 1 + (options.extraConnections ?? 0) });
     await server.start();
   } catch (error) {
     await server?.stop();
