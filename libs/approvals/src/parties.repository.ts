@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type AgentRecord } from '@countersign/agents';
 import { Database } from '@countersign/database';
-import { type PersonRecord } from '@countersign/people';
+import { personFromRow, type PersonRecord } from '@countersign/people';
 import { isUuid } from './approval.repository';
 
 /**
@@ -20,7 +20,7 @@ export class PartiesRepository {
       [agentId, personReference],
     );
     const row = rows[0];
-    return { agent: row?.agent ? toAgent(row.agent) : null, person: row?.person ? toPerson(row.person) : null };
+    return { agent: row?.agent ? toAgent(row.agent) : null, person: row?.person ? personFromRow(row.person) : null };
   }
 }
 
@@ -35,18 +35,6 @@ function toAgent(row: Record<string, unknown>): AgentRecord {
     requestsPerMinute: row.requests_per_minute as number | null,
     maxPending: row.max_pending as number | null,
     callbackSecretEnc: row.callback_secret_enc as string | null,
-    createdAt: new Date(row.created_at as string),
-  };
-}
-
-function toPerson(row: Record<string, unknown>): PersonRecord {
-  return {
-    id: row.id as string,
-    email: row.email as string,
-    displayName: row.display_name as string,
-    role: row.role as PersonRecord['role'],
-    permissions: row.permissions as string[],
-    status: row.status as PersonRecord['status'],
     createdAt: new Date(row.created_at as string),
   };
 }

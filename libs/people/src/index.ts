@@ -1,3 +1,3 @@
 export { PeopleModule } from './people.module';
-export { type PersonRecord } from './people.repository';
+export { personFromRow, type PersonRecord } from './people.repository';
 export { type AddPerson, PeopleService, type Role, ROLES, validatePatterns } from './people.service';

@@ -28,7 +28,7 @@ export class PeopleRepository {
         .values(person)
         .returning('*')
         .execute();
-      return toRecord((rows.raw as Record<string, unknown>[])[0]);
+      return personFromRow((rows.raw as Record<string, unknown>[])[0]);
     } catch (error) {
       if (postgresErrorCode(error) === '23505') return null;
       throw error;
@@ -48,7 +48,8 @@ export class PeopleRepository {
   }
 }
 
-function toRecord(row: Record<string, unknown>): PersonRecord {
+/** A `people` row as Postgres returns it (snake_case; from RETURNING * or to_jsonb) to a record. */
+export function personFromRow(row: Record<string, unknown>): PersonRecord {
   return {
     id: row.id as string,
     email: row.email as string,
@@ -56,6 +57,6 @@ function toRecord(row: Record<string, unknown>): PersonRecord {
     role: row.role as PersonRecord['role'],
     permissions: row.permissions as string[],
     status: row.status as PersonRecord['status'],
-    createdAt: row.created_at as Date,
+    createdAt: new Date(row.created_at as string | Date),
   };
 }
