@@ -50,7 +50,7 @@ export class ApprovalRepository {
     const placeholders = columns.map((_, index) => `$${index + 1}`).join(', ');
     const auditParam = columns.length + 1;
     const tokenParam = columns.length + 2;
-    const rows: Array<{ created_at: Date; updated_at: Date }> = await this.database.manager().query(
+    const rows = await this.database.query<{ created_at: Date; updated_at: Date }>(
       `WITH a AS (
          INSERT INTO approvals (${columns.map(([name]) => name).join(', ')}) VALUES (${placeholders})
          ON CONFLICT DO NOTHING RETURNING id, created_at, updated_at

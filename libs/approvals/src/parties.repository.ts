@@ -14,7 +14,7 @@ export class PartiesRepository {
 
   async load(agentId: string, personReference: string): Promise<{ agent: AgentRecord | null; person: PersonRecord | null }> {
     const byId = isUuid(personReference);
-    const rows: Array<{ agent: Record<string, unknown> | null; person: Record<string, unknown> | null }> = await this.database.manager().query(
+    const rows = await this.database.query<{ agent: Record<string, unknown> | null; person: Record<string, unknown> | null }>(
       `SELECT (SELECT to_jsonb(a) FROM agents a WHERE a.id = $1) AS agent,
               (SELECT to_jsonb(p) FROM people p WHERE ${byId ? 'p.id = $2::uuid' : 'p.email = lower($2)'} LIMIT 1) AS person`,
       [agentId, personReference],

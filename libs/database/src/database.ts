@@ -1,4 +1,5 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type Pool } from 'pg';
 import { type DataSource, type EntityManager } from 'typeorm';
 
 declare const txBrand: unique symbol;
@@ -17,6 +18,16 @@ export class Database implements OnApplicationShutdown {
   /** For repositories only: the transaction's manager, or the pool's when there is no transaction. */
   manager(tx?: Tx): EntityManager {
     return tx ? (tx as unknown as EntityManager) : this.dataSource.manager;
+  }
+
+  /**
+   * One statement straight on the `pg` pool TypeORM manages, for the hot path (intake). TypeORM's own `query`
+   * costs a QueryRunner per call; measured here, a request doing one TypeORM query tops out at ~2.6k/s where the
+   * same pool does ~4k/s. Rows come back as `pg` returns them (snake_case columns).
+   */
+  async query<Row>(sql: string, parameters: unknown[]): Promise<Row[]> {
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    return (await pool.query(sql, parameters)).rows as Row[];
   }
 
   async ping(): Promise<void> {
