@@ -63,9 +63,9 @@ describe('when Redis is unreachable', () => {
   let healthy: RunningApi;
 
   beforeAll(async () => {
-    healthy = await startApi();
+    healthy = await startApi(testConfig({ PUBLIC_URL: 'http://countersign.test' }));
     // Nothing listens on port 1: every Redis command fails.
-    api = await startApi(testConfig({ REDIS_URL: 'redis://127.0.0.1:1' }));
+    api = await startApi(testConfig({ REDIS_URL: 'redis://127.0.0.1:1', PUBLIC_URL: 'http://countersign.test' }));
   });
   afterAll(async () => {
     await api.close();
@@ -87,5 +87,20 @@ describe('when Redis is unreachable', () => {
     const ready = await call<{ status: string; error: Record<string, unknown> }>(`${api.url}/health/ready`);
     expect(ready.status).toBe(503);
     expect(Object.keys(ready.body.error)).toEqual(['redis']);
+  });
+
+  it('still answers a long-poll at its deadline, from Postgres, when it cannot subscribe', async () => {
+    const person = await newPerson(healthy.app, { permissions: ['*'] });
+    const agent = await newAgent(healthy.app);
+    const token = await agentAccessToken(healthy.url, agent.clientId, agent.clientSecret);
+    const created = await call<{ id: string }>(`${healthy.url}/v1/approvals`, {
+      token,
+      body: { action: { type: 'payments.refund', resource: 'order:2', args: { amount: 500 } }, on_behalf_of: person.email, audience: 'https://payments.internal' },
+    });
+    const started = Date.now();
+    const read = await call<{ status: string }>(`${api.url}/v1/approvals/${created.body.id}?wait=2`, { token });
+    expect(read.status).toBe(200);
+    expect(read.body.status).toBe('pending');
+    expect(Date.now() - started).toBeLessThan(6_000);
   });
 });

@@ -19,22 +19,33 @@ export class ApprovalEvents {
     }
   }
 
-  /** Resolves on the first change notice, after `timeoutMs`, or when `signal` aborts; always unsubscribes. */
+  /**
+   * Resolves on the first change notice, after `timeoutMs`, or when `signal` aborts. The deadline holds even when
+   * Redis cannot subscribe (the caller then simply re-reads Postgres at the deadline), and the subscription is
+   * always released, also when it completes after we stopped waiting.
+   */
   async waitForChange(approvalId: string, timeoutMs: number, signal: AbortSignal | undefined, ready: () => Promise<boolean>): Promise<void> {
     let wake!: () => void;
     const woken = new Promise<void>((resolve) => (wake = resolve));
-    const unsubscribe = await this.redis.subscribe(channel(approvalId), () => wake());
     const timer = setTimeout(() => wake(), timeoutMs);
     const onAbort = () => wake();
     signal?.addEventListener('abort', onAbort);
+    let finished = false;
+    let unsubscribe: (() => void) | undefined;
+    const subscribed = this.redis.subscribe(channel(approvalId), () => wake()).then(
+      (release) => (finished ? release() : (unsubscribe = release)),
+      (error: Error) => this.logger.warn(`long-poll without wake-ups for ${approvalId}: ${error.message}`),
+    );
     try {
+      await Promise.race([subscribed, woken]);
       // Subscribed first, then checked: a change between the caller's read and the subscription is not missed.
       if (await ready()) return;
       await woken;
     } finally {
+      finished = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      unsubscribe();
+      unsubscribe?.();
     }
   }
 }
