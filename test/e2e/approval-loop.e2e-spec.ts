@@ -118,6 +118,7 @@ describe('the whole loop for an auto-approved action', () => {
   it('needs resource-server credentials to consume', async () => {
     const anonymous = await call(`${api.url}/v1/approval-tokens/consume`, { body: { token: 'x' } });
     expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Basic realm="countersign"');
     const asAgent = await call(`${api.url}/v1/approval-tokens/consume`, { body: { token: 'x' }, headers: { authorization: 'Basic ' + Buffer.from(`${agent.clientId}:${agent.clientSecret}`).toString('base64') } });
     expect(asAgent.status).toBe(401);
   });

@@ -58,7 +58,7 @@ export class ResourceServerAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const credentials = basicCredentials(request.headers.authorization);
     const server = credentials ? await this.servers.authenticate(credentials.id, credentials.secret) : null;
-    if (!server) throw new DomainError('unauthenticated', 'resource server authentication failed (HTTP Basic with its client id and secret)');
+    if (!server) throw new DomainError('unauthenticated', 'resource server authentication failed (HTTP Basic with its client id and secret)', { challenge: 'Basic realm="countersign"' });
     request.resourceServer = server;
     return true;
   }

@@ -17,7 +17,7 @@ export class ProblemFilter implements ExceptionFilter {
 }
 
 export function sendProblem(reply: FastifyReply, body: Problem): void {
-  if (body.status === 401) reply.header('www-authenticate', 'Bearer error="invalid_token"');
+  if (body.status === 401) reply.header('www-authenticate', typeof body.challenge === 'string' ? body.challenge : 'Bearer error="invalid_token"');
   const retryAfter = body.retry_after_seconds;
   if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
   void reply.status(body.status).header('content-type', 'application/problem+json').header('cache-control', 'no-store').send(body);
