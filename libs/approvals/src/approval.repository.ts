@@ -9,6 +9,19 @@ import { type IssuedTokenRow } from '@countersign/tokens';
 export type ApprovalRecord = ApprovalEntity;
 export type NewApproval = Omit<ApprovalRecord, 'id' | 'createdAt' | 'updatedAt' | 'decidedAt'> & { decidedAt: Date | null };
 
+const APPROVAL_COLUMNS = [
+  'id', 'agent_id', 'on_behalf_of_id', 'action_type', 'action_resource', 'args', 'audience', 'reason', 'provenance', 'tier',
+  'classification', 'requirement', 'taxonomy_version', 'action_digest', 'status', 'status_reason', 'expires_at',
+  'idempotency_key', 'request_hash', 'callback_url', 'decided_at',
+].join(', ');
+
+/** One request's intake write: the approval, its audit events, and its token row when it was auto-approved. */
+export interface IntakeWrite {
+  approval: NewApproval & { id: string };
+  audit: OutboxEvent[];
+  token: IssuedTokenRow | null;
+}
+
 /** The SQL that matters for approvals: idempotent insert, guarded transitions, expiry scans. */
 @Injectable()
 export class ApprovalRepository {
@@ -33,44 +46,66 @@ export class ApprovalRepository {
   }
 
   /**
-   * The intake write: the approval, its audit events (into the outbox) and its token row in ONE statement, which
-   * Postgres runs atomically, instead of a transaction of several round trips. Nothing is written when the
-   * agent already used the idempotency key (the approval insert does nothing, and the others select from it).
+   * The intake write for a batch of requests: every approval, its audit events (into the outbox) and its token row,
+   * in ONE statement, which Postgres runs atomically, instead of a transaction of several round trips per request.
+   * A request whose idempotency key the agent already used writes nothing (its approval insert does nothing, and
+   * the other inserts select from the approvals actually inserted). Returns the inserted ids with their timestamps.
    */
-  async insertWithRecords(approval: NewApproval & { id: string }, audit: OutboxEvent[], token: IssuedTokenRow | null): Promise<ApprovalRecord | null> {
-    const columns: Array<[string, unknown]> = [
-      ['id', approval.id], ['agent_id', approval.agentId], ['on_behalf_of_id', approval.onBehalfOfId], ['action_type', approval.actionType],
-      ['action_resource', approval.actionResource], ['args', JSON.stringify(approval.args)], ['audience', approval.audience], ['reason', approval.reason],
-      ['provenance', approval.provenance], ['tier', approval.tier], ['classification', JSON.stringify(approval.classification)],
-      ['requirement', JSON.stringify(approval.requirement)], ['taxonomy_version', approval.taxonomyVersion], ['action_digest', approval.actionDigest],
-      ['status', approval.status], ['status_reason', approval.statusReason], ['expires_at', approval.expiresAt], ['idempotency_key', approval.idempotencyKey],
-      ['request_hash', approval.requestHash], ['callback_url', approval.callbackUrl], ['decided_at', approval.decidedAt],
-    ];
-    const values = columns.map(([, value]) => value);
-    const placeholders = columns.map((_, index) => `$${index + 1}`).join(', ');
-    const auditParam = columns.length + 1;
-    const tokenParam = columns.length + 2;
-    const rows = await this.database.query<{ created_at: Date; updated_at: Date }>(
-      `WITH a AS (
-         INSERT INTO approvals (${columns.map(([name]) => name).join(', ')}) VALUES (${placeholders})
+  async insertWithRecords(items: IntakeWrite[]): Promise<Map<string, { createdAt: Date; updatedAt: Date }>> {
+    const approvals = items.map(({ approval }) => ({
+      id: approval.id,
+      agent_id: approval.agentId,
+      on_behalf_of_id: approval.onBehalfOfId,
+      action_type: approval.actionType,
+      action_resource: approval.actionResource,
+      args: approval.args,
+      audience: approval.audience,
+      reason: approval.reason,
+      provenance: approval.provenance,
+      tier: approval.tier,
+      classification: approval.classification,
+      requirement: approval.requirement,
+      taxonomy_version: approval.taxonomyVersion,
+      action_digest: approval.actionDigest,
+      status: approval.status,
+      status_reason: approval.statusReason,
+      expires_at: approval.expiresAt.toISOString(),
+      idempotency_key: approval.idempotencyKey,
+      request_hash: approval.requestHash,
+      callback_url: approval.callbackUrl,
+      decided_at: approval.decidedAt?.toISOString() ?? null,
+    }));
+    const audit = items.flatMap(({ approval, audit: events }) => events.map((event) => ({ ...event, approvalId: approval.id })));
+    const tokens = items.flatMap(({ token }) => (token ? [token] : []));
+    const rows = await this.database.query<{ id: string; created_at: Date; updated_at: Date }>(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+           id uuid, agent_id uuid, on_behalf_of_id uuid, action_type text, action_resource text, args jsonb, audience text,
+           reason text, provenance text[], tier text, classification jsonb, requirement jsonb, taxonomy_version int,
+           action_digest text, status text, status_reason text, expires_at timestamptz, idempotency_key text,
+           request_hash text, callback_url text, decided_at timestamptz)
+       ), a AS (
+         INSERT INTO approvals (${APPROVAL_COLUMNS})
+         SELECT ${APPROVAL_COLUMNS} FROM input
          ON CONFLICT DO NOTHING RETURNING id, created_at, updated_at
        ), o AS (
          INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data)
          SELECT v."occurredAt"::timestamptz, v."actorType", v."actorId", v.type, v."subjectType", v."subjectId", v.data
-           FROM a, ROWS FROM (jsonb_to_recordset($${auditParam}::jsonb)
-             AS ("occurredAt" text, "actorType" text, "actorId" text, type text, "subjectType" text, "subjectId" text, data jsonb))
-             WITH ORDINALITY AS v("occurredAt", "actorType", "actorId", type, "subjectType", "subjectId", data, ordinality)
+           FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
+             AS ("approvalId" uuid, "occurredAt" text, "actorType" text, "actorId" text, type text, "subjectType" text, "subjectId" text, data jsonb))
+             WITH ORDINALITY AS v("approvalId", "occurredAt", "actorType", "actorId", type, "subjectType", "subjectId", data, ordinality)
+           JOIN a ON a.id = v."approvalId"
           ORDER BY v.ordinality
        ), t AS (
          INSERT INTO issued_tokens (jti, approval_id, audience, token_enc, expires_at)
          SELECT v.jti, a.id, v.audience, v."tokenEnc", v."expiresAt"::timestamptz
-           FROM a, jsonb_to_recordset($${tokenParam}::jsonb) AS v(jti text, audience text, "tokenEnc" text, "expiresAt" text)
+           FROM jsonb_to_recordset($3::jsonb) AS v(jti text, "approvalId" uuid, audience text, "tokenEnc" text, "expiresAt" text)
+           JOIN a ON a.id = v."approvalId"
        )
-       SELECT created_at, updated_at FROM a`,
-      [...values, JSON.stringify(audit), JSON.stringify(token ? [token] : [])],
+       SELECT id, created_at, updated_at FROM a`,
+      [JSON.stringify(approvals), JSON.stringify(audit), JSON.stringify(tokens)],
     );
-    const row = rows[0];
-    return row ? { ...approval, createdAt: row.created_at, updatedAt: row.updated_at } : null;
+    return new Map(rows.map((row) => [row.id, { createdAt: row.created_at, updatedAt: row.updated_at }]));
   }
 
   async findForAgent(id: string, agentId: string): Promise<ApprovalRecord | null> {

@@ -7,13 +7,14 @@ import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository } from './approval.repository';
 import { ApprovalsService } from './approvals.service';
 import { CallbacksService } from './callbacks.service';
+import { IntakeWriter } from './intake-writer';
 import { IntakeService } from './intake.service';
 import { PartiesRepository } from './parties.repository';
 import { QuotaService } from './quota.service';
 
 @Module({
   imports: [AgentsModule, PeopleModule, TaxonomyModule],
-  providers: [ApprovalEvents, ApprovalLifecycleService, ApprovalRepository, ApprovalsService, CallbacksService, IntakeService, PartiesRepository, QuotaService],
+  providers: [ApprovalEvents, ApprovalLifecycleService, ApprovalRepository, ApprovalsService, CallbacksService, IntakeService, IntakeWriter, PartiesRepository, QuotaService],
   exports: [ApprovalLifecycleService, ApprovalsService, CallbacksService, IntakeService],
 })
 export class ApprovalsModule {}

@@ -12,6 +12,7 @@ import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 import { type ApprovalView, type StoredClassification, toApprovalView } from './approval-view';
 import { validateCallbackUrl } from './callback-url';
+import { IntakeWriter } from './intake-writer';
 import { PartiesRepository } from './parties.repository';
 import { QuotaService } from './quota.service';
 
@@ -30,6 +31,7 @@ export class IntakeService {
     private readonly approvals: ApprovalRepository,
     private readonly agents: AgentsService,
     private readonly parties: PartiesRepository,
+    private readonly writer: IntakeWriter,
     private readonly taxonomy: TaxonomyService,
     private readonly quotas: QuotaService,
     private readonly tokens: ApprovalTokenService,
@@ -130,8 +132,8 @@ export class IntakeService {
             ttlSeconds: requirement.token_ttl_seconds,
           })
         : null;
-    const approval = await this.approvals.insertWithRecords(
-      {
+    const approval = await this.writer.write({
+      approval: {
         id,
         agentId: agent.id,
         onBehalfOfId: person.id,
@@ -155,9 +157,9 @@ export class IntakeService {
         decidedAt: status === 'pending' ? null : new Date(now),
       },
       // The token is minted by the system on the auto-approve rule, not by the agent.
-      [...outboxEvents(actor, entries), ...(token ? outboxEvents(SYSTEM, [token.audit]) : [])],
-      token?.issued ?? null,
-    );
+      audit: [...outboxEvents(actor, entries), ...(token ? outboxEvents(SYSTEM, [token.audit]) : [])],
+      token: token?.issued ?? null,
+    });
     const stored = approval ? { approval, token: token?.token ?? null } : null;
 
     if (!stored) {
