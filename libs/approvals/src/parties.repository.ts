@@ -3,24 +3,48 @@ import { type AgentRecord } from '@countersign/agents';
 import { Database } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
 import { isUuid } from './approval.repository';
+import { MicroBatch } from './micro-batch';
+
+interface PartiesQuery {
+  agentId: string;
+  personReference: string;
+}
+
+export interface Parties {
+  agent: AgentRecord | null;
+  person: PersonRecord | null;
+}
 
 /**
- * Loads the requesting agent and the on-behalf-of person together: intake is round-trip bound (every query is a
- * syscall pair on these machines), so the two lookups share one statement.
+ * Loads the requesting agent and the on-behalf-of person together, and the lookups of requests arriving together
+ * in one statement: intake is round-trip bound (every query is a syscall pair on these machines).
  */
 @Injectable()
 export class PartiesRepository {
+  private readonly batch = new MicroBatch<PartiesQuery, Parties>((queries) => this.loadMany(queries));
+
   constructor(private readonly database: Database) {}
 
-  async load(agentId: string, personReference: string): Promise<{ agent: AgentRecord | null; person: PersonRecord | null }> {
-    const byId = isUuid(personReference);
+  load(agentId: string, personReference: string): Promise<Parties> {
+    return this.batch.run({ agentId, personReference });
+  }
+
+  private async loadMany(queries: PartiesQuery[]): Promise<Parties[]> {
+    const input = queries.map((query) => ({
+      agent_id: query.agentId,
+      // People are looked up by id when the reference is one, else by their (lowercased) email.
+      person_id: isUuid(query.personReference) ? query.personReference : null,
+      person_email: isUuid(query.personReference) ? null : query.personReference.toLowerCase(),
+    }));
     const rows = await this.database.query<{ agent: Record<string, unknown> | null; person: Record<string, unknown> | null }>(
-      `SELECT (SELECT to_jsonb(a) FROM agents a WHERE a.id = $1) AS agent,
-              (SELECT to_jsonb(p) FROM people p WHERE ${byId ? 'p.id = $2::uuid' : 'p.email = lower($2)'} LIMIT 1) AS person`,
-      [agentId, personReference],
+      `SELECT (SELECT to_jsonb(a) FROM agents a WHERE a.id = q.agent_id) AS agent,
+              (SELECT to_jsonb(p) FROM people p WHERE p.id = q.person_id OR p.email = q.person_email LIMIT 1) AS person
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (agent_id uuid, person_id uuid, person_email text)) WITH ORDINALITY
+           AS q(agent_id, person_id, person_email, ordinality)
+        ORDER BY q.ordinality`,
+      [JSON.stringify(input)],
     );
-    const row = rows[0];
-    return { agent: row?.agent ? toAgent(row.agent) : null, person: row?.person ? personFromRow(row.person) : null };
+    return rows.map((row) => ({ agent: row.agent ? toAgent(row.agent) : null, person: row.person ? personFromRow(row.person) : null }));
   }
 }
 
