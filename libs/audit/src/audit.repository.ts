@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { QueryDeepPartialEntity } from 'typeorm';
 import { AuditEventEntity, Database, type Tx } from '@countersign/database';
 import { type ChainedFields } from './audit-chain';
 
@@ -72,8 +71,15 @@ export class AuditRepository {
       }));
   }
 
+  /** One statement for the whole batch (TypeORM's insert builder costs more than the chaining itself). */
   async insert(tx: Tx, events: StoredAuditEvent[]): Promise<void> {
-    await this.database.manager(tx).insert(AuditEventEntity, events.map(toEntity) as QueryDeepPartialEntity<AuditEventEntity>[]);
+    await this.database.manager(tx).query(
+      `INSERT INTO audit_events (seq, occurred_at, actor_type, actor_id, type, subject_type, subject_id, data, prev_hash, hash)
+       SELECT seq, "occurredAt", "actorType", "actorId", type, "subjectType", "subjectId", data, "prevHash", hash
+         FROM jsonb_to_recordset($1::jsonb) AS e(seq bigint, "occurredAt" timestamptz, "actorType" text, "actorId" text, type text,
+              "subjectType" text, "subjectId" text, data jsonb, "prevHash" text, hash text)`,
+      [JSON.stringify(events)],
+    );
   }
 
   async page(afterSeq: bigint, limit: number): Promise<StoredAuditEvent[]> {
@@ -95,21 +101,6 @@ export class AuditRepository {
     if (query.beforeSeq) builder.andWhere('e.seq < :before', { before: query.beforeSeq });
     return (await builder.getMany()).map(fromEntity);
   }
-}
-
-function toEntity(event: StoredAuditEvent): Partial<AuditEventEntity> {
-  return {
-    seq: event.seq,
-    occurredAt: new Date(event.occurredAt),
-    actorType: event.actorType,
-    actorId: event.actorId,
-    type: event.type,
-    subjectType: event.subjectType,
-    subjectId: event.subjectId,
-    data: event.data,
-    prevHash: event.prevHash,
-    hash: event.hash,
-  };
 }
 
 function fromEntity(row: AuditEventEntity): StoredAuditEvent {

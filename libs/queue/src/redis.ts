@@ -12,5 +12,7 @@ export function createRedis(url: string, purpose: 'commands' | 'subscriber' | 'b
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     connectionName: `countersign:${purpose}`,
+    // Commands issued in the same tick go out in one write (quota checks of concurrent requests, publishes).
+    enableAutoPipelining: purpose === 'commands',
   });
 }
