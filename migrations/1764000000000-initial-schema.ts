@@ -65,6 +65,8 @@ export class InitialSchema1764000000000 implements MigrationInterface {
       idempotency_key text,
       request_hash text NOT NULL,
       callback_url text,
+      -- 'due' once the status left pending with a callback URL; the worker re-enqueues due callbacks Redis lost.
+      callback_state text CHECK (callback_state IN ('due', 'delivered', 'failed')),
       decided_at timestamptz,
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()
@@ -72,6 +74,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
     await queryRunner.query(`CREATE UNIQUE INDEX approvals_agent_idempotency_key ON approvals (agent_id, idempotency_key) WHERE idempotency_key IS NOT NULL`);
     await queryRunner.query(`CREATE INDEX approvals_pending_expiry ON approvals (expires_at) WHERE status = 'pending'`);
     await queryRunner.query(`CREATE INDEX approvals_agent_pending ON approvals (agent_id) WHERE status = 'pending'`);
+    await queryRunner.query(`CREATE INDEX approvals_callback_due ON approvals (updated_at) WHERE callback_state = 'due'`);
     await queryRunner.query(`CREATE INDEX approvals_agent_created ON approvals (agent_id, created_at DESC, id DESC)`);
     await queryRunner.query(`CREATE TABLE signing_keys (
       kid text PRIMARY KEY,

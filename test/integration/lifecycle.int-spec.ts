@@ -22,7 +22,7 @@ describe('approval lifecycle across processes', () => {
   let config: CountersignConfig;
 
   beforeAll(() => {
-    config = testConfig({ PUBLIC_URL: 'http://countersign.test', ALLOW_PRIVATE_CALLBACK_URLS: 'true', EXPIRY_SWEEP_SECONDS: '1' });
+    config = testConfig({ PUBLIC_URL: 'http://countersign.test', ALLOW_PRIVATE_CALLBACK_URLS: 'true', EXPIRY_SWEEP_SECONDS: '1', CALLBACK_REDELIVERY_AFTER_SECONDS: '1' });
   });
 
   it('expires a pending approval after every process restarted, as expired (not denied)', async () => {
@@ -152,6 +152,34 @@ describe('approval lifecycle across processes', () => {
       expect(protectedHeader.typ).toBe('approval-event+jwt');
       expect(payload).toMatchObject({ approval_id: created.body.id, status: 'cancelled', event: 'approval.cancelled' });
       expect(delivery.headers['countersign-signature']).toBe('sha256=' + createHmac('sha256', agent.callbackSecret!).update(delivery.body).digest('hex'));
+    }, 30_000);
+
+    it('delivers a callback whose job Redis lost, once, from the database', async () => {
+      // This instance enqueues into a Redis namespace no worker reads: as if the job died with Redis after commit.
+      const forgetful = await startApi({ ...config, redisPrefix: `${config.redisPrefix}-lost` });
+      try {
+        const person = await newPerson(forgetful.app, { permissions: ['*'] });
+        const agent = await newAgent(forgetful.app);
+        const token = await agentAccessToken(forgetful.url, agent.clientId, agent.clientSecret);
+        const created = await call<{ id: string; status: string }>(`${forgetful.url}/v1/approvals`, {
+          token,
+          body: { action: { type: 'payments.refund', resource: 'order:13', args: { amount: 20 } }, on_behalf_of: person.email, callback_url: receiverUrl },
+        });
+        expect(created.body.status).toBe('approved');
+        const deliveriesFor = (id: string) =>
+          received
+            .map((entry) => JSON.parse(Buffer.from(entry.body.split('.')[1] ?? '', 'base64url').toString() || '{}') as { approval_id?: string; status?: string; approval_token?: string })
+            .filter((claims) => claims.approval_id === id);
+        const claims = await until(() => Promise.resolve(deliveriesFor(created.body.id)[0]), 15_000);
+        expect(claims.status).toBe('approved');
+        expect(typeof claims.approval_token).toBe('string');
+        const state = await withClient(config.databaseUrl, async (client) => (await client.query<{ callback_state: string }>('SELECT callback_state FROM approvals WHERE id = $1', [created.body.id])).rows[0].callback_state);
+        expect(state).toBe('delivered');
+        await sleep(2_500);
+        expect(deliveriesFor(created.body.id)).toHaveLength(1);
+      } finally {
+        await forgetful.close();
+      }
     }, 30_000);
   });
 });

@@ -19,6 +19,7 @@ export class JobHandlers {
       },
       [JobName.SweepExpiredApprovals]: async () => {
         await this.lifecycle.sweepExpired();
+        await this.callbacks.redeliverOverdue();
       },
       [JobName.DeliverCallback]: ({ approvalId, status }) => this.callbacks.deliver(approvalId, status),
     };

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
-import { ApprovalLifecycleService } from '@countersign/approvals';
+import { ApprovalLifecycleService, CallbacksService } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { createRedis, JOB_QUEUES, JOB_RETRY, JobName, PermanentJobError, QueueName, QueueService } from '@countersign/queue';
 import { JobHandlers } from './job-handlers';
@@ -20,6 +20,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly handlers: JobHandlers,
     private readonly queue: QueueService,
     private readonly lifecycle: ApprovalLifecycleService,
+    private readonly callbacks: CallbacksService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -38,7 +39,8 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
       .queue(JOB_QUEUES[JobName.SweepExpiredApprovals])
       .upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: this.config.expirySweepSeconds * 1000 }, { name: JobName.SweepExpiredApprovals, data: {} });
     const expired = await this.lifecycle.sweepExpired();
-    this.logger.log(`worker started; ${expired} overdue approval(s) expired at boot`);
+    const redelivered = await this.callbacks.redeliverOverdue();
+    this.logger.log(`worker started; at boot ${expired} overdue approval(s) expired, ${redelivered} lost callback(s) re-enqueued`);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -12,7 +12,7 @@ export type NewApproval = Omit<ApprovalRecord, 'id' | 'createdAt' | 'updatedAt' 
 const APPROVAL_COLUMNS = [
   'id', 'agent_id', 'on_behalf_of_id', 'action_type', 'action_resource', 'args', 'audience', 'reason', 'provenance', 'tier',
   'classification', 'requirement', 'taxonomy_version', 'action_digest', 'status', 'status_reason', 'expires_at',
-  'idempotency_key', 'request_hash', 'callback_url', 'decided_at',
+  'idempotency_key', 'request_hash', 'callback_url', 'callback_state', 'decided_at',
 ].join(', ');
 
 /** One request's intake write: the approval, its audit events, and its token row when it was auto-approved. */
@@ -73,6 +73,7 @@ export class ApprovalRepository {
       idempotency_key: approval.idempotencyKey,
       request_hash: approval.requestHash,
       callback_url: approval.callbackUrl,
+      callback_state: approval.callbackState,
       decided_at: approval.decidedAt?.toISOString() ?? null,
     }));
     const audit = items.flatMap(({ approval, audit: events }) => events.map((event) => ({ ...event, approvalId: approval.id })));
@@ -83,7 +84,7 @@ export class ApprovalRepository {
            id uuid, agent_id uuid, on_behalf_of_id uuid, action_type text, action_resource text, args jsonb, audience text,
            reason text, provenance text[], tier text, classification jsonb, requirement jsonb, taxonomy_version int,
            action_digest text, status text, status_reason text, expires_at timestamptz, idempotency_key text,
-           request_hash text, callback_url text, decided_at timestamptz)
+           request_hash text, callback_url text, callback_state text, decided_at timestamptz)
        ), a AS (
          INSERT INTO approvals (${APPROVAL_COLUMNS})
          SELECT ${APPROVAL_COLUMNS} FROM input
@@ -136,7 +137,8 @@ export class ApprovalRepository {
    */
   async transitionFromPending(tx: Tx, id: string, to: ApprovalStatus, reason: string, onlyIfDue = false): Promise<ApprovalRecord | null> {
     const rows: unknown = await this.database.manager(tx).query(
-      `UPDATE approvals SET status = $2, status_reason = $3, decided_at = now(), updated_at = now()
+      `UPDATE approvals SET status = $2, status_reason = $3, decided_at = now(), updated_at = now(),
+              callback_state = CASE WHEN callback_url IS NULL THEN NULL ELSE 'due' END
         WHERE id = $1 AND status = 'pending' ${onlyIfDue ? 'AND expires_at <= now()' : ''}
         RETURNING id`,
       [id, to, reason],
@@ -145,6 +147,17 @@ export class ApprovalRepository {
     const returned = Array.isArray(rows) && Array.isArray(rows[0]) ? (rows[0] as unknown[]) : (rows as unknown[]);
     if (returned.length === 0) return null;
     return this.database.manager(tx).findOneBy(ApprovalEntity, { id });
+  }
+
+  async setCallbackState(id: string, from: 'due', to: 'delivered' | 'failed'): Promise<void> {
+    await this.database.manager().query(`UPDATE approvals SET callback_state = $3 WHERE id = $1 AND callback_state = $2`, [id, from, to]);
+  }
+
+  /** Final approvals whose callback is still due after `graceSeconds`: their job may have been lost with Redis. */
+  async overdueCallbacks(graceSeconds: number, limit: number): Promise<Array<{ id: string; status: ApprovalStatus }>> {
+    return this.database
+      .manager()
+      .query(`SELECT id, status FROM approvals WHERE callback_state = 'due' AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`, [graceSeconds, limit]);
   }
 
   async duePendingIds(limit: number): Promise<string[]> {

@@ -154,6 +154,7 @@ export class IntakeService {
         idempotencyKey: idempotencyKey ?? null,
         requestHash,
         callbackUrl,
+        callbackState: callbackUrl && status !== 'pending' ? 'due' : null,
         decidedAt: status === 'pending' ? null : new Date(now),
       },
       // The token is minted by the system on the auto-approve rule, not by the agent.

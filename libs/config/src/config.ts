@@ -19,6 +19,7 @@ const schema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).default(30),
+  CALLBACK_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
   COUNTERSIGN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 
@@ -39,6 +40,8 @@ export interface CountersignConfig {
   /** Development only: lets callback URLs point at loopback and private networks. */
   allowPrivateCallbackUrls: boolean;
   expirySweepSeconds: number;
+  /** A callback still due this long after its status change is re-enqueued (its job may have died with Redis). */
+  callbackRedeliveryAfterSeconds: number;
   /** Bearer token for the admin read API until people sign in (issue 3); the admin API is off when unset. */
   adminToken: string | null;
 }
@@ -77,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultAgentMaxPending: values.DEFAULT_AGENT_MAX_PENDING,
     allowPrivateCallbackUrls: values.ALLOW_PRIVATE_CALLBACK_URLS,
     expirySweepSeconds: values.EXPIRY_SWEEP_SECONDS,
+    callbackRedeliveryAfterSeconds: values.CALLBACK_REDELIVERY_AFTER_SECONDS,
     adminToken: values.COUNTERSIGN_ADMIN_TOKEN ?? null,
   };
 }

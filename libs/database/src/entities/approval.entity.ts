@@ -24,6 +24,8 @@ export class ApprovalEntity {
   /** SHA-256 of the canonical request body, to tell a replay from a different request under the same key. */
   @Column({ name: 'request_hash', type: 'text' }) requestHash!: string;
   @Column({ name: 'callback_url', type: 'text', nullable: true }) callbackUrl!: string | null;
+  /** 'due' once the status left pending with a callback URL, until delivered or abandoned. */
+  @Column({ name: 'callback_state', type: 'text', nullable: true }) callbackState!: 'due' | 'delivered' | 'failed' | null;
   @Column({ name: 'decided_at', type: 'timestamptz', nullable: true }) decidedAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
