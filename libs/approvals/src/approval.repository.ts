@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { QueryDeepPartialEntity } from 'typeorm';
 import { type OutboxEvent } from '@countersign/audit';
 import { ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { type ApprovalStatus } from '@countersign/domain';
@@ -26,24 +25,6 @@ export interface IntakeWrite {
 @Injectable()
 export class ApprovalRepository {
   constructor(private readonly database: Database) {}
-
-  /**
-   * Inserts unless the agent already used the idempotency key; then returns null. Under concurrency the loser's
-   * INSERT waits for the winner's transaction and then does nothing, so exactly one approval exists per key.
-   */
-  async insert(tx: Tx, approval: NewApproval): Promise<ApprovalRecord | null> {
-    const result = await this.database
-      .manager(tx)
-      .createQueryBuilder()
-      .insert()
-      .into(ApprovalEntity)
-      .values(approval as QueryDeepPartialEntity<ApprovalEntity>)
-      .orIgnore()
-      .returning('id, created_at, updated_at')
-      .execute();
-    const row = (result.raw as Array<{ id: string; created_at: Date; updated_at: Date }>)[0];
-    return row ? { ...approval, id: row.id, createdAt: row.created_at, updatedAt: row.updated_at } : null;
-  }
 
   /**
    * The intake write for a batch of requests: every approval, its audit events (into the outbox) and its token row,
