@@ -212,6 +212,19 @@ describe('refusals: bad input, wrong credentials, policy', () => {
       if (status === 401) expect(response.headers.get('www-authenticate')).toContain('Basic');
     });
 
+    it('throttles secret guessing per client: after 10 failures even the right secret waits (429, Retry-After)', async () => {
+      const target = await newAgent(api.app);
+      for (let attempt = 0; attempt < 10; attempt++) {
+        expect((await form(`grant_type=client_credentials&client_id=${target.clientId}&client_secret=guess-${attempt}`)).status).toBe(401);
+      }
+      const locked = await form(`grant_type=client_credentials&client_id=${target.clientId}&client_secret=${target.clientSecret}`);
+      expect(locked.status).toBe(429);
+      expect(locked.body.error).toBe('invalid_client');
+      expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Other clients are not affected.
+      expect((await form(`grant_type=client_credentials&client_id=${agent.clientId}&client_secret=${agent.clientSecret}`)).status).toBe(200);
+    });
+
     it('refuses two client authentication methods at once', async () => {
       const basic = 'Basic ' + Buffer.from(`${agent.clientId}:${agent.clientSecret}`).toString('base64');
       const response = await form(`grant_type=client_credentials&client_secret=${agent.clientSecret}`, { authorization: basic });

@@ -75,7 +75,10 @@ describe('when Redis is unreachable', () => {
   it('fails intake closed with 503 and stores nothing, and readiness says why', async () => {
     const person = await newPerson(healthy.app, { permissions: ['*'] });
     const agent = await newAgent(healthy.app);
-    const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+    // The broken instance cannot count failed attempts, so its token endpoint fails closed too.
+    const tokenResponse = await fetch(`${api.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=${agent.clientId}&client_secret=${agent.clientSecret}` });
+    expect(tokenResponse.status).toBe(503);
+    const token = await agentAccessToken(healthy.url, agent.clientId, agent.clientSecret);
     const response = await call<Problem>(`${api.url}/v1/approvals`, {
       token,
       body: { action: { type: 'payments.refund', resource: 'order:1', args: { amount: 10 } }, on_behalf_of: person.email, audience: 'https://payments.internal' },

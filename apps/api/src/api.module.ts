@@ -1,7 +1,7 @@
 import { type DynamicModule, Injectable, Module, type OnApplicationBootstrap, type Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { AgentsModule } from '@countersign/agents';
+import { AgentsModule, OAuthModule } from '@countersign/agents';
 import { ApprovalsModule } from '@countersign/approvals';
 import { AuditModule, SYSTEM } from '@countersign/audit';
 import { ConfigModule, type CountersignConfig } from '@countersign/config';
@@ -48,6 +48,7 @@ export class ApiModule {
         QueueModule,
         TokensModule,
         AgentsModule,
+        OAuthModule,
         TaxonomyModule,
         ApprovalsModule,
         TerminusModule,

@@ -34,11 +34,13 @@ export class OAuthController {
         clientId: basic?.id ?? form.client_id,
         clientSecret: basic?.secret ?? form.client_secret,
         scope: form.scope,
+        remoteAddress: request.ip,
       });
       void reply.status(200).send(issued);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       if (error.status === 401) void reply.header('www-authenticate', 'Basic realm="countersign"');
+      if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
       void reply.status(error.status).send({ error: error.error, error_description: error.description });
     }
   }
