@@ -18,6 +18,7 @@ const TOKEN_REFRESH_MARGIN_MS = 30_000;
 const LONG_POLL_GRACE_MS = 15_000;
 /** Polls of a pending approval never come closer than this, whatever the server does with `wait`. */
 const MIN_POLL_INTERVAL_MS = 1_000;
+const DEADLINE_SLACK_MS = 20;
 const MAX_RETRY_DELAY_MS = 30_000;
 const STATUSES = new Set(['pending', 'approved', 'denied', 'expired', 'cancelled']);
 
@@ -260,9 +261,11 @@ export function createCountersignClient(options: CountersignClientOptions): Coun
       const outcome = toOutcome(approval);
       if (outcome) return outcome;
       const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) throw new CountersignTimeoutError(approval.id, timeoutMs ?? 0);
+      // Timers may wake a few ms before the deadline; a poll that late could only overshoot it.
+      if (remainingMs <= DEADLINE_SLACK_MS) throw new CountersignTimeoutError(approval.id, timeoutMs ?? 0);
       const startedAt = Date.now();
-      approval = await getApproval(approval.id, { wait: Math.min(waitSeconds, Math.ceil(remainingMs / 1000)), signal });
+      // Round down: a long-poll must never hold the caller past its own deadline.
+      approval = await getApproval(approval.id, { wait: Math.min(waitSeconds, Math.floor(remainingMs / 1000)), signal });
       // A server or proxy that answers at once must not turn the long-poll into a busy loop.
       const elapsed = Date.now() - startedAt;
       if (approval.status === 'pending' && elapsed < MIN_POLL_INTERVAL_MS) {
