@@ -7,30 +7,41 @@ import { AuditModule, SYSTEM } from '@countersign/audit';
 import { ConfigModule, type CountersignConfig } from '@countersign/config';
 import { DatabaseModule } from '@countersign/database';
 import { ObservabilityModule } from '@countersign/observability';
+import { EnrollmentService, PeopleModule } from '@countersign/people';
 import { QueueModule } from '@countersign/queue';
 import { TaxonomyModule, TaxonomyService } from '@countersign/taxonomy';
 import { SigningKeysService, TokensModule } from '@countersign/tokens';
+import { AdminAgentsController } from './controllers/admin-agents.controller';
 import { AdminAuditController } from './controllers/admin-audit.controller';
+import { AdminPeopleController } from './controllers/admin-people.controller';
+import { AdminResourceServersController } from './controllers/admin-resource-servers.controller';
 import { ApprovalTokensController } from './controllers/approval-tokens.controller';
 import { ApprovalsController } from './controllers/approvals.controller';
+import { AuthController } from './controllers/auth.controller';
 import { HealthController } from './controllers/health.controller';
 import { JwksController } from './controllers/jwks.controller';
+import { MeController } from './controllers/me.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { OAuthController } from './controllers/oauth.controller';
-import { AdminTokenGuard, AgentAuthGuard, ResourceServerAuthGuard } from './http/auth.guards';
+import { AdminGuard, AgentAuthGuard, ResourceServerAuthGuard, SessionGuard } from './http/auth.guards';
 import { ProblemFilter } from './http/problem.filter';
 
-/** First start: a signing key and the default taxonomy exist before the first request. Idempotent across instances. */
+/**
+ * First start: a signing key and the default taxonomy exist before the first request, and someone can become admin.
+ * Idempotent across instances.
+ */
 @Injectable()
 class FirstStart implements OnApplicationBootstrap {
   constructor(
     private readonly keys: SigningKeysService,
     private readonly taxonomy: TaxonomyService,
+    private readonly enrollment: EnrollmentService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.keys.ensureActiveKey(SYSTEM);
     await this.taxonomy.ensureBootstrapped(SYSTEM);
+    await this.enrollment.ensureFirstAdmin();
   }
 }
 
@@ -50,20 +61,26 @@ export class ApiModule {
         AgentsModule,
         OAuthModule,
         TaxonomyModule,
+        PeopleModule,
         ApprovalsModule,
         TerminusModule,
         ...alongside,
       ],
       controllers: [
+        AdminAgentsController,
         AdminAuditController,
+        AdminPeopleController,
+        AdminResourceServersController,
         ApprovalTokensController,
         ApprovalsController,
+        AuthController,
         HealthController,
         JwksController,
+        MeController,
         MetricsController,
         OAuthController,
       ],
-      providers: [FirstStart, AgentAuthGuard, ResourceServerAuthGuard, AdminTokenGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
+      providers: [FirstStart, AgentAuthGuard, ResourceServerAuthGuard, AdminGuard, SessionGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
     };
   }
 }

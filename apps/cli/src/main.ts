@@ -67,23 +67,28 @@ export function buildProgram(): Command {
     .action((options: Parameters<typeof adminCommands.agentsCreate>[2], command: Command) => withApp(command, (app, out) => adminCommands.agentsCreate(app, out, options)));
   agents
     .command('suspend <agent>')
-    .description('suspend an agent (by client id or name): its tokens stop working')
+    .description('the kill switch: suspend an agent (by client id or name), cancel its pending approvals, revoke its unconsumed tokens')
     .option('--reason <text>', 'recorded in the audit log')
-    .action((reference: string, options: { reason?: string }, command: Command) => withApp(command, (app, out) => adminCommands.agentsSetStatus(app, out, reference, 'suspended', options.reason)));
+    .action((reference: string, options: { reason?: string }, command: Command) => withApp(command, (app, out) => adminCommands.agentsSuspend(app, out, reference, options.reason)));
   agents
     .command('resume <agent>')
     .description('resume a suspended agent')
-    .action((reference: string, _options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.agentsSetStatus(app, out, reference, 'active')));
+    .action((reference: string, _options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.agentsResume(app, out, reference)));
   agents.command('list').description('list agents').action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.agentsList(app, out)));
 
   const people = program.command('people').description('the people agents act for and who approve');
   people
     .command('add')
+    .description('add a person; prints their one-time passkey enrollment link (valid 24 h)')
     .requiredOption('--email <email>', 'email address')
     .requiredOption('--role <role>', 'admin | approver | member')
     .option('--permissions <patterns>', 'comma-separated action patterns this person may authorize, e.g. "email.*,deploy.*"')
     .option('--name <name>', 'display name')
     .action((options: Parameters<typeof adminCommands.peopleAdd>[2], command: Command) => withApp(command, (app, out) => adminCommands.peopleAdd(app, out, options)));
+  people
+    .command('enroll-link <person>')
+    .description('a new one-time passkey enrollment link for a person (by email or id); earlier links stop working')
+    .action((reference: string, _options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.peopleEnrollLink(app, out, reference)));
   people.command('list').action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.peopleList(app, out)));
 
   const servers = program.command('resource-servers').description('downstream services that verify and consume approval tokens');

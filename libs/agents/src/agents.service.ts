@@ -77,12 +77,70 @@ export class AgentsService {
     return { agent: this.view(agent), clientSecret, callbackSecret };
   }
 
-  suspend(actor: Actor, reference: string, reason?: string): Promise<AgentView> {
-    return this.setStatus(actor, reference, 'suspended', reason);
+  /**
+   * The kill switch: the agent can no longer get or use access tokens, its pending approvals are cancelled and
+   * its unconsumed approval tokens revoked, all in one transaction, all audited. Returns the cancelled approvals
+   * so a caller with a queue can wake their long-polls and send their callbacks at once (without one, the
+   * worker's sweep sends the callbacks and long-polls see the change when their wait ends).
+   */
+  async suspend(actor: Actor, reference: string, reason?: string): Promise<{ agent: AgentView; changed: boolean; cancelledApprovals: string[] }> {
+    const agent = await this.agents.findByReference(reference);
+    if (!agent) throw new DomainError('not_found', `no agent with id, client id or name ${JSON.stringify(reference)}`);
+    const why = reason?.trim().slice(0, 500) || 'agent suspended';
+    const cancelledApprovals = await this.database.transaction(async (tx) => {
+      if (!(await this.agents.setStatus(tx, agent.id, 'suspended'))) return null;
+      const { cancelled, revokedTokens } = await this.agents.cancelPendingAndRevokeTokens(tx, agent.id, `cancelled: ${why}`);
+      await this.audit.append(tx, actor, [
+        { type: AuditEventType.AgentSuspended, subject: { type: 'agent', id: agent.id }, data: { client_id: agent.clientId, reason: why, cancelled_approvals: cancelled.length, revoked_tokens: revokedTokens } },
+        ...cancelled.map((id) => ({ type: AuditEventType.ApprovalStatusChanged, subject: { type: 'approval', id }, data: { from: 'pending', to: 'cancelled', reason: `cancelled: ${why}` } })),
+      ]);
+      return cancelled;
+    });
+    return { agent: this.view({ ...agent, status: 'suspended' }), changed: cancelledApprovals !== null, cancelledApprovals: cancelledApprovals ?? [] };
   }
 
-  resume(actor: Actor, reference: string): Promise<AgentView> {
-    return this.setStatus(actor, reference, 'active');
+  async resume(actor: Actor, reference: string): Promise<AgentView> {
+    const agent = await this.agents.findByReference(reference);
+    if (!agent) throw new DomainError('not_found', `no agent with id, client id or name ${JSON.stringify(reference)}`);
+    await this.database.transaction(async (tx) => {
+      if (!(await this.agents.setStatus(tx, agent.id, 'active'))) return;
+      await this.audit.append(tx, actor, [{ type: AuditEventType.AgentResumed, subject: { type: 'agent', id: agent.id }, data: { client_id: agent.clientId } }]);
+    });
+    return this.view({ ...agent, status: 'active' });
+  }
+
+  /** Capabilities and quotas; `null` quotas fall back to the configured defaults. */
+  async update(actor: Actor, reference: string, changes: { capabilities?: string[]; requestsPerMinute?: number | null; maxPending?: number | null }): Promise<AgentView> {
+    const agent = await this.agents.findByReference(reference);
+    if (!agent) throw new DomainError('not_found', `no agent with id, client id or name ${JSON.stringify(reference)}`);
+    if (changes.capabilities !== undefined) {
+      if (changes.capabilities.length === 0) throw new DomainError('invalid_request', 'an agent needs at least one capability', { field: 'capabilities' });
+      validatePatterns(changes.capabilities, 'capabilities');
+    }
+    for (const [field, value] of [['requests_per_minute', changes.requestsPerMinute], ['max_pending', changes.maxPending]] as const) {
+      if (value !== undefined && value !== null && (!Number.isInteger(value) || value < 1)) throw new DomainError('invalid_request', `${field} must be a positive integer or null`, { field });
+    }
+    const next = {
+      capabilities: changes.capabilities ?? agent.capabilities,
+      requestsPerMinute: changes.requestsPerMinute === undefined ? agent.requestsPerMinute : changes.requestsPerMinute,
+      maxPending: changes.maxPending === undefined ? agent.maxPending : changes.maxPending,
+    };
+    await this.database.transaction(async (tx) => {
+      await this.agents.update(tx, agent.id, next);
+      await this.audit.append(tx, actor, [
+        {
+          type: AuditEventType.AgentUpdated,
+          subject: { type: 'agent', id: agent.id },
+          data: { before: { capabilities: agent.capabilities, requests_per_minute: agent.requestsPerMinute, max_pending: agent.maxPending }, after: { capabilities: next.capabilities, requests_per_minute: next.requestsPerMinute, max_pending: next.maxPending } },
+        },
+      ]);
+    });
+    return this.view({ ...agent, ...next });
+  }
+
+  async find(reference: string): Promise<AgentView | null> {
+    const agent = await this.agents.findByReference(reference);
+    return agent ? this.view(agent) : null;
   }
 
   async list(): Promise<AgentView[]> {
@@ -103,22 +161,6 @@ export class AgentsService {
       requestsPerMinute: agent.requestsPerMinute ?? this.config.defaultAgentRequestsPerMinute,
       maxPending: agent.maxPending ?? this.config.defaultAgentMaxPending,
     };
-  }
-
-  private async setStatus(actor: Actor, reference: string, status: AgentRecord['status'], reason?: string): Promise<AgentView> {
-    const agent = await this.agents.findByReference(reference);
-    if (!agent) throw new DomainError('not_found', `no agent with client id or name ${JSON.stringify(reference)}`);
-    await this.database.transaction(async (tx) => {
-      if (!(await this.agents.setStatus(tx, agent.id, status))) return;
-      await this.audit.append(tx, actor, [
-        {
-          type: status === 'suspended' ? AuditEventType.AgentSuspended : AuditEventType.AgentResumed,
-          subject: { type: 'agent', id: agent.id },
-          data: { client_id: agent.clientId, ...(reason ? { reason } : {}) },
-        },
-      ]);
-    });
-    return this.view({ ...agent, status });
   }
 
   private view(agent: AgentRecord): AgentView {

@@ -26,11 +26,20 @@ export interface ApprovalView {
   created_at: string;
   expires_at: string;
   decided_at: string | null;
-  decisions: unknown[];
+  decisions: AgentDecisionView[];
   approval_token?: string;
 }
 
-export function toApprovalView(approval: ApprovalRecord, approvalToken: string | null): ApprovalView {
+/** What an agent learns of each person's decision. */
+export interface AgentDecisionView {
+  person: string;
+  verdict: string;
+  reason: string | null;
+  channel: string;
+  decided_at: string;
+}
+
+export function toApprovalView(approval: ApprovalRecord, approvalToken: string | null, decisions: AgentDecisionView[] = []): ApprovalView {
   const classification = approval.classification as unknown as StoredClassification;
   const requirement = approval.requirement as unknown as Requirement;
   return {
@@ -53,7 +62,7 @@ export function toApprovalView(approval: ApprovalRecord, approvalToken: string |
     created_at: approval.createdAt.toISOString(),
     expires_at: approval.expiresAt.toISOString(),
     decided_at: approval.decidedAt ? approval.decidedAt.toISOString() : null,
-    decisions: [],
+    decisions,
     ...(approval.status === 'approved' && approvalToken ? { approval_token: approvalToken } : {}),
   };
 }

@@ -2,11 +2,15 @@ import { Module } from '@nestjs/common';
 import { AgentsModule } from '@countersign/agents';
 import { PeopleModule } from '@countersign/people';
 import { TaxonomyModule } from '@countersign/taxonomy';
+import { AgentControlService } from './agent-control.service';
 import { ApprovalEvents } from './approval-events';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository } from './approval.repository';
 import { ApprovalsService } from './approvals.service';
+import { ApproverService } from './approver.service';
 import { CallbacksService } from './callbacks.service';
+import { DecisionRepository } from './decision.repository';
+import { DecisionService } from './decision.service';
 import { IntakeWriter } from './intake-writer';
 import { IntakeService } from './intake.service';
 import { PartiesRepository } from './parties.repository';
@@ -14,7 +18,21 @@ import { QuotaService } from './quota.service';
 
 @Module({
   imports: [AgentsModule, PeopleModule, TaxonomyModule],
-  providers: [ApprovalEvents, ApprovalLifecycleService, ApprovalRepository, ApprovalsService, CallbacksService, IntakeService, IntakeWriter, PartiesRepository, QuotaService],
-  exports: [ApprovalLifecycleService, ApprovalsService, CallbacksService, IntakeService],
+  providers: [
+    AgentControlService,
+    ApprovalEvents,
+    ApprovalLifecycleService,
+    ApprovalRepository,
+    ApprovalsService,
+    ApproverService,
+    CallbacksService,
+    DecisionRepository,
+    DecisionService,
+    IntakeService,
+    IntakeWriter,
+    PartiesRepository,
+    QuotaService,
+  ],
+  exports: [AgentControlService, ApprovalLifecycleService, ApprovalsService, ApproverService, CallbacksService, DecisionService, IntakeService],
 })
 export class ApprovalsModule {}

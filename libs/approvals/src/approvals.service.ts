@@ -7,6 +7,7 @@ import { ApprovalEvents } from './approval-events';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 import { type ApprovalView, toApprovalView } from './approval-view';
+import { DecisionRepository } from './decision.repository';
 
 export const MAX_WAIT_SECONDS = 60;
 
@@ -19,6 +20,7 @@ export class ApprovalsService {
     private readonly events: ApprovalEvents,
     private readonly tokens: ApprovalTokenService,
     private readonly agents: AgentsService,
+    private readonly decisions: DecisionRepository,
   ) {}
 
   /** With `waitSeconds`, holds the answer until the status leaves `pending` (any API instance may change it). */
@@ -64,6 +66,12 @@ export class ApprovalsService {
 
   private async view(approval: ApprovalRecord): Promise<ApprovalView> {
     const token = approval.status === 'approved' ? await this.tokens.tokenFor(approval.id) : null;
-    return toApprovalView(approval, token);
+    // Only tiers that wait for people can have decisions (saves a query on the auto-approved hot path).
+    const decisions = (approval.requirement as { decision?: string }).decision === 'approve' ? await this.decisions.decisionsOf(undefined, approval.id) : [];
+    return toApprovalView(
+      approval,
+      token,
+      decisions.map((decision) => ({ person: decision.personId, verdict: decision.verdict, reason: decision.reason, channel: decision.channel, decided_at: decision.createdAt.toISOString() })),
+    );
   }
 }

@@ -1,8 +1,11 @@
+export { AgentControlService } from './agent-control.service';
 export { ApprovalLifecycleService } from './approval-lifecycle.service';
 export { type ApprovalRequest, parseApprovalRequest } from './approval-request';
-export { type ApprovalView } from './approval-view';
+export { type AgentDecisionView, type ApprovalView } from './approval-view';
 export { ApprovalsModule } from './approvals.module';
 export { ApprovalsService, MAX_WAIT_SECONDS } from './approvals.service';
+export { AGENT_CLAIM_LABEL, type ApproverView, ApproverService, type InboxItem } from './approver.service';
 export { CallbacksService } from './callbacks.service';
 export { isPrivateAddress, validateCallbackUrl } from './callback-url';
+export { type DecisionChannel, DecisionService, parseDecision } from './decision.service';
 export { IntakeService } from './intake.service';

@@ -7,6 +7,7 @@ import { type ApprovalStatus, canonicalJson, type Classification, computeActionD
 import { type PersonRecord } from '@countersign/people';
 import { TaxonomyService } from '@countersign/taxonomy';
 import { type AgentPrincipal, ApprovalTokenService } from '@countersign/tokens';
+import { AgentControlService } from './agent-control.service';
 import { parseApprovalRequest } from './approval-request';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
@@ -37,6 +38,7 @@ export class IntakeService {
     private readonly tokens: ApprovalTokenService,
     private readonly lifecycle: ApprovalLifecycleService,
     private readonly audit: AuditService,
+    private readonly agentControl: AgentControlService,
   ) {}
 
   /** `created` is false when an idempotency key replayed an earlier, identical request. */
@@ -170,7 +172,10 @@ export class IntakeService {
       return this.replay(winner, requestHash);
     }
     await this.lifecycle.afterCommit(stored.approval, { created: true });
-    if (refusal) throw refusalError(refusal, stored.approval.id);
+    if (refusal) {
+      await this.agentControl.afterDenial(agent.id);
+      throw refusalError(refusal, stored.approval.id);
+    }
     return { created: true, approval: toApprovalView(stored.approval, stored.token) };
   }
 

@@ -6,6 +6,16 @@ export enum AuditEventType {
   AgentSuspended = 'agent.suspended',
   AgentResumed = 'agent.resumed',
   PersonCreated = 'person.created',
+  PersonUpdated = 'person.updated',
+  PersonSignedIn = 'person.signed_in',
+  EnrollmentLinkIssued = 'person.enrollment_link_issued',
+  PasskeyAdded = 'person.passkey_added',
+  PasskeyRemoved = 'person.passkey_removed',
+  AgentUpdated = 'agent.updated',
+  AgentCircuitBreakerTripped = 'agent.circuit_breaker_tripped',
+  ApprovalOpened = 'approval.opened',
+  DecisionRecorded = 'decision.recorded',
+  DecisionRefused = 'decision.refused',
   ResourceServerCreated = 'resource_server.created',
   ApprovalRequested = 'approval.requested',
   ApprovalClassified = 'approval.classified',
@@ -26,10 +36,13 @@ export type Actor =
   | { type: 'person'; id: string }
   | { type: 'resource_server'; id: string }
   | { type: 'system'; id?: undefined }
-  | { type: 'cli'; id?: undefined };
+  | { type: 'cli'; id?: undefined }
+  | { type: 'automation'; id?: undefined };
 
 export const SYSTEM: Actor = { type: 'system' };
 export const CLI: Actor = { type: 'cli' };
+/** The admin API used with COUNTERSIGN_ADMIN_TOKEN. */
+export const AUTOMATION: Actor = { type: 'automation' };
 
 export interface AuditEntry {
   type: AuditEventType;

@@ -104,6 +104,7 @@ function actorId(actor: Actor): string | null {
       return actor.id;
     case 'system':
     case 'cli':
+    case 'automation':
       return null;
   }
 }

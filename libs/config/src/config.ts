@@ -21,6 +21,11 @@ const schema = z.object({
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).default(30),
   CALLBACK_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
   COUNTERSIGN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  COUNTERSIGN_BOOTSTRAP_EMAIL: z.string().email().optional(),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  CIRCUIT_BREAKER_THRESHOLD: z.coerce.number().int().min(0).default(10),
+  CIRCUIT_BREAKER_WINDOW_MINUTES: z.coerce.number().int().min(1).default(10),
 });
 
 export interface CountersignConfig {
@@ -42,8 +47,15 @@ export interface CountersignConfig {
   expirySweepSeconds: number;
   /** A callback still due this long after its status change is re-enqueued (its job may have died with Redis). */
   callbackRedeliveryAfterSeconds: number;
-  /** Bearer token for the admin read API until people sign in (issue 3); the admin API is off when unset. */
+  /** Bearer token for automation against the admin API (beside admins' sessions); off when unset. */
   adminToken: string | null;
+  /** On first start with no admin, this person is created as admin and an enrollment link is logged. */
+  bootstrapEmail: string | null;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  /** An agent refused or denied this many times within the window is suspended; 0 turns the breaker off. */
+  circuitBreakerThreshold: number;
+  circuitBreakerWindowMinutes: number;
 }
 
 /** Names of the variables whose values must never appear in logs or errors. */
@@ -82,5 +94,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     expirySweepSeconds: values.EXPIRY_SWEEP_SECONDS,
     callbackRedeliveryAfterSeconds: values.CALLBACK_REDELIVERY_AFTER_SECONDS,
     adminToken: values.COUNTERSIGN_ADMIN_TOKEN ?? null,
+    bootstrapEmail: values.COUNTERSIGN_BOOTSTRAP_EMAIL?.toLowerCase() ?? null,
+    sessionIdleMinutes: values.SESSION_IDLE_MINUTES,
+    sessionAbsoluteHours: values.SESSION_ABSOLUTE_HOURS,
+    circuitBreakerThreshold: values.CIRCUIT_BREAKER_THRESHOLD,
+    circuitBreakerWindowMinutes: values.CIRCUIT_BREAKER_WINDOW_MINUTES,
   };
 }

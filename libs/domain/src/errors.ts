@@ -23,6 +23,12 @@ export const ERROR_CODES = [
   'invalid_transition',
   'invalid_duration',
   'unauthenticated',
+  'forbidden',
+  'invalid_enrollment_link',
+  'step_up_required',
+  'step_up_invalid',
+  'expired',
+  'already_decided',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -26,6 +26,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly decisions = new Counter({
+    name: 'countersign_decisions_total',
+    help: 'Decisions people recorded, by verdict and channel',
+    labelNames: ['verdict', 'channel'] as const,
+    registers: [this.registry],
+  });
+
+  readonly fastDecisions = new Counter({
+    name: 'countersign_fast_decisions_total',
+    help: 'Decisions made under two seconds after the person first opened the approval',
+    labelNames: ['verdict'] as const,
+    registers: [this.registry],
+  });
+
+  readonly circuitBreakerTrips = new Counter({
+    name: 'countersign_circuit_breaker_trips_total',
+    help: 'Agents suspended automatically after too many refusals or denials',
+    registers: [this.registry],
+  });
+
   readonly queueDepth = new Gauge({
     name: 'countersign_queue_jobs',
     help: 'Jobs in each queue by state',

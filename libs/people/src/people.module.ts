@@ -1,6 +1,15 @@
 import { Module } from '@nestjs/common';
+import { CredentialsRepository } from './credentials.repository';
+import { EnrollmentService } from './enrollment.service';
+import { PasskeyService } from './passkey.service';
 import { PeopleRepository } from './people.repository';
 import { PeopleService } from './people.service';
+import { SessionRepository } from './session.repository';
+import { SessionService } from './session.service';
 
-@Module({ providers: [PeopleRepository, PeopleService], exports: [PeopleService] })
+/** People and how they prove who they are: passkeys, enrollment links, sessions. */
+@Module({
+  providers: [CredentialsRepository, EnrollmentService, PasskeyService, PeopleRepository, PeopleService, SessionRepository, SessionService],
+  exports: [EnrollmentService, PasskeyService, PeopleService, SessionService],
+})
 export class PeopleModule {}

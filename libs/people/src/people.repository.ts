@@ -43,6 +43,22 @@ export class PeopleRepository {
     return builder.getOne();
   }
 
+  /** Locks the person's row for a change (role, permissions, status). */
+  async lockForUpdate(tx: Tx, id: string): Promise<PersonRecord | null> {
+    const rows = await this.database.rows<Record<string, unknown>>(tx, `SELECT * FROM people WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0] ? personFromRow(rows[0]) : null;
+  }
+
+  async update(tx: Tx, id: string, changes: Pick<PersonRecord, 'role' | 'permissions' | 'status'>): Promise<PersonRecord> {
+    const rows = await this.database.rows<Record<string, unknown>>(tx, `UPDATE people SET role = $2, permissions = $3, status = $4 WHERE id = $1 RETURNING *`, [
+      id,
+      changes.role,
+      changes.permissions,
+      changes.status,
+    ]);
+    return personFromRow(rows[0]);
+  }
+
   async list(): Promise<PersonRecord[]> {
     return this.database.manager().find(PersonEntity, { order: { createdAt: 'ASC' } });
   }

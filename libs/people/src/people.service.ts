@@ -3,9 +3,16 @@ import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
 import { Database } from '@countersign/database';
 import { DomainError } from '@countersign/domain';
 import { PeopleRepository, type PersonRecord } from './people.repository';
+import { SessionRepository } from './session.repository';
 
 export const ROLES = ['admin', 'approver', 'member'] as const;
 export type Role = (typeof ROLES)[number];
+
+export interface PersonChanges {
+  role?: Role;
+  permissions?: string[];
+  status?: PersonRecord['status'];
+}
 
 export interface AddPerson {
   email: string;
@@ -24,6 +31,7 @@ export class PeopleService {
     private readonly database: Database,
     private readonly people: PeopleRepository,
     private readonly audit: AuditService,
+    private readonly sessions: SessionRepository,
   ) {}
 
   async add(actor: Actor, input: AddPerson): Promise<PersonRecord> {
@@ -44,6 +52,33 @@ export class PeopleService {
       ]);
       return person;
     });
+  }
+
+  /** Changes role, permissions or status; disabling a person ends every session they have, in the same transaction. */
+  async update(actor: Actor, reference: string, changes: PersonChanges): Promise<PersonRecord> {
+    if (changes.role !== undefined && !ROLES.includes(changes.role)) throw new DomainError('invalid_request', `role must be one of ${ROLES.join(', ')}`, { field: 'role' });
+    if (changes.permissions !== undefined) validatePatterns(changes.permissions, 'permissions');
+    if (changes.status !== undefined && changes.status !== 'active' && changes.status !== 'disabled') throw new DomainError('invalid_request', 'status must be active or disabled', { field: 'status' });
+    const found = await this.people.findByReference(reference);
+    if (!found) throw new DomainError('not_found', `no person ${JSON.stringify(reference)}`);
+    return this.database.transaction(async (tx) => {
+      const current = (await this.people.lockForUpdate(tx, found.id))!;
+      const next = { role: changes.role ?? current.role, permissions: changes.permissions ?? current.permissions, status: changes.status ?? current.status };
+      const updated = await this.people.update(tx, current.id, next);
+      const endedSessions = next.status === 'disabled' ? await this.sessions.endAllFor(tx, current.id) : 0;
+      await this.audit.append(tx, actor, [
+        {
+          type: AuditEventType.PersonUpdated,
+          subject: { type: 'person', id: current.id },
+          data: { before: { role: current.role, permissions: current.permissions, status: current.status }, after: next, ended_sessions: endedSessions },
+        },
+      ]);
+      return updated;
+    });
+  }
+
+  async find(reference: string): Promise<PersonRecord | null> {
+    return this.people.findByReference(reference);
   }
 
   /** The person an agent names in `on_behalf_of`, if they exist and are enabled. */

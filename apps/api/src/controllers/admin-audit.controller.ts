@@ -2,7 +2,7 @@ import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AuditService, type StoredAuditEvent } from '@countersign/audit';
 import { DomainError } from '@countersign/domain';
-import { AdminTokenGuard } from '../http/auth.guards';
+import { AdminGuard } from '../http/auth.guards';
 
 const MAX_PAGE = 200;
 
@@ -10,7 +10,7 @@ const MAX_PAGE = 200;
 @ApiTags('admin')
 @ApiBearerAuth()
 @Controller('v1/admin/audit')
-@UseGuards(AdminTokenGuard)
+@UseGuards(AdminGuard)
 export class AdminAuditController {
   constructor(private readonly audit: AuditService) {}
 

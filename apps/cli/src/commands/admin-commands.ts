@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type INestApplicationContext } from '@nestjs/common';
 import { AgentsService, ResourceServersService } from '@countersign/agents';
 import { AuditService, CLI } from '@countersign/audit';
-import { PeopleService, type Role } from '@countersign/people';
+import { EnrollmentService, PeopleService, type Role } from '@countersign/people';
 import { TaxonomyService } from '@countersign/taxonomy';
 import { SigningKeysService } from '@countersign/tokens';
 import { type Output, splitList, table } from '../output';
@@ -30,9 +30,18 @@ export const adminCommands = {
     );
   },
 
-  async agentsSetStatus(app: INestApplicationContext, out: Output, reference: string, status: 'suspended' | 'active', reason?: string) {
-    const service = app.get(AgentsService);
-    const agent = status === 'suspended' ? await service.suspend(CLI, reference, reason) : await service.resume(CLI, reference);
+  async agentsSuspend(app: INestApplicationContext, out: Output, reference: string, reason?: string) {
+    const { agent, cancelledApprovals } = await app.get(AgentsService).suspend(CLI, reference, reason);
+    out.result({ ...agent, cancelled_approvals: cancelledApprovals }, () =>
+      [
+        `Agent ${agent.name} (${agent.clientId}) is suspended: its access and unconsumed approval tokens no longer work`,
+        `  pending approvals cancelled: ${cancelledApprovals.length}${cancelledApprovals.length ? ' (their callbacks go out with the worker\'s next sweep)' : ''}`,
+      ].join('\n'),
+    );
+  },
+
+  async agentsResume(app: INestApplicationContext, out: Output, reference: string) {
+    const agent = await app.get(AgentsService).resume(CLI, reference);
     out.result(agent, () => `Agent ${agent.name} (${agent.clientId}) is ${agent.status}`);
   },
 
@@ -44,8 +53,15 @@ export const adminCommands = {
   },
 
   async peopleAdd(app: INestApplicationContext, out: Output, options: { email: string; role: string; permissions?: string; name?: string }) {
-    const person = await app.get(PeopleService).add(CLI, { email: options.email, displayName: options.name, role: options.role as Role, permissions: splitList(options.permissions) });
-    out.result(person, () => `Added ${person.email} (${person.role}) with id ${person.id}`);
+    const { person, enrollment } = await app.get(EnrollmentService).invite(CLI, { email: options.email, displayName: options.name, role: options.role as Role, permissions: splitList(options.permissions) });
+    out.result({ ...person, enrollment }, () =>
+      [`Added ${person.email} (${person.role}) with id ${person.id}`, `  enrollment link (once, until ${enrollment.expires_at}): ${enrollment.url}`].join('\n'),
+    );
+  },
+
+  async peopleEnrollLink(app: INestApplicationContext, out: Output, reference: string) {
+    const enrollment = await app.get(EnrollmentService).issueLink(CLI, reference);
+    out.result(enrollment, () => `Enrollment link (once, until ${enrollment.expires_at}; earlier links stop working): ${enrollment.url}`);
   },
 
   async peopleList(app: INestApplicationContext, out: Output) {

@@ -1,0 +1,92 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { type FastifyReply } from 'fastify';
+import { type ApproverView, ApproverService, DecisionService, type InboxItem } from '@countersign/approvals';
+import { EnrollmentService, PasskeyService, type PasskeyView, type PersonSession, SessionService } from '@countersign/people';
+import { CurrentSession, SessionGuard } from '../http/auth.guards';
+import { personView, type PersonView } from './person-view';
+
+type Body = Record<string, unknown> | undefined;
+
+/** The signed-in person: who I am, my passkeys and sessions, the approvals I may decide, and deciding them. */
+@ApiTags('people')
+@Controller('v1/me')
+@UseGuards(SessionGuard)
+export class MeController {
+  constructor(
+    private readonly enrollment: EnrollmentService,
+    private readonly passkeys: PasskeyService,
+    private readonly sessions: SessionService,
+    private readonly approver: ApproverService,
+    private readonly decisions: DecisionService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Who I am, and the CSRF token for this session' })
+  me(@CurrentSession() session: PersonSession, @Res({ passthrough: true }) reply: FastifyReply): { person: PersonView; csrf_token: string; session_expires_at: string } {
+    void reply.header('cache-control', 'no-store');
+    return { person: personView(session.person), csrf_token: session.csrfToken, session_expires_at: session.expiresAt.toISOString() };
+  }
+
+  @Get('passkeys')
+  async listPasskeys(@CurrentSession() session: PersonSession): Promise<{ passkeys: PasskeyView[] }> {
+    return { passkeys: await this.passkeys.list(session.person) };
+  }
+
+  @Post('passkeys/options')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Creation options for another passkey' })
+  addPasskeyOptions(@CurrentSession() session: PersonSession) {
+    return this.enrollment.addPasskeyOptions(session.person);
+  }
+
+  @Post('passkeys')
+  @ApiOperation({ summary: 'Register another passkey: {response, name?}' })
+  addPasskey(@CurrentSession() session: PersonSession, @Body() body: Body): Promise<PasskeyView> {
+    return this.enrollment.addPasskey(session.person, body?.response, body?.name);
+  }
+
+  @Delete('passkeys/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove one of my passkeys (never the last one)' })
+  async removePasskey(@CurrentSession() session: PersonSession, @Param('id') id: string): Promise<void> {
+    await this.enrollment.removePasskey(session.person, id);
+  }
+
+  @Get('sessions')
+  async listSessions(@CurrentSession() session: PersonSession) {
+    return { sessions: await this.sessions.listOpen(session.person, session) };
+  }
+
+  @Get('approvals')
+  @ApiOperation({ summary: 'Approvals I may decide, newest first (status=pending by default; cursor = next_cursor)' })
+  inbox(
+    @CurrentSession() session: PersonSession,
+    @Query('status') status?: string,
+    @Query('limit') limit?: string,
+    @Query('cursor') cursor?: string,
+  ): Promise<{ approvals: InboxItem[]; next_cursor: string | null }> {
+    return this.approver.inbox(session.person, { status, limit, cursor });
+  }
+
+  @Get('approvals/:id')
+  @ApiOperation({ summary: 'One approval as Countersign renders it for a person who may decide it (404 otherwise)' })
+  view(@CurrentSession() session: PersonSession, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApproverView> {
+    void reply.header('cache-control', 'no-store');
+    return this.approver.view(session.person, id);
+  }
+
+  @Post('approvals/:id/step-up')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Passkey request options bound to this approval (single use, 5 minutes)' })
+  stepUp(@CurrentSession() session: PersonSession, @Param('id') id: string) {
+    return this.approver.stepUpOptions(session.person, id);
+  }
+
+  @Post('approvals/:id/decision')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Decide: {verdict: "approve"|"deny", reason?, step_up?}' })
+  decide(@CurrentSession() session: PersonSession, @Param('id') id: string, @Body() body: unknown): Promise<ApproverView> {
+    return this.decisions.decide(session.person, id, body, 'web');
+  }
+}

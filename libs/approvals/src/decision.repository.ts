@@ -1,0 +1,161 @@
+import { Injectable } from '@nestjs/common';
+import { ApprovalEntity, Database, postgresErrorCode, type Tx } from '@countersign/database';
+import { type ApprovalStatus, type Verdict } from '@countersign/domain';
+import { type ApprovalRecord } from './approval.repository';
+
+export interface DecisionRecord {
+  personId: string;
+  email: string;
+  displayName: string;
+  verdict: Verdict;
+  reason: string | null;
+  channel: 'web' | 'slack';
+  amr: string[];
+  fast: boolean;
+  createdAt: Date;
+}
+
+export interface InboxRow {
+  approval: ApprovalRecord;
+  agentName: string;
+  onBehalfOf: { id: string; email: string; displayName: string };
+}
+
+export interface InboxQuery {
+  personId: string;
+  /** `role:…` and `person:…` entries naming this person in a requirement's approvers. */
+  entries: string[];
+  status: ApprovalStatus;
+  limit: number;
+  /** The last row of the previous page: microseconds since the epoch (exact, unlike a Date) and id. */
+  after: { createdMicros: string; id: string } | null;
+}
+
+type DecisionRow = { person_id: string; email: string; display_name: string; verdict: Verdict; reason: string | null; channel: 'web' | 'slack'; amr: string[]; fast: boolean; created_at: Date };
+
+/** The SQL of deciding: the approval's row lock, one decision per person, first views, the approver's inbox. */
+@Injectable()
+export class DecisionRepository {
+  constructor(private readonly database: Database) {}
+
+  /** Locks the approval row until the transaction ends: deciders of one approval go one at a time (ASVS 2.3.4). */
+  lockApproval(tx: Tx, id: string): Promise<ApprovalRecord | null> {
+    return this.database.manager(tx).findOne(ApprovalEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  async decisionsOf(tx: Tx | undefined, approvalId: string): Promise<DecisionRecord[]> {
+    const rows = await this.database.rows<DecisionRow>(
+      tx,
+      `SELECT d.person_id, p.email, p.display_name, d.verdict, d.reason, d.channel, d.amr, d.fast, d.created_at
+         FROM decisions d JOIN people p ON p.id = d.person_id WHERE d.approval_id = $1 ORDER BY d.created_at, d.id`,
+      [approvalId],
+    );
+    return rows.map((row) => ({ personId: row.person_id, email: row.email, displayName: row.display_name, verdict: row.verdict, reason: row.reason, channel: row.channel, amr: row.amr, fast: row.fast, createdAt: row.created_at }));
+  }
+
+  /** Returns false if this person already decided this approval (the unique constraint backs the lock). */
+  async insert(tx: Tx, decision: { approvalId: string; personId: string; verdict: Verdict; reason: string | null; channel: 'web' | 'slack'; amr: string[]; latencyMs: number | null; fast: boolean }): Promise<boolean> {
+    try {
+      await this.database.rows(
+        tx,
+        `INSERT INTO decisions (approval_id, person_id, verdict, reason, channel, amr, latency_ms, fast) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [decision.approvalId, decision.personId, decision.verdict, decision.reason, decision.channel, decision.amr, decision.latencyMs, decision.fast],
+      );
+      return true;
+    } catch (error) {
+      if (postgresErrorCode(error) === '23505') return false;
+      throw error;
+    }
+  }
+
+  /** Records that the person opened the approval; true the first time. */
+  async recordOpened(approvalId: string, personId: string): Promise<boolean> {
+    const rows = await this.database.rows<{ approval_id: string }>(
+      undefined,
+      `INSERT INTO approval_views (approval_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING approval_id`,
+      [approvalId, personId],
+    );
+    return rows.length > 0;
+  }
+
+  async firstOpened(tx: Tx, approvalId: string, personId: string): Promise<Date | null> {
+    const rows = await this.database.rows<{ first_opened_at: Date }>(tx, `SELECT first_opened_at FROM approval_views WHERE approval_id = $1 AND person_id = $2`, [approvalId, personId]);
+    return rows[0]?.first_opened_at ?? null;
+  }
+
+  /**
+   * Approvals this person may decide, newest first, by keyset (created_at, id): the on-behalf-of person where
+   * the requirement lists `on_behalf_of`, or anyone a `role:`/`person:` entry names. Pending ones past their expiry
+   * are left out (they are expiring, not waiting).
+   */
+  async inbox(query: InboxQuery): Promise<Array<InboxRow & { cursor: { createdMicros: string; id: string } }>> {
+    const rows = await this.database.query<{ approval: Record<string, unknown>; agent_name: string; obo_id: string; obo_email: string; obo_name: string; created_micros: string; id: string }>(
+      `SELECT to_jsonb(a) AS approval, (extract(epoch FROM a.created_at) * 1000000)::bigint::text AS created_micros, a.id, g.name AS agent_name, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name
+         FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id
+        WHERE a.status = $1
+          AND ((a.on_behalf_of_id = $2 AND a.requirement->'approvers' ? 'on_behalf_of') OR a.requirement->'approvers' ?| $3::text[])
+          AND ($1 <> 'pending' OR a.expires_at > now())
+          AND ($4::bigint IS NULL OR ((extract(epoch FROM a.created_at) * 1000000)::bigint, a.id) < ($4::bigint, $5::uuid))
+        ORDER BY a.created_at DESC, a.id DESC
+        LIMIT $6`,
+      [query.status, query.personId, query.entries, query.after?.createdMicros ?? null, query.after?.id ?? null, query.limit],
+    );
+    return rows.map((row) => ({
+      approval: approvalFromJson(row.approval),
+      agentName: row.agent_name,
+      onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name },
+      cursor: { createdMicros: row.created_micros, id: row.id },
+    }));
+  }
+
+  /** The approval with the names a person needs to read it. */
+  async withParties(id: string): Promise<InboxRow | null> {
+    const rows = await this.database.query<{ approval: Record<string, unknown>; agent_name: string; obo_id: string; obo_email: string; obo_name: string }>(
+      `SELECT to_jsonb(a) AS approval, g.name AS agent_name, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name
+         FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id WHERE a.id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    return row ? { approval: approvalFromJson(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } } : null;
+  }
+
+  /** Refusals (stored as denied at intake) and denials of an agent within the last `minutes`. */
+  async countDenied(agentId: string, minutes: number): Promise<number> {
+    const rows = await this.database.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM approvals WHERE agent_id = $1 AND status = 'denied' AND decided_at > now() - make_interval(mins => $2)`,
+      [agentId, minutes],
+    );
+    return rows[0]?.count ?? 0;
+  }
+}
+
+/** An approvals row as `to_jsonb` renders it (snake_case, timestamps as strings) to the record. */
+function approvalFromJson(row: Record<string, unknown>): ApprovalRecord {
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
+  return {
+    id: row.id as string,
+    agentId: row.agent_id as string,
+    onBehalfOfId: row.on_behalf_of_id as string,
+    actionType: row.action_type as string,
+    actionResource: row.action_resource as string,
+    args: row.args as Record<string, unknown>,
+    audience: row.audience as string,
+    reason: row.reason as string | null,
+    provenance: row.provenance as string[],
+    tier: row.tier as string,
+    classification: row.classification as Record<string, unknown>,
+    requirement: row.requirement as Record<string, unknown>,
+    taxonomyVersion: row.taxonomy_version as number,
+    actionDigest: row.action_digest as string,
+    status: row.status as ApprovalStatus,
+    statusReason: row.status_reason as string | null,
+    expiresAt: date(row.expires_at)!,
+    idempotencyKey: row.idempotency_key as string | null,
+    requestHash: row.request_hash as string,
+    callbackUrl: row.callback_url as string | null,
+    callbackState: row.callback_state as ApprovalRecord['callbackState'],
+    decidedAt: date(row.decided_at),
+    createdAt: date(row.created_at)!,
+    updatedAt: date(row.updated_at)!,
+  };
+}
