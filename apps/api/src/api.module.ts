@@ -11,6 +11,7 @@ import { QueueModule } from '@countersign/queue';
 import { TaxonomyModule, TaxonomyService } from '@countersign/taxonomy';
 import { SigningKeysService, TokensModule } from '@countersign/tokens';
 import { AdminAuditController } from './controllers/admin-audit.controller';
+import { AdminTaxonomyController } from './controllers/admin-taxonomy.controller';
 import { ApprovalTokensController } from './controllers/approval-tokens.controller';
 import { ApprovalsController } from './controllers/approvals.controller';
 import { HealthController } from './controllers/health.controller';
@@ -56,6 +57,7 @@ export class ApiModule {
       ],
       controllers: [
         AdminAuditController,
+        AdminTaxonomyController,
         ApprovalTokensController,
         ApprovalsController,
         HealthController,

@@ -17,6 +17,7 @@ export enum AuditEventType {
   CallbackDelivered = 'callback.delivered',
   CallbackFailed = 'callback.failed',
   TaxonomyApplied = 'taxonomy.applied',
+  TaxonomyActivated = 'taxonomy.activated',
   KeysRotated = 'keys.rotated',
 }
 
@@ -26,6 +27,8 @@ export type Actor =
   | { type: 'person'; id: string }
   | { type: 'resource_server'; id: string }
   | { type: 'system'; id?: undefined }
+  /** Whoever holds COUNTERSIGN_ADMIN_TOKEN, until admins sign in as people. */
+  | { type: 'admin_token'; id?: undefined }
   | { type: 'cli'; id?: undefined };
 
 export const SYSTEM: Actor = { type: 'system' };

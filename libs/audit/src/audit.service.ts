@@ -103,6 +103,7 @@ function actorId(actor: Actor): string | null {
     case 'resource_server':
       return actor.id;
     case 'system':
+    case 'admin_token':
     case 'cli':
       return null;
   }
