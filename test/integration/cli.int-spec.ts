@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_REDIS_URL, withClient } from '@countersign/testing';
-import { cli } from '../support/cli';
+import { cli } from './run-cli';
 
 describe('the countersign CLI', () => {
   const saved = { ...process.env };

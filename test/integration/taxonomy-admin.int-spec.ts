@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findDefaultTaxonomyPath } from '@countersign/domain';
 import { agentAccessToken, call, newAgent, newPerson, type RunningApi, startApi, TEST_REDIS_URL } from '@countersign/testing';
-import { cli } from '../support/cli';
+import { cli } from './run-cli';
 
 const DEFAULT = readFileSync(findDefaultTaxonomyPath(), 'utf8');
 // The one change: a small transfer (< 100) no longer needs a person. Its shipped test is updated to match.
