@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { benchIntake } from './intake.bench';
+import { benchClassification, benchReplay } from './taxonomy.bench';
 import { benchVerifier } from './verifier.bench';
 
 /** `npm run bench`: our figures beside ceilings measured in the same run; only the ratios compare across machines. */
@@ -11,11 +12,28 @@ async function main(): Promise<void> {
   const intake = await benchIntake(log);
   log('verifier: libs/enforcement verify vs raw node:crypto ES256...');
   const verifier = await benchVerifier();
+  log('taxonomy: classification of a 200-type, 500-rule taxonomy vs a lookup and one CEL evaluation...');
+  const classification = benchClassification();
+  const replay = await benchReplay(log);
 
   const pct = (ours: number, ceiling: number) => `${((100 * ours) / ceiling).toFixed(0)}%`;
   const rows = [
     ['intake (POST /v1/approvals, 50 connections)', `${intake.intakePerSecond.toFixed(0)} req/s, p99 ${intake.intakeP99Ms.toFixed(1)} ms`, `${intake.ceilingPerSecond.toFixed(0)} inserts/s, p99 ${intake.ceilingP99Ms.toFixed(1)} ms (bare pg pool)`, pct(intake.intakePerSecond, intake.ceilingPerSecond), '≥ 30%, p99 ≤ 50 ms'],
     ['verifier (verify + consume, ES256)', `${verifier.verifier.toFixed(0)} verifications/s`, `${verifier.raw.toFixed(0)} verifications/s (raw node:crypto)`, pct(verifier.verifier, verifier.raw), '≥ 80%'],
+    [
+      `taxonomy classification (${classification.types} action types, ${classification.rules} CEL rules, one core)`,
+      `${classification.classifications.toFixed(0)} classifications/s`,
+      `${classification.ceiling.toFixed(0)}/s (a type lookup + one precompiled CEL evaluation)`,
+      pct(classification.classifications, classification.ceiling),
+      '≥ 100,000/s',
+    ],
+    [
+      `taxonomy replay (${replay.approvals} stored approvals)`,
+      `${replay.replaySeconds.toFixed(2)} s`,
+      `${replay.ceilingSeconds.toFixed(2)} s (a bare SELECT of the same rows)`,
+      pct(replay.ceilingSeconds, replay.replaySeconds),
+      '< 10 s',
+    ],
     ['API RSS after the intake run', `${intake.apiRssMiB} MiB`, '', '', ''],
   ];
   process.stdout.write(`\n| benchmark | Countersign | ceiling (same run) | ratio | target |\n|---|---|---|---|---|\n`);

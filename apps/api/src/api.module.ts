@@ -15,6 +15,7 @@ import { AdminAgentsController } from './controllers/admin-agents.controller';
 import { AdminAuditController } from './controllers/admin-audit.controller';
 import { AdminPeopleController } from './controllers/admin-people.controller';
 import { AdminResourceServersController } from './controllers/admin-resource-servers.controller';
+import { AdminTaxonomyController } from './controllers/admin-taxonomy.controller';
 import { ApprovalTokensController } from './controllers/approval-tokens.controller';
 import { ApprovalsController } from './controllers/approvals.controller';
 import { AuthController } from './controllers/auth.controller';
@@ -71,6 +72,7 @@ export class ApiModule {
         AdminAuditController,
         AdminPeopleController,
         AdminResourceServersController,
+        AdminTaxonomyController,
         ApprovalTokensController,
         ApprovalsController,
         AuthController,

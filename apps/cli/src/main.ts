@@ -9,6 +9,7 @@ import { runWorker } from '../../worker/src/main';
 import { CliModule } from './cli.module';
 import { adminCommands } from './commands/admin-commands';
 import { runMigrations } from './commands/migrate';
+import { taxonomyCommands } from './commands/taxonomy-commands';
 import { start } from './commands/start';
 import { prepareForCommand } from './local-environment';
 import { Output } from './output';
@@ -30,6 +31,12 @@ async function withApp(command: Command, work: (app: INestApplicationContext, ou
     await app?.close();
     await local.stop();
   }
+}
+
+/** For commands that need only a file, not the database (so CI can run them anywhere). */
+function withOutput(command: Command, work: (out: Output) => boolean): void {
+  const out = new Output(command.optsWithGlobals<GlobalOptions>().json === true);
+  if (!work(out)) process.exitCode = 1;
 }
 
 export function buildProgram(): Command {
@@ -105,13 +112,47 @@ export function buildProgram(): Command {
     .description('create a new signing key; the previous one stays published until its tokens expire')
     .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.keysRotate(app, out)));
 
-  program
-    .command('taxonomy')
-    .description('the action taxonomy')
+  const taxonomy = program.command('taxonomy').description('the action taxonomy, as policy-as-code');
+  taxonomy
+    .command('lint <file>')
+    .description('check a taxonomy file: schema, CEL, undefined tiers (errors); unreachable rules, shadowed globs, unused sensitive args (warnings)')
+    .option('--strict', 'exit 1 on warnings too')
+    .action((file: string, options: { strict?: boolean }, command: Command) => withOutput(command, (out) => taxonomyCommands.lint(out, file, options)));
+  taxonomy
+    .command('test <file>')
+    .description("run the file's own tests: section; exits 1 on a failure, printing the case, the expectation, what came out and the deciding rule")
+    .action((file: string, _options: unknown, command: Command) => withOutput(command, (out) => taxonomyCommands.test(out, file)));
+  taxonomy
     .command('apply <file>')
-    .description('validate a taxonomy YAML file and activate it as a new version')
+    .description('lint the file and run its tests (errors and failures refuse it), then activate it as a new version')
     .option('--comment <text>', 'why (kept with the version)')
-    .action((file: string, options: { comment?: string }, command: Command) => withApp(command, (app, out) => adminCommands.taxonomyApply(app, out, file, options.comment)));
+    .action((file: string, options: { comment?: string }, command: Command) => withApp(command, (app, out) => taxonomyCommands.apply(app, out, file, options.comment)));
+  taxonomy.command('list').description('stored versions, newest first').action((_options: unknown, command: Command) => withApp(command, (app, out) => taxonomyCommands.list(app, out)));
+  taxonomy
+    .command('show <version>')
+    .description("a stored version's source")
+    .action((version: string, _options: unknown, command: Command) => withApp(command, (app, out) => taxonomyCommands.show(app, out, version)));
+  taxonomy
+    .command('diff <from> [to]')
+    .description('what changed in meaning: each side a version number or a file; [to] defaults to the active version')
+    .action((from: string, to: string | undefined, _options: unknown, command: Command) => withApp(command, (app, out) => taxonomyCommands.diff(app, out, from, to)));
+  taxonomy
+    .command('activate <version>')
+    .description('make a stored version active again (rollback); audited with the reason')
+    .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+    .action((version: string, options: { reason: string }, command: Command) => withApp(command, (app, out) => taxonomyCommands.activate(app, out, version, options.reason)));
+  taxonomy
+    .command('replay <file>')
+    .description('classify stored approvals with the file and report what would change; exits 1 if any would get less oversight')
+    .option('--last <n>', 'the newest N approvals (default 1000)')
+    .option('--days <n>', 'approvals of the last N days')
+    .option('--allow-relax', 'exit 0 even when some approvals would get less oversight')
+    .action((file: string, options: { last?: string; days?: string; allowRelax?: boolean }, command: Command) => withApp(command, (app, out) => taxonomyCommands.replay(app, out, file, options)));
+  taxonomy
+    .command('unknown')
+    .description('action types requested recently that matched no taxonomy entry, with counts and agents')
+    .option('--days <n>', 'how far back', '7')
+    .action((options: { days: string }, command: Command) => withApp(command, (app, out) => taxonomyCommands.unknownActions(app, out, options.days)));
 
   program
     .command('audit')

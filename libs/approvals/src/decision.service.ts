@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { type Actor, type AuditEntry, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { type AgentRecord, AgentsService } from '@countersign/agents';
-import { Database } from '@countersign/database';
+import { Database, type Tx } from '@countersign/database';
 import { DomainError, isEligibleApprover, isFastDecision, nextStatus, outcomeOf, type Verdict } from '@countersign/domain';
 import { Metrics } from '@countersign/observability';
 import { parseCredentialResponse, PasskeyService, type PersonRecord } from '@countersign/people';
@@ -105,6 +105,10 @@ export class DecisionService {
   /** Returns the approval when this decision settled it, null when it still waits for other people. */
   private async record(person: PersonRecord, read: ApprovalRecord, input: DecisionInput, channel: DecisionChannel, amr: string[]): Promise<ApprovalRecord | null> {
     const actor: Actor = { type: 'person', id: person.id };
+    // Read before the transaction: inside it, every query must use its connection (a second one taken from the
+    // pool while waiting on the row lock can deadlock the pool under load).
+    const agent = await this.agents.findById(read.agentId);
+    if (!agent) throw new Error(`approval ${read.id} names a missing agent`);
     const decidedAt = new Date();
     const settled = await this.database.transaction(async (tx) => {
       const approval = (await this.decisions.lockApproval(tx, read.id))!;
@@ -135,7 +139,7 @@ export class DecisionService {
         const reason = outcome === 'approved' ? `approved by ${decisions.map((d) => d.email).join(', ')}` : `denied by ${person.email}${input.reason ? `: ${input.reason}` : ''}`;
         final = await this.approvals.transitionFromPending(tx, approval.id, to, reason);
         entries.push({ type: AuditEventType.ApprovalStatusChanged, subject: { type: 'approval', id: approval.id }, data: { from: 'pending', to, reason } });
-        if (to === 'approved') await this.mint(tx, approval, decisions.filter((d) => d.verdict === 'approve').map((d) => ({ sub: d.personId, channel: d.channel, amr: d.amr })));
+        if (to === 'approved') await this.mint(tx, approval, agent, decisions.filter((d) => d.verdict === 'approve').map((d) => ({ sub: d.personId, channel: d.channel, amr: d.amr })));
       }
       await this.audit.append(tx, actor, entries);
       return { final, fast };
@@ -145,9 +149,7 @@ export class DecisionService {
     return settled.final;
   }
 
-  private async mint(tx: Parameters<ApprovalTokenService['mint']>[0], approval: ApprovalRecord, approvers: Array<{ sub: string; channel: string; amr: string[] }>): Promise<void> {
-    const agent: AgentRecord | null = await this.agents.findById(approval.agentId);
-    if (!agent) throw new Error(`approval ${approval.id} names a missing agent`);
+  private async mint(tx: Tx, approval: ApprovalRecord, agent: AgentRecord, approvers: Array<{ sub: string; channel: string; amr: string[] }>): Promise<void> {
     // A suspension racing this decision waits for the approval's lock; its token revocation runs after this
     // transaction commits, so it revokes this token too.
     await this.tokens.mint(tx, SYSTEM, {

@@ -27,6 +27,7 @@ export enum AuditEventType {
   CallbackDelivered = 'callback.delivered',
   CallbackFailed = 'callback.failed',
   TaxonomyApplied = 'taxonomy.applied',
+  TaxonomyActivated = 'taxonomy.activated',
   KeysRotated = 'keys.rotated',
 }
 
@@ -36,13 +37,14 @@ export type Actor =
   | { type: 'person'; id: string }
   | { type: 'resource_server'; id: string }
   | { type: 'system'; id?: undefined }
-  | { type: 'cli'; id?: undefined }
-  | { type: 'automation'; id?: undefined };
+  /** Whoever holds COUNTERSIGN_ADMIN_TOKEN (automation); admins who sign in act as people. */
+  | { type: 'admin_token'; id?: undefined }
+  | { type: 'cli'; id?: undefined };
 
 export const SYSTEM: Actor = { type: 'system' };
 export const CLI: Actor = { type: 'cli' };
-/** The admin API used with COUNTERSIGN_ADMIN_TOKEN. */
-export const AUTOMATION: Actor = { type: 'automation' };
+/** The admin API used with COUNTERSIGN_ADMIN_TOKEN (automation beside admins' sessions). */
+export const ADMIN_TOKEN: Actor = { type: 'admin_token' };
 
 export interface AuditEntry {
   type: AuditEventType;

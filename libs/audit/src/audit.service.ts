@@ -103,8 +103,8 @@ function actorId(actor: Actor): string | null {
     case 'resource_server':
       return actor.id;
     case 'system':
+    case 'admin_token':
     case 'cli':
-    case 'automation':
       return null;
   }
 }

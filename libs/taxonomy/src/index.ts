@@ -1,3 +1,4 @@
-export { type TaxonomyVersionRecord } from './taxonomy.repository';
+export { type TaxonomyVersionRecord, type TaxonomyVersionSummary } from './taxonomy.repository';
 export { TaxonomyModule } from './taxonomy.module';
-export { type ActiveTaxonomy, TAXONOMY_REFRESH_MS, TaxonomyService } from './taxonomy.service';
+export { type ActiveTaxonomy, type AppliedTaxonomy, TAXONOMY_REFRESH_MS, TaxonomyService } from './taxonomy.service';
+export { REPLAY_MAX_APPROVALS, type ReplayResult, type ReplayWindow, TaxonomyReviewService, type UnknownActionsReport } from './taxonomy-review.service';

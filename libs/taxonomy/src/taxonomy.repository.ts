@@ -11,7 +11,9 @@ export interface TaxonomyVersionRecord {
   createdAt: Date;
 }
 
-// An arbitrary constant naming the lock that serializes taxonomy applies.
+export type TaxonomyVersionSummary = Omit<TaxonomyVersionRecord, 'source'>;
+
+// An arbitrary constant naming the lock that serializes taxonomy applies and activations.
 const TAXONOMY_LOCK = 7_214_003;
 
 @Injectable()
@@ -34,16 +36,31 @@ export class TaxonomyRepository {
     await manager.insert(TaxonomyVersionEntity, { ...version, active: true });
   }
 
+  /** Makes a stored version the active one; the version itself is never changed. */
+  async activate(tx: Tx, version: number): Promise<void> {
+    const manager = this.database.manager(tx);
+    await manager.query('UPDATE taxonomy_versions SET active = false WHERE active');
+    await manager.query('UPDATE taxonomy_versions SET active = true WHERE version = $1', [version]);
+  }
+
   active(): Promise<TaxonomyVersionRecord | null> {
     return this.database.manager().findOneBy(TaxonomyVersionEntity, { active: true });
   }
 
-  async activeVersionNumber(): Promise<number | null> {
-    const rows: Array<{ version: number }> = await this.database.manager().query('SELECT version FROM taxonomy_versions WHERE active');
+  async activeVersionNumber(tx?: Tx): Promise<number | null> {
+    const rows: Array<{ version: number }> = await this.database.manager(tx).query('SELECT version FROM taxonomy_versions WHERE active');
     return rows[0]?.version ?? null;
   }
 
-  list(): Promise<TaxonomyVersionRecord[]> {
-    return this.database.manager().find(TaxonomyVersionEntity, { order: { version: 'DESC' } });
+  find(version: number): Promise<TaxonomyVersionRecord | null> {
+    return this.database.manager().findOneBy(TaxonomyVersionEntity, { version });
+  }
+
+  /** Newest first, without the sources (a version's source is read one at a time). */
+  list(): Promise<TaxonomyVersionSummary[]> {
+    return this.database.manager().find(TaxonomyVersionEntity, {
+      select: { version: true, checksum: true, active: true, createdBy: true, comment: true, createdAt: true },
+      order: { version: 'DESC' },
+    });
   }
 }

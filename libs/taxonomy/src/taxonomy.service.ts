@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Injectable, Logger } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
 import { Database } from '@countersign/database';
-import { type CompiledTaxonomy, findDefaultTaxonomyPath, loadTaxonomy } from '@countersign/domain';
-import { TaxonomyRepository, type TaxonomyVersionRecord } from './taxonomy.repository';
+import { checkTaxonomy, type CompiledTaxonomy, DomainError, findDefaultTaxonomyPath, type LintFinding, loadTaxonomy } from '@countersign/domain';
+import { TaxonomyRepository, type TaxonomyVersionRecord, type TaxonomyVersionSummary } from './taxonomy.repository';
 
 /** How stale an instance's compiled taxonomy may be after another instance applies a new version. */
 export const TAXONOMY_REFRESH_MS = 2_000;
@@ -12,6 +12,14 @@ export const TAXONOMY_REFRESH_MS = 2_000;
 export interface ActiveTaxonomy {
   version: number;
   taxonomy: CompiledTaxonomy;
+}
+
+export interface AppliedTaxonomy {
+  version: number;
+  checksum: string;
+  /** Lint warnings: reported, not blocking. */
+  warnings: LintFinding[];
+  tests: { total: number; passed: number };
 }
 
 @Injectable()
@@ -28,11 +36,12 @@ export class TaxonomyService {
   ) {}
 
   /**
-   * Validates (schema, CEL, semantics; line-numbered errors in a DomainError 'invalid_taxonomy'), then stores the
-   * document as the next immutable version and activates it. Nothing is written when validation fails.
+   * Lints the document and runs its own tests (lint errors and failing tests refuse it with a DomainError
+   * 'invalid_taxonomy' whose `errors` carry line numbers), then stores it as the next immutable version and
+   * activates it. Nothing is written when it is refused.
    */
-  async apply(actor: Actor, source: string, comment?: string): Promise<{ version: number; checksum: string }> {
-    loadTaxonomy(source);
+  async apply(actor: Actor, source: string, comment?: string): Promise<AppliedTaxonomy> {
+    const { warnings, tests } = admit(source);
     const checksum = 'sha256:' + createHash('sha256').update(source).digest('hex');
     const version = await this.database.transaction(async (tx) => {
       await this.versions.lock(tx);
@@ -42,7 +51,30 @@ export class TaxonomyService {
       return next;
     });
     this.checkedAt = 0;
-    return { version, checksum };
+    return { version, checksum, warnings, tests };
+  }
+
+  /**
+   * Makes a stored version the active one again (a rollback, or a roll forward), audited with who and why. The
+   * version passes the same checks as an apply first: it must still load, and its own tests must still pass.
+   */
+  async activate(actor: Actor, version: number, reason: string): Promise<{ version: number; previousVersion: number | null }> {
+    if (reason.trim() === '') throw new DomainError('invalid_request', 'say why this version is being activated (a reason is required)', { field: 'reason' });
+    const record = await this.versions.find(version);
+    if (!record) throw new DomainError('not_found', `there is no taxonomy version ${version}`);
+    admit(record.source);
+    const previousVersion = await this.database.transaction(async (tx) => {
+      await this.versions.lock(tx);
+      const previous = await this.versions.activeVersionNumber(tx);
+      if (previous === version) throw new DomainError('conflict', `taxonomy version ${version} is already active`);
+      await this.versions.activate(tx, version);
+      await this.audit.append(tx, actor, [
+        { type: AuditEventType.TaxonomyActivated, subject: { type: 'taxonomy', id: String(version) }, data: { version, previous_version: previous, checksum: record.checksum, reason } },
+      ]);
+      return previous;
+    });
+    this.checkedAt = 0;
+    return { version, previousVersion };
   }
 
   /** On first start, the shipped default taxonomy becomes version 1. Safe when several processes start at once. */
@@ -67,8 +99,14 @@ export class TaxonomyService {
     return this.refreshing;
   }
 
-  list(): Promise<TaxonomyVersionRecord[]> {
+  list(): Promise<TaxonomyVersionSummary[]> {
     return this.versions.list();
+  }
+
+  async get(version: number): Promise<TaxonomyVersionRecord> {
+    const record = await this.versions.find(version);
+    if (!record) throw new DomainError('not_found', `there is no taxonomy version ${version}`);
+    return record;
   }
 
   private async refresh(): Promise<ActiveTaxonomy> {
@@ -82,6 +120,26 @@ export class TaxonomyService {
     this.checkedAt = Date.now();
     return this.current;
   }
+}
+
+/** The gate every version passes before it can be active: no lint errors, and its own tests pass. */
+function admit(source: string): Pick<AppliedTaxonomy, 'warnings' | 'tests'> {
+  const check = checkTaxonomy(source);
+  if (check.lint.errors > 0) {
+    const errors = check.lint.findings.filter((finding) => finding.severity === 'error').map(({ line, column, path, message }) => ({ line, column, path, message }));
+    throw new DomainError('invalid_taxonomy', `invalid taxonomy: ${errors.map((error) => `line ${error.line}: ${error.message}`).join('; ')}`, { errors });
+  }
+  const tests = check.tests ?? { total: 0, passed: 0, failures: [] };
+  if (tests.failures.length > 0) {
+    const errors = tests.failures.map((failure) => ({
+      line: failure.line ?? 0,
+      column: 1,
+      path: failure.path,
+      message: `test "${failure.name}" fails: expected ${failure.mismatches.map((field) => `${field} ${String(failure.expected[field])}`).join(', ')}; got ${failure.mismatches.map((field) => `${field} ${String(failure.actual[field])}`).join(', ')} (decided by ${failure.decided_by})`,
+    }));
+    throw new DomainError('invalid_taxonomy', `${tests.failures.length} of ${tests.total} taxonomy tests fail`, { errors, test_failures: tests.failures });
+  }
+  return { warnings: check.lint.findings, tests: { total: tests.total, passed: tests.passed } };
 }
 
 function actorLabel(actor: Actor): string {

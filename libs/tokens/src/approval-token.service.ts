@@ -56,7 +56,7 @@ export class ApprovalTokenService {
 
   /** Inside the caller's transaction: the token exists only if the approval commits. */
   async mint(tx: Tx, actor: Actor, input: MintApprovalToken): Promise<{ token: string; jti: string; expiresAt: Date }> {
-    const prepared = await this.prepare(input);
+    const prepared = await this.prepare(input, tx);
     await this.issued.insert(tx, prepared.issued);
     await this.audit.append(tx, actor, [prepared.audit]);
     return { token: prepared.token, jti: prepared.issued.jti, expiresAt: prepared.issued.expiresAt };
@@ -66,8 +66,8 @@ export class ApprovalTokenService {
    * Signs the token and returns the issued-token row and audit entry that must be written with it, in the same
    * transaction (or statement) as the approval: the token exists only if the approval commits.
    */
-  async prepare(input: MintApprovalToken): Promise<PreparedApprovalToken> {
-    const key = await this.keys.activeKey();
+  async prepare(input: MintApprovalToken, tx?: Tx): Promise<PreparedApprovalToken> {
+    const key = await this.keys.activeKey(tx);
     const jti = randomUUID();
     const now = Math.floor(Date.now() / 1000);
     const exp = now + input.ttlSeconds;

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type JWK } from 'jose';
 import { AuditEventType, AuditService, type Actor } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { Database } from '@countersign/database';
+import { Database, type Tx } from '@countersign/database';
 import { KeyEncryption } from './key-encryption';
 import { SigningKeyRepository } from './signing-key.repository';
 
@@ -61,9 +61,10 @@ export class SigningKeysService {
     return result;
   }
 
-  async activeKey(): Promise<ActiveSigningKey> {
+  /** Within a transaction, pass it: a second pool connection taken while holding one can deadlock a busy pool. */
+  async activeKey(tx?: Tx): Promise<ActiveSigningKey> {
     if (this.cached && Date.now() - this.cached.loadedAt < ACTIVE_KEY_CACHE_MS) return this.cached.key;
-    const record = await this.repository.active();
+    const record = await this.repository.active(tx);
     if (!record) throw new Error('no active signing key: the API creates one at start-up');
     const privateKey = createPrivateKey({ key: this.encryption.open(record.privateKeyEnc), format: 'der', type: 'pkcs8' });
     const key: ActiveSigningKey = { kid: record.kid, alg: SIGNING_ALGORITHM, privateKey };

@@ -2,7 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { type CanActivate, createParamDecorator, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { type FastifyRequest } from 'fastify';
 import { ResourceServersService, type ResourceServerView } from '@countersign/agents';
-import { type Actor, AUTOMATION } from '@countersign/audit';
+import { type Actor, ADMIN_TOKEN } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { DomainError } from '@countersign/domain';
 import { type PersonSession, SessionService } from '@countersign/people';
@@ -97,7 +97,7 @@ export class AdminGuard implements CanActivate {
       const token = bearer(request);
       const presented = token ? createHash('sha256').update(token).digest() : null;
       if (!this.expectedToken || !presented || !timingSafeEqual(presented, this.expectedToken)) throw new DomainError('unauthenticated', 'admin credentials required');
-      request.adminActor = AUTOMATION;
+      request.adminActor = ADMIN_TOKEN;
       return true;
     }
     const session = await this.sessionGuard.authenticate(request);

@@ -4,6 +4,10 @@ import { parseIJson } from '@countersign/domain';
 /** The largest request body the API reads (the issue's limit for approval requests). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/** Taxonomy files sent to the admin API as YAML, the way they live in version control; larger than a request. */
+export const TAXONOMY_BODY_LIMIT_BYTES = 1024 * 1024;
+const TAXONOMY_ROUTES = '/v1/admin/taxonomy/';
+
 /**
  * JSON bodies are parsed as I-JSON (RFC 7493): duplicate keys, unsafe integers, lone surrogates and deep nesting
  * are refused with the JSON pointer of the offending value, before anything is canonicalized or stored.
@@ -19,6 +23,13 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
     } catch (error) {
       done(error as Error, undefined);
     }
+  });
+  fastify.addContentTypeParser(['application/yaml', 'text/yaml'], { parseAs: 'string', bodyLimit: TAXONOMY_BODY_LIMIT_BYTES }, (request, body, done) => {
+    if (!request.url.startsWith(TAXONOMY_ROUTES)) {
+      done(Object.assign(new Error('YAML bodies are accepted by the taxonomy admin API only'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), undefined);
+      return;
+    }
+    done(null, body);
   });
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
     // A repeated parameter becomes an array; the token endpoint refuses it in RFC 6749's own error format.

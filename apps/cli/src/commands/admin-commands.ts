@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { type INestApplicationContext } from '@nestjs/common';
 import { AgentsService, ResourceServersService } from '@countersign/agents';
 import { AuditService, CLI } from '@countersign/audit';
 import { EnrollmentService, PeopleService, type Role } from '@countersign/people';
-import { TaxonomyService } from '@countersign/taxonomy';
 import { SigningKeysService } from '@countersign/tokens';
 import { type Output, splitList, table } from '../output';
 
@@ -84,12 +82,6 @@ export const adminCommands = {
   async keysRotate(app: INestApplicationContext, out: Output) {
     const rotated = await app.get(SigningKeysService).rotate(CLI);
     out.result(rotated, () => `New signing key ${rotated.kid}${rotated.retired ? `; ${rotated.retired} stays published until its tokens have expired` : ''}`);
-  },
-
-  async taxonomyApply(app: INestApplicationContext, out: Output, file: string, comment?: string) {
-    const source = readFileSync(file, 'utf8');
-    const applied = await app.get(TaxonomyService).apply(CLI, source, comment);
-    out.result(applied, () => `Applied ${file} as taxonomy version ${applied.version} (${applied.checksum}); it is active now`);
   },
 
   async auditVerify(app: INestApplicationContext, out: Output): Promise<boolean> {

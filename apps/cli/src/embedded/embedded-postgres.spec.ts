@@ -57,8 +57,8 @@ describe('startEmbeddedPostgres', () => {
     dataSource = createDataSource(postgres.url, 1);
     await dataSource.initialize();
     const applied = await dataSource.runMigrations();
-    // Every migration, the newest included, must run on the embedded database too.
-    expect(applied.map((migration) => migration.name)).toEqual(MIGRATIONS.map((migration) => new migration().name));
+    // Every migration runs on PGlite, whatever was added since (their class names are their TypeORM names).
+    expect(applied.map((migration) => migration.name)).toEqual(MIGRATIONS.map((migration) => migration.name));
     expect(await dataSource.query(`SELECT extname FROM pg_extension WHERE extname = 'uuid-ossp'`)).toHaveLength(1);
 
     const people = dataSource.getRepository(PersonEntity);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { findDefaultTaxonomyPath } from './default-taxonomy-path';
 import { loadTaxonomy } from './taxonomy-compiler';
+import { checkTaxonomy } from './taxonomy-lint';
 import { parseTaxonomy } from './taxonomy-parser';
 import { newClassificationInput } from './taxonomy.fixture';
 
@@ -13,6 +14,13 @@ describe('taxonomy/default.yaml', () => {
   it('is found at the repository root and validates without errors', () => {
     expect(findDefaultTaxonomyPath()).toMatch(/[/\\]taxonomy[/\\]default\.yaml$/);
     expect(parseTaxonomy(text)).toMatchObject({ ok: true });
+  });
+
+  it('lints clean and passes its own tests', () => {
+    const check = checkTaxonomy(text);
+    expect(check.lint).toEqual({ errors: 0, warnings: 0, findings: [] });
+    expect(check.tests?.failures).toEqual([]);
+    expect(check.tests?.total).toBeGreaterThanOrEqual(30);
   });
 
   it('classifies payments by amount', () => {

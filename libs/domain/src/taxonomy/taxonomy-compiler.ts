@@ -33,6 +33,7 @@ interface CompiledRule {
 }
 
 interface CompiledAction {
+  source: TaxonomyAction;
   type: string;
   matches: PatternMatcher;
   specificity: number;
@@ -92,6 +93,10 @@ class TaxonomyClassifier implements CompiledTaxonomy {
 
   requirementFor(tier: Tier): Requirement {
     return this.requirements.get(tier) as Requirement;
+  }
+
+  matchAction(type: string): TaxonomyAction | null {
+    return this.resolve(type)?.source ?? null;
   }
 
   classify(input: ClassificationInput): Classification {
@@ -250,6 +255,7 @@ class TaxonomyClassifier implements CompiledTaxonomy {
       };
     });
     return {
+      source: action,
       type: action.type,
       matches: compilePattern(action.type),
       specificity: patternSpecificity(action.type),

@@ -1,45 +1,66 @@
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
-import { findSemanticProblems, formatPath, type DocumentPath } from './taxonomy-semantics';
+import { findSemanticProblems, formatPath, type DocumentPath, type SemanticProblemKind } from './taxonomy-semantics';
 import { taxonomySchema } from './taxonomy.schema';
 import type { TaxonomyDocument, TaxonomyError, TaxonomyParseResult } from './taxonomy.types';
 
+/** What kind of mistake a parse error is: YAML syntax, document shape, or one of the semantic kinds. */
+export type TaxonomyErrorKind = 'syntax' | 'schema' | SemanticProblemKind;
+
+export type LocatedError = TaxonomyError & { kind: TaxonomyErrorKind };
+
+export type Locate = (path: DocumentPath, atKey?: boolean) => { line: number; column: number };
+
+/** The parse with what lint needs beside it: each error's kind, and the line of any path in the document. */
+export interface TaxonomyReading {
+  taxonomy?: TaxonomyDocument;
+  errors: LocatedError[];
+  locate: Locate;
+}
+
 /** Parses and validates taxonomy YAML, reporting every problem with the line an admin has to fix. */
 export function parseTaxonomy(yamlText: string): TaxonomyParseResult {
+  const reading = readTaxonomy(yamlText);
+  if (reading.taxonomy !== undefined) {
+    return { ok: true, taxonomy: reading.taxonomy };
+  }
+  return { ok: false, errors: reading.errors.map(({ kind: _kind, ...error }) => error) };
+}
+
+export function readTaxonomy(yamlText: string): TaxonomyReading {
   const lineCounter = new LineCounter();
   const document = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const position = (offset: number): { line: number; column: number } => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-
-  if (document.errors.length > 0) {
-    return {
-      ok: false,
-      errors: document.errors.map((error) => ({ ...position(error.pos[0]), path: '', message: firstLine(error.message) })),
-    };
-  }
-
-  const locate = (path: DocumentPath, atKey = false): { line: number; column: number } => {
+  const locate: Locate = (path, atKey = false) => {
     const offset = findOffset(document, path, atKey);
     return offset === undefined ? { line: 1, column: 1 } : position(offset);
   };
 
+  if (document.errors.length > 0) {
+    return {
+      errors: document.errors.map((error) => ({ ...position(error.pos[0]), path: '', message: firstLine(error.message), kind: 'syntax' })),
+      locate,
+    };
+  }
+
   const parsed = taxonomySchema.safeParse(document.toJS());
   if (!parsed.success) {
-    const errors: TaxonomyError[] = [];
+    const errors: LocatedError[] = [];
     for (const issue of parsed.error.issues) {
       const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) {
-          errors.push({ ...locate([...path, key], true), path: formatPath([...path, key]), message: `unknown key "${key}"` });
+          errors.push({ ...locate([...path, key], true), path: formatPath([...path, key]), message: `unknown key "${key}"`, kind: 'schema' });
         }
         continue;
       }
       const exists = findNode(document, path) !== undefined;
       const message = exists ? issue.message : `missing required key "${String(path[path.length - 1])}"`;
-      errors.push({ ...locate(path), path: formatPath(path), message });
+      errors.push({ ...locate(path), path: formatPath(path), message, kind: 'schema' });
     }
-    return { ok: false, errors: sortErrors(errors) };
+    return { errors: sortErrors(errors), locate };
   }
 
   // The schema's output is structurally the document type; tier names are strings until the semantic pass.
@@ -47,13 +68,13 @@ export function parseTaxonomy(yamlText: string): TaxonomyParseResult {
   const problems = findSemanticProblems(taxonomy);
   if (problems.length > 0) {
     return {
-      ok: false,
       errors: sortErrors(
-        problems.map((problem) => ({ ...locate(problem.path, problem.atKey), path: formatPath(problem.path), message: problem.message })),
+        problems.map((problem) => ({ ...locate(problem.path, problem.atKey), path: formatPath(problem.path), message: problem.message, kind: problem.kind })),
       ),
+      locate,
     };
   }
-  return { ok: true, taxonomy };
+  return { taxonomy, errors: [], locate };
 }
 
 function findNode(document: Document, path: DocumentPath): unknown {
@@ -82,7 +103,7 @@ function findOffset(document: Document, path: DocumentPath, atKey: boolean): num
   return undefined;
 }
 
-function sortErrors(errors: TaxonomyError[]): TaxonomyError[] {
+function sortErrors<T extends TaxonomyError>(errors: T[]): T[] {
   return errors.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 

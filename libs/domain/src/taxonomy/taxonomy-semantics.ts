@@ -5,7 +5,11 @@ import type { TaxonomyDocument } from './taxonomy.types';
 
 export type DocumentPath = (string | number)[];
 
+/** What kind of mistake a problem is; lint reports it as the finding's code. */
+export type SemanticProblemKind = 'undefined_tier' | 'cel_syntax' | 'cel_type' | 'invalid';
+
 export interface SemanticProblem {
+  kind: SemanticProblemKind;
   path: DocumentPath;
   message: string;
   /** Point at the key rather than its value (e.g. an unknown tier name). */
@@ -19,19 +23,19 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
   const definedList = TIERS.join(', ');
   const checkReference = (value: unknown, path: DocumentPath): void => {
     if (typeof value === 'string' && !(isTier(value) && tiers[value] !== undefined)) {
-      problems.push({ path, message: `unknown tier "${value}" (tiers are ${definedList})` });
+      problems.push({ kind: 'undefined_tier', path, message: `unknown tier "${value}" (tiers are ${definedList})` });
     }
   };
 
   for (const name of Object.keys(tiers)) {
     if (!isTier(name)) {
-      problems.push({ path: ['tiers', name], message: `unknown tier name "${name}" (tiers are ${definedList})`, atKey: true });
+      problems.push({ kind: 'undefined_tier', path: ['tiers', name], message: `unknown tier name "${name}" (tiers are ${definedList})`, atKey: true });
     }
   }
   for (const name of TIERS) {
     const config = tiers[name];
     if (config === undefined) {
-      problems.push({ path: ['tiers'], message: `tier "${name}" is not defined` });
+      problems.push({ kind: 'undefined_tier', path: ['tiers'], message: `tier "${name}" is not defined` });
       continue;
     }
     if (config.decision === 'approve') {
@@ -39,19 +43,20 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
       const approvals = config.approvals ?? 1;
       if (approvals > 1 && approvers.every((approver) => approver === 'on_behalf_of')) {
         problems.push({
+          kind: 'invalid',
           path: ['tiers', name, 'approvals'],
           message: `${approvals} distinct approvals can never be reached when the only approver is on_behalf_of; add a role or group`,
         });
       }
       if (config.escalate_after !== undefined && config.escalate_to === undefined) {
-        problems.push({ path: ['tiers', name, 'escalate_after'], message: 'escalate_after needs escalate_to' });
+        problems.push({ kind: 'invalid', path: ['tiers', name, 'escalate_after'], message: 'escalate_after needs escalate_to' });
       }
       if (config.ttl !== undefined) {
         const ttl = parseDuration(config.ttl);
         for (const field of ['remind_after', 'escalate_after'] as const) {
           const value = config[field];
           if (value !== undefined && parseDuration(value) >= ttl) {
-            problems.push({ path: ['tiers', name, field], message: `${field} (${value}) must be shorter than ttl (${config.ttl})` });
+            problems.push({ kind: 'invalid', path: ['tiers', name, field], message: `${field} (${value}) must be shorter than ttl (${config.ttl})` });
           }
         }
       }
@@ -69,7 +74,7 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
   doc.actions.forEach((action, actionIndex) => {
     const earlier = seenTypes.get(action.type);
     if (earlier !== undefined) {
-      problems.push({ path: ['actions', actionIndex, 'type'], message: `action type "${action.type}" is already defined by actions[${earlier}]` });
+      problems.push({ kind: 'invalid', path: ['actions', actionIndex, 'type'], message: `action type "${action.type}" is already defined by actions[${earlier}]` });
     } else {
       seenTypes.set(action.type, actionIndex);
     }
@@ -77,14 +82,15 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
       const path: DocumentPath = ['actions', actionIndex, 'rules', ruleIndex];
       checkReference(rule.tier, [...path, 'tier']);
       if (rule.tier === undefined && rule.reversibility === undefined && rule.blast_radius === undefined && rule.audience === undefined) {
-        problems.push({ path, message: 'rule changes nothing: set tier, reversibility, blast_radius or audience' });
+        problems.push({ kind: 'invalid', path, message: 'rule changes nothing: set tier, reversibility, blast_radius or audience' });
       }
       const compiled = compileCel(rule.when);
       if (compiled.error !== undefined) {
-        problems.push({ path: [...path, 'when'], message: `CEL condition does not compile: ${compiled.error}` });
+        problems.push({ kind: compiled.errorKind === 'type' ? 'cel_type' : 'cel_syntax', path: [...path, 'when'], message: `CEL condition does not compile: ${compiled.error}` });
       }
     });
   });
+  (doc.tests ?? []).forEach((testCase, index) => checkReference(testCase.expect.tier, ['tests', index, 'expect', 'tier']));
   return problems;
 }
 

@@ -48,6 +48,25 @@ const action = z.strictObject({
   rules: z.array(rule).optional(),
 });
 
+const identity = z.strictObject({ id: z.string().min(1).optional(), client_id: z.string().min(1).optional(), name: z.string().min(1).optional() });
+const person = z.strictObject({ id: z.string().min(1).optional(), email: z.string().min(1).optional(), role: z.string().min(1).optional() });
+const testCase = z.strictObject({
+  name: z.string().min(1).optional(),
+  action: z.strictObject({ type: z.string().min(1), resource: z.string().optional(), args: z.record(z.string(), z.unknown()).optional() }),
+  provenance: z.array(z.string().min(1)).optional(),
+  agent: identity.optional(),
+  person: person.optional(),
+  expect: z.strictObject({
+    tier: tierName,
+    decision: z.enum(['auto_approve', 'approve', 'deny']).optional(),
+    approvals: z.number().int().min(0).optional(),
+    step_up: z.enum(['none', 'passkey']).optional(),
+    reversibility: reversibility.optional(),
+    blast_radius: blastRadius.optional(),
+    rule: z.string().min(1).optional(),
+  }),
+});
+
 const matrixRow = z.strictObject({ self: tierName, team: tierName, organization: tierName, external: tierName });
 
 /** Shape only; tier references, durations in context and CEL are checked by the semantic pass. */
@@ -58,4 +77,5 @@ export const taxonomySchema = z.strictObject({
   tiers: z.record(z.string(), z.discriminatedUnion('decision', [autoApproveTier, approveTier, denyTier])),
   matrix: z.strictObject({ reversible: matrixRow, compensable: matrixRow, irreversible: matrixRow }),
   actions: z.array(action),
+  tests: z.array(testCase).optional(),
 });

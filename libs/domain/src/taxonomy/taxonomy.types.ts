@@ -51,6 +51,28 @@ export interface TaxonomyAction {
   rules?: TaxonomyRule[];
 }
 
+/** What a test case expects; every field given is compared, the rest are not. */
+export interface TaxonomyTestExpectation {
+  tier: Tier;
+  decision?: Decision;
+  approvals?: number;
+  step_up?: StepUp;
+  reversibility?: Reversibility;
+  blast_radius?: BlastRadius;
+  /** The deciding rule: its id ("payments.transfer#rules[0]", "payments.transfer", "unknown_action") or its name. */
+  rule?: string;
+}
+
+/** One case of a taxonomy's `tests:` section: an action as an agent would send it, and the expected outcome. */
+export interface TaxonomyTestCase {
+  name?: string;
+  action: { type: string; resource?: string; args?: Record<string, unknown> };
+  provenance?: string[];
+  agent?: Partial<ClassificationInput['agent']>;
+  person?: Partial<ClassificationInput['person']>;
+  expect: TaxonomyTestExpectation;
+}
+
 export interface TaxonomyDocument {
   description?: string;
   trusted_provenance: string[];
@@ -58,6 +80,7 @@ export interface TaxonomyDocument {
   tiers: Record<Tier, TierConfig>;
   matrix: Record<Reversibility, Record<BlastRadius, Tier>>;
   actions: TaxonomyAction[];
+  tests?: TaxonomyTestCase[];
 }
 
 export interface TaxonomyError {
@@ -109,4 +132,6 @@ export interface CompiledTaxonomy {
   readonly document: TaxonomyDocument;
   classify(input: ClassificationInput): Classification;
   requirementFor(tier: Tier): Requirement;
+  /** The action entry an action type resolves to (exact first, then the most specific glob), or null if none. */
+  matchAction(type: string): TaxonomyAction | null;
 }

@@ -1,0 +1,39 @@
+import { tierRank, type Tier } from './tiers';
+import type { Decision, Requirement } from './taxonomy.types';
+
+/** The part of an outcome that decides how much oversight an action gets. */
+export interface Oversight {
+  tier: Tier;
+  decision: Decision;
+  approvals_required: number;
+  step_up: Requirement['step_up'];
+}
+
+export type Strictness = 'stricter' | 'looser' | 'same';
+
+const DECISION_RANK: Record<Decision, number> = { auto_approve: 0, approve: 1, deny: 2 };
+
+/**
+ * How `after` compares with `before`. Looser wins over stricter: a change that raises the tier but drops the
+ * passkey, or needs fewer approvals, still relaxes something, and the relax guard must see it. Changes that do
+ * not alter who must agree (TTLs, channels, reminders) are the same.
+ */
+export function compareOversight(before: Oversight, after: Oversight): Strictness {
+  const steps = [
+    tierRank(after.tier) - tierRank(before.tier),
+    DECISION_RANK[after.decision] - DECISION_RANK[before.decision],
+    after.decision === 'approve' && before.decision === 'approve' ? after.approvals_required - before.approvals_required : 0,
+    after.decision === 'approve' && before.decision === 'approve' ? stepUpRank(after.step_up) - stepUpRank(before.step_up) : 0,
+  ];
+  if (steps.some((step) => step < 0)) return 'looser';
+  if (steps.some((step) => step > 0)) return 'stricter';
+  return 'same';
+}
+
+export function oversightOf(tier: Tier, requirement: Requirement): Oversight {
+  return { tier, decision: requirement.decision, approvals_required: requirement.approvals_required, step_up: requirement.step_up };
+}
+
+function stepUpRank(stepUp: Requirement['step_up']): number {
+  return stepUp === 'passkey' ? 1 : 0;
+}

@@ -1,0 +1,128 @@
+import { AuditService } from '@countersign/audit';
+import { EnrollmentService } from '@countersign/people';
+import { agentAccessToken, call, createMigratedDatabase, newResourceServer, PersonBrowser, type RunningApi, signedInPerson, startApi, testConfig, withClient } from '@countersign/testing';
+
+type View = { id: string; status: string; status_reason: string | null; approval_token?: string };
+type CreatedAgent = { id: string; clientId: string; client_secret: string; status: string };
+
+function basic(id: string, secret: string): string {
+  return 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+}
+
+describe('the admin API, the kill switch and the circuit breaker', () => {
+  let api: RunningApi;
+  let admin: PersonBrowser;
+
+  beforeAll(async () => {
+    api = await startApi(testConfig({ CIRCUIT_BREAKER_THRESHOLD: '3', CIRCUIT_BREAKER_WINDOW_MINUTES: '10' }));
+    admin = (await signedInPerson(api.app, api.url, { role: 'admin' })).browser;
+  });
+  afterAll(() => api.close());
+
+  async function adminAgent(capabilities: string[]): Promise<{ agent: CreatedAgent; token: string }> {
+    const created = await admin.request<CreatedAgent>('POST', '/v1/admin/agents', { name: `agent-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`, capabilities });
+    expect(created.status).toBe(201);
+    return { agent: created.body, token: await agentAccessToken(api.url, created.body.clientId, created.body.client_secret) };
+  }
+
+  it('only admins reach it: a signed-in approver gets 403, nobody signed in 401', async () => {
+    const { browser: approver } = await signedInPerson(api.app, api.url);
+    expect((await approver.request('GET', '/v1/admin/people')).status).toBe(403);
+    expect((await new PersonBrowser(api.url).request('GET', '/v1/admin/people')).status).toBe(401);
+    expect((await admin.request('GET', '/v1/admin/people')).status).toBe(200);
+  });
+
+  it('invites a person whose link enrolls a passkey once; disabling them ends their sessions', async () => {
+    const invited = await admin.request<{ person: { id: string }; enrollment: { url: string } }>('POST', '/v1/admin/people', { email: `invitee-${Date.now()}@example.com`, role: 'approver', permissions: ['chat.*'] });
+    expect(invited.status).toBe(201);
+    const browser = new PersonBrowser(api.url);
+    expect((await browser.enroll(invited.body.enrollment.url)).status).toBe(200);
+    expect((await browser.request('GET', '/v1/me')).status).toBe(200);
+
+    const bad = await admin.request('POST', '/v1/admin/people', { email: 'not-an-email', role: 'approver' });
+    expect(bad.body).toMatchObject({ status: 400, field: 'email' });
+    expect((await admin.request('PATCH', `/v1/admin/people/${invited.body.person.id}`, { status: 'gone' })).body).toMatchObject({ status: 400, field: 'status' });
+
+    expect((await admin.request('PATCH', `/v1/admin/people/${invited.body.person.id}`, { status: 'disabled' })).body).toMatchObject({ status: 'disabled' });
+    expect((await browser.request('GET', '/v1/me')).status).toBe(401);
+    expect((await browser.signIn()).status).toBe(401);
+  });
+
+  it('an idle session ends; so does one past its absolute lifetime', async () => {
+    const { person, browser } = await signedInPerson(api.app, api.url);
+    expect((await browser.request('GET', '/v1/me')).status).toBe(200);
+    await withClient(api.config.databaseUrl, (client) => client.query(`UPDATE sessions SET last_seen_at = now() - interval '2 hours' WHERE person_id = $1`, [person.id]));
+    expect((await browser.request('GET', '/v1/me')).status).toBe(401);
+    const again = await browser.signIn();
+    expect(again.status).toBe(200);
+    await withClient(api.config.databaseUrl, (client) => client.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE person_id = $1`, [person.id]));
+    expect((await browser.request('GET', '/v1/me')).status).toBe(401);
+  });
+
+  it('the kill switch: pending approvals cancelled (long-poll wakes), tokens revoked even after resume, access refused', async () => {
+    const { person, browser } = await signedInPerson(api.app, api.url);
+    const server = await newResourceServer(api.app);
+    const { agent, token } = await adminAgent(['chat.*', 'payments.*']);
+    const pending = await call<View>(`${api.url}/v1/approvals`, { token, body: { action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } }, on_behalf_of: person.email, audience: server.audience } });
+    const approved = await call<View>(`${api.url}/v1/approvals`, { token, body: { action: { type: 'payments.refund', resource: 'order:1', args: { amount: 10, currency: 'EUR' } }, on_behalf_of: person.email, audience: server.audience } });
+    expect([pending.body.status, approved.body.status]).toEqual(['pending', 'approved']);
+    expect((await browser.request<{ approvals: Array<{ id: string }> }>('GET', '/v1/me/approvals')).body.approvals.map((item) => item.id)).toContain(pending.body.id);
+
+    const waiting = call<View>(`${api.url}/v1/approvals/${pending.body.id}?wait=30`, { token });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const suspended = await admin.request<{ status: string; cancelled_approvals: string[] }>('POST', `/v1/admin/agents/${agent.id}/suspend`, { reason: 'leaking data' });
+    expect(suspended.body).toMatchObject({ status: 'suspended', cancelled_approvals: [pending.body.id] });
+    const woken = await waiting;
+    expect(woken.body).toMatchObject({ status: 'cancelled', status_reason: 'cancelled: leaking data' });
+
+    expect((await browser.request<{ approvals: Array<{ id: string }> }>('GET', '/v1/me/approvals')).body.approvals.map((item) => item.id)).not.toContain(pending.body.id);
+    expect((await call(`${api.url}/v1/approvals`, { token, body: { action: { type: 'chat.message.send', resource: 'x', args: {} }, on_behalf_of: person.email } })).status).toBe(401);
+
+    await admin.request('POST', `/v1/admin/agents/${agent.id}/resume`);
+    const consume = await call(`${api.url}/v1/approval-tokens/consume`, { body: { token: approved.body.approval_token }, headers: { authorization: basic(server.clientId, server.clientSecret) } });
+    expect(consume.body).toEqual({ active: false });
+
+    await api.app.get(AuditService).flush();
+    const events = await withClient(api.config.databaseUrl, (client) =>
+      client.query<{ type: string; actor_type: string; data: Record<string, unknown> }>(`SELECT type, actor_type, data FROM audit_events WHERE subject_id = $1 ORDER BY seq`, [agent.id]),
+    );
+    expect(events.rows.find((row) => row.type === 'agent.suspended')).toMatchObject({ actor_type: 'person', data: { reason: 'leaking data', cancelled_approvals: 1, revoked_tokens: 1 } });
+  });
+
+  it('the circuit breaker suspends an agent refused 3 times within the window, audited and counted', async () => {
+    const { person } = await signedInPerson(api.app, api.url, { permissions: ['chat.*'] });
+    const { agent, token } = await adminAgent(['payments.*']);
+    const refused = () => call(`${api.url}/v1/approvals`, { token, body: { action: { type: 'payments.transfer', resource: 'acct:1', args: { amount: 5, currency: 'EUR' } }, on_behalf_of: person.email } });
+    for (let attempt = 0; attempt < 3; attempt++) expect((await refused()).body.code).toBe('permission_missing');
+    expect((await admin.request<{ status: string }>('GET', `/v1/admin/agents/${agent.id}`)).body.status).toBe('suspended');
+    expect((await refused()).status).toBe(401);
+
+    await api.app.get(AuditService).flush();
+    const tripped = await withClient(api.config.databaseUrl, (client) => client.query(`SELECT actor_type, data FROM audit_events WHERE subject_id = $1 AND type = 'agent.circuit_breaker_tripped'`, [agent.id]));
+    expect(tripped.rows).toEqual([{ actor_type: 'system', data: { denied: 3, window_minutes: 10, threshold: 3 } }]);
+    const metrics = await fetch(`${api.url}/metrics`).then((response) => response.text());
+    expect(metrics).toMatch(/^countersign_circuit_breaker_trips_total [1-9]/m);
+  });
+});
+
+describe('the first admin', () => {
+  it('on first start with COUNTERSIGN_BOOTSTRAP_EMAIL, an admin exists whose enrollment link works', async () => {
+    const database = await createMigratedDatabase('bootstrap');
+    const email = `root-${Date.now()}@example.com`;
+    const api = await startApi(testConfig({ DATABASE_URL: database.url, COUNTERSIGN_BOOTSTRAP_EMAIL: email }));
+    try {
+      const people = await withClient(database.url, (client) => client.query<{ role: string }>(`SELECT role FROM people WHERE email = $1`, [email]));
+      expect(people.rows).toEqual([{ role: 'admin' }]);
+      // The link printed at start-up is in the log; a fresh one (as a restart prints) enrolls the admin.
+      const link = await api.app.get(EnrollmentService).ensureFirstAdmin();
+      const browser = new PersonBrowser(api.url);
+      expect((await browser.enroll(link!.url)).status).toBe(200);
+      expect((await browser.request('GET', '/v1/admin/people')).status).toBe(200);
+      // Once an admin can sign in, nothing more is printed.
+      expect(await api.app.get(EnrollmentService).ensureFirstAdmin()).toBeNull();
+    } finally {
+      await api.close();
+      await database.drop();
+    }
+  });
+});
