@@ -1,0 +1,104 @@
+import { type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
+import { AuditService, CLI } from '@countersign/audit';
+import { EnrollmentService } from '@countersign/people';
+import { agentAccessToken, call, newAgent, PersonBrowser, type RunningApi, signedInPerson, SoftAuthenticator, startApi, withClient } from '@countersign/testing';
+
+describe('passkeys and sessions', () => {
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    api = await startApi();
+  });
+  afterAll(() => api.close());
+
+  it('the session cookie is httpOnly and SameSite=Strict; logout ends the session', async () => {
+    const { enrollment } = await api.app.get(EnrollmentService).invite(CLI, { email: `cookie-${Date.now()}@example.com`, role: 'approver', permissions: [] });
+    const token = new URL(enrollment.url).hash.replace('#token=', '');
+    const browser = new PersonBrowser(api.url);
+    const options = await browser.request<PublicKeyCredentialCreationOptionsJSON>('POST', '/v1/auth/enrollment/options', { token });
+    expect(options.body.authenticatorSelection).toMatchObject({ userVerification: 'required', residentKey: 'required' });
+    expect(options.body.rp.id).toBe('127.0.0.1');
+    const response = await fetch(`${api.url}/v1/auth/enrollment/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: api.url },
+      body: JSON.stringify({ token, response: browser.authenticator.createCredential(options.body, api.url) }),
+    });
+    const cookie = response.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^countersign_session=[A-Za-z0-9_-]{43}; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
+    browser.cookie = cookie.split(';')[0];
+    browser.csrfToken = ((await response.json()) as { csrf_token: string }).csrf_token;
+    expect((await browser.request('GET', '/v1/me')).status).toBe(200);
+    expect((await browser.request('POST', '/v1/auth/logout')).status).toBe(204);
+    expect(browser.cookie).toBeNull();
+    browser.cookie = cookie.split(';')[0];
+    expect((await browser.request('GET', '/v1/me')).status).toBe(401);
+  });
+
+  it('signs in by email (allowCredentials) and refuses another origin, a used challenge and a cloned authenticator', async () => {
+    const { person, browser } = await signedInPerson(api.app, api.url);
+    const byEmail = new PersonBrowser(api.url, browser.authenticator);
+    expect((await byEmail.signIn(person.email)).status).toBe(200);
+
+    // A page on another origin cannot start a sign-in (login CSRF) ...
+    const elsewhere = new PersonBrowser(api.url, browser.authenticator, 'https://evil.example');
+    expect((await elsewhere.request('POST', '/v1/auth/login/options', {})).body).toMatchObject({ status: 403, code: 'forbidden' });
+    // ... nor can an assertion the authenticator made for another origin sign in here.
+    const phished = await byEmail.request<{ challenge: string }>('POST', '/v1/auth/login/options', {});
+    const forOtherOrigin = browser.authenticator.getAssertion(phished.body as never, 'https://evil.example');
+    expect((await byEmail.request('POST', '/v1/auth/login/verify', { response: forOtherOrigin })).body).toMatchObject({ status: 401, detail: expect.stringMatching(/origin/i) });
+
+    // A valid assertion replayed: its challenge was used up by the first sign-in.
+    const options = await byEmail.request<{ challenge: string }>('POST', '/v1/auth/login/options', {});
+    const assertion = browser.authenticator.getAssertion(options.body as never, api.url);
+    expect((await byEmail.request('POST', '/v1/auth/login/verify', { response: assertion })).status).toBe(200);
+    const replayed = await byEmail.request('POST', '/v1/auth/login/verify', { response: assertion });
+    expect(replayed.status).toBe(401);
+
+    // The sign counter going backwards means a cloned authenticator.
+    const [credentialId] = browser.authenticator.credentials();
+    const cloned = await new PersonBrowser(api.url, browser.authenticator).signIn(undefined, { credentialId, counter: 1 });
+    expect(cloned.status).toBe(401);
+    expect(cloned.body.detail).toMatch(/counter/i);
+
+    // User verification is required.
+    expect((await new PersonBrowser(api.url, browser.authenticator).signIn(undefined, { userVerified: false })).status).toBe(401);
+  });
+
+  it('lists, adds and removes my passkeys, never the last one', async () => {
+    const { person, browser } = await signedInPerson(api.app, api.url);
+    const listed = await browser.request<{ passkeys: Array<{ id: string }> }>('GET', '/v1/me/passkeys');
+    expect(listed.body.passkeys).toHaveLength(1);
+    const onlyOne = await browser.request('DELETE', `/v1/me/passkeys/${encodeURIComponent(listed.body.passkeys[0].id)}`);
+    expect(onlyOne.status).toBe(409);
+
+    const laptop = new SoftAuthenticator();
+    const options = await browser.request<PublicKeyCredentialCreationOptionsJSON>('POST', '/v1/me/passkeys/options');
+    // The existing passkey is excluded, so the same authenticator cannot register twice.
+    expect(options.body.excludeCredentials?.map((credential) => credential.id)).toEqual([listed.body.passkeys[0].id]);
+    const added = await browser.request<{ id: string; name: string }>('POST', '/v1/me/passkeys', { response: laptop.createCredential(options.body, api.url), name: 'Laptop' });
+    expect(added.status).toBe(201);
+    expect(added.body.name).toBe('Laptop');
+    expect((await new PersonBrowser(api.url, laptop).signIn(person.email)).status).toBe(200);
+
+    expect((await browser.request('DELETE', `/v1/me/passkeys/${encodeURIComponent(listed.body.passkeys[0].id)}`)).status).toBe(204);
+    expect((await new PersonBrowser(api.url, browser.authenticator).signIn()).status).toBe(401);
+    const { browser: stranger } = await signedInPerson(api.app, api.url);
+    expect((await stranger.request('DELETE', `/v1/me/passkeys/${encodeURIComponent(added.body.id)}`)).status).toBe(404);
+  });
+
+  it('flags a decision made under two seconds after opening the approval, in the audit log and a metric', async () => {
+    const { person, browser } = await signedInPerson(api.app, api.url);
+    const agent = await newAgent(api.app, { capabilities: ['chat.*'] });
+    const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+    const created = await call<{ id: string }>(`${api.url}/v1/approvals`, { token, body: { action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } }, on_behalf_of: person.email, audience: 'https://chat.internal' } });
+    expect((await browser.request('GET', `/v1/me/approvals/${created.body.id}`)).status).toBe(200);
+    expect((await browser.decide(created.body.id, 'approve')).body).toMatchObject({ status: 'approved' });
+    await api.app.get(AuditService).flush();
+    const recorded = await withClient(api.config.databaseUrl, (client) =>
+      client.query<{ data: { fast: boolean; latency_ms: number } }>(`SELECT data FROM audit_events WHERE subject_id = $1 AND type = 'decision.recorded'`, [created.body.id]),
+    );
+    expect(recorded.rows[0].data.fast).toBe(true);
+    expect(recorded.rows[0].data.latency_ms).toBeLessThan(2_000);
+    expect(await fetch(`${api.url}/metrics`).then((response) => response.text())).toMatch(/^countersign_fast_decisions_total\{verdict="approve"\} [1-9]/m);
+  });
+});
