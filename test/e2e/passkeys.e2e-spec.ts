@@ -44,12 +44,12 @@ describe('passkeys and sessions', () => {
     expect((await elsewhere.request('POST', '/v1/auth/login/options', {})).body).toMatchObject({ status: 403, code: 'forbidden' });
     // ... nor can an assertion the authenticator made for another origin sign in here.
     const phished = await byEmail.request<{ challenge: string }>('POST', '/v1/auth/login/options', {});
-    const forOtherOrigin = browser.authenticator.getAssertion(phished.body as never, 'https://evil.example');
+    const forOtherOrigin = browser.authenticator.getAssertion(phished.body, 'https://evil.example');
     expect((await byEmail.request('POST', '/v1/auth/login/verify', { response: forOtherOrigin })).body).toMatchObject({ status: 401, detail: expect.stringMatching(/origin/i) });
 
     // A valid assertion replayed: its challenge was used up by the first sign-in.
     const options = await byEmail.request<{ challenge: string }>('POST', '/v1/auth/login/options', {});
-    const assertion = browser.authenticator.getAssertion(options.body as never, api.url);
+    const assertion = browser.authenticator.getAssertion(options.body, api.url);
     expect((await byEmail.request('POST', '/v1/auth/login/verify', { response: assertion })).status).toBe(200);
     const replayed = await byEmail.request('POST', '/v1/auth/login/verify', { response: assertion });
     expect(replayed.status).toBe(401);
