@@ -48,6 +48,23 @@ describe('the admin API, the kill switch and the circuit breaker', () => {
     expect((await browser.signIn()).status).toBe(401);
   });
 
+  it('re-issues an enrollment link (the earlier one stops working) and changes an agent’s capabilities and quotas', async () => {
+    const invited = await admin.request<{ person: { id: string }; enrollment: { url: string } }>('POST', '/v1/admin/people', { email: `reissue-${Date.now()}@example.com`, role: 'member' });
+    const reissued = await admin.request<{ url: string }>('POST', `/v1/admin/people/${invited.body.person.id}/enrollment`);
+    expect(reissued.status).toBe(201);
+    expect((await new PersonBrowser(api.url).enroll(invited.body.enrollment.url)).body).toMatchObject({ code: 'invalid_enrollment_link' });
+    expect((await new PersonBrowser(api.url).enroll(reissued.body.url)).status).toBe(200);
+
+    const { agent } = await adminAgent(['chat.*']);
+    const changed = await admin.request<{ capabilities: string[]; requestsPerMinute: number; maxPending: number }>('PATCH', `/v1/admin/agents/${agent.id}`, { capabilities: ['chat.*', 'email.send'], max_pending: 3 });
+    expect(changed.body).toMatchObject({ capabilities: ['chat.*', 'email.send'], maxPending: 3 });
+    expect((await admin.request('PATCH', `/v1/admin/agents/${agent.id}`, { capabilities: ['not a pattern!'] })).body).toMatchObject({ status: 400, field: 'capabilities' });
+    expect((await admin.request('PATCH', `/v1/admin/agents/${agent.id}`, { secret: 'x' })).body).toMatchObject({ status: 400, field: 'secret' });
+    expect((await admin.request('GET', '/v1/admin/agents')).body).toMatchObject({ agents: expect.arrayContaining([expect.objectContaining({ id: agent.id, maxPending: 3 })]) });
+    // The secret is shown once, at creation, and never again.
+    expect(JSON.stringify((await admin.request('GET', `/v1/admin/agents/${agent.id}`)).body)).not.toContain(agent.client_secret);
+  });
+
   it('an idle session ends; so does one past its absolute lifetime', async () => {
     const { person, browser } = await signedInPerson(api.app, api.url);
     expect((await browser.request('GET', '/v1/me')).status).toBe(200);

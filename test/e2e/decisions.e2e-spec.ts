@@ -79,6 +79,21 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
     expect(verified.claims.approvers).toEqual([{ sub: invited.id, channel: 'web', amr: expect.arrayContaining(['passkey']) }]);
   });
 
+  it('the inbox pages newest first by keyset, without overlap, and refuses a forged cursor', async () => {
+    const { person, browser } = await signedInPerson(api.app, api.url);
+    const created: string[] = [];
+    for (let index = 0; index < 5; index++) created.push((await request(refund(person.email, 100 + index))).id);
+    type Page = { approvals: Array<{ id: string }>; next_cursor: string | null };
+    const first = await browser.request<Page>('GET', '/v1/me/approvals?limit=2');
+    const second = await browser.request<Page>('GET', `/v1/me/approvals?limit=2&cursor=${first.body.next_cursor}`);
+    const third = await browser.request<Page>('GET', `/v1/me/approvals?limit=2&cursor=${second.body.next_cursor}`);
+    const seen = [...first.body.approvals, ...second.body.approvals, ...third.body.approvals].map((item) => item.id);
+    expect(seen).toEqual([...created].reverse());
+    expect(third.body.next_cursor).toBeNull();
+    expect((await browser.request('GET', '/v1/me/approvals?cursor=bm90LWEtY3Vyc29y')).body).toMatchObject({ status: 400, field: 'cursor' });
+    expect((await browser.request('GET', '/v1/me/approvals?status=maybe')).body).toMatchObject({ status: 400, field: 'status' });
+  });
+
   it('deny: the agent sees denied with the reason, distinct from expired', async () => {
     const { person, browser } = await signedInPerson(api.app, api.url);
     const approval = await request(refund(person.email));
