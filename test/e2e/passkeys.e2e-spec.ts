@@ -1,7 +1,7 @@
 import { type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { AuditService, CLI } from '@countersign/audit';
 import { EnrollmentService } from '@countersign/people';
-import { agentAccessToken, call, newAgent, PersonBrowser, type RunningApi, signedInPerson, SoftAuthenticator, startApi, withClient } from '@countersign/testing';
+import { agentAccessToken, call, newAgent, PersonBrowser, type RunningApi, signedInPerson, SoftAuthenticator, startApi, testConfig, withClient } from '@countersign/testing';
 
 describe('passkeys and sessions', () => {
   let api: RunningApi;
@@ -62,6 +62,21 @@ describe('passkeys and sessions', () => {
 
     // User verification is required.
     expect((await new PersonBrowser(api.url, browser.authenticator).signIn(undefined, { userVerified: false })).status).toBe(401);
+  });
+
+  it('throttles sign-in calls per address', async () => {
+    const throttled = await startApi(testConfig({ SIGN_IN_REQUESTS_PER_MINUTE: '3' }));
+    try {
+      const browser = new PersonBrowser(throttled.url);
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 4; attempt++) statuses.push((await browser.request('POST', '/v1/auth/login/options', {})).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const refused = await browser.request('POST', '/v1/auth/login/verify', { response: {} });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await throttled.close();
+    }
   });
 
   it('lists, adds and removes my passkeys, never the last one', async () => {

@@ -22,6 +22,8 @@ export function testConfig(overrides: Record<string, string> = {}): CountersignC
     COUNTERSIGN_ADMIN_TOKEN: 'test-admin-token-0123456789abcdef0123456789',
     LOG_LEVEL: 'silent',
     DATABASE_POOL_SIZE: '10',
+    // Suites sign in many people from one address; the throttle itself is tested with a low limit.
+    SIGN_IN_REQUESTS_PER_MINUTE: '100000',
     ...overrides,
   });
 }

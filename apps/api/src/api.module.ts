@@ -26,6 +26,7 @@ import { MetricsController } from './controllers/metrics.controller';
 import { OAuthController } from './controllers/oauth.controller';
 import { AdminGuard, AgentAuthGuard, ResourceServerAuthGuard, SessionGuard } from './http/auth.guards';
 import { ProblemFilter } from './http/problem.filter';
+import { SignInThrottleGuard } from './http/sign-in-throttle.guard';
 
 /**
  * First start: a signing key and the default taxonomy exist before the first request, and someone can become admin.
@@ -82,7 +83,7 @@ export class ApiModule {
         MetricsController,
         OAuthController,
       ],
-      providers: [FirstStart, AgentAuthGuard, ResourceServerAuthGuard, AdminGuard, SessionGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
+      providers: [FirstStart, AgentAuthGuard, ResourceServerAuthGuard, AdminGuard, SessionGuard, SignInThrottleGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
     };
   }
 }

@@ -24,6 +24,7 @@ const schema = z.object({
   COUNTERSIGN_BOOTSTRAP_EMAIL: z.string().email().optional(),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  SIGN_IN_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   CIRCUIT_BREAKER_THRESHOLD: z.coerce.number().int().min(0).default(10),
   CIRCUIT_BREAKER_WINDOW_MINUTES: z.coerce.number().int().min(1).default(10),
 });
@@ -53,6 +54,8 @@ export interface CountersignConfig {
   bootstrapEmail: string | null;
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
+  /** Unauthenticated sign-in and enrollment calls per client address per minute. */
+  signInRequestsPerMinute: number;
   /** An agent refused or denied this many times within the window is suspended; 0 turns the breaker off. */
   circuitBreakerThreshold: number;
   circuitBreakerWindowMinutes: number;
@@ -97,6 +100,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bootstrapEmail: values.COUNTERSIGN_BOOTSTRAP_EMAIL?.toLowerCase() ?? null,
     sessionIdleMinutes: values.SESSION_IDLE_MINUTES,
     sessionAbsoluteHours: values.SESSION_ABSOLUTE_HOURS,
+    signInRequestsPerMinute: values.SIGN_IN_REQUESTS_PER_MINUTE,
     circuitBreakerThreshold: values.CIRCUIT_BREAKER_THRESHOLD,
     circuitBreakerWindowMinutes: values.CIRCUIT_BREAKER_WINDOW_MINUTES,
   };

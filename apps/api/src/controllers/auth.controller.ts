@@ -5,11 +5,15 @@ import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { EnrollmentService, type PersonSession, type SignedIn } from '@countersign/people';
 import { assertSameOrigin, CurrentSession, SessionGuard } from '../http/auth.guards';
 import { clearSessionCookie, setSessionCookie } from '../http/session-cookie';
+import { SignInThrottleGuard } from '../http/sign-in-throttle.guard';
 import { personView, type PersonView } from './person-view';
 
 type Body = Record<string, unknown> | undefined;
 
-/** Passkey enrollment and sign-in (SimpleWebAuthn's JSON shapes). Sign-in answers set the session cookie. */
+/**
+ * Passkey enrollment and sign-in (SimpleWebAuthn's JSON shapes). Sign-in answers set the session cookie. The
+ * unauthenticated calls are throttled per address and must come from Countersign's own origin.
+ */
 @ApiTags('people')
 @Controller('v1/auth')
 export class AuthController {
@@ -19,6 +23,7 @@ export class AuthController {
   ) {}
 
   @Post('enrollment/options')
+  @UseGuards(SignInThrottleGuard)
   @HttpCode(200)
   @ApiOperation({ summary: 'Passkey creation options for the person an enrollment link names' })
   enrollmentOptions(@Body() body: Body, @Req() request: FastifyRequest) {
@@ -27,6 +32,7 @@ export class AuthController {
   }
 
   @Post('enrollment/verify')
+  @UseGuards(SignInThrottleGuard)
   @HttpCode(200)
   @ApiOperation({ summary: 'Register the first passkey through the link (used up) and sign in' })
   async enroll(@Body() body: Body, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ person: PersonView; csrf_token: string }> {
@@ -35,6 +41,7 @@ export class AuthController {
   }
 
   @Post('login/options')
+  @UseGuards(SignInThrottleGuard)
   @HttpCode(200)
   @ApiOperation({ summary: 'Passkey request options; with an email its passkeys are listed, else discoverable' })
   loginOptions(@Body() body: Body, @Req() request: FastifyRequest) {
@@ -43,6 +50,7 @@ export class AuthController {
   }
 
   @Post('login/verify')
+  @UseGuards(SignInThrottleGuard)
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with a passkey assertion' })
   async login(@Body() body: Body, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ person: PersonView; csrf_token: string }> {
