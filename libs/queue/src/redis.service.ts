@@ -10,8 +10,10 @@ type Listener = (message: string) => void;
 export class RedisService implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisService.name);
   readonly client: Redis;
-  private subscriber?: Redis;
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private subscriber?: Promise<Redis>;
+  private subscriberClient?: Redis;
+  /** Local listeners per channel, and the SUBSCRIBE every listener of the channel waits for. */
+  private readonly listeners = new Map<string, { set: Set<Listener>; subscribed: Promise<unknown> }>();
 
   constructor(@Inject(CONFIG) readonly config: CountersignConfig) {
     this.client = createRedis(config.redisUrl, 'commands');
@@ -30,35 +32,59 @@ export class RedisService implements OnApplicationShutdown {
     await this.client.publish(this.key(channel), message);
   }
 
-  /** Subscribes a local listener; returns the function that removes it. */
+  /**
+   * Subscribes a local listener; resolves once Redis delivers the channel to us (so a publish after that is not
+   * missed) and returns the function that removes the listener.
+   */
   async subscribe(channel: string, listener: Listener): Promise<() => void> {
     const fullChannel = this.key(channel);
-    if (!this.subscriber) {
-      this.subscriber = createRedis(this.config.redisUrl, 'subscriber');
-      this.subscriber.on('error', (error: Error) => this.logger.warn(`redis subscriber: ${error.message}`));
-      this.subscriber.on('message', (received: string, message: string) => {
-        for (const registered of this.listeners.get(received) ?? []) registered(message);
+    let entry = this.listeners.get(fullChannel);
+    if (!entry) {
+      const subscribed = this.subscriberConnection().then((subscriber) => subscriber.subscribe(fullChannel));
+      entry = { set: new Set(), subscribed };
+      this.listeners.set(fullChannel, entry);
+      const created = entry;
+      subscribed.catch(() => {
+        if (this.listeners.get(fullChannel) === created) this.listeners.delete(fullChannel);
       });
     }
-    let set = this.listeners.get(fullChannel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(fullChannel, set);
-      await this.subscriber.subscribe(fullChannel);
-    }
+    await entry.subscribed;
+    const { set } = entry;
     set.add(listener);
     return () => {
       set.delete(listener);
       // The last local listener leaves: stop receiving the channel, or long-polls would leak subscriptions.
-      if (set.size === 0 && this.listeners.get(fullChannel) === set) {
+      if (set.size === 0 && this.listeners.get(fullChannel)?.set === set) {
         this.listeners.delete(fullChannel);
-        this.subscriber?.unsubscribe(fullChannel).catch((error: Error) => this.logger.warn(`redis unsubscribe: ${error.message}`));
+        void this.subscriber?.then((subscriber) => subscriber.unsubscribe(fullChannel)).catch((error: Error) => this.logger.warn(`redis unsubscribe: ${error.message}`));
       }
     };
   }
 
+  /**
+   * The one subscriber connection, ready before its first SUBSCRIBE: commands queued while it was still
+   * connecting met its connection set-up (CLIENT SETNAME) in subscriber mode and failed, and long-polls started
+   * right after start-up then waited their whole deadline without a wake-up.
+   */
+  private subscriberConnection(): Promise<Redis> {
+    this.subscriber ??= new Promise<Redis>((resolve, reject) => {
+      const subscriber = createRedis(this.config.redisUrl, 'subscriber');
+      this.subscriberClient = subscriber;
+      subscriber.on('error', (error: Error) => this.logger.warn(`redis subscriber: ${error.message}`));
+      subscriber.on('message', (received: string, message: string) => {
+        for (const registered of this.listeners.get(received)?.set ?? []) registered(message);
+      });
+      subscriber.once('ready', () => resolve(subscriber));
+      subscriber.once('end', () => reject(new Error('the Redis subscriber connection closed')));
+    }).catch((error: Error) => {
+      this.subscriber = undefined;
+      throw error;
+    });
+    return this.subscriber;
+  }
+
   onApplicationShutdown(): void {
     this.client.disconnect();
-    this.subscriber?.disconnect();
+    this.subscriberClient?.disconnect();
   }
 }
