@@ -11,6 +11,7 @@ import { agentAccessToken, call, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
 
 const APPROVALS = 1_000;
+const PRIME = 10;
 const WARM_UP = 50;
 const CONCURRENCY = 10;
 const POLL_INTERVAL_SECONDS = 5;
@@ -20,8 +21,12 @@ const ROOT = join(__dirname, '..', '..');
 export interface DecisionFigures {
   approvals: number;
   concurrency: number;
+  /** Decision sent → the agent's long-poll answer, `concurrency` approvals in flight. */
   p50Ms: number;
   p99Ms: number;
+  /** The same, one approval at a time. */
+  sequentialP50Ms: number;
+  sequentialP99Ms: number;
   /** The bare HTTP floor: GET /health/live on the same API process, same client, same concurrency. */
   ceilingP50Ms: number;
   ceilingP99Ms: number;
@@ -31,6 +36,9 @@ export interface DecisionFigures {
 }
 
 type View = { id: string; status: string; approval_token?: string };
+type Sample = { toAgent: number; toPerson: number };
+
+const fmt = (samples: Sample[], key: keyof Sample, q: number) => percentile(samples.map((sample) => sample[key]), q).toFixed(1);
 
 /**
  * Decision-to-agent latency: the agent long-polls `GET /v1/approvals/{id}?wait=30`; the person decides through
@@ -68,7 +76,7 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
     // The long-poll's Redis channel (libs/approvals/src/approval-events.ts, keyed by RedisService.key).
     const channel = (approvalId: string) => `${env.REDIS_PREFIX}:approval:${approvalId}`;
 
-    const once = async (): Promise<number> => {
+    const once = async (): Promise<Sample> => {
       const created = await call<View>(`${url}/v1/approvals`, { token, body });
       if (created.status !== 201 || created.body.status !== 'pending') throw new Error(`intake answered ${created.status}: ${JSON.stringify(created.body)}`);
       const id = created.body.id;
@@ -81,18 +89,29 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
       await waitForSubscriber(redis, channel(id));
       const sentAt = performance.now();
       const decided = await browser.decide(id, 'approve');
+      const decidedAt = performance.now();
       if (decided.status !== 200 || decided.body.status !== 'approved') throw new Error(`decision answered ${decided.status}: ${JSON.stringify(decided.body)}`);
       const answer = await waiting;
-      if (answer.status !== 200 || answer.body.status !== 'approved' || !answer.body.approval_token) throw new Error(`long-poll answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      if (answer.status !== 200 || answer.body.status !== 'approved' || !answer.body.approval_token) {
+        throw new Error(`long-poll answered ${answer.status} after ${(answeredAt - sentAt).toFixed(0)} ms: ${JSON.stringify(answer.body).slice(0, 300)}`);
+      }
       if (!(answeredAt >= sentAt)) throw new Error('the long-poll answered before the decision was sent');
-      return answeredAt - sentAt;
+      return { toAgent: answeredAt - sentAt, toPerson: decidedAt - sentAt };
     };
 
-    log(`decision-to-agent: ${WARM_UP} warm-up approvals, then ${APPROVALS}, ${CONCURRENCY} at a time...`);
+    // The first ones one at a time: the API opens its Redis subscriber connection on the first long-poll, and
+    // long-polls subscribing while it connects lose their wake-up (they answer only at their deadline).
+    log(`decision-to-agent: ${PRIME} approvals one at a time, ${WARM_UP} warm-up, then ${APPROVALS} sequentially and ${APPROVALS} ${CONCURRENCY} at a time...`);
+    await inParallel(PRIME, 1, once);
     await inParallel(WARM_UP, CONCURRENCY, once);
-    const latencies = await inParallel(APPROVALS, CONCURRENCY, once);
+    const sequential = await inParallel(APPROVALS, 1, once);
+    const concurrentStart = performance.now();
+    const concurrent = await inParallel(APPROVALS, CONCURRENCY, once);
+    const perSecond = (APPROVALS * 1000) / (performance.now() - concurrentStart);
+    log(`  sequential: to the agent p50 ${fmt(sequential, 'toAgent', 0.5)} / p99 ${fmt(sequential, 'toAgent', 0.99)} ms; the decision's own response p50 ${fmt(sequential, 'toPerson', 0.5)} / p99 ${fmt(sequential, 'toPerson', 0.99)} ms`);
+    log(`  ${CONCURRENCY} at a time (${perSecond.toFixed(0)} approvals/s, each created, long-polled and decided): to the agent p50 ${fmt(concurrent, 'toAgent', 0.5)} / p99 ${fmt(concurrent, 'toAgent', 0.99)} ms; the decision's own response p50 ${fmt(concurrent, 'toPerson', 0.5)} / p99 ${fmt(concurrent, 'toPerson', 0.99)} ms`);
 
-    log(`ceiling: ${APPROVALS} bare GET /health/live on the same API, ${CONCURRENCY} at a time...`);
+    log(`ceiling: ${APPROVALS} bare GET /health/live on the same API, sequentially and ${CONCURRENCY} at a time...`);
     const live = async (): Promise<number> => {
       const started = performance.now();
       const response = await fetch(`${url}/health/live`);
@@ -101,15 +120,20 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
       return performance.now() - started;
     };
     await inParallel(WARM_UP, CONCURRENCY, live);
-    const floor = await inParallel(APPROVALS, CONCURRENCY, live);
+    const liveSequential = await inParallel(APPROVALS, 1, live);
+    const liveConcurrent = await inParallel(APPROVALS, CONCURRENCY, live);
+    log(`  sequential p50 ${percentile(liveSequential, 0.5).toFixed(1)} / p99 ${percentile(liveSequential, 0.99).toFixed(1)} ms; ${CONCURRENCY} at a time p50 ${percentile(liveConcurrent, 0.5).toFixed(1)} / p99 ${percentile(liveConcurrent, 0.99).toFixed(1)} ms`);
 
+    const toAgent = (samples: Sample[]) => samples.map((sample) => sample.toAgent);
     return {
       approvals: APPROVALS,
       concurrency: CONCURRENCY,
-      p50Ms: percentile(latencies, 0.5),
-      p99Ms: percentile(latencies, 0.99),
-      ceilingP50Ms: percentile(floor, 0.5),
-      ceilingP99Ms: percentile(floor, 0.99),
+      p50Ms: percentile(toAgent(concurrent), 0.5),
+      p99Ms: percentile(toAgent(concurrent), 0.99),
+      sequentialP50Ms: percentile(toAgent(sequential), 0.5),
+      sequentialP99Ms: percentile(toAgent(sequential), 0.99),
+      ceilingP50Ms: percentile(liveConcurrent, 0.5),
+      ceilingP99Ms: percentile(liveConcurrent, 0.99),
       pollingP50Ms: uniformPollingDelayMs(0.5),
       pollingP99Ms: uniformPollingDelayMs(0.99),
     };
@@ -133,8 +157,8 @@ function percentile(samples: number[], q: number): number {
 }
 
 /** Runs `work` `total` times with at most `concurrency` in flight; returns the results. */
-async function inParallel(total: number, concurrency: number, work: () => Promise<number>): Promise<number[]> {
-  const results: number[] = [];
+async function inParallel<T>(total: number, concurrency: number, work: () => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
   let started = 0;
   const lane = async () => {
     while (started < total) {
@@ -148,10 +172,11 @@ async function inParallel(total: number, concurrency: number, work: () => Promis
 
 async function waitForSubscriber(redis: Redis, channel: string): Promise<void> {
   const deadline = performance.now() + SUBSCRIBE_TIMEOUT_MS;
-  while (performance.now() < deadline) {
+  // A few ms is what the API needs; polling gently keeps the checks from loading the lanes being measured.
+  for (let delay = 2; performance.now() < deadline; delay = Math.min(delay * 2, 10)) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
     const [, subscribers] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
     if (Number(subscribers) > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 1));
   }
   throw new Error(`no long-poll subscribed to ${channel} within ${SUBSCRIBE_TIMEOUT_MS} ms`);
 }

@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import { benchDecision } from './decision.bench';
 import { benchIntake } from './intake.bench';
 import { benchClassification, benchReplay } from './taxonomy.bench';
 import { benchVerifier } from './verifier.bench';
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   log(`Countersign benchmark — ${new Date().toISOString().slice(0, 10)} — ${machine}`);
 
   const intake = await benchIntake(log);
+  const decision = await benchDecision(log);
   log('verifier: libs/enforcement verify vs raw node:crypto ES256...');
   const verifier = await benchVerifier();
   log('taxonomy: classification of a 200-type, 500-rule taxonomy vs a lookup and one CEL evaluation...');
@@ -19,6 +21,13 @@ async function main(): Promise<void> {
   const pct = (ours: number, ceiling: number) => `${((100 * ours) / ceiling).toFixed(0)}%`;
   const rows = [
     ['intake (POST /v1/approvals, 50 connections)', `${intake.intakePerSecond.toFixed(0)} req/s, p99 ${intake.intakeP99Ms.toFixed(1)} ms`, `${intake.ceilingPerSecond.toFixed(0)} inserts/s, p99 ${intake.ceilingP99Ms.toFixed(1)} ms (bare pg pool)`, pct(intake.intakePerSecond, intake.ceilingPerSecond), '≥ 30%, p99 ≤ 50 ms'],
+    [
+      `decision-to-agent (person's POST …/decision → agent's ?wait=30 long-poll answer, ${decision.approvals} approvals, ${decision.concurrency} at a time)`,
+      `p50 ${decision.p50Ms.toFixed(1)} ms, p99 ${decision.p99Ms.toFixed(1)} ms (one at a time: p50 ${decision.sequentialP50Ms.toFixed(1)}, p99 ${decision.sequentialP99Ms.toFixed(1)} ms); polling every 5 s: p50 ${(decision.pollingP50Ms / 1000).toFixed(2)} s, p99 ${(decision.pollingP99Ms / 1000).toFixed(2)} s`,
+      `p50 ${decision.ceilingP50Ms.toFixed(1)} ms, p99 ${decision.ceilingP99Ms.toFixed(1)} ms (bare GET /health/live on the same API, ${decision.concurrency} at a time)`,
+      pct(decision.ceilingP99Ms, decision.p99Ms),
+      'p99 ≤ 50 ms',
+    ],
     ['verifier (verify + consume, ES256)', `${verifier.verifier.toFixed(0)} verifications/s`, `${verifier.raw.toFixed(0)} verifications/s (raw node:crypto)`, pct(verifier.verifier, verifier.raw), '≥ 80%'],
     [
       `taxonomy classification (${classification.types} action types, ${classification.rules} CEL rules, one core)`,
