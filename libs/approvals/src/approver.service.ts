@@ -74,6 +74,12 @@ export class ApproverService {
     return approverView(row, await this.decisions.decisionsOf(undefined, row.approval.id), person);
   }
 
+  /** The view as it is after the person's own decision: no expiry check, no first-open record. */
+  async viewAfterDecision(person: PersonRecord, id: string): Promise<ApproverView> {
+    const row = await this.eligibleRow(person, id);
+    return approverView(row, await this.decisions.decisionsOf(undefined, row.approval.id), person);
+  }
+
   async stepUpOptions(person: PersonRecord, id: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const { approval } = await this.eligibleRow(person, id);
     if (approval.status !== 'pending') throw new DomainError(approval.status === 'expired' ? 'expired' : 'already_decided', `the approval is ${approval.status}`);

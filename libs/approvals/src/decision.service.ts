@@ -79,7 +79,7 @@ export class DecisionService {
       }
       throw error;
     }
-    return this.approver.view(person, approval.id);
+    return this.approver.viewAfterDecision(person, approval.id);
   }
 
   /** Not eligible (or no such approval) is 404 and not audited against the approval: nothing is revealed. */
