@@ -27,6 +27,7 @@ import { MeController } from './controllers/me.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { OAuthController } from './controllers/oauth.controller';
 import { SlackController } from './controllers/slack.controller';
+import { LiveGateway } from './live/live.gateway';
 import { AdminGuard, AgentAuthGuard, ResourceServerAuthGuard, SessionGuard } from './http/auth.guards';
 import { ProblemFilter } from './http/problem.filter';
 
@@ -90,7 +91,7 @@ export class ApiModule {
         PushController,
         SlackController,
       ],
-      providers: [FirstStart, AgentAuthGuard, ResourceServerAuthGuard, AdminGuard, SessionGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
+      providers: [FirstStart, LiveGateway, AgentAuthGuard, ResourceServerAuthGuard, AdminGuard, SessionGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
     };
   }
 }

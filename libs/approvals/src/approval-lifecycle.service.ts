@@ -5,6 +5,7 @@ import { nextStatus, type Requirement } from '@countersign/domain';
 import { Metrics } from '@countersign/observability';
 import { jobId, JobName, QueueService } from '@countersign/queue';
 import { ApprovalEvents } from './approval-events';
+import { LiveEvents } from './live-events';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 
 const SWEEP_BATCH = 500;
@@ -20,6 +21,7 @@ export class ApprovalLifecycleService {
     private readonly audit: AuditService,
     private readonly queue: QueueService,
     private readonly events: ApprovalEvents,
+    private readonly live: LiveEvents,
     private readonly metrics: Metrics,
   ) {}
 
@@ -32,9 +34,10 @@ export class ApprovalLifecycleService {
     this.metrics.approvals.inc({ tier: approval.tier, status: approval.status });
     // Nobody can be waiting on an approval that did not exist a moment ago.
     if (!options.created) await this.events.statusChanged(approval.id, approval.status);
+    const requirement = approval.requirement as unknown as Requirement;
+    const needsPeople = requirement.decision === 'approve';
+    this.live.emit(options.created ? 'approval.created' : 'approval.updated', approval, needsPeople ? [...requirement.approvers, ...(approval.escalatedTo ?? [])] : []);
     try {
-      const requirement = approval.requirement as unknown as Requirement;
-      const needsPeople = requirement.decision === 'approve';
       if (approval.status === 'pending') {
         await this.queue.enqueue(JobName.ExpireApproval, { approvalId: approval.id }, { jobId: jobId.expire(approval.id), delayMs: Math.max(0, approval.expiresAt.getTime() - Date.now()) });
         if (options.created && needsPeople) await this.scheduleOutreach(approval, requirement);

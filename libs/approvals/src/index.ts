@@ -11,3 +11,4 @@ export { CallbacksService } from './callbacks.service';
 export { isPrivateAddress, validateCallbackUrl } from './callback-url';
 export { type DecisionChannel, DecisionService, parseDecision } from './decision.service';
 export { IntakeService } from './intake.service';
+export { agentRoom, approverRooms, LiveEvents, liveEventsKey, personRooms } from './live-events';

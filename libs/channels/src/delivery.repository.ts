@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Tx } from '@countersign/database';
+import { type ApprovalRecord } from '@countersign/approvals';
+import { ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
 import { type ChannelType, type DeliveryKind, type DeliveryState } from './notification-channel';
 
@@ -124,6 +125,10 @@ export class DeliveryRepository {
       [approvalId],
     );
     return rows[0]?.escalated_to ?? null;
+  }
+
+  async approvalRecord(id: string): Promise<ApprovalRecord | null> {
+    return this.database.manager().findOneBy(ApprovalEntity, { id });
   }
 
   async markOutcomesDone(approvalId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type ApprovalSummary, ApproverService } from '@countersign/approvals';
+import { type ApprovalSummary, ApproverService, LiveEvents } from '@countersign/approvals';
 import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { Database } from '@countersign/database';
@@ -31,6 +31,7 @@ export class NotificationService {
     private readonly people: PeopleService,
     private readonly queue: QueueService,
     private readonly audit: AuditService,
+    private readonly live: LiveEvents,
   ) {
     this.byType = new Map(channels.map((channel) => [channel.type, channel]));
   }
@@ -145,6 +146,8 @@ export class NotificationService {
     });
     if (!added) return;
     this.logger.log(`approval ${approvalId} escalated to ${added.join(', ')}`);
+    const escalated = await this.deliveries.approvalRecord(approvalId);
+    if (escalated) this.live.emit('approval.created', escalated, added);
     await this.plan(approvalId, 'request');
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { WebClient, ErrorCode as SlackErrorCode, type WebAPICallResult } from '@slack/web-api';
+import { WebClient, ErrorCode as SlackErrorCode, LogLevel, type WebAPICallResult } from '@slack/web-api';
 import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PermanentJobError, RetryLaterError } from '@countersign/queue';
@@ -16,7 +16,7 @@ const PERMANENT = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'to
 export function createSlackClient(config: CountersignConfig): WebClient | null {
   if (!config.slack) return null;
   // BullMQ owns retries (with backoff and Retry-After): the client itself tries once.
-  return new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000 });
+  return new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000, logLevel: LogLevel.ERROR });
 }
 
 export const SLACK_CLIENT = Symbol('SLACK_CLIENT');

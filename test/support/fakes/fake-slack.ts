@@ -34,6 +34,8 @@ export class FakeSlack {
   readonly messages: Message[] = [];
   /** Added to every answer (a slow Slack). */
   latencyMs = 0;
+  /** Methods whose next answers are lost after the call took effect (the connection drops, as when a worker dies). */
+  readonly dropAnswers = new Map<string, number>();
   /** Called before answering a method; may hold the answer (a worker killed while waiting). */
   beforeAnswer: ((method: string) => Promise<void>) | null = null;
   private server!: Server;
@@ -51,6 +53,13 @@ export class FakeSlack {
     this.server = createServer((request, response) => {
       void this.answer(request).then(
         (body) => {
+          const method = (request.url ?? '').replace(/^\/api\//, '').split('?')[0];
+          const drops = this.dropAnswers.get(method) ?? 0;
+          if (drops > 0) {
+            this.dropAnswers.set(method, drops - 1);
+            response.socket?.destroy();
+            return;
+          }
           response.writeHead(200, { 'content-type': 'application/json' });
           response.end(JSON.stringify(body));
         },
