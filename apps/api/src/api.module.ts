@@ -4,6 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { AgentsModule, OAuthModule } from '@countersign/agents';
 import { ApprovalsModule } from '@countersign/approvals';
 import { AuditModule, SYSTEM } from '@countersign/audit';
+import { ChannelsModule } from '@countersign/channels';
 import { ConfigModule, type CountersignConfig } from '@countersign/config';
 import { DatabaseModule } from '@countersign/database';
 import { ObservabilityModule } from '@countersign/observability';
@@ -19,11 +20,14 @@ import { AdminTaxonomyController } from './controllers/admin-taxonomy.controller
 import { ApprovalTokensController } from './controllers/approval-tokens.controller';
 import { ApprovalsController } from './controllers/approvals.controller';
 import { AuthController } from './controllers/auth.controller';
+import { AdminSlackController, MeChannelsController, PushController } from './controllers/channels.controller';
 import { HealthController } from './controllers/health.controller';
 import { JwksController } from './controllers/jwks.controller';
 import { MeController } from './controllers/me.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { OAuthController } from './controllers/oauth.controller';
+import { SlackController } from './controllers/slack.controller';
+import { LiveGateway } from './live/live.gateway';
 import { AdminGuard, AgentAuthGuard, ResourceServerAuthGuard, SessionGuard } from './http/auth.guards';
 import { ProblemFilter } from './http/problem.filter';
 import { SignInThrottleGuard } from './http/sign-in-throttle.guard';
@@ -65,12 +69,14 @@ export class ApiModule {
         TaxonomyModule,
         PeopleModule,
         ApprovalsModule,
+        ChannelsModule,
         TerminusModule,
         ...alongside,
       ],
       controllers: [
         AdminAgentsController,
         AdminAuditController,
+        AdminSlackController,
         AdminPeopleController,
         AdminResourceServersController,
         AdminTaxonomyController,
@@ -79,11 +85,14 @@ export class ApiModule {
         AuthController,
         HealthController,
         JwksController,
+        MeChannelsController,
         MeController,
         MetricsController,
         OAuthController,
+        PushController,
+        SlackController,
       ],
-      providers: [FirstStart, AgentAuthGuard, ResourceServerAuthGuard, AdminGuard, SessionGuard, SignInThrottleGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
+      providers: [FirstStart, LiveGateway, AgentAuthGuard, ResourceServerAuthGuard, AdminGuard, SessionGuard, SignInThrottleGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
     };
   }
 }

@@ -7,6 +7,7 @@ import { Metrics } from '@countersign/observability';
 import { ApiModule } from './api.module';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './http/body-parsers';
 import { registerCorrelation } from './http/correlation';
+import { RedisIoAdapter } from './live/redis-io.adapter';
 
 /** Builds the API (not yet listening): `main.ts`, the CLI's `start` and the tests all go through here. */
 export interface ApiAppOptions {
@@ -48,6 +49,7 @@ export async function createApiApp(config: CountersignConfig, logger: LoggerServ
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  app.useWebSocketAdapter(new RedisIoAdapter(app, config));
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   await app.init();
   return app;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApprovalLifecycleService, CallbacksService } from '@countersign/approvals';
+import { NotificationService } from '@countersign/channels';
 import { JobName, type JobPayloads } from '@countersign/queue';
 
 export type JobHandler<N extends JobName> = (payload: JobPayloads[N]) => Promise<void>;
@@ -12,6 +13,7 @@ export class JobHandlers {
   constructor(
     private readonly lifecycle: ApprovalLifecycleService,
     private readonly callbacks: CallbacksService,
+    private readonly notifications: NotificationService,
   ) {
     this.byName = {
       [JobName.ExpireApproval]: async ({ approvalId }) => {
@@ -20,8 +22,14 @@ export class JobHandlers {
       [JobName.SweepExpiredApprovals]: async () => {
         await this.lifecycle.sweepExpired();
         await this.callbacks.redeliverOverdue();
+        await this.notifications.sweep();
       },
       [JobName.DeliverCallback]: ({ approvalId, status }) => this.callbacks.deliver(approvalId, status),
+      [JobName.RemindApproval]: ({ approvalId }) => this.notifications.remind(approvalId),
+      [JobName.EscalateApproval]: ({ approvalId }) => this.notifications.escalate(approvalId),
+      [JobName.PlanNotifications]: ({ approvalId }) => this.notifications.plan(approvalId),
+      [JobName.DeliverNotification]: ({ deliveryId }) => this.notifications.deliver(deliveryId),
+      [JobName.ShowOutcome]: ({ approvalId }) => this.notifications.showOutcome(approvalId),
     };
   }
 
@@ -31,5 +39,6 @@ export class JobHandlers {
       const { approvalId, status } = payload as JobPayloads[JobName.DeliverCallback];
       await this.callbacks.gaveUp(approvalId, status, reason);
     }
+    if (name === JobName.DeliverNotification) await this.notifications.gaveUp((payload as JobPayloads[JobName.DeliverNotification]).deliveryId, reason);
   }
 }

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ApprovalsModule } from '@countersign/approvals';
 import { AuditModule } from '@countersign/audit';
+import { ChannelsModule } from '@countersign/channels';
 import { ConfigModule, type CountersignConfig } from '@countersign/config';
 import { DatabaseModule } from '@countersign/database';
 import { ObservabilityModule } from '@countersign/observability';
@@ -11,7 +12,7 @@ import { WorkerRunner } from './worker.runner';
 
 /** The worker's feature set without config: `start` mounts it next to the API in one process. */
 @Module({
-  imports: [ApprovalsModule],
+  imports: [ApprovalsModule, ChannelsModule],
   providers: [JobHandlers, WorkerRunner],
 })
 export class WorkerFeatureModule {}

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { ApprovalLifecycleService, CallbacksService } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { createRedis, JOB_QUEUES, JOB_RETRY, JobName, PermanentJobError, QueueName, QueueService } from '@countersign/queue';
+import { createRedis, JOB_QUEUES, JOB_RETRY, JobName, PermanentJobError, QueueName, QueueService, RetryLaterError } from '@countersign/queue';
 import { JobHandlers } from './job-handlers';
 
 const SWEEP_SCHEDULER_ID = 'expiry-sweep';
@@ -29,7 +29,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
       const connection = createRedis(this.config.redisUrl, 'bullmq');
       connection.on('error', (error: Error) => this.logger.warn(`worker redis: ${error.message}`));
       this.connections.push(connection);
-      const worker = new Worker(queueName, (job: Job) => this.process(job), { connection, prefix: `${this.config.redisPrefix}:bull`, concurrency: 8 });
+      const worker = new Worker(queueName, (job: Job, token?: string) => this.process(job, token), { connection, prefix: `${this.config.redisPrefix}:bull`, concurrency: 8 });
       worker.on('failed', (job, error) => void this.onFailed(job, error));
       worker.on('error', (error) => this.logger.error(`worker ${queueName}: ${error.message}`));
       this.workers.push(worker);
@@ -49,7 +49,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     for (const connection of this.connections) connection.disconnect();
   }
 
-  private async process(job: Job): Promise<void> {
+  private async process(job: Job, token: string | undefined): Promise<void> {
     const name = job.name as JobName;
     const handler = this.handlers.byName[name] as ((payload: unknown) => Promise<void>) | undefined;
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
@@ -57,6 +57,12 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
       await handler(job.data);
     } catch (error) {
       if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
+      if (error instanceof RetryLaterError) {
+        // Told when to come back (429 Retry-After): wait that long without using up an attempt.
+        this.logger.warn(`job ${job.name} ${job.id} delayed ${error.delayMs} ms: ${error.message}`);
+        await job.moveToDelayed(Date.now() + error.delayMs, token);
+        throw new DelayedError();
+      }
       throw error;
     }
   }

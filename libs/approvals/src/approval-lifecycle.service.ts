@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { Database } from '@countersign/database';
-import { nextStatus } from '@countersign/domain';
+import { nextStatus, type Requirement } from '@countersign/domain';
 import { Metrics } from '@countersign/observability';
 import { jobId, JobName, QueueService } from '@countersign/queue';
 import { ApprovalEvents } from './approval-events';
+import { LiveEvents } from './live-events';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 
 const SWEEP_BATCH = 500;
@@ -20,6 +21,7 @@ export class ApprovalLifecycleService {
     private readonly audit: AuditService,
     private readonly queue: QueueService,
     private readonly events: ApprovalEvents,
+    private readonly live: LiveEvents,
     private readonly metrics: Metrics,
   ) {}
 
@@ -32,14 +34,36 @@ export class ApprovalLifecycleService {
     this.metrics.approvals.inc({ tier: approval.tier, status: approval.status });
     // Nobody can be waiting on an approval that did not exist a moment ago.
     if (!options.created) await this.events.statusChanged(approval.id, approval.status);
+    const requirement = approval.requirement as unknown as Requirement;
+    const needsPeople = requirement.decision === 'approve';
+    this.live.emit(options.created ? 'approval.created' : 'approval.updated', approval, needsPeople ? [...requirement.approvers, ...(approval.escalatedTo ?? [])] : []);
     try {
       if (approval.status === 'pending') {
         await this.queue.enqueue(JobName.ExpireApproval, { approvalId: approval.id }, { jobId: jobId.expire(approval.id), delayMs: Math.max(0, approval.expiresAt.getTime() - Date.now()) });
-      } else if (approval.callbackUrl) {
-        await this.queue.enqueue(JobName.DeliverCallback, { approvalId: approval.id, status: approval.status }, { jobId: jobId.callback(approval.id, approval.status) });
+        if (options.created && needsPeople) await this.scheduleOutreach(approval, requirement);
+      } else {
+        if (approval.callbackUrl) await this.queue.enqueue(JobName.DeliverCallback, { approvalId: approval.id, status: approval.status }, { jobId: jobId.callback(approval.id, approval.status) });
+        // Every message about it (Slack DMs) now shows the outcome and who decided.
+        if (needsPeople) await this.queue.enqueue(JobName.ShowOutcome, { approvalId: approval.id }, { jobId: jobId.showOutcome(approval.id) });
       }
     } catch (error) {
       this.logger.error(`could not enqueue follow-up work for approval ${approval.id} (${approval.status}): ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * A new pending approval: notify its approvers (the worker plans one delivery per approver × channel), and
+   * schedule its reminder and escalation. Postgres records whether each happened, so the worker's sweep redoes any
+   * of these that Redis lost.
+   */
+  private async scheduleOutreach(approval: ApprovalRecord, requirement: Requirement): Promise<void> {
+    const priority = await this.queue.fairPriority(approval.tier, approval.agentId);
+    await this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agentId }, { jobId: jobId.plan(approval.id), priority });
+    if (requirement.remind_after_seconds) {
+      await this.queue.enqueue(JobName.RemindApproval, { approvalId: approval.id }, { jobId: jobId.remind(approval.id), delayMs: requirement.remind_after_seconds * 1000 });
+    }
+    if (requirement.escalate_after_seconds && requirement.escalate_to.length > 0) {
+      await this.queue.enqueue(JobName.EscalateApproval, { approvalId: approval.id }, { jobId: jobId.escalate(approval.id), delayMs: requirement.escalate_after_seconds * 1000 });
     }
   }
 

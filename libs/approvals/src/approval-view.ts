@@ -1,5 +1,6 @@
 import { type ApprovalStatus, type Requirement } from '@countersign/domain';
 import { type ApprovalRecord } from './approval.repository';
+import { type NotificationView } from './decision.repository';
 
 /** What `classification` holds in the approvals row. */
 export interface StoredClassification {
@@ -27,6 +28,8 @@ export interface ApprovalView {
   expires_at: string;
   decided_at: string | null;
   decisions: AgentDecisionView[];
+  /** Who was notified on which channel and how it went (empty until the worker has planned the notifications). */
+  notifications: NotificationView[];
   approval_token?: string;
 }
 
@@ -39,7 +42,7 @@ export interface AgentDecisionView {
   decided_at: string;
 }
 
-export function toApprovalView(approval: ApprovalRecord, approvalToken: string | null, decisions: AgentDecisionView[] = []): ApprovalView {
+export function toApprovalView(approval: ApprovalRecord, approvalToken: string | null, decisions: AgentDecisionView[] = [], notifications: NotificationView[] = []): ApprovalView {
   const classification = approval.classification as unknown as StoredClassification;
   const requirement = approval.requirement as unknown as Requirement;
   return {
@@ -63,6 +66,7 @@ export function toApprovalView(approval: ApprovalRecord, approvalToken: string |
     expires_at: approval.expiresAt.toISOString(),
     decided_at: approval.decidedAt ? approval.decidedAt.toISOString() : null,
     decisions,
+    notifications,
     ...(approval.status === 'approved' && approvalToken ? { approval_token: approvalToken } : {}),
   };
 }

@@ -12,6 +12,7 @@ import { CallbacksService } from './callbacks.service';
 import { DecisionRepository } from './decision.repository';
 import { DecisionService } from './decision.service';
 import { IntakeWriter } from './intake-writer';
+import { LiveEvents } from './live-events';
 import { IntakeService } from './intake.service';
 import { PartiesRepository } from './parties.repository';
 import { QuotaService } from './quota.service';
@@ -30,9 +31,10 @@ import { QuotaService } from './quota.service';
     DecisionService,
     IntakeService,
     IntakeWriter,
+    LiveEvents,
     PartiesRepository,
     QuotaService,
   ],
-  exports: [AgentControlService, ApprovalLifecycleService, ApprovalsService, ApproverService, CallbacksService, DecisionService, IntakeService],
+  exports: [LiveEvents, AgentControlService, ApprovalLifecycleService, ApprovalsService, ApproverService, CallbacksService, DecisionService, IntakeService],
 })
 export class ApprovalsModule {}

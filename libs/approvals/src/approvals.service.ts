@@ -67,11 +67,13 @@ export class ApprovalsService {
   private async view(approval: ApprovalRecord): Promise<ApprovalView> {
     const token = approval.status === 'approved' ? await this.tokens.tokenFor(approval.id) : null;
     // Only tiers that wait for people can have decisions (saves a query on the auto-approved hot path).
-    const decisions = (approval.requirement as { decision?: string }).decision === 'approve' ? await this.decisions.decisionsOf(undefined, approval.id) : [];
+    const needsPeople = (approval.requirement as { decision?: string }).decision === 'approve';
+    const [decisions, notifications] = needsPeople ? await Promise.all([this.decisions.decisionsOf(undefined, approval.id), this.decisions.notificationsOf(approval.id)]) : [[], []];
     return toApprovalView(
       approval,
       token,
       decisions.map((decision) => ({ person: decision.personId, verdict: decision.verdict, reason: decision.reason, channel: decision.channel, decided_at: decision.createdAt.toISOString() })),
+      notifications,
     );
   }
 }

@@ -6,7 +6,7 @@ import { PasskeyService, type PersonRecord } from '@countersign/people';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { type ApprovalRecord } from './approval.repository';
 import { type StoredClassification } from './approval-view';
-import { type DecisionRecord, DecisionRepository, type InboxRow } from './decision.repository';
+import { type DecisionRecord, DecisionRepository, type InboxRow, type NotificationView } from './decision.repository';
 
 const MAX_PAGE = 100;
 export const AGENT_CLAIM_LABEL = "The agent's own words: Countersign has not verified them.";
@@ -30,6 +30,9 @@ export interface ApproverView extends InboxItem {
   audience: string;
   classification: { tier: string; reversibility: string | null; blast_radius: string | null; rule: string; taxonomy_version: number; reasons: string[] };
   requirement: { approvals_required: number; approvers: string[]; step_up: string; channels: string[] };
+  /** Approver entries added when the approval was escalated. */
+  escalated_to: string[];
+  notifications: NotificationView[];
   provenance: string[];
   provenance_warnings: string[];
   agent_reason: { text: string; label: string } | null;
@@ -37,6 +40,9 @@ export interface ApproverView extends InboxItem {
   you: { can_decide: boolean; step_up_required: boolean; your_decision: string | null };
   decided_at: string | null;
 }
+
+/** An approval as channels render it: the approver's view without the reader's own part. */
+export type ApprovalSummary = Omit<ApproverView, 'you'> & { agent_id: string; on_behalf_of_id: string; eligible: string[]; escalate_to: string[] };
 
 /** The approver's reads: the inbox, one approval as a person sees it, and step-up options for it. */
 @Injectable()
@@ -71,13 +77,26 @@ export class ApproverService {
     if (row.approval.status === 'pending' && (await this.decisions.recordOpened(row.approval.id, person.id))) {
       await this.audit.record({ type: 'person', id: person.id }, [{ type: AuditEventType.ApprovalOpened, subject: { type: 'approval', id: row.approval.id } }]);
     }
-    return approverView(row, await this.decisions.decisionsOf(undefined, row.approval.id), person);
+    return approverView(row, await this.decisions.decisionsOf(undefined, row.approval.id), person, await this.decisions.notificationsOf(row.approval.id));
+  }
+
+  /**
+   * What a channel renders for the system (no person reading, nothing recorded as opened): the approval as an
+   * approver sees it, with the decisions so far. Null when there is no such approval.
+   */
+  async summary(id: string): Promise<ApprovalSummary | null> {
+    const row = await this.decisions.withParties(id);
+    if (!row) return null;
+    const [decisions, notifications] = await Promise.all([this.decisions.decisionsOf(undefined, id), this.decisions.notificationsOf(id)]);
+    const { you: _you, ...view } = approverView(row, decisions, null, notifications);
+    return { ...view, agent_id: row.approval.agentId, on_behalf_of_id: row.approval.onBehalfOfId, eligible: eligibleEntriesOf(row.approval), escalate_to: requirementOf(row.approval).escalate_to ?? [] };
   }
 
   /** The view as it is after the person's own decision: no expiry check, no first-open record. */
   async viewAfterDecision(person: PersonRecord, id: string): Promise<ApproverView> {
     const row = await this.eligibleRow(person, id);
-    return approverView(row, await this.decisions.decisionsOf(undefined, row.approval.id), person);
+    const [decisions, notifications] = await Promise.all([this.decisions.decisionsOf(undefined, id), this.decisions.notificationsOf(id)]);
+    return approverView(row, decisions, person, notifications);
   }
 
   async stepUpOptions(person: PersonRecord, id: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
@@ -89,13 +108,21 @@ export class ApproverService {
 
   private async eligibleRow(person: PersonRecord, id: string): Promise<InboxRow> {
     const row = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? await this.decisions.withParties(id) : null;
-    if (!row || !isEligibleApprover(person, row.approval.onBehalfOfId, requirementOf(row.approval).approvers)) throw new DomainError('not_found', 'no such approval');
+    if (!row || !isEligibleApprover(person, row.approval.onBehalfOfId, eligibleEntriesOf(row.approval))) throw new DomainError('not_found', 'no such approval');
     return row;
   }
 }
 
 export function requirementOf(approval: ApprovalRecord): Requirement {
   return approval.requirement as unknown as Requirement;
+}
+
+/**
+ * Who may decide an approval: the requirement's `approvers` plus the `escalate_to` entries once it was escalated.
+ * The one place eligibility reads; the inbox query mirrors it in SQL.
+ */
+export function eligibleEntriesOf(approval: ApprovalRecord): string[] {
+  return [...requirementOf(approval).approvers, ...(approval.escalatedTo ?? [])];
 }
 
 function parseCursor(cursor: string | undefined): { createdMicros: string; id: string } | null {
@@ -120,11 +147,11 @@ function inboxItem(row: InboxRow): InboxItem {
   };
 }
 
-function approverView(row: InboxRow, decisions: DecisionRecord[], person: PersonRecord): ApproverView {
+function approverView(row: InboxRow, decisions: DecisionRecord[], person: PersonRecord | null, notifications: NotificationView[]): ApproverView {
   const { approval } = row;
   const classification = approval.classification as unknown as StoredClassification;
   const requirement = requirementOf(approval);
-  const mine = decisions.find((decision) => decision.personId === person.id) ?? null;
+  const mine = decisions.find((decision) => decision.personId === person?.id) ?? null;
   const open = approval.status === 'pending' && approval.expiresAt.getTime() > Date.now();
   return {
     ...inboxItem(row),
@@ -141,6 +168,8 @@ function approverView(row: InboxRow, decisions: DecisionRecord[], person: Person
       reasons: classification.reasons,
     },
     requirement: { approvals_required: requirement.approvals_required, approvers: requirement.approvers, step_up: requirement.step_up, channels: requirement.channels },
+    escalated_to: approval.escalatedTo,
+    notifications,
     provenance: approval.provenance,
     provenance_warnings: classification.reasons.filter((reason) => reason.startsWith('Untrusted provenance')),
     agent_reason: approval.reason === null ? null : { text: approval.reason, label: AGENT_CLAIM_LABEL },

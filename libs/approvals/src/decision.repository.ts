@@ -31,6 +31,17 @@ export interface InboxQuery {
   after: { createdMicros: string; id: string } | null;
 }
 
+/** What a reader of an approval sees of its notifications: who was reached on which channel, and how it went. */
+export interface NotificationView {
+  person: string;
+  channel: string;
+  kind: string;
+  state: string;
+  detail: string | null;
+  attempts: number;
+  updated_at: string;
+}
+
 type DecisionRow = { person_id: string; email: string; display_name: string; verdict: Verdict; reason: string | null; channel: 'web' | 'slack'; amr: string[]; fast: boolean; created_at: Date };
 
 /** The SQL of deciding: the approval's row lock, one decision per person, first views, the approver's inbox. */
@@ -68,6 +79,15 @@ export class DecisionRepository {
     }
   }
 
+  /** The approval's deliveries (one per person × channel × kind), oldest first. */
+  async notificationsOf(approvalId: string): Promise<NotificationView[]> {
+    const rows = await this.database.query<{ person_id: string; channel: string; kind: string; state: string; detail: string | null; attempts: number; updated_at: Date }>(
+      `SELECT person_id, channel, kind, state, detail, attempts, updated_at FROM deliveries WHERE approval_id = $1 ORDER BY created_at, person_id, channel, kind`,
+      [approvalId],
+    );
+    return rows.map((row) => ({ person: row.person_id, channel: row.channel, kind: row.kind, state: row.state, detail: row.detail, attempts: row.attempts, updated_at: row.updated_at.toISOString() }));
+  }
+
   /** Records that the person opened the approval; true the first time. */
   async recordOpened(approvalId: string, personId: string): Promise<boolean> {
     const rows = await this.database.rows<{ approval_id: string }>(
@@ -93,7 +113,8 @@ export class DecisionRepository {
       `SELECT to_jsonb(a) AS approval, (extract(epoch FROM a.created_at) * 1000000)::bigint::text AS created_micros, a.id, g.name AS agent_name, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name
          FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id
         WHERE a.status = $1
-          AND ((a.on_behalf_of_id = $2 AND a.requirement->'approvers' ? 'on_behalf_of') OR a.requirement->'approvers' ?| $3::text[])
+          AND ((a.on_behalf_of_id = $2 AND (a.requirement->'approvers' ? 'on_behalf_of' OR 'on_behalf_of' = ANY(a.escalated_to)))
+               OR a.requirement->'approvers' ?| $3::text[] OR a.escalated_to && $3::text[])
           AND ($1 <> 'pending' OR a.expires_at > now())
           AND ($4::bigint IS NULL OR ((extract(epoch FROM a.created_at) * 1000000)::bigint, a.id) < ($4::bigint, $5::uuid))
         ORDER BY a.created_at DESC, a.id DESC
@@ -154,6 +175,7 @@ function approvalFromJson(row: Record<string, unknown>): ApprovalRecord {
     requestHash: row.request_hash as string,
     callbackUrl: row.callback_url as string | null,
     callbackState: row.callback_state as ApprovalRecord['callbackState'],
+    escalatedTo: (row.escalated_to as string[] | undefined) ?? [],
     decidedAt: date(row.decided_at),
     createdAt: date(row.created_at)!,
     updatedAt: date(row.updated_at)!,

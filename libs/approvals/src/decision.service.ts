@@ -10,7 +10,7 @@ import { ApprovalTokenService } from '@countersign/tokens';
 import { AgentControlService } from './agent-control.service';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
-import { type ApproverView, ApproverService, requirementOf } from './approver.service';
+import { type ApproverView, ApproverService, eligibleEntriesOf, requirementOf } from './approver.service';
 import { DecisionRepository } from './decision.repository';
 
 export type DecisionChannel = 'web' | 'slack';
@@ -85,7 +85,7 @@ export class DecisionService {
   /** Not eligible (or no such approval) is 404 and not audited against the approval: nothing is revealed. */
   private async eligibleApproval(person: PersonRecord, approvalId: string): Promise<ApprovalRecord> {
     const approval = await this.approvals.findById(approvalId);
-    if (!approval || !isEligibleApprover(person, approval.onBehalfOfId, requirementOf(approval).approvers)) throw new DomainError('not_found', 'no such approval');
+    if (!approval || !isEligibleApprover(person, approval.onBehalfOfId, eligibleEntriesOf(approval))) throw new DomainError('not_found', 'no such approval');
     return approval;
   }
 

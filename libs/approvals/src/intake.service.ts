@@ -157,6 +157,7 @@ export class IntakeService {
         requestHash,
         callbackUrl,
         callbackState: callbackUrl && status !== 'pending' ? 'due' : null,
+        escalatedTo: [],
         decidedAt: status === 'pending' ? null : new Date(now),
       },
       // The token is minted by the system on the auto-approve rule, not by the agent.

@@ -29,6 +29,16 @@ export enum AuditEventType {
   TaxonomyApplied = 'taxonomy.applied',
   TaxonomyActivated = 'taxonomy.activated',
   KeysRotated = 'keys.rotated',
+  NotificationSent = 'notification.sent',
+  NotificationFailed = 'notification.failed',
+  ApprovalReminded = 'approval.reminded',
+  ApprovalEscalated = 'approval.escalated',
+  SlackLinked = 'slack.linked',
+  SlackUnlinked = 'slack.unlinked',
+  SlackInteractionRefused = 'slack.interaction_refused',
+  PushSubscribed = 'push.subscribed',
+  PushUnsubscribed = 'push.unsubscribed',
+  PushSubscriptionGone = 'push.subscription_gone',
 }
 
 /** Who did something. Services take this as their first argument. */

@@ -7,6 +7,20 @@ const valid = {
 };
 
 describe('loadConfig', () => {
+  it('Slack is off without a bot token, and needs its signing secret and app id with one', () => {
+    expect(loadConfig(valid).slack).toBeNull();
+    expect(() => loadConfig({ ...valid, SLACK_BOT_TOKEN: 'xoxb-123-abc' })).toThrow(/SLACK_SIGNING_SECRET[\s\S]*SLACK_APP_ID/);
+    const config = loadConfig({ ...valid, SLACK_BOT_TOKEN: 'xoxb-123-abc', SLACK_SIGNING_SECRET: 's'.repeat(32), SLACK_APP_ID: 'A0123', SLACK_API_URL: 'http://127.0.0.1:9/api' });
+    expect(config.slack).toEqual({ botToken: 'xoxb-123-abc', signingSecret: 's'.repeat(32), appId: 'A0123', apiUrl: 'http://127.0.0.1:9/api/' });
+    expect(loadConfig(valid).slack).toBeNull();
+  });
+
+  it('VAPID keys come in pairs; the subject defaults to a mailto: for http deployments', () => {
+    expect(() => loadConfig({ ...valid, VAPID_PUBLIC_KEY: 'B'.repeat(87) })).toThrow(/set both or neither/);
+    expect(loadConfig(valid).vapidSubject).toMatch(/^mailto:/);
+    expect(loadConfig({ ...valid, PUBLIC_URL: 'https://cs.example.com' }).vapidSubject).toBe('https://cs.example.com');
+  });
+
   it('applies defaults and derives the public URL from the port', () => {
     const config = loadConfig({ ...valid, PORT: '4100' });
     expect(config.publicUrl).toBe('http://localhost:4100');

@@ -27,6 +27,15 @@ const schema = z.object({
   SIGN_IN_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   CIRCUIT_BREAKER_THRESHOLD: z.coerce.number().int().min(0).default(10),
   CIRCUIT_BREAKER_WINDOW_MINUTES: z.coerce.number().int().min(1).default(10),
+  SLACK_BOT_TOKEN: z.string().regex(/^xox[a-z]-[A-Za-z0-9-]+$/, 'must be a Slack bot token (xoxb-...)').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(16, 'must be the Slack app\'s signing secret').optional(),
+  SLACK_APP_ID: z.string().regex(/^A[A-Z0-9]+$/, 'must be a Slack app id (A...)').optional(),
+  SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
+  VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'must be a base64url uncompressed P-256 public key').optional(),
+  VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url P-256 private key').optional(),
+  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL').optional(),
+  PUSH_CA_FILE: z.string().optional(),
+  NOTIFICATION_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
 });
 
 export interface CountersignConfig {
@@ -59,10 +68,19 @@ export interface CountersignConfig {
   /** An agent refused or denied this many times within the window is suspended; 0 turns the breaker off. */
   circuitBreakerThreshold: number;
   circuitBreakerWindowMinutes: number;
+  /** Slack is on when a bot token is set; then the signing secret and app id are required too. */
+  slack: { botToken: string; signingSecret: string; appId: string; apiUrl: string } | null;
+  /** VAPID keys from config, or null: generated on first start and stored encrypted. */
+  vapidKeys: { publicKey: string; privateKey: string } | null;
+  vapidSubject: string;
+  /** A PEM file of extra CAs trusted for push services, beside Node's store (NODE_EXTRA_CA_CERTS works too). */
+  pushCaFile: string | null;
+  /** A notification still queued this long is re-enqueued by the sweep (its job may have died with Redis). */
+  notificationRedeliveryAfterSeconds: number;
 }
 
 /** Names of the variables whose values must never appear in logs or errors. */
-export const SENSITIVE_VARIABLES = ['COUNTERSIGN_KEY_ENCRYPTION_SECRET', 'COUNTERSIGN_ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL'] as const;
+export const SENSITIVE_VARIABLES = ['COUNTERSIGN_KEY_ENCRYPTION_SECRET', 'COUNTERSIGN_ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'VAPID_PRIVATE_KEY'] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -79,6 +97,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const values = parsed.data;
+  const problems: string[] = [];
+  if (values.SLACK_BOT_TOKEN && !values.SLACK_SIGNING_SECRET) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
+  if (values.SLACK_BOT_TOKEN && !values.SLACK_APP_ID) problems.push('SLACK_APP_ID: required when SLACK_BOT_TOKEN is set (clicks are checked against it)');
+  if (Boolean(values.VAPID_PUBLIC_KEY) !== Boolean(values.VAPID_PRIVATE_KEY)) problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither');
+  if (problems.length > 0) throw new ConfigError(problems);
   const publicUrl = (values.PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, '');
   return {
     databaseUrl: values.DATABASE_URL,
@@ -103,5 +126,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signInRequestsPerMinute: values.SIGN_IN_REQUESTS_PER_MINUTE,
     circuitBreakerThreshold: values.CIRCUIT_BREAKER_THRESHOLD,
     circuitBreakerWindowMinutes: values.CIRCUIT_BREAKER_WINDOW_MINUTES,
+    slack:
+      values.SLACK_BOT_TOKEN && values.SLACK_SIGNING_SECRET && values.SLACK_APP_ID
+        ? { botToken: values.SLACK_BOT_TOKEN, signingSecret: values.SLACK_SIGNING_SECRET, appId: values.SLACK_APP_ID, apiUrl: values.SLACK_API_URL.replace(/\/*$/, '/') }
+        : null,
+    vapidKeys: values.VAPID_PUBLIC_KEY && values.VAPID_PRIVATE_KEY ? { publicKey: values.VAPID_PUBLIC_KEY, privateKey: values.VAPID_PRIVATE_KEY } : null,
+    vapidSubject: values.VAPID_SUBJECT ?? (publicUrl.startsWith('https://') ? publicUrl : 'mailto:countersign@localhost'),
+    pushCaFile: values.PUSH_CA_FILE ?? null,
+    notificationRedeliveryAfterSeconds: values.NOTIFICATION_REDELIVERY_AFTER_SECONDS,
   };
 }

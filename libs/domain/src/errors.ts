@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'step_up_invalid',
   'expired',
   'already_decided',
+  'invalid_signature',
+  'channel_unavailable',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

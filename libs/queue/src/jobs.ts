@@ -2,31 +2,56 @@
 export enum QueueName {
   Lifecycle = 'lifecycle',
   Callbacks = 'callbacks',
+  Notifications = 'notifications',
 }
 
 export enum JobName {
   ExpireApproval = 'approval.expire',
   SweepExpiredApprovals = 'approval.sweep-expired',
   DeliverCallback = 'approval.callback',
+  RemindApproval = 'approval.remind',
+  EscalateApproval = 'approval.escalate',
+  PlanNotifications = 'notification.plan',
+  DeliverNotification = 'notification.deliver',
+  ShowOutcome = 'notification.show-outcome',
 }
 
 export interface JobPayloads {
   [JobName.ExpireApproval]: { approvalId: string };
   [JobName.SweepExpiredApprovals]: Record<string, never>;
   [JobName.DeliverCallback]: { approvalId: string; status: string };
+  [JobName.RemindApproval]: { approvalId: string };
+  [JobName.EscalateApproval]: { approvalId: string };
+  [JobName.PlanNotifications]: { approvalId: string; agentId: string };
+  [JobName.DeliverNotification]: { deliveryId: string; agentId: string };
+  [JobName.ShowOutcome]: { approvalId: string };
 }
 
 export const JOB_QUEUES: Record<JobName, QueueName> = {
   [JobName.ExpireApproval]: QueueName.Lifecycle,
   [JobName.SweepExpiredApprovals]: QueueName.Lifecycle,
   [JobName.DeliverCallback]: QueueName.Callbacks,
+  [JobName.RemindApproval]: QueueName.Lifecycle,
+  [JobName.EscalateApproval]: QueueName.Lifecycle,
+  [JobName.PlanNotifications]: QueueName.Notifications,
+  [JobName.DeliverNotification]: QueueName.Notifications,
+  [JobName.ShowOutcome]: QueueName.Notifications,
 };
 
-/** Attempts and backoff per job. Callbacks retry for about an hour (2^12 s total); expiry retries quickly. */
+/**
+ * Attempts and backoff per job. Callbacks retry for about an hour (2^12 s total); expiry retries quickly.
+ * A notification retries for about four minutes (0.5 s doubling, 9 attempts): past that the person is better
+ * served by the reminder or the escalation than by a message arriving late.
+ */
 export const JOB_RETRY: Record<JobName, { attempts: number; backoffMs: number }> = {
   [JobName.ExpireApproval]: { attempts: 10, backoffMs: 1_000 },
   [JobName.SweepExpiredApprovals]: { attempts: 1, backoffMs: 0 },
   [JobName.DeliverCallback]: { attempts: 12, backoffMs: 2_000 },
+  [JobName.RemindApproval]: { attempts: 10, backoffMs: 1_000 },
+  [JobName.EscalateApproval]: { attempts: 10, backoffMs: 1_000 },
+  [JobName.PlanNotifications]: { attempts: 10, backoffMs: 500 },
+  [JobName.DeliverNotification]: { attempts: 9, backoffMs: 500 },
+  [JobName.ShowOutcome]: { attempts: 10, backoffMs: 1_000 },
 };
 
 /** Fixed job ids make enqueueing idempotent: the same fact never becomes two jobs. */
@@ -34,7 +59,41 @@ export const jobId = {
   // BullMQ forbids ':' in custom ids (it is its key separator).
   expire: (approvalId: string) => `expire-${approvalId}`,
   callback: (approvalId: string, status: string) => `callback-${approvalId}-${status}`,
+  remind: (approvalId: string) => `remind-${approvalId}`,
+  escalate: (approvalId: string) => `escalate-${approvalId}`,
+  /** Escalation brought forward because an approver has no reachable channel (the scheduled one stays, a no-op). */
+  escalateEarly: (approvalId: string) => `escalate-early-${approvalId}`,
+  plan: (approvalId: string) => `plan-${approvalId}`,
+  /** A delivery row is one approval × person × channel × kind, so its id is that job's fixed id. */
+  deliver: (deliveryId: string) => `deliver-${deliveryId}`,
+  showOutcome: (approvalId: string) => `outcome-${approvalId}`,
 };
 
 /** A failure that retrying cannot fix (bad URL, gone row): the processor stops retrying. */
 export class PermanentJobError extends Error {}
+
+/** The other side asked us to come back later (HTTP 429 Retry-After): the job is delayed without using an attempt. */
+export class RetryLaterError extends Error {
+  constructor(
+    readonly delayMs: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Tiers in delivery order when the queue is backed up: a critical request's notification goes first. */
+const TIER_BAND: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+const BAND_WIDTH = 500_000;
+/** The window over which an agent's recent notifications push its later ones back (per-agent fairness). */
+export const FAIRNESS_WINDOW_MS = 10_000;
+
+/**
+ * BullMQ priority (lower runs first, at most 2^21): the tier picks the band; within it, the number of notification
+ * jobs the same agent enqueued in the current window, so one agent's flood queues behind everyone else's first
+ * messages instead of in front of them.
+ */
+export function notificationPriority(tier: string, recentForAgent: number): number {
+  const band = TIER_BAND[tier] ?? 0;
+  return 1 + band * BAND_WIDTH + Math.min(Math.max(0, recentForAgent), BAND_WIDTH - 1);
+}

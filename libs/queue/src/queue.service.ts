@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { Queue } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { JOB_QUEUES, JOB_RETRY, type JobName, type JobPayloads, QueueName } from './jobs';
+import { FAIRNESS_WINDOW_MS, JOB_QUEUES, JOB_RETRY, type JobName, type JobPayloads, notificationPriority, QueueName } from './jobs';
 import { createRedis } from './redis';
 
 export interface EnqueueOptions {
@@ -44,6 +44,14 @@ export class QueueService implements OnApplicationShutdown {
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     });
+  }
+
+  /** The priority of the agent's next notification job (tier band, then how many it enqueued just now). */
+  async fairPriority(tier: string, agentId: string, jobs = 1): Promise<number> {
+    const window = Math.floor(Date.now() / FAIRNESS_WINDOW_MS);
+    const key = `${this.config.redisPrefix}:fair:${agentId}:${window}`;
+    const [[, count]] = (await this.connection.multi().incrby(key, jobs).pexpire(key, FAIRNESS_WINDOW_MS * 2).exec()) as [[Error | null, number]];
+    return notificationPriority(tier, count - jobs);
   }
 
   async depth(): Promise<Array<{ queue: QueueName; state: string; count: number }>> {

@@ -1,4 +1,4 @@
-import { type FastifyInstance } from 'fastify';
+import { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { parseIJson } from '@countersign/domain';
 
 /** The largest request body the API reads (the issue's limit for approval requests). */
@@ -7,6 +7,18 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Taxonomy files sent to the admin API as YAML, the way they live in version control; larger than a request. */
 export const TAXONOMY_BODY_LIMIT_BYTES = 1024 * 1024;
 const TAXONOMY_ROUTES = '/v1/admin/taxonomy/';
+/** Slack signs the raw bytes: its routes keep the body as received, beside the parsed value. */
+const RAW_BODY_ROUTES = '/slack/';
+const rawBodies = new WeakMap<FastifyRequest, string>();
+
+/** The body exactly as received, for routes that verify a signature over it (Slack). */
+export function rawBodyOf(request: FastifyRequest): string | undefined {
+  return rawBodies.get(request);
+}
+
+function keepRaw(request: FastifyRequest, body: string): void {
+  if (request.url.startsWith(RAW_BODY_ROUTES)) rawBodies.set(request, body);
+}
 
 /**
  * JSON bodies are parsed as I-JSON (RFC 7493): duplicate keys, unsafe integers, lone surrogates and deep nesting
@@ -15,8 +27,9 @@ const TAXONOMY_ROUTES = '/v1/admin/taxonomy/';
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
     const text = body as string;
+    keepRaw(request, text);
     if (text.trim() === '') return done(null, undefined);
     try {
       done(null, parseIJson(text));
@@ -31,7 +44,8 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
     }
     done(null, body);
   });
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
+    keepRaw(request, body as string);
     // A repeated parameter becomes an array; the token endpoint refuses it in RFC 6749's own error format.
     const form: Record<string, string | string[]> = {};
     for (const [key, value] of new URLSearchParams(body as string)) {

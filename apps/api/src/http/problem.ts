@@ -28,6 +28,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   rate_limited: 429,
   too_many_pending: 429,
   quota_unavailable: 503,
+  invalid_signature: 401,
+  channel_unavailable: 409,
 };
 
 const TITLES: Partial<Record<number, string>> = {

@@ -1,0 +1,80 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { type Actor } from '@countersign/audit';
+import { type PushSubscriptionView, PushSubscriptionsService, type SlackLinkView, SlackLinksService } from '@countersign/channels';
+import { type PersonSession } from '@countersign/people';
+import { AdminGuard, CurrentAdmin, CurrentSession, SessionGuard } from '../http/auth.guards';
+
+/** Web push: the VAPID public key the browser subscribes with. Public: it is a public key. */
+@ApiTags('people')
+@Controller('v1/push')
+export class PushController {
+  constructor(private readonly push: PushSubscriptionsService) {}
+
+  @Get('public-key')
+  @ApiOperation({ summary: 'The VAPID public key (applicationServerKey for PushManager.subscribe)' })
+  publicKey(): Promise<{ public_key: string }> {
+    return this.push.publicKey();
+  }
+}
+
+/** The signed-in person's channels: push subscriptions of their browsers, and their Slack link. */
+@ApiTags('people')
+@Controller('v1/me')
+@UseGuards(SessionGuard)
+export class MeChannelsController {
+  constructor(
+    private readonly push: PushSubscriptionsService,
+    private readonly slack: SlackLinksService,
+  ) {}
+
+  @Post('push-subscriptions')
+  @ApiOperation({ summary: "Subscribe this browser: the PushSubscription's JSON ({endpoint, keys: {p256dh, auth}})" })
+  subscribe(@CurrentSession() session: PersonSession, @Body() body: unknown): Promise<PushSubscriptionView> {
+    return this.push.subscribe(session.person, body);
+  }
+
+  @Get('push-subscriptions')
+  async subscriptions(@CurrentSession() session: PersonSession): Promise<{ subscriptions: PushSubscriptionView[] }> {
+    return { subscriptions: await this.push.list(session.person) };
+  }
+
+  @Delete('push-subscriptions/:id')
+  @HttpCode(204)
+  async unsubscribe(@CurrentSession() session: PersonSession, @Param('id') id: string): Promise<void> {
+    await this.push.unsubscribe(session.person, id);
+  }
+
+  @Get('slack')
+  @ApiOperation({ summary: 'My Slack link (found by email at the first notification, or set by an admin)' })
+  async slackLink(@CurrentSession() session: PersonSession): Promise<{ slack: SlackLinkView | null }> {
+    return { slack: await this.slack.get(session.person) };
+  }
+
+  @Delete('slack')
+  @HttpCode(204)
+  async unlinkSlack(@CurrentSession() session: PersonSession): Promise<void> {
+    await this.slack.unlink({ type: 'person', id: session.person.id }, session.person.id);
+  }
+}
+
+/** Admins link a person to a Slack user explicitly (when emails differ), or remove the link. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Controller('v1/admin/people')
+@UseGuards(AdminGuard)
+export class AdminSlackController {
+  constructor(private readonly slack: SlackLinksService) {}
+
+  @Put(':id/slack')
+  @ApiOperation({ summary: 'Link a person to a Slack user: {user_id, team_id, enterprise_id?}' })
+  link(@CurrentAdmin() actor: Actor, @Param('id') id: string, @Body() body: unknown): Promise<SlackLinkView> {
+    return this.slack.link(actor, id, body);
+  }
+
+  @Delete(':id/slack')
+  @HttpCode(204)
+  async unlink(@CurrentAdmin() actor: Actor, @Param('id') id: string): Promise<void> {
+    await this.slack.unlink(actor, id);
+  }
+}

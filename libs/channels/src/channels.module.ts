@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { ApprovalsModule } from '@countersign/approvals';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { PeopleModule } from '@countersign/people';
+import { DeliveryRepository } from './delivery.repository';
+import { NOTIFICATION_CHANNELS, type NotificationChannel } from './notification-channel';
+import { NotificationService } from './notification.service';
+import { PushSubscriptionRepository } from './push-subscription.repository';
+import { PushSubscriptionsService } from './push-subscriptions.service';
+import { createSlackClient, SLACK_CLIENT, SlackChannel } from './slack.channel';
+import { SlackIdentityRepository } from './slack-identity.repository';
+import { SlackInteractionsService } from './slack-interactions.service';
+import { SlackLinksService } from './slack-links.service';
+import { VapidKeysService } from './vapid-keys.service';
+import { WebPushChannel } from './web-push.channel';
+
+/** Reaching people out of band: the channels (one class each, under one token), deliveries, Slack and push APIs. */
+@Module({
+  imports: [ApprovalsModule, PeopleModule],
+  providers: [
+    DeliveryRepository,
+    NotificationService,
+    PushSubscriptionRepository,
+    PushSubscriptionsService,
+    SlackChannel,
+    SlackIdentityRepository,
+    SlackInteractionsService,
+    SlackLinksService,
+    VapidKeysService,
+    WebPushChannel,
+    { provide: SLACK_CLIENT, inject: [CONFIG], useFactory: (config: CountersignConfig) => createSlackClient(config) },
+    { provide: NOTIFICATION_CHANNELS, inject: [SlackChannel, WebPushChannel], useFactory: (...channels: NotificationChannel[]) => channels },
+  ],
+  exports: [NotificationService, PushSubscriptionsService, SlackInteractionsService, SlackLinksService],
+})
+export class ChannelsModule {}

@@ -1,0 +1,175 @@
+import { Injectable } from '@nestjs/common';
+import { type ApprovalRecord } from '@countersign/approvals';
+import { ApprovalEntity, Database, type Tx } from '@countersign/database';
+import { personFromRow, type PersonRecord } from '@countersign/people';
+import { type ChannelType, type DeliveryKind, type DeliveryState } from './notification-channel';
+
+export interface DeliveryRecord {
+  id: string;
+  approvalId: string;
+  personId: string;
+  channel: ChannelType;
+  kind: DeliveryKind;
+  state: DeliveryState;
+  detail: string | null;
+  externalRef: Record<string, unknown> | null;
+  attempts: number;
+  outcomeShown: string | null;
+}
+
+type DeliveryRow = { id: string; approval_id: string; person_id: string; channel: ChannelType; kind: DeliveryKind; state: DeliveryState; detail: string | null; external_ref: Record<string, unknown> | null; attempts: number; outcome_shown: string | null };
+
+function fromRow(row: DeliveryRow): DeliveryRecord {
+  return { id: row.id, approvalId: row.approval_id, personId: row.person_id, channel: row.channel, kind: row.kind, state: row.state, detail: row.detail, externalRef: row.external_ref, attempts: row.attempts, outcomeShown: row.outcome_shown };
+}
+
+/** The SQL of notifying: who may decide, one row per delivery (the unique key makes planning idempotent), outreach state. */
+@Injectable()
+export class DeliveryRepository {
+  constructor(private readonly database: Database) {}
+
+  /** Active people the entries name (`on_behalf_of`, `role:…`, `person:<id or email>`) who have not decided yet. */
+  async undecidedApprovers(approvalId: string, onBehalfOfId: string, entries: string[]): Promise<PersonRecord[]> {
+    const rows = await this.database.query<Record<string, unknown>>(
+      `SELECT p.* FROM people p
+        WHERE p.status = 'active'
+          AND ((p.id = $2 AND 'on_behalf_of' = ANY($3::text[])) OR ('role:' || p.role) = ANY($3::text[])
+               OR ('person:' || p.id::text) = ANY($3::text[]) OR ('person:' || lower(p.email)) = ANY($3::text[]))
+          AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = $1 AND d.person_id = p.id)
+        ORDER BY p.created_at, p.id`,
+      [approvalId, onBehalfOfId, entries],
+    );
+    return rows.map((row) => personFromRow(row));
+  }
+
+  /** Inserts the rows that do not exist yet; returns every row of this approval and kind afterwards. */
+  async plan(approvalId: string, kind: DeliveryKind, rows: Array<{ personId: string; channel: ChannelType; state: 'queued' | 'off'; detail: string | null }>): Promise<DeliveryRecord[]> {
+    if (rows.length > 0) {
+      await this.database.query(
+        `INSERT INTO deliveries (approval_id, person_id, channel, kind, state, detail)
+         SELECT $1, x.person_id, x.channel, $2, x.state, x.detail FROM jsonb_to_recordset($3::jsonb) AS x(person_id uuid, channel text, state text, detail text)
+         ON CONFLICT (approval_id, person_id, channel, kind) DO NOTHING`,
+        [approvalId, kind, JSON.stringify(rows.map((row) => ({ person_id: row.personId, channel: row.channel, state: row.state, detail: row.detail })))],
+      );
+    }
+    const found = await this.database.query<DeliveryRow>(`SELECT * FROM deliveries WHERE approval_id = $1 AND kind = $2 ORDER BY created_at, id`, [approvalId, kind]);
+    return found.map(fromRow);
+  }
+
+  async find(id: string): Promise<DeliveryRecord | null> {
+    const rows = await this.database.query<DeliveryRow>(`SELECT * FROM deliveries WHERE id = $1`, [id]);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async ofApproval(approvalId: string): Promise<DeliveryRecord[]> {
+    const rows = await this.database.query<DeliveryRow>(`SELECT * FROM deliveries WHERE approval_id = $1 ORDER BY created_at, id`, [approvalId]);
+    return rows.map(fromRow);
+  }
+
+  /** Counts the attempt before the channel is called; returns the attempts made before this one. */
+  async beginAttempt(id: string): Promise<number> {
+    const rows = await this.database.query<{ attempts: number }>(`UPDATE deliveries SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING attempts`, [id]);
+    return rows[0] ? rows[0].attempts - 1 : -1;
+  }
+
+  /** Records progress (an external ref) without leaving `queued`: a retry then knows a message exists. */
+  async recordProgress(id: string, externalRef: Record<string, unknown>): Promise<void> {
+    await this.database.query(`UPDATE deliveries SET external_ref = $2, updated_at = now() WHERE id = $1`, [id, JSON.stringify(externalRef)]);
+  }
+
+  /** Moves a queued delivery to its outcome; false when it was not queued any more (a duplicate job). */
+  async finish(tx: Tx | undefined, id: string, state: Exclude<DeliveryState, 'queued'>, detail: string | null, externalRef: Record<string, unknown> | null): Promise<boolean> {
+    const rows = await this.database.rows<{ id: string }>(
+      tx,
+      `UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING id`,
+      [id, state, detail, externalRef === null ? null : JSON.stringify(externalRef)],
+    );
+    return rows.length > 0;
+  }
+
+  async recordError(id: string, detail: string): Promise<void> {
+    await this.database.query(`UPDATE deliveries SET detail = $2, updated_at = now() WHERE id = $1`, [id, detail.slice(0, 500)]);
+  }
+
+  async markOutcomeShown(id: string, status: string): Promise<void> {
+    await this.database.query(`UPDATE deliveries SET outcome_shown = $2, updated_at = now() WHERE id = $1`, [id, status]);
+  }
+
+  /** Whether the person can still be reached about this approval on some channel (a queued or sent delivery). */
+  async isReachable(approvalId: string, personId: string): Promise<boolean> {
+    const rows = await this.database.query<{ reachable: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM deliveries WHERE approval_id = $1 AND person_id = $2 AND state IN ('queued', 'sent')) AS reachable`,
+      [approvalId, personId],
+    );
+    return rows[0]?.reachable ?? false;
+  }
+
+  async markNotified(approvalId: string): Promise<void> {
+    await this.database.query(`UPDATE approvals SET notified_at = COALESCE(notified_at, now()) WHERE id = $1`, [approvalId]);
+  }
+
+  /** Claims the reminder once: true for the one caller that set `reminded_at` on a still pending approval. */
+  async claimReminder(approvalId: string): Promise<boolean> {
+    const rows = await this.database.query<{ id: string }>(`UPDATE approvals SET reminded_at = now() WHERE id = $1 AND status = 'pending' AND reminded_at IS NULL RETURNING id`, [approvalId]);
+    return rows.length > 0;
+  }
+
+  /** Adds the escalation's approvers once, in the caller's transaction (audited with it). */
+  async claimEscalation(tx: Tx, approvalId: string): Promise<string[] | null> {
+    const rows = await this.database.rows<{ escalated_to: string[] }>(
+      tx,
+      `UPDATE approvals SET escalated_at = now(), updated_at = now(),
+              escalated_to = ARRAY(SELECT jsonb_array_elements_text(requirement->'escalate_to'))
+        WHERE id = $1 AND status = 'pending' AND escalated_at IS NULL AND jsonb_array_length(COALESCE(requirement->'escalate_to', '[]'::jsonb)) > 0
+        RETURNING escalated_to`,
+      [approvalId],
+    );
+    return rows[0]?.escalated_to ?? null;
+  }
+
+  async approvalRecord(id: string): Promise<ApprovalRecord | null> {
+    return this.database.manager().findOneBy(ApprovalEntity, { id });
+  }
+
+  async markOutcomesDone(approvalId: string): Promise<void> {
+    await this.database.query(`UPDATE approvals SET messages_updated_at = now() WHERE id = $1`, [approvalId]);
+  }
+
+  /** What Redis may have lost, found from Postgres: the sweep re-enqueues each (the jobs are idempotent). */
+  async overdue(graceSeconds: number, limit: number): Promise<{
+    unplanned: Array<{ id: string; agent_id: string; tier: string }>;
+    queued: Array<{ id: string; agent_id: string; tier: string }>;
+    reminders: string[];
+    escalations: string[];
+    outcomes: string[];
+  }> {
+    const [unplanned, queued, reminders, escalations, outcomes] = await Promise.all([
+      this.database.query<{ id: string; agent_id: string; tier: string }>(
+        `SELECT id, agent_id, tier FROM approvals WHERE status = 'pending' AND notified_at IS NULL AND requirement->>'decision' = 'approve'
+            AND created_at < now() - make_interval(secs => $1) AND expires_at > now() ORDER BY created_at LIMIT $2`,
+        [graceSeconds, limit],
+      ),
+      this.database.query<{ id: string; agent_id: string; tier: string }>(
+        `SELECT d.id, a.agent_id, a.tier FROM deliveries d JOIN approvals a ON a.id = d.approval_id
+          WHERE d.state = 'queued' AND d.updated_at < now() - make_interval(secs => $1) AND a.status = 'pending' ORDER BY d.updated_at LIMIT $2`,
+        [graceSeconds, limit],
+      ),
+      this.database.query<{ id: string }>(
+        `SELECT id FROM approvals WHERE status = 'pending' AND reminded_at IS NULL AND (requirement->>'remind_after_seconds') IS NOT NULL
+            AND created_at + make_interval(secs => (requirement->>'remind_after_seconds')::int + $1) < now() AND expires_at > now() ORDER BY created_at LIMIT $2`,
+        [graceSeconds, limit],
+      ),
+      this.database.query<{ id: string }>(
+        `SELECT id FROM approvals WHERE status = 'pending' AND escalated_at IS NULL AND (requirement->>'escalate_after_seconds') IS NOT NULL
+            AND created_at + make_interval(secs => (requirement->>'escalate_after_seconds')::int + $1) < now() AND expires_at > now() ORDER BY created_at LIMIT $2`,
+        [graceSeconds, limit],
+      ),
+      this.database.query<{ id: string }>(
+        `SELECT DISTINCT a.id FROM approvals a JOIN deliveries d ON d.approval_id = a.id AND d.state = 'sent' AND d.external_ref IS NOT NULL AND d.outcome_shown IS NULL
+          WHERE a.status <> 'pending' AND a.decided_at < now() - make_interval(secs => $1) AND d.channel = 'slack' LIMIT $2`,
+        [graceSeconds, limit],
+      ),
+    ]);
+    return { unplanned, queued, reminders: reminders.map((row) => row.id), escalations: escalations.map((row) => row.id), outcomes: outcomes.map((row) => row.id) };
+  }
+}

@@ -1,0 +1,9 @@
+export { ChannelsModule } from './channels.module';
+export { type ChannelType, type DeliveryOutcome, type DeliveryState, NOTIFICATION_CHANNELS, type Notification, type NotificationChannel } from './notification-channel';
+export { NotificationService } from './notification.service';
+export { parseSubscription, type PushSubscriptionView, PushSubscriptionsService } from './push-subscriptions.service';
+export { SlackInteractionsService, type SlackAnswer, type SlackRequest } from './slack-interactions.service';
+export { type SlackLinkView, SlackLinksService } from './slack-links.service';
+export { escapeMrkdwn, renderApprovalMessage } from './slack-message';
+export { checkSlackSignature, signSlackRequest, SLACK_MAX_SKEW_SECONDS } from './slack-signature';
+export { MAX_PUSH_PAYLOAD_BYTES, pushPayload } from './web-push.channel';

@@ -1,0 +1,192 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type ApprovalSummary, ApproverService, LiveEvents } from '@countersign/approvals';
+import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { Database } from '@countersign/database';
+import { type NotificationChannelType } from '@countersign/domain';
+import { PeopleService, type PersonRecord } from '@countersign/people';
+import { jobId, JobName, QueueService } from '@countersign/queue';
+import { type DeliveryRecord, DeliveryRepository } from './delivery.repository';
+import { type ChannelType, type DeliveryKind, NOTIFICATION_CHANNELS, type Notification, type NotificationChannel } from './notification-channel';
+
+const SWEEP_BATCH = 200;
+
+/**
+ * Flow 2 of DESIGN.md, the worker's side of reaching people: plan one delivery per approver × channel, deliver
+ * each through its channel, remind, escalate, and show every outcome in the messages already sent. Every step
+ * is idempotent (delivery rows are unique, state changes are guarded), so a job run twice or re-enqueued by the
+ * sweep after Redis lost it never sends a second message.
+ */
+@Injectable()
+export class NotificationService {
+  private readonly logger = new Logger(NotificationService.name);
+  private readonly byType: Map<ChannelType, NotificationChannel>;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: CountersignConfig,
+    @Inject(NOTIFICATION_CHANNELS) channels: NotificationChannel[],
+    private readonly database: Database,
+    private readonly deliveries: DeliveryRepository,
+    private readonly approver: ApproverService,
+    private readonly people: PeopleService,
+    private readonly queue: QueueService,
+    private readonly audit: AuditService,
+    private readonly live: LiveEvents,
+  ) {
+    this.byType = new Map(channels.map((channel) => [channel.type, channel]));
+  }
+
+  /** One delivery per undecided approver × the tier's channels; a channel that is off is recorded as such. */
+  async plan(approvalId: string, kind: DeliveryKind = 'request'): Promise<void> {
+    const approval = await this.approver.summary(approvalId);
+    if (!approval || approval.status !== 'pending') {
+      if (approval) await this.deliveries.markNotified(approvalId);
+      return;
+    }
+    const approvers = await this.deliveries.undecidedApprovers(approval.id, approval.on_behalf_of_id, approval.eligible);
+    const rows = approvers.flatMap((person) =>
+      (approval.requirement.channels as NotificationChannelType[]).map((type) => {
+        const enabled = this.byType.get(type)?.enabled ?? false;
+        return { personId: person.id, channel: type, state: enabled ? ('queued' as const) : ('off' as const), detail: enabled ? null : `${type} is not configured on this deployment` };
+      }),
+    );
+    const planned = await this.deliveries.plan(approval.id, kind, rows);
+    await this.enqueueQueued(approval, planned);
+    if (kind === 'request') await this.deliveries.markNotified(approval.id);
+    // Someone with no channel at all cannot be reached: escalate now rather than at the scheduled time.
+    const unreachable = approvers.filter((person) => !planned.some((row) => row.personId === person.id && row.state === 'queued'));
+    if (unreachable.length > 0 || approvers.length === 0) await this.escalateEarly(approval);
+  }
+
+  async deliver(deliveryId: string): Promise<void> {
+    const delivery = await this.deliveries.find(deliveryId);
+    if (!delivery || delivery.state !== 'queued') return;
+    const channel = this.byType.get(delivery.channel);
+    const [approval, person] = await Promise.all([this.approver.summary(delivery.approvalId), this.people.find(delivery.personId)]);
+    if (!approval || !person) return;
+    if (approval.status !== 'pending') {
+      await this.deliveries.finish(undefined, delivery.id, 'failed', `not sent: the approval was already ${approval.status}`, null);
+      return;
+    }
+    if (!channel?.enabled || person.status !== 'active') {
+      await this.deliveries.finish(undefined, delivery.id, 'off', !channel?.enabled ? `${delivery.channel} is not configured` : 'the person is disabled', null);
+      return;
+    }
+    const previousAttempts = await this.deliveries.beginAttempt(delivery.id);
+    if (previousAttempts < 0) return;
+    const fresh = (await this.deliveries.find(delivery.id))!;
+    let outcome;
+    try {
+      outcome = await channel.deliver(this.notification(fresh, person, approval, previousAttempts));
+    } catch (error) {
+      await this.deliveries.recordError(delivery.id, (error as Error).message);
+      throw error;
+    }
+    const changed = await this.database.transaction(async (tx) => {
+      const moved = await this.deliveries.finish(tx, delivery.id, outcome.state, outcome.detail ?? null, outcome.state === 'sent' ? outcome.externalRef : null);
+      if (moved) {
+        await this.audit.append(tx, SYSTEM, [
+          {
+            type: outcome.state === 'sent' ? AuditEventType.NotificationSent : AuditEventType.NotificationFailed,
+            subject: { type: 'approval', id: delivery.approvalId },
+            data: { person_id: delivery.personId, channel: delivery.channel, kind: delivery.kind, state: outcome.state, detail: outcome.detail ?? null, attempts: previousAttempts + 1 },
+          },
+        ]);
+      }
+      return moved;
+    });
+    if (changed && outcome.state !== 'sent') await this.checkReachable(delivery, approval);
+  }
+
+  /** The delivery's job used its last attempt. */
+  async gaveUp(deliveryId: string, reason: string): Promise<void> {
+    const delivery = await this.deliveries.find(deliveryId);
+    if (!delivery) return;
+    const moved = await this.database.transaction(async (tx) => {
+      const finished = await this.deliveries.finish(tx, delivery.id, 'failed', reason.slice(0, 500), null);
+      if (finished) {
+        await this.audit.append(tx, SYSTEM, [
+          { type: AuditEventType.NotificationFailed, subject: { type: 'approval', id: delivery.approvalId }, data: { person_id: delivery.personId, channel: delivery.channel, kind: delivery.kind, state: 'failed', detail: reason.slice(0, 500) } },
+        ]);
+      }
+      return finished;
+    });
+    const approval = moved ? await this.approver.summary(delivery.approvalId) : null;
+    if (approval?.status === 'pending') await this.checkReachable(delivery, approval);
+  }
+
+  /** Rewrites every message sent about a final approval to show the outcome and who decided. */
+  async showOutcome(approvalId: string): Promise<void> {
+    const approval = await this.approver.summary(approvalId);
+    if (!approval || approval.status === 'pending') return;
+    for (const delivery of await this.deliveries.ofApproval(approvalId)) {
+      if (delivery.state !== 'sent' || delivery.outcomeShown === approval.status) continue;
+      const channel = this.byType.get(delivery.channel);
+      const person = await this.people.find(delivery.personId);
+      if (!channel || !person) continue;
+      await channel.showOutcome(this.notification(delivery, person, approval, delivery.attempts));
+      await this.deliveries.markOutcomeShown(delivery.id, approval.status);
+    }
+    await this.deliveries.markOutcomesDone(approvalId);
+  }
+
+  /** Once per approval, after `remind_after`: a reminder to everyone who has not decided yet. */
+  async remind(approvalId: string): Promise<void> {
+    if (!(await this.deliveries.claimReminder(approvalId))) return;
+    await this.audit.record(SYSTEM, [{ type: AuditEventType.ApprovalReminded, subject: { type: 'approval', id: approvalId } }]);
+    await this.plan(approvalId, 'reminder');
+  }
+
+  /** Once per approval: the `escalate_to` approvers become eligible, and are notified. */
+  async escalate(approvalId: string): Promise<void> {
+    const added = await this.database.transaction(async (tx) => {
+      const entries = await this.deliveries.claimEscalation(tx, approvalId);
+      if (entries) await this.audit.append(tx, SYSTEM, [{ type: AuditEventType.ApprovalEscalated, subject: { type: 'approval', id: approvalId }, data: { escalate_to: entries } }]);
+      return entries;
+    });
+    if (!added) return;
+    this.logger.log(`approval ${approvalId} escalated to ${added.join(', ')}`);
+    const escalated = await this.deliveries.approvalRecord(approvalId);
+    if (escalated) this.live.emit('approval.created', escalated, added);
+    await this.plan(approvalId, 'request');
+  }
+
+  /** What Redis may have lost (a restart without persistence): re-enqueued from Postgres, with the same job ids. */
+  async sweep(): Promise<number> {
+    const overdue = await this.deliveries.overdue(this.config.notificationRedeliveryAfterSeconds, SWEEP_BATCH);
+    for (const approval of overdue.unplanned) {
+      await this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agent_id }, { jobId: jobId.plan(approval.id), priority: await this.queue.fairPriority(approval.tier, approval.agent_id) });
+    }
+    for (const delivery of overdue.queued) {
+      await this.queue.enqueue(JobName.DeliverNotification, { deliveryId: delivery.id, agentId: delivery.agent_id }, { jobId: jobId.deliver(delivery.id), priority: await this.queue.fairPriority(delivery.tier, delivery.agent_id) });
+    }
+    for (const id of overdue.reminders) await this.queue.enqueue(JobName.RemindApproval, { approvalId: id }, { jobId: jobId.remind(id) });
+    for (const id of overdue.escalations) await this.queue.enqueue(JobName.EscalateApproval, { approvalId: id }, { jobId: jobId.escalate(id) });
+    for (const id of overdue.outcomes) await this.queue.enqueue(JobName.ShowOutcome, { approvalId: id }, { jobId: jobId.showOutcome(id) });
+    return overdue.unplanned.length + overdue.queued.length + overdue.reminders.length + overdue.escalations.length + overdue.outcomes.length;
+  }
+
+  private async enqueueQueued(approval: ApprovalSummary, planned: DeliveryRecord[]): Promise<void> {
+    const queued = planned.filter((row) => row.state === 'queued');
+    if (queued.length === 0) return;
+    const priority = await this.queue.fairPriority(approval.tier, approval.agent_id, queued.length);
+    for (const row of queued) {
+      await this.queue.enqueue(JobName.DeliverNotification, { deliveryId: row.id, agentId: approval.agent_id }, { jobId: jobId.deliver(row.id), priority });
+    }
+  }
+
+  /** A person left with no channel that works (every delivery unreachable, gone or failed) brings the escalation forward. */
+  private async checkReachable(delivery: DeliveryRecord, approval: ApprovalSummary): Promise<void> {
+    if (await this.deliveries.isReachable(delivery.approvalId, delivery.personId)) return;
+    await this.escalateEarly(approval);
+  }
+
+  private async escalateEarly(approval: ApprovalSummary): Promise<void> {
+    if (approval.escalate_to.length === 0 || approval.escalated_to.length > 0) return;
+    await this.queue.enqueue(JobName.EscalateApproval, { approvalId: approval.id }, { jobId: jobId.escalateEarly(approval.id) });
+  }
+
+  private notification(delivery: DeliveryRecord, person: PersonRecord, approval: ApprovalSummary, previousAttempts: number): Notification {
+    return { deliveryId: delivery.id, kind: delivery.kind, previousAttempts, person, approval, externalRef: delivery.externalRef };
+  }
+}

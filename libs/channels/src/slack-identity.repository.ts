@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { Database, postgresErrorCode } from '@countersign/database';
+import { personFromRow, type PersonRecord } from '@countersign/people';
+
+export interface SlackIdentity {
+  personId: string;
+  slackUserId: string;
+  teamId: string;
+  enterpriseId: string | null;
+  linkedBy: 'email_lookup' | 'admin';
+}
+
+type Row = { person_id: string; slack_user_id: string; team_id: string; enterprise_id: string | null; linked_by: 'email_lookup' | 'admin' };
+const fromRow = (row: Row): SlackIdentity => ({ personId: row.person_id, slackUserId: row.slack_user_id, teamId: row.team_id, enterpriseId: row.enterprise_id, linkedBy: row.linked_by });
+
+/** A person's Slack account: user id with its team (and Enterprise Grid org), the identity a click must match. */
+@Injectable()
+export class SlackIdentityRepository {
+  constructor(private readonly database: Database) {}
+
+  async forPerson(personId: string): Promise<SlackIdentity | null> {
+    const rows = await this.database.query<Row>(`SELECT * FROM slack_identities WHERE person_id = $1`, [personId]);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  /** The person linked to this Slack user in this team, with the link. */
+  async personFor(teamId: string, slackUserId: string): Promise<{ identity: SlackIdentity; person: PersonRecord } | null> {
+    const rows = await this.database.query<Row & { person: Record<string, unknown> }>(
+      `SELECT s.*, to_jsonb(p) AS person FROM slack_identities s JOIN people p ON p.id = s.person_id WHERE s.team_id = $1 AND s.slack_user_id = $2`,
+      [teamId, slackUserId],
+    );
+    return rows[0] ? { identity: fromRow(rows[0]), person: personFromRow(rows[0].person) } : null;
+  }
+
+  /** Links (or relinks) the person; false when this Slack user is already linked to someone else. */
+  async link(identity: SlackIdentity): Promise<boolean> {
+    try {
+      await this.database.query(
+        `INSERT INTO slack_identities (person_id, slack_user_id, team_id, enterprise_id, linked_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (person_id) DO UPDATE SET slack_user_id = EXCLUDED.slack_user_id, team_id = EXCLUDED.team_id, enterprise_id = EXCLUDED.enterprise_id,
+                                               linked_by = EXCLUDED.linked_by, created_at = now()`,
+        [identity.personId, identity.slackUserId, identity.teamId, identity.enterpriseId, identity.linkedBy],
+      );
+      return true;
+    } catch (error) {
+      if (postgresErrorCode(error) === '23505') return false;
+      throw error;
+    }
+  }
+
+  async unlink(personId: string): Promise<boolean> {
+    const rows = await this.database.query<{ person_id: string }>(`DELETE FROM slack_identities WHERE person_id = $1 RETURNING person_id`, [personId]);
+    return rows.length > 0;
+  }
+
+  /** Remembers a signed interaction; false when it was seen before (a replay). Old entries outlive Slack's window. */
+  async firstSeen(requestHash: string): Promise<boolean> {
+    const rows = await this.database.query<{ request_hash: string }>(`INSERT INTO slack_interactions (request_hash) VALUES ($1) ON CONFLICT DO NOTHING RETURNING request_hash`, [requestHash]);
+    if (Math.random() < 0.01) await this.database.query(`DELETE FROM slack_interactions WHERE received_at < now() - interval '1 hour'`, []);
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,205 @@
+import { type INestApplicationContext } from '@nestjs/common';
+import {
+  agentAccessToken, call, createMigratedDatabase, dmChannel, FakePushService, FakeSlack, type FakeSlackUser, newAgent, type PersonBrowser, type RunningApi, signedInPerson, startApi, startWorker, testConfig,
+} from '@countersign/testing';
+
+type View = { id: string; status: string; approval_token?: string; decisions: Array<{ person: string; verdict: string; channel: string; reason: string | null }>; notifications: Array<{ person: string; channel: string; state: string; kind: string }> };
+type Block = { type: string; block_id?: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ action_id?: string; text?: { text: string }; url?: string; value?: string }> };
+
+const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 600)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+jest.setTimeout(30_000);
+
+describe('out-of-band channels: a Slack DM and a web push reach the person; only the right click decides', () => {
+  let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
+  let slack: FakeSlack;
+  let push: FakePushService;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let agentToken: string;
+
+  beforeAll(async () => {
+    [database, slack, push] = await Promise.all([createMigratedDatabase('channels'), new FakeSlack().start(), new FakePushService().start()]);
+    api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), PUSH_CA_FILE: push.caFile }));
+    worker = await startWorker(api.config);
+    const agent = await newAgent(api.app, { capabilities: ['*'] });
+    agentToken = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+  }, 60_000);
+  afterAll(async () => {
+    await worker.close();
+    await api.close();
+    await Promise.all([slack.close(), push.close()]);
+    await database.drop();
+  });
+
+  const request = async (body: unknown): Promise<View> => {
+    const created = await call<View>(`${api.url}/v1/approvals`, { token: agentToken, body });
+    expect(created.status).toBe(201);
+    return created.body;
+  };
+  const agentView = async (id: string) => (await call<View>(`${api.url}/v1/approvals/${id}`, { token: agentToken })).body;
+  /** Medium tier in the default taxonomy: a chat message to a team channel; Slack and push, no step-up. */
+  const chatMessage = (email: string, text = 'deploy done') => ({ action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text } }, on_behalf_of: email, audience: 'https://chat.internal', reason: 'The deploy finished.' });
+  const click = (signed: { body: string; headers: Record<string, string> }) => call(`${api.url}/slack/events`, { method: 'POST', body: signed.body, headers: signed.headers });
+  const refusals = async (approvalId: string) => {
+    const answer = await call<{ events: Array<{ data: { reason: string } }> }>(`${api.url}/v1/admin/audit?type=slack.interaction_refused&subject_id=${approvalId}`, { token: api.config.adminToken! });
+    return answer.body.events.map((event) => event.data.reason);
+  };
+  const personWithSlack = async (options: { role?: 'approver' | 'admin' } = {}): Promise<{ email: string; id: string; browser: PersonBrowser; slackUser: FakeSlackUser }> => {
+    const { person, browser } = await signedInPerson(api.app, api.url, { role: options.role ?? 'approver' });
+    return { email: person.email, id: person.id, browser, slackUser: slack.addUser(person.email) };
+  };
+  const postedTo = (user: FakeSlackUser, approvalId: string) => slack.waitFor('chat.postMessage', (c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
+
+  it('medium tier: the DM arrives rendered from the action, a signed click approves, the agent gets its token, the message shows the outcome', async () => {
+    const alice = await personWithSlack();
+    const approval = await request(chatMessage(alice.email, 'Ship it *now* <https://evil.example|click here> <!channel> @here'));
+    const posted = await postedTo(alice.slackUser, approval.id);
+
+    expect(slack.callsTo('users.lookupByEmail').map((c) => c.args.email)).toContain(alice.email);
+    expect(slack.callsTo('conversations.open').some((c) => c.args.users === alice.slackUser.id)).toBe(true);
+    const blocks = posted.args.blocks as Block[];
+    const text = JSON.stringify(blocks);
+    expect(text).toContain('medium');
+    expect(text).toContain('compensable');
+    expect(blocks.find((block) => block.block_id === 'agent_reason')?.text?.text).toMatch(/agent's own words[\s\S]*The deploy finished/i);
+    // The agent's text cannot make a link, a mention or bold text: <, > and & are entities, * is broken.
+    const args = blocks.find((block) => block.block_id === 'args')!.text!.text;
+    expect(args).not.toMatch(/<https?:|<!channel>|\*now\*/);
+    expect(args).toContain('&lt;https:\u200b//');
+    expect(args).toContain('&lt;!channel&gt;');
+    const buttons = blocks.find((block) => block.type === 'actions')!.elements!.map((element) => element.action_id);
+    expect(buttons).toEqual(['approve', 'deny', 'open']);
+
+    const postedTs = slack.dmAbout(approval.id, alice.slackUser)[0].ts;
+    const waiting = call<View>(`${api.url}/v1/approvals/${approval.id}?wait=20`, { token: agentToken });
+    const answer = await click(slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser }));
+    expect(answer.status).toBe(200);
+    const decided = (await waiting).body;
+    expect(decided.status).toBe('approved');
+    expect(decided.approval_token).toMatch(/^ey/);
+    expect(decided.decisions).toEqual([expect.objectContaining({ person: alice.id, verdict: 'approve', channel: 'slack' })]);
+    const claims = JSON.parse(Buffer.from(decided.approval_token!.split('.')[1], 'base64url').toString()) as { approvers: Array<{ channel: string; amr: string[] }> };
+    expect(claims.approvers).toEqual([{ sub: alice.id, channel: 'slack', amr: ['slack'] }]);
+
+    const updated = await slack.waitFor('chat.update', (c) => c.args.ts === postedTs);
+    expect(JSON.stringify(updated.args.blocks)).toMatch(/Approved\*? by/);
+    expect(JSON.stringify(updated.args.blocks)).not.toContain('"action_id":"approve"');
+    expect(decided.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ person: alice.id, channel: 'slack', state: 'sent', kind: 'request' })]));
+  });
+
+  it('refuses the wrong Slack user, the right user id in another team, a bad signature, stale and future timestamps, another app, another channel; the approval stays pending', async () => {
+    const alice = await personWithSlack();
+    const bob = await personWithSlack();
+    const approval = await request(chatMessage(alice.email));
+    await postedTo(alice.slackUser, approval.id);
+
+    const now = Math.floor(Date.now() / 1000);
+    const attempts: Array<[string, { body: string; headers: Record<string, string> }, number]> = [
+      ['wrong user', slack.signedClick({ approvalId: approval.id, action: 'approve', user: bob.slackUser, channel: dmChannel(alice.slackUser.id) }), 200],
+      ['same id, other team', slack.signedClick({ approvalId: approval.id, action: 'approve', user: { ...alice.slackUser, team_id: 'T0OTHER' } }), 200],
+      ['bad signature', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, secret: 'not-the-signing-secret-at-all' }), 401],
+      ['stale', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, timestamp: now - 301 }), 401],
+      ['future', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, timestamp: now + 301 }), 401],
+      ['other app', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, appId: 'AOTHERAPP' }), 200],
+      ['public channel', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, channel: 'C0GENERAL' }), 200],
+    ];
+    for (const [label, signed, status] of attempts) {
+      expect([label, (await click(signed)).status]).toEqual([label, status]);
+      expect([label, (await agentView(approval.id)).status]).toEqual([label, 'pending']);
+    }
+    // A body changed after signing (the approval id swapped in) is a bad signature too.
+    const signed = slack.signedClick({ approvalId: '00000000-0000-4000-8000-000000000000', action: 'approve', user: alice.slackUser });
+    expect((await click({ ...signed, body: signed.body.replace(/00000000-0000-4000-8000-000000000000/g, approval.id) })).status).toBe(401);
+
+    expect(await refusals(approval.id)).toEqual(expect.arrayContaining(['not_the_persons_dm', 'unknown_slack_user', 'wrong_app', 'not_the_persons_dm']));
+    expect((await agentView(approval.id)).decisions).toEqual([]);
+  });
+
+  it('a replayed click is a no-op (audited); deny through the modal carries the reason', async () => {
+    const alice = await personWithSlack();
+    const approval = await request(chatMessage(alice.email));
+    await postedTo(alice.slackUser, approval.id);
+    const denyClick = slack.signedClick({ approvalId: approval.id, action: 'deny', user: alice.slackUser });
+    expect((await click(denyClick)).status).toBe(200);
+    const modal = await slack.waitFor('views.open', (c) => (c.args.view as { private_metadata: string }).private_metadata === approval.id);
+    expect(modal.args.trigger_id).toBeDefined();
+    expect((await agentView(approval.id)).status).toBe('pending');
+
+    expect((await click(slack.signedDenySubmission({ approvalId: approval.id, user: alice.slackUser, reason: 'Not during the freeze' }))).status).toBe(200);
+    const denied = await agentView(approval.id);
+    expect(denied.status).toBe('denied');
+    expect(denied.decisions).toEqual([expect.objectContaining({ verdict: 'deny', reason: 'Not during the freeze', channel: 'slack' })]);
+
+    expect((await click(denyClick)).status).toBe(200);
+    expect(await until(() => refusals(approval.id), (reasons) => reasons.includes('replay'))).toContain('replay');
+    expect((await agentView(approval.id)).decisions).toHaveLength(1);
+  });
+
+  it('high tier: the push arrives, decrypts and holds no action details; Slack shows only the link to the web app; 410 deletes the subscription', async () => {
+    const carol = await personWithSlack();
+    const browserSubscription = push.subscription();
+    const subscribed = await carol.browser.request<{ id: string }>('POST', '/v1/me/push-subscriptions', browserSubscription.json);
+    expect(subscribed.status).toBe(201);
+
+    const approval = await request({
+      action: { type: 'payments.refund', resource: 'order:42', args: { amount: 500, currency: 'EUR', card_number: '4111111111111111' } },
+      on_behalf_of: carol.email,
+      audience: 'https://payments.internal',
+      reason: 'Refund ACME Corp for the double charge',
+    });
+    expect(approval.status).toBe('pending');
+    const received = await push.waitFor((p) => p.payload.approval_id === approval.id);
+    expect(Object.keys(received.payload).sort()).toEqual(['approval_id', 'tier', 'title', 'type']);
+    expect(received.payload.tier).toBe('high');
+    expect(received.raw).not.toMatch(/500|EUR|4111|ACME|refund|order:42/i);
+    expect(received.urgency).toBe('high');
+    expect(Number(received.ttl)).toBeGreaterThan(1700);
+    expect(Number(received.ttl)).toBeLessThanOrEqual(1800);
+    expect(received.jwt.claims.aud).toBe(push.origin);
+
+    const posted = await postedTo(carol.slackUser, approval.id);
+    const actions = (posted.args.blocks as Block[]).filter((block) => block.type === 'actions').flatMap((block) => block.elements ?? []);
+    expect(actions.map((element) => element.action_id)).toEqual(['open']);
+    expect(actions[0].url).toBe(`${api.config.publicUrl}/approvals/${approval.id}`);
+    expect(JSON.stringify(posted.args.blocks)).not.toContain('4111111111111111');
+    // A forged approve click for a step-up tier decides nothing.
+    await click(slack.signedClick({ approvalId: approval.id, action: 'approve', user: carol.slackUser }));
+    expect((await agentView(approval.id)).status).toBe('pending');
+
+    push.script.set(browserSubscription.id, [{ status: 410 }]);
+    const next = await request({ action: { type: 'payments.refund', resource: 'order:43', args: { amount: 600, currency: 'EUR' } }, on_behalf_of: carol.email, audience: 'https://payments.internal' });
+    const gone = await until(() => agentView(next.id), (view) => view.notifications.some((n) => n.channel === 'web_push' && n.state !== 'queued'));
+    expect(gone.notifications.find((n) => n.channel === 'web_push')).toMatchObject({ state: 'gone' });
+    expect((await carol.browser.request<{ subscriptions: unknown[] }>('GET', '/v1/me/push-subscriptions')).body.subscriptions).toEqual([]);
+  });
+
+  it('push subscriptions: the public key, and keys not on P-256 refused', async () => {
+    const key = await call<{ public_key: string }>(`${api.url}/v1/push/public-key`);
+    expect(Buffer.from(key.body.public_key, 'base64url')).toHaveLength(65);
+    const { browser } = await signedInPerson(api.app, api.url);
+    const good = push.subscription().json;
+    const notAPoint = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString('base64url');
+    for (const p256dh of [notAPoint, Buffer.alloc(97, 4).toString('base64url'), 'short']) {
+      const answer = await browser.request('POST', '/v1/me/push-subscriptions', { ...good, keys: { ...good.keys, p256dh } });
+      expect(answer.status).toBe(400);
+      expect(answer.body.field).toBe('keys.p256dh');
+    }
+    expect((await browser.request('POST', '/v1/me/push-subscriptions', { ...good, endpoint: 'http://push.example/x' })).status).toBe(400);
+  });
+
+  it('a person with no reachable channel is visible in the approval', async () => {
+    const { person } = await signedInPerson(api.app, api.url);
+    const approval = await request(chatMessage(person.email));
+    const view = await until(() => agentView(approval.id), (v) => v.notifications.length === 2 && v.notifications.every((n) => n.state !== 'queued'));
+    expect(view.notifications.map((n) => [n.channel, n.state]).sort()).toEqual([['slack', 'unreachable'], ['web_push', 'unreachable']]);
+  });
+});

@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { signSlackRequest } from '@countersign/channels';
+
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+  token: string | null;
+  at: number;
+}
+
+export interface FakeSlackUser {
+  id: string;
+  team_id: string;
+  enterprise_id?: string;
+}
+
+interface Message {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks: unknown[];
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+}
+
+/**
+ * A fake Slack Web API on 127.0.0.1, speaking Slack's wire protocol (form or JSON bodies, `{ok, ...}` answers): it
+ * records every call and keeps the DMs it was asked to post and update, so tests see what a person would see.
+ */
+export class FakeSlack {
+  readonly calls: SlackCall[] = [];
+  readonly users = new Map<string, FakeSlackUser>();
+  readonly messages: Message[] = [];
+  /** Added to every answer (a slow Slack). */
+  latencyMs = 0;
+  /** Methods whose next answers are lost after the call took effect (the connection drops, as when a worker dies). */
+  readonly dropAnswers = new Map<string, number>();
+  /** Called before answering a method; may hold the answer (a worker killed while waiting). */
+  beforeAnswer: ((method: string) => Promise<void>) | null = null;
+  private server!: Server;
+  private sequence = 0;
+  url = '';
+  private listeners: Array<(call: SlackCall) => void> = [];
+
+  constructor(
+    readonly signingSecret = randomBytes(16).toString('hex'),
+    readonly appId = 'A' + randomBytes(4).toString('hex').toUpperCase(),
+    readonly botToken = 'xoxb-' + randomBytes(8).toString('hex'),
+  ) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((request, response) => {
+      void this.answer(request).then(
+        (body) => {
+          const method = (request.url ?? '').replace(/^\/api\//, '').split('?')[0];
+          const drops = this.dropAnswers.get(method) ?? 0;
+          if (drops > 0) {
+            this.dropAnswers.set(method, drops - 1);
+            response.socket?.destroy();
+            return;
+          }
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify(body));
+        },
+        (error: Error) => {
+          response.writeHead(500);
+          response.end(error.message);
+        },
+      );
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
+    return this;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The API's config for this fake. */
+  config(): Record<string, string> {
+    return { SLACK_BOT_TOKEN: this.botToken, SLACK_SIGNING_SECRET: this.signingSecret, SLACK_APP_ID: this.appId, SLACK_API_URL: this.url };
+  }
+
+  addUser(email: string, user: Partial<FakeSlackUser> = {}): FakeSlackUser {
+    const created = { id: user.id ?? 'U' + randomBytes(4).toString('hex').toUpperCase(), team_id: user.team_id ?? 'T0TEAM', ...(user.enterprise_id ? { enterprise_id: user.enterprise_id } : {}) };
+    this.users.set(email.toLowerCase(), created);
+    return created;
+  }
+
+  callsTo(method: string): SlackCall[] {
+    return this.calls.filter((call) => call.method === method);
+  }
+
+  /** Resolves with the first call matching `predicate`, made before or after now. */
+  waitFor(method: string, predicate: (call: SlackCall) => boolean = () => true, timeoutMs = 10_000): Promise<SlackCall> {
+    const done = this.calls.find((call) => call.method === method && predicate(call));
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${method} call within ${timeoutMs} ms; calls: ${this.calls.map((call) => call.method).join(', ')}`)), timeoutMs);
+      const listener = (call: SlackCall) => {
+        if (call.method !== method || !predicate(call)) return;
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((other) => other !== listener);
+        resolve(call);
+      };
+      this.listeners.push(listener);
+    });
+  }
+
+  /** The DM a person has about an approval, as it stands. */
+  dmAbout(approvalId: string, user: FakeSlackUser): Message[] {
+    return this.messages.filter((message) => message.channel === dmChannel(user.id) && JSON.stringify(message.blocks).includes(approvalId));
+  }
+
+  /** A block_actions interaction as Slack signs it and posts it to the app's request URL. */
+  signedClick(options: { approvalId: string; action: 'approve' | 'deny'; user: FakeSlackUser; channel?: string; teamId?: string; appId?: string; timestamp?: number; secret?: string }) {
+    const payload = {
+      type: 'block_actions',
+      api_app_id: options.appId ?? this.appId,
+      team: { id: options.teamId ?? options.user.team_id, domain: 'acme' },
+      enterprise: options.user.enterprise_id ? { id: options.user.enterprise_id } : null,
+      user: { id: options.user.id, team_id: options.teamId ?? options.user.team_id, username: 'someone' },
+      channel: { id: options.channel ?? dmChannel(options.user.id), name: 'directmessage' },
+      container: { type: 'message', channel_id: options.channel ?? dmChannel(options.user.id), is_ephemeral: false },
+      trigger_id: `${Date.now()}.${randomBytes(4).toString('hex')}`,
+      actions: [{ type: 'button', action_id: options.action, block_id: `decide:${options.approvalId}`, value: options.approvalId, action_ts: `${Date.now() / 1000}` }],
+      response_url: 'https://hooks.slack.invalid/actions/1',
+    };
+    return this.signed(`payload=${encodeURIComponent(JSON.stringify(payload))}`, options.timestamp, options.secret);
+  }
+
+  /** A view_submission of the deny modal (reason typed by the person). */
+  signedDenySubmission(options: { approvalId: string; user: FakeSlackUser; reason: string }) {
+    const payload = {
+      type: 'view_submission',
+      api_app_id: this.appId,
+      team: { id: options.user.team_id },
+      user: { id: options.user.id, team_id: options.user.team_id },
+      view: { callback_id: 'deny_with_reason', private_metadata: options.approvalId, state: { values: { reason: { reason: { type: 'plain_text_input', value: options.reason } } } } },
+    };
+    return this.signed(`payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  }
+
+  signed(body: string, timestamp = Math.floor(Date.now() / 1000), secret = this.signingSecret): { body: string; headers: Record<string, string> } {
+    const ts = String(timestamp);
+    return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signSlackRequest(secret, body, ts) } };
+  }
+
+  private async answer(request: IncomingMessage): Promise<Record<string, unknown>> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const method = (request.url ?? '').replace(/^\/api\//, '').split('?')[0];
+    const args = parseArgs(text, request.headers['content-type'] ?? '');
+    const call: SlackCall = { method, args, token: (request.headers.authorization ?? '').replace(/^Bearer /, '') || null, at: Date.now() };
+    if (this.beforeAnswer) await this.beforeAnswer(method);
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    this.calls.push(call);
+    const result = this.respond(call);
+    for (const listener of [...this.listeners]) listener(call);
+    return result;
+  }
+
+  private respond(call: SlackCall): Record<string, unknown> {
+    if (call.token !== this.botToken) return { ok: false, error: 'invalid_auth' };
+    const args = call.args;
+    switch (call.method) {
+      case 'auth.test':
+        return { ok: true, user_id: 'UBOT', team_id: 'T0TEAM', bot_id: 'BBOT' };
+      case 'users.lookupByEmail': {
+        const user = this.users.get(String(args.email).toLowerCase());
+        if (!user) return { ok: false, error: 'users_not_found' };
+        return { ok: true, user: { id: user.id, team_id: user.team_id, deleted: false, is_bot: false, ...(user.enterprise_id ? { enterprise_user: { enterprise_id: user.enterprise_id } } : {}) } };
+      }
+      case 'conversations.open':
+        return { ok: true, channel: { id: dmChannel(String(args.users)) } };
+      case 'chat.postMessage': {
+        const ts = `${Math.floor(Date.now() / 1000)}.${String(++this.sequence).padStart(6, '0')}`;
+        this.messages.push({ channel: String(args.channel), ts, text: String(args.text), blocks: (args.blocks as unknown[]) ?? [], metadata: args.metadata as Message['metadata'] });
+        return { ok: true, channel: args.channel, ts };
+      }
+      case 'chat.update': {
+        const message = this.messages.find((candidate) => candidate.channel === args.channel && candidate.ts === args.ts);
+        if (!message) return { ok: false, error: 'message_not_found' };
+        message.text = String(args.text);
+        message.blocks = (args.blocks as unknown[]) ?? [];
+        return { ok: true, channel: args.channel, ts: args.ts };
+      }
+      case 'conversations.history': {
+        const messages = this.messages.filter((message) => message.channel === args.channel).reverse();
+        return { ok: true, messages: messages.map((message) => ({ type: 'message', ts: message.ts, text: message.text, ...(args.include_all_metadata ? { metadata: message.metadata } : {}) })) };
+      }
+      case 'views.open':
+        return { ok: true, view: { id: 'V' + randomBytes(4).toString('hex').toUpperCase() } };
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+}
+
+export function dmChannel(userId: string): string {
+  return `D${userId}`;
+}
+
+function parseArgs(text: string, contentType: string): Record<string, unknown> {
+  if (contentType.includes('application/json')) return JSON.parse(text || '{}') as Record<string, unknown>;
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    args[key] = /^[[{]/.test(value) ? (JSON.parse(value) as unknown) : value === 'true' ? true : value === 'false' ? false : value;
+  }
+  return args;
+}
