@@ -43,7 +43,6 @@ export interface AgentDecisionView {
 }
 
 export function toApprovalView(approval: ApprovalRecord, approvalToken: string | null, decisions: AgentDecisionView[] = [], notifications: NotificationView[] = []): ApprovalView {
-  const classification = approval.classification as unknown as StoredClassification;
   const requirement = approval.requirement as unknown as Requirement;
   return {
     id: approval.id,
@@ -52,14 +51,7 @@ export function toApprovalView(approval: ApprovalRecord, approvalToken: string |
     action: { type: approval.actionType, resource: approval.actionResource, args: approval.args },
     on_behalf_of: approval.onBehalfOfId,
     audience: approval.audience,
-    classification: {
-      tier: classification.tier,
-      reversibility: classification.reversibility,
-      blast_radius: classification.blast_radius,
-      rule: classification.rule,
-      taxonomy_version: approval.taxonomyVersion,
-      reasons: classification.reasons,
-    },
+    classification: classificationView(approval),
     requirement: { approvals_required: requirement.approvals_required, step_up: requirement.step_up, channels: requirement.channels },
     action_digest: approval.actionDigest,
     created_at: approval.createdAt.toISOString(),
@@ -68,5 +60,18 @@ export function toApprovalView(approval: ApprovalRecord, approvalToken: string |
     decisions,
     notifications,
     ...(approval.status === 'approved' && approvalToken ? { approval_token: approvalToken } : {}),
+  };
+}
+
+/** The classification as both views show it: the stored one plus the taxonomy version that made it. */
+export function classificationView(approval: ApprovalRecord): ApprovalView['classification'] {
+  const classification = approval.classification as unknown as StoredClassification;
+  return {
+    tier: classification.tier,
+    reversibility: classification.reversibility,
+    blast_radius: classification.blast_radius,
+    rule: classification.rule,
+    taxonomy_version: approval.taxonomyVersion,
+    reasons: classification.reasons,
   };
 }

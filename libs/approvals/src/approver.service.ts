@@ -5,7 +5,7 @@ import { APPROVAL_STATUSES, type ApprovalStatus, approverEntriesFor, DomainError
 import { PasskeyService, type PersonRecord } from '@countersign/people';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { type ApprovalRecord } from './approval.repository';
-import { type StoredClassification } from './approval-view';
+import { classificationView, type StoredClassification } from './approval-view';
 import { type DecisionRecord, DecisionRepository, type InboxRow, type NotificationView } from './decision.repository';
 
 const MAX_PAGE = 100;
@@ -159,14 +159,7 @@ function approverView(row: InboxRow, decisions: DecisionRecord[], person: Person
     // Arguments were redacted when stored (the taxonomy's sensitive paths): secrets never reach a screen.
     action: { type: approval.actionType, resource: approval.actionResource, args: approval.args },
     audience: approval.audience,
-    classification: {
-      tier: classification.tier,
-      reversibility: classification.reversibility,
-      blast_radius: classification.blast_radius,
-      rule: classification.rule,
-      taxonomy_version: approval.taxonomyVersion,
-      reasons: classification.reasons,
-    },
+    classification: classificationView(approval),
     requirement: { approvals_required: requirement.approvals_required, approvers: requirement.approvers, step_up: requirement.step_up, channels: requirement.channels },
     escalated_to: approval.escalatedTo,
     notifications,
