@@ -97,6 +97,15 @@ export class CredentialsRepository {
     await this.database.rows(tx, `INSERT INTO enrollment_links (token_hash, person_id, expires_at) VALUES ($1, $2, $3)`, [tokenHash, personId, expiresAt]);
   }
 
+  async hasLiveLinkSince(tx: Tx, personId: string, since: Date): Promise<boolean> {
+    const rows = await this.database.rows<{ found: boolean }>(
+      tx,
+      `SELECT EXISTS (SELECT 1 FROM enrollment_links WHERE person_id = $1 AND used_at IS NULL AND expires_at > now() AND created_at > $2) AS found`,
+      [personId, since],
+    );
+    return rows[0]?.found === true;
+  }
+
   /** The person a live, unused link enrolls; `consume` marks it used in the caller's transaction. */
   async enrollmentLink(tx: Tx | undefined, tokenHash: string, consume: boolean): Promise<string | null> {
     const rows = consume

@@ -11,6 +11,9 @@ import { PeopleRepository, type PersonRecord } from './people.repository';
 import { type AddPerson, PeopleService } from './people.service';
 import { type NewSession, type PersonSession, SessionService } from './session.service';
 
+/** Instances starting within this long of each other print one bootstrap link between them. */
+const BOOTSTRAP_LINK_REUSE_MS = 60_000;
+
 /** An enrollment link is valid this long and once. */
 export const ENROLLMENT_LINK_TTL_MS = 24 * 3_600_000;
 
@@ -48,16 +51,27 @@ export class EnrollmentService {
 
   /** A new single-use link for a person (earlier unused links stop working). */
   async issueLink(actor: Actor, reference: string): Promise<EnrollmentLink> {
+    return (await this.issueLinkUnless(actor, reference, 0))!;
+  }
+
+  /**
+   * Issues a link unless one was issued for the person within `recentMs` (then null), deciding under a lock on
+   * the person's row so instances starting together print one working link, not one each that void each other.
+   */
+  private async issueLinkUnless(actor: Actor, reference: string, recentMs: number): Promise<EnrollmentLink | null> {
     const person = await this.peopleRepository.findByReference(reference);
     if (!person) throw new DomainError('not_found', `no person ${JSON.stringify(reference)}`);
     if (person.status !== 'active') throw new DomainError('conflict', `${person.email} is disabled; enable them before issuing an enrollment link`);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + ENROLLMENT_LINK_TTL_MS);
-    await this.database.transaction(async (tx) => {
+    const issued = await this.database.transaction(async (tx) => {
+      await this.peopleRepository.lockForUpdate(tx, person.id);
+      if (recentMs > 0 && (await this.credentials.hasLiveLinkSince(tx, person.id, new Date(Date.now() - recentMs)))) return false;
       await this.credentials.insertEnrollmentLink(tx, hashToken(token), person.id, expiresAt);
       await this.audit.append(tx, actor, [{ type: AuditEventType.EnrollmentLinkIssued, subject: { type: 'person', id: person.id }, data: { expires_at: expiresAt.toISOString() } }]);
+      return true;
     });
-    return { url: `${this.config.publicUrl}/enroll#token=${token}`, expires_at: expiresAt.toISOString() };
+    return issued ? { url: `${this.config.publicUrl}/enroll#token=${token}`, expires_at: expiresAt.toISOString() } : null;
   }
 
   /**
@@ -83,7 +97,11 @@ export class EnrollmentService {
         if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
       }
     }
-    const link = await this.issueLink(SYSTEM, email);
+    const link = await this.issueLinkUnless(SYSTEM, email, BOOTSTRAP_LINK_REUSE_MS);
+    if (!link) {
+      this.logger.warn(`first admin ${email}: another instance printed an enrollment link moments ago; use the one in its log`);
+      return null;
+    }
     this.logger.warn(`first admin ${email}: enroll a passkey at ${link.url} (valid until ${link.expires_at}, once)`);
     return link;
   }
