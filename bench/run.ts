@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { benchDecision } from './decision.bench';
+import { benchDelivery } from './delivery.bench';
 import { benchIntake } from './intake.bench';
 import { benchClassification, benchReplay } from './taxonomy.bench';
 import { benchVerifier } from './verifier.bench';
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
 
   const intake = await benchIntake(log);
   const decision = await benchDecision(log);
+  const delivery = await benchDelivery(log);
   log('verifier: libs/enforcement verify vs raw node:crypto ES256...');
   const verifier = await benchVerifier();
   log('taxonomy: classification of a 200-type, 500-rule taxonomy vs a lookup and one CEL evaluation...');
@@ -27,6 +29,20 @@ async function main(): Promise<void> {
       `p50 ${decision.ceilingP50Ms.toFixed(1)} ms, p99 ${decision.ceilingP99Ms.toFixed(1)} ms (bare GET /health/live on the same API, ${decision.concurrency} at a time)`,
       pct(decision.ceilingP99Ms, decision.p99Ms),
       'p99 ≤ 50 ms',
+    ],
+    [
+      `intake-to-delivery (201 from POST /v1/approvals → fake Slack receives chat.postMessage; ${delivery.rate} req/s for ${delivery.seconds} s, Slack answering in 50 ms)`,
+      `p50 ${delivery.p50Ms.toFixed(1)} ms, p99 ${delivery.p99Ms.toFixed(1)} ms`,
+      `p50 ${delivery.ceilingP50Ms.toFixed(1)} ms, p99 ${delivery.ceilingP99Ms.toFixed(1)} ms (a bare client's chat.postMessage to the same fake at ${delivery.rate}/s)`,
+      pct(delivery.ceilingP99Ms, delivery.p99Ms),
+      'p99 ≤ 250 ms',
+    ],
+    [
+      `intake-to-delivery, while one more agent floods at its quota (${delivery.floodPerSecond} req/s)`,
+      `p50 ${delivery.floodedP50Ms.toFixed(1)} ms, p99 ${delivery.floodedP99Ms.toFixed(1)} ms (p99 ${delivery.floodedP99Ms >= delivery.p99Ms ? '+' : ''}${((100 * (delivery.floodedP99Ms - delivery.p99Ms)) / delivery.p99Ms).toFixed(0)}%; the flooder's own p99 ${delivery.flooderP99Ms.toFixed(0)} ms)`,
+      '',
+      '',
+      'p99 ≤ 250 ms, ≤ +50%',
     ],
     ['verifier (verify + consume, ES256)', `${verifier.verifier.toFixed(0)} verifications/s`, `${verifier.raw.toFixed(0)} verifications/s (raw node:crypto)`, pct(verifier.verifier, verifier.raw), '≥ 80%'],
     [
@@ -47,6 +63,7 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`\n| benchmark | Countersign | ceiling (same run) | ratio | target |\n|---|---|---|---|---|\n`);
   for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
+  if (delivery.errors > 0 || delivery.undelivered > 0) process.stdout.write(`\nwarning: intake-to-delivery had ${delivery.errors} failed requests and ${delivery.undelivered} approvals not delivered within 30 s\n`);
   if (intake.intakeErrors > 0) process.stdout.write(`\nwarning: ${intake.intakeErrors} intake requests failed or were not 2xx\n`);
   process.stdout.write(`\n${machine}\n`);
 }

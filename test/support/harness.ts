@@ -10,11 +10,11 @@ import { createRootLogger, PinoNestLogger } from '@countersign/observability';
 import { PeopleService, type PersonRecord, type Role } from '@countersign/people';
 import { TEST_REDIS_URL } from './database';
 
-/** Config for one test "deployment": the run's database, a Redis key prefix of its own. */
-export function testConfig(overrides: Record<string, string> = {}): CountersignConfig {
+/** The environment of one test "deployment": the run's database, a Redis key prefix of its own. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   const databaseUrl = process.env.COUNTERSIGN_TEST_DATABASE_URL;
   if (!databaseUrl) throw new Error('COUNTERSIGN_TEST_DATABASE_URL is unset: run through jest (global setup creates the database)');
-  return loadConfig({
+  return {
     DATABASE_URL: databaseUrl,
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: `cs-test-${randomBytes(4).toString('hex')}`,
@@ -25,7 +25,12 @@ export function testConfig(overrides: Record<string, string> = {}): CountersignC
     // Suites sign in many people from one address; the throttle itself is tested with a low limit.
     SIGN_IN_REQUESTS_PER_MINUTE: '100000',
     ...overrides,
-  });
+  };
+}
+
+/** Config for one test "deployment" (see `testEnv`). */
+export function testConfig(overrides: Record<string, string> = {}): CountersignConfig {
+  return loadConfig(testEnv(overrides));
 }
 
 export interface RunningApi {
@@ -52,7 +57,7 @@ export async function startWorker(config: CountersignConfig): Promise<INestAppli
   return worker;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -1,5 +1,6 @@
 export { createMigratedDatabase, dropDatabase, TEST_POSTGRES_URL, TEST_REDIS_URL, withClient } from './database';
-export { agentAccessToken, call, type JsonResponse, newAgent, newPerson, newResourceServer, type RunningApi, startApi, startWorker, testConfig } from './harness';
+export { agentAccessToken, call, freePort, type JsonResponse, newAgent, newPerson, newResourceServer, type RunningApi, startApi, startWorker, testConfig, testEnv } from './harness';
+export { spawnWorker, type StartedProcess, startPrivateRedis } from './processes';
 export * from './soft-authenticator';
 export { PersonBrowser, signedInPerson } from './people';
 export { dmChannel, FakeSlack, type FakeSlackUser, type SlackCall } from './fakes/fake-slack';

@@ -29,18 +29,33 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
       const connection = createRedis(this.config.redisUrl, 'bullmq');
       connection.on('error', (error: Error) => this.logger.warn(`worker redis: ${error.message}`));
       this.connections.push(connection);
-      const worker = new Worker(queueName, (job: Job, token?: string) => this.process(job, token), { connection, prefix: `${this.config.redisPrefix}:bull`, concurrency: 8 });
+      const worker = new Worker(queueName, (job: Job, token?: string) => this.process(job, token), {
+        connection,
+        prefix: `${this.config.redisPrefix}:bull`,
+        concurrency: 8,
+        // A worker that dies mid-job loses its lock after lockDuration; a live worker then runs the job again.
+        lockDuration: this.config.workerLockDurationMs,
+        stalledInterval: this.config.workerStalledIntervalMs,
+      });
       worker.on('failed', (job, error) => void this.onFailed(job, error));
       worker.on('error', (error) => this.logger.error(`worker ${queueName}: ${error.message}`));
       this.workers.push(worker);
     }
     // Delayed expiry jobs live in Redis, which may have lost them: the sweeper is the guarantee, at boot and on a timer.
-    await this.queue
-      .queue(JOB_QUEUES[JobName.SweepExpiredApprovals])
-      .upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: this.config.expirySweepSeconds * 1000 }, { name: JobName.SweepExpiredApprovals, data: {} });
+    await this.scheduleSweep();
+    // The timer lives in Redis too: a Redis that restarted empty lost it, so it is installed again on every reconnect.
+    this.connections[0]?.on('ready', () => {
+      this.scheduleSweep().catch((error: Error) => this.logger.warn(`could not schedule the sweep after Redis came back: ${error.message}`));
+    });
     const expired = await this.lifecycle.sweepExpired();
     const redelivered = await this.callbacks.redeliverOverdue();
     this.logger.log(`worker started; at boot ${expired} overdue approval(s) expired, ${redelivered} lost callback(s) re-enqueued`);
+  }
+
+  private async scheduleSweep(): Promise<void> {
+    await this.queue
+      .queue(JOB_QUEUES[JobName.SweepExpiredApprovals])
+      .upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: this.config.expirySweepSeconds * 1000 }, { name: JobName.SweepExpiredApprovals, data: {} });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -36,6 +36,8 @@ const schema = z.object({
   VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL').optional(),
   PUSH_CA_FILE: z.string().optional(),
   NOTIFICATION_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
 });
 
 export interface CountersignConfig {
@@ -77,6 +79,12 @@ export interface CountersignConfig {
   pushCaFile: string | null;
   /** A notification still queued this long is re-enqueued by the sweep (its job may have died with Redis). */
   notificationRedeliveryAfterSeconds: number;
+  /**
+   * BullMQ: how long a worker's lock on a running job lasts (renewed at half of it while the worker lives), and how
+   * often workers look for jobs whose lock expired (a worker died mid-job) to run them again.
+   */
+  workerLockDurationMs: number;
+  workerStalledIntervalMs: number;
 }
 
 /** Names of the variables whose values must never appear in logs or errors. */
@@ -134,5 +142,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     vapidSubject: values.VAPID_SUBJECT ?? (publicUrl.startsWith('https://') ? publicUrl : 'mailto:countersign@localhost'),
     pushCaFile: values.PUSH_CA_FILE ?? null,
     notificationRedeliveryAfterSeconds: values.NOTIFICATION_REDELIVERY_AFTER_SECONDS,
+    workerLockDurationMs: values.WORKER_LOCK_DURATION_MS,
+    workerStalledIntervalMs: values.WORKER_STALLED_INTERVAL_MS,
   };
 }

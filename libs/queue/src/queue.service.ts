@@ -28,6 +28,8 @@ export class QueueService implements OnApplicationShutdown {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.connection, prefix: `${this.config.redisPrefix}:bull` });
+      // Without a listener BullMQ prints every reconnection failure to the console; the connection logs it once.
+      queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }
     return queue;

@@ -38,6 +38,13 @@ export class FakeSlack {
   readonly dropAnswers = new Map<string, number>();
   /** Called before answering a method; may hold the answer (a worker killed while waiting). */
   beforeAnswer: ((method: string) => Promise<void>) | null = null;
+  /** Called as soon as a call's request has arrived (before any latency), e.g. to time deliveries. */
+  onReceived: ((call: SlackCall) => void) | null = null;
+  /**
+   * Called after a call took effect (the message is posted) and before its answer is written: may hold the answer
+   * while the caller is killed, so the message exists but the caller never learned its ts.
+   */
+  beforeReply: ((call: SlackCall) => Promise<void>) | null = null;
   private server!: Server;
   private sequence = 0;
   url = '';
@@ -156,11 +163,13 @@ export class FakeSlack {
     const method = (request.url ?? '').replace(/^\/api\//, '').split('?')[0];
     const args = parseArgs(text, request.headers['content-type'] ?? '');
     const call: SlackCall = { method, args, token: (request.headers.authorization ?? '').replace(/^Bearer /, '') || null, at: Date.now() };
+    this.onReceived?.(call);
     if (this.beforeAnswer) await this.beforeAnswer(method);
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     this.calls.push(call);
     const result = this.respond(call);
     for (const listener of [...this.listeners]) listener(call);
+    if (this.beforeReply) await this.beforeReply(call);
     return result;
   }
 

@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { NestFactory } from '@nestjs/core';
+import { CliModule } from '../apps/cli/src/cli.module';
+import { loadConfig } from '../libs/config/src';
+import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database';
+import { FakeSlack } from '../test/support/fakes/fake-slack';
+import { agentAccessToken, newAgent } from '../test/support/harness';
+import { signedInPerson } from '../test/support/people';
+
+const RATE = 100;
+const WARM_UP_SECONDS = 3;
+const SECONDS = 20;
+const SLACK_LATENCY_MS = 50;
+const AGENTS = 4;
+/** The flooding agent's quota (requests per minute), and it sends at exactly that rate. */
+const FLOOD_PER_MINUTE = 6_000;
+const ROOT = join(__dirname, '..', '..');
+
+export interface DeliveryFigures {
+  rate: number;
+  seconds: number;
+  floodPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  floodedP50Ms: number;
+  floodedP99Ms: number;
+  /** The flooding agent's own deliveries during the flood. */
+  flooderP99Ms: number;
+  undelivered: number;
+  errors: number;
+  /** A bare client's chat.postMessage round trip to the same fake Slack, at the same rate. */
+  ceilingP50Ms: number;
+  ceilingP99Ms: number;
+}
+
+/**
+ * Intake-to-delivery: from the moment the agent has its 201 for POST /v1/approvals (medium tier, Slack DM) until
+ * the fake Slack receives the chat.postMessage for that approval. The API and the worker run as processes of
+ * their own (the built CLI: `countersign api`, `countersign worker`); the fake answers every call after 50 ms.
+ */
+export async function benchDelivery(log: (message: string) => void): Promise<DeliveryFigures> {
+  const database = await createMigratedDatabase('bench_delivery');
+  const slack = await new FakeSlack().start();
+  slack.latencyMs = SLACK_LATENCY_MS;
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const url = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    ...slack.config(),
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: `cs-bench-${randomBytes(4).toString('hex')}`,
+    COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'bench-key-encryption-secret-0123456789',
+    LOG_LEVEL: 'warn',
+    PORT: String(port),
+    PUBLIC_URL: url,
+  };
+  const children: ChildProcess[] = [];
+  const posted = new Map<string, number>();
+  slack.onReceived = (call) => {
+    if (call.method !== 'chat.postMessage') return;
+    const id = (call.args.metadata as { event_payload?: { approval_id?: string } } | undefined)?.event_payload?.approval_id;
+    if (id && !posted.has(id)) posted.set(id, performance.now());
+  };
+  try {
+    children.push(spawn(process.execPath, [join(ROOT, 'bin', 'countersign.js'), 'api'], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+    children.push(spawn(process.execPath, [join(ROOT, 'bin', 'countersign.js'), 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+    await waitForReady(url);
+
+    const admin = await NestFactory.createApplicationContext(CliModule.forRoot(loadConfig(env)), { logger: false });
+    const people: string[] = [];
+    for (let i = 0; i < AGENTS; i++) {
+      const { person } = await signedInPerson(admin, url, { role: 'approver', permissions: ['*'] });
+      slack.addUser(person.email);
+      people.push(person.email);
+    }
+    const tokens: string[] = [];
+    for (let i = 0; i < AGENTS; i++) {
+      const agent = await newAgent(admin, { name: `bench-delivery-${i}`, capabilities: ['chat.*'], requestsPerMinute: 100_000_000, maxPending: 1_000_000 });
+      tokens.push(await agentAccessToken(url, agent.clientId, agent.clientSecret));
+    }
+    const flooder = await newAgent(admin, { name: 'bench-delivery-flood', capabilities: ['chat.*'], requestsPerMinute: FLOOD_PER_MINUTE, maxPending: 1_000_000 });
+    const flooderToken = await agentAccessToken(url, flooder.clientId, flooder.clientSecret);
+    await admin.close();
+
+    let errors = 0;
+    const request = async (token: string, email: string): Promise<{ id: string; acceptedAt: number } | null> => {
+      const body = JSON.stringify({ action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: 'bench' } }, on_behalf_of: email, audience: 'https://chat.internal' });
+      const response = await fetch(`${url}/v1/approvals`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+      const text = await response.text();
+      const acceptedAt = performance.now();
+      if (response.status !== 201) {
+        errors++;
+        return null;
+      }
+      return { id: (JSON.parse(text) as { id: string }).id, acceptedAt };
+    };
+    /** `perSecond` requests a second for `seconds`, open loop (sent on schedule whether or not earlier ones answered). */
+    const steady = async (perSecond: number, seconds: number, send: (n: number) => Promise<{ id: string; acceptedAt: number } | null>) => {
+      const started = performance.now();
+      const pending: Array<Promise<{ id: string; acceptedAt: number } | null>> = [];
+      for (let n = 0; n < perSecond * seconds; n++) {
+        const due = started + (n * 1000) / perSecond;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        pending.push(send(n));
+      }
+      return (await Promise.all(pending)).filter((accepted): accepted is { id: string; acceptedAt: number } => accepted !== null);
+    };
+    const others = (n: number) => request(tokens[n % AGENTS], people[n % AGENTS]);
+    const latencies = async (accepted: Array<{ id: string; acceptedAt: number }>) => {
+      const deadline = performance.now() + 30_000;
+      while (accepted.some((a) => !posted.has(a.id)) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      const delivered = accepted.filter((a) => posted.has(a.id));
+      return { samples: delivered.map((a) => Math.max(0, posted.get(a.id)! - a.acceptedAt)), undelivered: accepted.length - delivered.length };
+    };
+
+    log(`intake-to-delivery: ${AGENTS} agents at ${RATE} requests/s in all, ${WARM_UP_SECONDS} s warm-up then ${SECONDS} s; fake Slack answers in ${SLACK_LATENCY_MS} ms; API and worker as child processes...`);
+    await latencies(await steady(RATE, WARM_UP_SECONDS, others));
+    const quiet = await latencies(await steady(RATE, SECONDS, others));
+    log(`  alone: p50 ${percentile(quiet.samples, 0.5).toFixed(1)} / p99 ${percentile(quiet.samples, 0.99).toFixed(1)} ms, ${quiet.undelivered} undelivered`);
+
+    const floodPerSecond = FLOOD_PER_MINUTE / 60;
+    log(`  the same while one more agent floods at its quota (${floodPerSecond} requests/s) to one person...`);
+    const [loaded, flood] = await Promise.all([steady(RATE, SECONDS, others), steady(floodPerSecond, SECONDS, () => request(flooderToken, people[0]))]);
+    const flooded = await latencies(loaded);
+    const flooderOwn = await latencies(flood);
+    log(`  flooded: p50 ${percentile(flooded.samples, 0.5).toFixed(1)} / p99 ${percentile(flooded.samples, 0.99).toFixed(1)} ms, ${flooded.undelivered} undelivered; the flooder's own p99 ${percentile(flooderOwn.samples, 0.99).toFixed(1)} ms (${flooderOwn.undelivered} undelivered)`);
+
+    log(`ceiling: a bare client's chat.postMessage to the same fake Slack at ${RATE}/s for ${SECONDS / 2} s...`);
+    const bare = await steady(RATE, SECONDS / 2, async () => {
+      const started = performance.now();
+      const response = await fetch(`${slack.url}chat.postMessage`, { method: 'POST', headers: { authorization: `Bearer ${slack.botToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'DBENCH', text: 'bench' }) });
+      await response.text();
+      return { id: '', acceptedAt: performance.now() - started };
+    });
+    const ceiling = bare.map((sample) => sample.acceptedAt);
+    log(`  p50 ${percentile(ceiling, 0.5).toFixed(1)} / p99 ${percentile(ceiling, 0.99).toFixed(1)} ms`);
+    return {
+      rate: RATE,
+      seconds: SECONDS,
+      floodPerSecond,
+      p50Ms: percentile(quiet.samples, 0.5),
+      p99Ms: percentile(quiet.samples, 0.99),
+      floodedP50Ms: percentile(flooded.samples, 0.5),
+      floodedP99Ms: percentile(flooded.samples, 0.99),
+      flooderP99Ms: percentile(flooderOwn.samples, 0.99),
+      undelivered: quiet.undelivered + flooded.undelivered,
+      errors,
+      ceilingP50Ms: percentile(ceiling, 0.5),
+      ceilingP99Ms: percentile(ceiling, 0.99),
+    };
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await slack.close();
+    await database.drop();
+  }
+}
+
+/** Nearest-rank percentile. */
+function percentile(samples: number[], q: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+}
+
+async function waitForReady(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error('the API did not become ready within 60 s');
+}
