@@ -9,6 +9,7 @@ import { loadConfig } from '../libs/config/src';
 import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database';
 import { agentAccessToken, call, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
+import { waitForReady } from './api-ready';
 
 const APPROVALS = 1_000;
 const PRIME = 10;
@@ -179,17 +180,4 @@ async function waitForSubscriber(redis: Redis, channel: string): Promise<void> {
     if (Number(subscribers) > 0) return;
   }
   throw new Error(`no long-poll subscribed to ${channel} within ${SUBSCRIBE_TIMEOUT_MS} ms`);
-}
-
-async function waitForReady(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('the API did not become ready within 60 s');
 }

@@ -9,6 +9,7 @@ import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database
 import { FakeSlack } from '../test/support/fakes/fake-slack';
 import { agentAccessToken, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
+import { waitForReady } from './api-ready';
 
 const RATE = 100;
 const WARM_UP_SECONDS = 3;
@@ -165,17 +166,4 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
 function percentile(samples: number[], q: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
-}
-
-async function waitForReady(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('the API did not become ready within 60 s');
 }

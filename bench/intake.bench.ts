@@ -12,6 +12,7 @@ import { loadConfig } from '../libs/config/src';
 import { PeopleService } from '../libs/people/src';
 import { CliModule } from '../apps/cli/src/cli.module';
 import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database';
+import { waitForReady } from './api-ready';
 
 const CONNECTIONS = 50;
 const DURATION_SECONDS = 10;
@@ -82,18 +83,6 @@ export async function benchIntake(log: (message: string) => void): Promise<Intak
   }
 }
 
-async function waitForReady(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('the API did not become ready within 60 s');
-}
 
 async function runAutocannon(url: string, token: string, body: string, seconds: number): Promise<{ perSecond: number; p99: number; errors: number }> {
   const result = await autocannon({
