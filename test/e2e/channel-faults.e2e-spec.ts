@@ -198,17 +198,16 @@ describe('faults: Redis (a private redis-server, no persistence) killed mid-flig
     const decision = await Promise.race([deciding, sleep(5_000).then(() => null)]);
     const statusesDuringOutage = await withClient(database.url, async (client) => (await client.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM approvals GROUP BY status')).rows);
     process.stderr.write(`[redis fault] during the outage: intake ${refused.status}; decision ${decision ? `${decision.status} ${JSON.stringify(decision.body).slice(0, 200)}` : 'no answer within 5 s'}; approvals in Postgres ${JSON.stringify(statusesDuringOutage)}; chat.postMessage before the kill ${postedBeforeKill}\n`);
-    // What we observe: the decision is committed in Postgres at once; its answer waits for the enqueue of what
-    // follows it (BullMQ's connection queues commands while Redis is away) and arrives once Redis is back.
+    // The decision is committed in Postgres and answered during the outage: its follow-up enqueues (outcome,
+    // callback) wait for Redis in the background, and the sweep redoes them from Postgres anyway.
+    expect(decision?.status).toBe(200);
+    expect(decision?.body.status).toBe('approved');
     expect(statusesDuringOutage).toEqual(expect.arrayContaining([{ status: 'approved', n: '1' }]));
     expect(statusesDuringOutage.find((row) => row.status === 'pending')?.n).toBe('8');
 
     // Redis comes back on the same port, empty.
     started.push(await startPrivateRedis(redisPort));
     slack.latencyMs = 0;
-    const answered = await Promise.race([deciding, sleep(15_000).then(() => null)]);
-    expect(answered?.status).toBe(200);
-    expect(answered?.body.status).toBe('approved');
 
     // Every approval that was pending reaches its person exactly once; the decided one shows its outcome.
     for (const approval of approvals.slice(1)) {

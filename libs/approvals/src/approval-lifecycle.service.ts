@@ -11,6 +11,9 @@ import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 const SWEEP_BATCH = 500;
 
 /** Status changes that do not come from a person: expiry and cancellation, plus what follows every change. */
+/** How long a request waits for its follow-up enqueues before answering anyway (Postgres already has the truth). */
+const FOLLOW_UP_WAIT_MS = 2_000;
+
 @Injectable()
 export class ApprovalLifecycleService {
   private readonly logger = new Logger(ApprovalLifecycleService.name);
@@ -37,17 +40,29 @@ export class ApprovalLifecycleService {
     const requirement = approval.requirement as unknown as Requirement;
     const needsPeople = requirement.decision === 'approve';
     this.live.emit(options.created ? 'approval.created' : 'approval.updated', approval, needsPeople ? [...requirement.approvers, ...(approval.escalatedTo ?? [])] : []);
-    try {
-      if (approval.status === 'pending') {
-        await this.queue.enqueue(JobName.ExpireApproval, { approvalId: approval.id }, { jobId: jobId.expire(approval.id), delayMs: Math.max(0, approval.expiresAt.getTime() - Date.now()) });
-        if (options.created && needsPeople) await this.scheduleOutreach(approval, requirement);
-      } else {
-        if (approval.callbackUrl) await this.queue.enqueue(JobName.DeliverCallback, { approvalId: approval.id, status: approval.status }, { jobId: jobId.callback(approval.id, approval.status) });
-        // Every message about it (Slack DMs) now shows the outcome and who decided.
-        if (needsPeople) await this.queue.enqueue(JobName.ShowOutcome, { approvalId: approval.id }, { jobId: jobId.showOutcome(approval.id) });
-      }
-    } catch (error) {
-      this.logger.error(`could not enqueue follow-up work for approval ${approval.id} (${approval.status}): ${(error as Error).message}`);
+    const followUps = this.enqueueFollowUps(approval, requirement, needsPeople, options.created === true).then(
+      () => 'done' as const,
+      (error: Error) => {
+        this.logger.error(`could not enqueue follow-up work for approval ${approval.id} (${approval.status}): ${error.message}`);
+        return 'done' as const;
+      },
+    );
+    // BullMQ's connection holds commands while Redis is away: the caller (an agent, a person deciding) is not kept
+    // waiting for it. The enqueues finish when Redis returns, and the worker's sweeps redo them from Postgres anyway.
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([followUps, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), FOLLOW_UP_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (waited === 'timeout') this.logger.warn(`follow-up work for approval ${approval.id} waits for Redis; the worker's sweeps redo it from Postgres`);
+  }
+
+  private async enqueueFollowUps(approval: ApprovalRecord, requirement: Requirement, needsPeople: boolean, created: boolean): Promise<void> {
+    if (approval.status === 'pending') {
+      await this.queue.enqueue(JobName.ExpireApproval, { approvalId: approval.id }, { jobId: jobId.expire(approval.id), delayMs: Math.max(0, approval.expiresAt.getTime() - Date.now()) });
+      if (created && needsPeople) await this.scheduleOutreach(approval, requirement);
+    } else {
+      if (approval.callbackUrl) await this.queue.enqueue(JobName.DeliverCallback, { approvalId: approval.id, status: approval.status }, { jobId: jobId.callback(approval.id, approval.status) });
+      // Every message about it (Slack DMs) now shows the outcome and who decided.
+      if (needsPeople) await this.queue.enqueue(JobName.ShowOutcome, { approvalId: approval.id }, { jobId: jobId.showOutcome(approval.id) });
     }
   }
 
