@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
@@ -9,7 +8,7 @@ import { loadConfig } from '../libs/config/src';
 import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database';
 import { agentAccessToken, call, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
-import { waitForReady } from './api-ready';
+import { percentile, spawnCountersign, waitForReady } from './support';
 
 const APPROVALS = 1_000;
 const PRIME = 10;
@@ -17,7 +16,6 @@ const WARM_UP = 50;
 const CONCURRENCY = 10;
 const POLL_INTERVAL_SECONDS = 5;
 const SUBSCRIBE_TIMEOUT_MS = 5_000;
-const ROOT = join(__dirname, '..', '..');
 
 export interface DecisionFigures {
   approvals: number;
@@ -64,7 +62,7 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
   let api: ChildProcess | undefined;
   const redis = new Redis(TEST_REDIS_URL, { lazyConnect: false });
   try {
-    api = spawn(process.execPath, [join(ROOT, 'bin', 'countersign.js'), 'api'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    api = spawnCountersign('api', env);
     await waitForReady(url);
 
     const admin = await NestFactory.createApplicationContext(CliModule.forRoot(loadConfig(env)), { logger: false });
@@ -151,11 +149,6 @@ function uniformPollingDelayMs(q: number): number {
   return q * POLL_INTERVAL_SECONDS * 1000;
 }
 
-/** Nearest-rank percentile. */
-function percentile(samples: number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? 0;
-}
 
 /** Runs `work` `total` times with at most `concurrency` in flight; returns the results. */
 async function inParallel<T>(total: number, concurrency: number, work: () => Promise<T>): Promise<T[]> {

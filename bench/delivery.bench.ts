@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
 import { CliModule } from '../apps/cli/src/cli.module';
@@ -9,7 +8,7 @@ import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database
 import { FakeSlack } from '../test/support/fakes/fake-slack';
 import { agentAccessToken, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
-import { waitForReady } from './api-ready';
+import { percentile, spawnCountersign, waitForReady } from './support';
 
 const RATE = 100;
 const WARM_UP_SECONDS = 3;
@@ -18,7 +17,6 @@ const SLACK_LATENCY_MS = 50;
 const AGENTS = 4;
 /** The flooding agent's quota (requests per minute), and it sends at exactly that rate. */
 const FLOOD_PER_MINUTE = 6_000;
-const ROOT = join(__dirname, '..', '..');
 
 export interface DeliveryFigures {
   rate: number;
@@ -67,8 +65,8 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
     if (id && !posted.has(id)) posted.set(id, performance.now());
   };
   try {
-    children.push(spawn(process.execPath, [join(ROOT, 'bin', 'countersign.js'), 'api'], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
-    children.push(spawn(process.execPath, [join(ROOT, 'bin', 'countersign.js'), 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+    children.push(spawnCountersign('api', env));
+    children.push(spawnCountersign('worker', env));
     await waitForReady(url);
 
     const admin = await NestFactory.createApplicationContext(CliModule.forRoot(loadConfig(env)), { logger: false });
@@ -162,8 +160,3 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
   }
 }
 
-/** Nearest-rank percentile. */
-function percentile(samples: number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
-}

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
 import autocannon from 'autocannon';
@@ -12,12 +11,11 @@ import { loadConfig } from '../libs/config/src';
 import { PeopleService } from '../libs/people/src';
 import { CliModule } from '../apps/cli/src/cli.module';
 import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database';
-import { waitForReady } from './api-ready';
+import { spawnCountersign, waitForReady } from './support';
 
 const CONNECTIONS = 50;
 const DURATION_SECONDS = 10;
 const POOL_SIZE = 20;
-const ROOT = join(__dirname, '..', '..');
 
 export interface IntakeFigures {
   intakePerSecond: number;
@@ -45,7 +43,7 @@ export async function benchIntake(log: (message: string) => void): Promise<Intak
   const url = `http://127.0.0.1:${env.PORT}`;
   let api: ChildProcess | undefined;
   try {
-    api = spawn(process.execPath, [join(ROOT, 'bin', 'countersign.js'), 'api'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    api = spawnCountersign('api', env);
     await waitForReady(url);
 
     const admin = await NestFactory.createApplicationContext(CliModule.forRoot(loadConfig(env)), { logger: false });
