@@ -38,6 +38,7 @@ const schema = z.object({
   NOTIFICATION_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
+  WEB_ROOT: z.string().min(1).optional(),
 });
 
 export interface CountersignConfig {
@@ -85,6 +86,8 @@ export interface CountersignConfig {
    */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
+  /** The built web app's folder; null: `dist/web` of the installation. */
+  webRoot: string | null;
 }
 
 /** Names of the variables whose values must never appear in logs or errors. */
@@ -144,5 +147,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     notificationRedeliveryAfterSeconds: values.NOTIFICATION_REDELIVERY_AFTER_SECONDS,
     workerLockDurationMs: values.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: values.WORKER_STALLED_INTERVAL_MS,
+    webRoot: values.WEB_ROOT ?? null,
   };
 }
