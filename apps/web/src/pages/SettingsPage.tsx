@@ -1,3 +1,271 @@
+import { type PublicKeyCredentialCreationOptionsJSON, startRegistration } from '@simplewebauthn/browser';
+import { useCallback, useEffect, useId, useState } from 'react';
+import { api, errorMessage } from '../api';
+import { formatDateTime } from '../format';
+import { enablePush, pushSupported, type PushSubscriptionView } from '../push';
+import { usePerson } from '../session';
+
+interface Passkey {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  backed_up: boolean;
+}
+interface SessionView {
+  id: string;
+  user_agent: string | null;
+  created_at: string;
+  last_seen_at: string;
+  current: boolean;
+}
+interface SlackLink {
+  slack_user_id: string;
+  team_id: string;
+  enterprise_id: string | null;
+  linked_by: string;
+}
+
+/** Loads one list for a settings section; `reload` after a change. */
+function useResource<T>(path: string): { data: T | null; error: string | null; reload: () => Promise<void> } {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const reload = useCallback(async () => {
+    try {
+      setData(await api.get<T>(path));
+      setError(null);
+    } catch (caught) {
+      setError(errorMessage(caught));
+    }
+  }, [path]);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+  return { data, error, reload };
+}
+
 export function SettingsPage() {
-  return <section className="page"><h1>Settings</h1></section>;
+  const person = usePerson();
+  return (
+    <section className="page settings">
+      <h1>Settings</h1>
+      <p className="muted">
+        Signed in as <strong>{person.email}</strong> ({person.role}). You may approve actions matching: {person.permissions.length ? person.permissions.join(', ') : 'none'}.
+      </p>
+      <PasskeysSection />
+      <PushSection />
+      <SlackSection />
+      <SessionsSection />
+    </section>
+  );
+}
+
+function PasskeysSection() {
+  const { data, error, reload } = useResource<{ passkeys: Passkey[] }>('/v1/me/passkeys');
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const nameId = useId();
+
+  const add = async () => {
+    setBusy(true);
+    setActionError(null);
+    setNotice(null);
+    try {
+      const options = await api.post<PublicKeyCredentialCreationOptionsJSON>('/v1/me/passkeys/options');
+      const response = await startRegistration({ optionsJSON: options });
+      const added = await api.post<Passkey>('/v1/me/passkeys', { response, ...(name.trim() ? { name: name.trim() } : {}) });
+      setName('');
+      setNotice(`Passkey “${added.name}” added.`);
+      await reload();
+    } catch (caught) {
+      setActionError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async (passkey: Passkey) => {
+    if (!window.confirm(`Remove the passkey “${passkey.name}”? You will no longer be able to sign in with it.`)) return;
+    setActionError(null);
+    setNotice(null);
+    try {
+      await api.delete(`/v1/me/passkeys/${encodeURIComponent(passkey.id)}`);
+      setNotice(`Passkey “${passkey.name}” removed.`);
+      await reload();
+    } catch (caught) {
+      setActionError(errorMessage(caught));
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="passkeys-title">
+      <h2 id="passkeys-title">Passkeys</h2>
+      <p className="muted small">Your passkeys sign you in and confirm risky approvals. Keep at least two (for example, your laptop and your phone).</p>
+      {error && <p className="error" role="alert">{error}</p>}
+      {data && (
+        <ul className="settings-list" aria-label="Your passkeys">
+          {data.passkeys.map((passkey) => (
+            <li key={passkey.id}>
+              <span className="item-main">
+                <strong>{passkey.name}</strong>
+                {passkey.backed_up && <span className="tag">synced</span>}
+                <br />
+                <span className="muted small">
+                  Added {formatDateTime(passkey.created_at)}
+                  {passkey.last_used_at ? `, last used ${formatDateTime(passkey.last_used_at)}` : ', never used yet'}
+                </span>
+              </span>
+              <button type="button" className="button small" onClick={() => void remove(passkey)} aria-label={`Remove passkey ${passkey.name}`}>
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="inline-form">
+        <div className="field">
+          <label htmlFor={nameId}>Name for a new passkey (optional)</label>
+          <input id={nameId} type="text" value={name} maxLength={100} placeholder="e.g. Work phone" onChange={(event) => setName(event.target.value)} />
+        </div>
+        <button type="button" className="button primary" onClick={() => void add()} disabled={busy}>
+          {busy ? 'Waiting for your passkey…' : 'Add a passkey'}
+        </button>
+      </div>
+      {notice && <p className="notice" role="status">{notice}</p>}
+      {actionError && <p className="error" role="alert">{actionError}</p>}
+    </section>
+  );
+}
+
+function PushSection() {
+  const { data, error, reload } = useResource<{ subscriptions: PushSubscriptionView[] }>('/v1/me/push-subscriptions');
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const supported = pushSupported();
+
+  const enable = async () => {
+    setBusy(true);
+    setActionError(null);
+    setNotice(null);
+    try {
+      await enablePush();
+      setNotice('Notifications are on for this device. Countersign will tell you when an approval waits, without showing its details on the lock screen.');
+      await reload();
+    } catch (caught) {
+      setActionError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async (subscription: PushSubscriptionView) => {
+    setActionError(null);
+    try {
+      await api.delete(`/v1/me/push-subscriptions/${encodeURIComponent(subscription.id)}`);
+      await reload();
+    } catch (caught) {
+      setActionError(errorMessage(caught));
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="push-title">
+      <h2 id="push-title">Notifications</h2>
+      <p className="muted small">A notification says only that something waits, and its risk tier; you see the details after opening it here.</p>
+      {supported ? (
+        <button type="button" className="button primary" onClick={() => void enable()} disabled={busy}>
+          {busy ? 'Turning on…' : 'Enable notifications on this device'}
+        </button>
+      ) : (
+        <p>This browser cannot receive push notifications.</p>
+      )}
+      {notice && <p className="notice" role="status">{notice}</p>}
+      {actionError && <p className="error" role="alert">{actionError}</p>}
+      {error && <p className="error" role="alert">{error}</p>}
+      {data && data.subscriptions.length > 0 && (
+        <>
+          <h3>Devices that get notifications</h3>
+          <ul className="settings-list" aria-label="Devices that get notifications">
+            {data.subscriptions.map((subscription) => (
+              <li key={subscription.id}>
+                <span className="item-main">
+                  via {subscription.endpoint_origin}
+                  <br />
+                  <span className="muted small">
+                    Since {formatDateTime(subscription.created_at)}
+                    {subscription.last_sent_at ? `, last notified ${formatDateTime(subscription.last_sent_at)}` : ''}
+                  </span>
+                </span>
+                <button type="button" className="button small" onClick={() => void remove(subscription)} aria-label={`Stop notifications via ${subscription.endpoint_origin}`}>
+                  Stop
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
+
+function SlackSection() {
+  const { data, error } = useResource<{ slack: SlackLink | null }>('/v1/me/slack');
+  return (
+    <section className="card" aria-labelledby="slack-title">
+      <h2 id="slack-title">Slack</h2>
+      {error && <p className="error" role="alert">{error}</p>}
+      {data &&
+        (data.slack ? (
+          <p>
+            Linked to Slack user <code>{data.slack.slack_user_id}</code> in workspace <code>{data.slack.team_id}</code>
+            {data.slack.enterprise_id && (
+              <>
+                {' '}
+                (grid <code>{data.slack.enterprise_id}</code>)
+              </>
+            )}
+            , {data.slack.linked_by === 'admin' ? 'linked by an admin' : 'found by your email address'}. Approval requests come to you as direct messages.
+          </p>
+        ) : (
+          <p>Not linked. If Countersign is connected to Slack, it finds you by your email address at your first notification; an admin can also link you.</p>
+        ))}
+    </section>
+  );
+}
+
+function SessionsSection() {
+  const { data, error } = useResource<{ sessions: SessionView[] }>('/v1/me/sessions');
+  return (
+    <section className="card" aria-labelledby="sessions-title">
+      <h2 id="sessions-title">Where you are signed in</h2>
+      {error && <p className="error" role="alert">{error}</p>}
+      {data && (
+        <ul className="settings-list" aria-label="Your sessions">
+          {data.sessions.map((session) => (
+            <li key={session.id}>
+              <span className="item-main">
+                {describeAgent(session.user_agent)}
+                {session.current && <span className="tag">this device</span>}
+                <br />
+                <span className="muted small">
+                  Signed in {formatDateTime(session.created_at)}, last active {formatDateTime(session.last_seen_at)}
+                </span>
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** A short name for a browser from its user agent ("Chrome on Linux"). */
+function describeAgent(userAgent: string | null): string {
+  if (!userAgent) return 'Unknown browser';
+  const browser = /Edg\//.test(userAgent) ? 'Edge' : /Firefox\//.test(userAgent) ? 'Firefox' : /Chrome\//.test(userAgent) ? 'Chrome' : /Safari\//.test(userAgent) ? 'Safari' : 'A browser';
+  const system = /iPhone|iPad/.test(userAgent) ? 'iOS' : /Android/.test(userAgent) ? 'Android' : /Mac OS X/.test(userAgent) ? 'macOS' : /Windows/.test(userAgent) ? 'Windows' : /Linux/.test(userAgent) ? 'Linux' : 'an unknown system';
+  return `${browser} on ${system}`;
 }
