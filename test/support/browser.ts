@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, chromium, type Page } from 'playwright-core';
 import { CLI } from '@countersign/audit';
 import { EnrollmentService, type PersonRecord, type Role } from '@countersign/people';
 import { freePort, type RunningApi, startApi, testConfig } from './harness';
@@ -55,9 +55,9 @@ export async function addVirtualAuthenticator(page: Page): Promise<VirtualAuthen
 }
 
 /** An admin's invitation through the real service: the person and their one-time enrollment link. */
-export async function invite(api: RunningApi, overrides: Partial<{ email: string; role: Role; permissions: string[] }> = {}): Promise<{ person: PersonRecord; enrollmentUrl: string }> {
+export async function invite(api: RunningApi, overrides: Partial<{ email: string; displayName: string; role: Role; permissions: string[] }> = {}): Promise<{ person: PersonRecord; enrollmentUrl: string }> {
   const email = overrides.email ?? `person-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}@example.com`;
-  const { person, enrollment } = await api.app.get(EnrollmentService).invite(CLI, { email, role: overrides.role ?? 'approver', permissions: overrides.permissions ?? ['*'] });
+  const { person, enrollment } = await api.app.get(EnrollmentService).invite(CLI, { email, displayName: overrides.displayName, role: overrides.role ?? 'approver', permissions: overrides.permissions ?? ['*'] });
   return { person, enrollmentUrl: enrollment.url };
 }
 
@@ -75,10 +75,11 @@ export interface SignedInPage {
 export async function enrolledPerson(
   browser: Browser,
   api: RunningApi,
-  overrides: Partial<{ email: string; role: Role; permissions: string[] }> & { viewport?: { width: number; height: number } } = {},
+  overrides: Partial<{ email: string; displayName: string; role: Role; permissions: string[] }> & { viewport?: { width: number; height: number }; context?: BrowserContextOptions } = {},
 ): Promise<SignedInPage> {
   const { person, enrollmentUrl } = await invite(api, overrides);
-  const context = await browser.newContext(overrides.viewport ? { viewport: overrides.viewport, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {});
+  const phone: BrowserContextOptions = overrides.viewport ? { viewport: overrides.viewport, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {};
+  const context = await browser.newContext({ ...phone, ...overrides.context });
   const page = await context.newPage();
   const authenticator = await addVirtualAuthenticator(page);
   await page.goto(enrollmentUrl);
@@ -93,4 +94,22 @@ export async function signInThroughUi(page: Page, webUrl: string, next = '/inbox
   await page.goto(`${webUrl}/sign-in?next=${encodeURIComponent(next)}`);
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await page.waitForURL(`**${next}`);
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA rules) on the page and returns the serious and critical violations. The page's
+ * context must be created with `bypassCSP: true`: the app's CSP rightly refuses the injected script.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const violations = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+    .then((result) => result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })))`)) as AxeViolation[];
+  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }

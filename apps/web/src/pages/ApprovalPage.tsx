@@ -85,7 +85,7 @@ export function ApprovalPage() {
             {facts.slice(0, 4).map((fact) => (
               <div key={fact.path}>
                 <dt>{fact.path.replace(/[_.]+/g, ' ')}</dt>
-                <dd>{Array.isArray(fact.value) ? fact.value.map(String).join(', ') : String(fact.value)}</dd>
+                <dd>{formatFact(fact.value)}</dd>
               </div>
             ))}
           </dl>
@@ -94,9 +94,17 @@ export function ApprovalPage() {
           Requested by agent <strong>{view.agent.name}</strong> on behalf of <strong>{view.on_behalf_of.display_name || view.on_behalf_of.email}</strong>
           {view.on_behalf_of.display_name && view.on_behalf_of.display_name !== view.on_behalf_of.email && <> ({view.on_behalf_of.email})</>}.
         </p>
-        <p className={`time-left big ${open ? '' : 'expired'}`} role="timer" aria-live="off">
-          {open ? left : status === 'expired' ? `Expired at ${formatDateTime(view.expires_at)}` : view.decided_at ? `Decided ${formatDateTime(view.decided_at)}` : STATUS_TEXT[status]}
-        </p>
+        <p className="risk-line">{riskLine(view)}</p>
+        <div className="head-bottom">
+          <p className={`time-left big ${open ? '' : 'expired'}`} role="timer" aria-live="off">
+            {open ? left : status === 'expired' ? `Expired at ${formatDateTime(view.expires_at)}` : view.decided_at ? `Decided ${formatDateTime(view.decided_at)}` : STATUS_TEXT[status]}
+          </p>
+          {open && view.you.can_decide && !outcome && (
+            <a className="jump" href="#decide-title">
+              Decide ↓
+            </a>
+          )}
+        </div>
       </header>
 
       {view.provenance_warnings.length > 0 && (
@@ -169,6 +177,20 @@ export function ApprovalPage() {
       </section>
     </article>
   );
+}
+
+function formatFact(value: unknown): string {
+  if (Array.isArray(value)) return value.map((item) => formatFact(item)).join(', ');
+  if (typeof value === 'number') return value.toLocaleString(undefined, { maximumFractionDigits: 20 });
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+/** "Cannot be undone · Reaches outside the organisation": the classification at a glance. */
+function riskLine(view: ApproverView): string {
+  const { reversibility, blast_radius: blastRadius } = view.classification;
+  if (!reversibility || !blastRadius) return UNKNOWN_RISK.title;
+  return `${REVERSIBILITY[reversibility]?.title ?? reversibility} · ${BLAST_RADIUS[blastRadius]?.title ?? blastRadius}`;
 }
 
 function describeApprovers(view: ApproverView): string {

@@ -50,7 +50,7 @@ export function SettingsPage() {
     <section className="page settings">
       <h1>Settings</h1>
       <p className="muted">
-        Signed in as <strong>{person.email}</strong> ({person.role}). You may approve actions matching: {person.permissions.length ? person.permissions.join(', ') : 'none'}.
+        Signed in as <strong>{person.email}</strong> ({person.role}). {describePermissions(person.permissions)}
       </p>
       <PasskeysSection />
       <PushSection />
@@ -260,6 +260,12 @@ function SessionsSection() {
       )}
     </section>
   );
+}
+
+function describePermissions(permissions: string[]): string {
+  if (permissions.includes('*')) return 'You may approve any kind of action.';
+  if (permissions.length === 0) return 'You may not approve any action yet; ask an admin for permissions.';
+  return `You may approve actions matching ${permissions.join(', ')}.`;
 }
 
 /** A short name for a browser from its user agent ("Chrome on Linux"). */
