@@ -78,8 +78,9 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       // The card number is sensitive in the taxonomy: redacted when stored, shown as hidden.
       await expect(table.locator('tr', { hasText: 'card number' }).textContent()).resolves.toContain('hidden (sensitive)');
       await expect(page.content()).resolves.not.toContain('4111111111111111');
-      await page.getByText('Cannot be undone, only offset').waitFor();
-      await page.getByText('Reaches outside the organisation').waitFor();
+      await page.getByRole('heading', { name: 'Cannot be undone, only offset' }).waitFor();
+      await page.getByRole('heading', { name: 'Reaches outside the organisation' }).waitFor();
+      await expect(page.locator('.risk-line').textContent()).resolves.toBe('Cannot be undone, only offset · Reaches outside the organisation');
       await page.getByText("The agent's own words: Countersign has not verified them.").waitFor();
       await page.getByText('The customer was charged twice for order 8812.').waitFor();
 

@@ -55,7 +55,7 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
       expect(await page.locator('.who-name').textContent()).toBe(person.displayName || person.email);
 
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL('**/sign-in');
+      await page.waitForURL(/\/sign-in/);
       await page.goto(`${api.webUrl}/settings`);
       await page.waitForURL('**/sign-in?next=%2Fsettings');
 
@@ -76,7 +76,7 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
       await page.getByRole('button', { name: 'Create my passkey' }).click();
       await page.waitForURL('**/inbox');
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL('**/sign-in');
+      await page.waitForURL(/\/sign-in/);
 
       await page.goto(enrollmentUrl);
       await page.getByRole('button', { name: 'Create my passkey' }).click();
