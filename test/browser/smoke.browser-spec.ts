@@ -61,6 +61,12 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
 
       await signInThroughUi(page, api.webUrl, '/inbox');
       await page.getByRole('heading', { name: 'Nothing waits for you' }).waitFor();
+
+      // The session ends behind the page's back (timeout, signed out elsewhere): the next call sends them to sign in.
+      await context.clearCookies();
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.waitForURL('**/sign-in?next=%2Fsettings');
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
     } finally {
       await context.close();
     }

@@ -69,6 +69,12 @@ export class ApiError extends Error {
 }
 
 let csrfToken: string | null = null;
+let onUnauthenticated: (() => void) | null = null;
+
+/** Called when the API says the session is gone (idle or absolute timeout, signed out elsewhere). */
+export function setUnauthenticatedHandler(handler: (() => void) | null): void {
+  onUnauthenticated = handler;
+}
 
 /** The CSRF token of this tab's session (from sign-in or GET /v1/me). */
 export function setCsrfToken(token: string | null): void {
@@ -89,7 +95,11 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   }
   const text = await response.text();
   const parsed = parseJson(text);
-  if (!response.ok) throw toError(response.status, parsed);
+  if (!response.ok) {
+    const error = toError(response.status, parsed);
+    if (response.status === 401 && path.startsWith('/v1/me')) onUnauthenticated?.();
+    throw error;
+  }
   return parsed as T;
 }
 

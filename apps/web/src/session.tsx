@@ -1,5 +1,5 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { api, ApiError, type Me, type Person, setCsrfToken } from './api';
+import { api, ApiError, type Me, type Person, setCsrfToken, setUnauthenticatedHandler } from './api';
 
 interface SessionState {
   /** undefined while loading, null when signed out. */
@@ -34,6 +34,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     void refresh();
   }, [refresh]);
+
+  // A session that ended (timeout, signed out elsewhere) sends the person to sign in, then back where they were.
+  useEffect(() => {
+    setUnauthenticatedHandler(() => {
+      setCsrfToken(null);
+      setPerson(null);
+    });
+    return () => setUnauthenticatedHandler(null);
+  }, []);
 
   const signedIn = useCallback((answer: { person: Person; csrf_token: string }) => {
     setCsrfToken(answer.csrf_token);

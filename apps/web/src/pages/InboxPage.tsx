@@ -34,8 +34,9 @@ export function InboxPage() {
   }, [reload]);
 
   const connected = useLiveApprovals((event) => {
-    if (event.event === 'approval.created') void reload();
-    else if (event.status !== 'pending') setItems((current) => current?.filter((item) => item.id !== event.id) ?? current);
+    if (event.status !== 'pending') setItems((current) => current?.filter((item) => item.id !== event.id) ?? current);
+    // New, or newly mine (escalated to me): read the list again through the API.
+    else void reload();
   });
 
   const loadMore = async () => {
