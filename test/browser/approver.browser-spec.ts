@@ -166,6 +166,28 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
     }
   });
 
+  it('the inbox pages through older approvals with the cursor', async () => {
+    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    try {
+      for (let index = 0; index < 26; index++) {
+        await requestRefund(person.email, { action: { type: 'payments.refund', resource: `order:${1000 + index}`, args: { amount: 100 + index, currency: 'EUR' } } });
+      }
+      await page.reload();
+      const rows = page.getByRole('list', { name: 'Approvals waiting for you' }).getByRole('listitem');
+      await rows.nth(24).waitFor();
+      expect(await rows.count()).toBe(25);
+      // Newest first: the first request is the one left for the second page.
+      await expect(rows.first().textContent()).resolves.toContain('order:1025');
+      await page.getByRole('button', { name: 'Show older approvals' }).click();
+      await rows.nth(25).waitFor();
+      expect(await rows.count()).toBe(26);
+      await expect(rows.last().textContent()).resolves.toContain('order:1000');
+      expect(await page.getByRole('button', { name: 'Show older approvals' }).count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('someone who may not decide an approval is told so, not shown it', async () => {
     const owner = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
     const other = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
