@@ -188,6 +188,37 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
     }
   });
 
+  it('keyboard only: from the inbox to a denied approval without a mouse', async () => {
+    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    try {
+      const approval = await requestRefund(person.email);
+      await page.getByRole('link', { name: /Payments: refund/ }).waitFor();
+      // "TAG:accessible-ish text" of the focused element.
+      const focused = () => page.evaluate<string>('(e => e.tagName + ":" + (e.getAttribute("aria-label") || e.textContent || "").trim())(document.activeElement)');
+      const tabTo = async (pattern: RegExp) => {
+        for (let presses = 0; presses < 30; presses++) {
+          await page.keyboard.press('Tab');
+          if (pattern.test(await focused())) return;
+        }
+        throw new Error(`Tab never reached ${String(pattern)}`);
+      };
+      await tabTo(/^A:High risk.*Payments: refund/s);
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`**/approvals/${approval.id}`);
+      await page.getByRole('heading', { name: 'Payments: refund' }).waitFor();
+      await tabTo(/^TEXTAREA:/);
+      await page.keyboard.type('Not during the freeze.');
+      await page.keyboard.press('Tab');
+      expect(await focused()).toBe('BUTTON:Deny');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'You denied it' }).waitFor();
+      const seen = await call<AgentView>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken });
+      expect(seen.body.decisions).toEqual([expect.objectContaining({ verdict: 'deny', reason: 'Not during the freeze.' })]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('someone who may not decide an approval is told so, not shown it', async () => {
     const owner = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
     const other = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
