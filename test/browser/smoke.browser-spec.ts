@@ -51,6 +51,7 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
       expect(await authenticator.credentials()).toEqual([expect.objectContaining({ isResidentCredential: true })]);
       await page.getByRole('heading', { name: 'Nothing waits for you' }).waitFor();
       await page.getByText('Live', { exact: true }).waitFor();
+      expect(await page.title()).toBe('Inbox · Countersign');
       await expect(page.getByRole('link', { name: 'Admin' }).count()).resolves.toBe(0);
       expect(await page.locator('.who-name').textContent()).toBe(person.displayName || person.email);
 

@@ -1,3 +1,5 @@
+import { useEffect } from 'react';
+
 /** "4 min 12 s left", "2 h 5 min left", or "expired". */
 export function timeLeft(expiresAt: string, now: number): string {
   const seconds = Math.floor((Date.parse(expiresAt) - now) / 1000);
@@ -28,3 +30,10 @@ export const TIER_LABELS: Record<string, string> = {
   critical: 'Critical',
   forbidden: 'Forbidden',
 };
+
+/** The tab's title: "Inbox · Countersign". */
+export function useTitle(title: string): void {
+  useEffect(() => {
+    document.title = title ? `${title} · Countersign` : 'Countersign';
+  }, [title]);
+}

@@ -4,7 +4,7 @@ import { Link, useParams } from 'react-router';
 import { api, ApiError, type ApproverView, errorMessage } from '../api';
 import { ArgsTable, flattenArgs, isKeyFact, REDACTED } from '../components/ArgsTable';
 import { TierBadge } from '../components/TierBadge';
-import { actionLabel, formatDateTime, timeLeft } from '../format';
+import { actionLabel, formatDateTime, timeLeft, useTitle } from '../format';
 import { useLiveApprovals, useNow } from '../live';
 import { BLAST_RADIUS, REVERSIBILITY, UNKNOWN_RISK } from '../risk';
 
@@ -24,6 +24,7 @@ export function ApprovalPage() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const now = useNow();
+  useTitle(view ? actionLabel(view.action.type) : 'Approval');
 
   const load = useCallback(async () => {
     try {

@@ -1,3 +1,4 @@
+import { useTitle } from '../format';
 import { type PublicKeyCredentialCreationOptionsJSON, startRegistration } from '@simplewebauthn/browser';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
@@ -11,6 +12,7 @@ function tokenFromHash(hash: string): string | null {
 }
 
 export function EnrollPage() {
+  useTitle('Set up your passkey');
   const { signedIn } = useSession();
   const navigate = useNavigate();
   const [token] = useState(() => tokenFromHash(window.location.hash));

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { api, errorMessage, type InboxItem } from '../api';
 import { TierBadge } from '../components/TierBadge';
-import { actionLabel, timeLeft } from '../format';
+import { actionLabel, timeLeft, useTitle } from '../format';
 import { useLiveApprovals, useNow } from '../live';
 
 interface Page {
@@ -11,6 +11,7 @@ interface Page {
 }
 
 export function InboxPage() {
+  useTitle('Inbox');
   const [items, setItems] = useState<InboxItem[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);

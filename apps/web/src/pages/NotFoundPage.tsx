@@ -1,6 +1,8 @@
+import { useTitle } from '../format';
 import { Link } from 'react-router';
 
 export function NotFoundPage() {
+  useTitle('Page not found');
   return (
     <section className="page">
       <h1>Page not found</h1>

@@ -1,7 +1,7 @@
 import { type PublicKeyCredentialCreationOptionsJSON, startRegistration } from '@simplewebauthn/browser';
 import { useCallback, useEffect, useId, useState } from 'react';
 import { api, errorMessage } from '../api';
-import { formatDateTime } from '../format';
+import { formatDateTime, useTitle } from '../format';
 import { enablePush, pushSupported, type PushSubscriptionView } from '../push';
 import { usePerson } from '../session';
 
@@ -45,6 +45,7 @@ function useResource<T>(path: string): { data: T | null; error: string | null; r
 }
 
 export function SettingsPage() {
+  useTitle('Settings');
   const person = usePerson();
   return (
     <section className="page settings">

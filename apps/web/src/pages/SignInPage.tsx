@@ -1,3 +1,4 @@
+import { useTitle } from '../format';
 import { startAuthentication } from '@simplewebauthn/browser';
 import { type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import { useState } from 'react';
@@ -11,6 +12,7 @@ export function safeNext(next: string | null): string {
 }
 
 export function SignInPage() {
+  useTitle('Sign in');
   const { person, signedIn } = useSession();
   const [params] = useSearchParams();
   const navigate = useNavigate();
