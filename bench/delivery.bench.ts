@@ -8,7 +8,7 @@ import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database
 import { FakeSlack } from '../test/support/fakes/fake-slack';
 import { agentAccessToken, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
-import { percentile, spawnCountersign, waitForReady } from './support';
+import { percentile, processCpuMs, spawnCountersign, waitForReady } from './support';
 
 const RATE = 100;
 const WARM_UP_SECONDS = 3;
@@ -33,6 +33,9 @@ export interface DeliveryFigures {
   /** A bare client's chat.postMessage round trip to the same fake Slack, at the same rate. */
   ceilingP50Ms: number;
   ceilingP99Ms: number;
+  /** CPU used per approval delivered in the quiet phase (intake to delivery and the drain after it). */
+  workerCpuMsPerApproval: number;
+  apiCpuMsPerApproval: number;
 }
 
 /**
@@ -119,8 +122,13 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
 
     log(`intake-to-delivery: ${AGENTS} agents at ${RATE} requests/s in all, ${WARM_UP_SECONDS} s warm-up then ${SECONDS} s; fake Slack answers in ${SLACK_LATENCY_MS} ms; API and worker as child processes...`);
     await latencies(await steady(RATE, WARM_UP_SECONDS, others));
+    const [api, worker] = children;
+    const cpuBefore = { api: processCpuMs(api.pid), worker: processCpuMs(worker.pid) };
     const quiet = await latencies(await steady(RATE, SECONDS, others));
-    log(`  alone: p50 ${percentile(quiet.samples, 0.5).toFixed(1)} / p99 ${percentile(quiet.samples, 0.99).toFixed(1)} ms, ${quiet.undelivered} undelivered`);
+    const delivered = quiet.samples.length;
+    const workerCpuMsPerApproval = (processCpuMs(worker.pid) - cpuBefore.worker) / delivered;
+    const apiCpuMsPerApproval = (processCpuMs(api.pid) - cpuBefore.api) / delivered;
+    log(`  alone: p50 ${percentile(quiet.samples, 0.5).toFixed(1)} / p99 ${percentile(quiet.samples, 0.99).toFixed(1)} ms, ${quiet.undelivered} undelivered; CPU per approval: worker ${workerCpuMsPerApproval.toFixed(1)} ms, API ${apiCpuMsPerApproval.toFixed(1)} ms`);
 
     const floodPerSecond = FLOOD_PER_MINUTE / 60;
     log(`  the same while one more agent floods at its quota (${floodPerSecond} requests/s) to one person...`);
@@ -151,6 +159,8 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
       errors,
       ceilingP50Ms: percentile(ceiling, 0.5),
       ceilingP99Ms: percentile(ceiling, 0.99),
+      workerCpuMsPerApproval,
+      apiCpuMsPerApproval,
     };
   } finally {
     for (const child of children) child.kill('SIGTERM');
