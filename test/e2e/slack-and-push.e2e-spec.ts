@@ -3,7 +3,7 @@ import {
   agentAccessToken, call, createMigratedDatabase, dmChannel, FakePushService, FakeSlack, type FakeSlackUser, newAgent, type PersonBrowser, type RunningApi, signedInPerson, startApi, startWorker, testConfig,
 } from '@countersign/testing';
 
-type View = { id: string; status: string; approval_token?: string; decisions: Array<{ person: string; verdict: string; channel: string; reason: string | null }>; notifications: Array<{ person: string; channel: string; state: string; kind: string }> };
+type View = { id: string; status: string; approval_token?: string; decisions: Array<{ person: string; verdict: string; channel: string; reason: string | null }>; notifications: Array<{ person: string; channel: string; state: string; kind: string; attempts: number; detail: string | null }> };
 type Block = { type: string; block_id?: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ action_id?: string; text?: { text: string }; url?: string; value?: string }> };
 
 const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> => {
@@ -221,5 +221,10 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     const approval = await request(chatMessage(person.email));
     const view = await until(() => agentView(approval.id), (v) => v.notifications.length === 2 && v.notifications.every((n) => n.state !== 'queued'));
     expect(view.notifications.map((n) => [n.channel, n.state]).sort()).toEqual([['slack', 'unreachable'], ['web_push', 'unreachable']]);
+    // Slack learns it from users.lookupByEmail in an attempt; push knows at planning (no subscription), so no job ran.
+    expect(Object.fromEntries(view.notifications.map((n) => [n.channel, [n.attempts, n.detail]]))).toEqual({
+      slack: [1, 'no Slack user with this email address'],
+      web_push: [0, 'no push subscription (the person has not enabled notifications in a browser)'],
+    });
   });
 });
