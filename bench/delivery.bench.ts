@@ -10,7 +10,7 @@ import { agentAccessToken, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
 import { percentile, processCpuMs, spawnCountersign, waitForReady } from './support';
 
-const RATE = 100;
+const RATE = Number(process.env.BENCH_DELIVERY_RATE ?? 100);
 const WARM_UP_SECONDS = 3;
 const SECONDS = 20;
 const SLACK_LATENCY_MS = 50;
@@ -166,7 +166,8 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await slack.close();
-    await database.drop();
+    if (process.env.BENCH_KEEP_DB) log(`kept database ${database.url}`);
+    else await database.drop();
   }
 }
 
