@@ -85,15 +85,19 @@ export class RetryLaterError extends Error {
 /** Tiers in delivery order when the queue is backed up: a critical request's notification goes first. */
 const TIER_BAND: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 const BAND_WIDTH = 500_000;
-/** The window over which an agent's recent notifications push its later ones back (per-agent fairness). */
-export const FAIRNESS_WINDOW_MS = 10_000;
+/**
+ * Per-agent fairness, start-time fair queueing on Redis's clock: every notification job an agent enqueues costs
+ * it this much virtual time. An agent enqueueing slower than one job per cost stays at "now" (lead 0, plain FIFO
+ * with everyone else); one enqueueing faster runs ahead of the clock, and its lead pushes its jobs behind the others'.
+ */
+export const FAIRNESS_COST_MS = 10;
 
 /**
- * BullMQ priority (lower runs first, at most 2^21): the tier picks the band; within it, the number of notification
- * jobs the same agent enqueued in the current window, so one agent's flood queues behind everyone else's first
- * messages instead of in front of them.
+ * BullMQ priority (lower runs first, at most 2^21): the tier picks the band; within it, how far (ms) the agent's
+ * virtual time has run ahead of the clock. An agent's lead only grows while it keeps flooding, so its own jobs
+ * keep their order, and a quiet agent's new job goes in front of a flooder's backlog instead of behind it.
  */
-export function notificationPriority(tier: string, recentForAgent: number): number {
+export function notificationPriority(tier: string, leadMs: number): number {
   const band = TIER_BAND[tier] ?? 0;
-  return 1 + band * BAND_WIDTH + Math.min(Math.max(0, recentForAgent), BAND_WIDTH - 1);
+  return 1 + band * BAND_WIDTH + Math.min(Math.max(0, Math.floor(leadMs)), BAND_WIDTH - 1);
 }
