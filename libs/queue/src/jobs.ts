@@ -87,17 +87,24 @@ const TIER_BAND: Record<string, number> = { critical: 0, high: 1, medium: 2, low
 const BAND_WIDTH = 500_000;
 /**
  * Per-agent fairness, start-time fair queueing on Redis's clock: every notification job an agent enqueues costs
- * it this much virtual time. An agent enqueueing slower than one job per cost stays at "now" (lead 0, plain FIFO
- * with everyone else); one enqueueing faster runs ahead of the clock, and its lead pushes its jobs behind the others'.
+ * it this much virtual time. An agent enqueueing slower than one job per cost stays at "now"; one enqueueing
+ * faster runs ahead of the clock by a growing lead.
  */
 export const FAIRNESS_COST_MS = 10;
+/**
+ * A lead up to this is a burst, not a flood: those jobs stay first in, first out with everyone else's. Without it
+ * the few jobs an ordinary agent sends close together (a lead of 10-20 ms) would sort behind every later job of
+ * every other agent, and starve while the queue stays busy.
+ */
+export const FAIRNESS_GRACE_MS = 1_000;
 
 /**
- * BullMQ priority (lower runs first, at most 2^21): the tier picks the band; within it, how far (ms) the agent's
- * virtual time has run ahead of the clock. An agent's lead only grows while it keeps flooding, so its own jobs
- * keep their order, and a quiet agent's new job goes in front of a flooder's backlog instead of behind it.
+ * BullMQ priority (lower runs first, at most 2^21; equal priorities run in the order they were added): the tier
+ * picks the band; within it, everyone within the grace shares the band's first priority (FIFO), and a flooding
+ * agent's jobs come after them, ordered by its lead, which only grows while it keeps flooding.
  */
 export function notificationPriority(tier: string, leadMs: number): number {
   const band = TIER_BAND[tier] ?? 0;
-  return 1 + band * BAND_WIDTH + Math.min(Math.max(0, Math.floor(leadMs)), BAND_WIDTH - 1);
+  const lead = Math.floor(leadMs);
+  return 1 + band * BAND_WIDTH + (lead <= FAIRNESS_GRACE_MS ? 0 : Math.min(lead - FAIRNESS_GRACE_MS, BAND_WIDTH - 1));
 }
