@@ -83,11 +83,17 @@ export class DeliveryRepository {
 
   /**
    * Claims a queued delivery for an attempt: counts the attempt before the channel is called and returns the row
-   * as it is now (`attempts` includes this one). Null when it is not queued any more (a duplicate or late job).
+   * as it is now (`attempts` includes this one) with the person it is for, in one statement. Null when it is not
+   * queued any more (a duplicate or late job).
    */
-  async beginAttempt(id: string): Promise<DeliveryRecord | null> {
-    const rows = await this.database.query<DeliveryRow>(`UPDATE deliveries SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING *`, [id]);
-    return rows[0] ? fromRow(rows[0]) : null;
+  async beginAttempt(id: string): Promise<{ delivery: DeliveryRecord; person: PersonRecord | null } | null> {
+    const rows = await this.database.query<DeliveryRow & { person: Record<string, unknown> | null }>(
+      `UPDATE deliveries d SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued'
+       RETURNING d.*, (SELECT to_jsonb(p) FROM people p WHERE p.id = d.person_id) AS person`,
+      [id],
+    );
+    const row = rows[0];
+    return row ? { delivery: fromRow(row), person: row.person ? personFromRow(row.person) : null } : null;
   }
 
   /** Records progress (an external ref) without leaving `queued`: a retry then knows a message exists. */

@@ -66,12 +66,13 @@ export class NotificationService {
    * the outcome and its audit event are written in one statement after the channel answered.
    */
   async deliver(deliveryId: string): Promise<void> {
-    const delivery = await this.deliveries.beginAttempt(deliveryId);
-    if (!delivery) return;
+    const claimed = await this.deliveries.beginAttempt(deliveryId);
+    if (!claimed?.person) return;
+    const { delivery, person } = claimed;
     const previousAttempts = delivery.attempts - 1;
     const channel = this.byType.get(delivery.channel);
-    const [approval, person] = await Promise.all([this.approver.summary(delivery.approvalId), this.people.find(delivery.personId)]);
-    if (!approval || !person) return;
+    const approval = await this.approver.summary(delivery.approvalId);
+    if (!approval) return;
     if (approval.status !== 'pending') {
       await this.deliveries.finish(delivery.id, 'failed', `not sent: the approval was already ${approval.status}`, null);
       return;
