@@ -91,7 +91,7 @@ export function PeoplePage() {
                         <button
                           type="button"
                           className="button small-button"
-                          aria-label={`New enrollment link for ${person.email}`}
+                          aria-label={`New link for ${person.email}`}
                           onClick={() =>
                             void act(async () => {
                               const enrollment = await api.post<EnrollmentLink>(`/v1/admin/people/${person.id}/enrollment`);

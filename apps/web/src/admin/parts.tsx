@@ -105,27 +105,28 @@ export interface Bar {
 export function BarChart({ title, bars, unit = '' }: { title: string; bars: Bar[]; unit?: string }) {
   const id = useId();
   const max = Math.max(1, ...bars.map((bar) => bar.value));
+  // Sized so a chart in half the console's width draws its text at about its CSS size.
   const row = 30;
-  const labelWidth = 120;
-  const chartWidth = 360;
+  const labelWidth = 100;
+  const chartWidth = 220;
   const height = bars.length * row + 4;
   const description = bars.map((bar) => `${bar.label}: ${bar.value}${unit}`).join(', ');
   return (
     <figure className="bar-chart">
       <figcaption id={`${id}-title`}>{title}</figcaption>
-      <svg viewBox={`0 0 ${labelWidth + chartWidth + 60} ${height}`} role="img" aria-labelledby={`${id}-title ${id}-desc`} preserveAspectRatio="xMinYMin meet">
+      <svg viewBox={`0 0 ${labelWidth + chartWidth + 44} ${height}`} role="img" aria-labelledby={`${id}-title ${id}-desc`} preserveAspectRatio="xMinYMin meet">
         <desc id={`${id}-desc`}>{description}</desc>
         {bars.map((bar, index) => {
           const y = index * row + 4;
           const width = bar.value === 0 ? 0 : Math.max(3, (bar.value / max) * chartWidth);
           return (
             <g key={bar.label} aria-hidden="true">
-              <text x={labelWidth - 8} y={y + 16} textAnchor="end" className="bar-label">
+              <text x={labelWidth - 8} y={y + 17} textAnchor="end" className="bar-label">
                 {bar.label}
               </text>
               <rect x={labelWidth} y={y + 2} width={chartWidth} height={row - 10} className="bar-track" rx="3" />
               <rect x={labelWidth} y={y + 2} width={width} height={row - 10} className={`bar ${bar.tone ?? ''}`} rx="3" />
-              <text x={labelWidth + width + 6} y={y + 16} className="bar-value">
+              <text x={labelWidth + width + 6} y={y + 17} className="bar-value">
                 {bar.value}
                 {unit}
               </text>
