@@ -161,9 +161,12 @@ describe('the admin console', () => {
       const lineButton = refused.getByRole('button', { name: new RegExp(`^Line ${lineNumber}\\b`) });
       await lineButton.click();
       // The link puts the caret on that line in the editor.
-      const caretLine = await editor.evaluate((area: HTMLTextAreaElement) => area.value.slice(0, area.selectionStart).split('\n').length);
+      const caretLine = await editor.evaluate((element) => {
+        const area = element as unknown as { value: string; selectionStart: number };
+        return area.value.slice(0, area.selectionStart).split('\n').length;
+      });
       expect(caretLine).toBe(lineNumber);
-      await expect(editor.evaluate((area: HTMLTextAreaElement) => document.activeElement === area)).resolves.toBe(true);
+      await expect(editor.evaluate((element) => (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement === element)).resolves.toBe(true);
 
       expect((await taxonomy.list()).map((version) => version.version)).toEqual(versionsBefore);
       expect((await taxonomy.list()).find((version) => version.active)?.version).toBe(activeBefore);
@@ -233,7 +236,7 @@ describe('the admin console', () => {
 /** axe-core's WCAG 2.x A/AA and best-practice rules; only serious and critical violations. */
 async function axeViolations(page: Page): Promise<AxeViolation[]> {
   await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  const violations = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-    .then((result) => result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })))`)) as AxeViolation[];
+  const violations = await page.evaluate<AxeViolation[]>(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+    .then((result) => result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })))`);
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }
