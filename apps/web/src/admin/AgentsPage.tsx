@@ -37,7 +37,7 @@ export function AgentsPage() {
       <ErrorNote message={error} />
       {data && (
         <div className="table-scroll card">
-          <table className="data">
+          <table className="data stack">
             <caption>Registered agents ({data.agents.length})</caption>
             <thead>
               <tr>
@@ -59,12 +59,18 @@ export function AgentsPage() {
                     <Link to={`/admin/agents/${agent.id}`}>{agent.name}</Link>
                     <div className="mono small muted">{agent.clientId}</div>
                   </td>
-                  <td>
+                  <td data-label="Status">
                     <StatusBadge status={agent.status} />
                   </td>
-                  <td className="mono small">{agent.capabilities.join(', ')}</td>
-                  <td className="number">{agent.requestsPerMinute}</td>
-                  <td className="number">{agent.maxPending}</td>
+                  <td data-label="Capabilities" className="mono small">
+                    {agent.capabilities.join(', ')}
+                  </td>
+                  <td data-label="Requests / min" className="number">
+                    {agent.requestsPerMinute}
+                  </td>
+                  <td data-label="Max pending" className="number">
+                    {agent.maxPending}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -266,7 +272,7 @@ export function AgentPage() {
         {approvals.data && approvals.data.approvals.length === 0 && <p className="muted">It has not requested anything yet.</p>}
         {approvals.data && approvals.data.approvals.length > 0 && (
           <div className="table-scroll">
-            <table className="data">
+            <table className="data stack">
               <caption className="visually-hidden">The agent’s newest approvals</caption>
               <thead>
                 <tr>
@@ -284,15 +290,15 @@ export function AgentPage() {
                       {actionLabel(approval.action.type)}
                       <div className="mono small muted">{approval.action.resource}</div>
                     </td>
-                    <td>
+                    <td data-label="Tier">
                       <TierBadge tier={approval.tier} />
                     </td>
-                    <td>{approval.on_behalf_of.email}</td>
-                    <td>
+                    <td data-label="On behalf of">{approval.on_behalf_of.email}</td>
+                    <td data-label="Status">
                       <StatusBadge status={approval.status} />
                       {approval.status_reason && <div className="small muted">{approval.status_reason}</div>}
                     </td>
-                    <td>{formatDateTime(approval.created_at)}</td>
+                    <td data-label="Requested">{formatDateTime(approval.created_at)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -43,7 +43,7 @@ export function PeoplePage() {
       <ErrorNote message={actionError ?? error} />
       {data && (
         <div className="table-scroll card">
-          <table className="data">
+          <table className="data stack">
             <caption>Everyone who can sign in or be asked ({data.people.length})</caption>
             <thead>
               <tr>
@@ -75,12 +75,14 @@ export function PeoplePage() {
                   <tr key={person.id}>
                     <td>
                       <strong>{person.display_name || person.email}</strong>
-                      {person.display_name && <div className="muted small">{person.email}</div>}
+                      {person.display_name && person.display_name !== person.email && <div className="muted small">{person.email}</div>}
                       {person.id === me.id && <div className="muted small">(you)</div>}
                     </td>
-                    <td>{person.role}</td>
-                    <td className="mono small">{person.permissions.join(', ') || '—'}</td>
-                    <td>
+                    <td data-label="Role">{person.role}</td>
+                    <td data-label="Permissions" className="mono small">
+                      {person.permissions.join(', ') || '—'}
+                    </td>
+                    <td data-label="Status">
                       <StatusBadge status={person.status} />
                     </td>
                     <td>

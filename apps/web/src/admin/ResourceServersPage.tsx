@@ -55,7 +55,7 @@ export function ResourceServersPage() {
       <ErrorNote message={error} />
       {data && (
         <div className="table-scroll card">
-          <table className="data">
+          <table className="data stack">
             <caption>Registered resource servers ({data.resource_servers.length})</caption>
             <thead>
               <tr>
@@ -69,11 +69,13 @@ export function ResourceServersPage() {
               {data.resource_servers.map((server) => (
                 <tr key={server.id}>
                   <td className="mono">{server.audience}</td>
-                  <td className="mono small">{server.clientId}</td>
-                  <td>
+                  <td data-label="Client ID" className="mono small">
+                    {server.clientId}
+                  </td>
+                  <td data-label="Status">
                     <StatusBadge status={server.status} />
                   </td>
-                  <td>{formatDateTime(server.createdAt)}</td>
+                  <td data-label="Registered">{formatDateTime(server.createdAt)}</td>
                 </tr>
               ))}
             </tbody>

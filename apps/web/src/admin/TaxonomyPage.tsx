@@ -272,7 +272,7 @@ function Versions({ versions, onOpen, onChanged }: { versions: TaxonomyVersion[]
         </p>
       )}
       <div className="table-scroll">
-        <table className="data" aria-labelledby="versions-title">
+        <table className="data stack" aria-labelledby="versions-title">
           <thead>
             <tr>
               <th scope="col">Version</th>
@@ -288,9 +288,11 @@ function Versions({ versions, onOpen, onChanged }: { versions: TaxonomyVersion[]
                 <td>
                   {version.version} {version.active && <span className="status-badge status-active">active</span>}
                 </td>
-                <td className="small">{version.createdBy}</td>
-                <td>{version.comment ?? '—'}</td>
-                <td>{formatDateTime(version.createdAt)}</td>
+                <td data-label="By" className="small">
+                  {version.createdBy}
+                </td>
+                <td data-label="Comment">{version.comment ?? '—'}</td>
+                <td data-label="Created">{formatDateTime(version.createdAt)}</td>
                 <td>
                   <div className="row-actions">
                     <button type="button" className="button small-button" onClick={() => void onOpen(version.version)} aria-label={`Open version ${version.version} in the editor`}>
