@@ -178,6 +178,56 @@ describe('the admin console', () => {
     }
   });
 
+  it('applies a taxonomy change, shows the diff, rolls back with a required reason, and finds it in the audit log', async () => {
+    const admin = await signedInAdmin();
+    const taxonomy = api.app.get(TaxonomyService);
+    const before = (await taxonomy.list()).find((version) => version.active)?.version ?? 0;
+    try {
+      const { page } = admin;
+      await page.goto(`${api.webUrl}/admin/taxonomy`);
+      const editor = page.getByLabel('Taxonomy file (YAML)');
+      await expect(editor.inputValue()).resolves.toContain('small refund');
+      const source = await editor.inputValue();
+      await editor.fill(source.replace('when: "double(args.amount) <= 50.0"', 'when: "double(args.amount) <= 20.0"'));
+      await page.getByLabel(/Comment/).fill('smaller auto-approved refunds');
+      await page.getByRole('button', { name: 'Apply as a new version' }).click();
+      const applied = before + 1;
+      await page.getByRole('status').filter({ hasText: `Version ${applied} is now active` }).waitFor();
+      expect((await taxonomy.list()).find((version) => version.active)?.version).toBe(applied);
+      await page.getByRole('cell', { name: 'smaller auto-approved refunds' }).waitFor();
+
+      await page.getByLabel('From version').selectOption(String(before));
+      await page.getByLabel('To version').selectOption(String(applied));
+      await page.getByRole('button', { name: 'Show what changed' }).click();
+      await page.getByText(/rule “small refund” changed/).waitFor();
+      await expect(page.locator('.diff').textContent()).resolves.toMatch(/<= 50\.0.*→.*<= 20\.0/);
+
+      await page.getByRole('button', { name: `Activate version ${before}` }).click();
+      const dialog = page.getByRole('dialog', { name: `Activate version ${before}?` });
+      await expect(dialog.getByRole('button', { name: 'Activate' }).isDisabled()).resolves.toBe(true);
+      await dialog.getByLabel(/Reason/).fill('refund rule change goes through review first');
+      await dialog.getByRole('button', { name: 'Activate' }).click();
+      await page.getByText(`Version ${before} is active (was ${applied}).`).waitFor();
+      expect((await taxonomy.list()).find((version) => version.active)?.version).toBe(before);
+
+      await page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name: 'Audit log' }).click();
+      await page.getByLabel('Event type').fill('taxonomy.activated');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.waitForURL('**/admin/audit?type=taxonomy.activated');
+      const events = page.getByRole('list', { name: 'Audit events, newest first' }).getByRole('listitem');
+      await events.first().getByText('taxonomy.activated').waitFor();
+      const texts = await events.allTextContents();
+      expect(texts.length).toBeGreaterThan(0);
+      expect(texts.filter((text) => !text.includes('taxonomy.activated'))).toEqual([]);
+      await events.first().getByText('Data').click();
+      await events.first().getByText(/refund rule change goes through review first/).waitFor();
+      await page.getByRole('button', { name: 'Verify the chain' }).click();
+      await page.getByText(/Intact\. All \d+ events verified/).waitFor();
+    } finally {
+      await admin.context.close();
+    }
+  });
+
   it('invites a person (copyable one-time link) and shows the API refusing an admin disabling themselves', async () => {
     const admin = await signedInAdmin();
     try {

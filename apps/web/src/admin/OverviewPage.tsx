@@ -17,16 +17,16 @@ export function OverviewPage() {
     <section className="page" aria-labelledby="overview-title">
       <div className="page-title">
         <h1 id="overview-title">Overview</h1>
-        <label className="inline-field">
-          Period{' '}
-          <select value={days} onChange={(event) => setDays(Number(event.target.value))}>
+        <span className="inline-field">
+          <label htmlFor="overview-period">Period</label>
+          <select id="overview-period" value={days} onChange={(event) => setDays(Number(event.target.value))}>
             {PERIODS.map((period) => (
               <option key={period} value={period}>
                 {period === 1 ? 'Last 24 hours' : `Last ${period} days`}
               </option>
             ))}
           </select>
-        </label>
+        </span>
       </div>
       <ErrorNote message={error} />
       {!data ? (

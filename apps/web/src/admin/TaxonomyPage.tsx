@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { api, errorMessage } from '../api';
 import { formatDateTime } from '../format';
 import { type LintFinding, postYaml, type TaxonomyCheck, type TaxonomyDiff, TaxonomyRefused, type TaxonomyVersion } from './admin-api';
@@ -338,6 +338,7 @@ function DiffPanel({ versions }: { versions: TaxonomyVersion[] }) {
   const [from, setFrom] = useState(older.version);
   const [to, setTo] = useState(active.version);
   const [diff, setDiff] = useState<TaxonomyDiff | null>(null);
+  const id = useId();
   const [error, setError] = useState<string | null>(null);
   const show = async (event: FormEvent) => {
     event.preventDefault();
@@ -348,10 +349,10 @@ function DiffPanel({ versions }: { versions: TaxonomyVersion[] }) {
       setError(errorMessage(caught));
     }
   };
-  const select = (value: number, set: (value: number) => void, label: string) => (
-    <label className="inline-field">
-      {label}{' '}
-      <select value={value} onChange={(event) => set(Number(event.target.value))}>
+  const select = (value: number, set: (value: number) => void, label: string, id: string) => (
+    <span className="inline-field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(event) => set(Number(event.target.value))}>
         {versions.map((version) => (
           <option key={version.version} value={version.version}>
             {version.version}
@@ -359,14 +360,14 @@ function DiffPanel({ versions }: { versions: TaxonomyVersion[] }) {
           </option>
         ))}
       </select>
-    </label>
+    </span>
   );
   return (
     <div className="card">
       <h2>Compare versions</h2>
       <form className="diff-form" onSubmit={(event) => void show(event)}>
-        {select(from, setFrom, 'From')}
-        {select(to, setTo, 'To')}
+        {select(from, setFrom, 'From version', `${id}-from`)}
+        {select(to, setTo, 'To version', `${id}-to`)}
         <button type="submit" className="button">
           Show what changed
         </button>
