@@ -7,6 +7,7 @@ import { Metrics } from '@countersign/observability';
 import { ApiModule } from './api.module';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './http/body-parsers';
 import { registerCorrelation } from './http/correlation';
+import { registerWebApp } from './http/web-app';
 import { RedisIoAdapter } from './live/redis-io.adapter';
 
 /** Builds the API (not yet listening): `main.ts`, the CLI's `start` and the tests all go through here. */
@@ -29,6 +30,8 @@ export async function createApiApp(config: CountersignConfig, logger: LoggerServ
   const fastify = app.getHttpAdapter().getInstance();
   registerCorrelation(fastify);
   registerBodyParsers(fastify);
+  const web = await registerWebApp(fastify, config);
+  if (!web && logger) logger.warn?.('the web app is not built (no index.html in WEB_ROOT or dist/web): serving the API only', 'WebApp');
 
   const metrics = app.get(Metrics);
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -39,6 +39,7 @@ const schema = z.object({
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
   WORKER_NOTIFICATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  WEB_ROOT: z.string().min(1).optional(),
 });
 
 export interface CountersignConfig {
@@ -91,6 +92,8 @@ export interface CountersignConfig {
    * well above the other queues' 8: at 100 messages a second and ~100 ms per delivery, 8 would cap a worker near 60/s.
    */
   workerNotificationConcurrency: number;
+  /** The built web app's folder; null: `dist/web` of the installation. */
+  webRoot: string | null;
 }
 
 /** Names of the variables whose values must never appear in logs or errors. */
@@ -151,5 +154,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerLockDurationMs: values.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: values.WORKER_STALLED_INTERVAL_MS,
     workerNotificationConcurrency: values.WORKER_NOTIFICATION_CONCURRENCY,
+    webRoot: values.WEB_ROOT ?? null,
   };
 }

@@ -1,0 +1,136 @@
+// The browser's side of Countersign's people API: same-origin fetches with the session cookie, the session's
+// CSRF token on every state-changing call, and problem+json answers turned into readable errors.
+
+export interface Person {
+  id: string;
+  email: string;
+  display_name: string;
+  role: 'admin' | 'approver' | 'member';
+  permissions: string[];
+  status: string;
+  created_at: string;
+}
+
+export interface Me {
+  person: Person;
+  csrf_token: string;
+  session_expires_at: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+
+export interface InboxItem {
+  id: string;
+  status: ApprovalStatus;
+  tier: string;
+  action: { type: string; resource: string };
+  agent: { name: string };
+  on_behalf_of: { id: string; email: string; display_name: string };
+  step_up: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface Decision {
+  person: { id: string; email: string; display_name: string };
+  verdict: 'approve' | 'deny';
+  reason: string | null;
+  channel: string;
+  step_up: boolean;
+  decided_at: string;
+}
+
+export interface ApproverView extends InboxItem {
+  status_reason: string | null;
+  action: { type: string; resource: string; args: Record<string, unknown> };
+  audience: string;
+  classification: { tier: string; reversibility: string | null; blast_radius: string | null; rule: string; taxonomy_version: number; reasons: string[] };
+  requirement: { approvals_required: number; approvers: string[]; step_up: string; channels: string[] };
+  escalated_to: string[];
+  provenance: string[];
+  provenance_warnings: string[];
+  agent_reason: { text: string; label: string } | null;
+  decisions: Decision[];
+  you: { can_decide: boolean; step_up_required: boolean; your_decision: string | null };
+  decided_at: string | null;
+}
+
+/** An answer other than 2xx, with the API's own explanation (RFC 9457 `detail`) as the message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+let csrfToken: string | null = null;
+
+/** The CSRF token of this tab's session (from sign-in or GET /v1/me). */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** The same token, for a request the JSON helpers cannot send (the admin console's YAML bodies). */
+export function currentCsrfToken(): string | null {
+  return csrfToken;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (!SAFE_METHODS.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, 'network_error', 'Countersign could not be reached. Check your connection and try again.');
+  }
+  const text = await response.text();
+  const parsed = parseJson(text);
+  if (!response.ok) throw toError(response.status, parsed);
+  return parsed as T;
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function toError(status: number, body: unknown): ApiError {
+  if (body && typeof body === 'object') {
+    const problem = body as { code?: unknown; detail?: unknown; title?: unknown; field?: unknown };
+    const message = typeof problem.detail === 'string' ? problem.detail : typeof problem.title === 'string' ? problem.title : `The request failed (${status}).`;
+    return new ApiError(status, typeof problem.code === 'string' ? problem.code : 'http_error', message, typeof problem.field === 'string' ? problem.field : undefined);
+  }
+  return new ApiError(status, 'http_error', status >= 500 ? 'Countersign had a problem answering. Try again in a moment.' : `The request failed (${status}).`);
+}
+
+export const api = {
+  get: <T>(path: string) => request<T>('GET', path),
+  post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
+  put: <T>(path: string, body?: unknown) => request<T>('PUT', path, body ?? {}),
+  patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, body ?? {}),
+  delete: <T = void>(path: string) => request<T>('DELETE', path),
+};
+
+/** A message fit to show a person, from anything thrown. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) {
+    // The browser's WebAuthn errors: the person cancelled, or the authenticator timed out.
+    if (error.name === 'NotAllowedError') return 'The passkey prompt was cancelled or timed out. Try again when you are ready.';
+    return error.message;
+  }
+  return String(error);
+}
