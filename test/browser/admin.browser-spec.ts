@@ -215,8 +215,13 @@ describe('the admin console', () => {
       await page.getByRole('button', { name: 'Search' }).click();
       await page.waitForURL('**/admin/audit?type=taxonomy.activated');
       const events = page.getByRole('list', { name: 'Audit events, newest first' }).getByRole('listitem');
-      await events.first().getByText('taxonomy.activated').waitFor();
-      const texts = await events.allTextContents();
+      // The unfiltered list stays on the page until the search answers, and its newest event may be this very
+      // activation: wait for the filtered list itself, not for its first item.
+      let texts: string[] = [];
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await page.waitForTimeout(100)) {
+        texts = await events.allTextContents();
+        if (texts.length > 0 && texts.every((text) => text.includes('taxonomy.activated'))) break;
+      }
       expect(texts.length).toBeGreaterThan(0);
       expect(texts.filter((text) => !text.includes('taxonomy.activated'))).toEqual([]);
       await events.first().getByText('Data').click();
