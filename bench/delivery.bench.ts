@@ -4,13 +4,13 @@ import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
 import { CliModule } from '../apps/cli/src/cli.module';
 import { loadConfig } from '../libs/config/src';
-import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database';
+import { createMigratedDatabase, TEST_REDIS_URL, withClient } from '../test/support/database';
 import { FakeSlack } from '../test/support/fakes/fake-slack';
 import { agentAccessToken, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
-import { percentile, spawnCountersign, waitForReady } from './support';
+import { percentile, processCpuMs, spawnCountersign, waitForReady } from './support';
 
-const RATE = 100;
+const RATE = Number(process.env.BENCH_DELIVERY_RATE ?? 100);
 const WARM_UP_SECONDS = 3;
 const SECONDS = 20;
 const SLACK_LATENCY_MS = 50;
@@ -33,6 +33,11 @@ export interface DeliveryFigures {
   /** A bare client's chat.postMessage round trip to the same fake Slack, at the same rate. */
   ceilingP50Ms: number;
   ceilingP99Ms: number;
+  /** CPU used per approval delivered in the quiet phase (intake to delivery and the drain after it). */
+  workerCpuMsPerApproval: number;
+  apiCpuMsPerApproval: number;
+  /** The PostgreSQL backends serving this run's database (their connections live for the whole run). */
+  postgresCpuMsPerApproval: number;
 }
 
 /**
@@ -42,6 +47,12 @@ export interface DeliveryFigures {
  */
 export async function benchDelivery(log: (message: string) => void): Promise<DeliveryFigures> {
   const database = await createMigratedDatabase('bench_delivery');
+  // A diagnostic: PostgreSQL logs this run's statements slower than BENCH_PG_LOG_MS to its server log.
+  if (process.env.BENCH_PG_LOG_MS) {
+    const logMs = Number(process.env.BENCH_PG_LOG_MS);
+    if (!Number.isInteger(logMs) || logMs < 0) throw new Error('BENCH_PG_LOG_MS must be a whole number of milliseconds');
+    await withClient(database.url, (client) => client.query(`ALTER DATABASE "${new URL(database.url).pathname.slice(1)}" SET log_min_duration_statement = ${logMs}`));
+  }
   const slack = await new FakeSlack().start();
   slack.latencyMs = SLACK_LATENCY_MS;
   const port = 20_000 + Math.floor(Math.random() * 20_000);
@@ -119,8 +130,19 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
 
     log(`intake-to-delivery: ${AGENTS} agents at ${RATE} requests/s in all, ${WARM_UP_SECONDS} s warm-up then ${SECONDS} s; fake Slack answers in ${SLACK_LATENCY_MS} ms; API and worker as child processes...`);
     await latencies(await steady(RATE, WARM_UP_SECONDS, others));
+    const [api, worker] = children;
+    const backends = await withClient(database.url, async (client) => (await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).rows.map((row) => row.pid));
+    const postgresCpuMs = () => backends.reduce((sum, pid) => sum + (processCpuMs(pid) || 0), 0);
+    const cpuBefore = { api: processCpuMs(api.pid), worker: processCpuMs(worker.pid), postgres: postgresCpuMs() };
     const quiet = await latencies(await steady(RATE, SECONDS, others));
-    log(`  alone: p50 ${percentile(quiet.samples, 0.5).toFixed(1)} / p99 ${percentile(quiet.samples, 0.99).toFixed(1)} ms, ${quiet.undelivered} undelivered`);
+    const delivered = quiet.samples.length;
+    const workerCpuMsPerApproval = (processCpuMs(worker.pid) - cpuBefore.worker) / delivered;
+    const apiCpuMsPerApproval = (processCpuMs(api.pid) - cpuBefore.api) / delivered;
+    const postgresCpuMsPerApproval = (postgresCpuMs() - cpuBefore.postgres) / delivered;
+    log(
+      `  alone: p50 ${percentile(quiet.samples, 0.5).toFixed(1)} / p99 ${percentile(quiet.samples, 0.99).toFixed(1)} ms, ${quiet.undelivered} undelivered; ` +
+        `CPU per approval: worker ${workerCpuMsPerApproval.toFixed(1)} ms, API ${apiCpuMsPerApproval.toFixed(1)} ms, PostgreSQL ${postgresCpuMsPerApproval.toFixed(1)} ms (${backends.length} backends)`,
+    );
 
     const floodPerSecond = FLOOD_PER_MINUTE / 60;
     log(`  the same while one more agent floods at its quota (${floodPerSecond} requests/s) to one person...`);
@@ -151,12 +173,16 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
       errors,
       ceilingP50Ms: percentile(ceiling, 0.5),
       ceilingP99Ms: percentile(ceiling, 0.99),
+      workerCpuMsPerApproval,
+      apiCpuMsPerApproval,
+      postgresCpuMsPerApproval,
     };
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await slack.close();
-    await database.drop();
+    if (process.env.BENCH_KEEP_DB) log(`kept database ${database.url}`);
+    else await database.drop();
   }
 }
 

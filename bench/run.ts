@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     ],
     [
       `intake-to-delivery (201 from POST /v1/approvals → fake Slack receives chat.postMessage; ${delivery.rate} req/s for ${delivery.seconds} s, Slack answering in 50 ms)`,
-      `p50 ${delivery.p50Ms.toFixed(1)} ms, p99 ${delivery.p99Ms.toFixed(1)} ms`,
+      `p50 ${delivery.p50Ms.toFixed(1)} ms, p99 ${delivery.p99Ms.toFixed(1)} ms; CPU per approval: worker ${delivery.workerCpuMsPerApproval.toFixed(1)} ms, API ${delivery.apiCpuMsPerApproval.toFixed(1)} ms, PostgreSQL ${delivery.postgresCpuMsPerApproval.toFixed(1)} ms`,
       `p50 ${delivery.ceilingP50Ms.toFixed(1)} ms, p99 ${delivery.ceilingP99Ms.toFixed(1)} ms (a bare client's chat.postMessage to the same fake at ${delivery.rate}/s)`,
       pct(delivery.ceilingP99Ms, delivery.p99Ms),
       'p99 ≤ 250 ms',

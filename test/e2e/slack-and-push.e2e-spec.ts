@@ -3,7 +3,7 @@ import {
   agentAccessToken, call, createMigratedDatabase, dmChannel, FakePushService, FakeSlack, type FakeSlackUser, newAgent, type PersonBrowser, type RunningApi, signedInPerson, startApi, startWorker, testConfig,
 } from '@countersign/testing';
 
-type View = { id: string; status: string; approval_token?: string; decisions: Array<{ person: string; verdict: string; channel: string; reason: string | null }>; notifications: Array<{ person: string; channel: string; state: string; kind: string }> };
+type View = { id: string; status: string; approval_token?: string; decisions: Array<{ person: string; verdict: string; channel: string; reason: string | null }>; notifications: Array<{ person: string; channel: string; state: string; kind: string; attempts: number; detail: string | null }> };
 type Block = { type: string; block_id?: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ action_id?: string; text?: { text: string }; url?: string; value?: string }> };
 
 const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> => {
@@ -96,19 +96,39 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     expect(decided.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ person: alice.id, channel: 'slack', state: 'sent', kind: 'request' })]));
   });
 
+  it('opens the DM once per person and remembers it; a remembered DM Slack no longer knows is opened again', async () => {
+    const alice = await personWithSlack();
+    const opens = () => slack.callsTo('conversations.open').filter((c) => c.args.users === alice.slackUser.id).length;
+    for (const text of ['first', 'second']) {
+      const approval = await request(chatMessage(alice.email, text));
+      await postedTo(alice.slackUser, approval.id);
+    }
+    expect(opens()).toBe(1);
+
+    const reopened = slack.closeDm(alice.slackUser.id);
+    const third = await request(chatMessage(alice.email, 'third'));
+    const posted = await slack.waitFor('chat.postMessage', (c) => c.args.channel === reopened && JSON.stringify(c.args.blocks).includes(third.id));
+    expect(posted.args.channel).toBe(reopened);
+    expect(opens()).toBe(2);
+    const view = await until(() => agentView(third.id), (v) => v.notifications.some((n) => n.person === alice.id && n.state === 'sent'));
+    expect(view.notifications.filter((n) => n.person === alice.id && n.channel === 'slack')).toEqual([expect.objectContaining({ state: 'sent' })]);
+  });
+
   it('refuses the wrong Slack user, the right user id in another team, a bad signature, stale and future timestamps, another app, another channel; the approval stays pending', async () => {
     const alice = await personWithSlack();
     const bob = await personWithSlack();
     const approval = await request(chatMessage(alice.email));
     await postedTo(alice.slackUser, approval.id);
 
+    // 10 s past the 300 s window each way: the attempts are signed up front and sent one after another, and a
+    // timestamp only 301 s ahead fell inside the window once a slow run took a second to reach it.
     const now = Math.floor(Date.now() / 1000);
     const attempts: Array<[string, { body: string; headers: Record<string, string> }, number]> = [
       ['wrong user', slack.signedClick({ approvalId: approval.id, action: 'approve', user: bob.slackUser, channel: dmChannel(alice.slackUser.id) }), 200],
       ['same id, other team', slack.signedClick({ approvalId: approval.id, action: 'approve', user: { ...alice.slackUser, team_id: 'T0OTHER' } }), 200],
       ['bad signature', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, secret: 'not-the-signing-secret-at-all' }), 401],
-      ['stale', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, timestamp: now - 301 }), 401],
-      ['future', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, timestamp: now + 301 }), 401],
+      ['stale', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, timestamp: now - 310 }), 401],
+      ['future', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, timestamp: now + 310 }), 401],
       ['other app', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, appId: 'AOTHERAPP' }), 200],
       ['public channel', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, channel: 'C0GENERAL' }), 200],
     ];
@@ -201,5 +221,10 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     const approval = await request(chatMessage(person.email));
     const view = await until(() => agentView(approval.id), (v) => v.notifications.length === 2 && v.notifications.every((n) => n.state !== 'queued'));
     expect(view.notifications.map((n) => [n.channel, n.state]).sort()).toEqual([['slack', 'unreachable'], ['web_push', 'unreachable']]);
+    // Slack learns it from users.lookupByEmail in an attempt; push knows at planning (no subscription), so no job ran.
+    expect(Object.fromEntries(view.notifications.map((n) => [n.channel, [n.attempts, n.detail]]))).toEqual({
+      slack: [1, 'no Slack user with this email address'],
+      web_push: [0, 'no push subscription (the person has not enabled notifications in a browser)'],
+    });
   });
 });

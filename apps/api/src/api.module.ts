@@ -14,6 +14,7 @@ import { TaxonomyModule, TaxonomyService } from '@countersign/taxonomy';
 import { SigningKeysService, TokensModule } from '@countersign/tokens';
 import { AdminAgentsController } from './controllers/admin-agents.controller';
 import { AdminAuditController } from './controllers/admin-audit.controller';
+import { AdminOverviewController } from './controllers/admin-overview.controller';
 import { AdminPeopleController } from './controllers/admin-people.controller';
 import { AdminResourceServersController } from './controllers/admin-resource-servers.controller';
 import { AdminTaxonomyController } from './controllers/admin-taxonomy.controller';
@@ -76,6 +77,7 @@ export class ApiModule {
       controllers: [
         AdminAgentsController,
         AdminAuditController,
+        AdminOverviewController,
         AdminSlackController,
         AdminPeopleController,
         AdminResourceServersController,

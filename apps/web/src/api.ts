@@ -81,6 +81,11 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/** The same token, for a request the JSON helpers cannot send (the admin console's YAML bodies). */
+export function currentCsrfToken(): string | null {
+  return csrfToken;
+}
+
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {

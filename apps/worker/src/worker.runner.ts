@@ -32,7 +32,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
       const worker = new Worker(queueName, (job: Job, token?: string) => this.process(job, token), {
         connection,
         prefix: `${this.config.redisPrefix}:bull`,
-        concurrency: 8,
+        concurrency: queueName === QueueName.Notifications ? this.config.workerNotificationConcurrency : 8,
         // A worker that dies mid-job loses its lock after lockDuration; a live worker then runs the job again.
         lockDuration: this.config.workerLockDurationMs,
         stalledInterval: this.config.workerStalledIntervalMs,

@@ -56,14 +56,17 @@ export class ApprovalLifecycleService {
   }
 
   private async enqueueFollowUps(approval: ApprovalRecord, requirement: Requirement, needsPeople: boolean, created: boolean): Promise<void> {
+    // Independent jobs: sent together, so the request waits for one round trip to Redis rather than one per job.
+    const enqueues: Array<Promise<void>> = [];
     if (approval.status === 'pending') {
-      await this.queue.enqueue(JobName.ExpireApproval, { approvalId: approval.id }, { jobId: jobId.expire(approval.id), delayMs: Math.max(0, approval.expiresAt.getTime() - Date.now()) });
-      if (created && needsPeople) await this.scheduleOutreach(approval, requirement);
+      enqueues.push(this.queue.enqueue(JobName.ExpireApproval, { approvalId: approval.id }, { jobId: jobId.expire(approval.id), delayMs: Math.max(0, approval.expiresAt.getTime() - Date.now()) }));
+      if (created && needsPeople) enqueues.push(...this.scheduleOutreach(approval, requirement));
     } else {
-      if (approval.callbackUrl) await this.queue.enqueue(JobName.DeliverCallback, { approvalId: approval.id, status: approval.status }, { jobId: jobId.callback(approval.id, approval.status) });
+      if (approval.callbackUrl) enqueues.push(this.queue.enqueue(JobName.DeliverCallback, { approvalId: approval.id, status: approval.status }, { jobId: jobId.callback(approval.id, approval.status) }));
       // Every message about it (Slack DMs) now shows the outcome and who decided.
-      if (needsPeople) await this.queue.enqueue(JobName.ShowOutcome, { approvalId: approval.id }, { jobId: jobId.showOutcome(approval.id) });
+      if (needsPeople) enqueues.push(this.queue.enqueue(JobName.ShowOutcome, { approvalId: approval.id }, { jobId: jobId.showOutcome(approval.id) }));
     }
+    await Promise.all(enqueues);
   }
 
   /**
@@ -71,15 +74,19 @@ export class ApprovalLifecycleService {
    * schedule its reminder and escalation. Postgres records whether each happened, so the worker's sweep redoes any
    * of these that Redis lost.
    */
-  private async scheduleOutreach(approval: ApprovalRecord, requirement: Requirement): Promise<void> {
-    const priority = await this.queue.fairPriority(approval.tier, approval.agentId);
-    await this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agentId }, { jobId: jobId.plan(approval.id), priority });
+  private scheduleOutreach(approval: ApprovalRecord, requirement: Requirement): Array<Promise<void>> {
+    const enqueues = [
+      this.queue.fairPriority(approval.tier, approval.agentId).then((priority) =>
+        this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agentId }, { jobId: jobId.plan(approval.id), priority }),
+      ),
+    ];
     if (requirement.remind_after_seconds) {
-      await this.queue.enqueue(JobName.RemindApproval, { approvalId: approval.id }, { jobId: jobId.remind(approval.id), delayMs: requirement.remind_after_seconds * 1000 });
+      enqueues.push(this.queue.enqueue(JobName.RemindApproval, { approvalId: approval.id }, { jobId: jobId.remind(approval.id), delayMs: requirement.remind_after_seconds * 1000 }));
     }
     if (requirement.escalate_after_seconds && requirement.escalate_to.length > 0) {
-      await this.queue.enqueue(JobName.EscalateApproval, { approvalId: approval.id }, { jobId: jobId.escalate(approval.id), delayMs: requirement.escalate_after_seconds * 1000 });
+      enqueues.push(this.queue.enqueue(JobName.EscalateApproval, { approvalId: approval.id }, { jobId: jobId.escalate(approval.id), delayMs: requirement.escalate_after_seconds * 1000 }));
     }
+    return enqueues;
   }
 
   /** Ends a pending approval whose expiry has passed; a no-op for any other approval (safe to run twice). */

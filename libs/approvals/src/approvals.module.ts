@@ -5,6 +5,8 @@ import { TaxonomyModule } from '@countersign/taxonomy';
 import { AgentControlService } from './agent-control.service';
 import { ApprovalEvents } from './approval-events';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
+import { ApprovalReportsRepository } from './approval-reports.repository';
+import { ApprovalReportsService } from './approval-reports.service';
 import { ApprovalRepository } from './approval.repository';
 import { ApprovalsService } from './approvals.service';
 import { ApproverService } from './approver.service';
@@ -23,6 +25,8 @@ import { QuotaService } from './quota.service';
     AgentControlService,
     ApprovalEvents,
     ApprovalLifecycleService,
+    ApprovalReportsRepository,
+    ApprovalReportsService,
     ApprovalRepository,
     ApprovalsService,
     ApproverService,
@@ -35,6 +39,6 @@ import { QuotaService } from './quota.service';
     PartiesRepository,
     QuotaService,
   ],
-  exports: [LiveEvents, AgentControlService, ApprovalLifecycleService, ApprovalsService, ApproverService, CallbacksService, DecisionService, IntakeService],
+  exports: [LiveEvents, AgentControlService, ApprovalLifecycleService, ApprovalReportsService, ApprovalsService, ApproverService, CallbacksService, DecisionService, IntakeService],
 })
 export class ApprovalsModule {}

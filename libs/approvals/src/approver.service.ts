@@ -4,7 +4,7 @@ import { AuditEventType, AuditService } from '@countersign/audit';
 import { APPROVAL_STATUSES, type ApprovalStatus, approverEntriesFor, DomainError, isEligibleApprover, type Requirement } from '@countersign/domain';
 import { PasskeyService, type PersonRecord } from '@countersign/people';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
-import { type ApprovalRecord } from './approval.repository';
+import { type ApprovalRecord, isUuid } from './approval.repository';
 import { classificationView, type StoredClassification } from './approval-view';
 import { type DecisionRecord, DecisionRepository, type InboxRow, type NotificationView } from './decision.repository';
 
@@ -85,9 +85,9 @@ export class ApproverService {
    * approver sees it, with the decisions so far. Null when there is no such approval.
    */
   async summary(id: string): Promise<ApprovalSummary | null> {
-    const row = await this.decisions.withParties(id);
-    if (!row) return null;
-    const [decisions, notifications] = await Promise.all([this.decisions.decisionsOf(undefined, id), this.decisions.notificationsOf(id)]);
+    const found = isUuid(id) ? await this.decisions.withActivity(id) : null;
+    if (!found) return null;
+    const { row, decisions, notifications } = found;
     const { you: _you, ...view } = approverView(row, decisions, null, notifications);
     return { ...view, agent_id: row.approval.agentId, on_behalf_of_id: row.approval.onBehalfOfId, eligible: eligibleEntriesOf(row.approval), escalate_to: requirementOf(row.approval).escalate_to ?? [] };
   }
@@ -107,7 +107,7 @@ export class ApproverService {
   }
 
   private async eligibleRow(person: PersonRecord, id: string): Promise<InboxRow> {
-    const row = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? await this.decisions.withParties(id) : null;
+    const row = isUuid(id) ? await this.decisions.withParties(id) : null;
     if (!row || !isEligibleApprover(person, row.approval.onBehalfOfId, eligibleEntriesOf(row.approval))) throw new DomainError('not_found', 'no such approval');
     return row;
   }

@@ -140,6 +140,39 @@ export class DecisionRepository {
     return row ? { approval: approvalFromJson(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } } : null;
   }
 
+  /**
+   * The approval with its parties, decisions and notifications in one round trip: what a channel renders, read
+   * once per delivery (every statement is a network round trip, and the worker makes many).
+   */
+  async withActivity(id: string): Promise<{ row: InboxRow; decisions: DecisionRecord[]; notifications: NotificationView[] } | null> {
+    const rows = await this.database.query<{
+      approval: Record<string, unknown>;
+      agent_name: string;
+      obo_id: string;
+      obo_email: string;
+      obo_name: string;
+      decisions: Array<Omit<DecisionRow, 'created_at'> & { created_at: string }>;
+      notifications: Array<Omit<NotificationView, 'person'> & { person_id: string }>;
+    }>(
+      `SELECT to_jsonb(a) AS approval, g.name AS agent_name, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name,
+              COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', d.person_id, 'email', dp.email, 'display_name', dp.display_name, 'verdict', d.verdict,
+                                                            'reason', d.reason, 'channel', d.channel, 'amr', d.amr, 'fast', d.fast, 'created_at', d.created_at) ORDER BY d.created_at, d.id)
+                          FROM decisions d JOIN people dp ON dp.id = d.person_id WHERE d.approval_id = a.id), '[]'::jsonb) AS decisions,
+              COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', n.person_id, 'channel', n.channel, 'kind', n.kind, 'state', n.state, 'detail', n.detail,
+                                                            'attempts', n.attempts, 'updated_at', n.updated_at) ORDER BY n.created_at, n.person_id, n.channel, n.kind)
+                          FROM deliveries n WHERE n.approval_id = a.id), '[]'::jsonb) AS notifications
+         FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id WHERE a.id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      row: { approval: approvalFromJson(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } },
+      decisions: row.decisions.map((d) => ({ personId: d.person_id, email: d.email, displayName: d.display_name, verdict: d.verdict, reason: d.reason, channel: d.channel, amr: d.amr, fast: d.fast, createdAt: new Date(d.created_at) })),
+      notifications: row.notifications.map((n) => ({ person: n.person_id, channel: n.channel, kind: n.kind, state: n.state, detail: n.detail, attempts: n.attempts, updated_at: new Date(n.updated_at).toISOString() })),
+    };
+  }
+
   /** Refusals (stored as denied at intake) and denials of an agent within the last `minutes`. */
   async countDenied(agentId: string, minutes: number): Promise<number> {
     const rows = await this.database.query<{ count: number }>(

@@ -16,7 +16,7 @@ export class AuditChainer implements OnApplicationBootstrap, OnApplicationShutdo
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       this.running ??= this.audit
-        .flush()
+        .chainIfFree()
         .then(() => undefined)
         .catch((error: Error) => this.logger.warn(`audit chaining failed, will retry: ${error.message}`))
         .finally(() => (this.running = undefined));

@@ -18,7 +18,8 @@ export interface AuditQuery {
 }
 
 // An arbitrary constant naming the audit chain's lock.
-const AUDIT_CHAIN_LOCK = 7_214_002;
+/** The advisory lock that serialises chainers (exported for tests that hold it). */
+export const AUDIT_CHAIN_LOCK = 7_214_002;
 
 @Injectable()
 export class AuditRepository {
@@ -27,6 +28,12 @@ export class AuditRepository {
   /** Serializes appends for the rest of the transaction; the chain has one writer at a time. */
   async lockChain(tx: Tx): Promise<void> {
     await this.database.manager(tx).query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
+  }
+
+  /** The chain lock if it is free; false at once when another chainer holds it. */
+  async tryLockChain(tx: Tx): Promise<boolean> {
+    const rows: Array<{ locked: boolean }> = await this.database.manager(tx).query('SELECT pg_try_advisory_xact_lock($1) AS locked', [AUDIT_CHAIN_LOCK]);
+    return rows[0]?.locked === true;
   }
 
   async head(tx: Tx): Promise<{ seq: bigint; hash: string } | null> {

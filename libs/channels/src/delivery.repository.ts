@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type ApprovalRecord } from '@countersign/approvals';
+import { type OutboxEvent } from '@countersign/audit';
 import { ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
 import { type ChannelType, type DeliveryKind, type DeliveryState } from './notification-channel';
@@ -15,6 +16,14 @@ export interface DeliveryRecord {
   externalRef: Record<string, unknown> | null;
   attempts: number;
   outcomeShown: string | null;
+}
+
+/** A delivery as planned: to be sent (`queued`), or already known not to be sendable, with why. */
+export interface PlannedRow {
+  personId: string;
+  channel: ChannelType;
+  state: 'queued' | 'off' | 'unreachable';
+  detail: string | null;
 }
 
 type DeliveryRow = { id: string; approval_id: string; person_id: string; channel: ChannelType; kind: DeliveryKind; state: DeliveryState; detail: string | null; external_ref: Record<string, unknown> | null; attempts: number; outcome_shown: string | null };
@@ -42,17 +51,23 @@ export class DeliveryRepository {
     return rows.map((row) => personFromRow(row));
   }
 
-  /** Inserts the rows that do not exist yet; returns every row of this approval and kind afterwards. */
-  async plan(approvalId: string, kind: DeliveryKind, rows: Array<{ personId: string; channel: ChannelType; state: 'queued' | 'off'; detail: string | null }>): Promise<DeliveryRecord[]> {
-    if (rows.length > 0) {
-      await this.database.query(
-        `INSERT INTO deliveries (approval_id, person_id, channel, kind, state, detail)
+  /**
+   * Inserts the rows that do not exist yet and returns every row of this approval and kind afterwards, in one
+   * statement; a first request's plan also marks the approval notified (the sweep's sign that planning happened).
+   */
+  async plan(approvalId: string, kind: DeliveryKind, rows: PlannedRow[]): Promise<DeliveryRecord[]> {
+    // The CTE's inserted rows are not visible to the statement's own SELECT of the table: both are returned.
+    const found = await this.database.query<DeliveryRow>(
+      `WITH inserted AS (
+         INSERT INTO deliveries (approval_id, person_id, channel, kind, state, detail)
          SELECT $1, x.person_id, x.channel, $2, x.state, x.detail FROM jsonb_to_recordset($3::jsonb) AS x(person_id uuid, channel text, state text, detail text)
-         ON CONFLICT (approval_id, person_id, channel, kind) DO NOTHING`,
-        [approvalId, kind, JSON.stringify(rows.map((row) => ({ person_id: row.personId, channel: row.channel, state: row.state, detail: row.detail })))],
-      );
-    }
-    const found = await this.database.query<DeliveryRow>(`SELECT * FROM deliveries WHERE approval_id = $1 AND kind = $2 ORDER BY created_at, id`, [approvalId, kind]);
+         ON CONFLICT (approval_id, person_id, channel, kind) DO NOTHING RETURNING *
+       ), notified AS (
+         UPDATE approvals SET notified_at = COALESCE(notified_at, now()) WHERE id = $1 AND $2 = 'request'
+       )
+       SELECT * FROM (SELECT * FROM inserted UNION ALL SELECT * FROM deliveries WHERE approval_id = $1 AND kind = $2) AS planned ORDER BY created_at, id`,
+      [approvalId, kind, JSON.stringify(rows.map((row) => ({ person_id: row.personId, channel: row.channel, state: row.state, detail: row.detail })))],
+    );
     return found.map(fromRow);
   }
 
@@ -66,10 +81,19 @@ export class DeliveryRepository {
     return rows.map(fromRow);
   }
 
-  /** Counts the attempt before the channel is called; returns the attempts made before this one. */
-  async beginAttempt(id: string): Promise<number> {
-    const rows = await this.database.query<{ attempts: number }>(`UPDATE deliveries SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING attempts`, [id]);
-    return rows[0] ? rows[0].attempts - 1 : -1;
+  /**
+   * Claims a queued delivery for an attempt: counts the attempt before the channel is called and returns the row
+   * as it is now (`attempts` includes this one) with the person it is for, in one statement. Null when it is not
+   * queued any more (a duplicate or late job).
+   */
+  async beginAttempt(id: string): Promise<{ delivery: DeliveryRecord; person: PersonRecord | null } | null> {
+    const rows = await this.database.query<DeliveryRow & { person: Record<string, unknown> | null }>(
+      `UPDATE deliveries d SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued'
+       RETURNING d.*, (SELECT to_jsonb(p) FROM people p WHERE p.id = d.person_id) AS person`,
+      [id],
+    );
+    const row = rows[0];
+    return row ? { delivery: fromRow(row), person: row.person ? personFromRow(row.person) : null } : null;
   }
 
   /** Records progress (an external ref) without leaving `queued`: a retry then knows a message exists. */
@@ -78,11 +102,25 @@ export class DeliveryRepository {
   }
 
   /** Moves a queued delivery to its outcome; false when it was not queued any more (a duplicate job). */
-  async finish(tx: Tx | undefined, id: string, state: Exclude<DeliveryState, 'queued'>, detail: string | null, externalRef: Record<string, unknown> | null): Promise<boolean> {
-    const rows = await this.database.rows<{ id: string }>(
-      tx,
+  async finish(id: string, state: Exclude<DeliveryState, 'queued'>, detail: string | null, externalRef: Record<string, unknown> | null): Promise<boolean> {
+    const rows = await this.database.query<{ id: string }>(
       `UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING id`,
       [id, state, detail, externalRef === null ? null : JSON.stringify(externalRef)],
+    );
+    return rows.length > 0;
+  }
+
+  /** `finish`, and the audit event of the outcome only if this call moved it: one statement, so both or neither. */
+  async finishAudited(id: string, state: Exclude<DeliveryState, 'queued'>, detail: string | null, externalRef: Record<string, unknown> | null, event: OutboxEvent): Promise<boolean> {
+    const rows = await this.database.query<{ id: string }>(
+      `WITH moved AS (
+         UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING id
+       ), audited AS (
+         INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data)
+         SELECT $5::timestamptz, $6, $7, $8, $9, $10, $11::jsonb FROM moved
+       )
+       SELECT id FROM moved`,
+      [id, state, detail, externalRef === null ? null : JSON.stringify(externalRef), event.occurredAt, event.actorType, event.actorId, event.type, event.subjectType, event.subjectId, JSON.stringify(event.data)],
     );
     return rows.length > 0;
   }
@@ -102,10 +140,6 @@ export class DeliveryRepository {
       [approvalId, personId],
     );
     return rows[0]?.reachable ?? false;
-  }
-
-  async markNotified(approvalId: string): Promise<void> {
-    await this.database.query(`UPDATE approvals SET notified_at = COALESCE(notified_at, now()) WHERE id = $1`, [approvalId]);
   }
 
   /** Claims the reminder once: true for the one caller that set `reminded_at` on a still pending approval. */

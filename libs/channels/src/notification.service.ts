@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type ApprovalSummary, ApproverService, LiveEvents } from '@countersign/approvals';
-import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
+import { AuditEventType, AuditService, outboxEvents, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { Database } from '@countersign/database';
 import { type NotificationChannelType } from '@countersign/domain';
 import { PeopleService, type PersonRecord } from '@countersign/people';
 import { jobId, JobName, QueueService } from '@countersign/queue';
-import { type DeliveryRecord, DeliveryRepository } from './delivery.repository';
+import { type DeliveryRecord, DeliveryRepository, type PlannedRow } from './delivery.repository';
 import { type ChannelType, type DeliveryKind, NOTIFICATION_CHANNELS, type Notification, type NotificationChannel } from './notification-channel';
 
 const SWEEP_BATCH = 200;
@@ -39,62 +39,63 @@ export class NotificationService {
   /** One delivery per undecided approver × the tier's channels; a channel that is off is recorded as such. */
   async plan(approvalId: string, kind: DeliveryKind = 'request'): Promise<void> {
     const approval = await this.approver.summary(approvalId);
-    if (!approval || approval.status !== 'pending') {
-      if (approval) await this.deliveries.markNotified(approvalId);
-      return;
-    }
+    // A final approval needs no messages (and the sweep only looks for pending approvals that were never planned).
+    if (!approval || approval.status !== 'pending') return;
     const approvers = await this.deliveries.undecidedApprovers(approval.id, approval.on_behalf_of_id, approval.eligible);
+    const types = approval.requirement.channels as NotificationChannelType[];
+    // Who each channel already knows it cannot reach (one query per channel, not a job per person).
+    const unreachable = new Map(
+      await Promise.all(types.map(async (type) => [type, (await this.byType.get(type)?.unreachable?.(approvers.map((person) => person.id))) ?? new Map<string, string>()] as const)),
+    );
     const rows = approvers.flatMap((person) =>
-      (approval.requirement.channels as NotificationChannelType[]).map((type) => {
-        const enabled = this.byType.get(type)?.enabled ?? false;
-        return { personId: person.id, channel: type, state: enabled ? ('queued' as const) : ('off' as const), detail: enabled ? null : `${type} is not configured on this deployment` };
+      types.map((type): PlannedRow => {
+        if (!this.byType.get(type)?.enabled) return { personId: person.id, channel: type, state: 'off', detail: `${type} is not configured on this deployment` };
+        const why = unreachable.get(type)?.get(person.id);
+        return why ? { personId: person.id, channel: type, state: 'unreachable', detail: why } : { personId: person.id, channel: type, state: 'queued', detail: null };
       }),
     );
     const planned = await this.deliveries.plan(approval.id, kind, rows);
     await this.enqueueQueued(approval, planned);
-    if (kind === 'request') await this.deliveries.markNotified(approval.id);
     // Someone with no channel at all cannot be reached: escalate now rather than at the scheduled time.
-    const unreachable = approvers.filter((person) => !planned.some((row) => row.personId === person.id && row.state === 'queued'));
-    if (unreachable.length > 0 || approvers.length === 0) await this.escalateEarly(approval);
+    const unreached = approvers.filter((person) => !planned.some((row) => row.personId === person.id && row.state === 'queued'));
+    if (unreached.length > 0 || approvers.length === 0) await this.escalateEarly(approval);
   }
 
+  /**
+   * One attempt at one delivery. The attempt is claimed (and counted) first, in the statement that reads the row;
+   * the outcome and its audit event are written in one statement after the channel answered.
+   */
   async deliver(deliveryId: string): Promise<void> {
-    const delivery = await this.deliveries.find(deliveryId);
-    if (!delivery || delivery.state !== 'queued') return;
+    const claimed = await this.deliveries.beginAttempt(deliveryId);
+    if (!claimed?.person) return;
+    const { delivery, person } = claimed;
+    const previousAttempts = delivery.attempts - 1;
     const channel = this.byType.get(delivery.channel);
-    const [approval, person] = await Promise.all([this.approver.summary(delivery.approvalId), this.people.find(delivery.personId)]);
-    if (!approval || !person) return;
+    const approval = await this.approver.summary(delivery.approvalId);
+    if (!approval) return;
     if (approval.status !== 'pending') {
-      await this.deliveries.finish(undefined, delivery.id, 'failed', `not sent: the approval was already ${approval.status}`, null);
+      await this.deliveries.finish(delivery.id, 'failed', `not sent: the approval was already ${approval.status}`, null);
       return;
     }
     if (!channel?.enabled || person.status !== 'active') {
-      await this.deliveries.finish(undefined, delivery.id, 'off', !channel?.enabled ? `${delivery.channel} is not configured` : 'the person is disabled', null);
+      await this.deliveries.finish(delivery.id, 'off', !channel?.enabled ? `${delivery.channel} is not configured` : 'the person is disabled', null);
       return;
     }
-    const previousAttempts = await this.deliveries.beginAttempt(delivery.id);
-    if (previousAttempts < 0) return;
-    const fresh = (await this.deliveries.find(delivery.id))!;
     let outcome;
     try {
-      outcome = await channel.deliver(this.notification(fresh, person, approval, previousAttempts));
+      outcome = await channel.deliver(this.notification(delivery, person, approval, previousAttempts));
     } catch (error) {
       await this.deliveries.recordError(delivery.id, (error as Error).message);
       throw error;
     }
-    const changed = await this.database.transaction(async (tx) => {
-      const moved = await this.deliveries.finish(tx, delivery.id, outcome.state, outcome.detail ?? null, outcome.state === 'sent' ? outcome.externalRef : null);
-      if (moved) {
-        await this.audit.append(tx, SYSTEM, [
-          {
-            type: outcome.state === 'sent' ? AuditEventType.NotificationSent : AuditEventType.NotificationFailed,
-            subject: { type: 'approval', id: delivery.approvalId },
-            data: { person_id: delivery.personId, channel: delivery.channel, kind: delivery.kind, state: outcome.state, detail: outcome.detail ?? null, attempts: previousAttempts + 1 },
-          },
-        ]);
-      }
-      return moved;
-    });
+    const [event] = outboxEvents(SYSTEM, [
+      {
+        type: outcome.state === 'sent' ? AuditEventType.NotificationSent : AuditEventType.NotificationFailed,
+        subject: { type: 'approval', id: delivery.approvalId },
+        data: { person_id: delivery.personId, channel: delivery.channel, kind: delivery.kind, state: outcome.state, detail: outcome.detail ?? null, attempts: delivery.attempts },
+      },
+    ]);
+    const changed = await this.deliveries.finishAudited(delivery.id, outcome.state, outcome.detail ?? null, outcome.state === 'sent' ? outcome.externalRef : null, event);
     if (changed && outcome.state !== 'sent') await this.checkReachable(delivery, approval);
   }
 
@@ -102,15 +103,11 @@ export class NotificationService {
   async gaveUp(deliveryId: string, reason: string): Promise<void> {
     const delivery = await this.deliveries.find(deliveryId);
     if (!delivery) return;
-    const moved = await this.database.transaction(async (tx) => {
-      const finished = await this.deliveries.finish(tx, delivery.id, 'failed', reason.slice(0, 500), null);
-      if (finished) {
-        await this.audit.append(tx, SYSTEM, [
-          { type: AuditEventType.NotificationFailed, subject: { type: 'approval', id: delivery.approvalId }, data: { person_id: delivery.personId, channel: delivery.channel, kind: delivery.kind, state: 'failed', detail: reason.slice(0, 500) } },
-        ]);
-      }
-      return finished;
-    });
+    const detail = reason.slice(0, 500);
+    const [event] = outboxEvents(SYSTEM, [
+      { type: AuditEventType.NotificationFailed, subject: { type: 'approval', id: delivery.approvalId }, data: { person_id: delivery.personId, channel: delivery.channel, kind: delivery.kind, state: 'failed', detail } },
+    ]);
+    const moved = await this.deliveries.finishAudited(delivery.id, 'failed', detail, null, event);
     const approval = moved ? await this.approver.summary(delivery.approvalId) : null;
     if (approval?.status === 'pending') await this.checkReachable(delivery, approval);
   }

@@ -8,10 +8,12 @@ export interface SlackIdentity {
   teamId: string;
   enterpriseId: string | null;
   linkedBy: 'email_lookup' | 'admin';
+  /** The bot's DM channel with this user, once a message was sent (Slack answers the same one every time). */
+  dmChannelId?: string | null;
 }
 
-type Row = { person_id: string; slack_user_id: string; team_id: string; enterprise_id: string | null; linked_by: 'email_lookup' | 'admin' };
-const fromRow = (row: Row): SlackIdentity => ({ personId: row.person_id, slackUserId: row.slack_user_id, teamId: row.team_id, enterpriseId: row.enterprise_id, linkedBy: row.linked_by });
+type Row = { person_id: string; slack_user_id: string; team_id: string; enterprise_id: string | null; linked_by: 'email_lookup' | 'admin'; dm_channel_id: string | null };
+const fromRow = (row: Row): SlackIdentity => ({ personId: row.person_id, slackUserId: row.slack_user_id, teamId: row.team_id, enterpriseId: row.enterprise_id, linkedBy: row.linked_by, dmChannelId: row.dm_channel_id });
 
 /** A person's Slack account: user id with its team (and Enterprise Grid org), the identity a click must match. */
 @Injectable()
@@ -38,7 +40,7 @@ export class SlackIdentityRepository {
       await this.database.query(
         `INSERT INTO slack_identities (person_id, slack_user_id, team_id, enterprise_id, linked_by) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (person_id) DO UPDATE SET slack_user_id = EXCLUDED.slack_user_id, team_id = EXCLUDED.team_id, enterprise_id = EXCLUDED.enterprise_id,
-                                               linked_by = EXCLUDED.linked_by, created_at = now()`,
+                                               linked_by = EXCLUDED.linked_by, dm_channel_id = NULL, created_at = now()`,
         [identity.personId, identity.slackUserId, identity.teamId, identity.enterpriseId, identity.linkedBy],
       );
       return true;
@@ -46,6 +48,11 @@ export class SlackIdentityRepository {
       if (postgresErrorCode(error) === '23505') return false;
       throw error;
     }
+  }
+
+  /** Remembers the DM channel, or forgets it (null), for the link as it is: a relink in between is left alone. */
+  async rememberDmChannel(personId: string, slackUserId: string, channel: string | null): Promise<void> {
+    await this.database.query(`UPDATE slack_identities SET dm_channel_id = $3 WHERE person_id = $1 AND slack_user_id = $2`, [personId, slackUserId, channel]);
   }
 
   async unlink(personId: string): Promise<boolean> {

@@ -4,7 +4,6 @@ import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PermanentJobError, RetryLaterError } from '@countersign/queue';
 import { type DeliveryOutcome, type Notification, type NotificationChannel } from './notification-channel';
-import { DeliveryRepository } from './delivery.repository';
 import { renderApprovalMessage } from './slack-message';
 import { type SlackIdentity, SlackIdentityRepository } from './slack-identity.repository';
 
@@ -35,7 +34,6 @@ export class SlackChannel implements NotificationChannel {
     @Inject(CONFIG) private readonly config: CountersignConfig,
     @Inject(SLACK_CLIENT) private readonly client: WebClient | null,
     private readonly identities: SlackIdentityRepository,
-    private readonly deliveries: DeliveryRepository,
     private readonly audit: AuditService,
   ) {
     this.enabled = client !== null;
@@ -47,26 +45,30 @@ export class SlackChannel implements NotificationChannel {
     return this.call(async () => {
       const identity = await this.identityOf(client, notification);
       if (!identity) return { state: 'unreachable', detail: 'no Slack user with this email address' };
-      let channel = typeof notification.externalRef?.channel === 'string' ? notification.externalRef.channel : null;
-      if (!channel) {
-        const opened = (await client.conversations.open({ users: identity.slackUserId })) as WebAPICallResult & { channel?: { id?: string } };
-        channel = opened.channel?.id ?? null;
-        if (!channel) throw new Error('conversations.open answered without a channel');
-        await this.deliveries.recordProgress(notification.deliveryId, { channel });
-      }
+      const channel = await this.dmChannel(client, identity);
       if (notification.previousAttempts > 0) {
         const earlier = await this.findPosted(client, channel, notification.deliveryId);
         if (earlier) return { state: 'sent', externalRef: { channel, ts: earlier }, detail: 'found the message an earlier attempt posted' };
       }
       const message = renderApprovalMessage(notification.approval, { publicUrl: this.config.publicUrl, kind: notification.kind, deliveryId: notification.deliveryId });
-      const posted = await client.chat.postMessage({
-        channel,
-        text: message.text,
-        blocks: message.blocks as never,
-        unfurl_links: false,
-        unfurl_media: false,
-        metadata: { event_type: METADATA_EVENT, event_payload: { delivery_id: notification.deliveryId, approval_id: notification.approval.id } },
-      });
+      let posted;
+      try {
+        posted = await client.chat.postMessage({
+          channel,
+          text: message.text,
+          blocks: message.blocks as never,
+          unfurl_links: false,
+          unfurl_media: false,
+          metadata: { event_type: METADATA_EVENT, event_payload: { delivery_id: notification.deliveryId, approval_id: notification.approval.id } },
+        });
+      } catch (error) {
+        // A remembered DM channel Slack no longer knows: forget it, and the retry opens the DM afresh.
+        if (slackError(error) === 'channel_not_found' && identity.dmChannelId === channel) {
+          await this.identities.rememberDmChannel(identity.personId, identity.slackUserId, null);
+          throw new Error(`the remembered DM channel ${channel} is gone; the next attempt opens a new one`, { cause: error });
+        }
+        throw error;
+      }
       if (!posted.ts) throw new Error('chat.postMessage answered without a ts');
       return { state: 'sent', externalRef: { channel, ts: posted.ts } };
     });
@@ -99,6 +101,16 @@ export class SlackChannel implements NotificationChannel {
         ],
       },
     });
+  }
+
+  /** The bot's DM with the person: `conversations.open` the first time, then the channel remembered with the link. */
+  private async dmChannel(client: WebClient, identity: SlackIdentity): Promise<string> {
+    if (identity.dmChannelId) return identity.dmChannelId;
+    const opened = (await client.conversations.open({ users: identity.slackUserId })) as WebAPICallResult & { channel?: { id?: string } };
+    const channel = opened.channel?.id;
+    if (!channel) throw new Error('conversations.open answered without a channel');
+    await this.identities.rememberDmChannel(identity.personId, identity.slackUserId, channel);
+    return channel;
   }
 
   private async identityOf(client: WebClient, notification: Notification): Promise<SlackIdentity | null> {

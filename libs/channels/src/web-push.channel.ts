@@ -14,6 +14,7 @@ import { VapidKeysService } from './vapid-keys.service';
 /** RFC 8030/8291: 4096 bytes after encryption; aes128gcm adds 103, so the plaintext stays under 3993. */
 export const MAX_PUSH_PAYLOAD_BYTES = 3992;
 const HIGH_URGENCY_TIERS = new Set(['high', 'critical']);
+const NO_SUBSCRIPTION = 'no push subscription (the person has not enabled notifications in a browser)';
 
 /**
  * The payload a push carries: the opaque approval id, a generic title and the tier. Never the action, its
@@ -46,9 +47,14 @@ export class WebPushChannel implements NotificationChannel {
     this.agent = config.pushCaFile ? new Agent({ ca: [...rootCertificates, readFileSync(config.pushCaFile, 'utf8')], keepAlive: true }) : undefined;
   }
 
+  async unreachable(personIds: string[]): Promise<Map<string, string>> {
+    const subscribed = await this.subscriptions.peopleWithSubscriptions(personIds);
+    return new Map(personIds.filter((id) => !subscribed.has(id)).map((id) => [id, NO_SUBSCRIPTION]));
+  }
+
   async deliver(notification: Notification): Promise<DeliveryOutcome> {
     const subscriptions = await this.subscriptions.forPerson(notification.person.id);
-    if (subscriptions.length === 0) return { state: 'unreachable', detail: 'no push subscription (the person has not enabled notifications in a browser)' };
+    if (subscriptions.length === 0) return { state: 'unreachable', detail: NO_SUBSCRIPTION };
     const keys = await this.vapid.keys();
     const payload = pushPayload(notification.approval, notification.kind);
     const ttl = Math.max(0, Math.floor((new Date(notification.approval.expires_at).getTime() - Date.now()) / 1000));

@@ -38,6 +38,7 @@ const schema = z.object({
   NOTIFICATION_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
+  WORKER_NOTIFICATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   WEB_ROOT: z.string().min(1).optional(),
 });
 
@@ -86,6 +87,11 @@ export interface CountersignConfig {
    */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
+  /**
+   * Notification jobs one worker process runs at once. They mostly wait on Slack or a push service, so this is
+   * well above the other queues' 8: at 100 messages a second and ~100 ms per delivery, 8 would cap a worker near 60/s.
+   */
+  workerNotificationConcurrency: number;
   /** The built web app's folder; null: `dist/web` of the installation. */
   webRoot: string | null;
 }
@@ -147,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     notificationRedeliveryAfterSeconds: values.NOTIFICATION_REDELIVERY_AFTER_SECONDS,
     workerLockDurationMs: values.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: values.WORKER_STALLED_INTERVAL_MS,
+    workerNotificationConcurrency: values.WORKER_NOTIFICATION_CONCURRENCY,
     webRoot: values.WEB_ROOT ?? null,
   };
 }

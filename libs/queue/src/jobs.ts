@@ -85,15 +85,26 @@ export class RetryLaterError extends Error {
 /** Tiers in delivery order when the queue is backed up: a critical request's notification goes first. */
 const TIER_BAND: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 const BAND_WIDTH = 500_000;
-/** The window over which an agent's recent notifications push its later ones back (per-agent fairness). */
-export const FAIRNESS_WINDOW_MS = 10_000;
+/**
+ * Per-agent fairness, start-time fair queueing on Redis's clock: every notification job an agent enqueues costs
+ * it this much virtual time. An agent enqueueing slower than one job per cost stays at "now"; one enqueueing
+ * faster runs ahead of the clock by a growing lead.
+ */
+export const FAIRNESS_COST_MS = 10;
+/**
+ * A lead up to this is a burst, not a flood: those jobs stay first in, first out with everyone else's. Without it
+ * the few jobs an ordinary agent sends close together (a lead of 10-20 ms) would sort behind every later job of
+ * every other agent, and starve while the queue stays busy.
+ */
+export const FAIRNESS_GRACE_MS = 1_000;
 
 /**
- * BullMQ priority (lower runs first, at most 2^21): the tier picks the band; within it, the number of notification
- * jobs the same agent enqueued in the current window, so one agent's flood queues behind everyone else's first
- * messages instead of in front of them.
+ * BullMQ priority (lower runs first, at most 2^21; equal priorities run in the order they were added): the tier
+ * picks the band; within it, everyone within the grace shares the band's first priority (FIFO), and a flooding
+ * agent's jobs come after them, ordered by its lead, which only grows while it keeps flooding.
  */
-export function notificationPriority(tier: string, recentForAgent: number): number {
+export function notificationPriority(tier: string, leadMs: number): number {
   const band = TIER_BAND[tier] ?? 0;
-  return 1 + band * BAND_WIDTH + Math.min(Math.max(0, recentForAgent), BAND_WIDTH - 1);
+  const lead = Math.floor(leadMs);
+  return 1 + band * BAND_WIDTH + (lead <= FAIRNESS_GRACE_MS ? 0 : Math.min(lead - FAIRNESS_GRACE_MS, BAND_WIDTH - 1));
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { Queue } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { FAIRNESS_WINDOW_MS, JOB_QUEUES, JOB_RETRY, type JobName, type JobPayloads, notificationPriority, QueueName } from './jobs';
+import { FAIRNESS_COST_MS, JOB_QUEUES, JOB_RETRY, type JobName, type JobPayloads, notificationPriority, QueueName } from './jobs';
 import { createRedis } from './redis';
 
 export interface EnqueueOptions {
@@ -11,6 +11,21 @@ export interface EnqueueOptions {
   /** Lower runs first (BullMQ priority). */
   priority?: number;
 }
+
+/**
+ * Start-time fair queueing for one agent: its job starts at max(its virtual finish, now), and its virtual finish
+ * moves on by the cost. Returns how far ahead of now the start is (ms). The key expires a minute after the agent's
+ * virtual time falls behind the clock (by then it would start at "now" anyway).
+ */
+const FAIR_START_SCRIPT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local finish = tonumber(redis.call('GET', KEYS[1]) or '0')
+local start = math.max(finish, now)
+local nextFinish = start + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], nextFinish, 'PX', nextFinish - now + 60000)
+return start - now
+`;
 
 /** The only way the API enqueues work. Payloads carry ids only; processors reload rows. */
 @Injectable()
@@ -48,12 +63,13 @@ export class QueueService implements OnApplicationShutdown {
     });
   }
 
-  /** The priority of the agent's next notification job (tier band, then how many it enqueued just now). */
+  /**
+   * The priority of the agent's next `jobs` notification jobs, charging them to the agent's virtual time: one
+   * atomic script on Redis's clock, so every API and worker instance agrees (see `notificationPriority`).
+   */
   async fairPriority(tier: string, agentId: string, jobs = 1): Promise<number> {
-    const window = Math.floor(Date.now() / FAIRNESS_WINDOW_MS);
-    const key = `${this.config.redisPrefix}:fair:${agentId}:${window}`;
-    const [[, count]] = (await this.connection.multi().incrby(key, jobs).pexpire(key, FAIRNESS_WINDOW_MS * 2).exec()) as [[Error | null, number]];
-    return notificationPriority(tier, count - jobs);
+    const lead = (await this.connection.eval(FAIR_START_SCRIPT, 1, `${this.config.redisPrefix}:fair:${agentId}`, FAIRNESS_COST_MS * jobs)) as number;
+    return notificationPriority(tier, lead);
   }
 
   async depth(): Promise<Array<{ queue: QueueName; state: string; count: number }>> {

@@ -47,6 +47,9 @@ export class FakeSlack {
   beforeReply: ((call: SlackCall) => Promise<void>) | null = null;
   private server!: Server;
   private sequence = 0;
+  /** DM channels Slack no longer knows (`closeDm`), and the channel `conversations.open` answers instead. */
+  private readonly goneChannels = new Set<string>();
+  private readonly reopened = new Map<string, string>();
   url = '';
   private listeners: Array<(call: SlackCall) => void> = [];
 
@@ -117,6 +120,18 @@ export class FakeSlack {
     });
   }
 
+  /**
+   * Makes the bot's current DM with this user unknown to Slack (posting to it answers `channel_not_found`);
+   * `conversations.open` then answers a new channel. Returns the new channel's id.
+   */
+  closeDm(userId: string): string {
+    const current = this.reopened.get(userId) ?? dmChannel(userId);
+    this.goneChannels.add(current);
+    const next = `${current}R`;
+    this.reopened.set(userId, next);
+    return next;
+  }
+
   /** The DM a person has about an approval, as it stands. */
   dmAbout(approvalId: string, user: FakeSlackUser): Message[] {
     return this.messages.filter((message) => message.channel === dmChannel(user.id) && JSON.stringify(message.blocks).includes(approvalId));
@@ -185,8 +200,9 @@ export class FakeSlack {
         return { ok: true, user: { id: user.id, team_id: user.team_id, deleted: false, is_bot: false, ...(user.enterprise_id ? { enterprise_user: { enterprise_id: user.enterprise_id } } : {}) } };
       }
       case 'conversations.open':
-        return { ok: true, channel: { id: dmChannel(String(args.users)) } };
+        return { ok: true, channel: { id: this.reopened.get(String(args.users)) ?? dmChannel(String(args.users)) } };
       case 'chat.postMessage': {
+        if (this.goneChannels.has(String(args.channel))) return { ok: false, error: 'channel_not_found' };
         const ts = `${Math.floor(Date.now() / 1000)}.${String(++this.sequence).padStart(6, '0')}`;
         this.messages.push({ channel: String(args.channel), ts, text: String(args.text), blocks: (args.blocks as unknown[]) ?? [], metadata: args.metadata as Message['metadata'] });
         return { ok: true, channel: args.channel, ts };

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { type AgentView, AgentsService } from '@countersign/agents';
-import { AgentControlService } from '@countersign/approvals';
+import { AgentControlService, type AgentApprovalView, ApprovalReportsService } from '@countersign/approvals';
 import { type Actor } from '@countersign/audit';
 import { DomainError } from '@countersign/domain';
 import { AdminGuard, CurrentAdmin } from '../http/auth.guards';
@@ -16,6 +16,7 @@ export class AdminAgentsController {
   constructor(
     private readonly agents: AgentsService,
     private readonly control: AgentControlService,
+    private readonly reports: ApprovalReportsService,
   ) {}
 
   @Get()
@@ -28,6 +29,14 @@ export class AdminAgentsController {
     const agent = await this.agents.find(id);
     if (!agent) throw new DomainError('not_found', 'no such agent');
     return agent;
+  }
+
+  @Get(':id/approvals')
+  @ApiOperation({ summary: "The agent's newest approvals (all statuses)" })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1-100, default 20' })
+  async approvals(@Param('id') id: string, @Query('limit') limit?: string): Promise<{ approvals: AgentApprovalView[] }> {
+    const size = limit === undefined ? 20 : /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
+    return { approvals: await this.reports.forAgent(id, size) };
   }
 
   @Post()

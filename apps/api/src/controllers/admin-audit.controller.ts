@@ -1,6 +1,6 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AuditService, type StoredAuditEvent } from '@countersign/audit';
+import { AuditService, type ChainBreak, type StoredAuditEvent } from '@countersign/audit';
 import { DomainError } from '@countersign/domain';
 import { AdminGuard } from '../http/auth.guards';
 
@@ -13,6 +13,13 @@ const MAX_PAGE = 200;
 @UseGuards(AdminGuard)
 export class AdminAuditController {
   constructor(private readonly audit: AuditService) {}
+
+  @Get('verify')
+  @ApiOperation({ summary: 'Walk the hash chain from the first event; names the first broken link' })
+  async verify(): Promise<{ ok: boolean; checked: number; broken: ChainBreak | null; verified_at: string }> {
+    const result = await this.audit.verify();
+    return { ok: result.ok, checked: result.checked, broken: result.ok ? null : result.broken, verified_at: new Date().toISOString() };
+  }
 
   @Get()
   @ApiOperation({ summary: 'Audit events, newest first' })
