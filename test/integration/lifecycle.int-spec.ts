@@ -18,10 +18,6 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000)
   }
 }
 
-// These tests start and stop API instances and a worker several times each: 4-6 s on a quiet two-core machine, so
-// jest's default 5 s failed them whenever the machine was busy.
-jest.setTimeout(30_000);
-
 describe('approval lifecycle across processes', () => {
   let config: CountersignConfig;
 
