@@ -1,15 +1,8 @@
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { TaxonomyService } from '@countersign/taxonomy';
-import { addVirtualAuthenticator, agentAccessToken, call, enrolledPerson, invite, launchBrowser, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
+import { agentAccessToken, type AxeViolation, axeViolations, call, enrolledPerson, launchBrowser, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
 
 jest.setTimeout(90_000);
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  targets: string[];
-}
 
 describe('the admin console', () => {
   let browser: Browser;
@@ -28,13 +21,7 @@ describe('the admin console', () => {
    * app's CSP rightly refuses the injected axe script.
    */
   async function signedInAdmin(options: { bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; email: string }> {
-    const { person, enrollmentUrl } = await invite(api, { role: 'admin', permissions: ['*'] });
-    const context = await browser.newContext({ bypassCSP: options.bypassCSP ?? false, viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    await addVirtualAuthenticator(page);
-    await page.goto(enrollmentUrl);
-    await page.getByRole('button', { name: 'Create my passkey' }).click();
-    await page.waitForURL('**/inbox');
+    const { context, page, person } = await enrolledPerson(browser, api, { role: 'admin', permissions: ['*'], context: { bypassCSP: options.bypassCSP ?? false, viewport: { width: 1280, height: 900 } } });
     return { context, page, email: person.email };
   }
 
@@ -287,11 +274,3 @@ describe('the admin console', () => {
     }
   });
 });
-
-/** axe-core's WCAG 2.x A/AA and best-practice rules; only serious and critical violations. */
-async function axeViolations(page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  const violations = await page.evaluate<AxeViolation[]>(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-    .then((result) => result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })))`);
-  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-}

@@ -62,6 +62,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** The whole problem+json body, for callers that read more of it (the taxonomy's line-numbered errors). */
+    readonly problem?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -81,20 +83,24 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
-/** The same token, for a request the JSON helpers cannot send (the admin console's YAML bodies). */
-export function currentCsrfToken(): string | null {
-  return csrfToken;
-}
-
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return send<T>(method, path, body === undefined ? undefined : { contentType: 'application/json', text: JSON.stringify(body) });
+}
+
+/** A body the JSON helpers do not make, sent as it is (the admin console's taxonomy files as `application/yaml`). */
+export function requestText<T>(method: string, path: string, contentType: string, text: string): Promise<T> {
+  return send<T>(method, path, { contentType, text });
+}
+
+async function send<T>(method: string, path: string, body?: { contentType: string; text: string }): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = body.contentType;
   if (!SAFE_METHODS.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
   let response: Response;
   try {
-    response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(path, { method, headers, credentials: 'same-origin', body: body?.text });
   } catch {
     throw new ApiError(0, 'network_error', 'Countersign could not be reached. Check your connection and try again.');
   }
@@ -121,7 +127,7 @@ function toError(status: number, body: unknown): ApiError {
   if (body && typeof body === 'object') {
     const problem = body as { code?: unknown; detail?: unknown; title?: unknown; field?: unknown };
     const message = typeof problem.detail === 'string' ? problem.detail : typeof problem.title === 'string' ? problem.title : `The request failed (${status}).`;
-    return new ApiError(status, typeof problem.code === 'string' ? problem.code : 'http_error', message, typeof problem.field === 'string' ? problem.field : undefined);
+    return new ApiError(status, typeof problem.code === 'string' ? problem.code : 'http_error', message, typeof problem.field === 'string' ? problem.field : undefined, body as Record<string, unknown>);
   }
   return new ApiError(status, 'http_error', status >= 500 ? 'Countersign had a problem answering. Try again in a moment.' : `The request failed (${status}).`);
 }

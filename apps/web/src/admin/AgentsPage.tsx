@@ -4,7 +4,7 @@ import { api, errorMessage } from '../api';
 import { TierBadge } from '../components/TierBadge';
 import { actionLabel, formatDateTime } from '../format';
 import { type Agent, type AgentApproval, splitList } from './admin-api';
-import { CopyField, Dialog, ErrorNote, StatusBadge, useLoad } from './parts';
+import { Dialog, ErrorNote, SecretCard, StatusBadge, useLoad } from './parts';
 
 type CreatedAgent = Agent & { client_secret: string };
 
@@ -22,17 +22,13 @@ export function AgentsPage() {
         }}
       />
       {created && (
-        <div className="card secret-card" role="region" aria-labelledby="secret-title">
-          <h2 id="secret-title">Credentials for {created.name}</h2>
-          <p className="warning-text">
-            <strong>Copy the client secret now: it is shown this once.</strong> Countersign keeps only a hash of it. If it is lost, create a new agent and suspend this one.
-          </p>
-          <CopyField label="Client ID" value={created.clientId} />
-          <CopyField label="Client secret" value={created.client_secret} />
-          <button type="button" className="button" onClick={() => setCreated(null)}>
-            I have stored the secret
-          </button>
-        </div>
+        <SecretCard
+          title={`Credentials for ${created.name}`}
+          clientId={created.clientId}
+          secret={created.client_secret}
+          why="Countersign keeps only a hash of it. If it is lost, create a new agent and suspend this one."
+          onDone={() => setCreated(null)}
+        />
       )}
       <ErrorNote message={error} />
       {data && (

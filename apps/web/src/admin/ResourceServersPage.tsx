@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../api';
 import { formatDateTime } from '../format';
 import { type ResourceServer } from './admin-api';
-import { CopyField, ErrorNote, StatusBadge, useLoad } from './parts';
+import { ErrorNote, SecretCard, StatusBadge, useLoad } from './parts';
 
 type Created = ResourceServer & { client_secret: string };
 
@@ -40,17 +40,13 @@ export function ResourceServersPage() {
         </div>
       </form>
       {created && (
-        <div className="card secret-card" role="region" aria-labelledby="rs-secret-title">
-          <h2 id="rs-secret-title">Credentials for {created.audience}</h2>
-          <p className="warning-text">
-            <strong>Copy the client secret now: it is shown this once.</strong> The service uses it to consume approval tokens.
-          </p>
-          <CopyField label="Client ID" value={created.clientId} />
-          <CopyField label="Client secret" value={created.client_secret} />
-          <button type="button" className="button" onClick={() => setCreated(null)}>
-            I have stored the secret
-          </button>
-        </div>
+        <SecretCard
+          title={`Credentials for ${created.audience}`}
+          clientId={created.clientId}
+          secret={created.client_secret}
+          why="The service uses it to consume approval tokens."
+          onDone={() => setCreated(null)}
+        />
       )}
       <ErrorNote message={error} />
       {data && (

@@ -1,7 +1,8 @@
-// The admin API's shapes as the console uses them, and the one call the JSON client cannot make: a YAML body.
-import { ApiError, currentCsrfToken } from '../api';
+// The admin API's shapes as the console uses them, and its one non-JSON call: a taxonomy file as a YAML body.
+import { ApiError, type ApprovalStatus, type Person, requestText } from '../api';
 
-export type Outcome = 'approved' | 'denied' | 'expired' | 'cancelled' | 'pending';
+/** An approval's status, as the overview counts it. */
+export type Outcome = ApprovalStatus;
 export const OUTCOMES: Outcome[] = ['approved', 'denied', 'expired', 'cancelled', 'pending'];
 
 export interface Overview {
@@ -18,15 +19,8 @@ export interface Overview {
   pending_now: { total: number; by_tier: Array<{ tier: string; count: number }> };
 }
 
-export interface AdminPerson {
-  id: string;
-  email: string;
-  display_name: string;
-  role: 'admin' | 'approver' | 'member';
-  permissions: string[];
-  status: string;
-  created_at: string;
-}
+/** A person as the admin API lists them: the same shape as `/v1/me`'s person. */
+export type AdminPerson = Person;
 
 export interface EnrollmentLink {
   url: string;
@@ -141,29 +135,17 @@ export class TaxonomyRefused extends ApiError {
   }
 }
 
-/** POSTs a taxonomy file as `application/yaml`, with the session's CSRF token. */
+/** POSTs a taxonomy file as `application/yaml`; a refusal carries the API's line-numbered errors. */
 export async function postYaml<T>(path: string, source: string): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/yaml', accept: 'application/json, application/problem+json' };
-  const token = currentCsrfToken();
-  if (token) headers['x-csrf-token'] = token;
-  let response: Response;
   try {
-    response = await fetch(path, { method: 'POST', headers, credentials: 'same-origin', body: source });
-  } catch {
-    throw new ApiError(0, 'network_error', 'Countersign could not be reached. Check your connection and try again.');
+    return await requestText<T>('POST', path, 'application/yaml', source);
+  } catch (error) {
+    // Status 0: the API was not reached, so there is nothing of the taxonomy's to show.
+    if (!(error instanceof ApiError) || error.status === 0) throw error;
+    const found = Array.isArray(error.problem?.errors) ? (error.problem.errors as Array<Partial<LintFinding>>) : [];
+    const errors = found.map((finding) => ({ severity: 'error' as const, line: finding.line ?? 0, column: finding.column ?? 1, path: finding.path ?? '', message: finding.message ?? '' }));
+    throw new TaxonomyRefused(error.status, error.code, error.message, errors);
   }
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text ? (JSON.parse(text) as unknown) : undefined;
-  } catch {
-    body = undefined;
-  }
-  if (response.ok) return body as T;
-  const problem = (body ?? {}) as { code?: string; detail?: string; title?: string; errors?: Array<Partial<LintFinding>> };
-  const message = problem.detail ?? problem.title ?? `The request failed (${response.status}).`;
-  const errors = (problem.errors ?? []).map((error) => ({ severity: 'error' as const, line: error.line ?? 0, column: error.column ?? 1, path: error.path ?? '', message: error.message ?? '' }));
-  throw new TaxonomyRefused(response.status, problem.code ?? 'http_error', message, errors);
 }
 
 /** "a, b c" → ["a", "b", "c"]: patterns typed in one field. */

@@ -73,6 +73,27 @@ export function CopyField({ label, value }: { label: string; value: string }) {
   );
 }
 
+/**
+ * Client credentials just created (an agent's, a resource server's): the secret is in this page's state only and
+ * never fetched again, so the card says so until the admin dismisses it.
+ */
+export function SecretCard({ title, clientId, secret, why, onDone }: { title: string; clientId: string; secret: string; why: string; onDone: () => void }) {
+  const titleId = useId();
+  return (
+    <div className="card secret-card" role="region" aria-labelledby={titleId}>
+      <h2 id={titleId}>{title}</h2>
+      <p className="warning-text">
+        <strong>Copy the client secret now: it is shown this once.</strong> {why}
+      </p>
+      <CopyField label="Client ID" value={clientId} />
+      <CopyField label="Client secret" value={secret} />
+      <button type="button" className="button" onClick={onDone}>
+        I have stored the secret
+      </button>
+    </div>
+  );
+}
+
 /** A modal dialog (the browser's <dialog>: focus is trapped, Escape closes it). */
 export function Dialog({ open, title, onClose, children }: { open: boolean; title: string; onClose: () => void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
