@@ -1,5 +1,4 @@
 import { type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
@@ -8,7 +7,7 @@ import { loadConfig } from '../libs/config/src';
 import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database';
 import { agentAccessToken, call, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
-import { percentile, spawnCountersign, waitForReady } from './support';
+import { benchEnv, percentile, spawnCountersign, waitForReady } from './support';
 
 const APPROVALS = 1_000;
 const PRIME = 10;
@@ -46,19 +45,7 @@ const fmt = (samples: Sample[], key: keyof Sample, q: number) => percentile(samp
  */
 export async function benchDecision(log: (message: string) => void): Promise<DecisionFigures> {
   const database = await createMigratedDatabase('bench_decision');
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: `cs-bench-${randomBytes(4).toString('hex')}`,
-    COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'bench-key-encryption-secret-0123456789',
-    LOG_LEVEL: 'warn',
-    PORT: String(port),
-    // WebAuthn's relying party id and the Origin/CSRF checks come from PUBLIC_URL: it must be the URL we call.
-    PUBLIC_URL: url,
-  };
+  const { env, url } = benchEnv(database.url);
   let api: ChildProcess | undefined;
   const redis = new Redis(TEST_REDIS_URL, { lazyConnect: false });
   try {

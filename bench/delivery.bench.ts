@@ -1,14 +1,13 @@
 import { type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
 import { CliModule } from '../apps/cli/src/cli.module';
 import { loadConfig } from '../libs/config/src';
-import { createMigratedDatabase, TEST_REDIS_URL, withClient } from '../test/support/database';
+import { createMigratedDatabase, withClient } from '../test/support/database';
 import { FakeSlack } from '../test/support/fakes/fake-slack';
 import { agentAccessToken, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
-import { percentile, processCpuMs, spawnCountersign, waitForReady } from './support';
+import { benchEnv, percentile, processCpuMs, spawnCountersign, waitForReady } from './support';
 
 const RATE = Number(process.env.BENCH_DELIVERY_RATE ?? 100);
 const WARM_UP_SECONDS = 3;
@@ -55,19 +54,7 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
   }
   const slack = await new FakeSlack().start();
   slack.latencyMs = SLACK_LATENCY_MS;
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    ...slack.config(),
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: `cs-bench-${randomBytes(4).toString('hex')}`,
-    COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'bench-key-encryption-secret-0123456789',
-    LOG_LEVEL: 'warn',
-    PORT: String(port),
-    PUBLIC_URL: url,
-  };
+  const { env, url } = benchEnv(database.url, slack.config());
   const children: ChildProcess[] = [];
   const posted = new Map<string, number>();
   slack.onReceived = (call) => {

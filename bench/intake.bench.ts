@@ -1,5 +1,4 @@
 import { type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
@@ -10,8 +9,8 @@ import { CLI } from '../libs/audit/src';
 import { loadConfig } from '../libs/config/src';
 import { PeopleService } from '../libs/people/src';
 import { CliModule } from '../apps/cli/src/cli.module';
-import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database';
-import { spawnCountersign, waitForReady } from './support';
+import { createMigratedDatabase } from '../test/support/database';
+import { benchEnv, spawnCountersign, waitForReady } from './support';
 
 const CONNECTIONS = 50;
 const DURATION_SECONDS = 10;
@@ -29,18 +28,7 @@ export interface IntakeFigures {
 /** (a) intake through the real API (its own process) vs (ceiling) the same row inserted by a bare pg pool. */
 export async function benchIntake(log: (message: string) => void): Promise<IntakeFigures> {
   const database = await createMigratedDatabase('bench');
-  const env = {
-    ...process.env,
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: `cs-bench-${randomBytes(4).toString('hex')}`,
-    COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'bench-key-encryption-secret-0123456789',
-    LOG_LEVEL: 'warn',
-    PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
-    DATABASE_POOL_SIZE: String(POOL_SIZE),
-    DEFAULT_AGENT_REQUESTS_PER_MINUTE: '100000000',
-  };
-  const url = `http://127.0.0.1:${env.PORT}`;
+  const { env, url } = benchEnv(database.url, { DATABASE_POOL_SIZE: String(POOL_SIZE), DEFAULT_AGENT_REQUESTS_PER_MINUTE: '100000000' });
   let api: ChildProcess | undefined;
   try {
     api = spawnCountersign('api', env);

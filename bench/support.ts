@@ -1,8 +1,33 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TEST_REDIS_URL } from '../test/support/database';
 
 const ROOT = join(__dirname, '..', '..');
+
+/**
+ * The environment of a countersign process for one benchmark: its database, a Redis prefix of its own, a random
+ * port, and PUBLIC_URL set to the URL the benchmark calls (the issuer, and the origin WebAuthn and CSRF checks use).
+ */
+export function benchEnv(databaseUrl: string, extra: Record<string, string> = {}): { env: NodeJS.ProcessEnv; url: string } {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: `cs-bench-${randomBytes(4).toString('hex')}`,
+      COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'bench-key-encryption-secret-0123456789',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      PUBLIC_URL: url,
+      ...extra,
+    },
+  };
+}
 
 /** `countersign api` or `worker` from the build, as a process of its own (stderr shown, stdout dropped). */
 export function spawnCountersign(command: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
