@@ -47,7 +47,8 @@ describe('per-agent quotas', () => {
     const agent = await newAgent(first.app, { maxPending: 2 });
     const token = await agentAccessToken(first.url, agent.clientId, agent.clientSecret);
     const high = (n: number) => ({ ...body(500 + n) });
-    expect((await call(`${first.url}/v1/approvals`, { token, body: high(1) })).status).toBe(201);
+    const one = await call<{ id: string }>(`${first.url}/v1/approvals`, { token, body: high(1) });
+    expect(one.status).toBe(201);
     expect((await call(`${second.url}/v1/approvals`, { token, body: high(2) })).status).toBe(201);
     const third = await call<Problem>(`${first.url}/v1/approvals`, { token, body: high(3) });
     expect(third.status).toBe(429);
@@ -55,6 +56,10 @@ describe('per-agent quotas', () => {
     expect(third.headers.get('retry-after')).not.toBeNull();
     // An auto-approved request never waits, so it is not held back by pending ones.
     expect((await call(`${first.url}/v1/approvals`, { token, body: body(10) })).status).toBe(201);
+    // Once one of them is no longer pending, there is room for another.
+    expect((await call(`${second.url}/v1/approvals/${one.body.id}/cancel`, { token, body: {} })).status).toBe(200);
+    expect((await call(`${first.url}/v1/approvals`, { token, body: high(3) })).status).toBe(201);
+    expect((await call<Problem>(`${second.url}/v1/approvals`, { token, body: high(4) })).body.code).toBe('too_many_pending');
   });
 });
 

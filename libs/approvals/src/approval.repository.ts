@@ -105,13 +105,6 @@ export class ApprovalRepository {
   }
 
   /** Counts at most `limit` rows: the question is only whether the agent reached its limit. */
-  async countPending(agentId: string, limit: number): Promise<number> {
-    const rows: Array<{ count: number }> = await this.database
-      .manager()
-      .query(`SELECT count(*)::int AS count FROM (SELECT 1 FROM approvals WHERE agent_id = $1 AND status = 'pending' LIMIT $2) pending`, [agentId, limit]);
-    return rows[0]?.count ?? 0;
-  }
-
   /**
    * Moves a pending approval to `to` in one guarded UPDATE: of two concurrent transitions only one matches.
    * `onlyIfDue` restricts it to approvals whose expiry has passed (the expiry job and the sweeper).

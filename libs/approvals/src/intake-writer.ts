@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApprovalRepository, type ApprovalRecord, type IntakeWrite } from './approval.repository';
-import { MicroBatch } from './micro-batch';
+import { MicroBatch } from '@countersign/database';
 
 /**
  * Group commit for intake: writes arriving together share one statement (and one WAL flush). Intake on these

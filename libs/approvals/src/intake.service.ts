@@ -89,7 +89,7 @@ export class IntakeService {
     const refusal = refusalFor(agent, person, request.action.type, classification);
     const requirement = classification.requirement;
     const status: ApprovalStatus = refusal ? 'denied' : requirement.decision === 'auto_approve' ? 'approved' : 'pending';
-    if (status === 'pending' && (await this.approvals.countPending(agent.id, limits.maxPending)) >= limits.maxPending) {
+    if (status === 'pending' && parties.pendingApprovals >= limits.maxPending) {
       throw new DomainError('too_many_pending', `the agent already has ${limits.maxPending} pending approvals`, { retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS });
     }
 

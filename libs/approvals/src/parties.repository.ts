@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { type AgentRecord } from '@countersign/agents';
-import { Database } from '@countersign/database';
+import { Database, MicroBatch } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
 import { isUuid } from './approval.repository';
-import { MicroBatch } from './micro-batch';
 
 interface PartiesQuery {
   agentId: string;
@@ -13,6 +12,8 @@ interface PartiesQuery {
 export interface Parties {
   agent: AgentRecord | null;
   person: PersonRecord | null;
+  /** The agent's pending approvals (kept by triggers on approvals: reading it costs one index lookup). */
+  pendingApprovals: number;
 }
 
 /**
@@ -36,15 +37,16 @@ export class PartiesRepository {
       person_id: isUuid(query.personReference) ? query.personReference : null,
       person_email: isUuid(query.personReference) ? null : query.personReference.toLowerCase(),
     }));
-    const rows = await this.database.query<{ agent: Record<string, unknown> | null; person: Record<string, unknown> | null }>(
+    const rows = await this.database.query<{ agent: Record<string, unknown> | null; person: Record<string, unknown> | null; pending: number | null }>(
       `SELECT (SELECT to_jsonb(a) FROM agents a WHERE a.id = q.agent_id) AS agent,
-              (SELECT to_jsonb(p) FROM people p WHERE p.id = q.person_id OR p.email = q.person_email LIMIT 1) AS person
+              (SELECT to_jsonb(p) FROM people p WHERE p.id = q.person_id OR p.email = q.person_email LIMIT 1) AS person,
+              (SELECT c.pending FROM agent_pending c WHERE c.agent_id = q.agent_id) AS pending
          FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (agent_id uuid, person_id uuid, person_email text)) WITH ORDINALITY
            AS q(agent_id, person_id, person_email, ordinality)
         ORDER BY q.ordinality`,
       [JSON.stringify(input)],
     );
-    return rows.map((row) => ({ agent: row.agent ? toAgent(row.agent) : null, person: row.person ? personFromRow(row.person) : null }));
+    return rows.map((row) => ({ agent: row.agent ? toAgent(row.agent) : null, person: row.person ? personFromRow(row.person) : null, pendingApprovals: row.pending ?? 0 }));
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { type Pool } from 'pg';
 import { type DataSource, type EntityManager } from 'typeorm';
@@ -31,13 +32,18 @@ export class Database implements OnApplicationShutdown {
   }
 
   /**
-   * One statement straight on the `pg` pool TypeORM manages, for the hot path (intake). TypeORM's own `query`
-   * costs a QueryRunner per call; measured here, a request doing one TypeORM query tops out at ~2.6k/s where the
-   * same pool does ~4k/s. Rows come back as `pg` returns them (snake_case columns).
+   * One statement straight on the `pg` pool TypeORM manages, for the hot paths (intake, delivery). TypeORM's own
+   * `query` costs a QueryRunner per call; measured here, a request doing one TypeORM query tops out at ~2.6k/s
+   * where the same pool does ~4k/s. Rows come back as `pg` returns them (snake_case columns).
+   *
+   * The statement is prepared once per connection and reused (a named statement, named after its text): parsing
+   * and planning were most of Postgres's work for these statements (0.56 ms of backend CPU for the approval read
+   * unprepared, 0.11 ms prepared). So `sql` must be fixed text, with every value a parameter: each distinct text
+   * stays prepared on every pooled connection for the connection's life.
    */
   async query<Row>(sql: string, parameters: unknown[]): Promise<Row[]> {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    return (await pool.query(sql, parameters)).rows as Row[];
+    return (await pool.query({ name: statementName(sql), text: sql, values: parameters })).rows as Row[];
   }
 
   async ping(): Promise<void> {
@@ -47,6 +53,18 @@ export class Database implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
+}
+
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name: the same for the same text, in every process (a hash of the text). */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = 'cs_' + createHash('sha256').update(sql).digest('base64url').slice(0, 24);
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 /** Postgres error code helper for repositories (unique violation and friends). */
