@@ -10,6 +10,9 @@ import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 
 const SWEEP_BATCH = 500;
 
+/** Reaches the approvers of a new pending approval; must be idempotent (the sweep may redo it). */
+export type Outreach = (approval: ApprovalRecord) => Promise<void>;
+
 /** Status changes that do not come from a person: expiry and cancellation, plus what follows every change. */
 /** How long a request waits for its follow-up enqueues before answering anyway (Postgres already has the truth). */
 const FOLLOW_UP_WAIT_MS = 2_000;
@@ -17,6 +20,9 @@ const FOLLOW_UP_WAIT_MS = 2_000;
 @Injectable()
 export class ApprovalLifecycleService {
   private readonly logger = new Logger(ApprovalLifecycleService.name);
+
+  /** Who plans a new approval's notifications in this process (ChannelsModule; approvals cannot import it). */
+  private outreach: Outreach | null = null;
 
   constructor(
     private readonly database: Database,
@@ -33,6 +39,14 @@ export class ApprovalLifecycleService {
    * pending approval or the callback of a final one. Postgres already holds the truth, so a Redis failure here
    * is logged, and the expiry sweeper and lazy expiry on read still end pending approvals on time.
    */
+  /**
+   * Plans new approvals' notifications here and now instead of in a job (NotificationService registers itself).
+   * Without it, a plan job is enqueued for the worker.
+   */
+  useOutreach(outreach: Outreach): void {
+    this.outreach = outreach;
+  }
+
   async afterCommit(approval: ApprovalRecord, options: { created?: boolean } = {}): Promise<void> {
     this.metrics.approvals.inc({ tier: approval.tier, status: approval.status });
     // Nobody can be waiting on an approval that did not exist a moment ago.
@@ -70,15 +84,18 @@ export class ApprovalLifecycleService {
   }
 
   /**
-   * A new pending approval: notify its approvers (the worker plans one delivery per approver × channel), and
-   * schedule its reminder and escalation. Postgres records whether each happened, so the worker's sweep redoes any
+   * A new pending approval: notify its approvers (one delivery per approver × channel, planned here by the
+   * registered outreach, else by a plan job), and schedule its reminder and escalation. Postgres records whether each happened, so the worker's sweep redoes any
    * of these that Redis lost.
    */
   private scheduleOutreach(approval: ApprovalRecord, requirement: Requirement): Array<Promise<void>> {
+    const outreach = this.outreach;
     const enqueues = [
-      this.queue.fairPriority(approval.tier, approval.agentId).then((priority) =>
-        this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agentId }, { jobId: jobId.plan(approval.id), priority }),
-      ),
+      outreach
+        ? outreach(approval)
+        : this.queue.fairPriority(approval.tier, approval.agentId).then((priority) =>
+            this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agentId }, { jobId: jobId.plan(approval.id), priority }),
+          ),
     ];
     if (requirement.remind_after_seconds) {
       enqueues.push(this.queue.enqueue(JobName.RemindApproval, { approvalId: approval.id }, { jobId: jobId.remind(approval.id), delayMs: requirement.remind_after_seconds * 1000 }));

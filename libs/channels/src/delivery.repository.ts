@@ -18,13 +18,17 @@ export interface DeliveryRecord {
   outcomeShown: string | null;
 }
 
-/** A delivery as planned: to be sent (`queued`), or already known not to be sendable, with why. */
-export interface PlannedRow {
-  personId: string;
-  channel: ChannelType;
-  state: 'queued' | 'off' | 'unreachable';
-  detail: string | null;
+/** What to plan for one approval: who may decide (its entries, `on_behalf_of` resolved) and on which channels. */
+export interface PlanItem {
+  approvalId: string;
+  onBehalfOfId: string;
+  entries: string[];
+  channels: ChannelType[];
+  kind: DeliveryKind;
 }
+
+/** Why a push cannot reach someone, as planning records it. */
+export const NO_SUBSCRIPTION = 'no push subscription (the person has not enabled notifications in a browser)';
 
 type DeliveryRow = { id: string; approval_id: string; person_id: string; channel: ChannelType; kind: DeliveryKind; state: DeliveryState; detail: string | null; external_ref: Record<string, unknown> | null; attempts: number; outcome_shown: string | null };
 
@@ -37,38 +41,53 @@ function fromRow(row: DeliveryRow): DeliveryRecord {
 export class DeliveryRepository {
   constructor(private readonly database: Database) {}
 
-  /** Active people the entries name (`on_behalf_of`, `role:…`, `person:<id or email>`) who have not decided yet. */
-  async undecidedApprovers(approvalId: string, onBehalfOfId: string, entries: string[]): Promise<PersonRecord[]> {
-    const rows = await this.database.query<Record<string, unknown>>(
-      `SELECT p.* FROM people p
-        WHERE p.status = 'active'
-          AND ((p.id = $2 AND 'on_behalf_of' = ANY($3::text[])) OR ('role:' || p.role) = ANY($3::text[])
-               OR ('person:' || p.id::text) = ANY($3::text[]) OR ('person:' || lower(p.email)) = ANY($3::text[]))
-          AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = $1 AND d.person_id = p.id)
-        ORDER BY p.created_at, p.id`,
-      [approvalId, onBehalfOfId, entries],
-    );
-    return rows.map((row) => personFromRow(row));
-  }
-
   /**
-   * Inserts the rows that do not exist yet and returns every row of this approval and kind afterwards, in one
-   * statement; a first request's plan also marks the approval notified (the sweep's sign that planning happened).
+   * Plans the deliveries of several approvals in one statement: one row per active, undecided approver (the
+   * approval's `entries`: `on_behalf_of`, `role:…`, `person:<id or email>`) × the tier's channels, inserted where
+   * it does not exist yet (the unique key makes planning idempotent). A channel the deployment has not configured
+   * is planned `off`; web push to someone without a subscription `unreachable`, instead of costing a job. A first
+   * request's plan also marks the approval notified (the sweep's sign that planning happened). Answers, per item,
+   * every row of its current approvers, whether this call inserted it or it was there.
    */
-  async plan(approvalId: string, kind: DeliveryKind, rows: PlannedRow[]): Promise<DeliveryRecord[]> {
-    // The CTE's inserted rows are not visible to the statement's own SELECT of the table: both are returned.
-    const found = await this.database.query<DeliveryRow>(
-      `WITH inserted AS (
+  async plan(items: PlanItem[], enabled: ChannelType[]): Promise<DeliveryRecord[][]> {
+    const rows = await this.database.query<DeliveryRow>(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(approval_id uuid, on_behalf_of_id uuid, entries text[], channels text[], kind text)
+       ), wanted AS (
+         SELECT i.approval_id, i.kind, p.id AS person_id, p.created_at AS person_created, c.channel, c.ord,
+                CASE WHEN NOT (c.channel = ANY($2::text[])) THEN 'off'
+                     WHEN c.channel = 'web_push' AND NOT EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id) THEN 'unreachable'
+                     ELSE 'queued' END AS state,
+                CASE WHEN NOT (c.channel = ANY($2::text[])) THEN c.channel || ' is not configured on this deployment'
+                     WHEN c.channel = 'web_push' AND NOT EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id) THEN $3
+                     END AS detail
+           FROM input i
+           JOIN people p ON p.status = 'active'
+                AND ((p.id = i.on_behalf_of_id AND 'on_behalf_of' = ANY(i.entries)) OR ('role:' || p.role) = ANY(i.entries)
+                     OR ('person:' || p.id::text) = ANY(i.entries) OR ('person:' || lower(p.email)) = ANY(i.entries))
+           CROSS JOIN LATERAL unnest(i.channels) WITH ORDINALITY AS c(channel, ord)
+          WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = i.approval_id AND d.person_id = p.id)
+       ), inserted AS (
          INSERT INTO deliveries (approval_id, person_id, channel, kind, state, detail)
-         SELECT $1, x.person_id, x.channel, $2, x.state, x.detail FROM jsonb_to_recordset($3::jsonb) AS x(person_id uuid, channel text, state text, detail text)
+         SELECT approval_id, person_id, channel, kind, state, detail FROM wanted ORDER BY approval_id, person_created, person_id, ord
          ON CONFLICT (approval_id, person_id, channel, kind) DO NOTHING RETURNING *
        ), notified AS (
-         UPDATE approvals SET notified_at = COALESCE(notified_at, now()) WHERE id = $1 AND $2 = 'request'
+         UPDATE approvals SET notified_at = COALESCE(notified_at, now()) WHERE id IN (SELECT approval_id FROM input WHERE kind = 'request')
        )
-       SELECT * FROM (SELECT * FROM inserted UNION ALL SELECT * FROM deliveries WHERE approval_id = $1 AND kind = $2) AS planned ORDER BY created_at, id`,
-      [approvalId, kind, JSON.stringify(rows.map((row) => ({ person_id: row.personId, channel: row.channel, state: row.state, detail: row.detail })))],
+       -- The CTE's inserted rows are not visible to the statement's own read of the table: the rows that were
+       -- there already are the ones that conflicted. (LATERAL … LIMIT 1 keeps that read on the unique index: a prepared
+       -- statement's generic plan otherwise hashed the whole deliveries table.)
+       SELECT * FROM (
+         SELECT * FROM inserted
+         UNION ALL
+         SELECT d.* FROM wanted w CROSS JOIN LATERAL (
+           SELECT * FROM deliveries d WHERE d.approval_id = w.approval_id AND d.person_id = w.person_id AND d.channel = w.channel AND d.kind = w.kind LIMIT 1
+         ) d
+       ) AS planned ORDER BY created_at, id`,
+      [JSON.stringify(items.map((item) => ({ approval_id: item.approvalId, on_behalf_of_id: item.onBehalfOfId, entries: item.entries, channels: item.channels, kind: item.kind }))), enabled, NO_SUBSCRIPTION],
     );
-    return found.map(fromRow);
+    const planned = rows.map(fromRow);
+    return items.map((item) => planned.filter((row) => row.approvalId === item.approvalId && row.kind === item.kind));
   }
 
   async find(id: string): Promise<DeliveryRecord | null> {

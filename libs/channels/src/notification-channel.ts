@@ -30,11 +30,6 @@ export interface NotificationChannel {
   readonly type: ChannelType;
   /** False when the deployment did not configure it: its deliveries are recorded as `off`. */
   readonly enabled: boolean;
-  /**
-   * Optional: of these people, the ones this channel cannot reach at all, with why — known before any attempt
-   * (web push: no subscription). Their deliveries are planned as `unreachable` instead of costing a job each.
-   */
-  unreachable?(personIds: string[]): Promise<Map<string, string>>;
   deliver(notification: Notification): Promise<DeliveryOutcome>;
   /** Rewrites a sent message to show the final outcome (a no-op for channels whose messages cannot change). */
   showOutcome(notification: Notification): Promise<void>;

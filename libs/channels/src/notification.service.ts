@@ -1,15 +1,23 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type ApprovalSummary, ApproverService, LiveEvents } from '@countersign/approvals';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ApprovalLifecycleService, type ApprovalRecord, type ApprovalSummary, ApproverService, eligibleEntriesOf, LiveEvents, requirementOf } from '@countersign/approvals';
 import { AuditEventType, AuditService, outboxEvents, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { Database } from '@countersign/database';
-import { type NotificationChannelType } from '@countersign/domain';
+import { Database, MicroBatch } from '@countersign/database';
 import { PeopleService, type PersonRecord } from '@countersign/people';
 import { jobId, JobName, QueueService } from '@countersign/queue';
-import { type DeliveryRecord, DeliveryRepository, type PlannedRow } from './delivery.repository';
+import { type DeliveryRecord, DeliveryRepository, type PlanItem } from './delivery.repository';
 import { type ChannelType, type DeliveryKind, NOTIFICATION_CHANNELS, type Notification, type NotificationChannel } from './notification-channel';
 
 const SWEEP_BATCH = 200;
+
+/** What planning needs of an approval besides the plan itself: whose jobs, their tier, and its escalation. */
+interface PlannedApproval {
+  id: string;
+  agentId: string;
+  tier: string;
+  escalateTo: string[];
+  escalated: boolean;
+}
 
 /**
  * Flow 2 of DESIGN.md, the worker's side of reaching people: plan one delivery per approver × channel, deliver
@@ -18,9 +26,13 @@ const SWEEP_BATCH = 200;
  * sweep after Redis lost it never sends a second message.
  */
 @Injectable()
-export class NotificationService {
+export class NotificationService implements OnModuleInit {
   private readonly logger = new Logger(NotificationService.name);
   private readonly byType: Map<ChannelType, NotificationChannel>;
+  /** Plans arriving together (intake's, in the API) share one statement. */
+  private readonly planner = new MicroBatch<PlanItem, DeliveryRecord[]>((items) =>
+    this.deliveries.plan(items, [...this.byType.values()].filter((channel) => channel.enabled).map((channel) => channel.type)),
+  );
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
@@ -32,33 +44,53 @@ export class NotificationService {
     private readonly queue: QueueService,
     private readonly audit: AuditService,
     private readonly live: LiveEvents,
+    private readonly lifecycle: ApprovalLifecycleService,
   ) {
     this.byType = new Map(channels.map((channel) => [channel.type, channel]));
   }
 
-  /** One delivery per undecided approver × the tier's channels; a channel that is off is recorded as such. */
+  /**
+   * Plans a pending approval's deliveries (one per undecided approver × the tier's channels), from a job: the
+   * sweep's re-plan, a reminder, an escalation. New approvals are planned at intake instead (`planNew`).
+   */
   async plan(approvalId: string, kind: DeliveryKind = 'request'): Promise<void> {
     const approval = await this.approver.summary(approvalId);
     // A final approval needs no messages (and the sweep only looks for pending approvals that were never planned).
     if (!approval || approval.status !== 'pending') return;
-    const approvers = await this.deliveries.undecidedApprovers(approval.id, approval.on_behalf_of_id, approval.eligible);
-    const types = approval.requirement.channels as NotificationChannelType[];
-    // Who each channel already knows it cannot reach (one query per channel, not a job per person).
-    const unreachable = new Map(
-      await Promise.all(types.map(async (type) => [type, (await this.byType.get(type)?.unreachable?.(approvers.map((person) => person.id))) ?? new Map<string, string>()] as const)),
+    await this.planAndEnqueue(
+      { id: approval.id, agentId: approval.agent_id, tier: approval.tier, escalateTo: approval.escalate_to, escalated: approval.escalated_to.length > 0 },
+      { approvalId: approval.id, onBehalfOfId: approval.on_behalf_of_id, entries: approval.eligible, channels: approval.requirement.channels as ChannelType[], kind },
     );
-    const rows = approvers.flatMap((person) =>
-      types.map((type): PlannedRow => {
-        if (!this.byType.get(type)?.enabled) return { personId: person.id, channel: type, state: 'off', detail: `${type} is not configured on this deployment` };
-        const why = unreachable.get(type)?.get(person.id);
-        return why ? { personId: person.id, channel: type, state: 'unreachable', detail: why } : { personId: person.id, channel: type, state: 'queued', detail: null };
-      }),
+  }
+
+  /**
+   * A new pending approval, planned and its deliveries enqueued in the API right after intake committed: no plan
+   * job, and the plans of approvals arriving together share one statement. Registered with the lifecycle in
+   * `onModuleInit`; if this fails, the approval stays un-notified and the worker's sweep plans it.
+   */
+  async planNew(approval: ApprovalRecord): Promise<void> {
+    const requirement = requirementOf(approval);
+    await this.planAndEnqueue(
+      { id: approval.id, agentId: approval.agentId, tier: approval.tier, escalateTo: requirement.escalate_to ?? [], escalated: (approval.escalatedTo ?? []).length > 0 },
+      { approvalId: approval.id, onBehalfOfId: approval.onBehalfOfId, entries: eligibleEntriesOf(approval), channels: requirement.channels, kind: 'request' },
     );
-    const planned = await this.deliveries.plan(approval.id, kind, rows);
-    await this.enqueueQueued(approval, planned);
+  }
+
+  onModuleInit(): void {
+    this.lifecycle.useOutreach((approval) => this.planNew(approval));
+  }
+
+  private async planAndEnqueue(approval: PlannedApproval, item: PlanItem): Promise<void> {
+    const planned = await this.planner.run(item);
+    const queued = planned.filter((row) => row.state === 'queued');
+    if (queued.length > 0) {
+      const priority = await this.queue.fairPriority(approval.tier, approval.agentId, queued.length);
+      await Promise.all(queued.map((row) => this.queue.enqueue(JobName.DeliverNotification, { deliveryId: row.id, agentId: approval.agentId }, { jobId: jobId.deliver(row.id), priority })));
+    }
     // Someone with no channel at all cannot be reached: escalate now rather than at the scheduled time.
-    const unreached = approvers.filter((person) => !planned.some((row) => row.personId === person.id && row.state === 'queued'));
-    if (unreached.length > 0 || approvers.length === 0) await this.escalateEarly(approval);
+    const approvers = new Set(planned.map((row) => row.personId));
+    const reached = new Set(queued.map((row) => row.personId));
+    if (approvers.size === 0 || approvers.size > reached.size) await this.escalateEarly(approval);
   }
 
   /**
@@ -163,23 +195,14 @@ export class NotificationService {
     return overdue.unplanned.length + overdue.queued.length + overdue.reminders.length + overdue.escalations.length + overdue.outcomes.length;
   }
 
-  private async enqueueQueued(approval: ApprovalSummary, planned: DeliveryRecord[]): Promise<void> {
-    const queued = planned.filter((row) => row.state === 'queued');
-    if (queued.length === 0) return;
-    const priority = await this.queue.fairPriority(approval.tier, approval.agent_id, queued.length);
-    for (const row of queued) {
-      await this.queue.enqueue(JobName.DeliverNotification, { deliveryId: row.id, agentId: approval.agent_id }, { jobId: jobId.deliver(row.id), priority });
-    }
-  }
-
   /** A person left with no channel that works (every delivery unreachable, gone or failed) brings the escalation forward. */
   private async checkReachable(delivery: DeliveryRecord, approval: ApprovalSummary): Promise<void> {
     if (await this.deliveries.isReachable(delivery.approvalId, delivery.personId)) return;
-    await this.escalateEarly(approval);
+    await this.escalateEarly({ id: approval.id, agentId: approval.agent_id, tier: approval.tier, escalateTo: approval.escalate_to, escalated: approval.escalated_to.length > 0 });
   }
 
-  private async escalateEarly(approval: ApprovalSummary): Promise<void> {
-    if (approval.escalate_to.length === 0 || approval.escalated_to.length > 0) return;
+  private async escalateEarly(approval: PlannedApproval): Promise<void> {
+    if (approval.escalateTo.length === 0 || approval.escalated) return;
     await this.queue.enqueue(JobName.EscalateApproval, { approvalId: approval.id }, { jobId: jobId.escalateEarly(approval.id) });
   }
 

@@ -35,12 +35,6 @@ export class PushSubscriptionRepository {
     return rows.map(fromRow);
   }
 
-  /** Of these people, the ones with at least one subscription. */
-  async peopleWithSubscriptions(personIds: string[]): Promise<Set<string>> {
-    const rows = await this.database.query<{ person_id: string }>(`SELECT DISTINCT person_id FROM push_subscriptions WHERE person_id = ANY($1::uuid[])`, [personIds]);
-    return new Set(rows.map((row) => row.person_id));
-  }
-
   async remove(id: string, personId?: string): Promise<boolean> {
     const rows = await this.database.query<{ id: string }>(`DELETE FROM push_subscriptions WHERE id = $1 AND ($2::uuid IS NULL OR person_id = $2) RETURNING id`, [id, personId ?? null]);
     return rows.length > 0;

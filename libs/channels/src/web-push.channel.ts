@@ -7,14 +7,13 @@ import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { RetryLaterError } from '@countersign/queue';
 import { type DeliveryOutcome, type Notification, type NotificationChannel } from './notification-channel';
-import { DeliveryRepository } from './delivery.repository';
+import { DeliveryRepository, NO_SUBSCRIPTION } from './delivery.repository';
 import { PushSubscriptionRepository } from './push-subscription.repository';
 import { VapidKeysService } from './vapid-keys.service';
 
 /** RFC 8030/8291: 4096 bytes after encryption; aes128gcm adds 103, so the plaintext stays under 3993. */
 export const MAX_PUSH_PAYLOAD_BYTES = 3992;
 const HIGH_URGENCY_TIERS = new Set(['high', 'critical']);
-const NO_SUBSCRIPTION = 'no push subscription (the person has not enabled notifications in a browser)';
 
 /**
  * The payload a push carries: the opaque approval id, a generic title and the tier. Never the action, its
@@ -45,11 +44,6 @@ export class WebPushChannel implements NotificationChannel {
   ) {
     // Node's trust store plus the configured CAs (for a private push service, or the tests' fake one).
     this.agent = config.pushCaFile ? new Agent({ ca: [...rootCertificates, readFileSync(config.pushCaFile, 'utf8')], keepAlive: true }) : undefined;
-  }
-
-  async unreachable(personIds: string[]): Promise<Map<string, string>> {
-    const subscribed = await this.subscriptions.peopleWithSubscriptions(personIds);
-    return new Map(personIds.filter((id) => !subscribed.has(id)).map((id) => [id, NO_SUBSCRIPTION]));
   }
 
   async deliver(notification: Notification): Promise<DeliveryOutcome> {
