@@ -87,16 +87,19 @@ const TIER_BAND: Record<string, number> = { critical: 0, high: 1, medium: 2, low
 const BAND_WIDTH = 500_000;
 /**
  * Per-agent fairness, start-time fair queueing on Redis's clock: every notification job an agent enqueues costs
- * it this much virtual time. An agent enqueueing slower than one job per cost stays at "now"; one enqueueing
- * faster runs ahead of the clock by a growing lead.
+ * it this much virtual time. An agent enqueueing slower than one job per cost (50 a second: far beyond what people
+ * can answer, so an agent above it is flooding them) stays at "now"; one enqueueing faster runs ahead of the clock
+ * by a growing lead. It was 10 ms (100 a second): with planning at intake an approval is one job, and an agent
+ * flooding at 100 approvals a second never counted as flooding (the benchmark's flooder waited no longer than anyone).
  */
-export const FAIRNESS_COST_MS = 10;
+export const FAIRNESS_COST_MS = 20;
 /**
  * A lead up to this is a burst, not a flood: those jobs stay first in, first out with everyone else's. Without it
- * the few jobs an ordinary agent sends close together (a lead of 10-20 ms) would sort behind every later job of
- * every other agent, and starve while the queue stays busy.
+ * the few jobs an ordinary agent sends close together (a lead of 20-40 ms) would sort behind every later job of
+ * every other agent, and starve while the queue stays busy. A dozen jobs at once fit; a flood's jobs fall behind
+ * everyone else's after a quarter of a second.
  */
-export const FAIRNESS_GRACE_MS = 1_000;
+export const FAIRNESS_GRACE_MS = 250;
 
 /**
  * BullMQ priority (lower runs first, at most 2^21; equal priorities run in the order they were added): the tier
