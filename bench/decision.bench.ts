@@ -7,7 +7,7 @@ import { loadConfig } from '../libs/config/src';
 import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database';
 import { agentAccessToken, call, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
-import { benchEnv, percentile, spawnCountersign, waitForReady } from './support';
+import { benchEnv, dropRedisPrefix, percentile, spawnCountersign, waitForReady } from './support';
 
 const APPROVALS = 1_000;
 const PRIME = 10;
@@ -128,6 +128,7 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
     api?.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 500));
     await database.drop();
+    await dropRedisPrefix(env.REDIS_PREFIX!);
   }
 }
 

@@ -7,7 +7,7 @@ import { createMigratedDatabase, withClient } from '../test/support/database';
 import { FakeSlack } from '../test/support/fakes/fake-slack';
 import { agentAccessToken, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
-import { benchEnv, percentile, processCpuMs, spawnCountersign, waitForReady } from './support';
+import { benchEnv, dropRedisPrefix, percentile, processCpuMs, spawnCountersign, waitForReady, withRedis } from './support';
 
 const RATE = Number(process.env.BENCH_DELIVERY_RATE ?? 100);
 const WARM_UP_SECONDS = 3;
@@ -37,6 +37,9 @@ export interface DeliveryFigures {
   apiCpuMsPerApproval: number;
   /** The PostgreSQL backends serving this run's database (their connections live for the whole run). */
   postgresCpuMsPerApproval: number;
+  /** The Redis server (shared with anything else using it at the time) and this process: load generator and fake Slack. */
+  redisCpuMsPerApproval: number;
+  benchCpuMsPerApproval: number;
 }
 
 /**
@@ -120,15 +123,23 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
     const [api, worker] = children;
     const backends = await withClient(database.url, async (client) => (await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).rows.map((row) => row.pid));
     const postgresCpuMs = () => backends.reduce((sum, pid) => sum + (processCpuMs(pid) || 0), 0);
-    const cpuBefore = { api: processCpuMs(api.pid), worker: processCpuMs(worker.pid), postgres: postgresCpuMs() };
+    const redisCpuMs = async () => withRedis(async (redis) => {
+      const info = await redis.info('cpu');
+      return ['used_cpu_sys', 'used_cpu_user'].reduce((sum, field) => sum + 1000 * Number(new RegExp(`${field}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN), 0);
+    });
+    const benchCpuMs = () => (process.cpuUsage().user + process.cpuUsage().system) / 1000;
+    const cpuBefore = { api: processCpuMs(api.pid), worker: processCpuMs(worker.pid), postgres: postgresCpuMs(), redis: await redisCpuMs(), bench: benchCpuMs() };
     const quiet = await latencies(await steady(RATE, SECONDS, others));
     const delivered = quiet.samples.length;
     const workerCpuMsPerApproval = (processCpuMs(worker.pid) - cpuBefore.worker) / delivered;
     const apiCpuMsPerApproval = (processCpuMs(api.pid) - cpuBefore.api) / delivered;
     const postgresCpuMsPerApproval = (postgresCpuMs() - cpuBefore.postgres) / delivered;
+    const redisCpuMsPerApproval = ((await redisCpuMs()) - cpuBefore.redis) / delivered;
+    const benchCpuMsPerApproval = (benchCpuMs() - cpuBefore.bench) / delivered;
     log(
       `  alone: p50 ${percentile(quiet.samples, 0.5).toFixed(1)} / p99 ${percentile(quiet.samples, 0.99).toFixed(1)} ms, ${quiet.undelivered} undelivered; ` +
-        `CPU per approval: worker ${workerCpuMsPerApproval.toFixed(1)} ms, API ${apiCpuMsPerApproval.toFixed(1)} ms, PostgreSQL ${postgresCpuMsPerApproval.toFixed(1)} ms (${backends.length} backends)`,
+        `CPU per approval: worker ${workerCpuMsPerApproval.toFixed(1)} ms, API ${apiCpuMsPerApproval.toFixed(1)} ms, PostgreSQL ${postgresCpuMsPerApproval.toFixed(1)} ms (${backends.length} backends), ` +
+        `Redis ${redisCpuMsPerApproval.toFixed(1)} ms, load generator and fake Slack ${benchCpuMsPerApproval.toFixed(1)} ms`,
     );
 
     const floodPerSecond = FLOOD_PER_MINUTE / 60;
@@ -163,13 +174,15 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
       workerCpuMsPerApproval,
       apiCpuMsPerApproval,
       postgresCpuMsPerApproval,
+      redisCpuMsPerApproval,
+      benchCpuMsPerApproval,
     };
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await slack.close();
-    if (process.env.BENCH_KEEP_DB) log(`kept database ${database.url}`);
-    else await database.drop();
+    if (process.env.BENCH_KEEP_DB) log(`kept database ${database.url} and Redis prefix ${env.REDIS_PREFIX}`);
+    else await Promise.all([database.drop(), dropRedisPrefix(env.REDIS_PREFIX!)]);
   }
 }
 

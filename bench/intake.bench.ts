@@ -10,7 +10,7 @@ import { loadConfig } from '../libs/config/src';
 import { PeopleService } from '../libs/people/src';
 import { CliModule } from '../apps/cli/src/cli.module';
 import { createMigratedDatabase } from '../test/support/database';
-import { benchEnv, spawnCountersign, waitForReady } from './support';
+import { benchEnv, dropRedisPrefix, spawnCountersign, waitForReady } from './support';
 
 const CONNECTIONS = 50;
 const DURATION_SECONDS = 10;
@@ -66,6 +66,7 @@ export async function benchIntake(log: (message: string) => void): Promise<Intak
     api?.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 500));
     await database.drop();
+    await dropRedisPrefix(env.REDIS_PREFIX!);
   }
 }
 

@@ -6,7 +6,7 @@ import { PasskeyService, type PersonRecord } from '@countersign/people';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { type ApprovalRecord, isUuid } from './approval.repository';
 import { classificationView, type StoredClassification } from './approval-view';
-import { type DecisionRecord, DecisionRepository, type InboxRow, type NotificationView } from './decision.repository';
+import { type ApprovalActivity, type DecisionRecord, DecisionRepository, type InboxRow, type NotificationView } from './decision.repository';
 
 const MAX_PAGE = 100;
 export const AGENT_CLAIM_LABEL = "The agent's own words: Countersign has not verified them.";
@@ -86,10 +86,7 @@ export class ApproverService {
    */
   async summary(id: string): Promise<ApprovalSummary | null> {
     const found = isUuid(id) ? await this.decisions.withActivity(id) : null;
-    if (!found) return null;
-    const { row, decisions, notifications } = found;
-    const { you: _you, ...view } = approverView(row, decisions, null, notifications);
-    return { ...view, agent_id: row.approval.agentId, on_behalf_of_id: row.approval.onBehalfOfId, eligible: eligibleEntriesOf(row.approval), escalate_to: requirementOf(row.approval).escalate_to ?? [] };
+    return found ? approvalSummary(found) : null;
   }
 
   /** The view as it is after the person's own decision: no expiry check, no first-open record. */
@@ -111,6 +108,12 @@ export class ApproverService {
     if (!row || !isEligibleApprover(person, row.approval.onBehalfOfId, eligibleEntriesOf(row.approval))) throw new DomainError('not_found', 'no such approval');
     return row;
   }
+}
+
+/** The summary of an approval read with its activity (`APPROVAL_ACTIVITY_SQL`). */
+export function approvalSummary({ row, decisions, notifications }: ApprovalActivity): ApprovalSummary {
+  const { you: _you, ...view } = approverView(row, decisions, null, notifications);
+  return { ...view, agent_id: row.approval.agentId, on_behalf_of_id: row.approval.onBehalfOfId, eligible: eligibleEntriesOf(row.approval), escalate_to: requirementOf(row.approval).escalate_to ?? [] };
 }
 
 export function requirementOf(approval: ApprovalRecord): Requirement {

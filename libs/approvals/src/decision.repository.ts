@@ -44,6 +44,45 @@ export interface NotificationView {
 
 type DecisionRow = { person_id: string; email: string; display_name: string; verdict: Verdict; reason: string | null; channel: 'web' | 'slack'; amr: string[]; fast: boolean; created_at: Date };
 
+/** An approval with its parties, its decisions and its deliveries: what a channel renders. */
+export interface ApprovalActivity {
+  row: InboxRow;
+  decisions: DecisionRecord[];
+  notifications: NotificationView[];
+}
+
+/** One row of `APPROVAL_ACTIVITY_SQL`, as `pg` returns it or as `to_jsonb` renders it (timestamps as strings). */
+export type ActivityRow = {
+  approval: Record<string, unknown>;
+  agent_name: string;
+  obo_id: string;
+  obo_email: string;
+  obo_name: string;
+  decisions: Array<Omit<DecisionRow, 'created_at'> & { created_at: string }>;
+  notifications: Array<Omit<NotificationView, 'person'> & { person_id: string }>;
+};
+
+/**
+ * The one read of an approval's activity (the approval is `a`; add the WHERE). Exported so a statement that
+ * claims a delivery can read it in the same round trip (`DeliveryRepository.beginAttempt`).
+ */
+export const APPROVAL_ACTIVITY_SQL = `SELECT to_jsonb(a) AS approval, g.name AS agent_name, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name,
+              COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', d.person_id, 'email', dp.email, 'display_name', dp.display_name, 'verdict', d.verdict,
+                                                            'reason', d.reason, 'channel', d.channel, 'amr', d.amr, 'fast', d.fast, 'created_at', d.created_at) ORDER BY d.created_at, d.id)
+                          FROM decisions d JOIN people dp ON dp.id = d.person_id WHERE d.approval_id = a.id), '[]'::jsonb) AS decisions,
+              COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', n.person_id, 'channel', n.channel, 'kind', n.kind, 'state', n.state, 'detail', n.detail,
+                                                            'attempts', n.attempts, 'updated_at', n.updated_at) ORDER BY n.created_at, n.person_id, n.channel, n.kind)
+                          FROM deliveries n WHERE n.approval_id = a.id), '[]'::jsonb) AS notifications
+         FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id`;
+
+export function activityFromRow(row: ActivityRow): ApprovalActivity {
+  return {
+    row: { approval: approvalFromJson(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } },
+    decisions: row.decisions.map((d) => ({ personId: d.person_id, email: d.email, displayName: d.display_name, verdict: d.verdict, reason: d.reason, channel: d.channel, amr: d.amr, fast: d.fast, createdAt: new Date(d.created_at) })),
+    notifications: row.notifications.map((n) => ({ person: n.person_id, channel: n.channel, kind: n.kind, state: n.state, detail: n.detail, attempts: n.attempts, updated_at: new Date(n.updated_at).toISOString() })),
+  };
+}
+
 /** The SQL of deciding: the approval's row lock, one decision per person, first views, the approver's inbox. */
 @Injectable()
 export class DecisionRepository {
@@ -144,33 +183,9 @@ export class DecisionRepository {
    * The approval with its parties, decisions and notifications in one round trip: what a channel renders, read
    * once per delivery (every statement is a network round trip, and the worker makes many).
    */
-  async withActivity(id: string): Promise<{ row: InboxRow; decisions: DecisionRecord[]; notifications: NotificationView[] } | null> {
-    const rows = await this.database.query<{
-      approval: Record<string, unknown>;
-      agent_name: string;
-      obo_id: string;
-      obo_email: string;
-      obo_name: string;
-      decisions: Array<Omit<DecisionRow, 'created_at'> & { created_at: string }>;
-      notifications: Array<Omit<NotificationView, 'person'> & { person_id: string }>;
-    }>(
-      `SELECT to_jsonb(a) AS approval, g.name AS agent_name, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name,
-              COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', d.person_id, 'email', dp.email, 'display_name', dp.display_name, 'verdict', d.verdict,
-                                                            'reason', d.reason, 'channel', d.channel, 'amr', d.amr, 'fast', d.fast, 'created_at', d.created_at) ORDER BY d.created_at, d.id)
-                          FROM decisions d JOIN people dp ON dp.id = d.person_id WHERE d.approval_id = a.id), '[]'::jsonb) AS decisions,
-              COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', n.person_id, 'channel', n.channel, 'kind', n.kind, 'state', n.state, 'detail', n.detail,
-                                                            'attempts', n.attempts, 'updated_at', n.updated_at) ORDER BY n.created_at, n.person_id, n.channel, n.kind)
-                          FROM deliveries n WHERE n.approval_id = a.id), '[]'::jsonb) AS notifications
-         FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id WHERE a.id = $1`,
-      [id],
-    );
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      row: { approval: approvalFromJson(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } },
-      decisions: row.decisions.map((d) => ({ personId: d.person_id, email: d.email, displayName: d.display_name, verdict: d.verdict, reason: d.reason, channel: d.channel, amr: d.amr, fast: d.fast, createdAt: new Date(d.created_at) })),
-      notifications: row.notifications.map((n) => ({ person: n.person_id, channel: n.channel, kind: n.kind, state: n.state, detail: n.detail, attempts: n.attempts, updated_at: new Date(n.updated_at).toISOString() })),
-    };
+  async withActivity(id: string): Promise<ApprovalActivity | null> {
+    const rows = await this.database.query<ActivityRow>(`${APPROVAL_ACTIVITY_SQL} WHERE a.id = $1`, [id]);
+    return rows[0] ? activityFromRow(rows[0]) : null;
   }
 
   /** Refusals (stored as denied at intake) and denials of an agent within the last `minutes`. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type ApprovalRecord } from '@countersign/approvals';
+import { activityFromRow, type ActivityRow, APPROVAL_ACTIVITY_SQL, type ApprovalRecord, approvalSummary, type ApprovalSummary } from '@countersign/approvals';
 import { type OutboxEvent } from '@countersign/audit';
 import { ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
@@ -102,17 +102,18 @@ export class DeliveryRepository {
 
   /**
    * Claims a queued delivery for an attempt: counts the attempt before the channel is called and returns the row
-   * as it is now (`attempts` includes this one) with the person it is for, in one statement. Null when it is not
-   * queued any more (a duplicate or late job).
+   * as it is now (`attempts` includes this one) with the person it is for and the approval as a channel renders
+   * it, in one statement. Null when it is not queued any more (a duplicate or late job).
    */
-  async beginAttempt(id: string): Promise<{ delivery: DeliveryRecord; person: PersonRecord | null } | null> {
-    const rows = await this.database.query<DeliveryRow & { person: Record<string, unknown> | null }>(
+  async beginAttempt(id: string): Promise<{ delivery: DeliveryRecord; person: PersonRecord | null; approval: ApprovalSummary | null } | null> {
+    const rows = await this.database.query<DeliveryRow & { person: Record<string, unknown> | null; activity: ActivityRow | null }>(
       `UPDATE deliveries d SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued'
-       RETURNING d.*, (SELECT to_jsonb(p) FROM people p WHERE p.id = d.person_id) AS person`,
+       RETURNING d.*, (SELECT to_jsonb(p) FROM people p WHERE p.id = d.person_id) AS person,
+                 (SELECT to_jsonb(activity) FROM (${APPROVAL_ACTIVITY_SQL} WHERE a.id = d.approval_id) AS activity) AS activity`,
       [id],
     );
     const row = rows[0];
-    return row ? { delivery: fromRow(row), person: row.person ? personFromRow(row.person) : null } : null;
+    return row ? { delivery: fromRow(row), person: row.person ? personFromRow(row.person) : null, approval: row.activity ? approvalSummary(activityFromRow(row.activity)) : null } : null;
   }
 
   /** Records progress (an external ref) without leaving `queued`: a retry then knows a message exists. */

@@ -94,17 +94,16 @@ export class NotificationService implements OnModuleInit {
   }
 
   /**
-   * One attempt at one delivery. The attempt is claimed (and counted) first, in the statement that reads the row;
-   * the outcome and its audit event are written in one statement after the channel answered.
+   * One attempt at one delivery. The attempt is claimed (and counted) first, in the statement that reads the row
+   * with its person and approval; the outcome and its audit event are written in one statement after the channel
+   * answered.
    */
   async deliver(deliveryId: string): Promise<void> {
     const claimed = await this.deliveries.beginAttempt(deliveryId);
-    if (!claimed?.person) return;
-    const { delivery, person } = claimed;
+    if (!claimed?.person || !claimed.approval) return;
+    const { delivery, person, approval } = claimed;
     const previousAttempts = delivery.attempts - 1;
     const channel = this.byType.get(delivery.channel);
-    const approval = await this.approver.summary(delivery.approvalId);
-    if (!approval) return;
     if (approval.status !== 'pending') {
       await this.deliveries.finish(delivery.id, 'failed', `not sent: the approval was already ${approval.status}`, null);
       return;

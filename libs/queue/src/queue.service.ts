@@ -35,7 +35,7 @@ export class QueueService implements OnApplicationShutdown {
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(@Inject(CONFIG) private readonly config: CountersignConfig) {
-    this.connection = createRedis(config.redisUrl, 'bullmq');
+    this.connection = createRedis(config.redisUrl, 'producer');
     this.connection.on('error', (error: Error) => this.logger.warn(`queue redis: ${error.message}`));
   }
 
