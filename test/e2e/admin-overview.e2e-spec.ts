@@ -74,7 +74,9 @@ describe('the admin overview, an agent’s approvals and the audit chain check',
     }
     await sql(`UPDATE approvals SET created_at = now() - interval '10 days', decided_at = now() - interval '10 days' + interval '5 seconds' WHERE id = $1`, [ids.old]);
 
-    // Deliveries as the worker records them: three that never reached the person in the period, one sent, one old failure.
+    // Deliveries as the worker records them: three that never reached the person in the period, one sent, one old
+    // failure. They replace the rows the API planned at intake (Slack is off here and nobody has a push subscription).
+    await sql(`DELETE FROM deliveries`);
     const delivery = (approval: string, channel: string, state: string, kind = 'request') =>
       sql(`INSERT INTO deliveries (approval_id, person_id, channel, kind, state, attempts) VALUES ($1, $2, $3, $4, $5, 1)`, [approval, approver.person.id, channel, kind, state]);
     await delivery(ids.pending, 'slack', 'failed');

@@ -13,10 +13,10 @@ const SWEEP_BATCH = 500;
 /** Reaches the approvers of a new pending approval; must be idempotent (the sweep may redo it). */
 export type Outreach = (approval: ApprovalRecord) => Promise<void>;
 
-/** Status changes that do not come from a person: expiry and cancellation, plus what follows every change. */
 /** How long a request waits for its follow-up enqueues before answering anyway (Postgres already has the truth). */
 const FOLLOW_UP_WAIT_MS = 2_000;
 
+/** Status changes that do not come from a person: expiry and cancellation, plus what follows every change. */
 @Injectable()
 export class ApprovalLifecycleService {
   private readonly logger = new Logger(ApprovalLifecycleService.name);

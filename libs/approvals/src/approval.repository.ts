@@ -68,7 +68,7 @@ export class ApprovalRepository {
            request_hash text, callback_url text, callback_state text, decided_at timestamptz)
        ), a AS (
          INSERT INTO approvals (${APPROVAL_COLUMNS})
-         SELECT ${APPROVAL_COLUMNS} FROM input
+         SELECT ${APPROVAL_COLUMNS} FROM input ORDER BY agent_id -- the pending counters' row locks, in one order (migration 1764500000000)
          ON CONFLICT DO NOTHING RETURNING id, created_at, updated_at
        ), o AS (
          INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data)
