@@ -57,6 +57,9 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     const { person, browser } = await signedInPerson(api.app, api.url, { role: options.role ?? 'approver' });
     return { email: person.email, id: person.id, browser, slackUser: slack.addUser(person.email) };
   };
+  /** A click counts only in the DM the delivery recorded: the fake has the message a moment before the worker has its answer. */
+  const recorded = (personId: string, approvalId: string) =>
+    until(() => agentView(approvalId), (view) => view.notifications.some((n) => n.person === personId && n.channel === 'slack' && n.state === 'sent'));
   const postedTo = (user: FakeSlackUser, approvalId: string) => slack.waitFor('chat.postMessage', (c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
 
   it('medium tier: the DM arrives rendered from the action, a signed click approves, the agent gets its token, the message shows the outcome', async () => {
@@ -80,6 +83,7 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     expect(buttons).toEqual(['approve', 'deny', 'open']);
 
     const postedTs = slack.dmAbout(approval.id, alice.slackUser)[0].ts;
+    await recorded(alice.id, approval.id);
     const waiting = call<View>(`${api.url}/v1/approvals/${approval.id}?wait=20`, { token: agentToken });
     const answer = await click(slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser }));
     expect(answer.status).toBe(200);
@@ -148,6 +152,7 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     const alice = await personWithSlack();
     const approval = await request(chatMessage(alice.email));
     await postedTo(alice.slackUser, approval.id);
+    await recorded(alice.id, approval.id);
     const denyClick = slack.signedClick({ approvalId: approval.id, action: 'deny', user: alice.slackUser });
     expect((await click(denyClick)).status).toBe(200);
     const modal = await slack.waitFor('views.open', (c) => (c.args.view as { private_metadata: string }).private_metadata === approval.id);

@@ -4,6 +4,7 @@ import { type OutboxEvent } from '@countersign/audit';
 import { ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
 import { type ChannelType, type DeliveryKind, type DeliveryState } from './notification-channel';
+import { type SlackIdentity, slackIdentityFromRow, type SlackIdentityRow } from './slack-identity.repository';
 
 export interface DeliveryRecord {
   id: string;
@@ -16,6 +17,15 @@ export interface DeliveryRecord {
   externalRef: Record<string, unknown> | null;
   attempts: number;
   outcomeShown: string | null;
+}
+
+/** A delivery claimed for an attempt, with what its channel needs to send it. */
+export interface Claimed {
+  delivery: DeliveryRecord;
+  person: PersonRecord | null;
+  approval: ApprovalSummary | null;
+  /** Slack deliveries only: the person's link when the attempt was claimed (null: not linked yet). */
+  slackIdentity?: SlackIdentity | null;
 }
 
 /** What to plan for one approval: who may decide (its entries, `on_behalf_of` resolved) and on which channels. */
@@ -102,18 +112,26 @@ export class DeliveryRepository {
 
   /**
    * Claims a queued delivery for an attempt: counts the attempt before the channel is called and returns the row
-   * as it is now (`attempts` includes this one) with the person it is for and the approval as a channel renders
-   * it, in one statement. Null when it is not queued any more (a duplicate or late job).
+   * as it is now (`attempts` includes this one) with the person it is for, the approval as a channel renders it
+   * and, for Slack, the person's Slack link, in one statement. Null when it is not queued any more (a duplicate or
+   * late job).
    */
-  async beginAttempt(id: string): Promise<{ delivery: DeliveryRecord; person: PersonRecord | null; approval: ApprovalSummary | null } | null> {
-    const rows = await this.database.query<DeliveryRow & { person: Record<string, unknown> | null; activity: ActivityRow | null }>(
+  async beginAttempt(id: string): Promise<Claimed | null> {
+    const rows = await this.database.query<DeliveryRow & { person: Record<string, unknown> | null; activity: ActivityRow | null; slack: SlackIdentityRow | null }>(
       `UPDATE deliveries d SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued'
        RETURNING d.*, (SELECT to_jsonb(p) FROM people p WHERE p.id = d.person_id) AS person,
-                 (SELECT to_jsonb(activity) FROM (${APPROVAL_ACTIVITY_SQL} WHERE a.id = d.approval_id) AS activity) AS activity`,
+                 (SELECT to_jsonb(activity) FROM (${APPROVAL_ACTIVITY_SQL} WHERE a.id = d.approval_id) AS activity) AS activity,
+                 (SELECT to_jsonb(s) FROM slack_identities s WHERE s.person_id = d.person_id AND d.channel = 'slack') AS slack`,
       [id],
     );
     const row = rows[0];
-    return row ? { delivery: fromRow(row), person: row.person ? personFromRow(row.person) : null, approval: row.activity ? approvalSummary(activityFromRow(row.activity)) : null } : null;
+    if (!row) return null;
+    return {
+      delivery: fromRow(row),
+      person: row.person ? personFromRow(row.person) : null,
+      approval: row.activity ? approvalSummary(activityFromRow(row.activity)) : null,
+      ...(row.channel === 'slack' ? { slackIdentity: row.slack ? slackIdentityFromRow(row.slack) : null } : {}),
+    };
   }
 
   /** Records progress (an external ref) without leaving `queued`: a retry then knows a message exists. */

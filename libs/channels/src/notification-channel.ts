@@ -1,5 +1,6 @@
 import { type ApprovalSummary } from '@countersign/approvals';
 import { type PersonRecord } from '@countersign/people';
+import { type SlackIdentity } from './slack-identity.repository';
 
 export type ChannelType = 'slack' | 'web_push';
 export type DeliveryKind = 'request' | 'reminder';
@@ -15,6 +16,8 @@ export interface Notification {
   approval: ApprovalSummary;
   /** What the channel recorded when it sent (Slack: the DM channel and ts). */
   externalRef: Record<string, unknown> | null;
+  /** Read with the claim of a Slack delivery (null: not linked yet); absent when the channel must look it up. */
+  slackIdentity?: SlackIdentity | null;
 }
 
 export type DeliveryOutcome =

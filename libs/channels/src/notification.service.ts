@@ -114,7 +114,7 @@ export class NotificationService implements OnModuleInit {
     }
     let outcome;
     try {
-      outcome = await channel.deliver(this.notification(delivery, person, approval, previousAttempts));
+      outcome = await channel.deliver({ ...this.notification(delivery, person, approval, previousAttempts), ...('slackIdentity' in claimed ? { slackIdentity: claimed.slackIdentity } : {}) });
     } catch (error) {
       await this.deliveries.recordError(delivery.id, (error as Error).message);
       throw error;

@@ -12,8 +12,8 @@ export interface SlackIdentity {
   dmChannelId?: string | null;
 }
 
-type Row = { person_id: string; slack_user_id: string; team_id: string; enterprise_id: string | null; linked_by: 'email_lookup' | 'admin'; dm_channel_id: string | null };
-const fromRow = (row: Row): SlackIdentity => ({ personId: row.person_id, slackUserId: row.slack_user_id, teamId: row.team_id, enterpriseId: row.enterprise_id, linkedBy: row.linked_by, dmChannelId: row.dm_channel_id });
+export type SlackIdentityRow = { person_id: string; slack_user_id: string; team_id: string; enterprise_id: string | null; linked_by: 'email_lookup' | 'admin'; dm_channel_id: string | null };
+export const slackIdentityFromRow = (row: SlackIdentityRow): SlackIdentity => ({ personId: row.person_id, slackUserId: row.slack_user_id, teamId: row.team_id, enterpriseId: row.enterprise_id, linkedBy: row.linked_by, dmChannelId: row.dm_channel_id });
 
 /** A person's Slack account: user id with its team (and Enterprise Grid org), the identity a click must match. */
 @Injectable()
@@ -21,17 +21,17 @@ export class SlackIdentityRepository {
   constructor(private readonly database: Database) {}
 
   async forPerson(personId: string): Promise<SlackIdentity | null> {
-    const rows = await this.database.query<Row>(`SELECT * FROM slack_identities WHERE person_id = $1`, [personId]);
-    return rows[0] ? fromRow(rows[0]) : null;
+    const rows = await this.database.query<SlackIdentityRow>(`SELECT * FROM slack_identities WHERE person_id = $1`, [personId]);
+    return rows[0] ? slackIdentityFromRow(rows[0]) : null;
   }
 
   /** The person linked to this Slack user in this team, with the link. */
   async personFor(teamId: string, slackUserId: string): Promise<{ identity: SlackIdentity; person: PersonRecord } | null> {
-    const rows = await this.database.query<Row & { person: Record<string, unknown> }>(
+    const rows = await this.database.query<SlackIdentityRow & { person: Record<string, unknown> }>(
       `SELECT s.*, to_jsonb(p) AS person FROM slack_identities s JOIN people p ON p.id = s.person_id WHERE s.team_id = $1 AND s.slack_user_id = $2`,
       [teamId, slackUserId],
     );
-    return rows[0] ? { identity: fromRow(rows[0]), person: personFromRow(rows[0].person) } : null;
+    return rows[0] ? { identity: slackIdentityFromRow(rows[0]), person: personFromRow(rows[0].person) } : null;
   }
 
   /** Links (or relinks) the person; false when this Slack user is already linked to someone else. */

@@ -114,7 +114,7 @@ export class SlackChannel implements NotificationChannel {
   }
 
   private async identityOf(client: WebClient, notification: Notification): Promise<SlackIdentity | null> {
-    const known = await this.identities.forPerson(notification.person.id);
+    const known = notification.slackIdentity !== undefined ? notification.slackIdentity : await this.identities.forPerson(notification.person.id);
     if (known) return known;
     let found: WebAPICallResult & { user?: { id?: string; team_id?: string; deleted?: boolean; is_bot?: boolean; enterprise_user?: { enterprise_id?: string } } };
     try {
