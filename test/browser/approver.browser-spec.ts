@@ -188,6 +188,28 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
     }
   });
 
+  it('an approval created while the live connection is still being made appears once it connects', async () => {
+    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    try {
+      // Hold the page's socket until the approval exists: the event about it is sent while nobody listens.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await context.routeWebSocket(/\/v1\/live/, async (socket) => {
+        await held;
+        socket.connectToServer();
+      });
+      await page.reload();
+      await page.getByRole('status').filter({ hasText: 'Connecting' }).waitFor();
+      await page.getByRole('heading', { name: 'Nothing waits for you' }).waitFor();
+      await requestRefund(person.email);
+      release();
+      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+      await page.getByRole('link', { name: /Payments: refund/ }).waitFor({ timeout: 5_000 });
+    } finally {
+      await context.close();
+    }
+  });
+
   it('keyboard only: from the inbox to a denied approval without a mouse', async () => {
     const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
     try {

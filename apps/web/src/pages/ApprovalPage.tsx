@@ -39,9 +39,12 @@ export function ApprovalPage() {
     void load();
   }, [load]);
 
-  useLiveApprovals((event) => {
-    if (event.id === id) void load();
-  });
+  useLiveApprovals(
+    (event) => {
+      if (event.id === id) void load();
+    },
+    () => void load(),
+  );
 
   if (loadError) {
     return (

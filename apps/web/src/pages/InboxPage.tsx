@@ -34,11 +34,14 @@ export function InboxPage() {
     void reload();
   }, [reload]);
 
-  const connected = useLiveApprovals((event) => {
-    if (event.status !== 'pending') setItems((current) => current?.filter((item) => item.id !== event.id) ?? current);
-    // New, or newly mine (escalated to me): read the list again through the API.
-    else void reload();
-  });
+  const connected = useLiveApprovals(
+    (event) => {
+      if (event.status !== 'pending') setItems((current) => current?.filter((item) => item.id !== event.id) ?? current);
+      // New, or newly mine (escalated to me): read the list again through the API.
+      else void reload();
+    },
+    () => void reload(),
+  );
 
   const loadMore = async () => {
     if (!cursor) return;
