@@ -17,7 +17,7 @@ const schema = z.object({
   DEFAULT_AGENT_MAX_PENDING: z.coerce.number().int().min(1).default(100),
   ALLOW_PRIVATE_CALLBACK_URLS: booleanString.default(false),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
-  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).default(30),
   CALLBACK_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
   COUNTERSIGN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
