@@ -3,7 +3,8 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { ApprovalLifecycleService, CallbacksService } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { createRedis, JOB_QUEUES, JOB_RETRY, JobName, PermanentJobError, QueueName, QueueService, RetryLaterError } from '@countersign/queue';
+import { createRedis, isFlooding, JOB_QUEUES, JOB_RETRY, JobName, PermanentJobError, QueueName, QueueService, RetryLaterError } from '@countersign/queue';
+import { FloodGate } from './flood-gate';
 import { JobHandlers } from './job-handlers';
 
 const SWEEP_SCHEDULER_ID = 'expiry-sweep';
@@ -14,6 +15,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger(WorkerRunner.name);
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
+  private readonly floodGate: FloodGate;
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
@@ -21,7 +23,9 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly queue: QueueService,
     private readonly lifecycle: ApprovalLifecycleService,
     private readonly callbacks: CallbacksService,
-  ) {}
+  ) {
+    this.floodGate = new FloodGate(config.workerFloodingConcurrency);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     assertOneHandlerPerJob(Object.keys(this.handlers.byName));
@@ -69,7 +73,9 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     const handler = this.handlers.byName[name] as ((payload: unknown) => Promise<void>) | undefined;
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
     try {
-      await handler(job.data);
+      // A flooding agent's deliveries (its fair-queueing lead was beyond the grace) take turns through the gate.
+      if (name === JobName.DeliverNotification && isFlooding(job.opts.priority)) await this.floodGate.run(() => handler(job.data));
+      else await handler(job.data);
     } catch (error) {
       if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
       if (error instanceof RetryLaterError) {

@@ -39,6 +39,7 @@ const schema = z.object({
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
   WORKER_NOTIFICATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  WORKER_FLOODING_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   WEB_ROOT: z.string().min(1).optional(),
 });
 
@@ -92,6 +93,8 @@ export interface CountersignConfig {
    * well above the other queues' 8: at 100 messages a second and ~100 ms per delivery, 8 would cap a worker near 60/s.
    */
   workerNotificationConcurrency: number;
+  /** Of those, how many may be a flooding agent's (beyond its fair share) at once, per worker process. */
+  workerFloodingConcurrency: number;
   /** The built web app's folder; null: `dist/web` of the installation. */
   webRoot: string | null;
 }
@@ -154,6 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerLockDurationMs: values.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: values.WORKER_STALLED_INTERVAL_MS,
     workerNotificationConcurrency: values.WORKER_NOTIFICATION_CONCURRENCY,
+    workerFloodingConcurrency: values.WORKER_FLOODING_CONCURRENCY,
     webRoot: values.WEB_ROOT ?? null,
   };
 }

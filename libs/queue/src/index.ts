@@ -1,4 +1,4 @@
-export { FAIRNESS_COST_MS, FAIRNESS_GRACE_MS, notificationPriority, JOB_QUEUES, JOB_RETRY, jobId, JobName, type JobPayloads, PermanentJobError, QueueName, RetryLaterError } from './jobs';
+export { FAIRNESS_COST_MS, FAIRNESS_GRACE_MS, isFlooding, notificationPriority, JOB_QUEUES, JOB_RETRY, jobId, JobName, type JobPayloads, PermanentJobError, QueueName, RetryLaterError } from './jobs';
 export { QueueModule } from './queue.module';
 export { type EnqueueOptions, QueueService } from './queue.service';
 export { createRedis } from './redis';

@@ -1,4 +1,4 @@
-import { FAIRNESS_GRACE_MS, notificationPriority } from './jobs';
+import { FAIRNESS_GRACE_MS, isFlooding, notificationPriority } from './jobs';
 
 describe('notificationPriority', () => {
   it('puts every critical job before any high one, high before medium, medium before low', () => {
@@ -26,5 +26,16 @@ describe('notificationPriority', () => {
 
   it('puts an unknown tier first rather than last (fail towards reaching people)', () => {
     expect(notificationPriority('made-up', 0)).toBe(notificationPriority('critical', 0));
+  });
+
+  it('tells a flooding agent\'s jobs from everyone else\'s, in every tier', () => {
+    for (const tier of ['critical', 'high', 'medium', 'low']) {
+      expect(isFlooding(notificationPriority(tier, 0))).toBe(false);
+      expect(isFlooding(notificationPriority(tier, FAIRNESS_GRACE_MS))).toBe(false);
+      expect(isFlooding(notificationPriority(tier, FAIRNESS_GRACE_MS + 1))).toBe(true);
+      expect(isFlooding(notificationPriority(tier, 10 ** 9))).toBe(true);
+    }
+    // Jobs enqueued without a priority (the sweep's reminders, escalations) are nobody's flood.
+    expect(isFlooding(undefined)).toBe(false);
   });
 });

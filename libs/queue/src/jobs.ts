@@ -111,3 +111,12 @@ export function notificationPriority(tier: string, leadMs: number): number {
   const lead = Math.floor(leadMs);
   return 1 + band * BAND_WIDTH + (lead <= FAIRNESS_GRACE_MS ? 0 : Math.min(lead - FAIRNESS_GRACE_MS, BAND_WIDTH - 1));
 }
+
+/**
+ * Whether a notification job's priority says its agent was flooding when it was enqueued (its lead was beyond the
+ * grace): the worker runs only a few of those at once, so a flood's deliveries cannot take the CPU everyone
+ * else's need (ADR 0009).
+ */
+export function isFlooding(priority: number | undefined): boolean {
+  return priority !== undefined && priority > 0 && (priority - 1) % BAND_WIDTH > 0;
+}
