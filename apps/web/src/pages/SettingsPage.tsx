@@ -78,8 +78,9 @@ function PasskeysSection() {
       const response = await startRegistration({ optionsJSON: options });
       const added = await api.post<Passkey>('/v1/me/passkeys', { response, ...(name.trim() ? { name: name.trim() } : {}) });
       setName('');
-      setNotice(`Passkey “${added.name}” added.`);
+      // The list first, then the notice: "added" never shows beside a list without it.
       await reload();
+      setNotice(`Passkey “${added.name}” added.`);
     } catch (caught) {
       setActionError(errorMessage(caught));
     } finally {
@@ -93,8 +94,8 @@ function PasskeysSection() {
     setNotice(null);
     try {
       await api.delete(`/v1/me/passkeys/${encodeURIComponent(passkey.id)}`);
-      setNotice(`Passkey “${passkey.name}” removed.`);
       await reload();
+      setNotice(`Passkey “${passkey.name}” removed.`);
     } catch (caught) {
       setActionError(errorMessage(caught));
     }
