@@ -85,8 +85,8 @@ export class ApprovalLifecycleService {
 
   /**
    * A new pending approval: notify its approvers (one delivery per approver × channel, planned here by the
-   * registered outreach, else by a plan job), and schedule its reminder and escalation. Postgres records whether each happened, so the worker's sweep redoes any
-   * of these that Redis lost.
+   * registered outreach, else by a plan job), and schedule its reminder and escalation. Postgres records whether
+   * each happened, so the worker's sweep redoes any of these that Redis lost.
    */
   private scheduleOutreach(approval: ApprovalRecord, requirement: Requirement): Array<Promise<void>> {
     const outreach = this.outreach;
