@@ -65,17 +65,17 @@ export class DeliveryRepository {
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(approval_id uuid, on_behalf_of_id uuid, entries text[], channels text[], kind text)
        ), wanted AS (
          SELECT i.approval_id, i.kind, p.id AS person_id, p.created_at AS person_created, c.channel, c.ord,
-                CASE WHEN NOT (c.channel = ANY($2::text[])) THEN 'off'
-                     WHEN c.channel = 'web_push' AND NOT EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id) THEN 'unreachable'
-                     ELSE 'queued' END AS state,
-                CASE WHEN NOT (c.channel = ANY($2::text[])) THEN c.channel || ' is not configured on this deployment'
-                     WHEN c.channel = 'web_push' AND NOT EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id) THEN $3
-                     END AS detail
+                CASE WHEN NOT (c.channel = ANY($2::text[])) THEN 'off' WHEN NOT c.reachable THEN 'unreachable' ELSE 'queued' END AS state,
+                CASE WHEN NOT (c.channel = ANY($2::text[])) THEN c.channel || ' is not configured on this deployment' WHEN NOT c.reachable THEN $3 END AS detail
            FROM input i
            JOIN people p ON p.status = 'active'
                 AND ((p.id = i.on_behalf_of_id AND 'on_behalf_of' = ANY(i.entries)) OR ('role:' || p.role) = ANY(i.entries)
                      OR ('person:' || p.id::text) = ANY(i.entries) OR ('person:' || lower(p.email)) = ANY(i.entries))
-           CROSS JOIN LATERAL unnest(i.channels) WITH ORDINALITY AS c(channel, ord)
+           -- Web push reaches only someone with a subscription; the other channels find out when they send.
+           CROSS JOIN LATERAL (
+             SELECT u.channel, u.ord, u.channel <> 'web_push' OR EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id) AS reachable
+               FROM unnest(i.channels) WITH ORDINALITY AS u(channel, ord)
+           ) c
           WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = i.approval_id AND d.person_id = p.id)
        ), inserted AS (
          INSERT INTO deliveries (approval_id, person_id, channel, kind, state, detail)

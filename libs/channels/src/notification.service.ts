@@ -29,10 +29,10 @@ interface PlannedApproval {
 export class NotificationService implements OnModuleInit {
   private readonly logger = new Logger(NotificationService.name);
   private readonly byType: Map<ChannelType, NotificationChannel>;
+  /** The channels this deployment configured (the others' deliveries are planned `off`). */
+  private readonly enabledTypes: ChannelType[];
   /** Plans arriving together (intake's, in the API) share one statement. */
-  private readonly planner = new MicroBatch<PlanItem, DeliveryRecord[]>((items) =>
-    this.deliveries.plan(items, [...this.byType.values()].filter((channel) => channel.enabled).map((channel) => channel.type)),
-  );
+  private readonly planner = new MicroBatch<PlanItem, DeliveryRecord[]>((items) => this.deliveries.plan(items, this.enabledTypes));
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
@@ -47,6 +47,7 @@ export class NotificationService implements OnModuleInit {
     private readonly lifecycle: ApprovalLifecycleService,
   ) {
     this.byType = new Map(channels.map((channel) => [channel.type, channel]));
+    this.enabledTypes = channels.filter((channel) => channel.enabled).map((channel) => channel.type);
   }
 
   /**
