@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { type Pool } from 'pg';
+import { type Pool, type PoolClient } from 'pg';
 import { type DataSource, type EntityManager } from 'typeorm';
 
 declare const txBrand: unique symbol;
@@ -22,13 +22,15 @@ export class Database implements OnApplicationShutdown {
   }
 
   /**
-   * A statement in the transaction (or on the pool) through TypeORM, returning rows whatever the statement:
-   * TypeORM's postgres driver answers UPDATE and DELETE ... RETURNING with `[rows, affectedCount]`.
+   * A statement in the transaction (or, without one, on the pool as `query`), prepared like `query`'s: on the
+   * transaction's own connection, under the same name. The same rule holds: fixed text, every value a parameter.
    */
   async rows<Row>(tx: Tx | undefined, sql: string, parameters: unknown[] = []): Promise<Row[]> {
-    const result: unknown = await this.manager(tx).query(sql, parameters);
-    if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as Row[];
-    return result as Row[];
+    if (!tx) return this.query<Row>(sql, parameters);
+    const runner = (tx as unknown as EntityManager).queryRunner;
+    if (!runner) throw new Error('a transaction without its query runner');
+    const client = (await runner.connect()) as PoolClient;
+    return (await client.query({ name: statementName(sql), text: sql, values: parameters })).rows as Row[];
   }
 
   /**
