@@ -3,8 +3,7 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { ApprovalLifecycleService, CallbacksService } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { createRedis, isFlooding, JOB_QUEUES, JOB_RETRY, JobName, PermanentJobError, QueueName, QueueService, RetryLaterError } from '@countersign/queue';
-import { FloodGate } from './flood-gate';
+import { createRedis, FloodBacklog, floodLagMs, JOB_QUEUES, JOB_RETRY, JobName, type JobPayloads, PermanentJobError, QueueName, QueueService, RetryLaterError } from '@countersign/queue';
 import { JobHandlers } from './job-handlers';
 
 const SWEEP_SCHEDULER_ID = 'expiry-sweep';
@@ -15,7 +14,6 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger(WorkerRunner.name);
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
-  private readonly floodGate: FloodGate;
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
@@ -23,9 +21,8 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly queue: QueueService,
     private readonly lifecycle: ApprovalLifecycleService,
     private readonly callbacks: CallbacksService,
-  ) {
-    this.floodGate = new FloodGate(config.workerFloodingConcurrency);
-  }
+    private readonly floodBacklog: FloodBacklog,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     assertOneHandlerPerJob(Object.keys(this.handlers.byName));
@@ -36,7 +33,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
       const worker = new Worker(queueName, (job: Job, token?: string) => this.process(job, token), {
         connection,
         prefix: `${this.config.redisPrefix}:bull`,
-        concurrency: queueName === QueueName.Notifications ? this.config.workerNotificationConcurrency : 8,
+        concurrency: concurrencyOf(queueName, this.config),
         // A worker that dies mid-job loses its lock after lockDuration; a live worker then runs the job again.
         lockDuration: this.config.workerLockDurationMs,
         stalledInterval: this.config.workerStalledIntervalMs,
@@ -73,9 +70,9 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     const handler = this.handlers.byName[name] as ((payload: unknown) => Promise<void>) | undefined;
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
     try {
-      // A flooding agent's deliveries (its fair-queueing lead was beyond the grace) take turns through the gate.
-      if (name === JobName.DeliverNotification && isFlooding(job.opts.priority)) await this.floodGate.run(() => handler(job.data));
-      else await handler(job.data);
+      // A flooding agent's delivery that starts too long after it was enqueued holds back its new requests (ADR 0010).
+      if ((job.queueName as QueueName) === QueueName.FloodNotifications) this.noteFloodLag(job);
+      await handler(job.data);
     } catch (error) {
       if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
       if (error instanceof RetryLaterError) {
@@ -86,6 +83,14 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
       }
       throw error;
     }
+  }
+
+  private noteFloodLag(job: Job): void {
+    const lagMs = floodLagMs({ attemptsStarted: job.attemptsStarted, enqueuedAt: job.timestamp }, Date.now());
+    if (lagMs <= this.config.floodBacklogLimitMs) return;
+    const { agentId } = job.data as JobPayloads[JobName.DeliverNotification];
+    // The delivery goes ahead either way; a mark that could not be written only means intake does not push back.
+    this.floodBacklog.mark(agentId, lagMs).catch((error: Error) => this.logger.warn(`could not mark agent ${agentId} as backlogged: ${error.message}`));
   }
 
   private async onFailed(job: Job | undefined, error: Error): Promise<void> {
@@ -100,6 +105,18 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     } catch (auditError) {
       this.logger.error(`could not record the failure of job ${job.id}: ${(auditError as Error).message}`);
     }
+  }
+}
+
+function concurrencyOf(queueName: QueueName, config: CountersignConfig): number {
+  switch (queueName) {
+    case QueueName.Notifications:
+      return config.workerNotificationConcurrency;
+    case QueueName.FloodNotifications:
+      return config.workerFloodingConcurrency;
+    case QueueName.Lifecycle:
+    case QueueName.Callbacks:
+      return 8;
   }
 }
 

@@ -55,7 +55,13 @@ export class IntakeService {
     const agent = parties.agent;
     if (!agent || agent.status !== 'active') throw new DomainError('unauthenticated', 'the agent is suspended or no longer exists');
     const limits = this.agents.quotas(agent);
-    await this.quotas.consumeRequest(agent.id, limits.requestsPerMinute);
+    try {
+      await Promise.all([this.quotas.consumeRequest(agent.id, limits.requestsPerMinute), this.quotas.checkBacklog(agent.id)]);
+    } catch (error) {
+      // Quota refusals are not audited one by one (a flood would write the log at its own rate); a backlog's first is.
+      if (error instanceof DomainError && error.code === 'notifications_backlogged' && (await this.quotas.shouldAuditBacklog(agent.id))) await this.refuseWithoutApproval(actor, error);
+      throw error;
+    }
 
     const requestHash = 'sha256:' + createHash('sha256').update(canonicalJson(request)).digest('base64url');
     if (idempotencyKey !== undefined) {

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { DomainError } from '@countersign/domain';
-import { RedisService } from '@countersign/queue';
+import { FloodBacklog, RedisService } from '@countersign/queue';
 
 /**
  * Requests per minute per agent, counted in Redis so every API instance shares one budget. There is no insurance
@@ -13,7 +13,10 @@ export class QuotaService {
   // One limiter per distinct budget; agents with the same budget share a limiter, not a counter.
   private readonly limiters = new Map<number, RateLimiterRedis>();
 
-  constructor(private readonly redis: RedisService) {}
+  constructor(
+    private readonly redis: RedisService,
+    private readonly floodBacklog: FloodBacklog,
+  ) {}
 
   async consumeRequest(agentId: string, requestsPerMinute: number): Promise<void> {
     try {
@@ -24,8 +27,34 @@ export class QuotaService {
         throw new DomainError('rate_limited', `more than ${requestsPerMinute} requests in a minute; retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
       }
       this.logger.error(`quota check failed, refusing the request: ${(rejection as Error).message}`);
-      throw new DomainError('quota_unavailable', 'the quota store is unavailable; no request is accepted without its quota check', { retryAfterSeconds: 5 });
+      throw quotaUnavailable();
     }
+  }
+
+  /**
+   * Refuses a flooding agent's request while its notifications are backlogged (ADR 0010): the worker has seen its
+   * flood deliveries start more than FLOOD_BACKLOG_LIMIT_MS after they were enqueued. Fails closed like the quota.
+   */
+  async checkBacklog(agentId: string): Promise<void> {
+    let behindMs: number | null;
+    try {
+      behindMs = await this.floodBacklog.behindMs(agentId);
+    } catch (error) {
+      this.logger.error(`backlog check failed, refusing the request: ${(error as Error).message}`);
+      throw quotaUnavailable();
+    }
+    if (behindMs === null) return;
+    const retryAfterSeconds = Math.max(1, Math.ceil(behindMs / 1000));
+    throw new DomainError(
+      'notifications_backlogged',
+      `this agent requests approvals faster than people can be notified of them: its notifications are going out ${(behindMs / 1000).toFixed(1)} s late; retry after ${retryAfterSeconds} s`,
+      { retryAfterSeconds },
+    );
+  }
+
+  /** Whether this refusal of a backlogged agent is the one a minute that is audited. */
+  async shouldAuditBacklog(agentId: string): Promise<boolean> {
+    return this.floodBacklog.shouldAudit(agentId).catch(() => false);
   }
 
   private limiter(points: number): RateLimiterRedis {
@@ -42,4 +71,8 @@ export class QuotaService {
     }
     return limiter;
   }
+}
+
+function quotaUnavailable(): DomainError {
+  return new DomainError('quota_unavailable', 'the quota store is unavailable; no request is accepted without its quota check', { retryAfterSeconds: 5 });
 }

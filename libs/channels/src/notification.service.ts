@@ -115,7 +115,7 @@ export class NotificationService implements OnModuleInit {
     }
     let outcome;
     try {
-      outcome = await channel.deliver({ ...this.notification(delivery, person, approval, previousAttempts), ...('slackIdentity' in claimed ? { slackIdentity: claimed.slackIdentity } : {}) });
+      outcome = await channel.deliver({ ...this.notification(delivery, person, approval, previousAttempts), slackIdentity: claimed.slackIdentity });
     } catch (error) {
       await this.deliveries.recordError(delivery.id, (error as Error).message);
       throw error;
@@ -187,7 +187,7 @@ export class NotificationService implements OnModuleInit {
       await this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agent_id }, { jobId: jobId.plan(approval.id), priority: await this.queue.fairPriority(approval.tier, approval.agent_id) });
     }
     for (const delivery of overdue.queued) {
-      await this.queue.enqueue(JobName.DeliverNotification, { deliveryId: delivery.id, agentId: delivery.agent_id }, { jobId: jobId.deliver(delivery.id), priority: await this.queue.fairPriority(delivery.tier, delivery.agent_id) });
+      await this.queue.enqueueOnce(JobName.DeliverNotification, { deliveryId: delivery.id, agentId: delivery.agent_id }, { jobId: jobId.deliver(delivery.id), priority: await this.queue.fairPriority(delivery.tier, delivery.agent_id) });
     }
     for (const id of overdue.reminders) await this.queue.enqueue(JobName.RemindApproval, { approvalId: id }, { jobId: jobId.remind(id) });
     for (const id of overdue.escalations) await this.queue.enqueue(JobName.EscalateApproval, { approvalId: id }, { jobId: jobId.escalate(id) });

@@ -39,7 +39,8 @@ const schema = z.object({
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
   WORKER_NOTIFICATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
-  WORKER_FLOODING_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  WORKER_FLOODING_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(1),
+  FLOOD_BACKLOG_LIMIT_MS: z.coerce.number().int().min(100).max(10 * 60_000).default(1_000),
   WEB_ROOT: z.string().min(1).optional(),
 });
 
@@ -95,6 +96,8 @@ export interface CountersignConfig {
   workerNotificationConcurrency: number;
   /** Of those, how many may be a flooding agent's (beyond its fair share) at once, per worker process. */
   workerFloodingConcurrency: number;
+  /** How far behind a flooding agent's deliveries may fall before its new requests are refused (ADR 0010). */
+  floodBacklogLimitMs: number;
   /** The built web app's folder; null: `dist/web` of the installation. */
   webRoot: string | null;
 }
@@ -158,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerStalledIntervalMs: values.WORKER_STALLED_INTERVAL_MS,
     workerNotificationConcurrency: values.WORKER_NOTIFICATION_CONCURRENCY,
     workerFloodingConcurrency: values.WORKER_FLOODING_CONCURRENCY,
+    floodBacklogLimitMs: values.FLOOD_BACKLOG_LIMIT_MS,
     webRoot: values.WEB_ROOT ?? null,
   };
 }

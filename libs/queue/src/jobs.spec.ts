@@ -1,4 +1,4 @@
-import { FAIRNESS_GRACE_MS, isFlooding, notificationPriority } from './jobs';
+import { FAIRNESS_GRACE_MS, floodLagMs, isFlooding, JobName, notificationPriority, QueueName, route } from './jobs';
 
 describe('notificationPriority', () => {
   it('puts every critical job before any high one, high before medium, medium before low', () => {
@@ -37,5 +37,41 @@ describe('notificationPriority', () => {
     }
     // Jobs enqueued without a priority (the sweep's reminders, escalations) are nobody's flood.
     expect(isFlooding(undefined)).toBe(false);
+  });
+});
+
+describe('route', () => {
+  const flooding = (tier: string, lead: number) => route(JobName.DeliverNotification, notificationPriority(tier, FAIRNESS_GRACE_MS + lead));
+
+  it('sends a flooding agent\'s deliveries to the flood queue, first in, first out within their tier', () => {
+    expect(flooding('medium', 10).queue).toBe(QueueName.FloodNotifications);
+    // Leads differ, priorities do not: the flood queue runs them in the order they came.
+    expect(flooding('medium', 10).priority).toBe(flooding('medium', 90_000).priority);
+    expect(flooding('medium', 10).priority).toBe(notificationPriority('medium', 0));
+    // The tier still goes first.
+    expect(flooding('critical', 90_000).priority).toBeLessThan(flooding('low', 10).priority!);
+  });
+
+  it('leaves everyone else\'s jobs in their queue with their priority', () => {
+    const calm = notificationPriority('high', FAIRNESS_GRACE_MS);
+    expect(route(JobName.DeliverNotification, calm)).toEqual({ queue: QueueName.Notifications, priority: calm });
+    expect(route(JobName.DeliverNotification, undefined)).toEqual({ queue: QueueName.Notifications, priority: undefined });
+    // Only deliveries are routed by flood: a plan job of a flooding agent stays where plan jobs run.
+    const flood = notificationPriority('medium', FAIRNESS_GRACE_MS + 500);
+    expect(route(JobName.PlanNotifications, flood)).toEqual({ queue: QueueName.Notifications, priority: flood });
+  });
+});
+
+describe('floodLagMs', () => {
+  it('is how long a job waited to start the first time', () => {
+    expect(floodLagMs({ attemptsStarted: 1, enqueuedAt: 1_000 }, 4_500)).toBe(3_500);
+  });
+
+  it('is zero for a job started before: its wait was a backoff, a Retry-After or a dead worker\'s lock', () => {
+    expect(floodLagMs({ attemptsStarted: 2, enqueuedAt: 1_000 }, 60_000)).toBe(0);
+  });
+
+  it('is never negative when the clocks of the enqueuing and the running process disagree', () => {
+    expect(floodLagMs({ attemptsStarted: 1, enqueuedAt: 5_000 }, 4_000)).toBe(0);
   });
 });

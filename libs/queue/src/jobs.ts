@@ -3,6 +3,8 @@ export enum QueueName {
   Lifecycle = 'lifecycle',
   Callbacks = 'callbacks',
   Notifications = 'notifications',
+  /** The deliveries of agents that are flooding (`isFlooding`), run a few at a time by a worker of their own (ADR 0010). */
+  FloodNotifications = 'flood-notifications',
 }
 
 export enum JobName {
@@ -119,4 +121,32 @@ export function notificationPriority(tier: string, leadMs: number): number {
  */
 export function isFlooding(priority: number | undefined): boolean {
   return priority !== undefined && priority > 0 && (priority - 1) % BAND_WIDTH > 0;
+}
+
+/**
+ * Where a job goes, and with which priority. A flooding agent's deliveries go to a queue of their own, which each
+ * worker runs WORKER_FLOODING_CONCURRENCY at a time: they cannot take the CPU everyone else's deliveries need, nor,
+ * waiting their turn, the slots of the ordinary queue (ADR 0010). There they keep their tier's band but not their
+ * lead, so they run first in, first out: by lead, an agent that slowed down (its lead shrinking) had its newest
+ * jobs run before its oldest, which waited for as long as it kept sending.
+ */
+export function route(name: JobName, priority: number | undefined): { queue: QueueName; priority: number | undefined } {
+  if (name !== JobName.DeliverNotification || priority === undefined || !isFlooding(priority)) return { queue: JOB_QUEUES[name], priority };
+  return { queue: QueueName.FloodNotifications, priority: priority - ((priority - 1) % BAND_WIDTH) };
+}
+
+/** The queues a job of this name can be in. */
+export function queuesOf(name: JobName): QueueName[] {
+  return name === JobName.DeliverNotification ? [QueueName.Notifications, QueueName.FloodNotifications] : [JOB_QUEUES[name]];
+}
+
+/**
+ * How long after it was enqueued a job of the flood queue is starting (ms): the backlog the floods have built.
+ * Zero for a job started before (a retry after its backoff or the channel's Retry-After, or a run again after a
+ * worker died): that wait is not a backlog (ADR 0010). `attemptsStarted` counts this start. Only the flood queue's
+ * jobs are measured, so a slow or failing channel never holds back an agent that is not flooding.
+ */
+export function floodLagMs(job: { attemptsStarted: number; enqueuedAt: number }, now: number): number {
+  if (job.attemptsStarted > 1) return 0;
+  return Math.max(0, now - job.enqueuedAt);
 }

@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
+import { FloodBacklog } from './flood-backlog';
 import { QueueService } from './queue.service';
 import { RedisService } from './redis.service';
 
 @Global()
-@Module({ providers: [QueueService, RedisService], exports: [QueueService, RedisService] })
+@Module({ providers: [FloodBacklog, QueueService, RedisService], exports: [FloodBacklog, QueueService, RedisService] })
 export class QueueModule {}

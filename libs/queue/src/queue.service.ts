@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { Queue } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { FAIRNESS_COST_MS, JOB_QUEUES, JOB_RETRY, type JobName, type JobPayloads, notificationPriority, QueueName } from './jobs';
+import { FAIRNESS_COST_MS, JOB_RETRY, type JobName, type JobPayloads, notificationPriority, QueueName, queuesOf, route } from './jobs';
 import { createRedis } from './redis';
 
 export interface EnqueueOptions {
@@ -52,15 +52,29 @@ export class QueueService implements OnApplicationShutdown {
 
   async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions): Promise<void> {
     const retry = JOB_RETRY[name];
-    await this.queue(JOB_QUEUES[name]).add(name, payload, {
+    const { queue, priority } = route(name, options.priority);
+    await this.queue(queue).add(name, payload, {
       jobId: options.jobId,
       delay: options.delayMs,
-      priority: options.priority,
+      priority,
       attempts: retry.attempts,
       backoff: retry.backoffMs > 0 ? { type: 'exponential', delay: retry.backoffMs } : undefined,
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     });
+  }
+
+  /**
+   * `enqueue` unless a job with this id is still in any queue a job of this name can be in: a job id deduplicates
+   * within one queue, and a delivery enqueued again (the sweep's redelivery) may be routed to the other delivery
+   * queue than the first time (ADR 0010). Two jobs of one delivery could both send its message.
+   */
+  async enqueueOnce<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions): Promise<boolean> {
+    for (const queueName of queuesOf(name)) {
+      if (await this.queue(queueName).getJob(options.jobId)) return false;
+    }
+    await this.enqueue(name, payload, options);
+    return true;
   }
 
   /**

@@ -6,17 +6,18 @@ import { agentAccessToken, call, createMigratedDatabase, FakeSlack, newAgent, ty
 const SLACK_LATENCY_MS = 300;
 
 /**
- * A flooding agent's deliveries take turns (WORKER_FLOODING_CONCURRENCY at once per worker), so they cannot take
- * the slots and the CPU that everyone else's deliveries need; an ordinary agent's message goes out meanwhile.
+ * A flooding agent's deliveries run in a queue of their own, WORKER_FLOODING_CONCURRENCY at once per worker
+ * (ADR 0010), so they cannot take the slots and the CPU that everyone else's deliveries need; an ordinary agent's
+ * message goes out meanwhile.
  */
-describe('the flood gate', () => {
+describe('the flood queue', () => {
   let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
   let slack: FakeSlack;
   let api: RunningApi;
   let worker: INestApplicationContext;
 
   beforeAll(async () => {
-    [database, slack] = await Promise.all([createMigratedDatabase('floodgate'), new FakeSlack().start()]);
+    [database, slack] = await Promise.all([createMigratedDatabase('floodqueue'), new FakeSlack().start()]);
     api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), WORKER_FLOODING_CONCURRENCY: '2' }));
     worker = await startWorker(api.config);
     slack.latencyMs = SLACK_LATENCY_MS;
