@@ -1,5 +1,5 @@
 import { type Browser } from 'playwright-core';
-import { agentAccessToken, axeViolations, call, enrolledPerson, launchBrowser, newAgent, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
+import { agentAccessToken, axeViolations, call, closeBrowserSuite, enrolledPerson, launchBrowser, newAgent, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
@@ -11,8 +11,7 @@ describe('accessibility (axe-core): the approver pages have no serious or critic
     [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
   });
   afterAll(async () => {
-    await browser?.close();
-    await api?.close();
+    await closeBrowserSuite(browser, api);
   });
 
   it('sign-in, inbox with an approval, the approval page (with a provenance warning), settings', async () => {

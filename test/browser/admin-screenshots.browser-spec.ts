@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser } from 'playwright-core';
-import { addVirtualAuthenticator, agentAccessToken, call, invite, launchBrowser, newAgent, newResourceServer, type RunningApi, signedInPerson, startWebApi, withClient } from '@countersign/testing';
+import { addVirtualAuthenticator, agentAccessToken, call, closeBrowserSuite, invite, launchBrowser, newAgent, newResourceServer, type RunningApi, signedInPerson, startWebApi, withClient } from '@countersign/testing';
 
 /**
  * `SCREENSHOTS=1 npx jest --selectProjects browser --runInBand test/browser/admin-screenshots`: seeds a deployment
@@ -22,8 +22,7 @@ run('screenshots of the admin console', () => {
     [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
   });
   afterAll(async () => {
-    await browser?.close();
-    await api?.close();
+    await closeBrowserSuite(browser, api);
   });
 
   it('writes admin-overview.png and admin-taxonomy.png', async () => {

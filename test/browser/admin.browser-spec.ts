@@ -1,6 +1,6 @@
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { TaxonomyService } from '@countersign/taxonomy';
-import { agentAccessToken, type AxeViolation, axeViolations, call, enrolledPerson, launchBrowser, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
+import { agentAccessToken, type AxeViolation, axeViolations, call, closeBrowserSuite, enrolledPerson, launchBrowser, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
@@ -12,8 +12,7 @@ describe('the admin console', () => {
     [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
   });
   afterAll(async () => {
-    await browser?.close();
-    await api?.close();
+    await closeBrowserSuite(browser, api);
   });
 
   /**

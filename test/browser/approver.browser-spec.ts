@@ -1,6 +1,6 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import { type Browser } from 'playwright-core';
-import { addVirtualAuthenticator, agentAccessToken, call, enrolledPerson, launchBrowser, newAgent, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
+import { addVirtualAuthenticator, agentAccessToken, call, closeBrowserSuite, enrolledPerson, launchBrowser, newAgent, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
@@ -21,8 +21,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
     audience = (await newResourceServer(api.app, `https://payments.internal/${Date.now()}`)).audience;
   });
   afterAll(async () => {
-    await browser?.close();
-    await api?.close();
+    await closeBrowserSuite(browser, api);
   });
 
   /** High tier in the default taxonomy: a refund between 50 and 10,000 needs the person and a passkey step-up. */

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { agentAccessToken, call, enrolledPerson, launchBrowser, newAgent, newResourceServer, type RunningApi, type SignedInPage, startWebApi } from '@countersign/testing';
+import { agentAccessToken, call, closeBrowserSuite, enrolledPerson, launchBrowser, newAgent, newResourceServer, type RunningApi, type SignedInPage, startWebApi } from '@countersign/testing';
 
 /**
  * `npm run screenshots`: seeds a deployment and writes PNGs of the main pages to docs/screenshots/. Skipped in
@@ -105,8 +105,7 @@ run('screenshots of the main pages (docs/screenshots)', () => {
     seeded = { api, admin, phone, approvals: { refund, campaign, write, drop } };
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await api?.close();
+    await closeBrowserSuite(browser, api);
   });
 
   it.each(SHOTS.map((shot) => [shot.file, shot] as const))('%s', async (file, shot) => {

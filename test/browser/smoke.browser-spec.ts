@@ -1,5 +1,5 @@
 import { type Browser } from 'playwright-core';
-import { addVirtualAuthenticator, enrolledPerson, invite, launchBrowser, type RunningApi, signInThroughUi, startWebApi } from '@countersign/testing';
+import { addVirtualAuthenticator, closeBrowserSuite, enrolledPerson, invite, launchBrowser, type RunningApi, signInThroughUi, startWebApi } from '@countersign/testing';
 
 jest.setTimeout(60_000);
 
@@ -11,8 +11,7 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
     [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
   });
   afterAll(async () => {
-    await browser?.close();
-    await api?.close();
+    await closeBrowserSuite(browser, api);
   });
 
   it('serves the app with a strict CSP at app routes, and API paths stay JSON 404s', async () => {

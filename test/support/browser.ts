@@ -1,18 +1,70 @@
+import { type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type BrowserContextOptions, type BrowserServer, type CDPSession, chromium, type Page } from 'playwright-core';
 import { CLI } from '@countersign/audit';
 import { EnrollmentService, type PersonRecord, type Role } from '@countersign/people';
 import { freePort, type RunningApi, startApi, testConfig } from './harness';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** One headless Chromium per suite (the machine has two cores); each test opens its own context. */
+/** The Chromium process behind each launched browser, to close it (or kill it when it hangs) at the suite's end. */
+const servers = new WeakMap<Browser, BrowserServer>();
+
+/**
+ * One headless Chromium per suite (the machine has two cores); each test opens its own context. It runs as a
+ * browser server this process connects to, which is what gives us its process to kill (see `closeBrowserSuite`).
+ */
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install -y chromium; .ci/run does it)`);
-  return chromium.launch({
+  const server = await chromium.launchServer({
     executablePath: CHROMIUM_PATH,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
+  try {
+    const browser = await chromium.connect(server.wsEndpoint());
+    servers.set(browser, server);
+    return browser;
+  } catch (error) {
+    await server.kill();
+    throw error;
+  }
+}
+
+/** The Chromium process of a browser from `launchBrowser` (a test stops it to see `closeBrowserSuite` kill it). */
+export function chromiumProcess(browser: Browser): ChildProcess | undefined {
+  return servers.get(browser)?.process();
+}
+
+/**
+ * Ends a browser suite: the browser first (its pages hold live sockets to the API), then the API.
+ * Chromium now and then does not exit when asked to (a CI run waited out jest's whole hook timeout on it):
+ * after `browserExitGraceMs` (10 s) its process is killed, with a warning. An API that does not close within
+ * `apiCloseLimitMs` (20 s) is our bug, and fails the suite with a message that says so.
+ */
+export async function closeBrowserSuite(browser: Browser | undefined, api: RunningApi | undefined, limits = { browserExitGraceMs: 10_000, apiCloseLimitMs: 20_000 }): Promise<void> {
+  const { browserExitGraceMs, apiCloseLimitMs } = limits;
+  if (browser) {
+    const server = servers.get(browser);
+    // Disconnecting closes the contexts, which asks Chromium too: both wait within the grace.
+    const exited = browser.close().then(() => server?.close());
+    if ((await settlesWithin(exited, browserExitGraceMs)) === 'late') {
+      process.stderr.write(`Chromium did not exit within ${browserExitGraceMs} ms of being asked to; killed it\n`);
+      await server?.kill();
+    }
+  }
+  if (api && (await settlesWithin(api.close(), apiCloseLimitMs)) === 'late') {
+    throw new Error(`the API did not close within ${apiCloseLimitMs} ms (something it holds does not shut down)`);
+  }
+}
+
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<'settled' | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    return await Promise.race([work.then(() => 'settled' as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -5,4 +5,4 @@ export * from './soft-authenticator';
 export { PersonBrowser, signedInPerson } from './people';
 export { dmChannel, FakeSlack, type FakeSlackUser, type SlackCall } from './fakes/fake-slack';
 export { FakePushService, type FakeSubscription, type ReceivedPush } from './fakes/fake-push';
-export { addVirtualAuthenticator, type AxeViolation, axeViolations, CHROMIUM_PATH, enrolledPerson, invite, launchBrowser, type SignedInPage, signInThroughUi, startWebApi, type VirtualAuthenticator } from './browser';
+export { addVirtualAuthenticator, type AxeViolation, axeViolations, CHROMIUM_PATH, chromiumProcess, closeBrowserSuite, enrolledPerson, invite, launchBrowser, type SignedInPage, signInThroughUi, startWebApi, type VirtualAuthenticator } from './browser';
