@@ -1,3 +1,4 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { type CountersignConfig } from '@countersign/config';
 import { RedisService } from '@countersign/queue';
 import { testConfig } from '@countersign/testing';
@@ -44,6 +45,26 @@ describe('Redis subscriptions on a fresh connection', () => {
       second();
     } finally {
       redis.onApplicationShutdown();
+    }
+  });
+
+  it('a listener released after shutdown unsubscribes nothing and warns of nothing; a subscribe after shutdown is refused', async () => {
+    // A long-poll or socket that ends after its app shut down released its listener into a closed connection,
+    // and a WARN in Nest's console format landed in whatever the process printed next (once, a CLI's --json).
+    const warnings: string[] = [];
+    Logger.overrideLogger({ log: () => undefined, error: (message: string) => warnings.push(message), warn: (message: string) => warnings.push(message) });
+    const redis = new RedisService(testConfig());
+    try {
+      const release = await redis.subscribe('approval:late', () => undefined);
+      await redis.publish('approval:late', 'pending');
+      redis.onApplicationShutdown();
+      release();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(warnings).toEqual([]);
+      await expect(redis.subscribe('approval:after', () => undefined)).rejects.toThrow('Redis is shut down');
+    } finally {
+      redis.onApplicationShutdown();
+      Logger.overrideLogger(new ConsoleLogger());
     }
   });
 });

@@ -14,6 +14,8 @@ export class RedisService implements OnApplicationShutdown {
   private subscriberClient?: Redis;
   /** Local listeners per channel, and the SUBSCRIBE every listener of the channel waits for. */
   private readonly listeners = new Map<string, { set: Set<Listener>; subscribed: Promise<unknown> }>();
+  /** Set at shutdown: nothing opens a connection again, and a listener released late has nothing to unsubscribe. */
+  private closed = false;
 
   constructor(@Inject(CONFIG) readonly config: CountersignConfig) {
     this.client = createRedis(config.redisUrl, 'commands');
@@ -37,6 +39,7 @@ export class RedisService implements OnApplicationShutdown {
    * missed) and returns the function that removes the listener.
    */
   async subscribe(channel: string, listener: Listener): Promise<() => void> {
+    if (this.closed) throw new Error('Redis is shut down');
     const fullChannel = this.key(channel);
     let entry = this.listeners.get(fullChannel);
     if (!entry) {
@@ -54,9 +57,14 @@ export class RedisService implements OnApplicationShutdown {
     return () => {
       set.delete(listener);
       // The last local listener leaves: stop receiving the channel, or long-polls would leak subscriptions.
+      // After shutdown the connection is gone with its subscriptions (an UNSUBSCRIBE then only logged a warning).
       if (set.size === 0 && this.listeners.get(fullChannel)?.set === set) {
         this.listeners.delete(fullChannel);
-        void this.subscriber?.then((subscriber) => subscriber.unsubscribe(fullChannel)).catch((error: Error) => this.logger.warn(`redis unsubscribe: ${error.message}`));
+        if (this.closed) return;
+        void this.subscriber
+          ?.then((subscriber) => subscriber.unsubscribe(fullChannel))
+          // One in flight when the service shuts down fails with the connection, and needs no warning either.
+          .catch((error: Error) => !this.closed && this.logger.warn(`redis unsubscribe: ${error.message}`));
       }
     };
   }
@@ -84,6 +92,8 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.client.disconnect();
     this.subscriberClient?.disconnect();
   }
