@@ -14,6 +14,35 @@ export interface AgentRecord {
   createdAt: Date;
 }
 
+const AGENT_RECORD = 'id, name, client_id, secret_hash, status, capabilities, requests_per_minute, max_pending, callback_secret_enc, created_at';
+type AgentRow = {
+  id: string;
+  name: string;
+  client_id: string;
+  secret_hash: string;
+  status: AgentRecord['status'];
+  capabilities: string[];
+  requests_per_minute: number | null;
+  max_pending: number | null;
+  callback_secret_enc: string | null;
+  created_at: Date;
+};
+
+function agentFromRow(row: AgentRow): AgentRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    clientId: row.client_id,
+    secretHash: row.secret_hash,
+    status: row.status,
+    capabilities: row.capabilities,
+    requestsPerMinute: row.requests_per_minute,
+    maxPending: row.max_pending,
+    callbackSecretEnc: row.callback_secret_enc,
+    createdAt: row.created_at,
+  };
+}
+
 @Injectable()
 export class AgentRepository {
   constructor(private readonly database: Database) {}
@@ -30,12 +59,15 @@ export class AgentRepository {
     }
   }
 
-  findById(id: string): Promise<AgentRecord | null> {
-    return this.database.manager().findOneBy(AgentEntity, { id });
+  // Every agent request reads its agent: prepared statements (ADR 0009), not TypeORM finds built and parsed anew.
+  async findById(id: string): Promise<AgentRecord | null> {
+    const [row] = await this.database.query<AgentRow>(`SELECT ${AGENT_RECORD} FROM agents WHERE id = $1`, [id]);
+    return row ? agentFromRow(row) : null;
   }
 
-  findByClientId(clientId: string): Promise<AgentRecord | null> {
-    return this.database.manager().findOneBy(AgentEntity, { clientId });
+  async findByClientId(clientId: string): Promise<AgentRecord | null> {
+    const [row] = await this.database.query<AgentRow>(`SELECT ${AGENT_RECORD} FROM agents WHERE client_id = $1`, [clientId]);
+    return row ? agentFromRow(row) : null;
   }
 
   /** By id, client id or name (the CLI and the admin API). */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type OutboxEvent } from '@countersign/audit';
-import { ApprovalEntity, Database, type Tx } from '@countersign/database';
+import { type ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { type ApprovalStatus } from '@countersign/domain';
 import { type IssuedTokenRow } from '@countersign/tokens';
 
@@ -13,6 +13,8 @@ const APPROVAL_COLUMNS = [
   'classification', 'requirement', 'taxonomy_version', 'action_digest', 'status', 'status_reason', 'expires_at',
   'idempotency_key', 'request_hash', 'callback_url', 'callback_state', 'decided_at',
 ].join(', ');
+/** What a read of one approval selects: every column of the record. */
+const APPROVAL_RECORD = `${APPROVAL_COLUMNS}, escalated_to, created_at, updated_at`;
 
 /** One request's intake write: the approval, its audit events, and its token row when it was auto-approved. */
 export interface IntakeWrite {
@@ -90,18 +92,25 @@ export class ApprovalRepository {
     return new Map(rows.map((row) => [row.id, { createdAt: row.created_at, updatedAt: row.updated_at }]));
   }
 
+  // The reads below are prepared statements through `Database.rows` (ADR 0009): they run on every request that
+  // names an approval, and TypeORM's find built and parsed each anew.
   async findForAgent(id: string, agentId: string): Promise<ApprovalRecord | null> {
     if (!isUuid(id)) return null;
-    return this.database.manager().findOneBy(ApprovalEntity, { id, agentId });
+    return this.one(undefined, `SELECT ${APPROVAL_RECORD} FROM approvals WHERE id = $1 AND agent_id = $2`, [id, agentId]);
   }
 
   async findById(id: string): Promise<ApprovalRecord | null> {
     if (!isUuid(id)) return null;
-    return this.database.manager().findOneBy(ApprovalEntity, { id });
+    return this.one(undefined, `SELECT ${APPROVAL_RECORD} FROM approvals WHERE id = $1`, [id]);
   }
 
   async findByIdempotencyKey(agentId: string, idempotencyKey: string): Promise<ApprovalRecord | null> {
-    return this.database.manager().findOneBy(ApprovalEntity, { agentId, idempotencyKey });
+    return this.one(undefined, `SELECT ${APPROVAL_RECORD} FROM approvals WHERE agent_id = $1 AND idempotency_key = $2`, [agentId, idempotencyKey]);
+  }
+
+  /** Locks the approval row until the transaction ends: deciders of one approval go one at a time (ASVS 2.3.4). */
+  async lock(tx: Tx, id: string): Promise<ApprovalRecord | null> {
+    return this.one(tx, `SELECT ${APPROVAL_RECORD} FROM approvals WHERE id = $1 FOR UPDATE`, [id]);
   }
 
   /** Counts at most `limit` rows: the question is only whether the agent reached its limit. */
@@ -110,17 +119,14 @@ export class ApprovalRepository {
    * `onlyIfDue` restricts it to approvals whose expiry has passed (the expiry job and the sweeper).
    */
   async transitionFromPending(tx: Tx, id: string, to: ApprovalStatus, reason: string, onlyIfDue = false): Promise<ApprovalRecord | null> {
-    const rows: unknown = await this.database.manager(tx).query(
+    return this.one(
+      tx,
       `UPDATE approvals SET status = $2, status_reason = $3, decided_at = now(), updated_at = now(),
               callback_state = CASE WHEN callback_url IS NULL THEN NULL ELSE 'due' END
         WHERE id = $1 AND status = 'pending' ${onlyIfDue ? 'AND expires_at <= now()' : ''}
-        RETURNING id`,
+        RETURNING ${APPROVAL_RECORD}`,
       [id, to, reason],
     );
-    // TypeORM's postgres driver answers UPDATE ... RETURNING with [rows, affectedCount].
-    const returned = Array.isArray(rows) && Array.isArray(rows[0]) ? (rows[0] as unknown[]) : (rows as unknown[]);
-    if (returned.length === 0) return null;
-    return this.database.manager(tx).findOneBy(ApprovalEntity, { id });
   }
 
   async setCallbackState(id: string, from: 'due', to: 'delivered' | 'failed'): Promise<void> {
@@ -140,6 +146,43 @@ export class ApprovalRepository {
       .query(`SELECT id FROM approvals WHERE status = 'pending' AND expires_at <= now() ORDER BY expires_at LIMIT $1`, [limit]);
     return rows.map((row) => row.id);
   }
+
+  private async one(tx: Tx | undefined, sql: string, parameters: unknown[]): Promise<ApprovalRecord | null> {
+    const [row] = await this.database.rows<Record<string, unknown>>(tx, sql, parameters);
+    return row ? approvalFromRow(row) : null;
+  }
+}
+
+/** An approval row as `pg` returns it, or as `to_jsonb(a)` renders it (timestamps as strings). */
+export function approvalFromRow(row: Record<string, unknown>): ApprovalRecord {
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string | Date));
+  return {
+    id: row.id as string,
+    agentId: row.agent_id as string,
+    onBehalfOfId: row.on_behalf_of_id as string,
+    actionType: row.action_type as string,
+    actionResource: row.action_resource as string,
+    args: row.args as Record<string, unknown>,
+    audience: row.audience as string,
+    reason: row.reason as string | null,
+    provenance: row.provenance as string[],
+    tier: row.tier as string,
+    classification: row.classification as Record<string, unknown>,
+    requirement: row.requirement as Record<string, unknown>,
+    taxonomyVersion: row.taxonomy_version as number,
+    actionDigest: row.action_digest as string,
+    status: row.status as ApprovalStatus,
+    statusReason: row.status_reason as string | null,
+    expiresAt: date(row.expires_at)!,
+    idempotencyKey: row.idempotency_key as string | null,
+    requestHash: row.request_hash as string,
+    callbackUrl: row.callback_url as string | null,
+    callbackState: row.callback_state as ApprovalRecord['callbackState'],
+    escalatedTo: (row.escalated_to as string[] | undefined) ?? [],
+    decidedAt: date(row.decided_at),
+    createdAt: date(row.created_at)!,
+    updatedAt: date(row.updated_at)!,
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

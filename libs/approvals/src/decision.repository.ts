@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { ApprovalEntity, Database, postgresErrorCode, type Tx } from '@countersign/database';
+import { Database, postgresErrorCode, type Tx } from '@countersign/database';
 import { type ApprovalStatus, type Verdict } from '@countersign/domain';
-import { type ApprovalRecord } from './approval.repository';
+import { approvalFromRow, type ApprovalRecord } from './approval.repository';
 
 export interface DecisionRecord {
   personId: string;
@@ -77,7 +77,7 @@ export const APPROVAL_ACTIVITY_SQL = `SELECT to_jsonb(a) AS approval, g.name AS 
 
 export function activityFromRow(row: ActivityRow): ApprovalActivity {
   return {
-    row: { approval: approvalFromJson(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } },
+    row: { approval: approvalFromRow(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } },
     decisions: row.decisions.map((d) => ({ personId: d.person_id, email: d.email, displayName: d.display_name, verdict: d.verdict, reason: d.reason, channel: d.channel, amr: d.amr, fast: d.fast, createdAt: new Date(d.created_at) })),
     notifications: row.notifications.map((n) => ({ person: n.person_id, channel: n.channel, kind: n.kind, state: n.state, detail: n.detail, attempts: n.attempts, updated_at: new Date(n.updated_at).toISOString() })),
   };
@@ -87,11 +87,6 @@ export function activityFromRow(row: ActivityRow): ApprovalActivity {
 @Injectable()
 export class DecisionRepository {
   constructor(private readonly database: Database) {}
-
-  /** Locks the approval row until the transaction ends: deciders of one approval go one at a time (ASVS 2.3.4). */
-  lockApproval(tx: Tx, id: string): Promise<ApprovalRecord | null> {
-    return this.database.manager(tx).findOne(ApprovalEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
-  }
 
   async decisionsOf(tx: Tx | undefined, approvalId: string): Promise<DecisionRecord[]> {
     const rows = await this.database.rows<DecisionRow>(
@@ -161,7 +156,7 @@ export class DecisionRepository {
       [query.status, query.personId, query.entries, query.after?.createdMicros ?? null, query.after?.id ?? null, query.limit],
     );
     return rows.map((row) => ({
-      approval: approvalFromJson(row.approval),
+      approval: approvalFromRow(row.approval),
       agentName: row.agent_name,
       onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name },
       cursor: { createdMicros: row.created_micros, id: row.id },
@@ -176,7 +171,7 @@ export class DecisionRepository {
       [id],
     );
     const row = rows[0];
-    return row ? { approval: approvalFromJson(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } } : null;
+    return row ? { approval: approvalFromRow(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } } : null;
   }
 
   /**
@@ -196,36 +191,4 @@ export class DecisionRepository {
     );
     return rows[0]?.count ?? 0;
   }
-}
-
-/** An approvals row as `to_jsonb` renders it (snake_case, timestamps as strings) to the record. */
-function approvalFromJson(row: Record<string, unknown>): ApprovalRecord {
-  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
-  return {
-    id: row.id as string,
-    agentId: row.agent_id as string,
-    onBehalfOfId: row.on_behalf_of_id as string,
-    actionType: row.action_type as string,
-    actionResource: row.action_resource as string,
-    args: row.args as Record<string, unknown>,
-    audience: row.audience as string,
-    reason: row.reason as string | null,
-    provenance: row.provenance as string[],
-    tier: row.tier as string,
-    classification: row.classification as Record<string, unknown>,
-    requirement: row.requirement as Record<string, unknown>,
-    taxonomyVersion: row.taxonomy_version as number,
-    actionDigest: row.action_digest as string,
-    status: row.status as ApprovalStatus,
-    statusReason: row.status_reason as string | null,
-    expiresAt: date(row.expires_at)!,
-    idempotencyKey: row.idempotency_key as string | null,
-    requestHash: row.request_hash as string,
-    callbackUrl: row.callback_url as string | null,
-    callbackState: row.callback_state as ApprovalRecord['callbackState'],
-    escalatedTo: (row.escalated_to as string[] | undefined) ?? [],
-    decidedAt: date(row.decided_at),
-    createdAt: date(row.created_at)!,
-    updatedAt: date(row.updated_at)!,
-  };
 }

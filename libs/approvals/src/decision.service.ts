@@ -111,7 +111,7 @@ export class DecisionService {
     if (!agent) throw new Error(`approval ${read.id} names a missing agent`);
     const decidedAt = new Date();
     const settled = await this.database.transaction(async (tx) => {
-      const approval = (await this.decisions.lockApproval(tx, read.id))!;
+      const approval = (await this.approvals.lock(tx, read.id))!;
       if (approval.status === 'expired' || (approval.status === 'pending' && approval.expiresAt.getTime() <= decidedAt.getTime())) {
         throw new DomainError('expired', 'the approval expired before this decision');
       }

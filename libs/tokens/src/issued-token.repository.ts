@@ -1,16 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { Database, IssuedTokenEntity, type Tx } from '@countersign/database';
+import { Database, type Tx } from '@countersign/database';
 
 @Injectable()
 export class IssuedTokenRepository {
   constructor(private readonly database: Database) {}
 
   async insert(tx: Tx, token: { jti: string; approvalId: string; audience: string; tokenEnc: string; expiresAt: Date }): Promise<void> {
-    await this.database.manager(tx).insert(IssuedTokenEntity, token);
+    await this.database.rows(tx, `INSERT INTO issued_tokens (jti, approval_id, audience, token_enc, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
+      token.jti,
+      token.approvalId,
+      token.audience,
+      token.tokenEnc,
+      token.expiresAt,
+    ]);
   }
 
   async latestForApproval(approvalId: string): Promise<{ tokenEnc: string } | null> {
-    return this.database.manager().findOne(IssuedTokenEntity, { where: { approvalId }, order: { createdAt: 'DESC' }, select: { tokenEnc: true } });
+    const [row] = await this.database.query<{ token_enc: string }>(`SELECT token_enc FROM issued_tokens WHERE approval_id = $1 ORDER BY created_at DESC LIMIT 1`, [approvalId]);
+    return row ? { tokenEnc: row.token_enc } : null;
   }
 
   /**
@@ -18,7 +25,8 @@ export class IssuedTokenRepository {
    * cannot both win. A suspended agent's tokens are inactive (the kill switch).
    */
   async consume(tx: Tx, jti: string, audience: string, resourceServerId: string): Promise<{ approvalId: string } | null> {
-    const rows: Array<{ approval_id: string }> = await this.database.manager(tx).query(
+    const [row] = await this.database.rows<{ approval_id: string }>(
+      tx,
       `UPDATE issued_tokens t SET consumed_at = now(), consumed_by = $3
         WHERE t.jti = $1 AND t.audience = $2 AND t.consumed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
           AND EXISTS (SELECT 1 FROM approvals a JOIN agents g ON g.id = a.agent_id
@@ -26,7 +34,6 @@ export class IssuedTokenRepository {
         RETURNING t.approval_id`,
       [jti, audience, resourceServerId],
     );
-    const row = Array.isArray(rows[0]) ? (rows[0] as Array<{ approval_id: string }>)[0] : rows[0];
     return row ? { approvalId: row.approval_id } : null;
   }
 }
