@@ -65,10 +65,14 @@ export class ApprovalsService {
   }
 
   private async view(approval: ApprovalRecord): Promise<ApprovalView> {
-    const token = approval.status === 'approved' ? await this.tokens.tokenFor(approval.id) : null;
-    // Only tiers that wait for people can have decisions (saves a query on the auto-approved hot path).
+    // Only tiers that wait for people can have decisions (saves a query on the auto-approved hot path). The reads
+    // are independent: they go out together.
     const needsPeople = (approval.requirement as { decision?: string }).decision === 'approve';
-    const [decisions, notifications] = needsPeople ? await Promise.all([this.decisions.decisionsOf(undefined, approval.id), this.decisions.notificationsOf(approval.id)]) : [[], []];
+    const [token, decisions, notifications] = await Promise.all([
+      approval.status === 'approved' ? this.tokens.tokenFor(approval.id) : null,
+      needsPeople ? this.decisions.decisionsOf(undefined, approval.id) : [],
+      needsPeople ? this.decisions.notificationsOf(approval.id) : [],
+    ]);
     return toApprovalView(
       approval,
       token,

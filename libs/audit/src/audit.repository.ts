@@ -43,17 +43,21 @@ export class AuditRepository {
     return rows[0] ? { seq: BigInt(rows[0].seq), hash: rows[0].hash } : null;
   }
 
-  /** One multi-row INSERT into the outbox, inside the caller's transaction; no lock. */
+  /**
+   * One INSERT into the outbox, inside the caller's transaction; no lock. Fixed text whatever the number of events,
+   * so it is prepared once per connection (`Database.rows`); ids follow the events' order, which the chainer keeps.
+   */
   async enqueue(tx: Tx, events: OutboxEvent[]): Promise<void> {
-    const values: unknown[] = [];
-    const rows = events.map((event, index) => {
-      values.push(event.occurredAt, event.actorType, event.actorId, event.type, event.subjectType, event.subjectId, JSON.stringify(event.data));
-      const base = index * 7;
-      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7}::jsonb)`;
-    });
-    await this.database
-      .manager(tx)
-      .query(`INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data) VALUES ${rows.join(', ')}`, values);
+    await this.database.rows(
+      tx,
+      `INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data)
+       SELECT v."occurredAt"::timestamptz, v."actorType", v."actorId", v.type, v."subjectType", v."subjectId", v.data
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
+           AS ("occurredAt" text, "actorType" text, "actorId" text, type text, "subjectType" text, "subjectId" text, data jsonb))
+           WITH ORDINALITY AS v("occurredAt", "actorType", "actorId", type, "subjectType", "subjectId", data, ordinality)
+        ORDER BY v.ordinality`,
+      [JSON.stringify(events)],
+    );
   }
 
   /** Takes up to `limit` outbox events, oldest first, removing them; the caller chains them in the same transaction. */
