@@ -98,12 +98,13 @@ export async function dropRedisPrefix(prefix: string): Promise<number> {
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 512 });
 
 /**
- * A POST over node:http with kept-alive connections: the benchmark's load generator. It shares the machine with what
- * it measures, and `fetch` cost it about twice the CPU per request.
+ * A request over node:http with kept-alive connections: the benchmarks' load generator. It shares the machine with
+ * what it measures, and `fetch` cost it about twice the CPU per request.
  */
-export function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+export function send(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: 'POST', agent: keepAlive, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
+    const sent = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+    const outgoing = request(url, { method, agent: keepAlive, headers: sent }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
@@ -112,4 +113,8 @@ export function post(url: string, headers: Record<string, string>, body: string)
     outgoing.on('error', reject);
     outgoing.end(body);
   });
+}
+
+export function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+  return send('POST', url, headers, body);
 }
