@@ -5,6 +5,7 @@ import { TierBadge } from '../components/TierBadge';
 import { actionLabel, formatDateTime } from '../format';
 import { type Agent, type AgentApproval, splitList } from './admin-api';
 import { Dialog, ErrorNote, SecretCard, StatusBadge, useLoad } from './parts';
+import { useAction } from '../use-action';
 
 type CreatedAgent = Agent & { client_secret: string };
 
@@ -82,13 +83,10 @@ function CreateAgentForm({ onCreated }: { onCreated: (agent: CreatedAgent) => Pr
   const [capabilities, setCapabilities] = useState('');
   const [perMinute, setPerMinute] = useState('');
   const [maxPending, setMaxPending] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const agent = await api.post<CreatedAgent>('/v1/admin/agents', {
         name: name.trim(),
         capabilities: splitList(capabilities),
@@ -100,11 +98,7 @@ function CreateAgentForm({ onCreated }: { onCreated: (agent: CreatedAgent) => Pr
       setPerMinute('');
       setMaxPending('');
       await onCreated(agent);
-    } catch (caught) {
-      setError(errorMessage(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form className="card form-grid" onSubmit={(event) => void submit(event)} aria-labelledby="create-agent-title">

@@ -4,6 +4,7 @@ import { api, errorMessage } from '../api';
 import { formatDateTime } from '../format';
 import { type AuditEvent, type ChainCheck } from './admin-api';
 import { ErrorNote } from './parts';
+import { useAction } from '../use-action';
 
 const PAGE = 50;
 const FILTERS = [
@@ -130,19 +131,8 @@ export function AuditPage() {
 /** Walks the whole chain on request (it reads every event, so it is not run on every visit). */
 function ChainVerification() {
   const [result, setResult] = useState<ChainCheck | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const verify = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      setResult(await api.get<ChainCheck>('/v1/admin/audit/verify'));
-    } catch (caught) {
-      setError(errorMessage(caught));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
+  const verify = () => run(async () => setResult(await api.get<ChainCheck>('/v1/admin/audit/verify')));
   return (
     <div className={`card chain ${result ? (result.ok ? 'chain-ok' : 'chain-broken') : ''}`}>
       <h2>Hash chain</h2>

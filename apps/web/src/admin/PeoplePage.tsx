@@ -4,6 +4,7 @@ import { formatDateTime } from '../format';
 import { usePerson } from '../session';
 import { type AdminPerson, type EnrollmentLink, splitList } from './admin-api';
 import { CopyField, ErrorNote, StatusBadge, useLoad } from './parts';
+import { useAction } from '../use-action';
 
 const ROLES = ['approver', 'member', 'admin'] as const;
 
@@ -139,13 +140,10 @@ function InviteForm({ onInvited }: { onInvited: (email: string, enrollment: Enro
   const [displayName, setDisplayName] = useState('');
   const [role, setRole] = useState<string>('approver');
   const [permissions, setPermissions] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const answer = await api.post<{ person: AdminPerson; enrollment: EnrollmentLink }>('/v1/admin/people', {
         email: email.trim(),
         role,
@@ -156,11 +154,7 @@ function InviteForm({ onInvited }: { onInvited: (email: string, enrollment: Enro
       setDisplayName('');
       setPermissions('');
       await onInvited(answer.person.email, answer.enrollment);
-    } catch (caught) {
-      setError(errorMessage(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form className="card form-grid" onSubmit={(event) => void submit(event)} aria-labelledby="invite-title">

@@ -2,8 +2,9 @@ import { useTitle } from '../format';
 import { type PublicKeyCredentialCreationOptionsJSON, startRegistration } from '@simplewebauthn/browser';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import { api, errorMessage, type Person } from '../api';
+import { api, type Person } from '../api';
 import { useSession } from '../session';
+import { useAction } from '../use-action';
 
 /** The enrollment token from `/enroll#token=…` (a fragment, so it never reaches a server log). */
 function tokenFromHash(hash: string): string | null {
@@ -16,25 +17,18 @@ export function EnrollPage() {
   const { signedIn } = useSession();
   const navigate = useNavigate();
   const [token] = useState(() => tokenFromHash(window.location.hash));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
 
   const enroll = async () => {
     if (!token) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const options = await api.post<PublicKeyCredentialCreationOptionsJSON>('/v1/auth/enrollment/options', { token });
       const response = await startRegistration({ optionsJSON: options });
       signedIn(await api.post<{ person: Person; csrf_token: string }>('/v1/auth/enrollment/verify', { token, response }));
       // The link is used up; keep it out of the history.
       window.history.replaceState(null, '', '/enroll');
       void navigate('/inbox', { replace: true });
-    } catch (caught) {
-      setError(errorMessage(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

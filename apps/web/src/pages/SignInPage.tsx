@@ -1,10 +1,10 @@
 import { useTitle } from '../format';
 import { startAuthentication } from '@simplewebauthn/browser';
 import { type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { useState } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
-import { api, errorMessage, type Person } from '../api';
+import { api, type Person } from '../api';
 import { useSession } from '../session';
+import { useAction } from '../use-action';
 
 /** Where to go after signing in: only a path on this site (never `//elsewhere`). */
 export function safeNext(next: string | null): string {
@@ -16,25 +16,18 @@ export function SignInPage() {
   const { person, signedIn } = useSession();
   const [params] = useSearchParams();
   const navigate = useNavigate();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const next = safeNext(params.get('next'));
 
   if (person) return <Navigate to={next} replace />;
 
   const signIn = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const options = await api.post<PublicKeyCredentialRequestOptionsJSON>('/v1/auth/login/options', {});
       const response = await startAuthentication({ optionsJSON: options });
       signedIn(await api.post<{ person: Person; csrf_token: string }>('/v1/auth/login/verify', { response }));
       void navigate(next, { replace: true });
-    } catch (caught) {
-      setError(errorMessage(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
