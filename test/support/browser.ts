@@ -37,9 +37,9 @@ export function chromiumProcess(browser: Browser): ChildProcess | undefined {
 
 /**
  * Ends a browser suite: the browser first (its pages hold live sockets to the API), then the API.
- * Chromium now and then does not exit when asked to (a CI run waited out jest's whole hook timeout on it):
- * after `browserExitGraceMs` (10 s) its process is killed, with a warning. An API that does not close within
- * `apiCloseLimitMs` (20 s) is our bug, and fails the suite with a message that says so.
+ * A CI run once waited out jest's whole 60 s hook timeout here, closing one or the other; which, it did not say.
+ * Chromium is known to hang on exit now and then: after `browserExitGraceMs` (10 s) its process is killed, with a
+ * warning. An API that does not close within `apiCloseLimitMs` (20 s) is our bug, and fails the suite naming it.
  */
 export async function closeBrowserSuite(browser: Browser | undefined, api: RunningApi | undefined, limits = { browserExitGraceMs: 10_000, apiCloseLimitMs: 20_000 }): Promise<void> {
   const { browserExitGraceMs, apiCloseLimitMs } = limits;

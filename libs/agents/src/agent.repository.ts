@@ -15,31 +15,20 @@ export interface AgentRecord {
 }
 
 const AGENT_RECORD = 'id, name, client_id, secret_hash, status, capabilities, requests_per_minute, max_pending, callback_secret_enc, created_at';
-type AgentRow = {
-  id: string;
-  name: string;
-  client_id: string;
-  secret_hash: string;
-  status: AgentRecord['status'];
-  capabilities: string[];
-  requests_per_minute: number | null;
-  max_pending: number | null;
-  callback_secret_enc: string | null;
-  created_at: Date;
-};
 
-function agentFromRow(row: AgentRow): AgentRecord {
+/** An agents row as `pg` returns it, or as `to_jsonb(a)` renders it (its timestamp as a string). */
+export function agentFromRow(row: Record<string, unknown>): AgentRecord {
   return {
-    id: row.id,
-    name: row.name,
-    clientId: row.client_id,
-    secretHash: row.secret_hash,
-    status: row.status,
-    capabilities: row.capabilities,
-    requestsPerMinute: row.requests_per_minute,
-    maxPending: row.max_pending,
-    callbackSecretEnc: row.callback_secret_enc,
-    createdAt: row.created_at,
+    id: row.id as string,
+    name: row.name as string,
+    clientId: row.client_id as string,
+    secretHash: row.secret_hash as string,
+    status: row.status as AgentRecord['status'],
+    capabilities: row.capabilities as string[],
+    requestsPerMinute: row.requests_per_minute as number | null,
+    maxPending: row.max_pending as number | null,
+    callbackSecretEnc: row.callback_secret_enc as string | null,
+    createdAt: new Date(row.created_at as string | Date),
   };
 }
 
@@ -61,12 +50,12 @@ export class AgentRepository {
 
   // Every agent request reads its agent: prepared statements (ADR 0009), not TypeORM finds built and parsed anew.
   async findById(id: string): Promise<AgentRecord | null> {
-    const [row] = await this.database.query<AgentRow>(`SELECT ${AGENT_RECORD} FROM agents WHERE id = $1`, [id]);
+    const [row] = await this.database.query<Record<string, unknown>>(`SELECT ${AGENT_RECORD} FROM agents WHERE id = $1`, [id]);
     return row ? agentFromRow(row) : null;
   }
 
   async findByClientId(clientId: string): Promise<AgentRecord | null> {
-    const [row] = await this.database.query<AgentRow>(`SELECT ${AGENT_RECORD} FROM agents WHERE client_id = $1`, [clientId]);
+    const [row] = await this.database.query<Record<string, unknown>>(`SELECT ${AGENT_RECORD} FROM agents WHERE client_id = $1`, [clientId]);
     return row ? agentFromRow(row) : null;
   }
 

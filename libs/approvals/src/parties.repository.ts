@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type AgentRecord } from '@countersign/agents';
+import { agentFromRow, type AgentRecord } from '@countersign/agents';
 import { Database, MicroBatch } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
 import { isUuid } from './approval.repository';
@@ -46,21 +46,6 @@ export class PartiesRepository {
         ORDER BY q.ordinality`,
       [JSON.stringify(input)],
     );
-    return rows.map((row) => ({ agent: row.agent ? toAgent(row.agent) : null, person: row.person ? personFromRow(row.person) : null, pendingApprovals: row.pending ?? 0 }));
+    return rows.map((row) => ({ agent: row.agent ? agentFromRow(row.agent) : null, person: row.person ? personFromRow(row.person) : null, pendingApprovals: row.pending ?? 0 }));
   }
-}
-
-function toAgent(row: Record<string, unknown>): AgentRecord {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    clientId: row.client_id as string,
-    secretHash: row.secret_hash as string,
-    status: row.status as AgentRecord['status'],
-    capabilities: row.capabilities as string[],
-    requestsPerMinute: row.requests_per_minute as number | null,
-    maxPending: row.max_pending as number | null,
-    callbackSecretEnc: row.callback_secret_enc as string | null,
-    createdAt: new Date(row.created_at as string),
-  };
 }
