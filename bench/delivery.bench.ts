@@ -7,7 +7,7 @@ import { createMigratedDatabase, withClient } from '../test/support/database';
 import { FakeSlack } from '../test/support/fakes/fake-slack';
 import { agentAccessToken, newAgent } from '../test/support/harness';
 import { signedInPerson } from '../test/support/people';
-import { benchEnv, dropRedisPrefix, percentile, post, processCpuMs, spawnCountersign, waitForReady, withRedis } from './support';
+import { benchEnv, dropRedisPrefix, percentile, processCpuMs, send, spawnCountersign, waitForReady, withRedis } from './support';
 
 const RATE = Number(process.env.BENCH_DELIVERY_RATE ?? 100);
 /** Until the pools have their connections, every statement is prepared on them and the code is compiled: the first
@@ -116,7 +116,7 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
     let rateLimited = 0;
     const request = async (token: string, email: string): Promise<{ id: string; acceptedAt: number } | null> => {
       const body = JSON.stringify({ action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: 'bench' } }, on_behalf_of: email, audience: 'https://chat.internal' });
-      const { status, text } = await post(`${url}/v1/approvals`, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body);
+      const { status, text } = await send('POST', `${url}/v1/approvals`, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body);
       const acceptedAt = performance.now();
       if (status !== 201) {
         const code = status === 429 ? (JSON.parse(text) as { code?: string }).code : undefined;
@@ -198,7 +198,7 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
     log(`ceiling: a bare client's chat.postMessage to the same fake Slack at ${RATE}/s for ${SECONDS / 2} s...`);
     const bare = await steady(RATE, SECONDS / 2, async () => {
       const started = performance.now();
-      await post(`${slack.url}chat.postMessage`, { authorization: `Bearer ${slack.botToken}`, 'content-type': 'application/json' }, JSON.stringify({ channel: 'DBENCH', text: 'bench' }));
+      await send('POST', `${slack.url}chat.postMessage`, { authorization: `Bearer ${slack.botToken}`, 'content-type': 'application/json' }, JSON.stringify({ channel: 'DBENCH', text: 'bench' }));
       return { id: '', acceptedAt: performance.now() - started };
     });
     const ceiling = bare.map((sample) => sample.acceptedAt);

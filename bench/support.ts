@@ -114,7 +114,3 @@ export function send(method: 'GET' | 'POST', url: string, headers: Record<string
     outgoing.end(body);
   });
 }
-
-export function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
-  return send('POST', url, headers, body);
-}

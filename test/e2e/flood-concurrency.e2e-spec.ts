@@ -33,7 +33,7 @@ describe('the flood queue', () => {
     const { person } = await signedInPerson(api.app, api.url, { role: 'approver' });
     slack.addUser(person.email);
     const agents = await Promise.all(['flooder', 'quiet'].map(async (name) => {
-      const agent = await newAgent(api.app, { name: `gate-${name}`, capabilities: ['chat.*'] });
+      const agent = await newAgent(api.app, { name: `flood-${name}`, capabilities: ['chat.*'] });
       return { id: agent.id, token: await agentAccessToken(api.url, agent.clientId, agent.clientSecret) };
     }));
     const [flooder, quiet] = agents;

@@ -94,7 +94,7 @@ export interface CountersignConfig {
    * well above the other queues' 8: at 100 messages a second and ~100 ms per delivery, 8 would cap a worker near 60/s.
    */
   workerNotificationConcurrency: number;
-  /** Of those, how many may be a flooding agent's (beyond its fair share) at once, per worker process. */
+  /** How many deliveries of flooding agents (the flood queue, beyond their fair share) one worker process runs at once. */
   workerFloodingConcurrency: number;
   /** How far behind a flooding agent's deliveries may fall before its new requests are refused (ADR 0010). */
   floodBacklogLimitMs: number;
