@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_REDIS_URL, withClient } from '@countersign/testing';
@@ -20,7 +20,9 @@ describe('the countersign CLI', () => {
     const name = `cli-agent-${Date.now()}`;
     const created = await cli('--json', 'agents', 'create', '--name', name, '--capabilities', 'email.*,payments.transfer', '--callback-secret');
     expect(created.code).toBe(0);
-    const body = JSON.parse(created.stdout) as { clientId: string; client_secret: string; callback_secret: string; capabilities: string[] };
+    const body = JSON.parse(created.stdout) as Record<string, unknown>;
+    // One naming style, the HTTP API's: snake_case throughout (it mixed clientId with client_secret).
+    expect(Object.keys(body).sort()).toEqual(['callback_secret', 'capabilities', 'client_id', 'client_secret', 'created_at', 'id', 'max_pending', 'name', 'requests_per_minute', 'status']);
     expect(body.client_secret).toMatch(/^cs_secret_/);
     expect(body.callback_secret).toMatch(/^cs_callback_/);
     expect(body.capabilities).toEqual(['email.*', 'payments.transfer']);
@@ -31,6 +33,41 @@ describe('the countersign CLI', () => {
     expect(JSON.stringify(agents)).not.toContain(body.client_secret);
     const suspended = await cli('--json', 'agents', 'suspend', name, '--reason', 'test');
     expect(JSON.parse(suspended.stdout)).toMatchObject({ status: 'suspended' });
+  });
+
+  it('prints every failure as one line on stderr (one JSON object with --json) and exits 1', async () => {
+    const missing = await cli('taxonomy', 'lint', '/nonexistent/taxonomy.yaml');
+    expect(missing).toEqual({ code: 1, stdout: '', stderr: 'error: /nonexistent/taxonomy.yaml: no such file or directory\n' });
+    const usage = await cli('agents', 'create', '--capabilities', 'email.*');
+    expect(usage).toEqual({ code: 1, stdout: '', stderr: "error: required option '--name <name>' not specified (see `countersign --help`)\n" });
+    const unknown = await cli('agents', 'explode');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    const json = await cli('--json', 'taxonomy', 'lint', '/nonexistent/taxonomy.yaml');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stderr)).toEqual({ error: { code: 'enoent', message: '/nonexistent/taxonomy.yaml: no such file or directory' } });
+    const jsonUsage = await cli('--json', 'people', 'add', '--role', 'member');
+    expect(JSON.parse(jsonUsage.stderr)).toMatchObject({ error: { code: 'usage', message: expect.stringContaining("'--email <email>'") as string } });
+    const help = await cli('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: countersign');
+  });
+
+  it('refuses alike, in one sentence, when DATABASE_URL is set without COUNTERSIGN_KEY_ENCRYPTION_SECRET: start and admin commands', async () => {
+    delete process.env.COUNTERSIGN_KEY_ENCRYPTION_SECRET;
+    const cwd = process.cwd();
+    process.chdir(mkdtempSync(join(tmpdir(), 'countersign-cli-secret-')));
+    try {
+      for (const command of [['start'], ['agents', 'list'], ['people', 'add', '--email', 'nobody@example.com', '--role', 'member']]) {
+        const refused = await cli(...command);
+        expect({ command, ...refused }).toEqual({ command, code: 1, stdout: '', stderr: expect.stringMatching(/^error: COUNTERSIGN_KEY_ENCRYPTION_SECRET is not set: with DATABASE_URL set it is required \(at least 32 characters[^\n]*\n$/) as string });
+      }
+      // Nothing was generated or started in the directory.
+      expect(existsSync('.countersign')).toBe(false);
+    } finally {
+      process.chdir(cwd);
+      process.env.COUNTERSIGN_KEY_ENCRYPTION_SECRET = 'cli-suite-secret-0123456789abcdefghij';
+    }
   });
 
   it('refuses bad input with a clear message and exit code 1', async () => {

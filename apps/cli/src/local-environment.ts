@@ -6,7 +6,14 @@ import { type EmbeddedLogger, ensureRedis, startEmbeddedPostgres } from './embed
 /** Where `npm start` keeps evaluation state (embedded database, private Redis, generated secret). */
 export const LOCAL_DIRECTORY = resolve(process.cwd(), '.countersign');
 const SECRET_FILE = join(LOCAL_DIRECTORY, 'key-encryption-secret');
-const EMBEDDED_URL_FILE = join(LOCAL_DIRECTORY, 'embedded-postgres.json');
+/** Written by a running `start`: where its embedded database and its Redis are, for admin commands run beside it. */
+const RUNNING_FILE = join(LOCAL_DIRECTORY, 'running.json');
+
+interface RunningStart {
+  pid: number;
+  databaseUrl: string | null;
+  redisUrl: string;
+}
 
 export interface LocalEnvironment {
   env: Record<string, string | undefined>;
@@ -24,23 +31,23 @@ export async function prepareForStart(logger: EmbeddedLogger): Promise<LocalEnvi
   const stops: Array<() => Promise<void>> = [];
   let embeddedDatabase = false;
   try {
-    env.COUNTERSIGN_KEY_ENCRYPTION_SECRET ??= localSecret(logger);
     if (!env.DATABASE_URL) {
+      env.COUNTERSIGN_KEY_ENCRYPTION_SECRET ??= localSecret(logger);
       const postgres = await startEmbeddedPostgres({ dataDir: join(LOCAL_DIRECTORY, 'pgdata'), logger, extraConnections: 1 });
-      stops.push(async () => {
-        rmSync(EMBEDDED_URL_FILE, { force: true });
-        await postgres.stop();
-      });
-      writeFileSync(EMBEDDED_URL_FILE, JSON.stringify({ url: postgres.url, pid: process.pid }));
+      stops.push(() => postgres.stop());
       env.DATABASE_URL = postgres.url;
-      // PGlite is one session: the API and the worker share one pool of one connection. The socket server admits
-      // one more client, for admin commands run while this process is up.
-      env.DATABASE_POOL_SIZE = '1';
+      useEmbeddedSession(env);
       embeddedDatabase = true;
+    } else {
+      requireSecret(env);
     }
     const redis = await ensureRedis({ url: env.REDIS_URL, dataDir: join(LOCAL_DIRECTORY, 'redis'), logger });
     stops.push(() => redis.stop());
     env.REDIS_URL = redis.url;
+    const running: RunningStart = { pid: process.pid, databaseUrl: embeddedDatabase ? env.DATABASE_URL : null, redisUrl: redis.url };
+    mkdirSync(LOCAL_DIRECTORY, { recursive: true });
+    writeFileSync(RUNNING_FILE, JSON.stringify(running), { mode: 0o600 });
+    stops.push(() => Promise.resolve(rmSync(RUNNING_FILE, { force: true })));
   } catch (error) {
     for (const stop of stops.reverse()) await stop();
     throw error;
@@ -55,38 +62,66 @@ export async function prepareForStart(logger: EmbeddedLogger): Promise<LocalEnvi
 }
 
 /**
- * For admin commands: the same secret as `start`, and the embedded database of a running `start` (or the
- * embedded database itself when nothing runs). Redis is not needed by any admin command.
+ * For admin commands: the same rules as `start`. Without DATABASE_URL, the secret generated under .countersign/
+ * and the embedded database of a running `start` (or the embedded database itself when nothing runs); with it,
+ * COUNTERSIGN_KEY_ENCRYPTION_SECRET is required. Redis: REDIS_URL, else the running `start`'s, else the local default.
  */
 export async function prepareForCommand(logger: EmbeddedLogger): Promise<LocalEnvironment> {
   const env = { ...process.env };
-  env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+  const running = runningStart();
+  env.REDIS_URL ??= running?.redisUrl ?? 'redis://127.0.0.1:6379';
   let stop = async (): Promise<void> => {};
   let embeddedDatabase = false;
   if (!env.DATABASE_URL) {
     if (!existsSync(LOCAL_DIRECTORY)) {
-      throw new Error('DATABASE_URL is not set and there is no embedded database here (.countersign/): set DATABASE_URL, or run `npm start` once in this directory');
+      throw new CommandEnvironmentError('DATABASE_URL is not set and there is no embedded database here (.countersign/): set DATABASE_URL, or run `npm start` once in this directory');
     }
     env.COUNTERSIGN_KEY_ENCRYPTION_SECRET ??= localSecret(logger);
-    const running = runningEmbeddedUrl();
-    if (running) {
-      env.DATABASE_URL = running;
+    if (running?.databaseUrl) {
+      env.DATABASE_URL = running.databaseUrl;
     } else {
       const postgres = await startEmbeddedPostgres({ dataDir: join(LOCAL_DIRECTORY, 'pgdata'), logger });
       env.DATABASE_URL = postgres.url;
       stop = () => postgres.stop();
     }
-    env.DATABASE_POOL_SIZE = '1';
+    useEmbeddedSession(env);
     embeddedDatabase = true;
+  } else {
+    requireSecret(env);
   }
   return { env, embeddedDatabase, stop };
 }
 
-function runningEmbeddedUrl(): string | null {
+/** A problem with the command's surroundings, said in one sentence (the CLI prints it without a stack). */
+export class CommandEnvironmentError extends Error {}
+
+/**
+ * PGlite is one session: the API and the worker share one pool of one connection, and the socket server admits
+ * one more client, for an admin command run while `start` is up. Its statements and the server's then meet in
+ * that one session, so none may be a named prepared statement.
+ */
+function useEmbeddedSession(env: Record<string, string | undefined>): void {
+  env.DATABASE_POOL_SIZE = '1';
+  env.DATABASE_PREPARED_STATEMENTS = 'false';
+}
+
+/**
+ * A generated secret is for the embedded evaluation only: with a real database the signing keys it seals outlive
+ * this directory, so `start` and every admin command refuse alike without the variable.
+ */
+function requireSecret(env: Record<string, string | undefined>): void {
+  if (env.COUNTERSIGN_KEY_ENCRYPTION_SECRET) return;
+  const generated = existsSync(SECRET_FILE) ? ` (an earlier evaluation run generated one in ${SECRET_FILE}: set the variable to that value if this database was started with it)` : '';
+  throw new CommandEnvironmentError(
+    `COUNTERSIGN_KEY_ENCRYPTION_SECRET is not set: with DATABASE_URL set it is required (at least 32 characters, e.g. \`openssl rand -base64 48\`)${generated}`,
+  );
+}
+
+function runningStart(): RunningStart | null {
   try {
-    const { url, pid } = JSON.parse(readFileSync(EMBEDDED_URL_FILE, 'utf8')) as { url: string; pid: number };
-    process.kill(pid, 0);
-    return url;
+    const running = JSON.parse(readFileSync(RUNNING_FILE, 'utf8')) as RunningStart;
+    process.kill(running.pid, 0);
+    return running;
   } catch {
     return null;
   }

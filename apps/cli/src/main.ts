@@ -1,6 +1,6 @@
 import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '@countersign/config';
 import { DomainError } from '@countersign/domain';
 import { createRootLogger, PinoNestLogger } from '@countersign/observability';
@@ -11,8 +11,8 @@ import { adminCommands } from './commands/admin-commands';
 import { runMigrations } from './commands/migrate';
 import { taxonomyCommands } from './commands/taxonomy-commands';
 import { start } from './commands/start';
-import { prepareForCommand } from './local-environment';
-import { Output } from './output';
+import { CommandEnvironmentError, prepareForCommand } from './local-environment';
+import { Output, snakeCaseKeys } from './output';
 
 type GlobalOptions = { json?: boolean };
 
@@ -43,7 +43,10 @@ export function buildProgram(): Command {
   const program = new Command('countersign')
     .description('Countersign: human approval for AI agents')
     .addOption(new Option('--json', 'machine-readable output'))
-    .showHelpAfterError();
+    // Usage errors are thrown, not exited on, and printed by `main` like every other error (one line, or JSON).
+    // Set before the subcommands are added: they copy it.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
 
   program
     .command('start')
@@ -164,20 +167,63 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Entry point of `bin/countersign.js`. Known failures print one clear line; anything else a stack. */
+/** Entry point of `bin/countersign.js`. Every failure is one line on stderr (one JSON object with `--json`) and exit code 1. */
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(error.message + '\n');
-    } else if (error instanceof DomainError) {
-      const errors = (error.details?.errors as Array<{ line: number; column: number; message: string; path: string }> | undefined) ?? [];
-      process.stderr.write(`error (${error.code}): ${errors.length ? 'the taxonomy is invalid' : error.message}\n`);
-      for (const problem of errors) process.stderr.write(`  line ${problem.line}:${problem.column} ${problem.path}: ${problem.message}\n`);
+    if (error instanceof CommanderError && (error.exitCode === 0 || error.code === 'commander.help')) {
+      // Help was asked for (exit 0) or shown because no command was given (exit 1); either way it is printed.
+      process.exitCode = error.exitCode;
+      return;
+    }
+    const failure = describeFailure(error);
+    if (argv.includes('--json')) {
+      process.stderr.write(JSON.stringify({ error: snakeCaseKeys(failure) }) + '\n');
     } else {
-      process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
+      process.stderr.write(`error: ${failure.message}\n`);
+      for (const line of failure.lines ?? []) process.stderr.write(`  ${line}\n`);
     }
     process.exitCode = process.exitCode || 1;
   }
 }
+
+interface Failure {
+  code: string;
+  message: string;
+  /** What the message summarises, one item a line (the taxonomy's line-numbered errors, the configuration's problems). */
+  lines?: string[];
+}
+
+/** What went wrong, in the user's terms. A stack only for what we did not foresee, and only with LOG_LEVEL=debug. */
+function describeFailure(error: unknown): Failure {
+  if (error instanceof CommanderError) {
+    return { code: 'usage', message: `${error.message.replace(/^error: /, '')} (see \`countersign --help\`)` };
+  }
+  if (error instanceof ConfigError) return { code: 'invalid_configuration', message: 'invalid configuration', lines: error.problems };
+  if (error instanceof CommandEnvironmentError) return { code: 'environment', message: error.message };
+  if (error instanceof DomainError) {
+    const errors = (error.details?.errors as Array<{ line: number; column: number; message: string; path: string }> | undefined) ?? [];
+    return {
+      code: error.code,
+      message: errors.length ? 'the taxonomy is invalid' : error.message,
+      lines: errors.map((problem) => `line ${problem.line}:${problem.column} ${problem.path}: ${problem.message}`),
+    };
+  }
+  const system = error as NodeJS.ErrnoException;
+  if (typeof system?.code === 'string' && typeof system.syscall === 'string') {
+    const subject = system.path ? `${system.path}: ` : '';
+    const reason = SYSTEM_ERRORS[system.code] ?? system.message;
+    return { code: system.code.toLowerCase(), message: `${subject}${reason}` };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const stack = process.env.LOG_LEVEL === 'debug' && error instanceof Error ? error.stack : undefined;
+  return { code: 'internal_error', message: `${message}${stack ? '' : ' (LOG_LEVEL=debug prints the stack)'}`, lines: stack?.split('\n').slice(1) };
+}
+
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory, not a file',
+  ECONNREFUSED: 'connection refused',
+};

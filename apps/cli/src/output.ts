@@ -1,9 +1,12 @@
-/** Human-readable by default; `--json` prints one JSON document on stdout for scripts. Progress goes to stderr. */
+/**
+ * Human-readable by default; `--json` prints one JSON document on stdout for scripts, in the agent API's naming
+ * (snake_case keys). Progress goes to stderr.
+ */
 export class Output {
   constructor(private readonly json: boolean) {}
 
   result(value: unknown, human: () => string): void {
-    process.stdout.write(this.json ? JSON.stringify(value, null, 2) + '\n' : human() + '\n');
+    process.stdout.write(this.json ? JSON.stringify(snakeCaseKeys(value), null, 2) + '\n' : human() + '\n');
   }
 
   progress(message: string): void {
@@ -25,4 +28,16 @@ export function table(rows: Array<Record<string, string>>): string {
 
 export function splitList(value: string | undefined): string[] {
   return (value ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+/** Keys whose values are someone's data (an action's arguments, counts keyed by a tier move): kept as they are. */
+const DATA_KEYS = new Set(['args', 'moves']);
+
+/** The services' views are camelCase; the CLI's JSON follows the HTTP agent API: `clientId` → `client_id`. */
+export function snakeCaseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeCaseKeys);
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), DATA_KEYS.has(key) ? item : snakeCaseKeys(item)]),
+  );
 }

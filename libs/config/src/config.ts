@@ -18,6 +18,7 @@ const schema = z.object({
   ALLOW_PRIVATE_CALLBACK_URLS: booleanString.default(false),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+  DATABASE_PREPARED_STATEMENTS: booleanString.default(true),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).default(30),
   CALLBACK_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
   COUNTERSIGN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -48,6 +49,8 @@ export interface CountersignConfig {
   databaseUrl: string;
   databasePoolSize: number;
   databaseIdleTimeoutMs: number;
+  /** Hot statements are named and prepared once per connection (ADR 0009); off where connections share a session. */
+  databasePreparedStatements: boolean;
   redisUrl: string;
   redisPrefix: string;
   port: number;
@@ -130,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: values.DATABASE_URL,
     databasePoolSize: values.DATABASE_POOL_SIZE,
     databaseIdleTimeoutMs: values.DATABASE_IDLE_TIMEOUT_MS,
+    databasePreparedStatements: values.DATABASE_PREPARED_STATEMENTS,
     redisUrl: values.REDIS_URL,
     redisPrefix: values.REDIS_PREFIX,
     port: values.PORT,

@@ -30,7 +30,7 @@ async function initializeWithRetry(dataSource: DataSource): Promise<void> {
       useFactory: async (config: CountersignConfig) => {
         const dataSource = createDataSource(config.databaseUrl, config.databasePoolSize, config.databaseIdleTimeoutMs);
         await initializeWithRetry(dataSource);
-        return new Database(dataSource);
+        return new Database(dataSource, { preparedStatements: config.databasePreparedStatements });
       },
     },
   ],

@@ -10,7 +10,15 @@ export type Tx = { readonly [txBrand]: true };
 /** Owns the DataSource; services open transactions here and hand the `Tx` to repositories. */
 @Injectable()
 export class Database implements OnApplicationShutdown {
-  constructor(readonly dataSource: DataSource) {}
+  /**
+   * `preparedStatements: false` sends every statement unnamed. Named statements live in the server session, so
+   * they are wrong wherever connections share a session: the embedded database (PGlite is one session, shared
+   * with an admin command run beside the server) and a pooler in transaction mode (pgbouncer).
+   */
+  constructor(
+    readonly dataSource: DataSource,
+    private readonly options: { preparedStatements: boolean } = { preparedStatements: true },
+  ) {}
 
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.dataSource.transaction((manager) => work(manager as unknown as Tx));
@@ -30,7 +38,7 @@ export class Database implements OnApplicationShutdown {
     const runner = (tx as unknown as EntityManager).queryRunner;
     if (!runner) throw new Error('a transaction without its query runner');
     const client = (await runner.connect()) as PoolClient;
-    return (await client.query({ name: statementName(sql), text: sql, values: parameters })).rows as Row[];
+    return (await client.query(this.statement(sql, parameters))).rows as Row[];
   }
 
   /**
@@ -45,7 +53,11 @@ export class Database implements OnApplicationShutdown {
    */
   async query<Row>(sql: string, parameters: unknown[]): Promise<Row[]> {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    return (await pool.query({ name: statementName(sql), text: sql, values: parameters })).rows as Row[];
+    return (await pool.query(this.statement(sql, parameters))).rows as Row[];
+  }
+
+  private statement(sql: string, parameters: unknown[]): { name?: string; text: string; values: unknown[] } {
+    return this.options.preparedStatements ? { name: statementName(sql), text: sql, values: parameters } : { text: sql, values: parameters };
   }
 
   async ping(): Promise<void> {
