@@ -14,7 +14,8 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   let audience: string;
 
   beforeAll(async () => {
-    [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
+    // The settings test's stubbed subscription points at push.example.test (no worker runs here: nothing is pushed).
+    [browser, api] = await Promise.all([launchBrowser(), startWebApi({ PUSH_SERVICE_ORIGINS: 'https://push.example.test' })]);
     agentName = `refund-bot-${randomBytes(3).toString('hex')}`;
     const agent = await newAgent(api.app, { name: agentName, capabilities: ['payments.*', 'email.*'] });
     agentToken = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);

@@ -16,7 +16,7 @@ describe('notifications planned at intake', () => {
 
   beforeAll(async () => {
     [database, slack, push] = await Promise.all([createMigratedDatabase('planning'), new FakeSlack().start(), new FakePushService().start()]);
-    api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), PUSH_CA_FILE: push.caFile }));
+    api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), ...push.config() }));
     const agent = await newAgent(api.app, { capabilities: ['*'] });
     agentToken = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
   }, 60_000);

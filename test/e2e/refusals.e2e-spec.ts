@@ -138,9 +138,13 @@ describe('refusals: bad input, wrong credentials, policy', () => {
   });
 
   it('refuses callback URLs that are not http(s) or point at private addresses', async () => {
-    for (const url of ['ftp://example.com/cb', 'http://127.0.0.1:9/cb', 'http://10.1.2.3/cb', 'http://[::1]/cb', 'http://localhost/cb', 'not a url']) {
+    for (const url of [
+      'ftp://example.com/cb', 'http://127.0.0.1:9/cb', 'http://10.1.2.3/cb', 'http://[::1]/cb', 'http://localhost/cb', 'not a url',
+      // The same hosts spelled otherwise: a trailing dot, upper case, an IPv4-mapped IPv6 address, link-local (cloud metadata).
+      'http://localhost./cb', 'http://LOCALHOST./cb', 'http://agent.localhost./cb', 'http://[::ffff:127.0.0.1]/cb', 'http://169.254.169.254/latest/meta-data/',
+    ]) {
       const response = await post({ ...valid(), callback_url: url });
-      expect(response.status).toBe(400);
+      expect([url, response.status]).toEqual([url, 400]);
       expect(response.body).toMatchObject({ code: 'invalid_callback_url', field: '/callback_url' });
     }
   });

@@ -28,7 +28,7 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
 
   beforeAll(async () => {
     [database, slack, push] = await Promise.all([createMigratedDatabase('channels'), new FakeSlack().start(), new FakePushService().start()]);
-    api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), PUSH_CA_FILE: push.caFile }));
+    api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), ...push.config() }));
     worker = await startWorker(api.config);
     const agent = await newAgent(api.app, { capabilities: ['*'] });
     agentToken = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
@@ -218,7 +218,60 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
       expect(answer.status).toBe(400);
       expect(answer.body.field).toBe('keys.p256dh');
     }
-    expect((await browser.request('POST', '/v1/me/push-subscriptions', { ...good, endpoint: 'http://push.example/x' })).status).toBe(400);
+    const plainHttp = await browser.request('POST', '/v1/me/push-subscriptions', { ...good, endpoint: 'http://push.example/x' });
+    expect([plainHttp.status, plainHttp.body.field]).toEqual([400, '/endpoint']);
+  });
+
+  describe('push services the service will not contact', () => {
+    type Problem = { code: string; field?: string; detail: string };
+
+    it('refuses loopback, private and link-local endpoints, and origins outside the allow-list, when a browser subscribes', async () => {
+      // A deployment's defaults: the browsers' push services only, no private addresses.
+      const strict = await startApi(testConfig({ DATABASE_URL: database.url }));
+      try {
+        const { browser } = await signedInPerson(strict.app, strict.url);
+        const good = push.subscription().json;
+        for (const endpoint of [good.endpoint, 'https://[::1]/push/x', 'https://169.254.169.254/latest/meta-data/', 'https://10.0.0.1/push/x', 'https://localhost./push/x', 'https://[::ffff:7f00:1]/push/x']) {
+          const answer = await browser.request<Problem>('POST', '/v1/me/push-subscriptions', { ...good, endpoint });
+          expect([endpoint, answer.status, answer.body.code, answer.body.field, answer.body.detail]).toEqual([endpoint, 400, 'invalid_request', '/endpoint', expect.stringMatching(/loopback or private/)]);
+        }
+        const elsewhere = await browser.request<Problem>('POST', '/v1/me/push-subscriptions', { ...good, endpoint: 'https://push.example.net/send/x' });
+        expect([elsewhere.status, elsewhere.body.field, elsewhere.body.detail]).toEqual([400, '/endpoint', expect.stringMatching(/not a known push service/)]);
+        // A browser's push service is accepted; removed at once, so that nothing ever pushes to it from a test.
+        const mozilla = await browser.request<{ id: string }>('POST', '/v1/me/push-subscriptions', { ...good, endpoint: 'https://updates.push.services.mozilla.com/wpush/v2/gAAAA' });
+        expect(mozilla.status).toBe(201);
+        expect((await browser.request('DELETE', `/v1/me/push-subscriptions/${mozilla.body.id}`)).status).toBe(204);
+        expect((await browser.request<{ subscriptions: unknown[] }>('GET', '/v1/me/push-subscriptions')).body.subscriptions).toEqual([]);
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it('does not connect to a push service whose name resolves to a loopback address; the delivery fails without retrying', async () => {
+      const target = await new FakePushService().start();
+      const byName = target.origin.replace('127.0.0.1', 'localhost');
+      // The subscription was accepted where this origin and private addresses were allowed (as one from before the
+      // rule would have been); the worker does not allow private addresses, and `localhost` resolves to one.
+      const lenient = await startApi(testConfig({ DATABASE_URL: database.url, ...target.config(), PUSH_SERVICE_ORIGINS: byName }));
+      const strictWorker = await startWorker({ ...lenient.config, allowPrivatePushEndpoints: false });
+      try {
+        const agent = await newAgent(lenient.app, { capabilities: ['*'] });
+        const token = await agentAccessToken(lenient.url, agent.clientId, agent.clientSecret);
+        const { person, browser } = await signedInPerson(lenient.app, lenient.url);
+        expect((await browser.request('POST', '/v1/me/push-subscriptions', target.subscription(byName).json)).status).toBe(201);
+        const created = await call<View>(`${lenient.url}/v1/approvals`, { token, body: chatMessage(person.email) });
+        const view = await until(
+          async () => (await call<View>(`${lenient.url}/v1/approvals/${created.body.id}`, { token })).body,
+          (read) => read.notifications.some((n) => n.channel === 'web_push' && n.state !== 'queued'),
+        );
+        expect(view.notifications.find((n) => n.channel === 'web_push')).toMatchObject({ state: 'failed', attempts: 1, detail: expect.stringMatching(/localhost resolves to (127\.0\.0\.1|::1)/) });
+        expect(target.connections).toBe(0);
+      } finally {
+        await strictWorker.close();
+        await lenient.close();
+        await target.close();
+      }
+    });
   });
 
   it('a person with no reachable channel is visible in the approval', async () => {

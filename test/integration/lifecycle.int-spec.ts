@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createHmac } from 'node:crypto';
+import { type AddressInfo } from 'node:net';
 import { type INestApplicationContext } from '@nestjs/common';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { agentAccessToken, call, newAgent, newPerson, type RunningApi, startApi, startWorker, testConfig, withClient } from '@countersign/testing';
@@ -80,6 +81,46 @@ describe('approval lifecycle across processes', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await api.close();
+    }
+  });
+
+  it('does not connect to a callback host whose name resolves to a loopback address unless private callbacks are allowed', async () => {
+    let connections = 0;
+    const receiver = createServer((_request, response) => response.writeHead(204).end());
+    receiver.on('connection', () => connections++);
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const port = (receiver.address() as AddressInfo).port;
+    // The API took the URL where private callbacks were allowed; the worker does not allow them, and `localhost`
+    // resolves to a loopback address: the connection is refused at connect time, and the job is not retried.
+    const api = await startApi({ ...config, redisPrefix: `${config.redisPrefix}-strict` });
+    const worker = await startWorker({ ...config, redisPrefix: `${config.redisPrefix}-strict`, allowPrivateCallbackUrls: false });
+    try {
+      const person = await newPerson(api.app, { permissions: ['*'] });
+      const agent = await newAgent(api.app);
+      const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+      const created = await call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
+        token,
+        body: { action: { type: 'payments.refund', resource: 'order:14', args: { amount: 20 } }, on_behalf_of: person.email, callback_url: `http://localhost:${port}/callback` },
+      });
+      expect(created.body.status).toBe('approved');
+      const state = await until(() =>
+        withClient(config.databaseUrl, async (client) => {
+          const row = (await client.query<{ callback_state: string }>('SELECT callback_state FROM approvals WHERE id = $1', [created.body.id])).rows[0];
+          return row.callback_state === 'due' ? undefined : row.callback_state;
+        }),
+      );
+      expect(state).toBe('failed');
+      await worker.get(AuditService).flush();
+      const failed = await withClient(config.databaseUrl, async (client) =>
+        (await client.query<{ data: { reason: string } }>("SELECT data FROM audit_events WHERE subject_id = $1 AND type = 'callback.failed'", [created.body.id])).rows,
+      );
+      expect(failed).toHaveLength(1);
+      expect(failed[0].data.reason).toMatch(/localhost resolves to (127\.0\.0\.1|::1)/);
+      expect(connections).toBe(0);
+    } finally {
+      await worker.close();
+      await api.close();
+      await new Promise((resolve) => receiver.close(resolve));
     }
   });
 

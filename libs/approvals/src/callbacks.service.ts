@@ -1,18 +1,22 @@
 import { createHmac } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { AgentsService } from '@countersign/agents';
-import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { CONFIG, type CountersignConfig, outboundAgents, refusedAddressOf } from '@countersign/config';
 import { jobId, JobName, PermanentJobError, QueueService } from '@countersign/queue';
 import { ApprovalEventSigner, ApprovalTokenService } from '@countersign/tokens';
 import { ApprovalRepository } from './approval.repository';
-import { assertDeliverable } from './callback-url';
 
 const CALLBACK_TIMEOUT_MS = 10_000;
 
 /** POSTs the approval-event JWS to the agent's callback URL; the worker retries failures with backoff. */
 @Injectable()
-export class CallbacksService {
+export class CallbacksService implements OnApplicationShutdown {
+  /** Unless ALLOW_PRIVATE_CALLBACK_URLS, connect only to addresses checked at connect time (no DNS rebinding). */
+  private readonly outbound: ReturnType<typeof outboundAgents>;
+
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
     private readonly approvals: ApprovalRepository,
@@ -21,7 +25,9 @@ export class CallbacksService {
     private readonly tokens: ApprovalTokenService,
     private readonly audit: AuditService,
     private readonly queue: QueueService,
-  ) {}
+  ) {
+    this.outbound = outboundAgents({ allowPrivate: config.allowPrivateCallbackUrls });
+  }
 
   async deliver(approvalId: string, status: string): Promise<void> {
     const approval = await this.approvals.findById(approvalId);
@@ -30,11 +36,6 @@ export class CallbacksService {
     const agent = await this.agents.findById(approval.agentId);
     if (!agent) throw new PermanentJobError(`agent of approval ${approvalId} does not exist`);
     const url = new URL(approval.callbackUrl);
-    try {
-      await assertDeliverable(url, this.config.allowPrivateCallbackUrls);
-    } catch (error) {
-      throw new PermanentJobError((error as Error).message);
-    }
     const approvalToken = approval.status === 'approved' ? await this.tokens.tokenFor(approval.id) : null;
     const body = await this.signer.sign(approval.callbackUrl, {
       sub: approval.onBehalfOfId,
@@ -49,11 +50,42 @@ export class CallbacksService {
     const headers: Record<string, string> = { 'content-type': 'application/jwt', 'user-agent': 'Countersign-Callbacks' };
     const callbackSecret = this.agents.callbackSecret(agent);
     if (callbackSecret) headers['countersign-signature'] = 'sha256=' + createHmac('sha256', callbackSecret).update(body).digest('hex');
-    // Redirects are not followed: a redirect could lead the request somewhere the URL check never saw.
-    const response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS) });
-    if (response.status < 200 || response.status >= 300) throw new Error(`callback answered HTTP ${response.status}`);
+    let httpStatus: number;
+    try {
+      httpStatus = await this.post(url, headers, body);
+    } catch (error) {
+      // A host that is or resolves to a private address is refused before connecting, and would be again.
+      const refused = refusedAddressOf(error);
+      if (refused) throw new PermanentJobError(`callback host ${refused.message}`);
+      throw error;
+    }
+    if (httpStatus < 200 || httpStatus >= 300) throw new Error(`callback answered HTTP ${httpStatus}`);
     await this.approvals.setCallbackState(approval.id, 'due', 'delivered');
-    await this.audit.record(SYSTEM, [{ type: AuditEventType.CallbackDelivered, subject: { type: 'approval', id: approval.id }, data: { status: approval.status, http_status: response.status } }]);
+    await this.audit.record(SYSTEM, [{ type: AuditEventType.CallbackDelivered, subject: { type: 'approval', id: approval.id }, data: { status: approval.status, http_status: httpStatus } }]);
+  }
+
+  onApplicationShutdown(): void {
+    this.outbound.http.destroy();
+    this.outbound.https.destroy();
+  }
+
+  /**
+   * One POST through the checked agents; resolves with the status code. Redirects are not followed (node:http
+   * never does): a redirect could lead the request somewhere the address check never saw.
+   */
+  private post(url: URL, headers: Record<string, string>, body: string): Promise<number> {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const agent = url.protocol === 'https:' ? this.outbound.https : this.outbound.http;
+    return new Promise((resolve, reject) => {
+      const outgoing = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent, signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS) }, (response) => {
+        // The answer's body is not read; it is drained so the connection can be reused.
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', reject);
+      });
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
   }
 
   /**

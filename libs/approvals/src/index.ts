@@ -9,7 +9,7 @@ export { AGENT_CLAIM_LABEL, approvalSummary, type ApprovalSummary, type Approver
 export { activityFromRow, type ActivityRow, APPROVAL_ACTIVITY_SQL, type NotificationView } from './decision.repository';
 export { type ApprovalRecord } from './approval.repository';
 export { CallbacksService } from './callbacks.service';
-export { isPrivateAddress, validateCallbackUrl } from './callback-url';
+export { validateCallbackUrl } from './callback-url';
 export { type DecisionChannel, DecisionService, parseDecision } from './decision.service';
 export { IntakeService } from './intake.service';
 export { agentRoom, approverRooms, LiveEvents, liveEventsKey, personRooms } from './live-events';

@@ -1,8 +1,10 @@
 import { createECDH } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AuditEventType, AuditService } from '@countersign/audit';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { DomainError } from '@countersign/domain';
 import { type PersonRecord } from '@countersign/people';
+import { pushEndpointRefusal, type PushEndpointPolicy } from './push-endpoint';
 import { type PushSubscriptionRecord, PushSubscriptionRepository } from './push-subscription.repository';
 import { VapidKeysService } from './vapid-keys.service';
 
@@ -19,6 +21,7 @@ const view = (record: PushSubscriptionRecord): PushSubscriptionView => ({ id: re
 @Injectable()
 export class PushSubscriptionsService {
   constructor(
+    @Inject(CONFIG) private readonly config: CountersignConfig,
     private readonly subscriptions: PushSubscriptionRepository,
     private readonly vapid: VapidKeysService,
     private readonly audit: AuditService,
@@ -29,7 +32,7 @@ export class PushSubscriptionsService {
   }
 
   async subscribe(person: PersonRecord, body: unknown): Promise<PushSubscriptionView> {
-    const parsed = parseSubscription(body);
+    const parsed = parseSubscription(body, this.config);
     const record = await this.subscriptions.upsert({ personId: person.id, ...parsed });
     await this.audit.record({ type: 'person', id: person.id }, [{ type: AuditEventType.PushSubscribed, subject: { type: 'person', id: person.id }, data: { subscription_id: record.id, origin: new URL(parsed.endpoint).origin } }]);
     return view(record);
@@ -46,18 +49,21 @@ export class PushSubscriptionsService {
 }
 
 /**
- * The browser's PushSubscription JSON: an https endpoint and keys.p256dh (an uncompressed point ON P-256, 65
+ * The browser's PushSubscription JSON: an https endpoint on a known push service (`pushEndpointRefusal`) and keys.p256dh (an uncompressed point ON P-256, 65
  * bytes) and keys.auth (16 bytes), both base64url. A key on another curve, or not a point at all, is refused.
  */
-export function parseSubscription(body: unknown): { endpoint: string; p256dh: string; auth: string } {
+export function parseSubscription(body: unknown, policy: PushEndpointPolicy): { endpoint: string; p256dh: string; auth: string } {
   const value = (body ?? {}) as { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } };
   let endpoint: URL;
   try {
     endpoint = new URL(typeof value.endpoint === 'string' ? value.endpoint : '');
   } catch {
-    throw new DomainError('invalid_request', 'endpoint must be the push service URL', { field: 'endpoint' });
+    throw new DomainError('invalid_request', 'endpoint must be the push service URL', { field: '/endpoint' });
   }
-  if (endpoint.protocol !== 'https:' || endpoint.href.length > 2048) throw new DomainError('invalid_request', 'endpoint must be an https URL', { field: 'endpoint' });
+  if (endpoint.protocol !== 'https:' || endpoint.href.length > 2048) throw new DomainError('invalid_request', 'endpoint must be an https URL', { field: '/endpoint' });
+  if (endpoint.username || endpoint.password) throw new DomainError('invalid_request', 'endpoint must not carry credentials', { field: '/endpoint' });
+  const refusal = pushEndpointRefusal(endpoint, policy);
+  if (refusal) throw new DomainError('invalid_request', refusal, { field: '/endpoint' });
   const p256dh = base64url(value.keys?.p256dh);
   if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 0x04 || !onP256(p256dh)) {
     throw new DomainError('invalid_request', 'keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url)', { field: 'keys.p256dh' });

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { type Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import webpush, { WebPushError } from 'web-push';
 import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
-import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { RetryLaterError } from '@countersign/queue';
+import { CONFIG, type CountersignConfig, outboundAgents, refusedAddressOf } from '@countersign/config';
+import { PermanentJobError, RetryLaterError } from '@countersign/queue';
 import { type DeliveryOutcome, type Notification, type NotificationChannel } from './notification-channel';
 import { DeliveryRepository, NO_SUBSCRIPTION } from './delivery.repository';
+import { pushOriginRefusal } from './push-endpoint';
 import { PushSubscriptionRepository } from './push-subscription.repository';
 import { VapidKeysService } from './vapid-keys.service';
 
@@ -27,23 +28,32 @@ export function pushPayload(approval: { id: string; tier: string }, kind: 'reque
 
 /**
  * Web push to every subscription of the person (VAPID, aes128gcm). 404/410: the subscription is gone and is
- * deleted; 429: wait as Retry-After says. A failed push never decides anything.
+ * deleted; 429: wait as Retry-After says. A subscription outside PUSH_SERVICE_ORIGINS, or whose host is or
+ * resolves to a private address, is not contacted (logged; if no subscription is left, the delivery fails without
+ * retrying). A failed push never decides anything.
  */
 @Injectable()
-export class WebPushChannel implements NotificationChannel {
+export class WebPushChannel implements NotificationChannel, OnApplicationShutdown {
   readonly type = 'web_push' as const;
   readonly enabled = true;
-  private readonly agent: Agent | undefined;
+  private readonly logger = new Logger(WebPushChannel.name);
+  /** Connects only to checked addresses (unless ALLOW_PRIVATE_PUSH_ENDPOINTS): resolved, checked and pinned at once. */
+  private readonly agent: Agent;
 
   constructor(
-    @Inject(CONFIG) config: CountersignConfig,
+    @Inject(CONFIG) private readonly config: CountersignConfig,
     private readonly subscriptions: PushSubscriptionRepository,
     private readonly deliveries: DeliveryRepository,
     private readonly vapid: VapidKeysService,
     private readonly audit: AuditService,
   ) {
     // Node's trust store plus the configured CAs (for a private push service, or the tests' fake one).
-    this.agent = config.pushCaFile ? new Agent({ ca: [...rootCertificates, readFileSync(config.pushCaFile, 'utf8')], keepAlive: true }) : undefined;
+    const ca = config.pushCaFile ? [...rootCertificates, readFileSync(config.pushCaFile, 'utf8')] : undefined;
+    this.agent = outboundAgents({ allowPrivate: config.allowPrivatePushEndpoints, https: ca ? { ca } : {} }).https;
+  }
+
+  onApplicationShutdown(): void {
+    this.agent.destroy();
   }
 
   async deliver(notification: Notification): Promise<DeliveryOutcome> {
@@ -55,8 +65,15 @@ export class WebPushChannel implements NotificationChannel {
     // Subscriptions an earlier attempt reached are not pushed to again.
     const done = new Set(Array.isArray(notification.externalRef?.sent) ? (notification.externalRef.sent as string[]) : []);
     let gone = 0;
+    const refused: string[] = [];
     for (const subscription of subscriptions) {
       if (done.has(subscription.id)) continue;
+      // Checked again: the subscription may predate the allow-list, or the configuration may have changed.
+      const refusal = pushOriginRefusal(new URL(subscription.endpoint), this.config.pushServiceOrigins);
+      if (refusal) {
+        refused.push(this.refuse(subscription.id, refusal));
+        continue;
+      }
       try {
         await webpush.sendNotification({ endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } }, payload, {
           vapidDetails: keys,
@@ -64,12 +81,17 @@ export class WebPushChannel implements NotificationChannel {
           urgency: HIGH_URGENCY_TIERS.has(notification.approval.tier) ? 'high' : 'normal',
           contentEncoding: 'aes128gcm',
           timeout: 10_000,
-          ...(this.agent ? { agent: this.agent } : {}),
+          agent: this.agent,
         });
         done.add(subscription.id);
         await this.subscriptions.markSent(subscription.id);
         await this.deliveries.recordProgress(notification.deliveryId, { sent: [...done] });
       } catch (error) {
+        const internal = refusedAddressOf(error);
+        if (internal) {
+          refused.push(this.refuse(subscription.id, internal.message));
+          continue;
+        }
         if (!(error instanceof WebPushError)) throw error;
         if (error.statusCode === 404 || error.statusCode === 410) {
           gone++;
@@ -82,7 +104,15 @@ export class WebPushChannel implements NotificationChannel {
       }
     }
     if (done.size > 0) return { state: 'sent', externalRef: { sent: [...done] } };
+    // Retrying would be refused the same way: the job fails now, and the delivery is recorded as failed.
+    if (refused.length > 0) throw new PermanentJobError(`push refused: ${refused.join('; ')}`.slice(0, 500));
     return { state: 'gone', detail: `every push subscription is gone (${gone})` };
+  }
+
+  private refuse(subscriptionId: string, reason: string): string {
+    const message = `subscription ${subscriptionId}: ${reason}`;
+    this.logger.warn(`push not sent to ${message}`);
+    return message;
   }
 
   async showOutcome(): Promise<void> {

@@ -21,6 +21,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, PUBLIC_URL: 'https://cs.example.com' }).vapidSubject).toBe('https://cs.example.com');
   });
 
+  it('push service origins: the browsers\' push services by default, a configured list, or a refusal of a bad entry', () => {
+    expect(loadConfig(valid).pushServiceOrigins).toEqual(['https://fcm.googleapis.com', 'https://updates.push.services.mozilla.com', 'https://*.push.apple.com', 'https://*.notify.windows.com']);
+    expect(loadConfig(valid).allowPrivatePushEndpoints).toBe(false);
+    expect(loadConfig({ ...valid, PUSH_SERVICE_ORIGINS: ' https://Push.Example.com/ , https://127.0.0.1:8443' }).pushServiceOrigins).toEqual(['https://push.example.com', 'https://127.0.0.1:8443']);
+    expect(loadConfig({ ...valid, PUSH_SERVICE_ORIGINS: '*' }).pushServiceOrigins).toEqual(['*']);
+    for (const bad of ['http://push.example.com', 'push.example.com', 'https://push.example.com/path', ',']) {
+      expect(() => loadConfig({ ...valid, PUSH_SERVICE_ORIGINS: bad })).toThrow(/PUSH_SERVICE_ORIGINS/);
+    }
+  });
+
   it('applies defaults and derives the public URL from the port', () => {
     const config = loadConfig({ ...valid, PORT: '4100' });
     expect(config.publicUrl).toBe('http://localhost:4100');

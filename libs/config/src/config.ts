@@ -4,6 +4,10 @@ const booleanString = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
+/** The browsers' push services (Chrome/Android, Firefox, Safari, Edge): where a real PushSubscription points. */
+const DEFAULT_PUSH_SERVICE_ORIGINS = ['https://fcm.googleapis.com', 'https://updates.push.services.mozilla.com', 'https://*.push.apple.com', 'https://*.notify.windows.com'];
+const PUSH_ORIGIN_PATTERN = /^https:\/\/(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?$/;
+
 const schema = z.object({
   DATABASE_URL: z.string().url({ message: 'must be a postgres:// URL' }),
   REDIS_URL: z.string().url({ message: 'must be a redis:// URL' }),
@@ -36,6 +40,12 @@ const schema = z.object({
   VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url P-256 private key').optional(),
   VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL').optional(),
   PUSH_CA_FILE: z.string().optional(),
+  PUSH_SERVICE_ORIGINS: z
+    .string()
+    .default(DEFAULT_PUSH_SERVICE_ORIGINS.join(','))
+    .transform((value) => value.split(',').map((entry) => entry.trim().toLowerCase().replace(/\/+$/, '')).filter(Boolean))
+    .refine((entries) => entries.length > 0 && entries.every((entry) => entry === '*' || PUSH_ORIGIN_PATTERN.test(entry)), 'must be comma-separated https origins (a leading *. allows subdomains), or *'),
+  ALLOW_PRIVATE_PUSH_ENDPOINTS: booleanString.default(false),
   NOTIFICATION_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
@@ -84,6 +94,13 @@ export interface CountersignConfig {
   vapidSubject: string;
   /** A PEM file of extra CAs trusted for push services, beside Node's store (NODE_EXTRA_CA_CERTS works too). */
   pushCaFile: string | null;
+  /**
+   * Origins push subscriptions may point at (`https://host[:port]`; `https://*.example` for its subdomains; `*`
+   * for any): checked when a browser subscribes and again before each push.
+   */
+  pushServiceOrigins: string[];
+  /** Development and tests only: push endpoints on loopback and private addresses (a local push service). */
+  allowPrivatePushEndpoints: boolean;
   /** A notification still queued this long is re-enqueued by the sweep (its job may have died with Redis). */
   notificationRedeliveryAfterSeconds: number;
   /**
@@ -160,6 +177,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     vapidKeys: values.VAPID_PUBLIC_KEY && values.VAPID_PRIVATE_KEY ? { publicKey: values.VAPID_PUBLIC_KEY, privateKey: values.VAPID_PRIVATE_KEY } : null,
     vapidSubject: values.VAPID_SUBJECT ?? (publicUrl.startsWith('https://') ? publicUrl : 'mailto:countersign@localhost'),
     pushCaFile: values.PUSH_CA_FILE ?? null,
+    pushServiceOrigins: values.PUSH_SERVICE_ORIGINS,
+    allowPrivatePushEndpoints: values.ALLOW_PRIVATE_PUSH_ENDPOINTS,
     notificationRedeliveryAfterSeconds: values.NOTIFICATION_REDELIVERY_AFTER_SECONDS,
     workerLockDurationMs: values.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: values.WORKER_STALLED_INTERVAL_MS,

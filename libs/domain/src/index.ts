@@ -8,3 +8,4 @@ export { redactArgs, REDACTED } from './redact';
 export { nextStatus, isFinal, APPROVAL_STATUSES, type ApprovalStatus, type ApprovalEvent } from './approval-state';
 export * from './taxonomy';
 export { approverEntriesFor, type Approver, FAST_DECISION_MS, isEligibleApprover, isFastDecision, outcomeOf, type RecordedVerdict, stepUpChallenge, type Verdict } from './decision';
+export { isInternalHost, isPrivateAddress, normaliseHost } from './network-address';

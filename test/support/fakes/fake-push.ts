@@ -36,6 +36,8 @@ export interface FakeSubscription {
 export class FakePushService {
   readonly received: ReceivedPush[] = [];
   readonly refused: string[] = [];
+  /** TCP connections accepted, whether or not a request followed (a refused address must leave this at 0). */
+  connections = 0;
   /** Status codes to answer next, per subscription id (then 201). */
   readonly script = new Map<string, Array<{ status: number; headers?: Record<string, string> }>>();
   private readonly subscriptions = new Map<string, FakeSubscription>();
@@ -56,10 +58,19 @@ export class FakePushService {
         response.end();
       });
     });
+    this.server.on('connection', () => this.connections++);
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.origin = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     writeFileSync(join(dir, 'origin'), this.origin);
     return this;
+  }
+
+  /**
+   * The service's environment for this push service: its CA, its origin as the only push service, and the
+   * development allowance for a push service on a loopback address (without it, 127.0.0.1 is refused).
+   */
+  config(): Record<string, string> {
+    return { PUSH_CA_FILE: this.caFile, PUSH_SERVICE_ORIGINS: this.origin, ALLOW_PRIVATE_PUSH_ENDPOINTS: 'true' };
   }
 
   close(): Promise<void> {
@@ -67,13 +78,16 @@ export class FakePushService {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  /** What a browser's PushManager.subscribe() would hand the page (a P-256 key pair and a 16-byte secret). */
-  subscription(): FakeSubscription {
+  /**
+   * What a browser's PushManager.subscribe() would hand the page (a P-256 key pair and a 16-byte secret); the
+   * endpoint on this service's origin, or on `origin` (another name for it).
+   */
+  subscription(origin = this.origin): FakeSubscription {
     const ecdh = createECDH('prime256v1');
     ecdh.generateKeys();
     const auth = randomBytes(16);
     const id = randomBytes(8).toString('hex');
-    const created = { id, ecdh, auth, json: { endpoint: `${this.origin}/push/${id}`, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') } } };
+    const created = { id, ecdh, auth, json: { endpoint: `${origin}/push/${id}`, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') } } };
     this.subscriptions.set(id, created);
     return created;
   }
