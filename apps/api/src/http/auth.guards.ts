@@ -136,7 +136,9 @@ export function basicCredentials(header: string | undefined): { id: string; secr
   if (colon < 0) return null;
   try {
     const unescape = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
-    return { id: unescape(decoded.slice(0, colon)), secret: unescape(decoded.slice(colon + 1)) };
+    const credentials = { id: unescape(decoded.slice(0, colon)), secret: unescape(decoded.slice(colon + 1)) };
+    // No client id or secret holds NUL, and Postgres could not look one up: malformed, like a missing colon.
+    return `${credentials.id}${credentials.secret}`.includes('\u0000') ? null : credentials;
   } catch {
     return null;
   }
