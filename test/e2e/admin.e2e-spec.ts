@@ -148,3 +148,80 @@ describe('the first admin', () => {
     }
   });
 });
+
+describe('the last enabled admin', () => {
+  let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
+  let api: RunningApi;
+
+  // A database of its own: "the last admin" is a property of the whole deployment.
+  beforeAll(async () => {
+    database = await createMigratedDatabase('last_admin');
+    api = await startApi(testConfig({ DATABASE_URL: database.url }));
+  });
+  afterAll(async () => {
+    await api.close();
+    await database.drop();
+  });
+
+  const asToken = (id: string, body: unknown) => call<{ code?: string; status: number | string; detail?: string; field?: string }>(`${api.url}/v1/admin/people/${id}`, { method: 'PATCH', token: api.config.adminToken!, body });
+  const enabledAdmins = () =>
+    withClient(database.url, async (client) => (await client.query<{ id: string }>(`SELECT id FROM people WHERE role = 'admin' AND status = 'active' ORDER BY id`)).rows.map((row) => row.id));
+
+  it('refuses to disable or demote the last enabled admin, whoever asks (an admin or the admin token)', async () => {
+    const first = await signedInPerson(api.app, api.url, { role: 'admin' });
+    const second = await signedInPerson(api.app, api.url, { role: 'admin' });
+    expect((await first.browser.request('PATCH', `/v1/admin/people/${second.person.id}`, { status: 'disabled' })).status).toBe(200);
+    expect(await enabledAdmins()).toEqual([first.person.id]);
+
+    for (const body of [{ status: 'disabled' }, { role: 'approver' }, { role: 'member', status: 'disabled' }]) {
+      const refused = await asToken(first.person.id, body);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: 'last_admin', detail: expect.stringContaining('last enabled admin') });
+    }
+    // Nothing was changed or logged for the refusals, and the admin is still signed in.
+    const row = await withClient(database.url, async (client) => (await client.query<{ role: string; status: string }>('SELECT role, status FROM people WHERE id = $1', [first.person.id])).rows[0]);
+    expect(row).toEqual({ role: 'admin', status: 'active' });
+    await api.app.get(AuditService).flush();
+    const updates = await withClient(database.url, async (client) => (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'person.updated' AND subject_id = $1`, [first.person.id])).rows[0].n);
+    expect(updates).toBe(0);
+    expect((await first.browser.request('GET', '/v1/admin/people')).status).toBe(200);
+    // Other changes to the last admin still go through; and with another admin enabled, the first can be disabled.
+    expect((await asToken(first.person.id, { permissions: ['chat.*'] })).status).toBe(200);
+    expect((await asToken(second.person.id, { status: 'active' })).status).toBe(200);
+    expect((await asToken(first.person.id, { role: 'approver' })).status).toBe(200);
+    expect(await enabledAdmins()).toEqual([second.person.id]);
+    expect((await asToken(first.person.id, { role: 'admin' })).status).toBe(200);
+  });
+
+  /** Two new enabled admins, and every other admin demoted: the deployment has exactly these two. */
+  async function onlyTwoAdmins() {
+    const first = await signedInPerson(api.app, api.url, { role: 'admin' });
+    const second = await signedInPerson(api.app, api.url, { role: 'admin' });
+    for (const id of await enabledAdmins()) {
+      if (id !== first.person.id && id !== second.person.id) expect((await asToken(id, { role: 'approver' })).status).toBe(200);
+    }
+    return [first, second] as const;
+  }
+
+  it('two concurrent changes through the admin token cannot each take away the other admin', async () => {
+    for (let round = 0; round < 5; round++) {
+      const [first, second] = await onlyTwoAdmins();
+      const answers = await Promise.all([asToken(first.person.id, round % 2 ? { role: 'member' } : { status: 'disabled' }), asToken(second.person.id, { status: 'disabled' })]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+      expect(answers.find((answer) => answer.status === 409)!.body.code).toBe('last_admin');
+      expect(await enabledAdmins()).toHaveLength(1);
+    }
+  });
+
+  it('two admins disabling each other at once: one of them stays an enabled admin', async () => {
+    const [first, second] = await onlyTwoAdmins();
+    const answers = await Promise.all([
+      first.browser.request('PATCH', `/v1/admin/people/${second.person.id}`, { status: 'disabled' }),
+      second.browser.request('PATCH', `/v1/admin/people/${first.person.id}`, { status: 'disabled' }),
+    ]);
+    // The loser is refused as the last admin, or finds its session already ended.
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, expect.any(Number)]);
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    expect(await enabledAdmins()).toHaveLength(1);
+  });
+});

@@ -64,6 +64,52 @@ describe('passkeys and sessions', () => {
     expect((await new PersonBrowser(api.url, browser.authenticator).signIn(undefined, { userVerified: false })).status).toBe(401);
   });
 
+  it('refuses every /v1/auth route when the request carries an Authorization header, and signs nobody in', async () => {
+    const agent = await newAgent(api.app);
+    const agentToken = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+    const basic = `Basic ${Buffer.from(`${agent.clientId}:${agent.clientSecret}`).toString('base64')}`;
+    const { person, browser } = await signedInPerson(api.app, api.url);
+    const openSessions = () =>
+      withClient(api.config.databaseUrl, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE person_id = $1 AND ended_at IS NULL', [person.id])).rows[0].n);
+    const before = await openSessions();
+
+    for (const authorization of [`Bearer ${agentToken}`, basic]) {
+      const headers = { authorization };
+      // A real assertion for a real challenge: only the header is wrong.
+      const options = await browser.request<{ challenge: string }>('POST', '/v1/auth/login/options', {});
+      const assertion = browser.authenticator.getAssertion(options.body, api.url);
+      const signIn = new PersonBrowser(api.url, browser.authenticator);
+      const refused = await signIn.request('POST', '/v1/auth/login/verify', { response: assertion }, headers);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect(refused.body).toMatchObject({ code: 'unauthenticated' });
+      expect(refused.headers.get('set-cookie')).toBeNull();
+      expect(await openSessions()).toBe(before);
+
+      const { person: invited, enrollment } = await api.app.get(EnrollmentService).invite(CLI, { email: `header-${Date.now()}-${authorization.length}@example.com`, role: 'approver', permissions: [] });
+      const token = new URL(enrollment.url).hash.replace('#token=', '');
+      const enrollOptions = await new PersonBrowser(api.url).request<PublicKeyCredentialCreationOptionsJSON>('POST', '/v1/auth/enrollment/options', { token });
+      const credential = new SoftAuthenticator().createCredential(enrollOptions.body, api.url);
+      const routes: Array<[string, unknown]> = [
+        ['/v1/auth/login/options', {}],
+        ['/v1/auth/login/options', { email: person.email }],
+        ['/v1/auth/enrollment/options', { token }],
+        ['/v1/auth/enrollment/verify', { token, response: credential }],
+        ['/v1/auth/logout', undefined],
+      ];
+      for (const [path, body] of routes) {
+        const response = await browser.request('POST', path, body, headers);
+        expect({ path, status: response.status, code: response.body.code }).toEqual({ path, status: 401, code: 'unauthenticated' });
+        expect(response.headers.get('set-cookie')).toBeNull();
+      }
+      // The link was not used up and the session was not ended by the refused calls.
+      const link = await withClient(api.config.databaseUrl, async (client) => (await client.query<{ used_at: Date | null }>('SELECT used_at FROM enrollment_links WHERE person_id = $1', [invited.id])).rows[0]);
+      expect(link.used_at).toBeNull();
+      expect((await browser.request('GET', '/v1/me')).status).toBe(200);
+    }
+    expect(await openSessions()).toBe(before);
+  });
+
   it('throttles sign-in calls per address', async () => {
     const throttled = await startApi(testConfig({ SIGN_IN_REQUESTS_PER_MINUTE: '3' }));
     try {

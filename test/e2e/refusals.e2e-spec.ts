@@ -1,4 +1,5 @@
-import { agentAccessToken, call, newAgent, newPerson, type RunningApi, startApi, withClient } from '@countersign/testing';
+import { readFileSync } from 'node:fs';
+import { agentAccessToken, call, newAgent, newPerson, newResourceServer, type RunningApi, signedInPerson, startApi, withClient } from '@countersign/testing';
 import { AuditService } from '@countersign/audit';
 import { type PersonRecord } from '@countersign/people';
 
@@ -47,6 +48,106 @@ describe('refusals: bad input, wrong credentials, policy', () => {
       const response = await post({ ...valid(), action: { ...valid().action, args: { blob: 'x'.repeat(70 * 1024) } } });
       expect(response.status).toBe(413);
       expect(response.body.code).toBe('body_too_large');
+    });
+  });
+
+  describe('NUL and control characters', () => {
+    const storedFor = async (agentId: string) => withClient(api.config.databaseUrl, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM approvals WHERE agent_id = $1', [agentId])).rows[0].n);
+    const admin = () => ({ authorization: `Bearer ${api.config.adminToken!}` });
+
+    it.each([
+      ['reason', () => ({ ...valid(), reason: 'because\u0000' }), '/reason'],
+      ['resource', () => ({ ...valid(), action: { ...valid().action, resource: 'order:\u00007' } }), '/action/resource'],
+      ['on_behalf_of', () => ({ ...valid(), on_behalf_of: `${person.email}\u0000` }), '/on_behalf_of'],
+      ['an args value', () => ({ ...valid(), action: { ...valid().action, args: { amount: 10, note: 'a\u0000b' } } }), '/action/args/note'],
+      ['a nested args value', () => ({ ...valid(), action: { ...valid().action, args: { amount: 10, lines: [{ memo: 'ok' }, { memo: '\u0000' }] } } }), '/action/args/lines/1/memo'],
+      ['an args key', () => ({ ...valid(), action: { ...valid().action, args: { amount: 10, 'no\u0000te': 'x' } } }), '/action/args/no\u0000te'],
+      ['a provenance label', () => ({ ...valid(), context: { provenance: ['user\u0000'] } }), '/context/provenance/0'],
+      ['the audience', () => ({ ...valid(), audience: 'https://payments.internal/\u0000' }), '/audience'],
+    ])('refuses U+0000 in %s with 400 invalid_json naming the field, and stores nothing', async (_label, body, field) => {
+      const before = await storedFor(agent.id);
+      const response = await post(body());
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(response.body).toMatchObject({ code: 'invalid_json', reason: 'nul_character', field });
+      expect(await storedFor(agent.id)).toBe(before);
+    });
+
+    it('refuses a "__proto__" key in args (it used to vanish before the digest) with 400 invalid_json, and stores nothing', async () => {
+      const before = await storedFor(agent.id);
+      const raw = `{"action":{"type":"payments.refund","resource":"order:7","args":{"amount":10,"__proto__":{"amount":99999}}},"on_behalf_of":${JSON.stringify(person.email)}}`;
+      const response = await call<Problem & { reason: string }>(`${api.url}/v1/approvals`, { token, body: raw });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: 'invalid_json', reason: 'reserved_key', field: '/action/args/__proto__' });
+      expect(await storedFor(agent.id)).toBe(before);
+    });
+
+    it.each([
+      ['a line break in resource', () => ({ ...valid(), action: { ...valid().action, resource: 'order:7\nresource: order:8' } }), '/action/resource'],
+      ['a control character in resource', () => ({ ...valid(), action: { ...valid().action, resource: 'order:\u001b[2J7' } }), '/action/resource'],
+      ['a tab in on_behalf_of', () => ({ ...valid(), on_behalf_of: `\t${person.email}` }), '/on_behalf_of'],
+      ['DEL in the audience', () => ({ ...valid(), audience: 'https://payments.internal/\u007f' }), '/audience'],
+    ])('refuses %s (single-line identifiers) with 400 invalid_request naming the field', async (_label, body, field) => {
+      const before = await storedFor(agent.id);
+      const response = await post(body());
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: 'invalid_request', field });
+      expect(response.body.detail).toMatch(/control characters/);
+      expect(await storedFor(agent.id)).toBe(before);
+    });
+
+    it('keeps other control characters in args and reason as data, exactly as sent', async () => {
+      const args = { amount: 10, note: 'line one\nline two\ttabbed\r\n\u0001\u001f\u007f' };
+      const created = await call<{ id: string; action: { args: typeof args }; reason: string }>(`${api.url}/v1/approvals`, { token, body: { ...valid(), action: { ...valid().action, args }, reason: 'two\nlines' } });
+      expect(created.status).toBe(201);
+      const stored = await withClient(api.config.databaseUrl, async (client) => (await client.query<{ args: typeof args; reason: string }>('SELECT args, reason FROM approvals WHERE id = $1', [created.body.id])).rows[0]);
+      expect(stored).toEqual({ args, reason: 'two\nlines' });
+    });
+
+    it('refuses U+0000 in a decision reason of the people\'s API, and records no decision', async () => {
+      const { person: decider, browser } = await signedInPerson(api.app, api.url, { permissions: ['payments.*'] });
+      const pending = await call<{ id: string; status: string }>(`${api.url}/v1/approvals`, { token, body: { ...valid(), on_behalf_of: decider.email, action: { ...valid().action, args: { amount: 600 } } } });
+      expect(pending.body.status).toBe('pending');
+      const decided = await browser.request<Problem>('POST', `/v1/me/approvals/${pending.body.id}/decision`, { verdict: 'deny', reason: 'no\u0000' });
+      expect(decided.body).toMatchObject({ status: 400, code: 'invalid_json', field: '/reason' });
+      expect((await call<{ status: string }>(`${api.url}/v1/approvals/${pending.body.id}`, { token })).body.status).toBe('pending');
+      const inbox = await browser.request<Problem>('GET', '/v1/me/approvals?cursor=x%00');
+      expect(inbox.body).toMatchObject({ status: 400, code: 'invalid_request', field: 'cursor' });
+    });
+
+    it.each([
+      ['a person\'s email', 'POST', '/v1/admin/people', { email: 'nul\u0000@example.com', role: 'approver' }, '/email'],
+      ['an agent\'s name', 'POST', '/v1/admin/agents', { name: 'bot\u0000', capabilities: [] }, '/name'],
+      ['an agent\'s capability', 'PATCH', '/v1/admin/agents/:agent', { capabilities: ['payments.*\u0000'] }, '/capabilities/0'],
+    ])('refuses U+0000 in %s in the admin API with 400 invalid_json', async (_label, method, path, body, field) => {
+      const response = await call<Problem>(`${api.url}${path.replace(':agent', agent.id)}`, { method, headers: admin(), body });
+      expect(response.body).toMatchObject({ status: 400, code: 'invalid_json', field });
+    });
+
+    it('refuses a taxonomy file holding U+0000 with 400 invalid_taxonomy', async () => {
+      const source = readFileSync('taxonomy/default.yaml', 'utf8');
+      const taxonomy = await call<Problem>(`${api.url}/v1/admin/taxonomy/versions`, { headers: { ...admin(), 'content-type': 'application/yaml' }, body: `${source}\n# a comment with \u0000\n` });
+      expect(taxonomy.body).toMatchObject({ status: 400, code: 'invalid_taxonomy' });
+    });
+
+    it('refuses %00 in a query parameter (naming it) or a path with 400 invalid_request', async () => {
+      const query = await call<Problem>(`${api.url}/v1/admin/audit?type=approval.requested&actor_id=%00`, { headers: admin() });
+      expect(query.body).toMatchObject({ status: 400, code: 'invalid_request', field: 'actor_id' });
+      const path = await call<Problem>(`${api.url}/v1/admin/people/a%00b`, { method: 'PATCH', headers: admin(), body: { status: 'disabled' } });
+      expect(path.body).toMatchObject({ status: 400, code: 'invalid_request' });
+    });
+
+    it('refuses U+0000 in the token endpoint\'s form (400 invalid_request) and in Basic credentials (401)', async () => {
+      const form = await fetch(`${api.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=${agent.clientId}%00&client_secret=x` });
+      expect(form.status).toBe(400);
+      expect(((await form.json()) as { error: string }).error).toBe('invalid_request');
+      const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+      const viaBasic = await fetch(`${api.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(`${agent.clientId}\u0000`, 'x') }, body: 'grant_type=client_credentials' });
+      expect(viaBasic.status).toBe(401);
+      expect(((await viaBasic.json()) as { error: string }).error).toBe('invalid_client');
+      const server = await newResourceServer(api.app);
+      const consume = await call<Problem>(`${api.url}/v1/approval-tokens/consume`, { headers: { authorization: basic(`${server.clientId}\u0000`, server.clientSecret) }, body: { token: 'x' } });
+      expect(consume.status).toBe(401);
     });
   });
 

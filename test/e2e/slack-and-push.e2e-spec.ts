@@ -159,6 +159,11 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     expect(modal.args.trigger_id).toBeDefined();
     expect((await agentView(approval.id)).status).toBe('pending');
 
+    // A reason with U+0000 cannot be stored: refused as bad input, the approval untouched.
+    const nul = await click(slack.signedDenySubmission({ approvalId: approval.id, user: alice.slackUser, reason: 'Not\u0000during' }));
+    expect(nul.status).toBe(400);
+    expect(nul.body).toMatchObject({ code: 'invalid_request', field: '/view/state/values/reason/reason/value' });
+    expect((await agentView(approval.id)).status).toBe('pending');
     expect((await click(slack.signedDenySubmission({ approvalId: approval.id, user: alice.slackUser, reason: 'Not during the freeze' }))).status).toBe(200);
     const denied = await agentView(approval.id);
     expect(denied.status).toBe('denied');

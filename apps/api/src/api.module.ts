@@ -29,7 +29,7 @@ import { MetricsController } from './controllers/metrics.controller';
 import { OAuthController } from './controllers/oauth.controller';
 import { SlackController } from './controllers/slack.controller';
 import { LiveGateway } from './live/live.gateway';
-import { AdminGuard, AgentAuthGuard, ResourceServerAuthGuard, SessionGuard } from './http/auth.guards';
+import { AdminGuard, AgentAuthGuard, PeopleOnlyGuard, ResourceServerAuthGuard, SessionGuard } from './http/auth.guards';
 import { ProblemFilter } from './http/problem.filter';
 import { SignInThrottleGuard } from './http/sign-in-throttle.guard';
 
@@ -94,7 +94,7 @@ export class ApiModule {
         PushController,
         SlackController,
       ],
-      providers: [FirstStart, LiveGateway, AgentAuthGuard, ResourceServerAuthGuard, AdminGuard, SessionGuard, SignInThrottleGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
+      providers: [FirstStart, LiveGateway, AgentAuthGuard, ResourceServerAuthGuard, AdminGuard, SessionGuard, PeopleOnlyGuard, SignInThrottleGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
     };
   }
 }

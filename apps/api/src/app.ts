@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type CountersignConfig } from '@countersign/config';
 import { Metrics } from '@countersign/observability';
 import { ApiModule } from './api.module';
-import { BODY_LIMIT_BYTES, registerBodyParsers } from './http/body-parsers';
+import { BODY_LIMIT_BYTES, registerBodyParsers, registerUrlGuard } from './http/body-parsers';
 import { registerCorrelation } from './http/correlation';
 import { registerWebApp } from './http/web-app';
 import { RedisIoAdapter } from './live/redis-io.adapter';
@@ -29,6 +29,7 @@ export async function createApiApp(config: CountersignConfig, logger: LoggerServ
   });
   const fastify = app.getHttpAdapter().getInstance();
   registerCorrelation(fastify);
+  registerUrlGuard(fastify);
   registerBodyParsers(fastify);
   const web = await registerWebApp(fastify, config);
   if (!web && logger) logger.warn?.('the web app is not built (no index.html in WEB_ROOT or dist/web): serving the API only', 'WebApp');

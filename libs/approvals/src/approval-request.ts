@@ -1,20 +1,22 @@
 import { z } from 'zod';
-import { DomainError, jsonPointer } from '@countersign/domain';
+import { DomainError, isSingleLine, jsonPointer } from '@countersign/domain';
 
 const ACTION_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+// Identifiers are one line: a control character there could pose as a second line in Slack, the web app or a log.
+const SINGLE_LINE = [isSingleLine, 'must not contain control characters (line breaks and tabs included)'] as const;
 
 // Unknown fields are dropped, not refused: agents may send risk labels of their own, and those are ignored.
 const schema = z.object({
   action: z.object({
     type: z.string().min(1).max(200).regex(ACTION_TYPE, 'must be a dotted action type such as "payments.transfer"'),
-    resource: z.string().min(1).max(2000),
+    resource: z.string().min(1).max(2000).refine(...SINGLE_LINE),
     args: z.record(z.string(), z.unknown()),
   }),
-  on_behalf_of: z.string().min(1).max(320),
-  audience: z.string().url().max(2000).optional(),
+  on_behalf_of: z.string().min(1).max(320).refine(...SINGLE_LINE),
+  audience: z.string().url().max(2000).refine(...SINGLE_LINE).optional(),
   reason: z.string().max(2000).optional(),
-  context: z.object({ provenance: z.array(z.string().min(1).max(64)).max(32).optional() }).optional(),
-  callback_url: z.string().max(2048).optional(),
+  context: z.object({ provenance: z.array(z.string().min(1).max(64).refine(...SINGLE_LINE)).max(32).optional() }).optional(),
+  callback_url: z.string().max(2048).refine(...SINGLE_LINE).optional(),
   expires_in: z.number().int().min(1).max(7 * 24 * 3600).optional(),
 });
 

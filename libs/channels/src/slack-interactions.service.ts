@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DecisionService } from '@countersign/approvals';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { DomainError } from '@countersign/domain';
+import { DomainError, findNulCharacter, jsonPointer } from '@countersign/domain';
 import { type PersonRecord } from '@countersign/people';
 import { DeliveryRepository } from './delivery.repository';
 import { SlackChannel } from './slack.channel';
@@ -141,13 +141,17 @@ export class SlackInteractionsService {
 }
 
 function parsePayload(raw: string): SlackPayload {
+  let payload: unknown;
   try {
-    if (raw.trimStart().startsWith('{')) return JSON.parse(raw) as SlackPayload;
-    const payload = new URLSearchParams(raw).get('payload');
-    return payload ? (JSON.parse(payload) as SlackPayload) : {};
+    const text = raw.trimStart().startsWith('{') ? raw : new URLSearchParams(raw).get('payload');
+    payload = text ? JSON.parse(text) : {};
   } catch {
     throw new DomainError('invalid_request', 'the Slack payload is not JSON');
   }
+  // A deny reason or an id with U+0000 could not be stored or looked up (Postgres text cannot hold it).
+  const nul = findNulCharacter(payload);
+  if (nul !== undefined) throw new DomainError('invalid_request', `the Slack payload contains U+0000 (NUL) at ${jsonPointer(nul) || '/'}`, { field: jsonPointer(nul) });
+  return payload as SlackPayload;
 }
 
 function approvalIdOf(payload: SlackPayload): string | null {

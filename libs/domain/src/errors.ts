@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'already_decided',
   'invalid_signature',
   'channel_unavailable',
+  'last_admin',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -30,22 +30,31 @@ describe('parseIJson', () => {
     expect(parseIJson('null')).toBeNull();
   });
 
-  it('keeps a "__proto__" key as an own data property without touching the prototype', () => {
-    const value = parseIJson('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>;
-    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
-    expect(Object.keys(value)).toEqual(['__proto__', 'a']);
-    expect(Object.getOwnPropertyDescriptor(value, '__proto__')?.value).toEqual({ polluted: true });
-    expect((value as { polluted?: unknown }).polluted).toBeUndefined();
+  it('refuses a "__proto__" key anywhere, naming it, and never touches the prototype', () => {
+    const error = expectRejected('{"action":{"args":{"__proto__":{"polluted":true},"a":1}}}', 'reserved_key', '/action/args/__proto__');
+    expect(error.message).toMatch(/__proto__/);
+    expectRejected('[{"a":1},{"__proto__":1}]', 'reserved_key', '/1/__proto__');
+    expectRejected('{"\\u005f_proto__":1}', 'reserved_key', '/__proto__');
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    // Only the exact key: look-alikes are ordinary data.
+    expect(parseIJson('{"__proto":1,"proto":2,"__PROTO__":3}')).toEqual({ __proto: 1, proto: 2, __PROTO__: 3 });
+  });
+
+  it('refuses U+0000 in a string value or a key, escaped, with the pointer; a raw one is a syntax error', () => {
+    const value = expectRejected('{"action":{"args":{"note":"a\\u0000b"}}}', 'nul_character', '/action/args/note');
+    expect(value.message).toMatch(/U\+0000/);
+    expectRejected('{"reason":"\\u0000"}', 'nul_character', '/reason');
+    expectRejected('{"args":{"list":["ok","x\\u0000"]}}', 'nul_character', '/args/list/1');
+    expectRejected('{"args":{"k\\u0000ey":1}}', 'nul_character', '/args/k\u0000ey');
+    expectRejected('"\\u0000"', 'nul_character', '');
+    expect(rejection('{"a":"x\u0000"}').reason).toBe('syntax');
+    // Other control characters are data, escaped as JSON requires.
+    expect(parseIJson('{"a":"\\u0001\\t\\n\\u001f\\u007f"}')).toEqual({ a: '\u0001\t\n\u001f\u007f' });
   });
 
   it('rejects a duplicate key with the pointer of the key and a readable message', () => {
     const error = expectRejected('{"action":{"args":{"amount":1,"amount":1000}}}', 'duplicate_key', '/action/args/amount');
     expect(error.message).toBe('duplicate key "amount" at /action/args');
-  });
-
-  it('rejects a duplicate "__proto__" key too', () => {
-    expectRejected('{"__proto__":1,"__proto__":2}', 'duplicate_key', '/__proto__');
   });
 
   it('rejects integer literals beyond 2^53-1 but allows them with a fraction or exponent', () => {

@@ -6,7 +6,9 @@ export type IJsonErrorReason =
   | 'integer_out_of_range'
   | 'non_finite_number'
   | 'lone_surrogate'
-  | 'too_deep';
+  | 'too_deep'
+  | 'nul_character'
+  | 'reserved_key';
 
 export class IJsonError extends DomainError {
   constructor(
@@ -29,6 +31,9 @@ export const DEFAULT_I_JSON_MAX_DEPTH = 32;
 /**
  * Parses text as I-JSON (RFC 7493). JSON.parse silently keeps the last of duplicate keys and accepts integers it
  * cannot represent, which would let two parties disagree about what an action says; this parser refuses instead.
+ * It also refuses what the rest of the way cannot keep: U+0000 in any string or key (Postgres text and jsonb cannot
+ * hold it) and the key "__proto__" (libraries that copy objects drop or misread it, so it would vanish from
+ * what is stored and digested while the sender's copy still has it).
  */
 export function parseIJson(text: string, options: IJsonOptions = {}): unknown {
   return new IJsonParser(text, options.maxDepth ?? DEFAULT_I_JSON_MAX_DEPTH).parseDocument();
@@ -108,6 +113,9 @@ class IJsonParser {
       }
       const key = this.parseString(true);
       this.path.push(key);
+      if (key === '__proto__') {
+        throw new IJsonError('reserved_key', this.pointer(), `key "__proto__" at ${this.pointer()} is not accepted: it would be lost on the way to storage`);
+      }
       if (Object.prototype.hasOwnProperty.call(result, key)) {
         const parent = jsonPointer(this.path.slice(0, -1)) || '/';
         throw new IJsonError('duplicate_key', this.pointer(), `duplicate key ${JSON.stringify(key)} at ${parent}`);
@@ -118,13 +126,7 @@ class IJsonParser {
       }
       this.position++;
       this.skipWhitespace();
-      const value = this.parseValue(depth);
-      if (key === '__proto__') {
-        // Plain assignment would set the prototype instead of creating a data property.
-        Object.defineProperty(result, key, { value, writable: true, enumerable: true, configurable: true });
-      } else {
-        result[key] = value;
-      }
+      result[key] = this.parseValue(depth);
       this.path.pop();
       this.skipWhitespace();
       const separator = this.text[this.position];
@@ -244,6 +246,12 @@ class IJsonParser {
       const pointer = isKey ? jsonPointer([...this.path, result]) : this.pointer();
       const what = isKey ? 'key' : 'string';
       throw new IJsonError('lone_surrogate', pointer, `${what} at ${pointer || '/'} contains a lone surrogate`, start);
+    }
+    // A raw NUL is already a syntax error (an unescaped control character); this catches \u0000.
+    if (result.includes('\u0000')) {
+      const pointer = isKey ? jsonPointer([...this.path, result]) : this.pointer();
+      const what = isKey ? 'key' : 'string';
+      throw new IJsonError('nul_character', pointer, `${what} at ${pointer || '/'} contains U+0000 (NUL), which cannot be stored`, start);
     }
     return result;
   }

@@ -10,6 +10,7 @@ export const APPROVAL_TOKEN_ERROR_CODES = [
   'wrong_audience',
   'expired',
   'not_yet_valid',
+  'token_too_long_lived',
   'action_mismatch',
   'actor_mismatch',
   'already_consumed',

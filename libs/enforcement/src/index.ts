@@ -1,5 +1,6 @@
 export {
   APPROVAL_TOKEN_TYPE,
+  DEFAULT_MAX_TOKEN_AGE_SECONDS,
   createApprovalVerifier,
   type ApprovalApprover,
   type ApprovalCall,

@@ -17,7 +17,7 @@ import {
   startServer,
 } from '../test/fake-countersign';
 import { type ApprovalTokenErrorCode, isApprovalTokenError } from './errors';
-import { type ApprovalVerifierOptions, createApprovalVerifier } from './verifier';
+import { type ApprovalVerifierOptions, createApprovalVerifier, DEFAULT_MAX_TOKEN_AGE_SECONDS } from './verifier';
 
 async function expectRefusal(promise: Promise<unknown>, code: ApprovalTokenErrorCode): Promise<void> {
   const outcome = await promise.then(
@@ -66,10 +66,6 @@ describe('createApprovalVerifier', () => {
     await expect(verifier().verify(token, { ...CALL, args: { memo, to, currency, amount } })).resolves.toBeDefined();
   });
 
-  it('accepts an array aud that contains our audience', async () => {
-    const token = await mintApprovalToken(key, { audience: ['https://other.internal', AUDIENCE] });
-    await expect(verifier().verify(token, CALL)).resolves.toBeDefined();
-  });
 
   it('verifies EdDSA tokens when EdDSA is allowed', async () => {
     const edKey = newSigningKey('ed-1', 'EdDSA');
@@ -110,6 +106,30 @@ describe('createApprovalVerifier', () => {
     it('refuses a token for another audience', async () => {
       const token = await mintApprovalToken(key, { audience: 'https://crm.internal' });
       await expectRefusal(verifier().verify(token, CALL), 'wrong_audience');
+    });
+
+    it('refuses an array aud, even one that contains our audience', async () => {
+      for (const audience of [[AUDIENCE], ['https://other.internal', AUDIENCE]]) {
+        const token = await mintApprovalToken(key, { audience });
+        await expectRefusal(verifier().verify(token, CALL), 'wrong_audience');
+      }
+    });
+
+    it('refuses a token that lives longer than maxTokenAge (65 minutes by default)', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const atTheLimit = await mintApprovalToken(key, { claims: { iat: now, nbf: now, exp: now + DEFAULT_MAX_TOKEN_AGE_SECONDS } });
+      await expect(verifier().verify(atTheLimit, CALL)).resolves.toBeDefined();
+      const longLived = await mintApprovalToken(key, { claims: { iat: now, nbf: now, exp: now + DEFAULT_MAX_TOKEN_AGE_SECONDS + 1 } });
+      await expectRefusal(verifier().verify(longLived, CALL), 'token_too_long_lived');
+      const aDay = await mintApprovalToken(key, { claims: { iat: now, nbf: now, exp: now + 86_400 } });
+      await expectRefusal(verifier().verify(aDay, CALL), 'token_too_long_lived');
+      const fiveMinutes = await mintApprovalToken(key);
+      await expectRefusal(verifier({ maxTokenAge: 120 }).verify(fiveMinutes, CALL), 'token_too_long_lived');
+    });
+
+    it('refuses a maxTokenAge that is not a positive number at start-up', () => {
+      expect(() => verifier({ maxTokenAge: 0 })).toThrow(TypeError);
+      expect(() => verifier({ maxTokenAge: Number.NaN })).toThrow(TypeError);
     });
 
     it('refuses a token from another issuer', async () => {

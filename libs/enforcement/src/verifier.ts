@@ -7,6 +7,13 @@ import { type ApprovalAlgorithm, createKeyResolver, SUPPORTED_ALGORITHMS } from 
 /** The JOSE `typ` of an approval token. An RFC 9068 access token (`at+jwt`) is never accepted in its place. */
 export const APPROVAL_TOKEN_TYPE = 'approval+jwt';
 
+/**
+ * The default `maxTokenAge`, in seconds: the longest `token_ttl` a taxonomy tier may set (1 hour, bounded by the
+ * taxonomy schema) plus 5 minutes. Countersign never issues a token that lives longer, so one that does was not
+ * minted under any taxonomy it accepts.
+ */
+export const DEFAULT_MAX_TOKEN_AGE_SECONDS = 3900;
+
 export interface ApprovalVerifierOptions {
   /** Countersign's public URL, compared exactly with `iss`. */
   issuer: string;
@@ -19,6 +26,8 @@ export interface ApprovalVerifierOptions {
   algorithms?: readonly ApprovalAlgorithm[];
   /** Skew allowed on `exp`, `nbf` and `iat`; defaults to 30 s. */
   clockToleranceSeconds?: number;
+  /** The longest lifetime (`exp - iat`, seconds) a token may have; defaults to `DEFAULT_MAX_TOKEN_AGE_SECONDS`. */
+  maxTokenAge?: number;
   /** An unknown `kid` refetches the JWKS at most once per this period; defaults to 30 s. */
   jwksCooldownMs?: number;
   /** Defaults to 5 s. */
@@ -52,7 +61,8 @@ export interface ApprovalApprover {
 export interface ApprovalTokenClaims {
   iss: string;
   sub: string;
-  aud: string | string[];
+  /** Countersign issues exactly one audience; an array is refused. */
+  aud: string;
   iat: number;
   nbf?: number;
   exp: number;
@@ -170,6 +180,10 @@ function checkOptions(options: ApprovalVerifierOptions): void {
     if (!nonEmptyString(options[name])) throw new TypeError(`createApprovalVerifier: ${name} is required`);
   }
   new URL(options.jwksUri); // throws on a typo at start-up, not on the first request
+  const maxTokenAge = options.maxTokenAge;
+  if (maxTokenAge !== undefined && !(Number.isFinite(maxTokenAge) && maxTokenAge > 0)) {
+    throw new TypeError('createApprovalVerifier: maxTokenAge must be a positive number of seconds');
+  }
   const algorithms = options.algorithms;
   if (algorithms !== undefined && (algorithms.length === 0 || !algorithms.every((alg) => SUPPORTED_ALGORITHMS.includes(alg)))) {
     throw new TypeError(`createApprovalVerifier: algorithms must be a non-empty subset of ${SUPPORTED_ALGORITHMS.join(', ')}`);
@@ -181,6 +195,7 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
   const { issuer, audience } = options;
   const algorithms: ReadonlySet<string> = new Set(options.algorithms ?? ['ES256']);
   const tolerance = options.clockToleranceSeconds ?? 30;
+  const maxTokenAge = options.maxTokenAge ?? DEFAULT_MAX_TOKEN_AGE_SECONDS;
   const consume = createConsumer(options.consume, tolerance);
   const keys = createKeyResolver({
     jwksUri: options.jwksUri,
@@ -246,10 +261,8 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
 
     const claims = decodeSegment(token.slice(headerEnd + 1, signatureStart - 1), 'payload');
     if (claims.iss !== issuer) throw new ApprovalTokenError('wrong_issuer', `iss ${JSON.stringify(claims.iss)} is not ${issuer}`);
-    const aud = claims.aud;
-    if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) {
-      throw new ApprovalTokenError('wrong_audience', `token is not for audience ${audience}`);
-    }
+    // Exactly our audience: Countersign issues one, so an array (even one naming us) was not minted for this call.
+    if (claims.aud !== audience) throw new ApprovalTokenError('wrong_audience', `token is not for audience ${audience}`);
     const now = Date.now() / 1000;
     const exp = claims.exp;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) throw malformed('claim exp is missing or has the wrong type');
@@ -260,6 +273,10 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
       throw new ApprovalTokenError('not_yet_valid', 'approval token is not valid yet');
     }
     assertClaimShapes(claims);
+    // A token that lives longer than any tier allows was not minted under Countersign's rules (or its key leaked).
+    if (exp - claims.iat > maxTokenAge) {
+      throw new ApprovalTokenError('token_too_long_lived', `approval token lives ${exp - claims.iat} s, more than the ${maxTokenAge} s allowed`);
+    }
 
     // Approve exactly this: the call about to run must be the one the person saw.
     if (call.type !== claims.action.type || call.resource !== claims.action.resource) {

@@ -11,6 +11,9 @@ export interface PersonRecord {
   createdAt: Date;
 }
 
+/** Serialises changes that could take away an enabled admin, so two of them cannot each count the other. */
+const ADMIN_SET_LOCK = 7_214_004;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
@@ -47,6 +50,17 @@ export class PeopleRepository {
   async lockForUpdate(tx: Tx, id: string): Promise<PersonRecord | null> {
     const rows = await this.database.rows<Record<string, unknown>>(tx, `SELECT * FROM people WHERE id = $1 FOR UPDATE`, [id]);
     return rows[0] ? personFromRow(rows[0]) : null;
+  }
+
+  /** Held until the transaction ends; take it before locking any person's row (one lock order, no deadlock). */
+  async lockAdminSet(tx: Tx): Promise<void> {
+    await this.database.rows(tx, 'SELECT pg_advisory_xact_lock($1)', [ADMIN_SET_LOCK]);
+  }
+
+  /** Enabled admins other than this person, as committed now (read after `lockAdminSet`). */
+  async countOtherEnabledAdmins(tx: Tx, id: string): Promise<number> {
+    const rows = await this.database.rows<{ n: number }>(tx, `SELECT count(*)::int AS n FROM people WHERE role = 'admin' AND status = 'active' AND id <> $1`, [id]);
+    return rows[0].n;
   }
 
   async update(tx: Tx, id: string, changes: Pick<PersonRecord, 'role' | 'permissions' | 'status'>): Promise<PersonRecord> {

@@ -54,7 +54,10 @@ export class PeopleService {
     });
   }
 
-  /** Changes role, permissions or status; disabling a person ends every session they have, in the same transaction. */
+  /**
+   * Changes role, permissions or status; disabling a person ends every session they have, in the same transaction.
+   * A change that would leave no enabled admin is refused (`last_admin`).
+   */
   async update(actor: Actor, reference: string, changes: PersonChanges): Promise<PersonRecord> {
     if (changes.role !== undefined && !ROLES.includes(changes.role)) throw new DomainError('invalid_request', `role must be one of ${ROLES.join(', ')}`, { field: 'role' });
     if (changes.permissions !== undefined) validatePatterns(changes.permissions, 'permissions');
@@ -62,8 +65,15 @@ export class PeopleService {
     const found = await this.people.findByReference(reference);
     if (!found) throw new DomainError('not_found', `no person ${JSON.stringify(reference)}`);
     return this.database.transaction(async (tx) => {
+      const mayRemoveAnAdmin = changes.status === 'disabled' || (changes.role !== undefined && changes.role !== 'admin');
+      if (mayRemoveAnAdmin) await this.people.lockAdminSet(tx);
       const current = (await this.people.lockForUpdate(tx, found.id))!;
       const next = { role: changes.role ?? current.role, permissions: changes.permissions ?? current.permissions, status: changes.status ?? current.status };
+      const wasEnabledAdmin = current.role === 'admin' && current.status === 'active';
+      if (wasEnabledAdmin && !(next.role === 'admin' && next.status === 'active') && (await this.people.countOtherEnabledAdmins(tx, current.id)) === 0) {
+        // Whoever asks (an admin, the admin token, the CLI): with no enabled admin left nobody could run the console.
+        throw new DomainError('last_admin', `${current.email} is the last enabled admin; make another admin first`, { field: next.status === 'active' ? 'role' : 'status' });
+      }
       const updated = await this.people.update(tx, current.id, next);
       const endedSessions = next.status === 'disabled' ? await this.sessions.endAllFor(tx, current.id) : 0;
       await this.audit.append(tx, actor, [

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { EnrollmentService, type PersonSession, type SignedIn } from '@countersign/people';
-import { assertSameOrigin, CurrentSession, SessionGuard } from '../http/auth.guards';
+import { assertSameOrigin, CurrentSession, PeopleOnlyGuard, SessionGuard } from '../http/auth.guards';
 import { clearSessionCookie, setSessionCookie } from '../http/session-cookie';
 import { SignInThrottleGuard } from '../http/sign-in-throttle.guard';
 import { personView, type PersonView } from './person-view';
@@ -16,6 +16,8 @@ type Body = Record<string, unknown> | undefined;
  */
 @ApiTags('people')
 @Controller('v1/auth')
+// Before the throttle and the session: a request carrying agent or server credentials is refused outright.
+@UseGuards(PeopleOnlyGuard)
 export class AuthController {
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,

@@ -23,6 +23,8 @@ export class OAuthController {
       const raw = (request.body ?? {}) as Record<string, string | string[]>;
       const repeated = Object.keys(raw).find((key) => Array.isArray(raw[key]));
       if (repeated) throw new OAuthError('invalid_request', `parameter ${repeated} is repeated`);
+      const withNul = Object.keys(raw).find((key) => key.includes('\u0000') || (raw[key] as string).includes('\u0000'));
+      if (withNul !== undefined) throw new OAuthError('invalid_request', `parameter ${JSON.stringify(withNul)} contains NUL`);
       const form = raw as Record<string, string>;
       const basic = basicCredentials(request.headers.authorization);
       if (usedBasic && !basic) throw new OAuthError('invalid_client', 'malformed HTTP Basic credentials');

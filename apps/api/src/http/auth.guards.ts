@@ -61,9 +61,7 @@ export class SessionGuard implements CanActivate {
   }
 
   async authenticate(request: FastifyRequest): Promise<PersonSession> {
-    if (request.headers.authorization !== undefined) {
-      throw new DomainError('unauthenticated', 'this API is for people signed in with a passkey; bearer and basic credentials are not accepted here');
-    }
+    refuseAuthorizationHeader(request);
     const cookie = readSessionCookie(request, this.config);
     const session = cookie ? await this.sessions.authenticate(cookie) : null;
     if (!session) throw new DomainError('unauthenticated', 'sign in with your passkey (no live session)');
@@ -73,6 +71,22 @@ export class SessionGuard implements CanActivate {
       if (!sameSecret(typeof header === 'string' ? header : undefined, session.csrfToken)) throw new DomainError('forbidden', 'missing or wrong X-CSRF-Token for this session');
     }
     return session;
+  }
+}
+
+/** Agent and resource-server credentials never reach the people's API (/v1/me, /v1/auth), not even sign-in. */
+function refuseAuthorizationHeader(request: FastifyRequest): void {
+  if (request.headers.authorization !== undefined) {
+    throw new DomainError('unauthenticated', 'this API is for people signed in with a passkey; bearer and basic credentials are not accepted here');
+  }
+}
+
+/** For the people's routes that need no session (enrollment, sign-in): refuses any Authorization header. */
+@Injectable()
+export class PeopleOnlyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    refuseAuthorizationHeader(context.switchToHttp().getRequest<FastifyRequest>());
+    return true;
   }
 }
 
@@ -122,7 +136,9 @@ export function basicCredentials(header: string | undefined): { id: string; secr
   if (colon < 0) return null;
   try {
     const unescape = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
-    return { id: unescape(decoded.slice(0, colon)), secret: unescape(decoded.slice(colon + 1)) };
+    const credentials = { id: unescape(decoded.slice(0, colon)), secret: unescape(decoded.slice(colon + 1)) };
+    // No client id or secret holds NUL, and Postgres could not look one up: malformed, like a missing colon.
+    return `${credentials.id}${credentials.secret}`.includes('\u0000') ? null : credentials;
   } catch {
     return null;
   }

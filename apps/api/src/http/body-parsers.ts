@@ -1,5 +1,5 @@
 import { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { parseIJson } from '@countersign/domain';
+import { DomainError, parseIJson } from '@countersign/domain';
 
 /** The largest request body the API reads (the issue's limit for approval requests). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -21,8 +21,32 @@ function keepRaw(request: FastifyRequest, body: string): void {
 }
 
 /**
+ * A percent-encoded NUL in the path or query would reach Postgres as U+0000, which text cannot hold: refused before
+ * routing, naming the query parameter. (Node refuses a raw NUL in the request line and headers itself; JSON bodies
+ * refuse it in `parseIJson`.)
+ */
+export function registerUrlGuard(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const url = request.url;
+    if (!/%00/i.test(url)) return done();
+    const queryStart = url.indexOf('?');
+    const path = queryStart < 0 ? url : url.slice(0, queryStart);
+    if (/%00/i.test(path)) return done(new DomainError('invalid_request', 'the request path contains %00 (NUL)'));
+    let field: string | undefined;
+    for (const [key, value] of new URLSearchParams(url.slice(queryStart + 1))) {
+      if (key.includes('\u0000') || value.includes('\u0000')) {
+        field = key;
+        break;
+      }
+    }
+    done(new DomainError('invalid_request', `query parameter ${JSON.stringify(field ?? '')} contains %00 (NUL)`, field === undefined ? {} : { field }));
+  });
+}
+
+/**
  * JSON bodies are parsed as I-JSON (RFC 7493): duplicate keys, unsafe integers, lone surrogates and deep nesting
- * are refused with the JSON pointer of the offending value, before anything is canonicalized or stored.
+ * are refused with the JSON pointer of the offending value, before anything is canonicalized or stored; so are
+ * U+0000 and the key "__proto__", on every JSON route.
  * Form bodies keep repeated parameters visible so the token endpoint can refuse them (RFC 6749 §3.2).
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {

@@ -31,6 +31,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   quota_unavailable: 503,
   invalid_signature: 401,
   channel_unavailable: 409,
+  last_admin: 409,
 };
 
 const TITLES: Partial<Record<number, string>> = {

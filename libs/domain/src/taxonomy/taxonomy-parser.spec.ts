@@ -20,6 +20,15 @@ describe('parseTaxonomy', () => {
     }
   });
 
+  it('refuses U+0000, raw or as a YAML "\\0" escape, on its line (Postgres could not store it)', () => {
+    const line = SAMPLE_TAXONOMY_YAML.split('\n').findIndex((text) => text.includes('name: hard limit')) + 1;
+    expect(errorsOf(sampleWithLine(line, 'name: hard limit', 'name: "hard\\0limit"'))).toEqual([
+      expect.objectContaining({ line, path: expect.stringContaining('rules'), message: expect.stringContaining('U+0000') }),
+    ]);
+    expect(errorsOf(sampleWithLine(line, 'name: hard limit', 'name: hard\u0000limit'))).toEqual([expect.objectContaining({ line, message: expect.stringContaining('U+0000') })]);
+    expect(errorsOf(`${SAMPLE_TAXONOMY_YAML}\n# a comment with \u0000\n`)).toEqual([expect.objectContaining({ message: expect.stringContaining('U+0000') })]);
+  });
+
   it('reports a bad tier name on the line it is written', () => {
     const errors = errorsOf(sampleWithLine(7, 'high:', 'hihg:'));
     expect(errors).toContainEqual(expect.objectContaining({ line: 7, path: 'tiers.hihg', message: expect.stringContaining('unknown tier name "hihg"') }));

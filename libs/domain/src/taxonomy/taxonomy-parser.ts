@@ -1,4 +1,5 @@
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { findNulCharacter } from '../text';
 import { findSemanticProblems, formatPath, type DocumentPath, type SemanticProblemKind } from './taxonomy-semantics';
 import { taxonomySchema } from './taxonomy.schema';
 import type { TaxonomyDocument, TaxonomyError, TaxonomyParseResult } from './taxonomy.types';
@@ -44,8 +45,16 @@ export function readTaxonomy(yamlText: string): TaxonomyReading {
       locate,
     };
   }
+  // YAML allows U+0000 (raw, or "\0" in a quoted string); Postgres, which stores the file and its rules, does not.
+  const rawNul = yamlText.indexOf('\u0000');
+  if (rawNul >= 0) return { errors: [{ ...position(rawNul), path: '', message: 'the file contains U+0000 (NUL)', kind: 'syntax' }], locate };
+  const value: unknown = document.toJS();
+  const nulPath = findNulCharacter(value);
+  if (nulPath !== undefined) {
+    return { errors: [{ ...locate(nulPath), path: formatPath(nulPath), message: 'contains U+0000 (NUL), which cannot be stored', kind: 'schema' }], locate };
+  }
 
-  const parsed = taxonomySchema.safeParse(document.toJS());
+  const parsed = taxonomySchema.safeParse(value);
   if (!parsed.success) {
     const errors: LocatedError[] = [];
     for (const issue of parsed.error.issues) {
