@@ -154,10 +154,14 @@ export class DeliveryRepository {
     await this.database.query(`UPDATE deliveries SET external_ref = $2, updated_at = now() WHERE id = $1`, [id, JSON.stringify(externalRef)]);
   }
 
-  /** Moves a queued delivery to its outcome; false when it was not queued any more (a duplicate job). */
+  /**
+   * Moves a queued delivery to its outcome; false when it was not queued any more (a duplicate job). `sent_at` is
+   * when the person was shown the request on this channel (a Slack decision's fast flag is measured from it).
+   */
   async finish(id: string, state: Exclude<DeliveryState, 'queued'>, detail: string | null, externalRef: Record<string, unknown> | null): Promise<boolean> {
     const rows = await this.database.query<{ id: string }>(
-      `UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING id`,
+      `UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), sent_at = CASE WHEN $2 = 'sent' THEN now() END, updated_at = now()
+        WHERE id = $1 AND state = 'queued' RETURNING id`,
       [id, state, detail, externalRef === null ? null : JSON.stringify(externalRef)],
     );
     return rows.length > 0;
@@ -167,7 +171,8 @@ export class DeliveryRepository {
   async finishAudited(id: string, state: Exclude<DeliveryState, 'queued'>, detail: string | null, externalRef: Record<string, unknown> | null, event: OutboxEvent): Promise<boolean> {
     const rows = await this.database.query<{ id: string }>(
       `WITH moved AS (
-         UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING id
+         UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), sent_at = CASE WHEN $2 = 'sent' THEN now() END, updated_at = now()
+          WHERE id = $1 AND state = 'queued' RETURNING id
        ), audited AS (
          INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data)
          SELECT $5::timestamptz, $6, $7, $8, $9, $10, $11::jsonb FROM moved
