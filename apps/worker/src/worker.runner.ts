@@ -1,12 +1,16 @@
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { ApprovalLifecycleService, CallbacksService } from '@countersign/approvals';
+import { NotificationService } from '@countersign/channels';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { createRedis, FloodBacklog, floodLagMs, JOB_QUEUES, JOB_RETRY, JobName, type JobPayloads, PermanentJobError, QueueName, QueueService, RetryLaterError } from '@countersign/queue';
 import { JobHandlers } from './job-handlers';
 
 const SWEEP_SCHEDULER_ID = 'expiry-sweep';
+/** How often the worker checks that Redis still holds its queue (one SET NX: nothing for Redis). */
+const QUEUE_CHECK_MS = 1_000;
 
 /** Only the worker registers processors. One BullMQ Worker per queue dispatches by job name. */
 @Injectable()
@@ -14,6 +18,11 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger(WorkerRunner.name);
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
+  /** Its own connection for the queue's marker: commands fail fast while Redis is away instead of piling up. */
+  private watch: Redis | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private catchingUp: Promise<void> | null = null;
+  private lostAgain = false;
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
@@ -22,6 +31,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly lifecycle: ApprovalLifecycleService,
     private readonly callbacks: CallbacksService,
     private readonly floodBacklog: FloodBacklog,
+    private readonly notifications: NotificationService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -42,15 +52,73 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
       worker.on('error', (error) => this.logger.error(`worker ${queueName}: ${error.message}`));
       this.workers.push(worker);
     }
-    // Delayed expiry jobs live in Redis, which may have lost them: the sweeper is the guarantee, at boot and on a timer.
+    // Whatever Redis held may be gone (a restart without persistence, a failover, a flush): the marker first, so a
+    // loss from now on is seen, then everything re-enqueued from Postgres.
+    this.watch = createRedis(this.config.redisUrl, 'commands');
+    this.watch.on('error', (error: Error) => this.logger.debug(`queue watch redis: ${error.message}`));
+    // Like BullMQ's own connections, boot waits for Redis (events.once would give up at the first connection error).
+    if (this.watch.status !== 'ready') await new Promise((resolve) => this.watch!.once('ready', resolve));
+    await this.mark();
+    const counts = await this.catchUp();
+    this.logger.log(`worker started; at boot ${counts.expired} overdue approval(s) expired, ${counts.callbacks} lost callback(s) and ${counts.notifications} notification job(s) re-enqueued`);
+    // A reconnect is when a restarted Redis is most likely empty: look at once rather than at the next tick.
+    this.watch.on('ready', () => void this.checkQueue());
+    this.watchTimer = setInterval(() => void this.checkQueue(), QUEUE_CHECK_MS);
+    this.watchTimer.unref();
+  }
+
+  /**
+   * The queue's marker: a key among BullMQ's own (under its prefix), written at start and whenever it is found
+   * missing. Whatever empties the queue takes it too: a Redis restarted without persistence, a failover to a
+   * replica that never had it, FLUSHDB/FLUSHALL, someone deleting the prefix's keys. `SET NX` both looks and puts
+   * it back in one command, and across several workers only the one whose SET wins runs the catch-up.
+   */
+  private markerKey(): string {
+    return `${this.config.redisPrefix}:bull:countersign-queue-marker`;
+  }
+
+  /** True when the marker was missing (and is now set). */
+  private async mark(): Promise<boolean> {
+    const set = await this.watch!.set(this.markerKey(), `${hostname()}:${process.pid}:${new Date().toISOString()}`, 'NX');
+    return set === 'OK';
+  }
+
+  private async checkQueue(): Promise<void> {
+    let lost: boolean;
+    try {
+      lost = await this.mark();
+    } catch {
+      return; // Redis is away: the next tick (or the reconnect's `ready`) looks again.
+    }
+    if (!lost) return;
+    this.logger.warn('Redis lost the queue (its marker key is gone): re-enqueueing from Postgres');
+    if (this.catchingUp) {
+      this.lostAgain = true;
+      return;
+    }
+    this.catchingUp = (async () => {
+      do {
+        this.lostAgain = false;
+        try {
+          const counts = await this.catchUp();
+          this.logger.log(`after the queue was lost: ${counts.expired} approval(s) expired, ${counts.callbacks} callback(s) and ${counts.notifications} notification job(s) re-enqueued`);
+        } catch (error) {
+          // The sweep (if its scheduler is back) and the next loss seen retry; a failed catch-up must not stop the watch.
+          this.logger.error(`catching up after the queue was lost failed: ${(error as Error).message}`);
+        }
+      } while (this.lostAgain);
+      this.catchingUp = null;
+    })();
+    await this.catchingUp;
+  }
+
+  /** Everything the queue may have lost, redone from Postgres: the sweep's timer, expiries, callbacks, notifications. */
+  private async catchUp(): Promise<{ expired: number; callbacks: number; notifications: number }> {
     await this.scheduleSweep();
-    // The timer lives in Redis too: a Redis that restarted empty lost it, so it is installed again on every reconnect.
-    this.connections[0]?.on('ready', () => {
-      this.scheduleSweep().catch((error: Error) => this.logger.warn(`could not schedule the sweep after Redis came back: ${error.message}`));
-    });
     const expired = await this.lifecycle.sweepExpired();
-    const redelivered = await this.callbacks.redeliverOverdue();
-    this.logger.log(`worker started; at boot ${expired} overdue approval(s) expired, ${redelivered} lost callback(s) re-enqueued`);
+    const callbacks = await this.callbacks.redeliverOverdue();
+    const notifications = await this.notifications.catchUp();
+    return { expired, callbacks, notifications };
   }
 
   private async scheduleSweep(): Promise<void> {
@@ -60,6 +128,10 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    // A catch-up under way finishes first, unless Redis went away under it (its enqueues would wait for it).
+    if (this.catchingUp) await Promise.race([this.catchingUp, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    this.watch?.disconnect();
     await Promise.all(this.workers.map((worker) => worker.close()));
     // BullMQ leaves connections it was given open.
     for (const connection of this.connections) connection.disconnect();

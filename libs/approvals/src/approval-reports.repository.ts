@@ -21,6 +21,8 @@ export interface FastDecisionRow {
   tier: string;
   email: string;
   verdict: 'approve' | 'deny';
+  /** Where it was decided: `web` or `slack`. */
+  channel: string;
   decidedAt: Date;
 }
 
@@ -88,17 +90,17 @@ export class ApprovalReportsRepository {
     return row;
   }
 
-  /** The newest decisions flagged fast (made moments after the person first opened the approval). */
+  /** The newest decisions flagged fast (made moments after the person was shown the request, on any channel). */
   async fastDecisions(since: Date, limit: number): Promise<FastDecisionRow[]> {
-    const rows = await this.database.rows<{ approval_id: string; action_type: string; tier: string; email: string; verdict: 'approve' | 'deny'; created_at: Date }>(
+    const rows = await this.database.rows<{ approval_id: string; action_type: string; tier: string; email: string; verdict: 'approve' | 'deny'; channel: string; created_at: Date }>(
       undefined,
-      `SELECT d.approval_id, a.action_type, a.tier, p.email, d.verdict, d.created_at
+      `SELECT d.approval_id, a.action_type, a.tier, p.email, d.verdict, d.channel, d.created_at
          FROM decisions d JOIN approvals a ON a.id = d.approval_id JOIN people p ON p.id = d.person_id
         WHERE d.fast AND a.created_at >= $1
         ORDER BY d.created_at DESC LIMIT $2`,
       [since, limit],
     );
-    return rows.map((row) => ({ approvalId: row.approval_id, actionType: row.action_type, tier: row.tier, email: row.email, verdict: row.verdict, decidedAt: row.created_at }));
+    return rows.map((row) => ({ approvalId: row.approval_id, actionType: row.action_type, tier: row.tier, email: row.email, verdict: row.verdict, channel: row.channel, decidedAt: row.created_at }));
   }
 
   /** Deliveries that did not reach the person (failed after retries, subscription gone, no way to reach them). */

@@ -22,10 +22,10 @@ export interface AdminOverview {
   time_to_decision: { decided: number; p50_seconds: number | null; p90_seconds: number | null };
   decisions: {
     total: number;
-    /** Decisions made within `fast_threshold_seconds` of the person first opening the approval. */
+    /** Decisions made moments after the person was shown the request (web: first opened; Slack: the DM delivered). */
     fast: number;
     fast_threshold_seconds: number;
-    recent_fast: Array<{ approval_id: string; action_type: string; tier: string; person: string; verdict: 'approve' | 'deny'; decided_at: string }>;
+    recent_fast: Array<{ approval_id: string; action_type: string; tier: string; person: string; verdict: 'approve' | 'deny'; channel: string; decided_at: string }>;
   };
   deliveries_failing: {
     total: number;
@@ -93,7 +93,7 @@ export class ApprovalReportsService {
         total: decisions.total,
         fast: decisions.fast,
         fast_threshold_seconds: FAST_DECISION_MS / 1000,
-        recent_fast: fast.map((row) => ({ approval_id: row.approvalId, action_type: row.actionType, tier: row.tier, person: row.email, verdict: row.verdict, decided_at: row.decidedAt.toISOString() })),
+        recent_fast: fast.map((row) => ({ approval_id: row.approvalId, action_type: row.actionType, tier: row.tier, person: row.email, verdict: row.verdict, channel: row.channel, decided_at: row.decidedAt.toISOString() })),
       },
       deliveries_failing: { total: deliveries.reduce((sum, row) => sum + row.count, 0), by_channel: [...channels.values()] },
       pending_now: { total: pending.reduce((sum, row) => sum + row.count, 0), by_tier: [...pendingByTier].map(([tier, count]) => ({ tier, count })) },

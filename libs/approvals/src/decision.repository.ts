@@ -132,9 +132,20 @@ export class DecisionRepository {
     return rows.length > 0;
   }
 
-  async firstOpened(tx: Tx, approvalId: string, personId: string): Promise<Date | null> {
-    const rows = await this.database.rows<{ first_opened_at: Date }>(tx, `SELECT first_opened_at FROM approval_views WHERE approval_id = $1 AND person_id = $2`, [approvalId, personId]);
-    return rows[0]?.first_opened_at ?? null;
+  /**
+   * When the person was shown the request on the channel they decide on: the web page's first view, or the first
+   * Slack DM about it that was delivered. One statement, in place of the first-view read it replaced (the decision
+   * is a measured hot path).
+   */
+  async shownAt(tx: Tx, approvalId: string, personId: string, channel: 'web' | 'slack'): Promise<Date | null> {
+    const rows = await this.database.rows<{ shown_at: Date | null }>(
+      tx,
+      `SELECT CASE WHEN $3 = 'slack'
+                   THEN (SELECT min(sent_at) FROM deliveries WHERE approval_id = $1 AND person_id = $2 AND channel = 'slack' AND state = 'sent')
+                   ELSE (SELECT first_opened_at FROM approval_views WHERE approval_id = $1 AND person_id = $2) END AS shown_at`,
+      [approvalId, personId, channel],
+    );
+    return rows[0]?.shown_at ?? null;
   }
 
   /**

@@ -3,7 +3,7 @@ import { type AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { type Actor, type AuditEntry, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { type AgentRecord, AgentsService } from '@countersign/agents';
 import { Database, type Tx } from '@countersign/database';
-import { DomainError, isEligibleApprover, isFastDecision, nextStatus, outcomeOf, type Verdict } from '@countersign/domain';
+import { DomainError, FAST_DECISION_MS, isEligibleApprover, isFastDecision, nextStatus, outcomeOf, type Verdict } from '@countersign/domain';
 import { Metrics } from '@countersign/observability';
 import { parseCredentialResponse, PasskeyService, type PersonRecord } from '@countersign/people';
 import { ApprovalTokenService } from '@countersign/tokens';
@@ -118,9 +118,11 @@ export class DecisionService {
       if (approval.status !== 'pending') throw new DomainError('already_decided', `the approval is already ${approval.status}`, { current_status: approval.status });
       // The step-up was checked against the row as read before the lock: it must still be the same action.
       if (amr.includes('passkey') && approval.actionDigest !== read.actionDigest) throw new DomainError('step_up_invalid', 'the approval changed while the step-up was checked');
-      const firstOpened = await this.decisions.firstOpened(tx, approval.id, person.id);
-      const fast = isFastDecision(firstOpened, decidedAt);
-      const latencyMs = firstOpened ? decidedAt.getTime() - firstOpened.getTime() : null;
+      // Approval fatigue: measured from when this channel showed the person the request, against the tier's threshold.
+      const shownAt = await this.decisions.shownAt(tx, approval.id, person.id, channel);
+      const thresholdSeconds = requirementOf(approval).fast_decision_seconds;
+      const fast = isFastDecision(shownAt, decidedAt, thresholdSeconds === undefined ? FAST_DECISION_MS : thresholdSeconds * 1000);
+      const latencyMs = shownAt ? decidedAt.getTime() - shownAt.getTime() : null;
       const inserted = await this.decisions.insert(tx, { approvalId: approval.id, personId: person.id, verdict: input.verdict, reason: input.reason, channel, amr, latencyMs, fast });
       if (!inserted) throw new DomainError('already_decided', 'you have already decided this approval');
       const decisions = await this.decisions.decisionsOf(tx, approval.id);

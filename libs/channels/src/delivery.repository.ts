@@ -113,19 +113,29 @@ export class DeliveryRepository {
   /**
    * Claims a queued delivery for an attempt: counts the attempt before the channel is called and returns the row
    * as it is now (`attempts` includes this one) with the person it is for, the approval as a channel renders it
-   * and, for Slack, the person's Slack link, in one statement. Null when it is not queued any more (a duplicate or
-   * late job).
+   * and, for Slack, the person's Slack link, in one statement. The claim holds for `leaseMs` (renewed by
+   * `extendClaim` while the attempt runs): a second job of the same delivery (one re-enqueued after Redis lost the
+   * queue while the first was sending) gets `busyForMs` instead of sending it again. Null when it is not queued any
+   * more (a duplicate or late job).
    */
-  async beginAttempt(id: string): Promise<Claimed | null> {
+  async beginAttempt(id: string, leaseMs: number): Promise<Claimed | { busyForMs: number } | null> {
     const rows = await this.database.query<DeliveryRow & { person: Record<string, unknown> | null; activity: ActivityRow | null; slack: SlackIdentityRow | null }>(
-      `UPDATE deliveries d SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued'
+      `UPDATE deliveries d SET attempts = attempts + 1, updated_at = now(), claimed_until = now() + $2::int * interval '1 millisecond'
+        WHERE id = $1 AND state = 'queued' AND (claimed_until IS NULL OR claimed_until <= now())
        RETURNING d.*, (SELECT to_jsonb(p) FROM people p WHERE p.id = d.person_id) AS person,
                  (SELECT to_jsonb(activity) FROM (${APPROVAL_ACTIVITY_SQL} WHERE a.id = d.approval_id) AS activity) AS activity,
                  (SELECT to_jsonb(s) FROM slack_identities s WHERE s.person_id = d.person_id AND d.channel = 'slack') AS slack`,
-      [id],
+      [id, leaseMs],
     );
     const row = rows[0];
-    if (!row) return null;
+    if (!row) {
+      // Rare (a duplicate job): only then is it worth a second statement to tell "taken" from "done".
+      const busy = await this.database.query<{ busy_ms: number }>(
+        `SELECT ceil(extract(epoch FROM claimed_until - now()) * 1000)::int AS busy_ms FROM deliveries WHERE id = $1 AND state = 'queued' AND claimed_until > now()`,
+        [id],
+      );
+      return busy[0] ? { busyForMs: Math.max(1, busy[0].busy_ms) } : null;
+    }
     return {
       delivery: fromRow(row),
       person: row.person ? personFromRow(row.person) : null,
@@ -134,15 +144,24 @@ export class DeliveryRepository {
     };
   }
 
+  /** Keeps an attempt's claim while the channel is still working on it. */
+  async extendClaim(id: string, leaseMs: number): Promise<void> {
+    await this.database.query(`UPDATE deliveries SET claimed_until = now() + $2::int * interval '1 millisecond' WHERE id = $1 AND state = 'queued'`, [id, leaseMs]);
+  }
+
   /** Records progress (an external ref) without leaving `queued`: a retry then knows a message exists. */
   async recordProgress(id: string, externalRef: Record<string, unknown>): Promise<void> {
     await this.database.query(`UPDATE deliveries SET external_ref = $2, updated_at = now() WHERE id = $1`, [id, JSON.stringify(externalRef)]);
   }
 
-  /** Moves a queued delivery to its outcome; false when it was not queued any more (a duplicate job). */
+  /**
+   * Moves a queued delivery to its outcome; false when it was not queued any more (a duplicate job). `sent_at` is
+   * when the person was shown the request on this channel (a Slack decision's fast flag is measured from it).
+   */
   async finish(id: string, state: Exclude<DeliveryState, 'queued'>, detail: string | null, externalRef: Record<string, unknown> | null): Promise<boolean> {
     const rows = await this.database.query<{ id: string }>(
-      `UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING id`,
+      `UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), sent_at = CASE WHEN $2 = 'sent' THEN now() END, updated_at = now()
+        WHERE id = $1 AND state = 'queued' RETURNING id`,
       [id, state, detail, externalRef === null ? null : JSON.stringify(externalRef)],
     );
     return rows.length > 0;
@@ -152,7 +171,8 @@ export class DeliveryRepository {
   async finishAudited(id: string, state: Exclude<DeliveryState, 'queued'>, detail: string | null, externalRef: Record<string, unknown> | null, event: OutboxEvent): Promise<boolean> {
     const rows = await this.database.query<{ id: string }>(
       `WITH moved AS (
-         UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING id
+         UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), sent_at = CASE WHEN $2 = 'sent' THEN now() END, updated_at = now()
+          WHERE id = $1 AND state = 'queued' RETURNING id
        ), audited AS (
          INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data)
          SELECT $5::timestamptz, $6, $7, $8, $9, $10, $11::jsonb FROM moved
@@ -163,8 +183,9 @@ export class DeliveryRepository {
     return rows.length > 0;
   }
 
+  /** A failed attempt: its error, and its claim released so that the job's retry can claim it at once. */
   async recordError(id: string, detail: string): Promise<void> {
-    await this.database.query(`UPDATE deliveries SET detail = $2, updated_at = now() WHERE id = $1`, [id, detail.slice(0, 500)]);
+    await this.database.query(`UPDATE deliveries SET detail = $2, claimed_until = NULL, updated_at = now() WHERE id = $1`, [id, detail.slice(0, 500)]);
   }
 
   async markOutcomeShown(id: string, status: string): Promise<void> {
@@ -205,6 +226,18 @@ export class DeliveryRepository {
 
   async markOutcomesDone(approvalId: string): Promise<void> {
     await this.database.query(`UPDATE approvals SET messages_updated_at = now() WHERE id = $1`, [approvalId]);
+  }
+
+  /**
+   * Every queued delivery of a pending approval, however recent, by id after `afterId`: what to re-enqueue when
+   * Redis lost its queue (one that is still in Redis, or being sent, is left alone by `enqueueOnce` and the claim).
+   */
+  async queued(afterId: string | null, limit: number): Promise<Array<{ id: string; agent_id: string; tier: string }>> {
+    return this.database.query<{ id: string; agent_id: string; tier: string }>(
+      `SELECT d.id, a.agent_id, a.tier FROM deliveries d JOIN approvals a ON a.id = d.approval_id
+        WHERE d.state = 'queued' AND a.status = 'pending' AND ($1::uuid IS NULL OR d.id > $1::uuid) ORDER BY d.id LIMIT $2`,
+      [afterId, limit],
+    );
   }
 
   /** What Redis may have lost, found from Postgres: the sweep re-enqueues each (the jobs are idempotent). */

@@ -4,11 +4,13 @@ import { AuditEventType, AuditService, outboxEvents, SYSTEM } from '@countersign
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { Database, MicroBatch } from '@countersign/database';
 import { PeopleService, type PersonRecord } from '@countersign/people';
-import { jobId, JobName, QueueService } from '@countersign/queue';
-import { type DeliveryRecord, DeliveryRepository, type PlanItem } from './delivery.repository';
+import { jobId, JobName, QueueService, RetryLaterError } from '@countersign/queue';
+import { type Claimed, type DeliveryRecord, DeliveryRepository, type PlanItem } from './delivery.repository';
 import { type ChannelType, type DeliveryKind, NOTIFICATION_CHANNELS, type Notification, type NotificationChannel } from './notification-channel';
 
 const SWEEP_BATCH = 200;
+/** A job that found its delivery claimed by another attempt looks again after at most this (ms). */
+const CLAIM_RECHECK_MS = 5_000;
 
 /** What planning needs of an approval besides the plan itself: whose jobs, their tier, and its escalation. */
 interface PlannedApproval {
@@ -97,12 +99,29 @@ export class NotificationService implements OnModuleInit {
   /**
    * One attempt at one delivery. The attempt is claimed (and counted) first, in the statement that reads the row
    * with its person and approval; the outcome and its audit event are written in one statement after the channel
-   * answered.
+   * answered. The claim is a lease of WORKER_LOCK_DURATION_MS, renewed at half of it like BullMQ's job lock: a
+   * worker that dies mid-attempt leaves it to expire when BullMQ would run its job again anyway.
    */
   async deliver(deliveryId: string): Promise<void> {
-    const claimed = await this.deliveries.beginAttempt(deliveryId);
+    const leaseMs = this.config.workerLockDurationMs;
+    const claimed = await this.deliveries.beginAttempt(deliveryId, leaseMs);
+    if (claimed && 'busyForMs' in claimed) {
+      // Another job of this delivery is sending it (this one was re-enqueued after Redis lost the queue): come back
+      // when that attempt is over, as a no-op if it sent the message, to retry if it failed.
+      throw new RetryLaterError(Math.min(claimed.busyForMs, CLAIM_RECHECK_MS), `delivery ${deliveryId} is being sent by another attempt`);
+    }
     if (!claimed?.person || !claimed.approval) return;
-    const { delivery, person, approval } = claimed;
+    const renew = setInterval(() => {
+      this.deliveries.extendClaim(deliveryId, leaseMs).catch((error: Error) => this.logger.warn(`could not renew the claim on delivery ${deliveryId}: ${error.message}`));
+    }, leaseMs / 2);
+    try {
+      await this.attempt(claimed.delivery, claimed.person, claimed.approval, claimed.slackIdentity);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async attempt(delivery: DeliveryRecord, person: PersonRecord, approval: ApprovalSummary, slackIdentity: Claimed['slackIdentity']): Promise<void> {
     const previousAttempts = delivery.attempts - 1;
     const channel = this.byType.get(delivery.channel);
     if (approval.status !== 'pending') {
@@ -115,7 +134,7 @@ export class NotificationService implements OnModuleInit {
     }
     let outcome;
     try {
-      outcome = await channel.deliver({ ...this.notification(delivery, person, approval, previousAttempts), slackIdentity: claimed.slackIdentity });
+      outcome = await channel.deliver({ ...this.notification(delivery, person, approval, previousAttempts), slackIdentity });
     } catch (error) {
       await this.deliveries.recordError(delivery.id, (error as Error).message);
       throw error;
@@ -183,16 +202,40 @@ export class NotificationService implements OnModuleInit {
   /** What Redis may have lost (a restart without persistence): re-enqueued from Postgres, with the same job ids. */
   async sweep(): Promise<number> {
     const overdue = await this.deliveries.overdue(this.config.notificationRedeliveryAfterSeconds, SWEEP_BATCH);
+    for (const delivery of overdue.queued) await this.enqueueDelivery(delivery);
+    return overdue.queued.length + (await this.enqueueOverdue(overdue));
+  }
+
+  /**
+   * Redis lost its queue (the worker found that at start, or saw its marker vanish): every queued delivery of a
+   * pending approval is re-enqueued now, however recent, rather than after NOTIFICATION_REDELIVERY_AFTER_SECONDS,
+   * and what else is due is enqueued without the grace. One whose job survived is left alone (`enqueueOnce`); one
+   * being sent right now is held off by its claim (`deliver`): nobody gets a second message.
+   */
+  async catchUp(): Promise<number> {
+    let count = await this.enqueueOverdue(await this.deliveries.overdue(0, SWEEP_BATCH));
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.deliveries.queued(after, SWEEP_BATCH);
+      for (const delivery of page) if (await this.enqueueDelivery(delivery)) count++;
+      if (page.length < SWEEP_BATCH) return count;
+      after = page[page.length - 1].id;
+    }
+  }
+
+  private async enqueueDelivery(delivery: { id: string; agent_id: string; tier: string }): Promise<boolean> {
+    return this.queue.enqueueOnce(JobName.DeliverNotification, { deliveryId: delivery.id, agentId: delivery.agent_id }, { jobId: jobId.deliver(delivery.id), priority: await this.queue.fairPriority(delivery.tier, delivery.agent_id) });
+  }
+
+  /** The plans, reminders, escalations and outcome updates found overdue (the jobs are idempotent, their ids fixed). */
+  private async enqueueOverdue(overdue: Awaited<ReturnType<DeliveryRepository['overdue']>>): Promise<number> {
     for (const approval of overdue.unplanned) {
       await this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agent_id }, { jobId: jobId.plan(approval.id), priority: await this.queue.fairPriority(approval.tier, approval.agent_id) });
-    }
-    for (const delivery of overdue.queued) {
-      await this.queue.enqueueOnce(JobName.DeliverNotification, { deliveryId: delivery.id, agentId: delivery.agent_id }, { jobId: jobId.deliver(delivery.id), priority: await this.queue.fairPriority(delivery.tier, delivery.agent_id) });
     }
     for (const id of overdue.reminders) await this.queue.enqueue(JobName.RemindApproval, { approvalId: id }, { jobId: jobId.remind(id) });
     for (const id of overdue.escalations) await this.queue.enqueue(JobName.EscalateApproval, { approvalId: id }, { jobId: jobId.escalate(id) });
     for (const id of overdue.outcomes) await this.queue.enqueue(JobName.ShowOutcome, { approvalId: id }, { jobId: jobId.showOutcome(id) });
-    return overdue.unplanned.length + overdue.queued.length + overdue.reminders.length + overdue.escalations.length + overdue.outcomes.length;
+    return overdue.unplanned.length + overdue.reminders.length + overdue.escalations.length + overdue.outcomes.length;
   }
 
   /** A person left with no channel that works (every delivery unreachable, gone or failed) brings the escalation forward. */

@@ -68,4 +68,11 @@ describe('isFastDecision', () => {
     expect(isFastDecision(opened, new Date(opened.getTime() + 2_000))).toBe(false);
     expect(isFastDecision(null, opened)).toBe(false);
   });
+
+  it('takes a tier\'s own threshold; 0 flags nothing', () => {
+    const shown = new Date('2026-01-01T00:00:00Z');
+    expect(isFastDecision(shown, new Date(shown.getTime() + 4_999), 5_000)).toBe(true);
+    expect(isFastDecision(shown, new Date(shown.getTime() + 5_000), 5_000)).toBe(false);
+    expect(isFastDecision(shown, shown, 0)).toBe(false);
+  });
 });

@@ -56,9 +56,12 @@ export function stepUpChallenge(nonce: Buffer, actionDigest: string): Buffer {
   return createHash('sha256').update(nonce).update(actionDigest, 'utf8').digest();
 }
 
-/** A decision this soon after the person first opened the approval was probably not read: flagged, not refused. */
+/**
+ * A decision this soon after the person was shown the request (the web page first opened, the Slack DM delivered)
+ * was probably not read: flagged, not refused. A tier may set its own (`fast_decision_seconds`).
+ */
 export const FAST_DECISION_MS = 2_000;
 
-export function isFastDecision(firstOpenedAt: Date | null, decidedAt: Date): boolean {
-  return firstOpenedAt !== null && decidedAt.getTime() - firstOpenedAt.getTime() < FAST_DECISION_MS;
+export function isFastDecision(shownAt: Date | null, decidedAt: Date, thresholdMs = FAST_DECISION_MS): boolean {
+  return shownAt !== null && decidedAt.getTime() - shownAt.getTime() < thresholdMs;
 }

@@ -158,11 +158,13 @@ function OverviewBody({ overview }: { overview: Overview }) {
       {decisions.recent_fast.length > 0 && (
         <div className="card warn-card">
           <h2>Fast approvals</h2>
-          <p>These decisions came less than {decisions.fast_threshold_seconds} seconds after the person first opened the approval: too quick to have read it. Worth a word with them.</p>
+          <p>
+            These decisions came less than {decisions.fast_threshold_seconds} seconds (or the tier&apos;s own threshold) after the person was shown the request, on the web or in Slack: too quick to have read it. Worth a word with them.
+          </p>
           <ul className="plain-list">
             {decisions.recent_fast.map((row) => (
               <li key={`${row.approval_id}-${row.person}`}>
-                <TierBadge tier={row.tier} /> {actionLabel(row.action_type)} — {row.verdict === 'approve' ? 'approved' : 'denied'} by {row.person}, {formatDateTime(row.decided_at)}{' '}
+                <TierBadge tier={row.tier} /> {actionLabel(row.action_type)} — {row.verdict === 'approve' ? 'approved' : 'denied'} by {row.person} {row.channel === 'slack' ? 'in Slack' : 'on the web'}, {formatDateTime(row.decided_at)}{' '}
                 <Link to={`/admin/audit?subject_id=${row.approval_id}`}>audit trail</Link>
               </li>
             ))}

@@ -13,7 +13,7 @@ export interface Overview {
     total: number;
     fast: number;
     fast_threshold_seconds: number;
-    recent_fast: Array<{ approval_id: string; action_type: string; tier: string; person: string; verdict: 'approve' | 'deny'; decided_at: string }>;
+    recent_fast: Array<{ approval_id: string; action_type: string; tier: string; person: string; verdict: 'approve' | 'deny'; channel: string; decided_at: string }>;
   };
   deliveries_failing: { total: number; by_channel: Array<{ channel: string; failed: number; gone: number; unreachable: number; total: number }> };
   pending_now: { total: number; by_tier: Array<{ tier: string; count: number }> };

@@ -298,6 +298,7 @@ function buildRequirement(config: TierConfig): Requirement {
         remind_after_seconds: config.remind_after === undefined ? null : parseDuration(config.remind_after),
         escalate_after_seconds: config.escalate_after === undefined ? null : parseDuration(config.escalate_after),
         escalate_to: [...(config.escalate_to ?? [])],
+        ...(config.fast_decision_seconds === undefined ? {} : { fast_decision_seconds: config.fast_decision_seconds }),
       };
       break;
     case 'deny':

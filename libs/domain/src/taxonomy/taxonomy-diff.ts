@@ -186,7 +186,8 @@ function diffTierRequirements(before: CompiledTaxonomy, after: CompiledTaxonomy)
   for (const tier of TIERS) {
     const old = before.requirementFor(tier);
     const next = after.requirementFor(tier);
-    const fields = changedFields(old, next, Object.keys(old) as Array<keyof typeof old>);
+    // Both sides' keys: a field only one side sets (`fast_decision_seconds`) is a change too.
+    const fields = changedFields(old, next, [...new Set([...Object.keys(old), ...Object.keys(next)])] as Array<keyof typeof old>);
     if (fields.length > 0) diffs.push({ tier, fields, strictness: compareOversight(oversightOf(tier, old), oversightOf(tier, next)) });
   }
   return diffs;

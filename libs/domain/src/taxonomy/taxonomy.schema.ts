@@ -25,6 +25,8 @@ const approveTier = z.strictObject({
   remind_after: duration.optional(),
   escalate_after: duration.optional(),
   escalate_to: z.array(approver).min(1).optional(),
+  /** A decision sooner than this after the person was shown the request is flagged fast; 0 turns the flag off. */
+  fast_decision_seconds: z.number().min(0).max(300).optional(),
 });
 const denyTier = z.strictObject({ decision: z.literal('deny') });
 

@@ -21,6 +21,7 @@ export interface ApproveTierConfig {
   remind_after?: string;
   escalate_after?: string;
   escalate_to?: string[];
+  fast_decision_seconds?: number;
 }
 
 export interface DenyTierConfig {
@@ -106,6 +107,8 @@ export interface Requirement {
   remind_after_seconds: number | null;
   escalate_after_seconds: number | null;
   escalate_to: string[];
+  /** Only when the tier sets it: decisions sooner than this after the person was shown the request are flagged (default FAST_DECISION_MS). */
+  fast_decision_seconds?: number;
 }
 
 export interface ClassificationInput {
