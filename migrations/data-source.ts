@@ -6,8 +6,9 @@ import { TaxonomyAdmin1764200000000 } from './1764200000000-taxonomy-admin';
 import { Channels1764300000000 } from './1764300000000-channels';
 import { SlackDmChannel1764400000000 } from './1764400000000-slack-dm-channel';
 import { AgentPendingCount1764500000000 } from './1764500000000-agent-pending-count';
+import { PersonPendingCount1764640000000 } from './1764640000000-person-pending-count';
 
-export const MIGRATIONS = [InitialSchema1764000000000, PeopleAndDecisions1764100000000, TaxonomyAdmin1764200000000, Channels1764300000000, SlackDmChannel1764400000000, AgentPendingCount1764500000000];
+export const MIGRATIONS = [InitialSchema1764000000000, PeopleAndDecisions1764100000000, TaxonomyAdmin1764200000000, Channels1764300000000, SlackDmChannel1764400000000, AgentPendingCount1764500000000, PersonPendingCount1764640000000];
 
 /** The one DataSource definition, shared by the API, the worker, the CLI and the tests. */
 export function createDataSource(url: string, poolSize = 10, idleTimeoutMs = 10_000): DataSource {
