@@ -56,7 +56,8 @@ export async function prepareForStart(logger: EmbeddedLogger): Promise<LocalEnvi
 
 /**
  * For admin commands: the same secret as `start`, and the embedded database of a running `start` (or the
- * embedded database itself when nothing runs). Redis is not needed by any admin command.
+ * embedded database itself when nothing runs). Of the admin commands only `keys rotate` uses Redis (REDIS_URL, else
+ * the local default), to announce the new key to the running instances; it says so when Redis cannot be reached.
  */
 export async function prepareForCommand(logger: EmbeddedLogger): Promise<LocalEnvironment> {
   const env = { ...process.env };
