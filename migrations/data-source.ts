@@ -7,9 +7,13 @@ import { Channels1764300000000 } from './1764300000000-channels';
 import { SlackDmChannel1764400000000 } from './1764400000000-slack-dm-channel';
 import { AgentPendingCount1764500000000 } from './1764500000000-agent-pending-count';
 import { DeliveryClaims1764600000000 } from './1764600000000-delivery-claims';
+import { PersonPendingCount1764640000000 } from './1764640000000-person-pending-count';
 import { DeliverySentAt1764700000000 } from './1764700000000-delivery-sent-at';
 
-export const MIGRATIONS = [InitialSchema1764000000000, PeopleAndDecisions1764100000000, TaxonomyAdmin1764200000000, Channels1764300000000, SlackDmChannel1764400000000, AgentPendingCount1764500000000, DeliveryClaims1764600000000, DeliverySentAt1764700000000];
+export const MIGRATIONS = [
+  InitialSchema1764000000000, PeopleAndDecisions1764100000000, TaxonomyAdmin1764200000000, Channels1764300000000, SlackDmChannel1764400000000,
+  AgentPendingCount1764500000000, DeliveryClaims1764600000000, PersonPendingCount1764640000000, DeliverySentAt1764700000000,
+];
 
 /** The one DataSource definition, shared by the API, the worker, the CLI and the tests. */
 export function createDataSource(url: string, poolSize = 10, idleTimeoutMs = 10_000): DataSource {

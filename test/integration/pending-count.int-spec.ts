@@ -3,8 +3,9 @@ import { type Client } from 'pg';
 import { createDataSource } from '../../migrations/data-source';
 
 /**
- * The per-agent count of pending approvals that intake's `max_pending` check reads (migration 1764500000000): kept
- * by triggers, it must equal a real count after every kind of change, whichever code path makes it.
+ * The per-agent count of pending approvals that intake's `max_pending` check reads (migration 1764500000000), and the
+ * per-person one its `PERSON_MAX_PENDING` check reads (1764640000000): kept by triggers, each must equal a real count
+ * after every kind of change, whichever code path makes it.
  */
 describe('the pending count per agent', () => {
   let api: RunningApi;
@@ -39,12 +40,23 @@ describe('the pending count per agent', () => {
       )
       .then((result) => result.rows);
 
+  /** The person's counter (everything here is on their behalf) beside a real count. */
+  const personCount = (client: Client) =>
+    client
+      .query<{ kept: number; real: number }>(
+        `SELECT COALESCE((SELECT c.pending FROM person_pending c JOIN people p ON p.id = c.person_id WHERE p.email = $1), 0) AS kept,
+                (SELECT count(*)::int FROM approvals a JOIN people p ON p.id = a.on_behalf_of_id WHERE p.email = $1 AND a.status = 'pending') AS real`,
+        [email],
+      )
+      .then((result) => result.rows[0]);
+
   it('counts intake (batched across agents), cancel, expiry, any status update and delete', async () => {
     const created = await Promise.all([...[1, 2, 3].map((n) => request(agents[0].token, 500 + n)), ...[1, 2].map((n) => request(agents[1].token, 600 + n)), request(agents[0].token, 1)]);
     expect(created.map((response) => response.body.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending', 'approved']);
     await withClient(url, async (client) => {
       expect((await counts(client)).map((row) => row.kept).sort()).toEqual([2, 3]);
       for (const row of await counts(client)) expect(row.kept).toBe(row.real);
+      expect(await personCount(client)).toEqual({ kept: 5, real: 5 });
     });
 
     // The agent cancels one through the API.
@@ -59,6 +71,7 @@ describe('the pending count per agent', () => {
       for (const row of rows) expect(row.kept).toBe(row.real);
       expect(rows.find((row) => row.agent_id === agents[0].id)?.kept).toBe(1);
       expect(rows.find((row) => row.agent_id === agents[1].id)?.kept).toBe(1);
+      expect(await personCount(client)).toEqual({ kept: 2, real: 2 });
     });
   });
 
@@ -72,6 +85,7 @@ describe('the pending count per agent', () => {
         await dataSource.undoLastMigration({ transaction: 'each' });
         if (last.name === 'AgentPendingCount1764500000000') break;
       }
+      await withClient(url, async (client) => expect((await client.query(`SELECT to_regclass('agent_pending') AS t, to_regclass('person_pending') AS p`)).rows[0]).toEqual({ t: null, p: null }));
       await withClient(url, (client) => client.query(`UPDATE approvals SET status = 'pending' WHERE agent_id = $1 AND status <> 'approved'`, [agents[1].id]));
       await dataSource.runMigrations({ transaction: 'each' });
     } finally {
@@ -81,6 +95,8 @@ describe('the pending count per agent', () => {
       const rows = await counts(client);
       for (const row of rows) expect(row.kept).toBe(row.real);
       expect(rows.find((row) => row.agent_id === agents[1].id)?.kept).toBe(2);
+      const person = await personCount(client);
+      expect(person.kept).toBe(person.real);
     });
   });
 });

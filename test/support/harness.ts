@@ -24,6 +24,9 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     DATABASE_POOL_SIZE: '10',
     // Suites sign in many people from one address; the throttle itself is tested with a low limit.
     SIGN_IN_REQUESTS_PER_MINUTE: '100000',
+    // Suites ask one person for many approvals; the per-person limits are tested with low ones.
+    PERSON_MAX_PENDING: '100000',
+    PERSON_REQUESTS_PER_MINUTE: '100000',
     ...overrides,
   };
 }

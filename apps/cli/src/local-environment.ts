@@ -64,7 +64,8 @@ export async function prepareForStart(logger: EmbeddedLogger): Promise<LocalEnvi
 /**
  * For admin commands: the same rules as `start`. Without DATABASE_URL, the secret generated under .countersign/
  * and the embedded database of a running `start` (or the embedded database itself when nothing runs); with it,
- * COUNTERSIGN_KEY_ENCRYPTION_SECRET is required. Redis: REDIS_URL, else the running `start`'s, else the local default.
+ * COUNTERSIGN_KEY_ENCRYPTION_SECRET is required. Redis (for `keys rotate` and the kill switch, which announce to the
+ * running instances): REDIS_URL, else the running `start`'s, else the local default.
  */
 export async function prepareForCommand(logger: EmbeddedLogger): Promise<LocalEnvironment> {
   const env = { ...process.env };

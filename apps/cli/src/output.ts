@@ -9,6 +9,11 @@ export class Output {
     process.stdout.write(this.json ? JSON.stringify(snakeCaseKeys(value), null, 2) + '\n' : human() + '\n');
   }
 
+  /** Something the operator must act on or know, even with --json (stderr, so scripts' stdout stays parseable). */
+  warn(message: string): void {
+    process.stderr.write(`warning: ${message}\n`);
+  }
+
   progress(message: string): void {
     if (!this.json && process.stderr.isTTY) process.stderr.write(`\r${message}`);
   }

@@ -15,10 +15,9 @@ import { type ApprovalView, type StoredClassification, toApprovalView } from './
 import { validateCallbackUrl } from './callback-url';
 import { IntakeWriter } from './intake-writer';
 import { PartiesRepository } from './parties.repository';
-import { QuotaService } from './quota.service';
+import { PENDING_RETRY_AFTER_SECONDS, QuotaService, type ThrottledRefusal } from './quota.service';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-const PENDING_RETRY_AFTER_SECONDS = 30;
 
 type Refusal = NonNullable<StoredClassification['refusal']>;
 
@@ -59,7 +58,7 @@ export class IntakeService {
       await Promise.all([this.quotas.consumeRequest(agent.id, limits.requestsPerMinute), this.quotas.checkBacklog(agent.id)]);
     } catch (error) {
       // Quota refusals are not audited one by one (a flood would write the log at its own rate); a backlog's first is.
-      if (error instanceof DomainError && error.code === 'notifications_backlogged' && (await this.quotas.shouldAuditBacklog(agent.id))) await this.refuseWithoutApproval(actor, error);
+      if (error instanceof DomainError && error.code === 'notifications_backlogged') await this.auditOncePerMinute(actor, error, 'flood-backlog', agent.id);
       throw error;
     }
 
@@ -97,6 +96,16 @@ export class IntakeService {
     const status: ApprovalStatus = refusal ? 'denied' : requirement.decision === 'auto_approve' ? 'approved' : 'pending';
     if (status === 'pending' && parties.pendingApprovals >= limits.maxPending) {
       throw new DomainError('too_many_pending', `the agent already has ${limits.maxPending} pending approvals`, { retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS });
+    }
+    // Only a request that would wait for a person counts against that person (across all agents); its first
+    // refusal a minute per person and agent is audited, so the log shows who is burying whom.
+    if (status === 'pending') {
+      try {
+        await this.quotas.checkPerson(person.id, parties.personPendingApprovals);
+      } catch (error) {
+        if (error instanceof DomainError && error.code === 'too_many_pending_for_person') await this.auditOncePerMinute(actor, error, 'person-pending', `${person.id}:${agent.id}`);
+        throw error;
+      }
     }
 
     const actionDigest = computeActionDigest({ ...request.action, audience, agent: agent.clientId, on_behalf_of: person.id });
@@ -204,6 +213,11 @@ export class IntakeService {
       if (error instanceof DomainError) await this.refuseWithoutApproval(actor, error);
       throw error;
     }
+  }
+
+  /** Audits a refusal that can repeat at a flood's rate: the first for this subject in a minute, on any instance. */
+  private async auditOncePerMinute(actor: Actor, error: DomainError, kind: ThrottledRefusal, subject: string): Promise<void> {
+    if (await this.quotas.firstRefusalThisMinute(kind, subject)) await this.refuseWithoutApproval(actor, error);
   }
 
   /** Refusals before an approval row can exist (bad input, unknown person) are audited on their own. */

@@ -14,6 +14,8 @@ export interface Parties {
   person: PersonRecord | null;
   /** The agent's pending approvals (kept by triggers on approvals: reading it costs one index lookup). */
   pendingApprovals: number;
+  /** The person's pending approvals on their behalf, from all agents (kept by the same triggers). */
+  personPendingApprovals: number;
 }
 
 /**
@@ -37,15 +39,22 @@ export class PartiesRepository {
       person_id: isUuid(query.personReference) ? query.personReference : null,
       person_email: isUuid(query.personReference) ? null : query.personReference.toLowerCase(),
     }));
-    const rows = await this.database.query<{ agent: Record<string, unknown> | null; person: Record<string, unknown> | null; pending: number | null }>(
+    const rows = await this.database.query<{ agent: Record<string, unknown> | null; person: Record<string, unknown> | null; pending: number | null; person_pending: number | null }>(
       `SELECT (SELECT to_jsonb(a) FROM agents a WHERE a.id = q.agent_id) AS agent,
-              (SELECT to_jsonb(p) FROM people p WHERE p.id = q.person_id OR p.email = q.person_email LIMIT 1) AS person,
-              (SELECT c.pending FROM agent_pending c WHERE c.agent_id = q.agent_id) AS pending
+              p.person,
+              (SELECT c.pending FROM agent_pending c WHERE c.agent_id = q.agent_id) AS pending,
+              (SELECT c.pending FROM person_pending c WHERE c.person_id = p.id) AS person_pending
          FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (agent_id uuid, person_id uuid, person_email text)) WITH ORDINALITY
            AS q(agent_id, person_id, person_email, ordinality)
+         LEFT JOIN LATERAL (SELECT to_jsonb(p) AS person, p.id FROM people p WHERE p.id = q.person_id OR p.email = q.person_email LIMIT 1) p ON true
         ORDER BY q.ordinality`,
       [JSON.stringify(input)],
     );
-    return rows.map((row) => ({ agent: row.agent ? agentFromRow(row.agent) : null, person: row.person ? personFromRow(row.person) : null, pendingApprovals: row.pending ?? 0 }));
+    return rows.map((row) => ({
+      agent: row.agent ? agentFromRow(row.agent) : null,
+      person: row.person ? personFromRow(row.person) : null,
+      pendingApprovals: row.pending ?? 0,
+      personPendingApprovals: row.person_pending ?? 0,
+    }));
   }
 }

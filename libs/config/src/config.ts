@@ -19,6 +19,8 @@ const schema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
   DEFAULT_AGENT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   DEFAULT_AGENT_MAX_PENDING: z.coerce.number().int().min(1).default(100),
+  PERSON_MAX_PENDING: z.coerce.number().int().min(1).default(50),
+  PERSON_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   ALLOW_PRIVATE_CALLBACK_URLS: booleanString.default(false),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
@@ -71,6 +73,12 @@ export interface CountersignConfig {
   accessTokenTtlSeconds: number;
   defaultAgentRequestsPerMinute: number;
   defaultAgentMaxPending: number;
+  /**
+   * Per person, across all agents: approvals pending on their behalf at once, and new requests a minute that would
+   * wait for them (auto-approved and refused ones do not count). An agent within its own quota cannot bury them.
+   */
+  personMaxPending: number;
+  personRequestsPerMinute: number;
   /** Development only: lets callback URLs point at loopback and private networks. */
   allowPrivateCallbackUrls: boolean;
   expirySweepSeconds: number;
@@ -160,6 +168,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL_SECONDS,
     defaultAgentRequestsPerMinute: values.DEFAULT_AGENT_REQUESTS_PER_MINUTE,
     defaultAgentMaxPending: values.DEFAULT_AGENT_MAX_PENDING,
+    personMaxPending: values.PERSON_MAX_PENDING,
+    personRequestsPerMinute: values.PERSON_REQUESTS_PER_MINUTE,
     allowPrivateCallbackUrls: values.ALLOW_PRIVATE_CALLBACK_URLS,
     expirySweepSeconds: values.EXPIRY_SWEEP_SECONDS,
     callbackRedeliveryAfterSeconds: values.CALLBACK_REDELIVERY_AFTER_SECONDS,

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'idempotency_key_reused',
   'rate_limited',
   'too_many_pending',
+  'too_many_pending_for_person',
   'notifications_backlogged',
   'quota_unavailable',
   'already_final',

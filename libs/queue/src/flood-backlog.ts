@@ -6,8 +6,6 @@ import { RedisService } from './redis.service';
  * after they catch up.
  */
 const MARK_HOLD_MS = 1_000;
-/** The first refusal of a backlog is audited, then at most one a minute per agent: a flood must not flood the log. */
-const AUDIT_EVERY_MS = 60_000;
 
 /**
  * Backpressure on a flood (ADR 0010). The worker marks an agent whose flood deliveries start more than
@@ -27,10 +25,5 @@ export class FloodBacklog {
   async behindMs(agentId: string): Promise<number | null> {
     const value = await this.redis.client.get(this.redis.key('flood-backlog', agentId));
     return value === null ? null : Number(value);
-  }
-
-  /** True for the first refusal of an agent's backlog in a minute: that one is audited. */
-  async shouldAudit(agentId: string): Promise<boolean> {
-    return (await this.redis.client.set(this.redis.key('flood-backlog-audited', agentId), '1', 'PX', AUDIT_EVERY_MS, 'NX')) === 'OK';
   }
 }

@@ -19,3 +19,31 @@ export function createRedis(url: string, purpose: 'commands' | 'subscriber' | 'b
     enableAutoPipelining: purpose === 'commands' || purpose === 'producer',
   });
 }
+
+/**
+ * One PUBLISH from a short-lived process (the CLI), on a connection of its own that gives up after `timeoutMs`
+ * instead of retrying: the caller must learn that Redis could not be reached. Resolves with how many subscriber
+ * connections received the message; the channel is prefixed like RedisService's.
+ */
+export async function publishOnce(redisUrl: string, redisPrefix: string, channel: string, message: string, timeoutMs = 3_000): Promise<number> {
+  const client = new Redis(redisUrl, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    // ioredis holds a failed connection's clean-up timer this long (2 s by default), and the CLI with it.
+    disconnectTimeout: 100,
+    connectionName: 'countersign:cli',
+  });
+  let lastError: Error | undefined;
+  client.on('error', (error: Error) => (lastError = error));
+  try {
+    await client.connect();
+    return await client.publish([redisPrefix, channel].join(':'), message);
+  } catch (error) {
+    throw lastError ?? error;
+  } finally {
+    client.disconnect();
+  }
+}

@@ -4,5 +4,6 @@ export { APPROVAL_TOKEN_TYPE, ApprovalTokenService, type ConsumeResult, type Iss
 export { KeyEncryption } from './key-encryption';
 export { InvalidTokenError } from './own-token-verifier';
 export { generateSecret, hashSecret, verifySecret } from './secret-hash';
-export { RETIRING_KEY_PUBLISH_SECONDS, SIGNING_ALGORITHM, SigningKeysService } from './signing-keys.service';
+export { announceRotation, SIGNING_KEYS_CHANNEL } from './signing-key-rotations';
+export { ACTIVE_KEY_CACHE_MS, CLOCK_SKEW_SECONDS, RETIRING_KEY_PUBLISH_SECONDS, SIGNING_ALGORITHM, SigningKeysService } from './signing-keys.service';
 export { TokensModule } from './tokens.module';

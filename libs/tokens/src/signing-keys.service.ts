@@ -4,14 +4,25 @@ import { type JWK } from 'jose';
 import { AuditEventType, AuditService, type Actor } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { Database, type Tx } from '@countersign/database';
+import { MAX_TOKEN_TTL_SECONDS } from '@countersign/domain';
 import { KeyEncryption } from './key-encryption';
 import { SigningKeyRepository } from './signing-key.repository';
 
 /** ES256 for every token Countersign signs; see docs/adr/0002-approval-token-signing-algorithm.md. */
 export const SIGNING_ALGORITHM = 'ES256';
-/** A retiring key stays in the JWKS this long: longer than any token it signed can live. */
-export const RETIRING_KEY_PUBLISH_SECONDS = 2 * 3600;
-const ACTIVE_KEY_CACHE_MS = 30_000;
+/**
+ * Each process re-reads the active key at least this often. A rotation is announced to every process at once
+ * (SigningKeyRotations); this is the fallback when the announcement does not reach one.
+ */
+export const ACTIVE_KEY_CACHE_MS = 30_000;
+/** Clocks of Countersign and of verifiers may disagree by this much (the verifier SDK tolerates 30 s by default). */
+export const CLOCK_SKEW_SECONDS = 60;
+/**
+ * A retiring key stays in the JWKS this long: longer than any token it signed can live. Tokens live at most
+ * MAX_TOKEN_TTL_SECONDS (approval tokens by the taxonomy's bound, access tokens by ACCESS_TOKEN_TTL_SECONDS's);
+ * a process that missed the announcement signs with the old key for up to a cache period after the rotation.
+ */
+export const RETIRING_KEY_PUBLISH_SECONDS = MAX_TOKEN_TTL_SECONDS + ACTIVE_KEY_CACHE_MS / 1000 + CLOCK_SKEW_SECONDS;
 
 export interface ActiveSigningKey {
   kid: string;
@@ -24,6 +35,8 @@ export class SigningKeysService {
   private readonly logger = new Logger(SigningKeysService.name);
   private readonly encryption: KeyEncryption;
   private cached?: { key: ActiveSigningKey; loadedAt: number };
+  /** Bumped by every forget: a load that began before one must not cache what it read. */
+  private generation = 0;
   private readonly publicKeys = new Map<string, KeyObject>();
 
   constructor(
@@ -57,18 +70,26 @@ export class SigningKeysService {
       ]);
       return { kid, retired: previous?.kid ?? null };
     });
-    this.cached = undefined;
+    this.forgetActiveKey(result.kid);
     return result;
+  }
+
+  /** Another process rotated to `kid` (or this one did): the next signature reads the active key again. */
+  forgetActiveKey(kid: string): void {
+    if (this.cached?.key.kid === kid) return;
+    this.cached = undefined;
+    this.generation++;
   }
 
   /** Within a transaction, pass it: a second pool connection taken while holding one can deadlock a busy pool. */
   async activeKey(tx?: Tx): Promise<ActiveSigningKey> {
     if (this.cached && Date.now() - this.cached.loadedAt < ACTIVE_KEY_CACHE_MS) return this.cached.key;
+    const generation = this.generation;
     const record = await this.repository.active(tx);
     if (!record) throw new Error('no active signing key: the API creates one at start-up');
     const privateKey = createPrivateKey({ key: this.encryption.open(record.privateKeyEnc), format: 'der', type: 'pkcs8' });
     const key: ActiveSigningKey = { kid: record.kid, alg: SIGNING_ALGORITHM, privateKey };
-    this.cached = { key, loadedAt: Date.now() };
+    if (generation === this.generation) this.cached = { key, loadedAt: Date.now() };
     return key;
   }
 

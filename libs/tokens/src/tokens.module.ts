@@ -7,13 +7,14 @@ import { KeyEncryption } from './key-encryption';
 import { IssuedTokenRepository } from './issued-token.repository';
 import { OwnTokenVerifier } from './own-token-verifier';
 import { SigningKeyRepository } from './signing-key.repository';
+import { SigningKeyRotations } from './signing-key-rotations';
 import { SigningKeysService } from './signing-keys.service';
 
 @Global()
 @Module({
   providers: [
     { provide: KeyEncryption, inject: [CONFIG], useFactory: (config: CountersignConfig) => new KeyEncryption(config.keyEncryptionSecret) },
-    AccessTokenService, ApprovalEventSigner, ApprovalTokenService, IssuedTokenRepository, OwnTokenVerifier, SigningKeyRepository, SigningKeysService],
+    AccessTokenService, ApprovalEventSigner, ApprovalTokenService, IssuedTokenRepository, OwnTokenVerifier, SigningKeyRepository, SigningKeysService, SigningKeyRotations],
   exports: [AccessTokenService, ApprovalEventSigner, ApprovalTokenService, KeyEncryption, SigningKeysService],
 })
 export class TokensModule {}

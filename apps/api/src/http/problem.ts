@@ -27,6 +27,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   already_decided: 409,
   rate_limited: 429,
   too_many_pending: 429,
+  too_many_pending_for_person: 429,
   notifications_backlogged: 429,
   quota_unavailable: 503,
   invalid_signature: 401,

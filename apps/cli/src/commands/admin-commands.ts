@@ -2,7 +2,8 @@ import { type INestApplicationContext } from '@nestjs/common';
 import { AgentsService, ResourceServersService } from '@countersign/agents';
 import { AuditService, CLI } from '@countersign/audit';
 import { EnrollmentService, PeopleService, type Role } from '@countersign/people';
-import { SigningKeysService } from '@countersign/tokens';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { ACTIVE_KEY_CACHE_MS, announceRotation, SigningKeysService } from '@countersign/tokens';
 import { type Output, splitList, table } from '../output';
 
 /** Each admin command: one service call, then output. The services audit as the `cli` actor. */
@@ -79,9 +80,32 @@ export const adminCommands = {
     out.result(servers, () => table(servers.map((server) => ({ audience: server.audience, client_id: server.clientId, status: server.status }))));
   },
 
-  async keysRotate(app: INestApplicationContext, out: Output) {
+  /**
+   * Rotates, then tells the running instances through Redis so they all sign with the new key at once. When Redis
+   * cannot be reached the rotation stands; the command says so and exits 1 (the instances switch within their
+   * cache period): never a silent half-success.
+   */
+  async keysRotate(app: INestApplicationContext, out: Output): Promise<boolean> {
     const rotated = await app.get(SigningKeysService).rotate(CLI);
-    out.result(rotated, () => `New signing key ${rotated.kid}${rotated.retired ? `; ${rotated.retired} stays published until its tokens have expired` : ''}`);
+    let announced: number | null = null;
+    let problem: string | null = null;
+    try {
+      announced = await announceRotation(app.get<CountersignConfig>(CONFIG), rotated.kid);
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    out.result({ ...rotated, announced_to: announced }, () =>
+      [
+        `New signing key ${rotated.kid}${rotated.retired ? `; ${rotated.retired} stays published until its tokens have expired` : ''}`,
+        ...(announced === null ? [] : [`  announced to ${announced} running process(es): they sign with it from now on`]),
+      ].join('\n'),
+    );
+    if (problem === null) return true;
+    out.warn(
+      `the new key ${rotated.kid} is active, but Redis (REDIS_URL) could not be reached to tell the running instances (${problem}). ` +
+        `They switch to it within ${ACTIVE_KEY_CACHE_MS / 1000} s on their own; do not rotate again for this.`,
+    );
+    return false;
   },
 
   async auditVerify(app: INestApplicationContext, out: Output): Promise<boolean> {

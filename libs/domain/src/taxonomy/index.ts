@@ -1,6 +1,7 @@
 export * from './tiers';
 export * from './taxonomy.types';
 export { parseTaxonomy } from './taxonomy-parser';
+export { MAX_TOKEN_TTL_SECONDS } from './taxonomy.schema';
 export { compileTaxonomy, loadTaxonomy } from './taxonomy-compiler';
 export { CEL_VARIABLES } from './cel-environment';
 export { findDefaultTaxonomyPath } from './default-taxonomy-path';

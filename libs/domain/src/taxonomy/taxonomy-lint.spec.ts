@@ -1,5 +1,6 @@
 import { checkTaxonomy, globCovers, lintTaxonomy, type LintFinding } from './taxonomy-lint';
 import { SAMPLE_TAXONOMY_YAML, sampleWithLine } from './taxonomy.fixture';
+import { MAX_TOKEN_TTL_SECONDS } from './taxonomy.schema';
 
 const withActions = (actions: string): string => SAMPLE_TAXONOMY_YAML + actions;
 const warningsOf = (text: string, code: LintFinding['code']): LintFinding[] =>
@@ -16,6 +17,16 @@ describe('lintTaxonomy', () => {
   it('reports schema errors with their line', () => {
     const text = sampleWithLine(18, 'reversibility: irreversible', 'reversibility: sometimes');
     expect(errorsOf(text)).toEqual([expect.objectContaining({ code: 'schema', line: 18, path: 'actions[0].reversibility' })]);
+  });
+
+  it('refuses a token_ttl over an hour (MAX_TOKEN_TTL_SECONDS) with its line, and takes exactly an hour', () => {
+    expect(MAX_TOKEN_TTL_SECONDS).toBe(3600);
+    const text = sampleWithLine(4, 'token_ttl: 5m', 'token_ttl: 2h');
+    expect(errorsOf(text)).toEqual([expect.objectContaining({ code: 'schema', line: 4, path: 'tiers.low.token_ttl', message: expect.stringContaining('at most 1h') })]);
+    const approve = SAMPLE_TAXONOMY_YAML.replace('ttl: 2h,', 'ttl: 2h, token_ttl: 61m,');
+    expect(errorsOf(approve)).toEqual([expect.objectContaining({ code: 'schema', line: lineOf(approve, '61m'), path: 'tiers.critical.token_ttl' })]);
+    expect(errorsOf(sampleWithLine(4, 'token_ttl: 5m', 'token_ttl: 1h'))).toEqual([]);
+    expect(errorsOf(sampleWithLine(4, 'token_ttl: 5m', 'token_ttl: 3600s'))).toEqual([]);
   });
 
   it('tells a CEL syntax error from a CEL type error', () => {

@@ -1,8 +1,18 @@
 import { z } from 'zod';
-import { isDuration } from '../duration';
+import { isDuration, parseDuration } from '../duration';
 import { BLAST_RADII, REVERSIBILITIES } from './tiers';
 
 const duration = z.string().refine(isDuration, { message: 'invalid duration: use a positive integer with s, m, h or d, e.g. "30m"' });
+
+/**
+ * The longest an approval token may live (a tier's `token_ttl`). A rotated signing key stays in the JWKS this long
+ * (plus clock skew), and verifiers default to refusing tokens older than this plus a margin: raising it means
+ * raising both.
+ */
+export const MAX_TOKEN_TTL_SECONDS = 3600;
+const tokenTtl = duration.refine((text) => !isDuration(text) || parseDuration(text) <= MAX_TOKEN_TTL_SECONDS, {
+  message: `token_ttl must be at most 1h (${MAX_TOKEN_TTL_SECONDS}s): rotated signing keys stay published, and verifiers accept tokens, only that long`,
+});
 const approver = z
   .string()
   .regex(/^(on_behalf_of|(role|group|person):\S+)$/, { message: 'approver must be "on_behalf_of", "role:<role>", "group:<name>" or "person:<id>"' });
@@ -13,7 +23,7 @@ const actionPattern = z
   .string()
   .regex(/^[A-Za-z0-9_.*:-]+$/, { message: 'action type must be letters, digits, "_", "-", ":", "." or the wildcard "*"' });
 
-const autoApproveTier = z.strictObject({ decision: z.literal('auto_approve'), token_ttl: duration.optional() });
+const autoApproveTier = z.strictObject({ decision: z.literal('auto_approve'), token_ttl: tokenTtl.optional() });
 const approveTier = z.strictObject({
   decision: z.literal('approve'),
   approvals: z.number().int().min(1).max(10).optional(),
@@ -21,7 +31,7 @@ const approveTier = z.strictObject({
   step_up: z.enum(['none', 'passkey']).optional(),
   channels: z.array(z.enum(['slack', 'web_push'])).min(1).optional(),
   ttl: duration.optional(),
-  token_ttl: duration.optional(),
+  token_ttl: tokenTtl.optional(),
   remind_after: duration.optional(),
   escalate_after: duration.optional(),
   escalate_to: z.array(approver).min(1).optional(),
