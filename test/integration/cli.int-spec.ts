@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_REDIS_URL, withClient } from '@countersign/testing';
+import { agentAccessToken, call, newAgent, newPerson, startApi, TEST_REDIS_URL, testEnv, withClient } from '@countersign/testing';
+import { loadConfig } from '@countersign/config';
 import { cli } from './run-cli';
 
 describe('the countersign CLI', () => {
@@ -97,6 +98,49 @@ describe('the countersign CLI', () => {
     const applied = await cli('--json', 'taxonomy', 'apply', valid, '--comment', 'cli test');
     expect(applied.code).toBe(0);
     expect((JSON.parse(applied.stdout) as { version: number }).version).toBe(before + 1);
+  });
+
+  it("pulls the kill switch as the API does when Redis answers: a waiting long-poll on another instance hears of it at once", async () => {
+    const env = testEnv();
+    const api = await startApi(loadConfig(env));
+    try {
+      const person = await newPerson(api.app, { permissions: ['payments.*'] });
+      const agent = await newAgent(api.app, { capabilities: ['payments.*'] });
+      const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+      const created = await call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
+        method: 'POST',
+        token,
+        body: { action: { type: 'payments.transfer', resource: 'account:ops', args: { amount: 500, currency: 'EUR' } }, on_behalf_of: person.email },
+      });
+      expect(created.body.status).toBe('pending');
+      const started = Date.now();
+      const waiting = call<{ status: string }>(`${api.url}/v1/approvals/${created.body.id}?wait=30`, { token });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      process.env.REDIS_PREFIX = env.REDIS_PREFIX;
+      const suspended = await cli('--json', 'agents', 'suspend', agent.clientId, '--reason', 'kill switch from the CLI');
+      expect(suspended).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(suspended.stdout)).toMatchObject({ status: 'suspended', cancelled_approvals: [created.body.id] });
+      // Without Redis the long-poll would hold its full 30 s; through it, the waiting agent is answered at once.
+      expect((await waiting).body.status).toBe('cancelled');
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      delete process.env.REDIS_PREFIX;
+      await api.close();
+    }
+  });
+
+  it('still suspends when Redis cannot be reached (nothing pending, so nothing to tell: exit 0)', async () => {
+    const name = `cli-agent-noredis-${Date.now()}`;
+    expect((await cli('agents', 'create', '--name', name, '--capabilities', 'email.*')).code).toBe(0);
+    process.env.REDIS_URL = 'redis://127.0.0.1:1';
+    try {
+      const suspended = await cli('--json', 'agents', 'suspend', name);
+      expect(JSON.parse(suspended.stdout)).toMatchObject({ status: 'suspended', cancelled_approvals: [] });
+      expect(suspended.code).toBe(0);
+    } finally {
+      process.env.REDIS_URL = TEST_REDIS_URL;
+    }
   });
 
   it('verifies the audit chain', async () => {

@@ -1,19 +1,29 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AgentsModule } from '@countersign/agents';
+import { ApprovalsModule } from '@countersign/approvals';
 import { AuditModule } from '@countersign/audit';
 import { ConfigModule, type CountersignConfig } from '@countersign/config';
 import { DatabaseModule } from '@countersign/database';
+import { ObservabilityModule } from '@countersign/observability';
 import { PeopleModule } from '@countersign/people';
+import { QueueModule } from '@countersign/queue';
 import { TaxonomyModule } from '@countersign/taxonomy';
 import { TokensModule } from '@countersign/tokens';
 
-/** What the admin commands need: Postgres and the feature services, no HTTP, no Redis. */
+/**
+ * What the admin commands need: Postgres and the feature services, no HTTP. With `live`, also Redis and the
+ * approvals library, for the commands whose effect the running instances must see at once (the kill switch wakes
+ * long-polls and sends callbacks as the API's does).
+ */
 @Module({})
 export class CliModule {
-  static forRoot(config: CountersignConfig): DynamicModule {
+  static forRoot(config: CountersignConfig, options: { live?: boolean } = {}): DynamicModule {
     return {
       module: CliModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, AuditModule, TokensModule, AgentsModule, PeopleModule, TaxonomyModule],
+      imports: [
+        ConfigModule.forRoot(config), DatabaseModule, AuditModule, TokensModule, AgentsModule, PeopleModule, TaxonomyModule,
+        ...(options.live ? [ObservabilityModule, QueueModule, ApprovalsModule] : []),
+      ],
     };
   }
 }

@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '@countersign/config';
 import { DomainError } from '@countersign/domain';
 import { createRootLogger, PinoNestLogger } from '@countersign/observability';
+import { pingOnce } from '@countersign/queue';
 import { runApi } from '../../api/src/main';
 import { runWorker } from '../../worker/src/main';
 import { CliModule } from './cli.module';
@@ -16,16 +17,20 @@ import { Output, snakeCaseKeys } from './output';
 
 type GlobalOptions = { json?: boolean };
 
-/** Opens the services for one admin command, runs it, closes everything; the exit code says how it went. */
-async function withApp(command: Command, work: (app: INestApplicationContext, out: Output) => Promise<boolean | void>): Promise<void> {
-  const options = command.optsWithGlobals<GlobalOptions>();
-  const out = new Output(options.json === true);
+/**
+ * Opens the services for one admin command, runs it, closes everything; the exit code says how it went. With
+ * `live`, Redis is asked first: `work` learns whether the running instances can be reached (`live` true) or not.
+ */
+async function withApp(command: Command, work: (app: INestApplicationContext, out: Output, live: boolean) => Promise<boolean | void>, options: { live?: boolean } = {}): Promise<void> {
+  const out = new Output(command.optsWithGlobals<GlobalOptions>().json === true);
   const quiet = createRootLogger('warn', 'countersign-cli');
   const local = await prepareForCommand({ info: () => undefined, warn: (message) => quiet.warn(message) });
   let app: INestApplicationContext | undefined;
   try {
-    app = await NestFactory.createApplicationContext(CliModule.forRoot(loadConfig(local.env)), { logger: new PinoNestLogger(quiet), abortOnError: false });
-    const ok = await work(app, out);
+    const config = loadConfig(local.env);
+    const live = options.live === true && (await pingOnce(config.redisUrl));
+    app = await NestFactory.createApplicationContext(CliModule.forRoot(config, { live }), { logger: new PinoNestLogger(quiet), abortOnError: false });
+    const ok = await work(app, out, live);
     if (ok === false) process.exitCode = 1;
   } finally {
     await app?.close();
@@ -79,7 +84,7 @@ export function buildProgram(): Command {
     .command('suspend <agent>')
     .description('the kill switch: suspend an agent (by client id or name), cancel its pending approvals, revoke its unconsumed tokens')
     .option('--reason <text>', 'recorded in the audit log')
-    .action((reference: string, options: { reason?: string }, command: Command) => withApp(command, (app, out) => adminCommands.agentsSuspend(app, out, reference, options.reason)));
+    .action((reference: string, options: { reason?: string }, command: Command) => withApp(command, (app, out, live) => adminCommands.agentsSuspend(app, out, reference, options.reason, live), { live: true }));
   agents
     .command('resume <agent>')
     .description('resume a suspended agent')

@@ -2,5 +2,5 @@ export { FloodBacklog } from './flood-backlog';
 export { FAIRNESS_COST_MS, FAIRNESS_GRACE_MS, floodLagMs, notificationPriority, JOB_QUEUES, JOB_RETRY, jobId, JobName, type JobPayloads, PermanentJobError, QueueName, RetryLaterError } from './jobs';
 export { QueueModule } from './queue.module';
 export { type EnqueueOptions, QueueService } from './queue.service';
-export { createRedis, publishOnce } from './redis';
+export { createRedis, pingOnce, publishOnce } from './redis';
 export { RedisService } from './redis.service';

@@ -25,7 +25,16 @@ export function createRedis(url: string, purpose: 'commands' | 'subscriber' | 'b
  * instead of retrying: the caller must learn that Redis could not be reached. Resolves with how many subscriber
  * connections received the message; the channel is prefixed like RedisService's.
  */
-export async function publishOnce(redisUrl: string, redisPrefix: string, channel: string, message: string, timeoutMs = 3_000): Promise<number> {
+export function publishOnce(redisUrl: string, redisPrefix: string, channel: string, message: string, timeoutMs = 3_000): Promise<number> {
+  return onceConnected(redisUrl, timeoutMs, (client) => client.publish([redisPrefix, channel].join(':'), message));
+}
+
+/** Whether Redis answers now, asked like `publishOnce` (the CLI decides with it whether it can reach the instances). */
+export async function pingOnce(redisUrl: string, timeoutMs = 3_000): Promise<boolean> {
+  return onceConnected(redisUrl, timeoutMs, async (client) => (await client.ping()) === 'PONG').catch(() => false);
+}
+
+async function onceConnected<T>(redisUrl: string, timeoutMs: number, work: (client: Redis) => Promise<T>): Promise<T> {
   const client = new Redis(redisUrl, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
@@ -40,7 +49,7 @@ export async function publishOnce(redisUrl: string, redisPrefix: string, channel
   client.on('error', (error: Error) => (lastError = error));
   try {
     await client.connect();
-    return await client.publish([redisPrefix, channel].join(':'), message);
+    return await work(client);
   } catch (error) {
     throw lastError ?? error;
   } finally {

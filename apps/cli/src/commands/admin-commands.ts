@@ -1,5 +1,6 @@
 import { type INestApplicationContext } from '@nestjs/common';
 import { AgentsService, ResourceServersService } from '@countersign/agents';
+import { AgentControlService } from '@countersign/approvals';
 import { AuditService, CLI } from '@countersign/audit';
 import { EnrollmentService, PeopleService, type Role } from '@countersign/people';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
@@ -29,14 +30,25 @@ export const adminCommands = {
     );
   },
 
-  async agentsSuspend(app: INestApplicationContext, out: Output, reference: string, reason?: string) {
-    const { agent, cancelledApprovals } = await app.get(AgentsService).suspend(CLI, reference, reason);
+  /**
+   * The kill switch. With Redis (`live`) it is the API's: waiting long-polls wake and callbacks go out at once.
+   * Without, the agent is suspended all the same (the kill switch never waits on Redis), the command says what
+   * follows later and exits 1.
+   */
+  async agentsSuspend(app: INestApplicationContext, out: Output, reference: string, reason: string | undefined, live: boolean): Promise<boolean> {
+    const { agent, cancelledApprovals } = live ? await app.get(AgentControlService).suspend(CLI, reference, reason) : await app.get(AgentsService).suspend(CLI, reference, reason);
     out.result({ ...agent, cancelled_approvals: cancelledApprovals }, () =>
       [
         `Agent ${agent.name} (${agent.clientId}) is suspended: its access and unconsumed approval tokens no longer work`,
-        `  pending approvals cancelled: ${cancelledApprovals.length}${cancelledApprovals.length ? ' (their callbacks go out with the worker\'s next sweep)' : ''}`,
+        `  pending approvals cancelled: ${cancelledApprovals.length}${cancelledApprovals.length && live ? ' (their waiting agents were told, callbacks are on their way)' : ''}`,
       ].join('\n'),
     );
+    if (live || cancelledApprovals.length === 0) return true;
+    out.warn(
+      `the agent is suspended, but Redis (REDIS_URL) could not be reached to tell the running instances: agents waiting on the ${cancelledApprovals.length} cancelled approval(s) ` +
+        "learn it when their wait ends, and their callbacks go out with the worker's next sweep.",
+    );
+    return false;
   },
 
   async agentsResume(app: INestApplicationContext, out: Output, reference: string) {
