@@ -26,7 +26,8 @@ export interface EmbeddedPostgresOptions {
  * a transaction runs alone until it ends), but every connection then shares one session (SET, prepared
  * statements, session advisory locks). `extraConnections: 1` uses that for exactly one more client: an admin
  * command run while `npm start` holds the app's connection. That is safe for Countersign's SQL, which keeps no
- * session state (no SET, unnamed statements only, transaction-scoped advisory locks), and transactions still
+ * session state there (no SET, unnamed statements only: `DATABASE_PREPARED_STATEMENTS=false`, which the local
+ * environment sets; transaction-scoped advisory locks), and transactions still
  * run one at a time; the app itself keeps ONE connection.
  *
  * The data directory is guarded by a `<dataDir>.lock` file holding our pid: PGlite itself would let two
