@@ -4,6 +4,7 @@ import { type Redis } from 'ioredis';
 import { ApprovalLifecycleService, CallbacksService } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { createRedis, FloodBacklog, floodLagMs, JOB_QUEUES, JOB_RETRY, JobName, type JobPayloads, PermanentJobError, QueueName, QueueService, RetryLaterError } from '@countersign/queue';
+import { Heartbeat } from './heartbeat';
 import { JobHandlers } from './job-handlers';
 
 const SWEEP_SCHEDULER_ID = 'expiry-sweep';
@@ -14,6 +15,8 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger(WorkerRunner.name);
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
+  /** Null without WORKER_HEARTBEAT_FILE. */
+  heartbeat: Heartbeat | null = null;
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
@@ -51,6 +54,12 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     const expired = await this.lifecycle.sweepExpired();
     const redelivered = await this.callbacks.redeliverOverdue();
     this.logger.log(`worker started; at boot ${expired} overdue approval(s) expired, ${redelivered} lost callback(s) re-enqueued`);
+    if (this.config.workerHeartbeatFile) {
+      // Working: every queue's worker runs and every Redis connection is up (BullMQ reconnects on its own).
+      const working = () => this.workers.every((worker) => worker.isRunning()) && this.connections.every((connection) => connection.status === 'ready');
+      this.heartbeat = new Heartbeat(this.config.workerHeartbeatFile, working, (error) => this.logger.warn(`could not write the heartbeat file: ${error.message}`));
+      this.heartbeat.start();
+    }
   }
 
   private async scheduleSweep(): Promise<void> {
@@ -60,6 +69,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.heartbeat?.stop();
     await Promise.all(this.workers.map((worker) => worker.close()));
     // BullMQ leaves connections it was given open.
     for (const connection of this.connections) connection.disconnect();

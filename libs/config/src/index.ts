@@ -1,2 +1,2 @@
-export { type CountersignConfig, ConfigError, loadConfig, SENSITIVE_VARIABLES } from './config';
+export { CONFIG_VARIABLES, type CountersignConfig, ConfigError, loadConfig, SENSITIVE_VARIABLES } from './config';
 export { CONFIG, ConfigModule } from './config.module';
