@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Countersign: one image for every role; the command picks it (`node bin/countersign.js api|worker|migrate|...`).
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # `npm install`, not `npm ci`: the lockfile is written on one platform and `npm ci` refuses when optional
@@ -10,7 +10,7 @@ RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 # The whole built tree (dist/, bin/, taxonomy/, the web app's build, production node_modules), owned by root

@@ -125,6 +125,27 @@ describe('passkeys and sessions', () => {
     }
   });
 
+  it('behind TRUST_PROXY_HOPS=1 (docker-compose.yml\'s proxy) throttles per client from X-Forwarded-For; without it the header is ignored', async () => {
+    const spam = async (url: string, client: string) => {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) statuses.push((await new PersonBrowser(url).request('POST', '/v1/auth/login/options', {}, { 'x-forwarded-for': client })).status);
+      return statuses;
+    };
+    const proxied = await startApi(testConfig({ SIGN_IN_REQUESTS_PER_MINUTE: '2', TRUST_PROXY_HOPS: '1' }));
+    const direct = await startApi(testConfig({ SIGN_IN_REQUESTS_PER_MINUTE: '2' }));
+    try {
+      // Two clients behind one proxy: each has its own budget.
+      expect(await spam(proxied.url, '203.0.113.7')).toEqual([200, 200, 429]);
+      expect(await spam(proxied.url, '203.0.113.8')).toEqual([200, 200, 429]);
+      // Not behind a proxy: a client cannot mint fresh budgets by forging the header.
+      expect(await spam(direct.url, '203.0.113.7')).toEqual([200, 200, 429]);
+      expect(await spam(direct.url, '203.0.113.8')).toEqual([429, 429, 429]);
+    } finally {
+      await proxied.close();
+      await direct.close();
+    }
+  });
+
   it('lists, adds and removes my passkeys, never the last one', async () => {
     const { person, browser } = await signedInPerson(api.app, api.url);
     const listed = await browser.request<{ passkeys: Array<{ id: string }> }>('GET', '/v1/me/passkeys');

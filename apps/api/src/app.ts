@@ -19,7 +19,10 @@ export interface ApiAppOptions {
 }
 
 export async function createApiApp(config: CountersignConfig, logger: LoggerService | false, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: false });
+  // Behind TRUST_PROXY_HOPS proxies request.ip is the client's (from X-Forwarded-For); never believed otherwise.
+  // (Fastify's own hop count, written as the function it compiles to; Nest's options type does not take the number.)
+  const trustProxy = config.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.trustProxyHops : false;
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config, options.alongside), adapter, {
     logger: logger === false ? false : logger,
     bufferLogs: false,

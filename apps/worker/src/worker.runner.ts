@@ -6,6 +6,7 @@ import { ApprovalLifecycleService, CallbacksService } from '@countersign/approva
 import { NotificationService } from '@countersign/channels';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { createRedis, FloodBacklog, floodLagMs, JOB_QUEUES, JOB_RETRY, JobName, type JobPayloads, PermanentJobError, QueueName, QueueService, RetryLaterError } from '@countersign/queue';
+import { Heartbeat } from './heartbeat';
 import { JobHandlers } from './job-handlers';
 
 const SWEEP_SCHEDULER_ID = 'expiry-sweep';
@@ -23,6 +24,8 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
   private watchTimer: NodeJS.Timeout | null = null;
   private catchingUp: Promise<void> | null = null;
   private lostAgain = false;
+  /** Null without WORKER_HEARTBEAT_FILE. */
+  heartbeat: Heartbeat | null = null;
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
@@ -65,6 +68,12 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     this.watch.on('ready', () => void this.checkQueue());
     this.watchTimer = setInterval(() => void this.checkQueue(), QUEUE_CHECK_MS);
     this.watchTimer.unref();
+    if (this.config.workerHeartbeatFile) {
+      // Working: every queue's worker runs and every Redis connection is up (BullMQ reconnects on its own).
+      const working = () => this.workers.every((worker) => worker.isRunning()) && this.connections.every((connection) => connection.status === 'ready');
+      this.heartbeat = new Heartbeat(this.config.workerHeartbeatFile, working, (error) => this.logger.warn(`could not write the heartbeat file: ${error.message}`));
+      this.heartbeat.start();
+    }
   }
 
   /**
@@ -132,6 +141,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     // A catch-up under way finishes first, unless Redis went away under it (its enqueues would wait for it).
     if (this.catchingUp) await Promise.race([this.catchingUp, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     this.watch?.disconnect();
+    await this.heartbeat?.stop();
     await Promise.all(this.workers.map((worker) => worker.close()));
     // BullMQ leaves connections it was given open.
     for (const connection of this.connections) connection.disconnect();

@@ -56,4 +56,12 @@ describe('loadConfig', () => {
   it('strips a trailing slash from PUBLIC_URL so token issuers compare exactly', () => {
     expect(loadConfig({ ...valid, PUBLIC_URL: 'https://approve.example.com/' }).publicUrl).toBe('https://approve.example.com');
   });
+
+  it('treats an empty variable as unset, as docker compose passes `${VAR}` of an unset VAR', () => {
+    const empty = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_ID', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT', 'COUNTERSIGN_ADMIN_TOKEN', 'COUNTERSIGN_BOOTSTRAP_EMAIL', 'LOG_LEVEL', 'PUBLIC_URL', 'PORT', 'WORKER_HEARTBEAT_FILE'];
+    const config = loadConfig({ ...valid, ...Object.fromEntries(empty.map((name) => [name, ''])) });
+    expect(config).toMatchObject({ slack: null, vapidKeys: null, vapidSubject: 'mailto:countersign@localhost', adminToken: null, bootstrapEmail: null, logLevel: 'info', port: 3000, publicUrl: 'http://localhost:3000', workerHeartbeatFile: null });
+    // A required variable set empty is still missing.
+    expect(() => loadConfig({ ...valid, COUNTERSIGN_KEY_ENCRYPTION_SECRET: '' })).toThrow(/COUNTERSIGN_KEY_ENCRYPTION_SECRET/);
+  });
 });

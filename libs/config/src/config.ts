@@ -55,7 +55,12 @@ const schema = z.object({
   WORKER_FLOODING_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(1),
   FLOOD_BACKLOG_LIMIT_MS: z.coerce.number().int().min(100).max(10 * 60_000).default(1_000),
   WEB_ROOT: z.string().min(1).optional(),
+  WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 });
+
+/** Every variable Countersign reads (docker-compose.yml's spec checks that it passes no other). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as ReadonlyArray<keyof typeof schema.shape>;
 
 export interface CountersignConfig {
   databaseUrl: string;
@@ -128,6 +133,10 @@ export interface CountersignConfig {
   floodBacklogLimitMs: number;
   /** The built web app's folder; null: `dist/web` of the installation. */
   webRoot: string | null;
+  /** A file the worker touches while it runs, for `countersign worker --check` (a container healthcheck); null: none. */
+  workerHeartbeatFile: string | null;
+  /** Reverse proxies in front of the API whose X-Forwarded-For is believed (the client address); 0: none. */
+  trustProxyHops: number;
 }
 
 /** Names of the variables whose values must never appear in logs or errors. */
@@ -139,9 +148,12 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates every variable at once so start-up lists all problems, never values of secrets. */
+/**
+ * Validates every variable at once so start-up lists all problems, never values of secrets. A variable set to the
+ * empty string counts as unset: docker compose passes `${VAR}` of an unset VAR as "", and so do many env files.
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env): CountersignConfig {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
@@ -196,5 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerFloodingConcurrency: values.WORKER_FLOODING_CONCURRENCY,
     floodBacklogLimitMs: values.FLOOD_BACKLOG_LIMIT_MS,
     webRoot: values.WEB_ROOT ?? null,
+    workerHeartbeatFile: values.WORKER_HEARTBEAT_FILE ?? null,
+    trustProxyHops: values.TRUST_PROXY_HOPS,
   };
 }

@@ -14,7 +14,7 @@ describe('the web app headers and root', () => {
 
   it('forbids inline script, framing and foreign bases', () => {
     const policy = webSecurityHeaders(config())['content-security-policy'].split('; ');
-    expect(policy).toEqual(expect.arrayContaining(["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'"]));
+    expect(policy).toEqual(expect.arrayContaining(["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'", "manifest-src 'self'"]));
     expect(policy.join(' ')).not.toMatch(/unsafe-(inline|eval)/);
   });
 
