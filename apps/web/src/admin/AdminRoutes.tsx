@@ -5,7 +5,7 @@ import { AuditPage } from './AuditPage';
 import { OverviewPage } from './OverviewPage';
 import { PeoplePage } from './PeoplePage';
 import { ResourceServersPage } from './ResourceServersPage';
-import { TaxonomyPage } from './TaxonomyPage';
+import { TaxonomyPage } from './taxonomy/TaxonomyPage';
 import './admin.css';
 
 const SECTIONS = [
