@@ -8,7 +8,7 @@ import { type PersonRecord } from '@countersign/people';
 import { TaxonomyService } from '@countersign/taxonomy';
 import { type AgentPrincipal, ApprovalTokenService } from '@countersign/tokens';
 import { AgentControlService } from './agent-control.service';
-import { parseApprovalRequest } from './approval-request';
+import { type ApprovalRequest, parseApprovalRequest } from './approval-request';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 import { type ApprovalView, type StoredClassification, toApprovalView } from './approval-view';
@@ -20,6 +20,17 @@ import { PENDING_RETRY_AFTER_SECONDS, QuotaService, type ThrottledRefusal } from
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 type Refusal = NonNullable<StoredClassification['refusal']>;
+type AgentLimits = ReturnType<AgentsService['quotas']>;
+type Parties = Awaited<ReturnType<PartiesRepository['load']>>;
+
+/** What classification decided for a request: refused (`denied`), automatic (`approved`) or waiting (`pending`). */
+interface Outcome {
+  version: number;
+  classification: Classification;
+  audience: string;
+  refusal: Refusal | null;
+  status: ApprovalStatus;
+}
 
 /** Flow 1 of DESIGN.md: validate, quota, classify, confused-deputy check, persist with its audit, then enqueue. */
 @Injectable()
@@ -40,18 +51,58 @@ export class IntakeService {
     private readonly agentControl: AgentControlService,
   ) {}
 
-  /** `created` is false when an idempotency key replayed an earlier, identical request. */
+  /**
+   * `created` is false when an idempotency key replayed an earlier, identical request. The steps, in order: parse,
+   * admit the agent (status, quotas), replay an idempotent retry, find the person, classify and decide the outcome,
+   * check the pending limits, then store the approval with its audit (and token) and start what follows.
+   */
   async request(principal: AgentPrincipal, body: unknown, idempotencyKey: string | undefined): Promise<{ created: boolean; approval: ApprovalView }> {
     const actor: Actor = { type: 'agent', id: principal.agentId, clientId: principal.clientId };
-    const request = await this.auditingRefusal(actor, () => {
+    const request = await this.parse(actor, body, idempotencyKey);
+    // The agent (still active?) and the person it names, in one round trip.
+    const parties = await this.parties.load(principal.agentId, request.on_behalf_of);
+    const { agent, limits } = await this.admit(actor, parties.agent);
+
+    const requestHash = 'sha256:' + createHash('sha256').update(canonicalJson(request)).digest('base64url');
+    if (idempotencyKey !== undefined) {
+      const existing = await this.approvals.findByIdempotencyKey(agent.id, idempotencyKey);
+      if (existing) return this.replay(existing, requestHash);
+    }
+
+    const person = await this.enabledPerson(actor, parties.person, request);
+    const callbackUrl = await this.auditingRefusal(actor, () =>
+      request.callback_url === undefined ? null : validateCallbackUrl(request.callback_url, this.config.allowPrivateCallbackUrls).toString(),
+    );
+    const outcome = await this.classify(actor, agent, person, request);
+    if (outcome.status === 'pending') await this.checkPendingLimits(actor, agent, person, limits, parties);
+
+    const stored = await this.store(actor, agent, person, request, outcome, { idempotencyKey, requestHash, callbackUrl });
+    if (!stored) {
+      // Lost an idempotency race to a concurrent identical request: answer as its replay.
+      const winner = await this.approvals.findByIdempotencyKey(agent.id, idempotencyKey!);
+      if (!winner) throw new Error('idempotent insert conflicted but no approval holds the key');
+      return this.replay(winner, requestHash);
+    }
+    await this.lifecycle.afterCommit(stored.approval, { created: true });
+    if (outcome.refusal) {
+      await this.agentControl.afterDenial(agent.id);
+      throw refusalError(outcome.refusal, stored.approval.id);
+    }
+    return { created: true, approval: toApprovalView(stored.approval, stored.token) };
+  }
+
+  /** The header and the body, each refusal audited. */
+  private parse(actor: Actor, body: unknown, idempotencyKey: string | undefined): Promise<ApprovalRequest> {
+    return this.auditingRefusal(actor, () => {
       if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
         throw new DomainError('invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters', { field: 'Idempotency-Key' });
       }
       return parseApprovalRequest(body);
     });
-    // The agent (still active?) and the person it names, in one round trip.
-    const parties = await this.parties.load(principal.agentId, request.on_behalf_of);
-    const agent = parties.agent;
+  }
+
+  /** The agent must still be active and within its quotas (requests a minute, and its notifications not backlogged). */
+  private async admit(actor: Actor, agent: AgentRecord | null): Promise<{ agent: AgentRecord; limits: AgentLimits }> {
     if (!agent || agent.status !== 'active') throw new DomainError('unauthenticated', 'the agent is suspended or no longer exists');
     const limits = this.agents.quotas(agent);
     try {
@@ -61,23 +112,18 @@ export class IntakeService {
       if (error instanceof DomainError && error.code === 'notifications_backlogged') await this.auditOncePerMinute(actor, error, 'flood-backlog', agent.id);
       throw error;
     }
+    return { agent, limits };
+  }
 
-    const requestHash = 'sha256:' + createHash('sha256').update(canonicalJson(request)).digest('base64url');
-    if (idempotencyKey !== undefined) {
-      const existing = await this.approvals.findByIdempotencyKey(agent.id, idempotencyKey);
-      if (existing) return this.replay(existing, requestHash);
-    }
+  private async enabledPerson(actor: Actor, person: PersonRecord | null, request: ApprovalRequest): Promise<PersonRecord> {
+    if (person?.status === 'active') return person;
+    const error = new DomainError('unknown_person', `on_behalf_of names no enabled person: ${JSON.stringify(request.on_behalf_of)}`, { field: '/on_behalf_of' });
+    await this.refuseWithoutApproval(actor, error);
+    throw error;
+  }
 
-    const person = parties.person?.status === 'active' ? parties.person : null;
-    if (!person) {
-      const error = new DomainError('unknown_person', `on_behalf_of names no enabled person: ${JSON.stringify(request.on_behalf_of)}`, { field: '/on_behalf_of' });
-      await this.refuseWithoutApproval(actor, error);
-      throw error;
-    }
-    const callbackUrl = await this.auditingRefusal(actor, () =>
-      request.callback_url === undefined ? null : validateCallbackUrl(request.callback_url, this.config.allowPrivateCallbackUrls).toString(),
-    );
-
+  /** The active taxonomy's classification, the audience, and the outcome: refused (denied), automatic or pending. */
+  private async classify(actor: Actor, agent: AgentRecord, person: PersonRecord, request: ApprovalRequest): Promise<Outcome> {
     const { version, taxonomy } = await this.taxonomy.active();
     const classification = taxonomy.classify({
       action: request.action,
@@ -92,22 +138,39 @@ export class IntakeService {
       throw error;
     }
     const refusal = refusalFor(agent, person, request.action.type, classification);
-    const requirement = classification.requirement;
-    const status: ApprovalStatus = refusal ? 'denied' : requirement.decision === 'auto_approve' ? 'approved' : 'pending';
-    if (status === 'pending' && parties.pendingApprovals >= limits.maxPending) {
+    const status: ApprovalStatus = refusal ? 'denied' : classification.requirement.decision === 'auto_approve' ? 'approved' : 'pending';
+    return { version, classification, audience, refusal, status };
+  }
+
+  /**
+   * A request that would wait for a person counts against the agent's pending cap and against that person (across
+   * all agents); the person's first refusal a minute per agent is audited, so the log shows who is burying whom.
+   */
+  private async checkPendingLimits(actor: Actor, agent: AgentRecord, person: PersonRecord, limits: AgentLimits, parties: Parties): Promise<void> {
+    if (parties.pendingApprovals >= limits.maxPending) {
       throw new DomainError('too_many_pending', `the agent already has ${limits.maxPending} pending approvals`, { retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS });
     }
-    // Only a request that would wait for a person counts against that person (across all agents); its first
-    // refusal a minute per person and agent is audited, so the log shows who is burying whom.
-    if (status === 'pending') {
-      try {
-        await this.quotas.checkPerson(person.id, parties.personPendingApprovals);
-      } catch (error) {
-        if (error instanceof DomainError && error.code === 'too_many_pending_for_person') await this.auditOncePerMinute(actor, error, 'person-pending', `${person.id}:${agent.id}`);
-        throw error;
-      }
+    try {
+      await this.quotas.checkPerson(person.id, parties.personPendingApprovals);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'too_many_pending_for_person') await this.auditOncePerMinute(actor, error, 'person-pending', `${person.id}:${agent.id}`);
+      throw error;
     }
+  }
 
+  /**
+   * The approval row, its audit events and (auto-approved) its token, written in one statement by the group
+   * commit. Null when a concurrent request with the same idempotency key won.
+   */
+  private async store(
+    actor: Actor,
+    agent: AgentRecord,
+    person: PersonRecord,
+    request: ApprovalRequest,
+    { version, classification, audience, refusal, status }: Outcome,
+    keys: { idempotencyKey: string | undefined; requestHash: string; callbackUrl: string | null },
+  ): Promise<{ approval: ApprovalRecord; token: string | null } | null> {
+    const requirement = classification.requirement;
     const actionDigest = computeActionDigest({ ...request.action, audience, agent: agent.clientId, on_behalf_of: person.id });
     const ttlSeconds = status === 'pending' ? Math.min(request.expires_in ?? requirement.ttl_seconds, requirement.ttl_seconds) : 0;
     const now = Date.now();
@@ -128,7 +191,7 @@ export class IntakeService {
       {
         type: AuditEventType.ApprovalRequested,
         subject,
-        data: { action: { type: request.action.type, resource: request.action.resource, args }, on_behalf_of: person.id, audience, provenance: request.context?.provenance ?? [], idempotency_key: idempotencyKey ?? null, callback_url: callbackUrl },
+        data: { action: { type: request.action.type, resource: request.action.resource, args }, on_behalf_of: person.id, audience, provenance: request.context?.provenance ?? [], idempotency_key: keys.idempotencyKey ?? null, callback_url: keys.callbackUrl },
       },
       { type: AuditEventType.ApprovalClassified, subject, data: { ...storedClassification, refusal: undefined, taxonomy_version: version, action_digest: actionDigest } },
       refusal
@@ -168,10 +231,10 @@ export class IntakeService {
         status,
         statusReason,
         expiresAt: new Date(now + ttlSeconds * 1000),
-        idempotencyKey: idempotencyKey ?? null,
-        requestHash,
-        callbackUrl,
-        callbackState: callbackUrl && status !== 'pending' ? 'due' : null,
+        idempotencyKey: keys.idempotencyKey ?? null,
+        requestHash: keys.requestHash,
+        callbackUrl: keys.callbackUrl,
+        callbackState: keys.callbackUrl && status !== 'pending' ? 'due' : null,
         escalatedTo: [],
         decidedAt: status === 'pending' ? null : new Date(now),
       },
@@ -179,20 +242,7 @@ export class IntakeService {
       audit: [...outboxEvents(actor, entries), ...(token ? outboxEvents(SYSTEM, [token.audit]) : [])],
       token: token?.issued ?? null,
     });
-    const stored = approval ? { approval, token: token?.token ?? null } : null;
-
-    if (!stored) {
-      // Lost an idempotency race to a concurrent identical request: answer as its replay.
-      const winner = await this.approvals.findByIdempotencyKey(agent.id, idempotencyKey!);
-      if (!winner) throw new Error('idempotent insert conflicted but no approval holds the key');
-      return this.replay(winner, requestHash);
-    }
-    await this.lifecycle.afterCommit(stored.approval, { created: true });
-    if (refusal) {
-      await this.agentControl.afterDenial(agent.id);
-      throw refusalError(refusal, stored.approval.id);
-    }
-    return { created: true, approval: toApprovalView(stored.approval, stored.token) };
+    return approval ? { approval, token: token?.token ?? null } : null;
   }
 
   private async replay(existing: ApprovalRecord, requestHash: string): Promise<{ created: boolean; approval: ApprovalView }> {
