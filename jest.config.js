@@ -8,7 +8,7 @@ const base = {
   transform: { '^.+\\.(t|j|mj|cj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022', keepClassNames: true }, module: { type: 'commonjs' } }] },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
-  moduleNameMapper: { '^@countersign/testing$': '<rootDir>/test/support/index.ts', '^@countersign/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^@countersign/testing$': '<rootDir>/test/support/index.ts', '^@countersign/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
   testEnvironment: 'node',
 };
 // Suites with real services get 30 s per test and hook (test/support/service-timeout.ts); unit specs keep 5 s.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CountersignError, CountersignTimeoutError, errorForStatus } from './errors';
+import { CountersignError, CountersignTimeoutError, errorForStatus } from './errors.js';
 import type {
   Approval,
   ApprovalOutcome,
@@ -8,7 +8,7 @@ import type {
   CountersignClientOptions,
   RequestApprovalOptions,
   WaitOptions,
-} from './types';
+} from './types.js';
 
 const MAX_WAIT_SECONDS = 60;
 const DEFAULT_WAIT_SECONDS = 55;

@@ -1,4 +1,4 @@
-export { createCountersignClient } from './client';
+export { createCountersignClient } from './client.js';
 export type {
   Approval,
   ApprovalOutcome,
@@ -8,7 +8,7 @@ export type {
   CountersignClientOptions,
   RequestApprovalOptions,
   WaitOptions,
-} from './types';
+} from './types.js';
 export {
   CountersignAuthenticationError,
   CountersignConflictError,
@@ -20,4 +20,4 @@ export {
   CountersignTimeoutError,
   CountersignUnavailableError,
   type CountersignErrorDetails,
-} from './errors';
+} from './errors.js';

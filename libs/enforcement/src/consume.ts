@@ -1,4 +1,4 @@
-import { ApprovalTokenError } from './errors';
+import { ApprovalTokenError } from './errors.js';
 
 /** Consume through Countersign (`POST /v1/approval-tokens/consume`), authenticated as a registered resource server. */
 export interface OnlineConsume {

@@ -9,8 +9,8 @@ export {
   type ApprovalVerifier,
   type ApprovalVerifierOptions,
   type VerifiedApproval,
-} from './verifier';
-export type { ConsumeStrategy, CustomConsume, OnlineConsume, RedisConsume, RedisConsumeClient } from './consume';
-export { APPROVAL_TOKEN_ERROR_CODES, ApprovalTokenError, isApprovalTokenError, type ApprovalTokenErrorCode } from './errors';
-export { SUPPORTED_ALGORITHMS, type ApprovalAlgorithm } from './key-resolver';
-export { computeActionDigest, type ActionDigestInput } from './action-digest';
+} from './verifier.js';
+export type { ConsumeStrategy, CustomConsume, OnlineConsume, RedisConsume, RedisConsumeClient } from './consume.js';
+export { APPROVAL_TOKEN_ERROR_CODES, ApprovalTokenError, isApprovalTokenError, type ApprovalTokenErrorCode } from './errors.js';
+export { SUPPORTED_ALGORITHMS, type ApprovalAlgorithm } from './key-resolver.js';
+export { computeActionDigest, type ActionDigestInput } from './action-digest.js';

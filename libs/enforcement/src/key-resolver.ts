@@ -1,6 +1,6 @@
 import { KeyObject, type webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, type ExportedJWKSCache, jwksCache } from 'jose';
-import { ApprovalTokenError } from './errors';
+import { ApprovalTokenError } from './errors.js';
 
 /** Asymmetric algorithms this SDK can verify. Symmetric (HS*) and `none` are deliberately not representable. */
 export type ApprovalAlgorithm = 'ES256' | 'EdDSA' | 'Ed25519';

@@ -1,8 +1,8 @@
 import { timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { computeActionDigest } from './action-digest';
-import { type ConsumeStrategy, createConsumer } from './consume';
-import { ApprovalTokenError } from './errors';
-import { type ApprovalAlgorithm, createKeyResolver, SUPPORTED_ALGORITHMS } from './key-resolver';
+import { computeActionDigest } from './action-digest.js';
+import { type ConsumeStrategy, createConsumer } from './consume.js';
+import { ApprovalTokenError } from './errors.js';
+import { type ApprovalAlgorithm, createKeyResolver, SUPPORTED_ALGORITHMS } from './key-resolver.js';
 
 /** The JOSE `typ` of an approval token. An RFC 9068 access token (`at+jwt`) is never accepted in its place. */
 export const APPROVAL_TOKEN_TYPE = 'approval+jwt';
