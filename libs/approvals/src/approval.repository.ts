@@ -129,6 +129,24 @@ export class ApprovalRepository {
     );
   }
 
+  /** The kill switch: every pending approval of the agent moves to `to` (their callbacks fall due). Returns their ids. */
+  async transitionPendingOfAgent(tx: Tx, agentId: string, to: ApprovalStatus, reason: string): Promise<string[]> {
+    const rows = await this.database.rows<{ id: string }>(
+      tx,
+      `UPDATE approvals SET status = $2, status_reason = $3, decided_at = now(), updated_at = now(),
+              callback_state = CASE WHEN callback_url IS NULL THEN NULL ELSE 'due' END
+        WHERE agent_id = $1 AND status = 'pending' RETURNING id`,
+      [agentId, to, reason],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** The agent's approved approvals: the ones that may have a token still to revoke. */
+  async approvedIdsOfAgent(tx: Tx, agentId: string): Promise<string[]> {
+    const rows = await this.database.rows<{ id: string }>(tx, `SELECT id FROM approvals WHERE agent_id = $1 AND status = 'approved'`, [agentId]);
+    return rows.map((row) => row.id);
+  }
+
   async setCallbackState(id: string, from: 'due', to: 'delivered' | 'failed'): Promise<void> {
     await this.database.manager().query(`UPDATE approvals SET callback_state = $3 WHERE id = $1 AND callback_state = $2`, [id, from, to]);
   }
