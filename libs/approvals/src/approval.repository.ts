@@ -147,6 +147,28 @@ export class ApprovalRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Claims the reminder once: true for the one caller that set `reminded_at` on a still pending approval. */
+  async claimReminder(approvalId: string): Promise<boolean> {
+    const rows = await this.database.query<{ id: string }>(`UPDATE approvals SET reminded_at = now() WHERE id = $1 AND status = 'pending' AND reminded_at IS NULL RETURNING id`, [approvalId]);
+    return rows.length > 0;
+  }
+
+  /** Adds the escalation's approvers once, in the caller's transaction; null when it was done or is not due. */
+  async claimEscalation(tx: Tx, approvalId: string): Promise<ApprovalRecord | null> {
+    return this.one(
+      tx,
+      `UPDATE approvals SET escalated_at = now(), updated_at = now(),
+              escalated_to = ARRAY(SELECT jsonb_array_elements_text(requirement->'escalate_to'))
+        WHERE id = $1 AND status = 'pending' AND escalated_at IS NULL AND jsonb_array_length(COALESCE(requirement->'escalate_to', '[]'::jsonb)) > 0
+        RETURNING ${APPROVAL_RECORD}`,
+      [approvalId],
+    );
+  }
+
+  async markMessagesUpdated(approvalId: string): Promise<void> {
+    await this.database.query(`UPDATE approvals SET messages_updated_at = now() WHERE id = $1`, [approvalId]);
+  }
+
   async setCallbackState(id: string, from: 'due', to: 'delivered' | 'failed'): Promise<void> {
     await this.database.manager().query(`UPDATE approvals SET callback_state = $3 WHERE id = $1 AND callback_state = $2`, [id, from, to]);
   }
