@@ -2,7 +2,7 @@ import { type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
-import { CliModule } from '../apps/cli/src/cli.module';
+import { CliModule } from '../apps/cli/src';
 import { loadConfig } from '../libs/config/src';
 import { createMigratedDatabase, TEST_REDIS_URL } from '../test/support/database';
 import { agentAccessToken, newAgent } from '../test/support/harness';

@@ -1,7 +1,7 @@
 import { type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
-import { CliModule } from '../apps/cli/src/cli.module';
+import { CliModule } from '../apps/cli/src';
 import { loadConfig } from '../libs/config/src';
 import { createMigratedDatabase, withClient } from '../test/support/database';
 import { FakeSlack } from '../test/support/fakes/fake-slack';

@@ -8,7 +8,7 @@ import { AgentsService } from '../libs/agents/src';
 import { CLI } from '../libs/audit/src';
 import { loadConfig } from '../libs/config/src';
 import { PeopleService } from '../libs/people/src';
-import { CliModule } from '../apps/cli/src/cli.module';
+import { CliModule } from '../apps/cli/src';
 import { createMigratedDatabase } from '../test/support/database';
 import { benchEnv, dropRedisPrefix, spawnCountersign, waitForReady } from './support';
 

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Environment } from '@marcbachmann/cel-js';
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'pg';
-import { CliModule } from '../apps/cli/src/cli.module';
+import { CliModule } from '../apps/cli/src';
 import { loadConfig } from '../libs/config/src';
 import { type ClassificationInput, findDefaultTaxonomyPath, loadTaxonomy } from '../libs/domain/src';
 import { TaxonomyReviewService } from '../libs/taxonomy/src';

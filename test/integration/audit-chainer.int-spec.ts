@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { AUDIT_CHAIN_LOCK, AuditEventType, AuditService, CLI } from '@countersign/audit';
 import { loadConfig } from '@countersign/config';
 import { createMigratedDatabase, TEST_REDIS_URL, withClient } from '@countersign/testing';
-import { CliModule } from '../../apps/cli/src/cli.module';
+import { CliModule } from '../../apps/cli/src';
 
 /** Chaining the outbox while another process (here: a bare connection) holds the chain lock. */
 describe('the audit chainer beside another chainer', () => {

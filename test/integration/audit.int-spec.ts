@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AuditEventType, AuditService, CLI } from '@countersign/audit';
 import { loadConfig } from '@countersign/config';
 import { createMigratedDatabase, TEST_REDIS_URL, withClient } from '@countersign/testing';
-import { CliModule } from '../../apps/cli/src/cli.module';
+import { CliModule } from '../../apps/cli/src';
 import { SigningKeysService } from '@countersign/tokens';
 import { type JWK } from 'jose';
 

@@ -1,6 +1,6 @@
 import { agentAccessToken, call, newAgent, newPerson, type RunningApi, startApi, testConfig, withClient } from '@countersign/testing';
 import { type Client } from 'pg';
-import { createDataSource } from '../../migrations/data-source';
+import { createDataSource } from '@countersign/database';
 
 /**
  * The per-agent count of pending approvals that intake's `max_pending` check reads (migration 1764500000000), and the

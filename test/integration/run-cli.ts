@@ -1,4 +1,4 @@
-import { main } from '../../apps/cli/src/main';
+import { main } from '../../apps/cli/src';
 
 // eslint-disable-next-line no-control-regex
 const NEST_CONSOLE_LINE = /^(\x1b\[\d+m)?\[Nest\] \d+ /;

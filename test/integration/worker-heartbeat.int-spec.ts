@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startPrivateRedis, startWorker, testConfig } from '@countersign/testing';
-import { WorkerRunner } from '../../apps/worker/src/worker.runner';
+import { WorkerRunner } from '../../apps/worker/src';
 
 /** docker-compose.yml judges the worker by WORKER_HEARTBEAT_FILE's age (its healthcheck runs in the unit suite). */
 describe('the worker heartbeat', () => {

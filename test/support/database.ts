@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { createDataSource } from '../../migrations/data-source';
+// By path, not alias: jest's global setup imports this file without the moduleNameMapper.
+import { createDataSource } from '../../libs/database/src/data-source';
 
 /** The server the suites run against (DEVELOPERS.md); each run creates and drops databases of its own. */
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

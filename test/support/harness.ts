@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type INestApplicationContext } from '@nestjs/common';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApiApp } from '../../apps/api/src/app';
-import { createWorkerApp } from '../../apps/worker/src/main';
+import { createApiApp } from '../../apps/api/src';
+import { createWorkerApp } from '../../apps/worker/src';
 import { AgentsService, ResourceServersService } from '@countersign/agents';
 import { CLI } from '@countersign/audit';
 import { type CountersignConfig, loadConfig } from '@countersign/config';

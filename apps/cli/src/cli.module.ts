@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AgentsModule } from '@countersign/agents';
-import { ApprovalsModule } from '@countersign/approvals';
+import { ApprovalsModule, KillSwitchModule } from '@countersign/approvals';
 import { AuditModule } from '@countersign/audit';
 import { ConfigModule, type CountersignConfig } from '@countersign/config';
 import { DatabaseModule } from '@countersign/database';
@@ -11,9 +11,9 @@ import { TaxonomyModule } from '@countersign/taxonomy';
 import { TokensModule } from '@countersign/tokens';
 
 /**
- * What the admin commands need: Postgres and the feature services, no HTTP. With `live`, also Redis and the
- * approvals library, for the commands whose effect the running instances must see at once (the kill switch wakes
- * long-polls and sends callbacks as the API's does).
+ * What the admin commands need: Postgres and the feature services (the kill switch's transaction among them), no
+ * HTTP. With `live`, also Redis and the approvals library, for the commands whose effect the running instances must
+ * see at once (the kill switch wakes long-polls and sends callbacks as the API's does).
  */
 @Module({})
 export class CliModule {
@@ -21,7 +21,7 @@ export class CliModule {
     return {
       module: CliModule,
       imports: [
-        ConfigModule.forRoot(config), DatabaseModule, AuditModule, TokensModule, AgentsModule, PeopleModule, TaxonomyModule,
+        ConfigModule.forRoot(config), DatabaseModule, AuditModule, TokensModule, AgentsModule, PeopleModule, TaxonomyModule, KillSwitchModule,
         ...(options.live ? [ObservabilityModule, QueueModule, ApprovalsModule] : []),
       ],
     };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES } from '@countersign/config';
-import { HEARTBEAT_INTERVAL_MS } from '../../worker/src/heartbeat';
+import { HEARTBEAT_INTERVAL_MS } from '../../worker/src';
 
 // docker is not on the CI machines: these check the deployment files' shape instead of running them.
 const ROOT = join(__dirname, '..', '..', '..');

@@ -78,29 +78,6 @@ export class AgentRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /**
-   * The kill switch's data side, in the suspension's transaction: the agent's pending approvals are cancelled
-   * (their callbacks fall due) and its approval tokens not yet consumed are revoked, so resuming the agent later
-   * does not bring them back. Returns the cancelled approvals' ids.
-   */
-  async cancelPendingAndRevokeTokens(tx: Tx, agentId: string, reason: string): Promise<{ cancelled: string[]; revokedTokens: number }> {
-    const cancelled = await this.database.rows<{ id: string }>(
-      tx,
-      `UPDATE approvals SET status = 'cancelled', status_reason = $2, decided_at = now(), updated_at = now(),
-              callback_state = CASE WHEN callback_url IS NULL THEN NULL ELSE 'due' END
-        WHERE agent_id = $1 AND status = 'pending' RETURNING id`,
-      [agentId, reason],
-    );
-    const revoked = await this.database.rows<{ jti: string }>(
-      tx,
-      `UPDATE issued_tokens t SET revoked_at = now() FROM approvals a
-        WHERE a.id = t.approval_id AND a.agent_id = $1 AND t.consumed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
-        RETURNING t.jti`,
-      [agentId],
-    );
-    return { cancelled: cancelled.map((row) => row.id), revokedTokens: revoked.length };
-  }
-
   async update(tx: Tx, id: string, changes: Pick<AgentRecord, 'capabilities' | 'requestsPerMinute' | 'maxPending'>): Promise<void> {
     await this.database.rows(tx, `UPDATE agents SET capabilities = $2, requests_per_minute = $3, max_pending = $4 WHERE id = $1`, [id, changes.capabilities, changes.requestsPerMinute, changes.maxPending]);
   }

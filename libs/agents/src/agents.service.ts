@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { Database } from '@countersign/database';
+import { Database, type Tx } from '@countersign/database';
 import { DomainError } from '@countersign/domain';
 import { validatePatterns } from '@countersign/people';
 import { generateSecret, hashSecret, KeyEncryption } from '@countersign/tokens';
@@ -78,25 +78,23 @@ export class AgentsService {
   }
 
   /**
-   * The kill switch: the agent can no longer get or use access tokens, its pending approvals are cancelled and
-   * its unconsumed approval tokens revoked, all in one transaction, all audited. Returns the cancelled approvals
-   * so a caller with a queue can wake their long-polls and send their callbacks at once (without one, the
-   * worker's sweep sends the callbacks and long-polls see the change when their wait ends).
+   * The agent's part of the kill switch, in the transaction of the approvals library's KillSwitch (which cancels the
+   * agent's pending approvals and revokes its tokens in it): the status flips, so the agent can no longer get or use
+   * access tokens. False, changing nothing, when the agent already was suspended.
    */
-  async suspend(actor: Actor, reference: string, reason?: string): Promise<{ agent: AgentView; changed: boolean; cancelledApprovals: string[] }> {
-    const agent = await this.agents.findByReference(reference);
-    if (!agent) throw new DomainError('not_found', `no agent with id, client id or name ${JSON.stringify(reference)}`);
-    const why = reason?.trim().slice(0, 500) || 'agent suspended';
-    const cancelledApprovals = await this.database.transaction(async (tx) => {
-      if (!(await this.agents.setStatus(tx, agent.id, 'suspended'))) return null;
-      const { cancelled, revokedTokens } = await this.agents.cancelPendingAndRevokeTokens(tx, agent.id, `cancelled: ${why}`);
-      await this.audit.append(tx, actor, [
-        { type: AuditEventType.AgentSuspended, subject: { type: 'agent', id: agent.id }, data: { client_id: agent.clientId, reason: why, cancelled_approvals: cancelled.length, revoked_tokens: revokedTokens } },
-        ...cancelled.map((id) => ({ type: AuditEventType.ApprovalStatusChanged, subject: { type: 'approval', id }, data: { from: 'pending', to: 'cancelled', reason: `cancelled: ${why}` } })),
-      ]);
-      return cancelled;
-    });
-    return { agent: this.view({ ...agent, status: 'suspended' }), changed: cancelledApprovals !== null, cancelledApprovals: cancelledApprovals ?? [] };
+  markSuspended(tx: Tx, agent: AgentView): Promise<boolean> {
+    return this.agents.setStatus(tx, agent.id, 'suspended');
+  }
+
+  /** Audits the suspension, in the kill switch's transaction, with what the rest of the switch did in it. */
+  async auditSuspension(tx: Tx, actor: Actor, agent: AgentView, reason: string, effects: { cancelledApprovals: number; revokedTokens: number }): Promise<void> {
+    await this.audit.append(tx, actor, [
+      {
+        type: AuditEventType.AgentSuspended,
+        subject: { type: 'agent', id: agent.id },
+        data: { client_id: agent.clientId, reason, cancelled_approvals: effects.cancelledApprovals, revoked_tokens: effects.revokedTokens },
+      },
+    ]);
   }
 
   async resume(actor: Actor, reference: string): Promise<AgentView> {

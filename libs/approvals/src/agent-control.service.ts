@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
-import { type AgentView, AgentsService } from '@countersign/agents';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { Metrics } from '@countersign/observability';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository } from './approval.repository';
 import { DecisionRepository } from './decision.repository';
+import { KillSwitchService, type Suspension } from './kill-switch.service';
 
 /** The kill switch with its follow-ups, and the circuit breaker that pulls it automatically. */
 @Injectable()
@@ -14,7 +14,7 @@ export class AgentControlService {
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
-    private readonly agents: AgentsService,
+    private readonly killSwitch: KillSwitchService,
     private readonly approvals: ApprovalRepository,
     private readonly decisions: DecisionRepository,
     private readonly lifecycle: ApprovalLifecycleService,
@@ -22,9 +22,9 @@ export class AgentControlService {
     private readonly metrics: Metrics,
   ) {}
 
-  /** Suspends the agent (see AgentsService.suspend), then wakes the cancelled approvals' waiters and callbacks. */
-  async suspend(actor: Actor, reference: string, reason?: string): Promise<{ agent: AgentView; changed: boolean; cancelledApprovals: string[] }> {
-    const result = await this.agents.suspend(actor, reference, reason);
+  /** Suspends the agent (KillSwitchService), then wakes the cancelled approvals' waiters and enqueues their callbacks. */
+  async suspend(actor: Actor, reference: string, reason?: string): Promise<Suspension> {
+    const result = await this.killSwitch.suspend(actor, reference, reason);
     for (const id of result.cancelledApprovals) {
       const approval = await this.approvals.findById(id);
       if (approval) await this.lifecycle.afterCommit(approval);

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { Database } from '@countersign/database';
 import { nextStatus, type Requirement } from '@countersign/domain';
@@ -10,8 +10,15 @@ import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 
 const SWEEP_BATCH = 500;
 
-/** Reaches the approvers of a new pending approval; must be idempotent (the sweep may redo it). */
-export type Outreach = (approval: ApprovalRecord) => Promise<void>;
+/**
+ * Reaches the approvers of a new pending approval right after intake; must be idempotent (the sweep may redo it).
+ * The channels library provides it (approvals cannot import channels); where channels are not loaded (the CLI),
+ * a plan job is enqueued for the worker instead.
+ */
+export interface ApprovalOutreach {
+  planNew(approval: ApprovalRecord): Promise<void>;
+}
+export const APPROVAL_OUTREACH = Symbol('APPROVAL_OUTREACH');
 
 /** How long a request waits for its follow-up enqueues before answering anyway (Postgres already has the truth). */
 const FOLLOW_UP_WAIT_MS = 2_000;
@@ -21,9 +28,6 @@ const FOLLOW_UP_WAIT_MS = 2_000;
 export class ApprovalLifecycleService {
   private readonly logger = new Logger(ApprovalLifecycleService.name);
 
-  /** Who plans a new approval's notifications in this process (ChannelsModule; approvals cannot import it). */
-  private outreach: Outreach | null = null;
-
   constructor(
     private readonly database: Database,
     private readonly approvals: ApprovalRepository,
@@ -32,6 +36,7 @@ export class ApprovalLifecycleService {
     private readonly events: ApprovalEvents,
     private readonly live: LiveEvents,
     private readonly metrics: Metrics,
+    @Optional() @Inject(APPROVAL_OUTREACH) private readonly outreach: ApprovalOutreach | null = null,
   ) {}
 
   /**
@@ -39,14 +44,6 @@ export class ApprovalLifecycleService {
    * pending approval or the callback of a final one. Postgres already holds the truth, so a Redis failure here
    * is logged, and the expiry sweeper and lazy expiry on read still end pending approvals on time.
    */
-  /**
-   * Plans new approvals' notifications here and now instead of in a job (NotificationService registers itself).
-   * Without it, a plan job is enqueued for the worker.
-   */
-  useOutreach(outreach: Outreach): void {
-    this.outreach = outreach;
-  }
-
   async afterCommit(approval: ApprovalRecord, options: { created?: boolean } = {}): Promise<void> {
     this.metrics.approvals.inc({ tier: approval.tier, status: approval.status });
     // Nobody can be waiting on an approval that did not exist a moment ago.
@@ -85,14 +82,14 @@ export class ApprovalLifecycleService {
 
   /**
    * A new pending approval: notify its approvers (one delivery per approver × channel, planned here by the
-   * registered outreach, else by a plan job), and schedule its reminder and escalation. Postgres records whether
+   * APPROVAL_OUTREACH, else by a plan job), and schedule its reminder and escalation. Postgres records whether
    * each happened, so the worker's sweep redoes any of these that Redis lost.
    */
   private scheduleOutreach(approval: ApprovalRecord, requirement: Requirement): Array<Promise<void>> {
     const outreach = this.outreach;
     const enqueues = [
       outreach
-        ? outreach(approval)
+        ? outreach.planNew(approval)
         : this.queue.fairPriority(approval.tier, approval.agentId).then((priority) =>
             this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agentId }, { jobId: jobId.plan(approval.id), priority }),
           ),
@@ -113,6 +110,32 @@ export class ApprovalLifecycleService {
 
   async cancel(actor: Actor, approvalId: string, reason: string): Promise<ApprovalRecord | null> {
     return this.finish(actor, approvalId, 'cancel', reason, false);
+  }
+
+  /** Once per approval, after `remind_after`: true for the one caller that may send the reminder (audited). */
+  async claimReminder(approvalId: string): Promise<boolean> {
+    if (!(await this.approvals.claimReminder(approvalId))) return false;
+    await this.audit.record(SYSTEM, [{ type: AuditEventType.ApprovalReminded, subject: { type: 'approval', id: approvalId } }]);
+    return true;
+  }
+
+  /**
+   * Once per approval: its `escalate_to` approvers become eligible (audited). Returns the approval with the
+   * approvers added, or null when it was escalated already, is final, or has nobody to escalate to.
+   */
+  async escalate(approvalId: string): Promise<{ approval: ApprovalRecord; added: string[] } | null> {
+    return this.database.transaction(async (tx) => {
+      const approval = await this.approvals.claimEscalation(tx, approvalId);
+      if (!approval) return null;
+      const added = approval.escalatedTo;
+      await this.audit.append(tx, SYSTEM, [{ type: AuditEventType.ApprovalEscalated, subject: { type: 'approval', id: approvalId }, data: { escalate_to: added } }]);
+      return { approval, added };
+    });
+  }
+
+  /** Every message sent about the final approval now shows its outcome (the channels' showOutcome is done). */
+  markMessagesUpdated(approvalId: string): Promise<void> {
+    return this.approvals.markMessagesUpdated(approvalId);
   }
 
   /** Expires every due approval; run periodically and at worker start, since Redis keeps no delayed jobs for sure. */

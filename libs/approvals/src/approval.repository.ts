@@ -129,6 +129,46 @@ export class ApprovalRepository {
     );
   }
 
+  /** The kill switch: every pending approval of the agent moves to `to` (their callbacks fall due). Returns their ids. */
+  async transitionPendingOfAgent(tx: Tx, agentId: string, to: ApprovalStatus, reason: string): Promise<string[]> {
+    const rows = await this.database.rows<{ id: string }>(
+      tx,
+      `UPDATE approvals SET status = $2, status_reason = $3, decided_at = now(), updated_at = now(),
+              callback_state = CASE WHEN callback_url IS NULL THEN NULL ELSE 'due' END
+        WHERE agent_id = $1 AND status = 'pending' RETURNING id`,
+      [agentId, to, reason],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** The agent's approved approvals: the ones that may have a token still to revoke. */
+  async approvedIdsOfAgent(tx: Tx, agentId: string): Promise<string[]> {
+    const rows = await this.database.rows<{ id: string }>(tx, `SELECT id FROM approvals WHERE agent_id = $1 AND status = 'approved'`, [agentId]);
+    return rows.map((row) => row.id);
+  }
+
+  /** Claims the reminder once: true for the one caller that set `reminded_at` on a still pending approval. */
+  async claimReminder(approvalId: string): Promise<boolean> {
+    const rows = await this.database.query<{ id: string }>(`UPDATE approvals SET reminded_at = now() WHERE id = $1 AND status = 'pending' AND reminded_at IS NULL RETURNING id`, [approvalId]);
+    return rows.length > 0;
+  }
+
+  /** Adds the escalation's approvers once, in the caller's transaction; null when it was done or is not due. */
+  async claimEscalation(tx: Tx, approvalId: string): Promise<ApprovalRecord | null> {
+    return this.one(
+      tx,
+      `UPDATE approvals SET escalated_at = now(), updated_at = now(),
+              escalated_to = ARRAY(SELECT jsonb_array_elements_text(requirement->'escalate_to'))
+        WHERE id = $1 AND status = 'pending' AND escalated_at IS NULL AND jsonb_array_length(COALESCE(requirement->'escalate_to', '[]'::jsonb)) > 0
+        RETURNING ${APPROVAL_RECORD}`,
+      [approvalId],
+    );
+  }
+
+  async markMessagesUpdated(approvalId: string): Promise<void> {
+    await this.database.query(`UPDATE approvals SET messages_updated_at = now() WHERE id = $1`, [approvalId]);
+  }
+
   async setCallbackState(id: string, from: 'due', to: 'delivered' | 'failed'): Promise<void> {
     await this.database.manager().query(`UPDATE approvals SET callback_state = $3 WHERE id = $1 AND callback_state = $2`, [id, from, to]);
   }

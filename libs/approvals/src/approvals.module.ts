@@ -16,18 +16,26 @@ import { DecisionService } from './decision.service';
 import { IntakeWriter } from './intake-writer';
 import { LiveEvents } from './live-events';
 import { IntakeService } from './intake.service';
+import { KillSwitchService } from './kill-switch.service';
 import { PartiesRepository } from './parties.repository';
 import { QuotaService } from './quota.service';
 
+/** The kill switch's transaction: Postgres only, so the CLI suspends an agent without Redis. */
 @Module({
-  imports: [AgentsModule, PeopleModule, TaxonomyModule],
+  imports: [AgentsModule],
+  providers: [ApprovalRepository, KillSwitchService],
+  exports: [ApprovalRepository, KillSwitchService],
+})
+export class KillSwitchModule {}
+
+@Module({
+  imports: [AgentsModule, KillSwitchModule, PeopleModule, TaxonomyModule],
   providers: [
     AgentControlService,
     ApprovalEvents,
     ApprovalLifecycleService,
     ApprovalReportsRepository,
     ApprovalReportsService,
-    ApprovalRepository,
     ApprovalsService,
     ApproverService,
     CallbacksService,

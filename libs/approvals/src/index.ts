@@ -1,9 +1,9 @@
 export { AgentControlService } from './agent-control.service';
-export { ApprovalLifecycleService } from './approval-lifecycle.service';
+export { APPROVAL_OUTREACH, type ApprovalOutreach, ApprovalLifecycleService } from './approval-lifecycle.service';
 export { type AdminOverview, type AgentApprovalView, ApprovalReportsService, MAX_OVERVIEW_DAYS } from './approval-reports.service';
 export { type ApprovalRequest, parseApprovalRequest } from './approval-request';
 export { type AgentDecisionView, type ApprovalView } from './approval-view';
-export { ApprovalsModule } from './approvals.module';
+export { ApprovalsModule, KillSwitchModule } from './approvals.module';
 export { ApprovalsService, MAX_WAIT_SECONDS } from './approvals.service';
 export { AGENT_CLAIM_LABEL, approvalSummary, type ApprovalSummary, type ApproverView, ApproverService, eligibleEntriesOf, type InboxItem, requirementOf } from './approver.service';
 export { activityFromRow, type ActivityRow, APPROVAL_ACTIVITY_SQL, type NotificationView } from './decision.repository';
@@ -12,4 +12,5 @@ export { CallbacksService } from './callbacks.service';
 export { validateCallbackUrl } from './callback-url';
 export { type DecisionChannel, DecisionService, parseDecision } from './decision.service';
 export { IntakeService } from './intake.service';
+export { KillSwitchService, type Suspension } from './kill-switch.service';
 export { agentRoom, approverRooms, LiveEvents, liveEventsKey, personRooms } from './live-events';

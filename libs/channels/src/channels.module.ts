@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
-import { ApprovalsModule } from '@countersign/approvals';
+import { Global, Module } from '@nestjs/common';
+import { APPROVAL_OUTREACH, ApprovalsModule } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PeopleModule } from '@countersign/people';
+import { DeliveryPlanner } from './delivery-planner';
 import { DeliveryRepository } from './delivery.repository';
 import { NOTIFICATION_CHANNELS, type NotificationChannel } from './notification-channel';
 import { NotificationService } from './notification.service';
@@ -14,10 +15,16 @@ import { SlackLinksService } from './slack-links.service';
 import { VapidKeysService } from './vapid-keys.service';
 import { WebPushChannel } from './web-push.channel';
 
-/** Reaching people out of band: the channels (one class each, under one token), deliveries, Slack and push APIs. */
+/**
+ * Reaching people out of band: the channels (one class each, under one token), deliveries, Slack and push APIs.
+ * Global for one export: APPROVAL_OUTREACH, which the approvals library (imported here, so it cannot import this)
+ * injects to plan new approvals' notifications at intake.
+ */
+@Global()
 @Module({
   imports: [ApprovalsModule, PeopleModule],
   providers: [
+    DeliveryPlanner,
     DeliveryRepository,
     NotificationService,
     PushSubscriptionRepository,
@@ -30,7 +37,8 @@ import { WebPushChannel } from './web-push.channel';
     WebPushChannel,
     { provide: SLACK_CLIENT, inject: [CONFIG], useFactory: (config: CountersignConfig) => createSlackClient(config) },
     { provide: NOTIFICATION_CHANNELS, inject: [SlackChannel, WebPushChannel], useFactory: (...channels: NotificationChannel[]) => channels },
+    { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
   ],
-  exports: [NotificationService, PushSubscriptionsService, SlackInteractionsService, SlackLinksService],
+  exports: [APPROVAL_OUTREACH, NotificationService, PushSubscriptionsService, SlackInteractionsService, SlackLinksService],
 })
 export class ChannelsModule {}

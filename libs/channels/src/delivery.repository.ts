@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { activityFromRow, type ActivityRow, APPROVAL_ACTIVITY_SQL, type ApprovalRecord, approvalSummary, type ApprovalSummary } from '@countersign/approvals';
+import { activityFromRow, type ActivityRow, APPROVAL_ACTIVITY_SQL, approvalSummary, type ApprovalSummary } from '@countersign/approvals';
 import { type OutboxEvent } from '@countersign/audit';
-import { ApprovalEntity, Database, type Tx } from '@countersign/database';
+import { Database } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
 import { type ChannelType, type DeliveryKind, type DeliveryState } from './notification-channel';
 import { type SlackIdentity, slackIdentityFromRow, type SlackIdentityRow } from './slack-identity.repository';
@@ -199,33 +199,6 @@ export class DeliveryRepository {
       [approvalId, personId],
     );
     return rows[0]?.reachable ?? false;
-  }
-
-  /** Claims the reminder once: true for the one caller that set `reminded_at` on a still pending approval. */
-  async claimReminder(approvalId: string): Promise<boolean> {
-    const rows = await this.database.query<{ id: string }>(`UPDATE approvals SET reminded_at = now() WHERE id = $1 AND status = 'pending' AND reminded_at IS NULL RETURNING id`, [approvalId]);
-    return rows.length > 0;
-  }
-
-  /** Adds the escalation's approvers once, in the caller's transaction (audited with it). */
-  async claimEscalation(tx: Tx, approvalId: string): Promise<string[] | null> {
-    const rows = await this.database.rows<{ escalated_to: string[] }>(
-      tx,
-      `UPDATE approvals SET escalated_at = now(), updated_at = now(),
-              escalated_to = ARRAY(SELECT jsonb_array_elements_text(requirement->'escalate_to'))
-        WHERE id = $1 AND status = 'pending' AND escalated_at IS NULL AND jsonb_array_length(COALESCE(requirement->'escalate_to', '[]'::jsonb)) > 0
-        RETURNING escalated_to`,
-      [approvalId],
-    );
-    return rows[0]?.escalated_to ?? null;
-  }
-
-  async approvalRecord(id: string): Promise<ApprovalRecord | null> {
-    return this.database.manager().findOneBy(ApprovalEntity, { id });
-  }
-
-  async markOutcomesDone(approvalId: string): Promise<void> {
-    await this.database.query(`UPDATE approvals SET messages_updated_at = now() WHERE id = $1`, [approvalId]);
   }
 
   /**

@@ -1,25 +1,16 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { ApprovalLifecycleService, type ApprovalRecord, type ApprovalSummary, ApproverService, eligibleEntriesOf, LiveEvents, requirementOf } from '@countersign/approvals';
-import { AuditEventType, AuditService, outboxEvents, SYSTEM } from '@countersign/audit';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ApprovalLifecycleService, type ApprovalSummary, ApproverService, LiveEvents } from '@countersign/approvals';
+import { AuditEventType, outboxEvents, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { Database, MicroBatch } from '@countersign/database';
 import { PeopleService, type PersonRecord } from '@countersign/people';
 import { jobId, JobName, QueueService, RetryLaterError } from '@countersign/queue';
-import { type Claimed, type DeliveryRecord, DeliveryRepository, type PlanItem } from './delivery.repository';
+import { DeliveryPlanner } from './delivery-planner';
+import { type Claimed, type DeliveryRecord, DeliveryRepository } from './delivery.repository';
 import { type ChannelType, type DeliveryKind, NOTIFICATION_CHANNELS, type Notification, type NotificationChannel } from './notification-channel';
 
 const SWEEP_BATCH = 200;
 /** A job that found its delivery claimed by another attempt looks again after at most this (ms). */
 const CLAIM_RECHECK_MS = 5_000;
-
-/** What planning needs of an approval besides the plan itself: whose jobs, their tier, and its escalation. */
-interface PlannedApproval {
-  id: string;
-  agentId: string;
-  tier: string;
-  escalateTo: string[];
-  escalated: boolean;
-}
 
 /**
  * Flow 2 of DESIGN.md, the worker's side of reaching people: plan one delivery per approver × channel, deliver
@@ -28,72 +19,36 @@ interface PlannedApproval {
  * sweep after Redis lost it never sends a second message.
  */
 @Injectable()
-export class NotificationService implements OnModuleInit {
+export class NotificationService {
   private readonly logger = new Logger(NotificationService.name);
   private readonly byType: Map<ChannelType, NotificationChannel>;
-  /** The channels this deployment configured (the others' deliveries are planned `off`). */
-  private readonly enabledTypes: ChannelType[];
-  /** Plans arriving together (intake's, in the API) share one statement. */
-  private readonly planner = new MicroBatch<PlanItem, DeliveryRecord[]>((items) => this.deliveries.plan(items, this.enabledTypes));
 
   constructor(
     @Inject(CONFIG) private readonly config: CountersignConfig,
     @Inject(NOTIFICATION_CHANNELS) channels: NotificationChannel[],
-    private readonly database: Database,
     private readonly deliveries: DeliveryRepository,
+    private readonly planner: DeliveryPlanner,
     private readonly approver: ApproverService,
     private readonly people: PeopleService,
     private readonly queue: QueueService,
-    private readonly audit: AuditService,
     private readonly live: LiveEvents,
     private readonly lifecycle: ApprovalLifecycleService,
   ) {
     this.byType = new Map(channels.map((channel) => [channel.type, channel]));
-    this.enabledTypes = channels.filter((channel) => channel.enabled).map((channel) => channel.type);
   }
 
   /**
    * Plans a pending approval's deliveries (one per undecided approver × the tier's channels), from a job: the
-   * sweep's re-plan, a reminder, an escalation. New approvals are planned at intake instead (`planNew`).
+   * sweep's re-plan, a reminder, an escalation. New approvals are planned at intake instead (DeliveryPlanner.planNew).
    */
   async plan(approvalId: string, kind: DeliveryKind = 'request'): Promise<void> {
     const approval = await this.approver.summary(approvalId);
     // A final approval needs no messages (and the sweep only looks for pending approvals that were never planned).
     if (!approval || approval.status !== 'pending') return;
-    await this.planAndEnqueue(
+    await this.planner.planAndEnqueue(
       { id: approval.id, agentId: approval.agent_id, tier: approval.tier, escalateTo: approval.escalate_to, escalated: approval.escalated_to.length > 0 },
       { approvalId: approval.id, onBehalfOfId: approval.on_behalf_of_id, entries: approval.eligible, channels: approval.requirement.channels as ChannelType[], kind },
     );
-  }
-
-  /**
-   * A new pending approval, planned and its deliveries enqueued in the API right after intake committed: no plan
-   * job, and the plans of approvals arriving together share one statement. Registered with the lifecycle in
-   * `onModuleInit`; if this fails, the approval stays un-notified and the worker's sweep plans it.
-   */
-  async planNew(approval: ApprovalRecord): Promise<void> {
-    const requirement = requirementOf(approval);
-    await this.planAndEnqueue(
-      { id: approval.id, agentId: approval.agentId, tier: approval.tier, escalateTo: requirement.escalate_to ?? [], escalated: (approval.escalatedTo ?? []).length > 0 },
-      { approvalId: approval.id, onBehalfOfId: approval.onBehalfOfId, entries: eligibleEntriesOf(approval), channels: requirement.channels, kind: 'request' },
-    );
-  }
-
-  onModuleInit(): void {
-    this.lifecycle.useOutreach((approval) => this.planNew(approval));
-  }
-
-  private async planAndEnqueue(approval: PlannedApproval, item: PlanItem): Promise<void> {
-    const planned = await this.planner.run(item);
-    const queued = planned.filter((row) => row.state === 'queued');
-    if (queued.length > 0) {
-      const priority = await this.queue.fairPriority(approval.tier, approval.agentId, queued.length);
-      await Promise.all(queued.map((row) => this.queue.enqueue(JobName.DeliverNotification, { deliveryId: row.id, agentId: approval.agentId }, { jobId: jobId.deliver(row.id), priority })));
-    }
-    // Someone with no channel at all cannot be reached: escalate now rather than at the scheduled time.
-    const approvers = new Set(planned.map((row) => row.personId));
-    const reached = new Set(queued.map((row) => row.personId));
-    if (approvers.size === 0 || approvers.size > reached.size) await this.escalateEarly(approval);
   }
 
   /**
@@ -175,27 +130,21 @@ export class NotificationService implements OnModuleInit {
       await channel.showOutcome(this.notification(delivery, person, approval, delivery.attempts));
       await this.deliveries.markOutcomeShown(delivery.id, approval.status);
     }
-    await this.deliveries.markOutcomesDone(approvalId);
+    await this.lifecycle.markMessagesUpdated(approvalId);
   }
 
   /** Once per approval, after `remind_after`: a reminder to everyone who has not decided yet. */
   async remind(approvalId: string): Promise<void> {
-    if (!(await this.deliveries.claimReminder(approvalId))) return;
-    await this.audit.record(SYSTEM, [{ type: AuditEventType.ApprovalReminded, subject: { type: 'approval', id: approvalId } }]);
+    if (!(await this.lifecycle.claimReminder(approvalId))) return;
     await this.plan(approvalId, 'reminder');
   }
 
   /** Once per approval: the `escalate_to` approvers become eligible, and are notified. */
   async escalate(approvalId: string): Promise<void> {
-    const added = await this.database.transaction(async (tx) => {
-      const entries = await this.deliveries.claimEscalation(tx, approvalId);
-      if (entries) await this.audit.append(tx, SYSTEM, [{ type: AuditEventType.ApprovalEscalated, subject: { type: 'approval', id: approvalId }, data: { escalate_to: entries } }]);
-      return entries;
-    });
-    if (!added) return;
-    this.logger.log(`approval ${approvalId} escalated to ${added.join(', ')}`);
-    const escalated = await this.deliveries.approvalRecord(approvalId);
-    if (escalated) this.live.emit('approval.created', escalated, added);
+    const escalated = await this.lifecycle.escalate(approvalId);
+    if (!escalated) return;
+    this.logger.log(`approval ${approvalId} escalated to ${escalated.added.join(', ')}`);
+    this.live.emit('approval.created', escalated.approval, escalated.added);
     await this.plan(approvalId, 'request');
   }
 
@@ -241,12 +190,7 @@ export class NotificationService implements OnModuleInit {
   /** A person left with no channel that works (every delivery unreachable, gone or failed) brings the escalation forward. */
   private async checkReachable(delivery: DeliveryRecord, approval: ApprovalSummary): Promise<void> {
     if (await this.deliveries.isReachable(delivery.approvalId, delivery.personId)) return;
-    await this.escalateEarly({ id: approval.id, agentId: approval.agent_id, tier: approval.tier, escalateTo: approval.escalate_to, escalated: approval.escalated_to.length > 0 });
-  }
-
-  private async escalateEarly(approval: PlannedApproval): Promise<void> {
-    if (approval.escalateTo.length === 0 || approval.escalated) return;
-    await this.queue.enqueue(JobName.EscalateApproval, { approvalId: approval.id }, { jobId: jobId.escalateEarly(approval.id) });
+    await this.planner.escalateEarly({ id: approval.id, agentId: approval.agent_id, tier: approval.tier, escalateTo: approval.escalate_to, escalated: approval.escalated_to.length > 0 });
   }
 
   private notification(delivery: DeliveryRecord, person: PersonRecord, approval: ApprovalSummary, previousAttempts: number): Notification {

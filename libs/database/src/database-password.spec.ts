@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
-import { createDataSource } from '../../../migrations/data-source';
+import { createDataSource } from './data-source';
 
 /**
  * docker-compose.yml gives Countersign DATABASE_URL without a password and the password as PGPASSWORD, so any

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { createDataSource } from '../../../migrations/data-source';
+import { createDataSource } from './data-source';
 import { type DataSource } from 'typeorm';
 import { Database, postgresErrorCode } from './database';
 

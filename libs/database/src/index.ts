@@ -2,4 +2,5 @@ export { Database, postgresErrorCode, type Tx } from './database';
 export { DatabaseModule } from './database.module';
 export { MicroBatch } from './micro-batch';
 export * from './entities';
-export { createDataSource, MIGRATIONS } from '../../../migrations/data-source';
+export { createDataSource } from './data-source';
+export { MIGRATIONS } from '../../../migrations';

@@ -63,6 +63,14 @@ export class ApprovalTokenService {
   }
 
   /**
+   * The kill switch's token part, in its transaction: the approvals' tokens that are still usable are revoked, so
+   * resuming the agent later does not bring them back. Returns how many.
+   */
+  revokeUnconsumed(tx: Tx, approvalIds: string[]): Promise<number> {
+    return approvalIds.length === 0 ? Promise.resolve(0) : this.issued.revokeUnconsumed(tx, approvalIds);
+  }
+
+  /**
    * Signs the token and returns the issued-token row and audit entry that must be written with it, in the same
    * transaction (or statement) as the approval: the token exists only if the approval commits.
    */

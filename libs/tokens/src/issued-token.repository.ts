@@ -20,6 +20,18 @@ export class IssuedTokenRepository {
     return row ? { tokenEnc: row.token_enc } : null;
   }
 
+  /** The kill switch: the tokens of these approvals not yet consumed, revoked, or expired, are revoked. Returns how many. */
+  async revokeUnconsumed(tx: Tx, approvalIds: string[]): Promise<number> {
+    const rows = await this.database.rows<{ jti: string }>(
+      tx,
+      `UPDATE issued_tokens SET revoked_at = now()
+        WHERE approval_id = ANY($1::uuid[]) AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+        RETURNING jti`,
+      [approvalIds],
+    );
+    return rows.length;
+  }
+
   /**
    * Marks the token consumed if, and only if, it is still usable: one UPDATE, so two concurrent consumers
    * cannot both win. A suspended agent's tokens are inactive (the kill switch).

@@ -1,5 +1,5 @@
 import { loadConfig } from '@countersign/config';
-import { createWorkerApp } from '../../../apps/worker/src/main';
+import { createWorkerApp } from '../../../apps/worker/src';
 
 /** The worker in a process of its own, configured from its environment; says `ready` on stdout once it runs. */
 async function main(): Promise<void> {

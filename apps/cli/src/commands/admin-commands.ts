@@ -1,6 +1,6 @@
 import { type INestApplicationContext } from '@nestjs/common';
 import { AgentsService, ResourceServersService } from '@countersign/agents';
-import { AgentControlService } from '@countersign/approvals';
+import { AgentControlService, KillSwitchService } from '@countersign/approvals';
 import { AuditService, CLI } from '@countersign/audit';
 import { EnrollmentService, PeopleService, type Role } from '@countersign/people';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
@@ -36,7 +36,7 @@ export const adminCommands = {
    * follows later and exits 1.
    */
   async agentsSuspend(app: INestApplicationContext, out: Output, reference: string, reason: string | undefined, live: boolean): Promise<boolean> {
-    const { agent, cancelledApprovals } = live ? await app.get(AgentControlService).suspend(CLI, reference, reason) : await app.get(AgentsService).suspend(CLI, reference, reason);
+    const { agent, cancelledApprovals } = live ? await app.get(AgentControlService).suspend(CLI, reference, reason) : await app.get(KillSwitchService).suspend(CLI, reference, reason);
     out.result({ ...agent, cancelled_approvals: cancelledApprovals }, () =>
       [
         `Agent ${agent.name} (${agent.clientId}) is suspended: its access and unconsumed approval tokens no longer work`,

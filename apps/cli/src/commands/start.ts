@@ -1,8 +1,8 @@
 import { type LoggerService } from '@nestjs/common';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Logger } from 'pino';
-import { createApiApp } from '../../../api/src/app';
-import { WorkerFeatureModule } from '../../../worker/src/worker.module';
+import { createApiApp } from '../../../api/src';
+import { WorkerFeatureModule } from '../../../worker/src';
 import { loadConfig } from '@countersign/config';
 import { PinoNestLogger } from '@countersign/observability';
 import { prepareForStart } from '../local-environment';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { type DataSource } from 'typeorm';
 import { PersonEntity } from '@countersign/database';
-import { createDataSource, MIGRATIONS } from '../../../../migrations/data-source';
+import { createDataSource, MIGRATIONS } from '@countersign/database';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { type EmbeddedLogger, type EmbeddedService } from './embedded-logger';
 

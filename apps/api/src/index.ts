@@ -1,0 +1,3 @@
+// The API's public face for the other apps, the harness and the benchmark (eslint.config.mjs enforces it).
+export { type ApiAppOptions, createApiApp } from './app';
+export { runApi } from './main';

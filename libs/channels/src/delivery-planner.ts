@@ -1,0 +1,62 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type ApprovalOutreach, type ApprovalRecord, eligibleEntriesOf, requirementOf } from '@countersign/approvals';
+import { MicroBatch } from '@countersign/database';
+import { jobId, JobName, QueueService } from '@countersign/queue';
+import { type DeliveryRecord, DeliveryRepository, type PlanItem } from './delivery.repository';
+import { type ChannelType, NOTIFICATION_CHANNELS, type NotificationChannel } from './notification-channel';
+
+/** What planning needs of an approval besides the plan itself: whose jobs, their tier, and its escalation. */
+export interface PlannedApproval {
+  id: string;
+  agentId: string;
+  tier: string;
+  escalateTo: string[];
+  escalated: boolean;
+}
+
+/**
+ * Plans deliveries (one per undecided approver × channel) and enqueues them. Provided to the approvals library as
+ * its APPROVAL_OUTREACH, so a new approval is planned in the API right after intake committed, not by a job.
+ */
+@Injectable()
+export class DeliveryPlanner implements ApprovalOutreach {
+  /** The channels this deployment configured (the others' deliveries are planned `off`). */
+  private readonly enabledTypes: ChannelType[];
+  /** Plans arriving together (intake's, in the API) share one statement. */
+  private readonly batch = new MicroBatch<PlanItem, DeliveryRecord[]>((items) => this.deliveries.plan(items, this.enabledTypes));
+
+  constructor(
+    @Inject(NOTIFICATION_CHANNELS) channels: NotificationChannel[],
+    private readonly deliveries: DeliveryRepository,
+    private readonly queue: QueueService,
+  ) {
+    this.enabledTypes = channels.filter((channel) => channel.enabled).map((channel) => channel.type);
+  }
+
+  /** A new pending approval; if this fails, the approval stays un-notified and the worker's sweep plans it. */
+  async planNew(approval: ApprovalRecord): Promise<void> {
+    const requirement = requirementOf(approval);
+    await this.planAndEnqueue(
+      { id: approval.id, agentId: approval.agentId, tier: approval.tier, escalateTo: requirement.escalate_to ?? [], escalated: (approval.escalatedTo ?? []).length > 0 },
+      { approvalId: approval.id, onBehalfOfId: approval.onBehalfOfId, entries: eligibleEntriesOf(approval), channels: requirement.channels, kind: 'request' },
+    );
+  }
+
+  async planAndEnqueue(approval: PlannedApproval, item: PlanItem): Promise<void> {
+    const planned = await this.batch.run(item);
+    const queued = planned.filter((row) => row.state === 'queued');
+    if (queued.length > 0) {
+      const priority = await this.queue.fairPriority(approval.tier, approval.agentId, queued.length);
+      await Promise.all(queued.map((row) => this.queue.enqueue(JobName.DeliverNotification, { deliveryId: row.id, agentId: approval.agentId }, { jobId: jobId.deliver(row.id), priority })));
+    }
+    // Someone with no channel at all cannot be reached: escalate now rather than at the scheduled time.
+    const approvers = new Set(planned.map((row) => row.personId));
+    const reached = new Set(queued.map((row) => row.personId));
+    if (approvers.size === 0 || approvers.size > reached.size) await this.escalateEarly(approval);
+  }
+
+  async escalateEarly(approval: PlannedApproval): Promise<void> {
+    if (approval.escalateTo.length === 0 || approval.escalated) return;
+    await this.queue.enqueue(JobName.EscalateApproval, { approvalId: approval.id }, { jobId: jobId.escalateEarly(approval.id) });
+  }
+}

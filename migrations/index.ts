@@ -1,0 +1,15 @@
+// Every migration, in order: register a new one here (libs/database's DataSource runs this list).
+import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
+import { PeopleAndDecisions1764100000000 } from './1764100000000-people-and-decisions';
+import { TaxonomyAdmin1764200000000 } from './1764200000000-taxonomy-admin';
+import { Channels1764300000000 } from './1764300000000-channels';
+import { SlackDmChannel1764400000000 } from './1764400000000-slack-dm-channel';
+import { AgentPendingCount1764500000000 } from './1764500000000-agent-pending-count';
+import { DeliveryClaims1764600000000 } from './1764600000000-delivery-claims';
+import { PersonPendingCount1764640000000 } from './1764640000000-person-pending-count';
+import { DeliverySentAt1764700000000 } from './1764700000000-delivery-sent-at';
+
+export const MIGRATIONS = [
+  InitialSchema1764000000000, PeopleAndDecisions1764100000000, TaxonomyAdmin1764200000000, Channels1764300000000, SlackDmChannel1764400000000,
+  AgentPendingCount1764500000000, DeliveryClaims1764600000000, PersonPendingCount1764640000000, DeliverySentAt1764700000000,
+];
