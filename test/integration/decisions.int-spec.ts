@@ -75,4 +75,38 @@ describe('deciding under concurrency', () => {
     expect(events.rows.map((row) => row.type).sort()).toEqual(['decision.recorded', 'decision.refused']);
     expect(events.rows.find((row) => row.type === 'decision.refused')?.data.code).toBe('already_decided');
   });
+
+  it('a quorum of two, every approver queued on the lock at once: each counts the decisions committed before it got the lock', async () => {
+    const { person: owner } = await signedInPerson(api.app, api.url);
+    const approval = await pendingFor(owner.email);
+    await withClient(api.config.databaseUrl, (client) =>
+      client.query(`UPDATE approvals SET requirement = requirement || '{"approvers": ["role:admin"], "approvals_required": 2}'::jsonb WHERE id = $1`, [approval.id]),
+    );
+    const admins: PersonBrowser[] = [];
+    for (let index = 0; index < 6; index++) admins.push((await signedInPerson(api.app, api.url, { role: 'admin' })).browser);
+    // Hold the approval's row lock until every decider waits on it, so each one's read of the decisions so far
+    // happens after another decider committed (a read taken with the lock statement would miss those).
+    const answers = await withClient(api.config.databaseUrl, async (client) => {
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM approvals WHERE id = $1 FOR UPDATE', [approval.id]);
+      const deciding = Promise.all(admins.map((admin) => admin.decide(approval.id, 'approve')));
+      for (let waiting = 0; waiting < admins.length; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const locked = await client.query<{ count: number }>(
+          `SELECT count(*)::int AS count FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'approvals' AND l.mode = 'RowShareLock' AND l.granted AND l.pid <> pg_backend_pid()
+              AND l.pid IN (SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock')`,
+        );
+        waiting = locked.rows[0].count;
+      }
+      await client.query('COMMIT');
+      return deciding;
+    });
+    // The first leaves it pending, the second settles it, everyone after finds it approved.
+    expect(answers.filter((answer) => answer.status === 200).map((answer) => answer.body.status).sort()).toEqual(['approved', 'pending']);
+    expect(new Set(answers.filter((answer) => answer.status !== 200).map((answer) => `${answer.status} ${answer.body.code as string}`))).toEqual(new Set(['409 already_decided']));
+    expect(await counts(approval.id)).toEqual({ decisions: 2, tokens: 1 });
+    const final = await call<View & { decisions: unknown[] }>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken });
+    expect(final.body).toMatchObject({ status: 'approved' });
+    expect(final.body.decisions).toHaveLength(2);
+  }, 60_000);
 });

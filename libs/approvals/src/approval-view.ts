@@ -1,6 +1,11 @@
-import { type ApprovalStatus, type Requirement } from '@countersign/domain';
-import { type ApprovalRecord } from './approval.repository';
-import { type NotificationView } from './decision.repository';
+import { type ApprovalStatus } from '@countersign/domain';
+import { type ApprovalRecord, eligibleEntriesOf, requirementOf } from './approval.repository';
+import { type ApprovalActivity, type InboxRow, type NotificationView } from './decision.repository';
+
+// Every view of an approval, in one place: the agent's (`ApprovalView`), a person's (`InboxItem`, `ApproverView`)
+// and a channel's (`ApprovalSummary`). Services read rows; these turn them into what a reader is shown.
+
+export const AGENT_CLAIM_LABEL = "The agent's own words: Countersign has not verified them.";
 
 /** What `classification` holds in the approvals row. */
 export interface StoredClassification {
@@ -43,7 +48,7 @@ export interface AgentDecisionView {
 }
 
 export function toApprovalView(approval: ApprovalRecord, approvalToken: string | null, decisions: AgentDecisionView[] = [], notifications: NotificationView[] = []): ApprovalView {
-  const requirement = approval.requirement as unknown as Requirement;
+  const requirement = requirementOf(approval);
   return {
     id: approval.id,
     status: approval.status,
@@ -74,4 +79,92 @@ export function classificationView(approval: ApprovalRecord): ApprovalView['clas
     taxonomy_version: approval.taxonomyVersion,
     reasons: classification.reasons,
   };
+}
+
+export interface InboxItem {
+  id: string;
+  status: ApprovalStatus;
+  tier: string;
+  action: { type: string; resource: string };
+  agent: { name: string };
+  on_behalf_of: { id: string; email: string; display_name: string };
+  step_up: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** What a person sees of an approval: rendered by Countersign from the structured action (DESIGN.md principle 3). */
+export interface ApproverView extends InboxItem {
+  status_reason: string | null;
+  action: { type: string; resource: string; args: Record<string, unknown> };
+  audience: string;
+  classification: { tier: string; reversibility: string | null; blast_radius: string | null; rule: string; taxonomy_version: number; reasons: string[] };
+  requirement: { approvals_required: number; approvers: string[]; step_up: string; channels: string[] };
+  /** Approver entries added when the approval was escalated. */
+  escalated_to: string[];
+  notifications: NotificationView[];
+  provenance: string[];
+  provenance_warnings: string[];
+  agent_reason: { text: string; label: string } | null;
+  decisions: Array<{ person: { id: string; email: string; display_name: string }; verdict: string; reason: string | null; channel: string; step_up: boolean; decided_at: string }>;
+  you: { can_decide: boolean; step_up_required: boolean; your_decision: string | null };
+  decided_at: string | null;
+}
+
+/** An approval as channels render it: the approver's view without the reader's own part. */
+export type ApprovalSummary = Omit<ApproverView, 'you'> & { agent_id: string; on_behalf_of_id: string; eligible: string[]; escalate_to: string[] };
+
+export function inboxItem(row: InboxRow): InboxItem {
+  const { approval } = row;
+  return {
+    id: approval.id,
+    status: approval.status,
+    tier: approval.tier,
+    action: { type: approval.actionType, resource: approval.actionResource },
+    agent: { name: row.agentName },
+    on_behalf_of: { id: row.onBehalfOf.id, email: row.onBehalfOf.email, display_name: row.onBehalfOf.displayName },
+    step_up: requirementOf(approval).step_up,
+    created_at: approval.createdAt.toISOString(),
+    expires_at: approval.expiresAt.toISOString(),
+  };
+}
+
+/** The approval as `reader` sees it; `you` says what is left for them to do. */
+export function approverView({ row, decisions, notifications }: ApprovalActivity, reader: { id: string } | null): ApproverView {
+  const { approval } = row;
+  const classification = approval.classification as unknown as StoredClassification;
+  const requirement = requirementOf(approval);
+  const mine = decisions.find((decision) => decision.personId === reader?.id) ?? null;
+  const open = approval.status === 'pending' && approval.expiresAt.getTime() > Date.now();
+  return {
+    ...inboxItem(row),
+    status_reason: approval.statusReason,
+    // Arguments were redacted when stored (the taxonomy's sensitive paths): secrets never reach a screen.
+    action: { type: approval.actionType, resource: approval.actionResource, args: approval.args },
+    audience: approval.audience,
+    classification: classificationView(approval),
+    requirement: { approvals_required: requirement.approvals_required, approvers: requirement.approvers, step_up: requirement.step_up, channels: requirement.channels },
+    escalated_to: approval.escalatedTo,
+    notifications,
+    provenance: approval.provenance,
+    provenance_warnings: classification.reasons.filter((reason) => reason.startsWith('Untrusted provenance')),
+    agent_reason: approval.reason === null ? null : { text: approval.reason, label: AGENT_CLAIM_LABEL },
+    decisions: decisions.map((decision) => ({
+      person: { id: decision.personId, email: decision.email, display_name: decision.displayName },
+      verdict: decision.verdict,
+      reason: decision.reason,
+      channel: decision.channel,
+      step_up: decision.amr.includes('passkey'),
+      decided_at: decision.createdAt.toISOString(),
+    })),
+    you: { can_decide: open && mine === null, step_up_required: requirement.step_up === 'passkey', your_decision: mine?.verdict ?? null },
+    decided_at: approval.decidedAt?.toISOString() ?? null,
+  };
+}
+
+/** The summary of an approval read with its activity (`APPROVAL_ACTIVITY_SQL`). */
+export function approvalSummary(activity: ApprovalActivity): ApprovalSummary {
+  const { you: _you, ...view } = approverView(activity, null);
+  const { approval } = activity.row;
+  return { ...view, agent_id: approval.agentId, on_behalf_of_id: approval.onBehalfOfId, eligible: eligibleEntriesOf(approval), escalate_to: requirementOf(approval).escalate_to ?? [] };
 }

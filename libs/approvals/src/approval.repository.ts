@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type OutboxEvent } from '@countersign/audit';
 import { type ApprovalEntity, Database, type Tx } from '@countersign/database';
-import { type ApprovalStatus } from '@countersign/domain';
+import { type ApprovalStatus, type DecidableApproval, eligibleEntries, type Requirement } from '@countersign/domain';
 import { type IssuedTokenRow } from '@countersign/tokens';
 
 /** The entity's status union is the domain's ApprovalStatus. */
@@ -106,11 +106,6 @@ export class ApprovalRepository {
 
   async findByIdempotencyKey(agentId: string, idempotencyKey: string): Promise<ApprovalRecord | null> {
     return this.one(undefined, `SELECT ${APPROVAL_RECORD} FROM approvals WHERE agent_id = $1 AND idempotency_key = $2`, [agentId, idempotencyKey]);
-  }
-
-  /** Locks the approval row until the transaction ends: deciders of one approval go one at a time (ASVS 2.3.4). */
-  async lock(tx: Tx, id: string): Promise<ApprovalRecord | null> {
-    return this.one(tx, `SELECT ${APPROVAL_RECORD} FROM approvals WHERE id = $1 FOR UPDATE`, [id]);
   }
 
   /** Counts at most `limit` rows: the question is only whether the agent reached its limit. */
@@ -223,6 +218,21 @@ export function approvalFromRow(row: Record<string, unknown>): ApprovalRecord {
     createdAt: date(row.created_at)!,
     updatedAt: date(row.updated_at)!,
   };
+}
+
+/** The stored requirement: what the taxonomy compiled for the approval's tier when it was created. */
+export function requirementOf(approval: ApprovalRecord): Requirement {
+  return approval.requirement as unknown as Requirement;
+}
+
+/** The approval as the decision rules read it (libs/domain decision.ts). */
+export function decidable(approval: ApprovalRecord): Omit<ApprovalRecord, 'requirement'> & DecidableApproval {
+  return { ...approval, requirement: requirementOf(approval) };
+}
+
+/** Who may decide the approval: its requirement's approver entries and any escalation entries. */
+export function eligibleEntriesOf(approval: ApprovalRecord): string[] {
+  return eligibleEntries(decidable(approval));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -62,25 +62,51 @@ export type ActivityRow = {
   notifications: Array<Omit<NotificationView, 'person'> & { person_id: string }>;
 };
 
+// An approval's decisions and deliveries as JSON arrays, for the approval whose id is `approvalId` (a column or a parameter).
+const decisionsJson = (approvalId: string) =>
+  `COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', d.person_id, 'email', dp.email, 'display_name', dp.display_name, 'verdict', d.verdict,
+                                                 'reason', d.reason, 'channel', d.channel, 'amr', d.amr, 'fast', d.fast, 'created_at', d.created_at) ORDER BY d.created_at, d.id)
+               FROM decisions d JOIN people dp ON dp.id = d.person_id WHERE d.approval_id = ${approvalId}), '[]'::jsonb)`;
+const notificationsJson = (approvalId: string) =>
+  `COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', n.person_id, 'channel', n.channel, 'kind', n.kind, 'state', n.state, 'detail', n.detail,
+                                                 'attempts', n.attempts, 'updated_at', n.updated_at) ORDER BY n.created_at, n.person_id, n.channel, n.kind)
+               FROM deliveries n WHERE n.approval_id = ${approvalId}), '[]'::jsonb)`;
+
 /**
  * The one read of an approval's activity (the approval is `a`; add the WHERE). Exported so a statement that
  * claims a delivery can read it in the same round trip (`DeliveryRepository.beginAttempt`).
  */
 export const APPROVAL_ACTIVITY_SQL = `SELECT to_jsonb(a) AS approval, g.name AS agent_name, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name,
-              COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', d.person_id, 'email', dp.email, 'display_name', dp.display_name, 'verdict', d.verdict,
-                                                            'reason', d.reason, 'channel', d.channel, 'amr', d.amr, 'fast', d.fast, 'created_at', d.created_at) ORDER BY d.created_at, d.id)
-                          FROM decisions d JOIN people dp ON dp.id = d.person_id WHERE d.approval_id = a.id), '[]'::jsonb) AS decisions,
-              COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', n.person_id, 'channel', n.channel, 'kind', n.kind, 'state', n.state, 'detail', n.detail,
-                                                            'attempts', n.attempts, 'updated_at', n.updated_at) ORDER BY n.created_at, n.person_id, n.channel, n.kind)
-                          FROM deliveries n WHERE n.approval_id = a.id), '[]'::jsonb) AS notifications
+              ${decisionsJson('a.id')} AS decisions, ${notificationsJson('a.id')} AS notifications
          FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id`;
 
 export function activityFromRow(row: ActivityRow): ApprovalActivity {
   return {
     row: { approval: approvalFromRow(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } },
-    decisions: row.decisions.map((d) => ({ personId: d.person_id, email: d.email, displayName: d.display_name, verdict: d.verdict, reason: d.reason, channel: d.channel, amr: d.amr, fast: d.fast, createdAt: new Date(d.created_at) })),
-    notifications: row.notifications.map((n) => ({ person: n.person_id, channel: n.channel, kind: n.kind, state: n.state, detail: n.detail, attempts: n.attempts, updated_at: new Date(n.updated_at).toISOString() })),
+    decisions: decisionsFromJson(row.decisions),
+    notifications: notificationsFromJson(row.notifications),
   };
+}
+
+function decisionsFromJson(decisions: ActivityRow['decisions']): DecisionRecord[] {
+  return decisions.map((d) => ({ personId: d.person_id, email: d.email, displayName: d.display_name, verdict: d.verdict, reason: d.reason, channel: d.channel, amr: d.amr, fast: d.fast, createdAt: new Date(d.created_at) }));
+}
+
+function notificationsFromJson(notifications: ActivityRow['notifications']): NotificationView[] {
+  return notifications.map((n) => ({ person: n.person_id, channel: n.channel, kind: n.kind, state: n.state, detail: n.detail, attempts: n.attempts, updated_at: new Date(n.updated_at).toISOString() }));
+}
+
+/** The approval locked for a decision, with its parties and the client id a token names. */
+export interface LockedApproval {
+  row: InboxRow;
+  agentClientId: string;
+}
+
+/** What a decision reads under the approval's lock: the decisions so far, the deliveries, and when this person was shown it. */
+export interface DecidingActivity {
+  decisions: DecisionRecord[];
+  notifications: NotificationView[];
+  shownAt: Date | null;
 }
 
 /** The SQL of deciding: the approval's row lock, one decision per person, first views, the approver's inbox. */
@@ -98,17 +124,17 @@ export class DecisionRepository {
     return rows.map((row) => ({ personId: row.person_id, email: row.email, displayName: row.display_name, verdict: row.verdict, reason: row.reason, channel: row.channel, amr: row.amr, fast: row.fast, createdAt: row.created_at }));
   }
 
-  /** Returns false if this person already decided this approval (the unique constraint backs the lock). */
-  async insert(tx: Tx, decision: { approvalId: string; personId: string; verdict: Verdict; reason: string | null; channel: 'web' | 'slack'; amr: string[]; latencyMs: number | null; fast: boolean }): Promise<boolean> {
+  /** Returns when the decision was recorded, or null if this person already decided this approval (the unique constraint backs the lock). */
+  async insert(tx: Tx, decision: { approvalId: string; personId: string; verdict: Verdict; reason: string | null; channel: 'web' | 'slack'; amr: string[]; latencyMs: number | null; fast: boolean }): Promise<Date | null> {
     try {
-      await this.database.rows(
+      const [row] = await this.database.rows<{ created_at: Date }>(
         tx,
-        `INSERT INTO decisions (approval_id, person_id, verdict, reason, channel, amr, latency_ms, fast) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        `INSERT INTO decisions (approval_id, person_id, verdict, reason, channel, amr, latency_ms, fast) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at`,
         [decision.approvalId, decision.personId, decision.verdict, decision.reason, decision.channel, decision.amr, decision.latencyMs, decision.fast],
       );
-      return true;
+      return row.created_at;
     } catch (error) {
-      if (postgresErrorCode(error) === '23505') return false;
+      if (postgresErrorCode(error) === '23505') return null;
       throw error;
     }
   }
@@ -133,19 +159,37 @@ export class DecisionRepository {
   }
 
   /**
-   * When the person was shown the request on the channel they decide on: the web page's first view, or the first
-   * Slack DM about it that was delivered. One statement, in place of the first-view read it replaced (the decision
-   * is a measured hot path).
+   * Locks the approval row until the transaction ends (deciders of one approval go one at a time, ASVS 2.3.4) and
+   * reads it with its parties: after waiting for the lock, the row is the one the previous decider left.
    */
-  async shownAt(tx: Tx, approvalId: string, personId: string, channel: 'web' | 'slack'): Promise<Date | null> {
-    const rows = await this.database.rows<{ shown_at: Date | null }>(
+  async lockForDecision(tx: Tx, approvalId: string): Promise<LockedApproval | null> {
+    const rows = await this.database.rows<Record<string, unknown> & { agent_name: string; agent_client_id: string; obo_id: string; obo_email: string; obo_name: string }>(
       tx,
-      `SELECT CASE WHEN $3 = 'slack'
+      `SELECT a.*, g.name AS agent_name, g.client_id AS agent_client_id, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name
+         FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id
+        WHERE a.id = $1 FOR UPDATE OF a`,
+      [approvalId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { row: { approval: approvalFromRow(row), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } }, agentClientId: row.agent_client_id };
+  }
+
+  /**
+   * Read after the lock is held, in a statement of its own (the lock's statement sees other tables as they were
+   * before it waited). "Shown" is when the person was shown the request on the channel they decide on: the web
+   * page's first view, or the first Slack DM about it that was delivered.
+   */
+  async decidingActivity(tx: Tx, approvalId: string, personId: string, channel: 'web' | 'slack'): Promise<DecidingActivity> {
+    const [row] = await this.database.rows<Pick<ActivityRow, 'decisions' | 'notifications'> & { shown_at: Date | null }>(
+      tx,
+      `SELECT ${decisionsJson('$1')} AS decisions, ${notificationsJson('$1')} AS notifications,
+              CASE WHEN $3 = 'slack'
                    THEN (SELECT min(sent_at) FROM deliveries WHERE approval_id = $1 AND person_id = $2 AND channel = 'slack' AND state = 'sent')
                    ELSE (SELECT first_opened_at FROM approval_views WHERE approval_id = $1 AND person_id = $2) END AS shown_at`,
       [approvalId, personId, channel],
     );
-    return rows[0]?.shown_at ?? null;
+    return { decisions: decisionsFromJson(row.decisions), notifications: notificationsFromJson(row.notifications), shownAt: row.shown_at };
   }
 
   /**

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DecisionService } from '@countersign/approvals';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { DomainError, findNulCharacter, jsonPointer } from '@countersign/domain';
+import { decisionReason, DomainError, findNulCharacter, jsonPointer, MAX_DECISION_REASON, type Verdict } from '@countersign/domain';
 import { type PersonRecord } from '@countersign/people';
 import { DeliveryRepository } from './delivery.repository';
 import { SlackChannel } from './slack.channel';
@@ -106,8 +106,10 @@ export class SlackInteractionsService {
 
   private async denyWithReason(payload: SlackPayload): Promise<SlackAnswer> {
     const person = await this.clicker(payload);
-    const reason = payload.view?.state?.values?.reason?.reason?.value ?? null;
-    await this.decide(person, payload.view?.private_metadata ?? '', 'deny', reason);
+    const reason: unknown = payload.view?.state?.values?.reason?.reason?.value ?? null;
+    // The modal's input is text capped at the same length: anything else did not come from it.
+    if (reason !== null && (typeof reason !== 'string' || reason.length > MAX_DECISION_REASON)) throw new Refusal('invalid_reason');
+    await this.decide(person, payload.view?.private_metadata ?? '', 'deny', decisionReason(reason));
     return { response_action: 'clear' };
   }
 
@@ -124,9 +126,9 @@ export class SlackInteractionsService {
     return linked.person;
   }
 
-  private async decide(person: PersonRecord, approvalId: string, verdict: 'approve' | 'deny', reason: string | null): Promise<void> {
+  private async decide(person: PersonRecord, approvalId: string, verdict: Verdict, reason: string | null): Promise<void> {
     try {
-      await this.decisions.decide(person, approvalId, { verdict, ...(reason ? { reason } : {}) }, 'slack');
+      await this.decisions.decide(person, approvalId, { verdict, reason, stepUp: null }, 'slack');
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       // The DecisionService audits its own refusals; one it cannot attribute to the approval (not eligible) is ours.

@@ -1,8 +1,60 @@
 import { randomBytes } from 'node:crypto';
-import { isEligibleApprover, isFastDecision, outcomeOf, stepUpChallenge } from './decision';
+import {
+  type ApprovalEvent,
+  type ApprovalStatus,
+  assertDecidable,
+  assertFirstDecision,
+  type DecidableApproval,
+  decisionLatency,
+  decisionReason,
+  eligibleEntries,
+  isEligibleApprover,
+  isFastDecision,
+  isFinal,
+  mayDecide,
+  nextStatus,
+  outcomeOf,
+  settlementOf,
+  stepUpChallenge,
+} from './decision';
+import { DomainError } from './errors';
 
 const alice = { id: '11111111-1111-4111-8111-111111111111', email: 'alice@example.com', role: 'approver' };
 const bob = { id: '22222222-2222-4222-8222-222222222222', email: 'bob@example.com', role: 'admin' };
+
+describe('approval state machine', () => {
+  it.each<[ApprovalEvent, ApprovalStatus]>([
+    ['approve', 'approved'],
+    ['deny', 'denied'],
+    ['expire', 'expired'],
+    ['cancel', 'cancelled'],
+  ])('pending + %s -> %s', (event, status) => {
+    expect(nextStatus('pending', event)).toBe(status);
+  });
+
+  const finals: ApprovalStatus[] = ['approved', 'denied', 'expired', 'cancelled'];
+  const events: ApprovalEvent[] = ['approve', 'deny', 'expire', 'cancel'];
+  it.each(finals.flatMap((status) => events.map((event) => [status, event] as const)))('%s cannot %s', (status, event) => {
+    let thrown: unknown;
+    try {
+      nextStatus(status, event);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(DomainError);
+    expect((thrown as DomainError).code).toBe('invalid_transition');
+    expect((thrown as DomainError).details).toEqual({ current: status, event });
+  });
+
+  it('knows which statuses are final', () => {
+    expect(isFinal('pending')).toBe(false);
+    expect(finals.every(isFinal)).toBe(true);
+  });
+
+  it('keeps expiry distinct from denial', () => {
+    expect(nextStatus('pending', 'expire')).not.toBe(nextStatus('pending', 'deny'));
+  });
+});
 
 describe('isEligibleApprover', () => {
   it('on_behalf_of is the person the agent acts for, and nobody else', () => {
@@ -74,5 +126,113 @@ describe('isFastDecision', () => {
     expect(isFastDecision(shown, new Date(shown.getTime() + 4_999), 5_000)).toBe(true);
     expect(isFastDecision(shown, new Date(shown.getTime() + 5_000), 5_000)).toBe(false);
     expect(isFastDecision(shown, shown, 0)).toBe(false);
+  });
+});
+
+const now = new Date('2026-01-01T00:00:00Z');
+const approval = (overrides: Partial<DecidableApproval> = {}): DecidableApproval => ({
+  status: 'pending',
+  expiresAt: new Date(now.getTime() + 60_000),
+  onBehalfOfId: alice.id,
+  tier: 'medium',
+  actionDigest: 'sha256:abc',
+  escalatedTo: [],
+  requirement: { approvers: ['on_behalf_of'], approvals_required: 1, step_up: 'none' },
+  ...overrides,
+});
+
+function refusal(run: () => void): { code: string; message: string; details: unknown } | null {
+  try {
+    run();
+    return null;
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return { code: error.code, message: error.message, details: error.details };
+  }
+}
+
+describe('eligibility of an approval', () => {
+  it('reads the requirement\'s approvers plus the escalation entries', () => {
+    const escalated = approval({ escalatedTo: ['role:admin'] });
+    expect(eligibleEntries(escalated)).toEqual(['on_behalf_of', 'role:admin']);
+    expect(mayDecide(bob, approval())).toBe(false);
+    expect(mayDecide(bob, escalated)).toBe(true);
+    expect(mayDecide(alice, approval())).toBe(true);
+  });
+});
+
+describe('assertDecidable (the refusals, in order)', () => {
+  const approve = { verdict: 'approve' as const, stepUp: null };
+
+  it('lets an eligible person decide a pending approval', () => {
+    expect(refusal(() => assertDecidable(alice, approval(), approve, now))).toBeNull();
+  });
+
+  it('answers not_found for no approval and for one the person may not decide, before anything else', () => {
+    expect(refusal(() => assertDecidable(alice, null, approve, now))?.code).toBe('not_found');
+    expect(refusal(() => assertDecidable(bob, approval({ status: 'approved' }), approve, now))?.code).toBe('not_found');
+  });
+
+  it('answers expired for an expired approval and for a pending one past its expiry', () => {
+    expect(refusal(() => assertDecidable(alice, approval({ status: 'expired' }), approve, now))?.code).toBe('expired');
+    expect(refusal(() => assertDecidable(alice, approval({ expiresAt: now }), { verdict: 'deny', stepUp: null }, now))?.code).toBe('expired');
+  });
+
+  it('answers already_decided with the current status once the approval is final', () => {
+    expect(refusal(() => assertDecidable(alice, approval({ status: 'denied' }), approve, now))).toMatchObject({ code: 'already_decided', details: { current_status: 'denied' } });
+  });
+
+  it('needs a step-up to approve a passkey tier, not to deny it', () => {
+    const critical = approval({ tier: 'critical', requirement: { approvers: ['on_behalf_of'], approvals_required: 1, step_up: 'passkey' } });
+    expect(refusal(() => assertDecidable(alice, critical, approve, now))).toMatchObject({ code: 'step_up_required', message: expect.stringContaining('tier critical') });
+    expect(refusal(() => assertDecidable(alice, critical, { verdict: 'deny', stepUp: null }, now))).toBeNull();
+    expect(refusal(() => assertDecidable(alice, critical, { verdict: 'approve', stepUp: { actionDigest: 'sha256:abc' } }, now))).toBeNull();
+  });
+
+  it('refuses a step-up that signed another version of the action', () => {
+    expect(refusal(() => assertDecidable(alice, approval(), { verdict: 'approve', stepUp: { actionDigest: 'sha256:old' } }, now))).toMatchObject({ code: 'step_up_invalid', message: expect.stringContaining('changed') });
+  });
+});
+
+describe('assertFirstDecision', () => {
+  it('refuses a second decision by the same person', () => {
+    expect(refusal(() => assertFirstDecision(alice, [{ personId: bob.id, verdict: 'approve' }]))).toBeNull();
+    expect(refusal(() => assertFirstDecision(alice, [{ personId: alice.id, verdict: 'approve' }]))).toMatchObject({ code: 'already_decided', message: 'you have already decided this approval' });
+  });
+});
+
+describe('settlementOf', () => {
+  const cast = (person: typeof alice, verdict: 'approve' | 'deny', reason: string | null = null) => ({ personId: person.id, email: person.email, verdict, reason });
+  const twoPeople = approval({ requirement: { approvers: ['role:admin', 'on_behalf_of'], approvals_required: 2, step_up: 'none' } });
+
+  it('waits for the quorum, then approves naming every approver', () => {
+    expect(settlementOf(twoPeople, [cast(alice, 'approve')])).toBeNull();
+    expect(settlementOf(twoPeople, [cast(alice, 'approve'), cast(bob, 'approve')])).toEqual({ to: 'approved', reason: 'approved by alice@example.com, bob@example.com' });
+  });
+
+  it('denies at the first deny, with the denier\'s reason', () => {
+    expect(settlementOf(twoPeople, [cast(alice, 'approve'), cast(bob, 'deny', 'not now')])).toEqual({ to: 'denied', reason: 'denied by bob@example.com: not now' });
+    expect(settlementOf(approval(), [cast(alice, 'deny')])).toEqual({ to: 'denied', reason: 'denied by alice@example.com' });
+  });
+
+  it('moves only a pending approval (the state machine)', () => {
+    expect(refusal(() => settlementOf(approval({ status: 'approved' }), [cast(alice, 'approve')]))?.code).toBe('invalid_transition');
+  });
+});
+
+describe('decisionReason', () => {
+  it('trims, and a blank reason is none', () => {
+    expect(decisionReason('  because \n')).toBe('because');
+    expect(decisionReason('   ')).toBeNull();
+    expect(decisionReason(null)).toBeNull();
+    expect(decisionReason(undefined)).toBeNull();
+  });
+});
+
+describe('decisionLatency', () => {
+  it('measures from when the person was shown the request, against the tier\'s threshold or the default', () => {
+    expect(decisionLatency(null, now, {})).toEqual({ latencyMs: null, fast: false });
+    expect(decisionLatency(new Date(now.getTime() - 1_500), now, {})).toEqual({ latencyMs: 1_500, fast: true });
+    expect(decisionLatency(new Date(now.getTime() - 1_500), now, { fast_decision_seconds: 1 })).toEqual({ latencyMs: 1_500, fast: false });
   });
 });

@@ -6,7 +6,33 @@ export { computeActionDigest, type ActionDigestInput } from './action-digest';
 export { compilePattern, matchesPattern, matchesAny, patternSpecificity, type PatternMatcher } from './patterns';
 export { parseDuration, isDuration } from './duration';
 export { redactArgs, REDACTED } from './redact';
-export { nextStatus, isFinal, APPROVAL_STATUSES, type ApprovalStatus, type ApprovalEvent } from './approval-state';
 export * from './taxonomy';
-export { approverEntriesFor, type Approver, FAST_DECISION_MS, isEligibleApprover, isFastDecision, outcomeOf, type RecordedVerdict, stepUpChallenge, type Verdict } from './decision';
+export {
+  APPROVAL_STATUSES,
+  type ApprovalEvent,
+  type ApprovalStatus,
+  approverEntriesFor,
+  type Approver,
+  assertDecidable,
+  assertFirstDecision,
+  type CastDecision,
+  type DecidableApproval,
+  type DecisionAttempt,
+  decisionLatency,
+  decisionReason,
+  eligibleEntries,
+  FAST_DECISION_MS,
+  isEligibleApprover,
+  isFastDecision,
+  isFinal,
+  MAX_DECISION_REASON,
+  mayDecide,
+  nextStatus,
+  outcomeOf,
+  type RecordedVerdict,
+  type Settlement,
+  settlementOf,
+  stepUpChallenge,
+  type Verdict,
+} from './decision';
 export { isInternalHost, isPrivateAddress, normaliseHost } from './network-address';

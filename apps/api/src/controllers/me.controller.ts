@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
-import { type ApproverView, ApproverService, DecisionService, type InboxItem } from '@countersign/approvals';
+import { type ApproverView, ApproverService, approverView, DecisionService, type InboxItem, parseDecisionInput } from '@countersign/approvals';
 import { EnrollmentService, PasskeyService, type PasskeyView, type PersonSession, SessionService } from '@countersign/people';
 import { CurrentSession, SessionGuard } from '../http/auth.guards';
 import { personView, type PersonView } from './person-view';
@@ -86,7 +86,8 @@ export class MeController {
   @Post('approvals/:id/decision')
   @HttpCode(200)
   @ApiOperation({ summary: 'Decide: {verdict: "approve"|"deny", reason?, step_up?}' })
-  decide(@CurrentSession() session: PersonSession, @Param('id') id: string, @Body() body: unknown): Promise<ApproverView> {
-    return this.decisions.decide(session.person, id, body, 'web');
+  async decide(@CurrentSession() session: PersonSession, @Param('id') id: string, @Body() body: unknown): Promise<ApproverView> {
+    const settled = await this.decisions.decide(session.person, id, parseDecisionInput(body), 'web');
+    return approverView(settled, session.person);
   }
 }
