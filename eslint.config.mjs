@@ -17,6 +17,10 @@ const STANDALONE_SDK = [
   // From src/ or test/ (each SDK's folders are flat), `../../` leaves the package.
   { regex: '^@countersign/|(^|/)(apps|libs|migrations)/|^(\\.\\./){2,}', message: 'The SDKs are standalone: they import nothing of the tree.' },
 ];
+const CONTRACT_ALONE = [
+  NO_APPS,
+  { regex: '^@countersign/|(^|/)(apps|libs|migrations)/|^(\\.\\./)+', message: 'libs/contract is the wire contract alone: it imports nothing of the tree (the web app and the SDK build on it).' },
+];
 const OTHER_APPS_BY_INDEX = { regex: '^(\\.\\./)+(apps/)?(api|cli|web|worker)/src/(?!index$).+', message: "Import another app only through its src/index.ts." };
 const APPS_BY_INDEX = { regex: '(^|/)apps/(api|cli|web|worker)/src/(?!index$).+', message: "Import an app only through its src/index.ts." };
 const WEB_CONTRACT_ONLY = [
@@ -28,6 +32,7 @@ export const boundaries = [
   { files: ['libs/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [NO_APPS] }] } },
   { files: ['libs/domain/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: PURE_DOMAIN }] } },
   { files: ['libs/client/**/*.ts', 'libs/enforcement/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: STANDALONE_SDK }] } },
+  { files: ['libs/contract/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: CONTRACT_ALONE }] } },
   { files: ['apps/api/**/*.ts', 'apps/cli/**/*.ts', 'apps/worker/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [OTHER_APPS_BY_INDEX] }] } },
   { files: ['apps/web/**/*.ts', 'apps/web/**/*.tsx'], rules: { 'no-restricted-imports': ['error', { patterns: WEB_CONTRACT_ONLY }] } },
   { files: ['test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [APPS_BY_INDEX] }] } },

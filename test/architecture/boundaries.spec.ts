@@ -21,6 +21,7 @@ const CASES: Array<{ rule: string; file: string; bad: string; good: string }> = 
   { rule: 'libs/domain imports no feature library by path', file: 'libs/domain/src/probe.ts', bad: "import { AgentsService } from '../../agents/src';", good: "import { canonicalJson } from './canonical-json';" },
   { rule: 'the agent SDK imports nothing of the tree', file: 'libs/client/src/probe.ts', bad: "import { DomainError } from '@countersign/domain';", good: "import { createHash } from 'node:crypto';" },
   { rule: 'the verifier SDK imports nothing of the tree by path', file: 'libs/enforcement/src/probe.ts', bad: "import { DomainError } from '../../domain/src/errors';", good: "import { computeActionDigest } from './action-digest';" },
+  { rule: 'the wire contract imports nothing of the tree', file: 'libs/contract/src/probe.ts', bad: "import { type ApprovalStatus } from '@countersign/domain';", good: "import { z } from 'zod';" },
   { rule: 'libraries never import apps', file: 'libs/approvals/src/probe.ts', bad: "import { createApiApp } from '../../../apps/api/src';", good: "import { Database } from '@countersign/database';" },
   { rule: 'the web app imports no library', file: 'apps/web/src/probe.ts', bad: "import { DomainError } from '@countersign/domain';", good: "import type { ApprovalView } from '@countersign/contract';" },
   { rule: 'the web app imports no library by path', file: 'apps/web/src/pages/probe.tsx', bad: "import { MAX_PAGE } from '../../../../libs/approvals/src/approver.service';", good: "import { api } from '../api';" },

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type CountersignConfig } from '@countersign/config';
+import { openApiComponents } from '@countersign/contract';
 import { Metrics } from '@countersign/observability';
 import { ApiModule } from './api.module';
 import { BODY_LIMIT_BYTES, registerBodyParsers, registerUrlGuard } from './http/body-parsers';
@@ -51,10 +52,13 @@ export async function createApiApp(config: CountersignConfig, logger: LoggerServ
       .setTitle('Countersign')
       .setDescription('Human approval for AI agents: the agent API, the token endpoint, token consumption and the admin API.')
       .setVersion('0.1.0')
+      .setOpenAPIVersion('3.1.0')
       .addBearerAuth()
       .addBasicAuth()
       .build(),
   );
+  // The wire contract's schemas (libs/contract), which the controllers' responses refer to by `$ref`.
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...openApiComponents() } };
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   app.useWebSocketAdapter(new RedisIoAdapter(app, config));
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();

@@ -17,43 +17,8 @@ export interface Me {
   session_expires_at: string;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
-
-export interface InboxItem {
-  id: string;
-  status: ApprovalStatus;
-  tier: string;
-  action: { type: string; resource: string };
-  agent: { name: string };
-  on_behalf_of: { id: string; email: string; display_name: string };
-  step_up: string;
-  created_at: string;
-  expires_at: string;
-}
-
-export interface Decision {
-  person: { id: string; email: string; display_name: string };
-  verdict: 'approve' | 'deny';
-  reason: string | null;
-  channel: string;
-  step_up: boolean;
-  decided_at: string;
-}
-
-export interface ApproverView extends InboxItem {
-  status_reason: string | null;
-  action: { type: string; resource: string; args: Record<string, unknown> };
-  audience: string;
-  classification: { tier: string; reversibility: string | null; blast_radius: string | null; rule: string; taxonomy_version: number; reasons: string[] };
-  requirement: { approvals_required: number; approvers: string[]; step_up: string; channels: string[] };
-  escalated_to: string[];
-  provenance: string[];
-  provenance_warnings: string[];
-  agent_reason: { text: string; label: string } | null;
-  decisions: Decision[];
-  you: { can_decide: boolean; step_up_required: boolean; your_decision: string | null };
-  decided_at: string | null;
-}
+// The people's API's shapes are the wire contract (libs/contract): the server's views are the same types.
+export type { ApprovalStatus, ApproverView, Inbox, InboxItem, PersonDecision as Decision, Problem } from '@countersign/contract';
 
 /** An answer other than 2xx, with the API's own explanation (RFC 9457 `detail`) as the message. */
 export class ApiError extends Error {

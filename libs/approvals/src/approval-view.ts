@@ -1,4 +1,4 @@
-import { type ApprovalStatus } from '@countersign/domain';
+import { type AgentApproval, type AgentDecision, type ApproverView as WireApproverView, type InboxItem as WireInboxItem } from '@countersign/contract';
 import { type ApprovalRecord, eligibleEntriesOf, requirementOf } from './approval.repository';
 import { type ApprovalActivity, type InboxRow, type NotificationView } from './decision.repository';
 
@@ -18,34 +18,14 @@ export interface StoredClassification {
   refusal?: { code: 'capability_missing' | 'permission_missing' | 'forbidden_by_policy'; message: string };
 }
 
+// The views' shapes are the wire contract (libs/contract, docs/adr/0011-wire-contract.md): the OpenAPI document,
+// the web app and the agent SDK use the same ones. Changing a view is changing the contract there.
+
 /** The agent's view of an approval: the contract in DESIGN.md ("Agent approval API"). */
-export interface ApprovalView {
-  id: string;
-  status: ApprovalStatus;
-  status_reason: string | null;
-  action: { type: string; resource: string; args: Record<string, unknown> };
-  on_behalf_of: string;
-  audience: string;
-  classification: { tier: string; reversibility: string | null; blast_radius: string | null; rule: string; taxonomy_version: number; reasons: string[] };
-  requirement: { approvals_required: number; step_up: string; channels: string[] };
-  action_digest: string;
-  created_at: string;
-  expires_at: string;
-  decided_at: string | null;
-  decisions: AgentDecisionView[];
-  /** Who was notified on which channel and how it went (empty until the worker has planned the notifications). */
-  notifications: NotificationView[];
-  approval_token?: string;
-}
+export type ApprovalView = AgentApproval;
 
 /** What an agent learns of each person's decision. */
-export interface AgentDecisionView {
-  person: string;
-  verdict: string;
-  reason: string | null;
-  channel: string;
-  decided_at: string;
-}
+export type AgentDecisionView = AgentDecision;
 
 export function toApprovalView(approval: ApprovalRecord, approvalToken: string | null, decisions: AgentDecisionView[] = [], notifications: NotificationView[] = []): ApprovalView {
   const requirement = requirementOf(approval);
@@ -81,35 +61,10 @@ export function classificationView(approval: ApprovalRecord): ApprovalView['clas
   };
 }
 
-export interface InboxItem {
-  id: string;
-  status: ApprovalStatus;
-  tier: string;
-  action: { type: string; resource: string };
-  agent: { name: string };
-  on_behalf_of: { id: string; email: string; display_name: string };
-  step_up: string;
-  created_at: string;
-  expires_at: string;
-}
+export type InboxItem = WireInboxItem;
 
 /** What a person sees of an approval: rendered by Countersign from the structured action (DESIGN.md principle 3). */
-export interface ApproverView extends InboxItem {
-  status_reason: string | null;
-  action: { type: string; resource: string; args: Record<string, unknown> };
-  audience: string;
-  classification: { tier: string; reversibility: string | null; blast_radius: string | null; rule: string; taxonomy_version: number; reasons: string[] };
-  requirement: { approvals_required: number; approvers: string[]; step_up: string; channels: string[] };
-  /** Approver entries added when the approval was escalated. */
-  escalated_to: string[];
-  notifications: NotificationView[];
-  provenance: string[];
-  provenance_warnings: string[];
-  agent_reason: { text: string; label: string } | null;
-  decisions: Array<{ person: { id: string; email: string; display_name: string }; verdict: string; reason: string | null; channel: string; step_up: boolean; decided_at: string }>;
-  you: { can_decide: boolean; step_up_required: boolean; your_decision: string | null };
-  decided_at: string | null;
-}
+export type ApproverView = WireApproverView;
 
 /** An approval as channels render it: the approver's view without the reader's own part. */
 export type ApprovalSummary = Omit<ApproverView, 'you'> & { agent_id: string; on_behalf_of_id: string; eligible: string[]; escalate_to: string[] };

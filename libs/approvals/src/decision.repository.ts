@@ -1,3 +1,4 @@
+import { type Notification } from '@countersign/contract';
 import { Injectable } from '@nestjs/common';
 import { Database, postgresErrorCode, type Tx } from '@countersign/database';
 import { type ApprovalStatus, type Verdict } from '@countersign/domain';
@@ -32,15 +33,8 @@ export interface InboxQuery {
 }
 
 /** What a reader of an approval sees of its notifications: who was reached on which channel, and how it went. */
-export interface NotificationView {
-  person: string;
-  channel: string;
-  kind: string;
-  state: string;
-  detail: string | null;
-  attempts: number;
-  updated_at: string;
-}
+/** A delivery as both views show it (the wire contract's `Notification`). */
+export type NotificationView = Notification;
 
 type DecisionRow = { person_id: string; email: string; display_name: string; verdict: Verdict; reason: string | null; channel: 'web' | 'slack'; amr: string[]; fast: boolean; created_at: Date };
 

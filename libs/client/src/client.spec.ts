@@ -97,11 +97,17 @@ function newApproval(overrides: Partial<Approval> = {}): Approval {
     id: 'apr_1',
     status: 'pending',
     status_reason: null,
+    action: { type: 'payments.transfer', resource: 'account:ops-eur', args: { amount: 25 } },
+    on_behalf_of: 'per_1',
+    audience: 'https://payments.internal',
     classification: { tier: 'high', reversibility: 'irreversible', blast_radius: 'external', rule: 'payments', taxonomy_version: 3, reasons: [] },
     requirement: { approvals_required: 1, step_up: 'passkey', channels: ['web'] },
     action_digest: 'sha256:abc',
+    created_at: new Date().toISOString(),
     expires_at: new Date(Date.now() + 600_000).toISOString(),
+    decided_at: null,
     decisions: [],
+    notifications: [],
     ...overrides,
   };
 }

@@ -1,11 +1,15 @@
 export { createCountersignClient } from './client.js';
 export type {
+  AgentDecision,
   Approval,
   ApprovalOutcome,
   ApprovalRequest,
   ApprovalStatus,
+  Classification,
   CountersignClient,
   CountersignClientOptions,
+  Notification,
+  Problem,
   RequestApprovalOptions,
   WaitOptions,
 } from './types.js';

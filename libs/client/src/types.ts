@@ -1,3 +1,7 @@
+import type { AgentApproval } from './contract.generated.js';
+
+export type { AgentDecision, ApprovalStatus, Classification, Notification, Problem } from './contract.generated.js';
+
 /** `POST /v1/approvals` body (DESIGN.md, "Agent approval API"). */
 export interface ApprovalRequest {
   action: {
@@ -19,34 +23,8 @@ export interface ApprovalRequest {
   expires_in?: number;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
-
-/** `GET /v1/approvals/{id}` and friends. */
-export interface Approval {
-  id: string;
-  status: ApprovalStatus;
-  /** Why the approval left `pending` the way it did (a refusal reason, "cancelled by the agent", ...). */
-  status_reason?: string | null;
-  action?: { type: string; resource: string; args: Record<string, unknown> };
-  on_behalf_of?: string;
-  audience?: string;
-  classification: {
-    tier: string;
-    reversibility: string | null;
-    blast_radius: string | null;
-    rule: string;
-    taxonomy_version: number;
-    reasons: string[];
-  };
-  requirement: { approvals_required: number; step_up: string; channels: string[] };
-  action_digest: string;
-  created_at?: string;
-  expires_at: string;
-  decided_at?: string | null;
-  decisions: unknown[];
-  /** Present only when `status` is `approved`. */
-  approval_token?: string;
-}
+/** `GET /v1/approvals/{id}` and friends: the agent's view, generated from the served OpenAPI document. */
+export type Approval = AgentApproval;
 
 export type ApprovalOutcome =
   | { status: 'approved'; approvalToken: string; approval: Approval }

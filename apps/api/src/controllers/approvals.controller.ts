@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiDefaultResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
+import { ref } from '@countersign/contract';
 import { ApprovalsService, type ApprovalView, IntakeService } from '@countersign/approvals';
 import { DomainError } from '@countersign/domain';
 import { type AgentPrincipal } from '@countersign/tokens';
@@ -27,6 +28,7 @@ const APPROVAL_REQUEST_SCHEMA = {
 /** The agent approval API (DESIGN.md). Agents request and read; nothing here can decide. */
 @ApiTags('approvals')
 @ApiBearerAuth()
+@ApiDefaultResponse({ description: 'A problem (RFC 9457)', content: { 'application/problem+json': { schema: ref('Problem') } } })
 @Controller('v1/approvals')
 @UseGuards(AgentAuthGuard)
 export class ApprovalsController {
@@ -39,6 +41,8 @@ export class ApprovalsController {
   @ApiOperation({ summary: 'Ask for approval of one action' })
   @ApiBody({ schema: APPROVAL_REQUEST_SCHEMA })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiCreatedResponse({ description: 'Asked', schema: ref('AgentApproval') })
+  @ApiOkResponse({ description: 'A replay of the same Idempotency-Key', schema: ref('AgentApproval') })
   async create(
     @CurrentAgent() agent: AgentPrincipal,
     @Body() body: unknown,
@@ -53,6 +57,7 @@ export class ApprovalsController {
   @Get(':id')
   @ApiOperation({ summary: 'Read an approval; with wait=N (<= 60) hold the answer until its status changes' })
   @ApiQuery({ name: 'wait', required: false, type: Number })
+  @ApiOkResponse({ schema: ref('AgentApproval') })
   async get(
     @CurrentAgent() agent: AgentPrincipal,
     @Param('id') id: string,
@@ -75,6 +80,7 @@ export class ApprovalsController {
 
   @Post(':id/cancel')
   @ApiOperation({ summary: 'Cancel a pending approval' })
+  @ApiOkResponse({ schema: ref('AgentApproval') })
   async cancel(@CurrentAgent() agent: AgentPrincipal, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApprovalView> {
     void reply.status(200).header('cache-control', 'no-store');
     return this.approvals.cancel(agent, id);

@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiDefaultResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
-import { type ApproverView, ApproverService, approverView, DecisionService, type InboxItem, parseDecisionInput } from '@countersign/approvals';
+import { type Inbox, ref } from '@countersign/contract';
+import { type ApproverView, ApproverService, approverView, DecisionService, parseDecisionInput } from '@countersign/approvals';
 import { EnrollmentService, PasskeyService, type PasskeyView, type PersonSession, SessionService } from '@countersign/people';
 import { CurrentSession, SessionGuard } from '../http/auth.guards';
 import { personView, type PersonView } from './person-view';
@@ -10,6 +11,7 @@ type Body = Record<string, unknown> | undefined;
 
 /** The signed-in person: who I am, my passkeys and sessions, the approvals I may decide, and deciding them. */
 @ApiTags('people')
+@ApiDefaultResponse({ description: 'A problem (RFC 9457)', content: { 'application/problem+json': { schema: ref('Problem') } } })
 @Controller('v1/me')
 @UseGuards(SessionGuard)
 export class MeController {
@@ -60,17 +62,19 @@ export class MeController {
 
   @Get('approvals')
   @ApiOperation({ summary: 'Approvals I may decide, newest first (status=pending by default; cursor = next_cursor)' })
+  @ApiOkResponse({ schema: ref('Inbox') })
   inbox(
     @CurrentSession() session: PersonSession,
     @Query('status') status?: string,
     @Query('limit') limit?: string,
     @Query('cursor') cursor?: string,
-  ): Promise<{ approvals: InboxItem[]; next_cursor: string | null }> {
+  ): Promise<Inbox> {
     return this.approver.inbox(session.person, { status, limit, cursor });
   }
 
   @Get('approvals/:id')
   @ApiOperation({ summary: 'One approval as Countersign renders it for a person who may decide it (404 otherwise)' })
+  @ApiOkResponse({ schema: ref('ApproverView') })
   view(@CurrentSession() session: PersonSession, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApproverView> {
     void reply.header('cache-control', 'no-store');
     return this.approver.view(session.person, id);
@@ -86,6 +90,8 @@ export class MeController {
   @Post('approvals/:id/decision')
   @HttpCode(200)
   @ApiOperation({ summary: 'Decide: {verdict: "approve"|"deny", reason?, step_up?}' })
+  @ApiBody({ schema: ref('DecisionRequest') })
+  @ApiOkResponse({ schema: ref('ApproverView') })
   async decide(@CurrentSession() session: PersonSession, @Param('id') id: string, @Body() body: unknown): Promise<ApproverView> {
     const settled = await this.decisions.decide(session.person, id, parseDecisionInput(body), 'web');
     return approverView(settled, session.person);

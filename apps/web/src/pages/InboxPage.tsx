@@ -1,14 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { api, errorMessage, type InboxItem } from '../api';
+import { api, errorMessage, type Inbox, type InboxItem } from '../api';
 import { TierBadge } from '../components/TierBadge';
 import { actionLabel, timeLeft, useTitle } from '../format';
 import { useLiveApprovals, useNow } from '../live';
-
-interface Page {
-  approvals: InboxItem[];
-  next_cursor: string | null;
-}
 
 export function InboxPage() {
   useTitle('Inbox');
@@ -20,7 +15,7 @@ export function InboxPage() {
 
   const reload = useCallback(async () => {
     try {
-      const page = await api.get<Page>('/v1/me/approvals');
+      const page = await api.get<Inbox>('/v1/me/approvals');
       // A fresh first page (older pages loaded before are dropped: the list is newest first).
       setItems(page.approvals);
       setCursor(page.next_cursor);
@@ -47,7 +42,7 @@ export function InboxPage() {
     if (!cursor) return;
     setLoadingMore(true);
     try {
-      const page = await api.get<Page>(`/v1/me/approvals?cursor=${encodeURIComponent(cursor)}`);
+      const page = await api.get<Inbox>(`/v1/me/approvals?cursor=${encodeURIComponent(cursor)}`);
       setItems((current) => [...(current ?? []), ...page.approvals.filter((item) => !current?.some((known) => known.id === item.id))]);
       setCursor(page.next_cursor);
     } catch (caught) {

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+// The wire contract of the agent API and the people's API, written once. The OpenAPI document's
+// `components.schemas` are generated from these (`openApiComponents`), the server's views and the web app use the
+// inferred types, and the agent SDK gets a generated copy of the agent's part (libs/client/src/contract.generated.ts).
+// Adding a field here is adding it everywhere; `npm run contract` regenerates the committed files.
+
+const timestamp = z.string().describe('RFC 3339 timestamp');
+
+export const ApprovalStatus = z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled']).meta({ id: 'ApprovalStatus' });
+
+export const Classification = z
+  .object({
+    tier: z.string(),
+    reversibility: z.string().nullable(),
+    blast_radius: z.string().nullable(),
+    rule: z.string(),
+    taxonomy_version: z.number().int(),
+    reasons: z.array(z.string()),
+  })
+  .meta({ id: 'Classification', description: 'How the taxonomy classified the action, and which version did it.' });
+
+export const Notification = z
+  .object({
+    person: z.string(),
+    channel: z.string(),
+    kind: z.string(),
+    state: z.string(),
+    detail: z.string().nullable(),
+    attempts: z.number().int(),
+    updated_at: timestamp,
+  })
+  .meta({ id: 'Notification', description: 'Who was notified on which channel and how it went.' });
+
+export const AgentDecision = z
+  .object({ person: z.string(), verdict: z.string(), reason: z.string().nullable(), channel: z.string(), decided_at: timestamp })
+  .meta({ id: 'AgentDecision', description: "What an agent learns of each person's decision." });
+
+export const AgentApproval = z
+  .object({
+    id: z.string(),
+    status: ApprovalStatus,
+    status_reason: z.string().nullable(),
+    action: z.object({ type: z.string(), resource: z.string(), args: z.record(z.string(), z.unknown()) }),
+    on_behalf_of: z.string(),
+    audience: z.string(),
+    classification: Classification,
+    requirement: z.object({ approvals_required: z.number().int(), step_up: z.string(), channels: z.array(z.string()) }),
+    action_digest: z.string(),
+    created_at: timestamp,
+    expires_at: timestamp,
+    decided_at: timestamp.nullable(),
+    decisions: z.array(AgentDecision),
+    notifications: z.array(Notification).describe('Empty until the worker has planned the notifications.'),
+    approval_token: z.string().optional().describe('Present only when `status` is `approved`.'),
+  })
+  .meta({ id: 'AgentApproval', description: 'An approval as the agent that asked sees it (DESIGN.md, "Agent approval API").' });
+
+const PersonRef = z.object({ id: z.string(), email: z.string(), display_name: z.string() });
+
+export const InboxItem = z
+  .object({
+    id: z.string(),
+    status: ApprovalStatus,
+    tier: z.string(),
+    action: z.object({ type: z.string(), resource: z.string() }),
+    agent: z.object({ name: z.string() }),
+    on_behalf_of: PersonRef,
+    step_up: z.string(),
+    created_at: timestamp,
+    expires_at: timestamp,
+  })
+  .meta({ id: 'InboxItem', description: "One line of a person's inbox." });
+
+export const Inbox = z
+  .object({ approvals: z.array(InboxItem), next_cursor: z.string().nullable() })
+  .meta({ id: 'Inbox', description: 'Approvals a person may decide, newest first; `next_cursor` pages on.' });
+
+export const PersonDecision = z
+  .object({ person: PersonRef, verdict: z.enum(['approve', 'deny']), reason: z.string().nullable(), channel: z.string(), step_up: z.boolean(), decided_at: timestamp })
+  .meta({ id: 'PersonDecision', description: 'A decision as a person sees it.' });
+
+export const ApproverView = InboxItem.extend({
+  status_reason: z.string().nullable(),
+  action: z.object({ type: z.string(), resource: z.string(), args: z.record(z.string(), z.unknown()) }),
+  audience: z.string(),
+  classification: Classification,
+  requirement: z.object({ approvals_required: z.number().int(), approvers: z.array(z.string()), step_up: z.string(), channels: z.array(z.string()) }),
+  escalated_to: z.array(z.string()).describe('Approver entries added when the approval was escalated.'),
+  notifications: z.array(Notification),
+  provenance: z.array(z.string()),
+  provenance_warnings: z.array(z.string()),
+  agent_reason: z.object({ text: z.string(), label: z.string() }).nullable(),
+  decisions: z.array(PersonDecision),
+  you: z.object({ can_decide: z.boolean(), step_up_required: z.boolean(), your_decision: z.string().nullable() }),
+  decided_at: timestamp.nullable(),
+}).meta({ id: 'ApproverView', description: 'An approval as Countersign renders it for a person (DESIGN.md principle 3).' });
+
+export const DecisionRequest = z
+  .object({
+    verdict: z.enum(['approve', 'deny']),
+    reason: z.string().nullable().optional(),
+    step_up: z.record(z.string(), z.unknown()).nullable().optional().describe('The WebAuthn assertion when the approval asks for a passkey.'),
+  })
+  .meta({ id: 'DecisionRequest', description: "A person's decision (`POST /v1/me/approvals/{id}/decision`)." });
+
+export const Problem = z
+  .looseObject({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().describe('Stable machine-readable error code.'),
+    correlation_id: z.string().optional(),
+    field: z.string().optional().describe('The request field at fault, when there is one.'),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (`application/problem+json`), plus a stable `code`.' });
+
+export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
+export type Classification = z.infer<typeof Classification>;
+export type Notification = z.infer<typeof Notification>;
+export type AgentDecision = z.infer<typeof AgentDecision>;
+export type AgentApproval = z.infer<typeof AgentApproval>;
+export type InboxItem = z.infer<typeof InboxItem>;
+export type Inbox = z.infer<typeof Inbox>;
+export type PersonDecision = z.infer<typeof PersonDecision>;
+export type ApproverView = z.infer<typeof ApproverView>;
+export type DecisionRequest = z.infer<typeof DecisionRequest>;
+export type Problem = z.infer<typeof Problem>;
+
+/** Every named schema, in the order the OpenAPI document lists them. */
+export const CONTRACT_SCHEMAS = [ApprovalStatus, Classification, Notification, AgentDecision, AgentApproval, InboxItem, Inbox, PersonDecision, ApproverView, DecisionRequest, Problem];
