@@ -1,3 +1,2 @@
 export * from './schemas';
 export { type JsonSchema, openApiComponents, ref } from './openapi';
-export { emitTypeScript, type EmitOptions } from './emit-typescript';
