@@ -44,28 +44,30 @@ export function checkedLookup(resolve: Resolver = dnsLookup): LookupFunction {
   };
 }
 
-/** An address literal in the URL is connected to without a lookup, so the agent checks it itself. */
-function refusedLiteral(options: ClientRequestArgs): RefusedAddressError | null {
+/** An address literal in the URL is connected to without a lookup, so the agents check it themselves. */
+type ConnectionCallback = (error: Error | null, stream: Duplex) => void;
+type CreateConnection = (options: ClientRequestArgs, callback?: ConnectionCallback) => Duplex | null | undefined;
+
+/**
+ * Connects as `connect` does unless the URL names an internal address literal; then the agent hands the error to
+ * the request, which emits it, and no socket is ever opened.
+ */
+function connectUnlessInternal(options: ClientRequestArgs, callback: ConnectionCallback | undefined, connect: CreateConnection): Duplex | null | undefined {
   const host = normaliseHost(options.hostname ?? options.host ?? '');
-  return isIP(host) && isPrivateAddress(host) ? new RefusedAddressError(host, host) : null;
+  if (!(isIP(host) && isPrivateAddress(host))) return connect(options, callback);
+  callback?.(new RefusedAddressError(host, host), undefined as unknown as Duplex);
+  return undefined;
 }
 
 class CheckedHttpAgent extends HttpAgent {
-  override createConnection(options: ClientRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    const refused = refusedLiteral(options);
-    if (!refused) return super.createConnection(options, callback);
-    // The agent hands this error to the request, which emits it; no socket is ever opened.
-    callback?.(refused, undefined as unknown as Duplex);
-    return undefined;
+  override createConnection(options: ClientRequestArgs, callback?: ConnectionCallback): Duplex | null | undefined {
+    return connectUnlessInternal(options, callback, (checked, done) => super.createConnection(checked, done));
   }
 }
 
 class CheckedHttpsAgent extends HttpsAgent {
-  override createConnection(options: ClientRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    const refused = refusedLiteral(options);
-    if (!refused) return super.createConnection(options, callback);
-    callback?.(refused, undefined as unknown as Duplex);
-    return undefined;
+  override createConnection(options: ClientRequestArgs, callback?: ConnectionCallback): Duplex | null | undefined {
+    return connectUnlessInternal(options, callback, (checked, done) => super.createConnection(checked, done));
   }
 }
 
