@@ -44,11 +44,11 @@ export function checkedLookup(resolve: Resolver = dnsLookup): LookupFunction {
   };
 }
 
-/** An address literal in the URL is connected to without a lookup, so the agents check it themselves. */
 type ConnectionCallback = (error: Error | null, stream: Duplex) => void;
 type CreateConnection = (options: ClientRequestArgs, callback?: ConnectionCallback) => Duplex | null | undefined;
 
 /**
+ * An address literal in the URL is connected to without a lookup, so the agents check it themselves here.
  * Connects as `connect` does unless the URL names an internal address literal; then the agent hands the error to
  * the request, which emits it, and no socket is ever opened.
  */
