@@ -36,7 +36,11 @@ export interface DecisionFigures {
 type View = { id: string; status: string; approval_token?: string };
 type Sample = { toAgent: number; toPerson: number };
 
-const fmt = (samples: Sample[], key: keyof Sample, q: number) => percentile(samples.map((sample) => sample[key]), q).toFixed(1);
+const fmt = (samples: Sample[], key: keyof Sample, q: number) =>
+  percentile(
+    samples.map((sample) => sample[key]),
+    q,
+  ).toFixed(1);
 
 /**
  * Decision-to-agent latency: the agent long-polls `GET /v1/approvals/{id}?wait=30`; the person decides through
@@ -54,18 +58,32 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
 
     const admin = await NestFactory.createApplicationContext(CliModule.forRoot(loadConfig(env)), { logger: false });
     const { person, browser } = await signedInPerson(admin, url, { role: 'approver', permissions: ['*'] });
-    const agent = await newAgent(admin, { name: 'bench-decision-agent', capabilities: ['chat.*'], requestsPerMinute: 100_000_000, maxPending: 100_000 });
+    const agent = await newAgent(admin, {
+      name: 'bench-decision-agent',
+      capabilities: ['chat.*'],
+      requestsPerMinute: 100_000_000,
+      maxPending: 100_000,
+    });
     await admin.close();
     const token = await agentAccessToken(url, agent.clientId, agent.clientSecret);
     // Medium tier in the default taxonomy: one approval by the on-behalf-of person, no passkey step-up.
-    const body = { action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } }, on_behalf_of: person.email, audience: 'https://chat.internal' };
+    const body = {
+      action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } },
+      on_behalf_of: person.email,
+      audience: 'https://chat.internal',
+    };
     // The long-poll's Redis channel (libs/approvals/src/approval-events.ts, keyed by RedisService.key).
     const channel = (approvalId: string) => `${env.REDIS_PREFIX}:approval:${approvalId}`;
 
     // Requests go over node:http with kept-alive connections (`send`), as the person's browser and the agent would
     // hold them; fetch cost the load generator about twice the CPU, on the cores it shares with the API.
     const asAgent = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const asPerson = { origin: browser.origin, cookie: browser.cookie!, 'x-csrf-token': browser.csrfToken!, 'content-type': 'application/json' };
+    const asPerson = {
+      origin: browser.origin,
+      cookie: browser.cookie!,
+      'x-csrf-token': browser.csrfToken!,
+      'content-type': 'application/json',
+    };
     const requestBody = JSON.stringify(body);
     const decisionBody = JSON.stringify({ verdict: 'approve' });
     const json = async (sent: Promise<{ status: number; text: string }>) => {
@@ -75,7 +93,8 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
 
     const once = async (): Promise<Sample> => {
       const created = await json(send('POST', `${url}/v1/approvals`, asAgent, requestBody));
-      if (created.status !== 201 || created.body.status !== 'pending') throw new Error(`intake answered ${created.status}: ${JSON.stringify(created.body)}`);
+      if (created.status !== 201 || created.body.status !== 'pending')
+        throw new Error(`intake answered ${created.status}: ${JSON.stringify(created.body)}`);
       const id = created.body.id;
       let answeredAt = Number.NaN;
       const waiting = json(send('GET', `${url}/v1/approvals/${id}?wait=30`, asAgent)).then((answer) => {
@@ -87,10 +106,13 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
       const sentAt = performance.now();
       const decided = await json(send('POST', `${url}/v1/me/approvals/${id}/decision`, asPerson, decisionBody));
       const decidedAt = performance.now();
-      if (decided.status !== 200 || decided.body.status !== 'approved') throw new Error(`decision answered ${decided.status}: ${JSON.stringify(decided.body)}`);
+      if (decided.status !== 200 || decided.body.status !== 'approved')
+        throw new Error(`decision answered ${decided.status}: ${JSON.stringify(decided.body)}`);
       const answer = await waiting;
       if (answer.status !== 200 || answer.body.status !== 'approved' || !answer.body.approval_token) {
-        throw new Error(`long-poll answered ${answer.status} after ${(answeredAt - sentAt).toFixed(0)} ms: ${JSON.stringify(answer.body).slice(0, 300)}`);
+        throw new Error(
+          `long-poll answered ${answer.status} after ${(answeredAt - sentAt).toFixed(0)} ms: ${JSON.stringify(answer.body).slice(0, 300)}`,
+        );
       }
       if (!(answeredAt >= sentAt)) throw new Error('the long-poll answered before the decision was sent');
       return { toAgent: answeredAt - sentAt, toPerson: decidedAt - sentAt };
@@ -98,15 +120,21 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
 
     // The first ones one at a time: the API opens its Redis subscriber connection on the first long-poll, and
     // long-polls subscribing while it connects lose their wake-up (they answer only at their deadline).
-    log(`decision-to-agent: ${PRIME} approvals one at a time, ${WARM_UP} warm-up, then ${APPROVALS} sequentially and ${APPROVALS} ${CONCURRENCY} at a time...`);
+    log(
+      `decision-to-agent: ${PRIME} approvals one at a time, ${WARM_UP} warm-up, then ${APPROVALS} sequentially and ${APPROVALS} ${CONCURRENCY} at a time...`,
+    );
     await inParallel(PRIME, 1, once);
     await inParallel(WARM_UP, CONCURRENCY, once);
     const sequential = await inParallel(APPROVALS, 1, once);
     const concurrentStart = performance.now();
     const concurrent = await inParallel(APPROVALS, CONCURRENCY, once);
     const perSecond = (APPROVALS * 1000) / (performance.now() - concurrentStart);
-    log(`  sequential: to the agent p50 ${fmt(sequential, 'toAgent', 0.5)} / p99 ${fmt(sequential, 'toAgent', 0.99)} ms; the decision's own response p50 ${fmt(sequential, 'toPerson', 0.5)} / p99 ${fmt(sequential, 'toPerson', 0.99)} ms`);
-    log(`  ${CONCURRENCY} at a time (${perSecond.toFixed(0)} approvals/s, each created, long-polled and decided): to the agent p50 ${fmt(concurrent, 'toAgent', 0.5)} / p99 ${fmt(concurrent, 'toAgent', 0.99)} ms; the decision's own response p50 ${fmt(concurrent, 'toPerson', 0.5)} / p99 ${fmt(concurrent, 'toPerson', 0.99)} ms`);
+    log(
+      `  sequential: to the agent p50 ${fmt(sequential, 'toAgent', 0.5)} / p99 ${fmt(sequential, 'toAgent', 0.99)} ms; the decision's own response p50 ${fmt(sequential, 'toPerson', 0.5)} / p99 ${fmt(sequential, 'toPerson', 0.99)} ms`,
+    );
+    log(
+      `  ${CONCURRENCY} at a time (${perSecond.toFixed(0)} approvals/s, each created, long-polled and decided): to the agent p50 ${fmt(concurrent, 'toAgent', 0.5)} / p99 ${fmt(concurrent, 'toAgent', 0.99)} ms; the decision's own response p50 ${fmt(concurrent, 'toPerson', 0.5)} / p99 ${fmt(concurrent, 'toPerson', 0.99)} ms`,
+    );
 
     log(`ceiling: ${APPROVALS} bare GET /health/live on the same API, sequentially and ${CONCURRENCY} at a time...`);
     const live = async (): Promise<number> => {
@@ -118,7 +146,9 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
     await inParallel(WARM_UP, CONCURRENCY, live);
     const liveSequential = await inParallel(APPROVALS, 1, live);
     const liveConcurrent = await inParallel(APPROVALS, CONCURRENCY, live);
-    log(`  sequential p50 ${percentile(liveSequential, 0.5).toFixed(1)} / p99 ${percentile(liveSequential, 0.99).toFixed(1)} ms; ${CONCURRENCY} at a time p50 ${percentile(liveConcurrent, 0.5).toFixed(1)} / p99 ${percentile(liveConcurrent, 0.99).toFixed(1)} ms`);
+    log(
+      `  sequential p50 ${percentile(liveSequential, 0.5).toFixed(1)} / p99 ${percentile(liveSequential, 0.99).toFixed(1)} ms; ${CONCURRENCY} at a time p50 ${percentile(liveConcurrent, 0.5).toFixed(1)} / p99 ${percentile(liveConcurrent, 0.99).toFixed(1)} ms`,
+    );
 
     const toAgent = (samples: Sample[]) => samples.map((sample) => sample.toAgent);
     return {
@@ -146,7 +176,6 @@ export async function benchDecision(log: (message: string) => void): Promise<Dec
 function uniformPollingDelayMs(q: number): number {
   return q * POLL_INTERVAL_SECONDS * 1000;
 }
-
 
 /** Runs `work` `total` times with at most `concurrency` in flight; returns the results. */
 async function inParallel<T>(total: number, concurrency: number, work: () => Promise<T>): Promise<T[]> {

@@ -76,7 +76,9 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
   if (process.env.BENCH_PG_LOG_MS) {
     const logMs = Number(process.env.BENCH_PG_LOG_MS);
     if (!Number.isInteger(logMs) || logMs < 0) throw new Error('BENCH_PG_LOG_MS must be a whole number of milliseconds');
-    await withClient(database.url, (client) => client.query(`ALTER DATABASE "${new URL(database.url).pathname.slice(1)}" SET log_min_duration_statement = ${logMs}`));
+    await withClient(database.url, (client) =>
+      client.query(`ALTER DATABASE "${new URL(database.url).pathname.slice(1)}" SET log_min_duration_statement = ${logMs}`),
+    );
   }
   const slack = await new FakeSlack().start();
   slack.latencyMs = SLACK_LATENCY_MS;
@@ -102,12 +104,27 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
     }
     const tokens: string[] = [];
     for (let i = 0; i < AGENTS; i++) {
-      const agent = await newAgent(admin, { name: `bench-delivery-${i}`, capabilities: ['chat.*'], requestsPerMinute: 100_000_000, maxPending: 1_000_000 });
+      const agent = await newAgent(admin, {
+        name: `bench-delivery-${i}`,
+        capabilities: ['chat.*'],
+        requestsPerMinute: 100_000_000,
+        maxPending: 1_000_000,
+      });
       tokens.push(await agentAccessToken(url, agent.clientId, agent.clientSecret));
     }
-    const flooder = await newAgent(admin, { name: 'bench-delivery-flood', capabilities: ['chat.*'], requestsPerMinute: FLOOD_PER_MINUTE, maxPending: 1_000_000 });
+    const flooder = await newAgent(admin, {
+      name: 'bench-delivery-flood',
+      capabilities: ['chat.*'],
+      requestsPerMinute: FLOOD_PER_MINUTE,
+      maxPending: 1_000_000,
+    });
     const flooderToken = await agentAccessToken(url, flooder.clientId, flooder.clientSecret);
-    const turnedAway = await newAgent(admin, { name: 'bench-delivery-turned-away', capabilities: ['chat.*'], requestsPerMinute: 1, maxPending: 1_000_000 });
+    const turnedAway = await newAgent(admin, {
+      name: 'bench-delivery-turned-away',
+      capabilities: ['chat.*'],
+      requestsPerMinute: 1,
+      maxPending: 1_000_000,
+    });
     const turnedAwayToken = await agentAccessToken(url, turnedAway.clientId, turnedAway.clientSecret);
     await admin.close();
 
@@ -115,8 +132,17 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
     let flooderRefused = 0;
     let rateLimited = 0;
     const request = async (token: string, email: string): Promise<{ id: string; acceptedAt: number } | null> => {
-      const body = JSON.stringify({ action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: 'bench' } }, on_behalf_of: email, audience: 'https://chat.internal' });
-      const { status, text } = await send('POST', `${url}/v1/approvals`, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body);
+      const body = JSON.stringify({
+        action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: 'bench' } },
+        on_behalf_of: email,
+        audience: 'https://chat.internal',
+      });
+      const { status, text } = await send(
+        'POST',
+        `${url}/v1/approvals`,
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      );
       const acceptedAt = performance.now();
       if (status !== 201) {
         const code = status === 429 ? (JSON.parse(text) as { code?: string }).code : undefined;
@@ -142,27 +168,50 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
     const others = (n: number) => request(tokens[n % AGENTS], people[n % AGENTS]);
     const latencies = async (accepted: Array<{ id: string; acceptedAt: number }>) => {
       const deadline = performance.now() + 30_000;
-      while (accepted.some((a) => !posted.has(a.id)) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (accepted.some((a) => !posted.has(a.id)) && performance.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       const delivered = accepted.filter((a) => posted.has(a.id));
-      return { samples: delivered.map((a) => Math.max(0, posted.get(a.id)! - a.acceptedAt)), undelivered: accepted.length - delivered.length };
+      return {
+        samples: delivered.map((a) => Math.max(0, posted.get(a.id)! - a.acceptedAt)),
+        undelivered: accepted.length - delivered.length,
+      };
     };
 
-    log(`intake-to-delivery: ${AGENTS} agents at ${RATE} requests/s in all, ${WARM_UP_SECONDS} s warm-up, then ${ROUNDS} rounds of three ${SECONDS} s phases; fake Slack answers in ${SLACK_LATENCY_MS} ms; API and worker as child processes...`);
+    log(
+      `intake-to-delivery: ${AGENTS} agents at ${RATE} requests/s in all, ${WARM_UP_SECONDS} s warm-up, then ${ROUNDS} rounds of three ${SECONDS} s phases; fake Slack answers in ${SLACK_LATENCY_MS} ms; API and worker as child processes...`,
+    );
     await latencies(await steady(RATE, WARM_UP_SECONDS, others));
     const [api, worker] = children;
-    const backends = await withClient(database.url, async (client) => (await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).rows.map((row) => row.pid));
+    const backends = await withClient(database.url, async (client) =>
+      (
+        await client.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        )
+      ).rows.map((row) => row.pid),
+    );
     const postgresCpuMs = () => backends.reduce((sum, pid) => sum + (processCpuMs(pid) || 0), 0);
-    const redisCpuMs = async () => withRedis(async (redis) => {
-      const info = await redis.info('cpu');
-      return ['used_cpu_sys', 'used_cpu_user'].reduce((sum, field) => sum + 1000 * Number(new RegExp(`${field}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN), 0);
-    });
+    const redisCpuMs = async () =>
+      withRedis(async (redis) => {
+        const info = await redis.info('cpu');
+        return ['used_cpu_sys', 'used_cpu_user'].reduce(
+          (sum, field) => sum + 1000 * Number(new RegExp(`${field}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN),
+          0,
+        );
+      });
     const benchCpuMs = () => (process.cpuUsage().user + process.cpuUsage().system) / 1000;
-    const cpuNow = async () => ({ api: processCpuMs(api.pid), worker: processCpuMs(worker.pid), postgres: postgresCpuMs(), redis: await redisCpuMs(), bench: benchCpuMs() });
+    const cpuNow = async () => ({
+      api: processCpuMs(api.pid),
+      worker: processCpuMs(worker.pid),
+      postgres: postgresCpuMs(),
+      redis: await redisCpuMs(),
+      bench: benchCpuMs(),
+    });
     const cpuUsed = { api: 0, worker: 0, postgres: 0, redis: 0, bench: 0 };
     let deliveredAlone = 0;
     const floodPerSecond = FLOOD_PER_MINUTE / 60;
     const phases = { alone: [] as Phase[], flooded: [] as Phase[], flooder: [] as Phase[], turnedAway: [] as Phase[] };
-    const summary = (phase: Phase) => `p50 ${percentile(phase.samples, 0.5).toFixed(1)} / p99 ${percentile(phase.samples, 0.99).toFixed(1)} ms, ${phase.undelivered} undelivered`;
+    const summary = (phase: Phase) =>
+      `p50 ${percentile(phase.samples, 0.5).toFixed(1)} / p99 ${percentile(phase.samples, 0.99).toFixed(1)} ms, ${phase.undelivered} undelivered`;
 
     // The machine's noise moves a 20 s p99 by half from one run to the next: the phases alternate, and the figures
     // are the median of the rounds.
@@ -175,14 +224,24 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
       phases.alone.push(alone);
       log(`  round ${round}, alone: ${summary(alone)}`);
 
-      const [loaded, flood] = await Promise.all([steady(RATE, SECONDS, others), steady(floodPerSecond, SECONDS, () => request(flooderToken, people[0]))]);
+      const [loaded, flood] = await Promise.all([
+        steady(RATE, SECONDS, others),
+        steady(floodPerSecond, SECONDS, () => request(flooderToken, people[0])),
+      ]);
       phases.flooded.push(await latencies(loaded));
       phases.flooder.push(await latencies(flood));
-      log(`  round ${round}, while one more agent floods at its quota (${floodPerSecond} requests/s): ${summary(phases.flooded[round - 1])}; the flooder's own ${summary(phases.flooder[round - 1])}`);
+      log(
+        `  round ${round}, while one more agent floods at its quota (${floodPerSecond} requests/s): ${summary(phases.flooded[round - 1])}; the flooder's own ${summary(phases.flooder[round - 1])}`,
+      );
 
-      const [alongside] = await Promise.all([steady(RATE, SECONDS, others), steady(floodPerSecond, SECONDS, () => request(turnedAwayToken, people[0]))]);
+      const [alongside] = await Promise.all([
+        steady(RATE, SECONDS, others),
+        steady(floodPerSecond, SECONDS, () => request(turnedAwayToken, people[0])),
+      ]);
       phases.turnedAway.push(await latencies(alongside));
-      log(`  round ${round}, while the same flood is turned away at the door (a quota of one request a minute): ${summary(phases.turnedAway[round - 1])}`);
+      log(
+        `  round ${round}, while the same flood is turned away at the door (a quota of one request a minute): ${summary(phases.turnedAway[round - 1])}`,
+      );
     }
     const workerCpuMsPerApproval = cpuUsed.worker / deliveredAlone;
     const apiCpuMsPerApproval = cpuUsed.api / deliveredAlone;
@@ -198,7 +257,12 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
     log(`ceiling: a bare client's chat.postMessage to the same fake Slack at ${RATE}/s for ${SECONDS / 2} s...`);
     const bare = await steady(RATE, SECONDS / 2, async () => {
       const started = performance.now();
-      await send('POST', `${slack.url}chat.postMessage`, { authorization: `Bearer ${slack.botToken}`, 'content-type': 'application/json' }, JSON.stringify({ channel: 'DBENCH', text: 'bench' }));
+      await send(
+        'POST',
+        `${slack.url}chat.postMessage`,
+        { authorization: `Bearer ${slack.botToken}`, 'content-type': 'application/json' },
+        JSON.stringify({ channel: 'DBENCH', text: 'bench' }),
+      );
       return { id: '', acceptedAt: performance.now() - started };
     });
     const ceiling = bare.map((sample) => sample.acceptedAt);
@@ -239,7 +303,6 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
     else await Promise.all([database.drop(), dropRedisPrefix(env.REDIS_PREFIX!)]);
   }
 }
-
 
 function medianOf(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

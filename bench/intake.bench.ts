@@ -45,14 +45,19 @@ export async function benchIntake(log: (message: string) => void): Promise<Intak
     });
     const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
     // A low-tier refund: validated, classified, stored as approved with its audit events and a freshly minted token.
-    const body = JSON.stringify({ action: { type: 'payments.refund', resource: 'order:1', args: { amount: 20, currency: 'EUR' } }, on_behalf_of: person.email });
+    const body = JSON.stringify({
+      action: { type: 'payments.refund', resource: 'order:1', args: { amount: 20, currency: 'EUR' } },
+      on_behalf_of: person.email,
+    });
 
     log(`intake: ${CONNECTIONS} connections for ${DURATION_SECONDS} s against the API process...`);
     await runAutocannon(url, token, body, 2); // warm-up
     const intake = await runAutocannon(url, token, body, DURATION_SECONDS);
     const apiRssMiB = rssMiB(api.pid!);
 
-    log(`ceiling: the same row inserted by a bare pg pool (${POOL_SIZE} connections, ${CONNECTIONS} concurrent) for ${DURATION_SECONDS} s...`);
+    log(
+      `ceiling: the same row inserted by a bare pg pool (${POOL_SIZE} connections, ${CONNECTIONS} concurrent) for ${DURATION_SECONDS} s...`,
+    );
     const ceiling = await bareInserts(database.url, person.id, agent.agent.id);
     return {
       intakePerSecond: intake.perSecond,
@@ -70,8 +75,12 @@ export async function benchIntake(log: (message: string) => void): Promise<Intak
   }
 }
 
-
-async function runAutocannon(url: string, token: string, body: string, seconds: number): Promise<{ perSecond: number; p99: number; errors: number }> {
+async function runAutocannon(
+  url: string,
+  token: string,
+  body: string,
+  seconds: number,
+): Promise<{ perSecond: number; p99: number; errors: number }> {
   const result = await autocannon({
     url: `${url}/v1/approvals`,
     method: 'POST',
@@ -95,7 +104,13 @@ async function bareInserts(databaseUrl: string, personId: string, agentId: strin
   const sql = `INSERT INTO approvals (agent_id, on_behalf_of_id, action_type, action_resource, args, audience, provenance, tier, classification, requirement,
                  taxonomy_version, action_digest, status, expires_at, request_hash)
                VALUES ($1, $2, 'payments.refund', 'order:1', $3, 'https://payments.internal', '{}', 'low', $4, $5, 1, 'sha256:x', 'approved', now(), 'sha256:y')`;
-  const params = [agentId, personId, JSON.stringify({ amount: 20, currency: 'EUR' }), JSON.stringify({ tier: 'low', reasons: [] }), JSON.stringify({ decision: 'auto_approve' })];
+  const params = [
+    agentId,
+    personId,
+    JSON.stringify({ amount: 20, currency: 'EUR' }),
+    JSON.stringify({ tier: 'low', reasons: [] }),
+    JSON.stringify({ decision: 'auto_approve' }),
+  ];
   const latencies: number[] = [];
   const deadline = performance.now() + DURATION_SECONDS * 1000;
   const loop = async () => {

@@ -23,7 +23,13 @@ async function main(): Promise<void> {
   const pct = (ours: number, ceiling: number) => `${((100 * ours) / ceiling).toFixed(0)}%`;
   const ms = (values: number[]) => values.map((value) => value.toFixed(0)).join(', ') + ' ms';
   const rows = [
-    ['intake (POST /v1/approvals, 50 connections)', `${intake.intakePerSecond.toFixed(0)} req/s, p99 ${intake.intakeP99Ms.toFixed(1)} ms`, `${intake.ceilingPerSecond.toFixed(0)} inserts/s, p99 ${intake.ceilingP99Ms.toFixed(1)} ms (bare pg pool)`, pct(intake.intakePerSecond, intake.ceilingPerSecond), '≥ 30%, p99 ≤ 50 ms'],
+    [
+      'intake (POST /v1/approvals, 50 connections)',
+      `${intake.intakePerSecond.toFixed(0)} req/s, p99 ${intake.intakeP99Ms.toFixed(1)} ms`,
+      `${intake.ceilingPerSecond.toFixed(0)} inserts/s, p99 ${intake.ceilingP99Ms.toFixed(1)} ms (bare pg pool)`,
+      pct(intake.intakePerSecond, intake.ceilingPerSecond),
+      '≥ 30%, p99 ≤ 50 ms',
+    ],
     [
       `decision-to-agent (person's POST …/decision → agent's ?wait=30 long-poll answer, ${decision.approvals} approvals, ${decision.concurrency} at a time)`,
       `p50 ${decision.p50Ms.toFixed(1)} ms, p99 ${decision.p99Ms.toFixed(1)} ms (one at a time: p50 ${decision.sequentialP50Ms.toFixed(1)}, p99 ${decision.sequentialP99Ms.toFixed(1)} ms); polling every 5 s: p50 ${(decision.pollingP50Ms / 1000).toFixed(2)} s, p99 ${(decision.pollingP99Ms / 1000).toFixed(2)} s`,
@@ -45,7 +51,13 @@ async function main(): Promise<void> {
       pct(delivery.turnedAwayP99Ms, delivery.floodedP99Ms),
       'p99 ≤ 250 ms, ≤ +50%',
     ],
-    ['verifier (verify + consume, ES256)', `${verifier.verifier.toFixed(0)} verifications/s`, `${verifier.raw.toFixed(0)} verifications/s (raw node:crypto)`, pct(verifier.verifier, verifier.raw), '≥ 80%'],
+    [
+      'verifier (verify + consume, ES256)',
+      `${verifier.verifier.toFixed(0)} verifications/s`,
+      `${verifier.raw.toFixed(0)} verifications/s (raw node:crypto)`,
+      pct(verifier.verifier, verifier.raw),
+      '≥ 80%',
+    ],
     [
       `taxonomy classification (${classification.types} action types, ${classification.rules} CEL rules, one core)`,
       `${classification.classifications.toFixed(0)} classifications/s`,
@@ -64,7 +76,10 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`\n| benchmark | Countersign | ceiling (same run) | ratio | target |\n|---|---|---|---|---|\n`);
   for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
-  if (delivery.errors > 0 || delivery.undelivered > 0) process.stdout.write(`\nwarning: intake-to-delivery had ${delivery.errors} failed requests and ${delivery.undelivered} approvals not delivered within 30 s\n`);
+  if (delivery.errors > 0 || delivery.undelivered > 0)
+    process.stdout.write(
+      `\nwarning: intake-to-delivery had ${delivery.errors} failed requests and ${delivery.undelivered} approvals not delivered within 30 s\n`,
+    );
   if (intake.intakeErrors > 0) process.stdout.write(`\nwarning: ${intake.intakeErrors} intake requests failed or were not 2xx\n`);
   process.stdout.write(`\n${machine}\n`);
 }

@@ -104,7 +104,12 @@ const keepAlive = new Agent({ keepAlive: true, maxSockets: 512 });
  * A request over node:http with kept-alive connections: the benchmarks' load generator. It shares the machine with
  * what it measures, and `fetch` cost it about twice the CPU per request.
  */
-export function send(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+export function send(
+  method: 'GET' | 'POST',
+  url: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const sent = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
     const outgoing = request(url, { method, agent: keepAlive, headers: sent }, (response) => {

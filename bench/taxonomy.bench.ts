@@ -26,13 +26,23 @@ const CONDITIONS = [
 
 /** 200 action types (160 exact, 40 globs) carrying 500 CEL rules between them, in the documented format. */
 export function syntheticTaxonomy(): string {
-  const types = [...Array.from({ length: SERVICES }, (_, s) => VERBS.map((verb) => `svc${s}.${verb}`)).flat(), ...Array.from({ length: SERVICES }, (_, s) => `svc${s}.*`)];
+  const types = [
+    ...Array.from({ length: SERVICES }, (_, s) => VERBS.map((verb) => `svc${s}.${verb}`)).flat(),
+    ...Array.from({ length: SERVICES }, (_, s) => `svc${s}.*`),
+  ];
   const rules = new Map<string, string[]>(types.map((type) => [type, []]));
   for (let n = 0; n < RULES; n++) {
-    rules.get(types[n % types.length])!.push(`      - name: rule ${n}\n        when: "${CONDITIONS[n % CONDITIONS.length](n)}"\n        tier: ${n % 3 === 0 ? 'critical' : 'high'}`);
+    rules
+      .get(types[n % types.length])!
+      .push(
+        `      - name: rule ${n}\n        when: "${CONDITIONS[n % CONDITIONS.length](n)}"\n        tier: ${n % 3 === 0 ? 'critical' : 'high'}`,
+      );
   }
   const defaultHead = readFileSync(findDefaultTaxonomyPath(), 'utf8').split('\nactions:\n')[0];
-  const actions = types.map((type, index) => `  - type: "${type}"\n    reversibility: ${index % 2 ? 'compensable' : 'irreversible'}\n    blast_radius: team\n    rules:\n${rules.get(type)!.join('\n')}`);
+  const actions = types.map(
+    (type, index) =>
+      `  - type: "${type}"\n    reversibility: ${index % 2 ? 'compensable' : 'irreversible'}\n    blast_radius: team\n    rules:\n${rules.get(type)!.join('\n')}`,
+  );
   return `${defaultHead}\nactions:\n${actions.join('\n')}\n`;
 }
 
@@ -40,9 +50,14 @@ export function syntheticTaxonomy(): string {
 function syntheticInputs(): ClassificationInput[] {
   return Array.from({ length: INPUTS }, (_, n) => {
     const service = n % SERVICES;
-    const type = n % 20 === 0 ? `unknown${n}.thing` : n % 7 === 0 ? `svc${service}.other${n % 3}` : `svc${service}.${VERBS[n % VERBS.length]}`;
+    const type =
+      n % 20 === 0 ? `unknown${n}.thing` : n % 7 === 0 ? `svc${service}.other${n % 3}` : `svc${service}.${VERBS[n % VERBS.length]}`;
     return {
-      action: { type, resource: `res:${n}`, args: { amount: n % 1500, environment: n % 2 ? 'staging' : 'production-1', to: ['a@example.com', 'b@example.com'] } },
+      action: {
+        type,
+        resource: `res:${n}`,
+        args: { amount: n % 1500, environment: n % 2 ? 'staging' : 'production-1', to: ['a@example.com', 'b@example.com'] },
+      },
       agent: { id: 'agent', client_id: 'client', name: `bot-${n % 12}` },
       person: { id: 'person', email: 'ann@example.com', role: n % 10 ? 'member' : 'admin' },
       context: { provenance: n % 4 ? ['user'] : ['web_page'] },
@@ -76,25 +91,50 @@ export function benchClassification(): { classifications: number; ceiling: numbe
   for (const name of ['action', 'args', 'agent', 'person', 'context']) environment.registerVariable(name, 'map');
   const condition = environment.parse(CONDITIONS[0](1));
   const known = new Map(taxonomy.document.actions.map((action) => [action.type, action]));
-  const bare = (input: ClassificationInput): unknown => known.get(input.action.type) !== undefined && (condition({ action: input.action, args: input.action.args, agent: input.agent, person: input.person, context: input.context }) as unknown);
+  const bare = (input: ClassificationInput): unknown =>
+    known.get(input.action.type) !== undefined &&
+    (condition({
+      action: input.action,
+      args: input.action.args,
+      agent: input.agent,
+      person: input.person,
+      context: input.context,
+    }) as unknown);
   let best = { classifications: 0, ceiling: 0 };
   for (let round = 0; round < ROUNDS; round++) {
-    best = { classifications: Math.max(best.classifications, perSecond((input) => taxonomy.classify(input), inputs)), ceiling: Math.max(best.ceiling, perSecond(bare, inputs)) };
+    best = {
+      classifications: Math.max(
+        best.classifications,
+        perSecond((input) => taxonomy.classify(input), inputs),
+      ),
+      ceiling: Math.max(best.ceiling, perSecond(bare, inputs)),
+    };
   }
-  return { ...best, types: taxonomy.document.actions.length, rules: taxonomy.document.actions.reduce((sum, action) => sum + (action.rules?.length ?? 0), 0) };
+  return {
+    ...best,
+    types: taxonomy.document.actions.length,
+    rules: taxonomy.document.actions.reduce((sum, action) => sum + (action.rules?.length ?? 0), 0),
+  };
 }
 
 /**
  * Replay of the default taxonomy over 100,000 stored approvals through the service (paged reads, classification,
  * comparison) against a ceiling of one bare SELECT of the same rows and columns.
  */
-export async function benchReplay(log: (message: string) => void): Promise<{ replaySeconds: number; ceilingSeconds: number; approvals: number }> {
+export async function benchReplay(
+  log: (message: string) => void,
+): Promise<{ replaySeconds: number; ceilingSeconds: number; approvals: number }> {
   const database = await createMigratedDatabase('bench_replay');
   const pool = new Pool({ connectionString: database.url, max: 2 });
   try {
     log(`replay: storing ${REPLAY_APPROVALS} approvals...`);
     await seedApprovals(pool);
-    const env = { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'bench-key-encryption-secret-0123456789', LOG_LEVEL: 'warn' };
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'bench-key-encryption-secret-0123456789',
+      LOG_LEVEL: 'warn',
+    };
     const app = await NestFactory.createApplicationContext(CliModule.forRoot(loadConfig(env)), { logger: false });
     try {
       const candidate = readFileSync(findDefaultTaxonomyPath(), 'utf8');
@@ -108,10 +148,13 @@ export async function benchReplay(log: (message: string) => void): Promise<{ rep
         replaySeconds = Math.min(replaySeconds, (performance.now() - start) / 1_000);
         if (result.replayed !== REPLAY_APPROVALS) throw new Error(`replayed ${result.replayed} approvals, not ${REPLAY_APPROVALS}`);
         start = performance.now();
-        await pool.query(`SELECT a.id, a.created_at, a.action_type, a.action_resource, a.args, a.provenance, a.tier, a.requirement, a.classification->>'rule' AS rule,
+        await pool.query(
+          `SELECT a.id, a.created_at, a.action_type, a.action_resource, a.args, a.provenance, a.tier, a.requirement, a.classification->>'rule' AS rule,
                                  ag.id AS agent_id, ag.client_id, ag.name, p.id AS person_id, p.email, p.role
                             FROM approvals a JOIN agents ag ON ag.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id
-                           ORDER BY a.created_at DESC, a.id DESC LIMIT $1`, [REPLAY_APPROVALS]);
+                           ORDER BY a.created_at DESC, a.id DESC LIMIT $1`,
+          [REPLAY_APPROVALS],
+        );
         ceilingSeconds = Math.min(ceilingSeconds, (performance.now() - start) / 1_000);
       }
       return { replaySeconds, ceilingSeconds, approvals: REPLAY_APPROVALS };
@@ -127,9 +170,18 @@ export async function benchReplay(log: (message: string) => void): Promise<{ rep
 /** Realistic rows in one statement: a mix of the default taxonomy's action types, args and provenance. */
 async function seedApprovals(pool: Pool): Promise<void> {
   const source = readFileSync(findDefaultTaxonomyPath(), 'utf8');
-  await pool.query(`INSERT INTO taxonomy_versions (version, source, checksum, active, created_by) VALUES (1, $1, 'sha256:bench', true, 'system')`, [source]);
-  const person = (await pool.query<{ id: string }>(`INSERT INTO people (email, display_name, role, permissions) VALUES ('bench@example.com', 'Bench', 'member', '{*}') RETURNING id`)).rows[0].id;
-  await pool.query(`INSERT INTO agents (name, client_id, secret_hash, capabilities) SELECT 'bench-agent-' || n, 'bench-client-' || n, 'x', '{*}' FROM generate_series(1, 10) AS n`);
+  await pool.query(
+    `INSERT INTO taxonomy_versions (version, source, checksum, active, created_by) VALUES (1, $1, 'sha256:bench', true, 'system')`,
+    [source],
+  );
+  const person = (
+    await pool.query<{ id: string }>(
+      `INSERT INTO people (email, display_name, role, permissions) VALUES ('bench@example.com', 'Bench', 'member', '{*}') RETURNING id`,
+    )
+  ).rows[0].id;
+  await pool.query(
+    `INSERT INTO agents (name, client_id, secret_hash, capabilities) SELECT 'bench-agent-' || n, 'bench-client-' || n, 'x', '{*}' FROM generate_series(1, 10) AS n`,
+  );
   await pool.query(
     `INSERT INTO approvals (agent_id, on_behalf_of_id, action_type, action_resource, args, audience, provenance, tier, classification, requirement,
                             taxonomy_version, action_digest, status, expires_at, request_hash, created_at)

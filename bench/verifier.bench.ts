@@ -84,7 +84,8 @@ export async function benchVerifier(): Promise<{ verifier: number; raw: number; 
         const end = Math.min(start + BLOCK, TOKENS);
         let startedAt = performance.now();
         for (let i = start; i < end; i++) {
-          if (!verify('sha256', raw[i].input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw[i].signature)) throw new Error('raw verify failed');
+          if (!verify('sha256', raw[i].input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw[i].signature))
+            throw new Error('raw verify failed');
         }
         rawMs += performance.now() - startedAt;
         startedAt = performance.now();

@@ -17,7 +17,9 @@ if (!existsSync(entry)) {
   process.stderr.write('Countersign is not built yet: run `npm run build` (or `npm start`) first.\n');
   process.exit(1);
 }
-require(entry).main(process.argv).catch((error) => {
-  process.stderr.write(`${error && error.stack ? error.stack : error}\n`);
-  process.exit(1);
-});
+require(entry)
+  .main(process.argv)
+  .catch((error) => {
+    process.stderr.write(`${error && error.stack ? error.stack : error}\n`);
+    process.exit(1);
+  });

@@ -25,7 +25,12 @@ async function main(): Promise<void> {
 
   console.log('Asking for approval; a person decides in Slack or the web app...');
   const outcome = await countersign.requestApproval(
-    { action: transfer, on_behalf_of: required('ON_BEHALF_OF'), audience: 'https://payments.internal', reason: 'Monthly office coffee order' },
+    {
+      action: transfer,
+      on_behalf_of: required('ON_BEHALF_OF'),
+      audience: 'https://payments.internal',
+      reason: 'Monthly office coffee order',
+    },
     { timeoutMs: 15 * 60_000 },
   );
   if (outcome.status !== 'approved') {

@@ -48,12 +48,19 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   if (!token) return send(response, 403, { error: 'approval_required' });
   const body = await readJson(request);
   const args = body?.args;
-  if (typeof body?.resource !== 'string' || typeof args !== 'object' || args === null) return send(response, 400, { error: 'invalid_request' });
+  if (typeof body?.resource !== 'string' || typeof args !== 'object' || args === null)
+    return send(response, 400, { error: 'invalid_request' });
 
   try {
-    const approval = await verifier.verify(token, { type: 'payments.transfer', resource: body.resource, args: args as Record<string, unknown> });
+    const approval = await verifier.verify(token, {
+      type: 'payments.transfer',
+      resource: body.resource,
+      args: args as Record<string, unknown>,
+    });
     // Execute exactly the arguments that were verified.
-    console.log(`Transfer on ${body.resource}: ${JSON.stringify(args)} — for ${approval.subject}, approved by ${approval.approvers.map((a) => a.sub).join(', ')}`);
+    console.log(
+      `Transfer on ${body.resource}: ${JSON.stringify(args)} — for ${approval.subject}, approved by ${approval.approvers.map((a) => a.sub).join(', ')}`,
+    );
     send(response, 200, { status: 'executed', approval_id: approval.approvalId });
   } catch (error) {
     if (!isApprovalTokenError(error)) throw error;

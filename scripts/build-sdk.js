@@ -16,7 +16,10 @@ for (const name of wanted) if (!packages.includes(name)) throw new Error(`unknow
 for (const name of wanted.length > 0 ? wanted : packages) {
   const dir = join(root, 'libs', name);
   rmSync(join(dir, 'dist'), { recursive: true, force: true }); // no stale files from renamed sources in the tarball
-  for (const [kind, type] of [['esm', 'module'], ['cjs', 'commonjs']]) {
+  for (const [kind, type] of [
+    ['esm', 'module'],
+    ['cjs', 'commonjs'],
+  ]) {
     execFileSync(process.execPath, [tsc, '-p', join(dir, `tsconfig.${kind}.json`)], { stdio: 'inherit' });
     mkdirSync(join(dir, 'dist', kind), { recursive: true });
     writeFileSync(join(dir, 'dist', kind, 'package.json'), JSON.stringify({ type }) + '\n');

@@ -18,7 +18,12 @@ function tableUnder(markdown: string, heading: string | null): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(first + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    rows.push(
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
   }
   return rows;
 }
@@ -27,15 +32,20 @@ function tableUnder(markdown: string, heading: string | null): string[][] {
 function writes(): Array<{ writer: string; table: string; file: string }> {
   const entityTables = new Map<string, string>();
   for (const file of files('libs/database/src/entities', /\.entity\.ts$/)) {
-    for (const match of readFileSync(file, 'utf8').matchAll(/@Entity\('([a-z_]+)'\)\s*export class (\w+)/g)) entityTables.set(match[2], match[1]);
+    for (const match of readFileSync(file, 'utf8').matchAll(/@Entity\('([a-z_]+)'\)\s*export class (\w+)/g))
+      entityTables.set(match[2], match[1]);
   }
-  const sources = [...files('libs', /\.tsx?$/), ...files('apps', /\.tsx?$/)].filter((file) => /^(libs|apps)\/[^/]+\/src\//.test(relative(ROOT, file)) && !/\.spec\.ts$/.test(file));
+  const sources = [...files('libs', /\.tsx?$/), ...files('apps', /\.tsx?$/)].filter(
+    (file) => /^(libs|apps)\/[^/]+\/src\//.test(relative(ROOT, file)) && !/\.spec\.ts$/.test(file),
+  );
   return sources.flatMap((file) => {
     const path = relative(ROOT, file);
     const writer = path.split('/')[1];
     const text = readFileSync(file, 'utf8');
     const sql = [...text.matchAll(/\b(?:INSERT INTO|UPDATE|DELETE FROM)\s+([a-z_]+)/g)].map((match) => match[1]);
-    const orm = [...text.matchAll(/\.(?:into|update|insert|delete|save|remove|upsert|increment|decrement)\(\s*([A-Z]\w*Entity)\b/g)].map((match) => entityTables.get(match[1]) ?? match[1]);
+    const orm = [...text.matchAll(/\.(?:into|update|insert|delete|save|remove|upsert|increment|decrement)\(\s*([A-Z]\w*Entity)\b/g)].map(
+      (match) => entityTables.get(match[1]) ?? match[1],
+    );
     return [...sql, ...orm].map((table) => ({ writer, table, file: path }));
   });
 }
@@ -46,7 +56,11 @@ describe('one owner per table (docs/table-owners.md)', () => {
   const allowed = new Set(tableUnder(markdown, 'Writes outside the owner').map(([table, writer]) => `${table} ${writer}`));
 
   it('names an owner for every table the migrations create, and no table they do not', () => {
-    const created = new Set(files('migrations', /\.ts$/).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/CREATE TABLE ([a-z_]+)/g)].map((match) => match[1])));
+    const created = new Set(
+      files('migrations', /\.ts$/).flatMap((file) =>
+        [...readFileSync(file, 'utf8').matchAll(/CREATE TABLE ([a-z_]+)/g)].map((match) => match[1]),
+      ),
+    );
     expect([...owners.keys()].sort()).toEqual([...created].sort());
   });
 

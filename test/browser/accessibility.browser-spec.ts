@@ -1,5 +1,16 @@
 import { type Browser } from 'playwright-core';
-import { agentAccessToken, axeViolations, call, closeBrowserSuite, enrolledPerson, launchBrowser, newAgent, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
+import {
+  agentAccessToken,
+  axeViolations,
+  call,
+  closeBrowserSuite,
+  enrolledPerson,
+  launchBrowser,
+  newAgent,
+  newResourceServer,
+  type RunningApi,
+  startWebApi,
+} from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
@@ -23,7 +34,16 @@ describe('accessibility (axe-core): the approver pages have no serious or critic
       const created = await call<{ id: string }>(`${api.url}/v1/approvals`, {
         token,
         body: {
-          action: { type: 'payments.refund', resource: 'order:77', args: { amount: 120, currency: 'USD', card_number: '4000000000000002', recipient: { name: 'Dana Smith', email: 'dana@example.com' } } },
+          action: {
+            type: 'payments.refund',
+            resource: 'order:77',
+            args: {
+              amount: 120,
+              currency: 'USD',
+              card_number: '4000000000000002',
+              recipient: { name: 'Dana Smith', email: 'dana@example.com' },
+            },
+          },
           on_behalf_of: person.email,
           audience,
           reason: 'Duplicate charge.',

@@ -1,7 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser } from 'playwright-core';
-import { addVirtualAuthenticator, agentAccessToken, call, closeBrowserSuite, invite, launchBrowser, newAgent, newResourceServer, type RunningApi, signedInPerson, startWebApi, withClient } from '@countersign/testing';
+import {
+  addVirtualAuthenticator,
+  agentAccessToken,
+  call,
+  closeBrowserSuite,
+  invite,
+  launchBrowser,
+  newAgent,
+  newResourceServer,
+  type RunningApi,
+  signedInPerson,
+  startWebApi,
+  withClient,
+} from '@countersign/testing';
 
 /**
  * `SCREENSHOTS=1 npx jest --selectProjects browser --runInBand test/browser/admin-screenshots`: seeds a deployment
@@ -27,7 +40,9 @@ run('screenshots of the admin console', () => {
 
   it('writes admin-overview.png and admin-taxonomy.png', async () => {
     const { audience } = await newResourceServer(api.app);
-    const approvers = await Promise.all(['dana@example.com', 'lee@example.com'].map((email) => signedInPerson(api.app, api.webUrl, { email, permissions: ['*'] })));
+    const approvers = await Promise.all(
+      ['dana@example.com', 'lee@example.com'].map((email) => signedInPerson(api.app, api.webUrl, { email, permissions: ['*'] })),
+    );
     const agents = await Promise.all(['support-bot', 'release-bot'].map((name) => newAgent(api.app, { name, capabilities: ['*'] })));
     const tokens = await Promise.all(agents.map((agent) => agentAccessToken(api.url, agent.clientId, agent.clientSecret)));
     const requests: Array<{ type: string; resource: string; args: Record<string, unknown> }> = [
@@ -46,14 +61,24 @@ run('screenshots of the admin console', () => {
     ];
     const ids: string[] = [];
     for (const [index, action] of requests.entries()) {
-      const answer = await call<{ id: string }>(`${api.url}/v1/approvals`, { token: tokens[index % 2], body: { action, on_behalf_of: approvers[index % 2].person.email, audience } });
+      const answer = await call<{ id: string }>(`${api.url}/v1/approvals`, {
+        token: tokens[index % 2],
+        body: { action, on_behalf_of: approvers[index % 2].person.email, audience },
+      });
       ids.push(answer.body.id);
     }
     const decide = (index: number, verdict: 'approve' | 'deny', open = false) => {
       const { browser: person } = approvers[index % 2];
-      return (open ? person.request('GET', `/v1/me/approvals/${ids[index]}`) : Promise.resolve()).then(() => person.decide(ids[index], verdict, { reason: verdict === 'deny' ? 'not now' : undefined, stepUp: index === 5 }));
+      return (open ? person.request('GET', `/v1/me/approvals/${ids[index]}`) : Promise.resolve()).then(() =>
+        person.decide(ids[index], verdict, { reason: verdict === 'deny' ? 'not now' : undefined, stepUp: index === 5 }),
+      );
     };
-    for (const [index, verdict, open] of [[2, 'approve', true], [3, 'approve', false], [4, 'deny', false], [5, 'approve', false]] as const) {
+    for (const [index, verdict, open] of [
+      [2, 'approve', true],
+      [3, 'approve', false],
+      [4, 'deny', false],
+      [5, 'approve', false],
+    ] as const) {
       const decided = await decide(index, verdict, open);
       if (decided.status !== 200) throw new Error(`decision ${index} answered ${decided.status}: ${JSON.stringify(decided.body)}`);
     }
@@ -64,12 +89,10 @@ run('screenshots of the admin console', () => {
       await client.query(`UPDATE approvals SET created_at = decided_at - interval '4 minutes' WHERE id = $1`, [ids[3]]);
       await client.query(`UPDATE approvals SET created_at = decided_at - interval '11 minutes' WHERE id = $1`, [ids[4]]);
       await client.query(`UPDATE approvals SET created_at = decided_at - interval '7 minutes' WHERE id = $1`, [ids[5]]);
-      await client.query(`INSERT INTO deliveries (approval_id, person_id, channel, kind, state, attempts) VALUES ($1, $2, 'slack', 'request', 'failed', 5), ($3, $4, 'web_push', 'request', 'gone', 1)`, [
-        ids[7],
-        approvers[1].person.id,
-        ids[8],
-        approvers[0].person.id,
-      ]);
+      await client.query(
+        `INSERT INTO deliveries (approval_id, person_id, channel, kind, state, attempts) VALUES ($1, $2, 'slack', 'request', 'failed', 5), ($3, $4, 'web_push', 'request', 'gone', 1)`,
+        [ids[7], approvers[1].person.id, ids[8], approvers[0].person.id],
+      );
     });
 
     const { enrollmentUrl } = await invite(api, { role: 'admin', permissions: ['*'] });

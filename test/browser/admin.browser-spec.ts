@@ -1,6 +1,17 @@
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { TaxonomyService } from '@countersign/taxonomy';
-import { agentAccessToken, type AxeViolation, axeViolations, call, closeBrowserSuite, enrolledPerson, launchBrowser, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
+import {
+  agentAccessToken,
+  type AxeViolation,
+  axeViolations,
+  call,
+  closeBrowserSuite,
+  enrolledPerson,
+  launchBrowser,
+  newResourceServer,
+  type RunningApi,
+  startWebApi,
+} from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
@@ -20,7 +31,11 @@ describe('the admin console', () => {
    * app's CSP rightly refuses the injected axe script.
    */
   async function signedInAdmin(options: { bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; email: string }> {
-    const { context, page, person } = await enrolledPerson(browser, api, { role: 'admin', permissions: ['*'], context: { bypassCSP: options.bypassCSP ?? false, viewport: { width: 1280, height: 900 } } });
+    const { context, page, person } = await enrolledPerson(browser, api, {
+      role: 'admin',
+      permissions: ['*'],
+      context: { bypassCSP: options.bypassCSP ?? false, viewport: { width: 1280, height: 900 } },
+    });
     return { context, page, email: person.email };
   }
 
@@ -71,7 +86,12 @@ describe('the admin console', () => {
       const { audience } = await newResourceServer(api.app);
       const created = await call<{ id: string; status: string; classification: { tier: string } }>(`${api.url}/v1/approvals`, {
         token,
-        body: { action: { type: 'payments.refund', resource: 'order:4411', args: { amount: 500, currency: 'EUR' } }, on_behalf_of: approver.person.email, audience, reason: 'Customer asked twice.' },
+        body: {
+          action: { type: 'payments.refund', resource: 'order:4411', args: { amount: 500, currency: 'EUR' } },
+          on_behalf_of: approver.person.email,
+          audience,
+          reason: 'Customer asked twice.',
+        },
       });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ status: 'pending', classification: { tier: 'high' } });
@@ -152,7 +172,11 @@ describe('the admin console', () => {
         return area.value.slice(0, area.selectionStart).split('\n').length;
       });
       expect(caretLine).toBe(lineNumber);
-      await expect(editor.evaluate((element) => (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement === element)).resolves.toBe(true);
+      await expect(
+        editor.evaluate(
+          (element) => (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement === element,
+        ),
+      ).resolves.toBe(true);
 
       expect((await taxonomy.list()).map((version) => version.version)).toEqual(versionsBefore);
       expect((await taxonomy.list()).find((version) => version.active)?.version).toBe(activeBefore);
@@ -178,7 +202,10 @@ describe('the admin console', () => {
       await page.getByLabel(/Comment/).fill('smaller auto-approved refunds');
       await page.getByRole('button', { name: 'Apply as a new version' }).click();
       const applied = before + 1;
-      await page.getByRole('status').filter({ hasText: `Version ${applied} is now active` }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Version ${applied} is now active` })
+        .waitFor();
       expect((await taxonomy.list()).find((version) => version.active)?.version).toBe(applied);
       await page.getByRole('cell', { name: 'smaller auto-approved refunds' }).waitFor();
 
@@ -211,7 +238,10 @@ describe('the admin console', () => {
       expect(texts.length).toBeGreaterThan(0);
       expect(texts.filter((text) => !text.includes('taxonomy.activated'))).toEqual([]);
       await events.first().getByText('Data').click();
-      await events.first().getByText(/refund rule change goes through review first/).waitFor();
+      await events
+        .first()
+        .getByText(/refund rule change goes through review first/)
+        .waitFor();
       await page.getByRole('button', { name: 'Verify the chain' }).click();
       await page.getByText(/Intact\. All \d+ events verified/).waitFor();
     } finally {
@@ -267,7 +297,14 @@ describe('the admin console', () => {
         await page.getByRole('button', { name: 'Verify the chain' }).click();
         await page.getByText('Intact.').waitFor();
       });
-      expect(results).toEqual({ '/admin': [], '/admin/people': [], '/admin/agents': [], '/admin/resource-servers': [], '/admin/taxonomy': [], '/admin/audit': [] });
+      expect(results).toEqual({
+        '/admin': [],
+        '/admin/people': [],
+        '/admin/agents': [],
+        '/admin/resource-servers': [],
+        '/admin/taxonomy': [],
+        '/admin/audit': [],
+      });
     } finally {
       await admin.context.close();
     }

@@ -1,10 +1,27 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import { type Browser } from 'playwright-core';
-import { addVirtualAuthenticator, agentAccessToken, call, closeBrowserSuite, enrolledPerson, launchBrowser, newAgent, newResourceServer, type RunningApi, startWebApi } from '@countersign/testing';
+import {
+  addVirtualAuthenticator,
+  agentAccessToken,
+  call,
+  closeBrowserSuite,
+  enrolledPerson,
+  launchBrowser,
+  newAgent,
+  newResourceServer,
+  type RunningApi,
+  startWebApi,
+} from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
-type AgentView = { id: string; status: string; status_reason: string | null; approval_token?: string; decisions: Array<{ person: string; verdict: string; reason: string | null }> };
+type AgentView = {
+  id: string;
+  status: string;
+  status_reason: string | null;
+  approval_token?: string;
+  decisions: Array<{ person: string; verdict: string; reason: string | null }>;
+};
 
 describe('the approver in the browser: live inbox, the approval page, step-up, deny, expiry, settings', () => {
   let browser: Browser;
@@ -30,7 +47,11 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
     const created = await call<AgentView>(`${api.url}/v1/approvals`, {
       token: agentToken,
       body: {
-        action: { type: 'payments.refund', resource: 'order:8812', args: { amount: 740, currency: 'EUR', customer: 'ACME GmbH', card_number: '4111111111111111' } },
+        action: {
+          type: 'payments.refund',
+          resource: 'order:8812',
+          args: { amount: 740, currency: 'EUR', customer: 'ACME GmbH', card_number: '4111111111111111' },
+        },
         on_behalf_of: onBehalfOf,
         audience,
         reason: 'The customer was charged twice for order 8812.',
@@ -41,7 +62,8 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
     return created.body;
   };
 
-  const decodeJwt = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+  const decodeJwt = (token: string) =>
+    JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
 
   it('the whole journey: invited by an admin, enrolled, the request appears live, step-up approve, the agent gets its token', async () => {
     const email = `journey-${Date.now()}@example.com`;
@@ -80,7 +102,9 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       await expect(page.content()).resolves.not.toContain('4111111111111111');
       await page.getByRole('heading', { name: 'Cannot be undone, only offset' }).waitFor();
       await page.getByRole('heading', { name: 'Reaches outside the organisation' }).waitFor();
-      await expect(page.locator('.risk-line').textContent()).resolves.toBe('Cannot be undone, only offset · Reaches outside the organisation');
+      await expect(page.locator('.risk-line').textContent()).resolves.toBe(
+        'Cannot be undone, only offset · Reaches outside the organisation',
+      );
       await page.getByText("The agent's own words: Countersign has not verified them.").waitFor();
       await page.getByText('The customer was charged twice for order 8812.').waitFor();
 
@@ -96,7 +120,11 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       expect(answered.body.status).toBe('approved');
       expect(answered.body.decisions).toEqual([expect.objectContaining({ person: invited.body.person.id, verdict: 'approve' })]);
       const claims = decodeJwt(answered.body.approval_token!);
-      expect(claims).toMatchObject({ sub: invited.body.person.id, approval_id: approval.id, approvers: [{ sub: invited.body.person.id, channel: 'web', amr: expect.arrayContaining(['passkey']) }] });
+      expect(claims).toMatchObject({
+        sub: invited.body.person.id,
+        approval_id: approval.id,
+        approvers: [{ sub: invited.body.person.id, channel: 'web', amr: expect.arrayContaining(['passkey']) }],
+      });
 
       // Decided: the inbox no longer lists it, and the page cannot decide it again.
       await page.getByRole('link', { name: '← Inbox' }).click();
@@ -121,7 +149,9 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       const seen = await call<AgentView>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken });
       expect(seen.body.status).toBe('denied');
       expect(seen.body.approval_token).toBeUndefined();
-      expect(seen.body.decisions).toEqual([expect.objectContaining({ person: person.id, verdict: 'deny', reason: 'We already refunded this order last week.' })]);
+      expect(seen.body.decisions).toEqual([
+        expect.objectContaining({ person: person.id, verdict: 'deny', reason: 'We already refunded this order last week.' }),
+      ]);
     } finally {
       await context.close();
     }
@@ -137,11 +167,15 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       await expect(page.getByTestId('approval-status').textContent()).resolves.toBe('Expired');
       expect(await page.getByRole('button', { name: /Approve|Deny/ }).count()).toBe(0);
 
-      const refused = (await page.evaluate(async (id: string) => {
+      const refused = await page.evaluate(async (id: string) => {
         const me = (await (await fetch('/v1/me')).json()) as { csrf_token: string };
-        const response = await fetch(`/v1/me/approvals/${id}/decision`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: JSON.stringify({ verdict: 'deny' }) });
+        const response = await fetch(`/v1/me/approvals/${id}/decision`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token },
+          body: JSON.stringify({ verdict: 'deny' }),
+        });
         return { status: response.status, body: (await response.json()) as { code: string } };
-      }, approval.id));
+      }, approval.id);
       expect(refused.status).toBeGreaterThanOrEqual(400);
       expect(refused.body.code).toBe('expired');
       const seen = await call<AgentView>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken });
@@ -170,7 +204,9 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
     const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
     try {
       for (let index = 0; index < 26; index++) {
-        await requestRefund(person.email, { action: { type: 'payments.refund', resource: `order:${1000 + index}`, args: { amount: 100 + index, currency: 'EUR' } } });
+        await requestRefund(person.email, {
+          action: { type: 'payments.refund', resource: `order:${1000 + index}`, args: { amount: 100 + index, currency: 'EUR' } },
+        });
       }
       await page.reload();
       const rows = page.getByRole('list', { name: 'Approvals waiting for you' }).getByRole('listitem');
@@ -216,7 +252,10 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       const approval = await requestRefund(person.email);
       await page.getByRole('link', { name: /Payments: refund/ }).waitFor();
       // "TAG:accessible-ish text" of the focused element.
-      const focused = () => page.evaluate<string>('(e => e.tagName + ":" + (e.getAttribute("aria-label") || e.textContent || "").trim())(document.activeElement)');
+      const focused = () =>
+        page.evaluate<string>(
+          '(e => e.tagName + ":" + (e.getAttribute("aria-label") || e.textContent || "").trim())(document.activeElement)',
+        );
       const tabTo = async (pattern: RegExp) => {
         for (let presses = 0; presses < 30; presses++) {
           await page.keyboard.press('Tab');
@@ -247,7 +286,9 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
     try {
       const approval = await requestRefund(owner.person.email);
       await other.page.goto(`${api.webUrl}/approvals/${approval.id}`);
-      await expect(other.page.getByRole('alert').textContent()).resolves.toBe('This approval does not exist, or it is not yours to decide.');
+      await expect(other.page.getByRole('alert').textContent()).resolves.toBe(
+        'This approval does not exist, or it is not yours to decide.',
+      );
       await expect(other.page.content()).resolves.not.toContain('order:8812');
     } finally {
       await owner.context.close();
@@ -256,7 +297,10 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('on a phone (390×844): the approval page fits the width, the key facts are on the first screen, the buttons reachable', async () => {
-    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'], viewport: { width: 390, height: 844 } });
+    const { context, page, person } = await enrolledPerson(browser, api, {
+      permissions: ['payments.*'],
+      viewport: { width: 390, height: 844 },
+    });
     try {
       const approval = await requestRefund(person.email);
       await page.goto(`${api.webUrl}/approvals/${approval.id}`);
@@ -313,7 +357,11 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       // browser would hand back is stubbed (a real P-256 key); the service worker registration is real.
       const p256dh = createECDH('prime256v1');
       p256dh.generateKeys();
-      const subscription = { endpoint: `https://push.example.test/send/${randomBytes(8).toString('hex')}`, expirationTime: null, keys: { p256dh: p256dh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') } };
+      const subscription = {
+        endpoint: `https://push.example.test/send/${randomBytes(8).toString('hex')}`,
+        expirationTime: null,
+        keys: { p256dh: p256dh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+      };
       await context.grantPermissions(['notifications'], { origin: api.webUrl });
       await page.evaluate(`(() => {
         const fake = ${JSON.stringify(subscription)};
@@ -326,8 +374,12 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       await page.getByRole('button', { name: 'Enable notifications on this device' }).click();
       await page.getByText(/Notifications are on for this device/).waitFor({ timeout: 15_000 });
       expect(await page.evaluate('window.__subscribedWithKey')).toBe(65);
-      expect(await page.evaluate('navigator.serviceWorker.getRegistration("/").then((r) => r && r.active && r.active.scriptURL)')).toBe(`${api.webUrl}/sw.js`);
-      await expect(page.getByRole('list', { name: 'Devices that get notifications' }).textContent()).resolves.toContain('https://push.example.test');
+      expect(await page.evaluate('navigator.serviceWorker.getRegistration("/").then((r) => r && r.active && r.active.scriptURL)')).toBe(
+        `${api.webUrl}/sw.js`,
+      );
+      await expect(page.getByRole('list', { name: 'Devices that get notifications' }).textContent()).resolves.toContain(
+        'https://push.example.test',
+      );
     } finally {
       await context.close();
     }

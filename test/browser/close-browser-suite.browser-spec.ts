@@ -33,6 +33,8 @@ describe("a browser suite's end", () => {
 
   it('fails, naming the API, when the API does not close in time', async () => {
     const api = { close: () => new Promise<void>(() => undefined) } as RunningApi;
-    await expect(closeBrowserSuite(undefined, api, { browserExitGraceMs: 1_000, apiCloseLimitMs: 200 })).rejects.toThrow('the API did not close within 200 ms');
+    await expect(closeBrowserSuite(undefined, api, { browserExitGraceMs: 1_000, apiCloseLimitMs: 200 })).rejects.toThrow(
+      'the API did not close within 200 ms',
+    );
   });
 });

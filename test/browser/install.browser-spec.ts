@@ -58,7 +58,13 @@ describe('the web app on a phone: installable (iOS push needs the home screen) a
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^application\/manifest\+json/);
       const manifest = JSON.parse(await response.text()) as Manifest;
-      expect(manifest).toMatchObject({ name: 'Countersign', short_name: 'Countersign', start_url: '/inbox', scope: '/', display: 'standalone' });
+      expect(manifest).toMatchObject({
+        name: 'Countersign',
+        short_name: 'Countersign',
+        start_url: '/inbox',
+        scope: '/',
+        display: 'standalone',
+      });
       expect(manifest.theme_color).toMatch(/^#[0-9a-f]{6}$/i);
       expect(manifest.background_color).toMatch(/^#[0-9a-f]{6}$/i);
       const purposes = manifest.icons.map((icon) => `${icon.sizes} ${icon.purpose ?? 'any'}`);
@@ -122,7 +128,8 @@ describe('the web app on a phone: installable (iOS push needs the home screen) a
       await page.getByRole('link', { name: 'Admin' }).waitFor();
       // The name is never cut silently: it fits, or it ends in an ellipsis by design with the whole email in its title.
       expect(layout.name.text).toBe(email);
-      if (!layout.name.fits) expect({ overflow: layout.name.overflow, title: layout.name.title }).toEqual({ overflow: 'ellipsis', title: email });
+      if (!layout.name.fits)
+        expect({ overflow: layout.name.overflow, title: layout.name.title }).toEqual({ overflow: 'ellipsis', title: email });
       expect(layout.name.width).toBeGreaterThan(40);
     } finally {
       await context.close();

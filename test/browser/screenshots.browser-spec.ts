@@ -1,7 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { agentAccessToken, call, closeBrowserSuite, enrolledPerson, launchBrowser, newAgent, newResourceServer, type RunningApi, type SignedInPage, startWebApi } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  closeBrowserSuite,
+  enrolledPerson,
+  launchBrowser,
+  newAgent,
+  newResourceServer,
+  type RunningApi,
+  type SignedInPage,
+  startWebApi,
+} from '@countersign/testing';
 
 /**
  * `npm run screenshots`: seeds a deployment and writes PNGs of the main pages to docs/screenshots/. Skipped in
@@ -68,8 +79,20 @@ run('screenshots of the main pages (docs/screenshots)', () => {
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
     [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
-    const admin = await enrolledPerson(browser, api, { email: 'maya.okafor@example.com', displayName: 'Maya Okafor', role: 'admin', permissions: ['*'], context: { viewport: DESKTOP } });
-    const phone = await enrolledPerson(browser, api, { email: 'sam.lindqvist@example.com', displayName: 'Sam Lindqvist', role: 'approver', permissions: ['payments.*'], viewport: PHONE });
+    const admin = await enrolledPerson(browser, api, {
+      email: 'maya.okafor@example.com',
+      displayName: 'Maya Okafor',
+      role: 'admin',
+      permissions: ['*'],
+      context: { viewport: DESKTOP },
+    });
+    const phone = await enrolledPerson(browser, api, {
+      email: 'sam.lindqvist@example.com',
+      displayName: 'Sam Lindqvist',
+      role: 'approver',
+      permissions: ['payments.*'],
+      viewport: PHONE,
+    });
 
     const agent = await newAgent(api.app, { name: 'support-copilot', capabilities: ['*'] });
     const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
@@ -81,17 +104,40 @@ run('screenshots of the main pages (docs/screenshots)', () => {
       if (created.status !== 201) throw new Error(`seeding answered ${created.status}: ${JSON.stringify(created.body)}`);
       return created.body.id;
     };
-    const write = await request({ action: { type: 'database.write', resource: 'crm.contacts', args: { table: 'contacts', rows: 312, operation: 'update', set: { newsletter_opt_in: false } } }, on_behalf_of: admin.person.email, audience: crm, reason: 'Customers asked to be removed from the newsletter.' });
-    const drop = await request({ action: { type: 'database.schema.drop_table', resource: 'crm.legacy_leads', args: { table: 'legacy_leads', database: 'crm' } }, on_behalf_of: admin.person.email, audience: crm, reason: 'The table has been unused since 2024.', expires_in: 7000 });
+    const write = await request({
+      action: {
+        type: 'database.write',
+        resource: 'crm.contacts',
+        args: { table: 'contacts', rows: 312, operation: 'update', set: { newsletter_opt_in: false } },
+      },
+      on_behalf_of: admin.person.email,
+      audience: crm,
+      reason: 'Customers asked to be removed from the newsletter.',
+    });
+    const drop = await request({
+      action: { type: 'database.schema.drop_table', resource: 'crm.legacy_leads', args: { table: 'legacy_leads', database: 'crm' } },
+      on_behalf_of: admin.person.email,
+      audience: crm,
+      reason: 'The table has been unused since 2024.',
+      expires_in: 7000,
+    });
     const campaign = await request({
-      action: { type: 'email.bulk.send', resource: 'campaign:spring-sale', args: { recipient_count: 4180, segment: 'all-customers', subject: 'Spring sale: 30% off everything', body: 'Hello…' } },
+      action: {
+        type: 'email.bulk.send',
+        resource: 'campaign:spring-sale',
+        args: { recipient_count: 4180, segment: 'all-customers', subject: 'Spring sale: 30% off everything', body: 'Hello…' },
+      },
       on_behalf_of: admin.person.email,
       audience: mail,
       reason: 'Marketing asked for the spring campaign to go out today.',
       context: { provenance: ['user', 'email:inbound'] },
     });
     const refund = await request({
-      action: { type: 'payments.refund', resource: 'order:8812', args: { amount: 740, currency: 'EUR', customer: 'ACME GmbH', card_number: '4111111111111111' } },
+      action: {
+        type: 'payments.refund',
+        resource: 'order:8812',
+        args: { amount: 740, currency: 'EUR', customer: 'ACME GmbH', card_number: '4111111111111111' },
+      },
       on_behalf_of: phone.person.email,
       audience: payments,
       reason: 'The customer was charged twice for order 8812.',
@@ -108,10 +154,14 @@ run('screenshots of the main pages (docs/screenshots)', () => {
     await closeBrowserSuite(browser, api);
   });
 
-  it.each(SHOTS.map((shot) => [shot.file, shot] as const))('%s', async (file, shot) => {
-    const { page, fullPage } = await shot.take(seeded);
-    // Let the countdowns and the live indicator settle.
-    await page.waitForTimeout(500);
-    await page.screenshot({ path: join(OUT, file), fullPage: fullPage ?? false });
-  }, 60_000);
+  it.each(SHOTS.map((shot) => [shot.file, shot] as const))(
+    '%s',
+    async (file, shot) => {
+      const { page, fullPage } = await shot.take(seeded);
+      // Let the countdowns and the live indicator settle.
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: join(OUT, file), fullPage: fullPage ?? false });
+    },
+    60_000,
+  );
 });

@@ -1,5 +1,14 @@
 import { type Browser } from 'playwright-core';
-import { addVirtualAuthenticator, closeBrowserSuite, enrolledPerson, invite, launchBrowser, type RunningApi, signInThroughUi, startWebApi } from '@countersign/testing';
+import {
+  addVirtualAuthenticator,
+  closeBrowserSuite,
+  enrolledPerson,
+  invite,
+  launchBrowser,
+  type RunningApi,
+  signInThroughUi,
+  startWebApi,
+} from '@countersign/testing';
 
 jest.setTimeout(60_000);
 
@@ -31,7 +40,15 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
       // No inline script: every <script> has a src.
       expect(html.match(/<script(?![^>]*\bsrc=)[^>]*>/g)).toBeNull();
     }
-    for (const path of ['/v1/nothing-here', '/oauth/nothing', '/slack/nothing', '/health/nothing', '/docs/nothing', '/.well-known/nothing', '/inbox/../v1/x']) {
+    for (const path of [
+      '/v1/nothing-here',
+      '/oauth/nothing',
+      '/slack/nothing',
+      '/health/nothing',
+      '/docs/nothing',
+      '/.well-known/nothing',
+      '/inbox/../v1/x',
+    ]) {
       const response = await fetch(`${api.url}${path}`);
       expect({ path, status: response.status }).toEqual({ path, status: 404 });
       expect(response.headers.get('content-type')).toMatch(/json/);
@@ -66,7 +83,10 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
       // The page may find out first: any read of /v1/me in the background (the inbox reads again when its live
       // socket reconnects, which a loaded CI machine sees) sends it to sign in from the inbox before the click lands.
       await context.clearCookies();
-      await page.getByRole('link', { name: 'Settings' }).click({ timeout: 5_000 }).catch(() => undefined);
+      await page
+        .getByRole('link', { name: 'Settings' })
+        .click({ timeout: 5_000 })
+        .catch(() => undefined);
       await page.waitForURL(/\/sign-in\?next=%2F(settings|inbox)$/);
       await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
     } finally {

@@ -18,8 +18,16 @@ type Overview = {
   period: { days: number };
   approvals: { total: number; by_outcome: Record<string, number>; by_tier: Array<Record<string, number | string>> };
   time_to_decision: { decided: number; p50_seconds: number | null; p90_seconds: number | null };
-  decisions: { total: number; fast: number; fast_threshold_seconds: number; recent_fast: Array<{ approval_id: string; person: string; verdict: string }> };
-  deliveries_failing: { total: number; by_channel: Array<{ channel: string; failed: number; gone: number; unreachable: number; total: number }> };
+  decisions: {
+    total: number;
+    fast: number;
+    fast_threshold_seconds: number;
+    recent_fast: Array<{ approval_id: string; person: string; verdict: string }>;
+  };
+  deliveries_failing: {
+    total: number;
+    by_channel: Array<{ channel: string; failed: number; gone: number; unreachable: number; total: number }>;
+  };
   pending_now: { total: number; by_tier: Array<{ tier: string; count: number }> };
 };
 
@@ -48,11 +56,15 @@ describe('the admin overview, an agent’s approvals and the audit chain check',
     const { audience } = await newResourceServer(api.app, 'https://payments.internal');
 
     const request = async (name: string, action: { type: string; resource: string; args: Record<string, unknown> }, expected: string) => {
-      const created = await call<Created>(`${api.url}/v1/approvals`, { token, body: { action, on_behalf_of: approver.person.email, audience } });
+      const created = await call<Created>(`${api.url}/v1/approvals`, {
+        token,
+        body: { action, on_behalf_of: approver.person.email, audience },
+      });
       expect({ name, status: created.body.status }).toEqual({ name, status: expected });
       ids[name] = created.body.id;
     };
-    const chat = (name: string) => request(name, { type: 'chat.message.send', resource: `channel:${name}`, args: { text: name } }, 'pending');
+    const chat = (name: string) =>
+      request(name, { type: 'chat.message.send', resource: `channel:${name}`, args: { text: name } }, 'pending');
 
     // medium: two approved (one of them moments after opening it: fast), one denied, one cancelled, one expired, one pending.
     for (const name of ['fastApproved', 'approved', 'denied', 'cancelled', 'expired', 'pending', 'old']) await chat(name);
@@ -69,16 +81,29 @@ describe('the admin overview, an agent’s approvals and the audit chain check',
     expect(await api.app.get(ApprovalLifecycleService).expire(ids.expired)).toMatchObject({ status: 'expired' });
 
     // Known times to decision (10 s, 20 s, 60 s), and one approval from before the period.
-    for (const [name, seconds] of [['fastApproved', 10], ['approved', 20], ['denied', 60]] as const) {
+    for (const [name, seconds] of [
+      ['fastApproved', 10],
+      ['approved', 20],
+      ['denied', 60],
+    ] as const) {
       await sql(`UPDATE approvals SET created_at = decided_at - make_interval(secs => $2) WHERE id = $1`, [ids[name], seconds]);
     }
-    await sql(`UPDATE approvals SET created_at = now() - interval '10 days', decided_at = now() - interval '10 days' + interval '5 seconds' WHERE id = $1`, [ids.old]);
+    await sql(
+      `UPDATE approvals SET created_at = now() - interval '10 days', decided_at = now() - interval '10 days' + interval '5 seconds' WHERE id = $1`,
+      [ids.old],
+    );
 
     // Deliveries as the worker records them: three that never reached the person in the period, one sent, one old
     // failure. They replace the rows the API planned at intake (Slack is off here and nobody has a push subscription).
     await sql(`DELETE FROM deliveries`);
     const delivery = (approval: string, channel: string, state: string, kind = 'request') =>
-      sql(`INSERT INTO deliveries (approval_id, person_id, channel, kind, state, attempts) VALUES ($1, $2, $3, $4, $5, 1)`, [approval, approver.person.id, channel, kind, state]);
+      sql(`INSERT INTO deliveries (approval_id, person_id, channel, kind, state, attempts) VALUES ($1, $2, $3, $4, $5, 1)`, [
+        approval,
+        approver.person.id,
+        channel,
+        kind,
+        state,
+      ]);
     await delivery(ids.pending, 'slack', 'failed');
     await delivery(ids.high, 'slack', 'failed');
     await delivery(ids.high, 'web_push', 'gone');
@@ -108,7 +133,9 @@ describe('the admin overview, an agent’s approvals and the audit chain check',
     // The auto-approved refund had no person deciding: it is not a time to decision.
     expect(body.time_to_decision).toEqual({ decided: 3, p50_seconds: 20, p90_seconds: 52 });
     expect(body.decisions).toMatchObject({ total: 3, fast: 1, fast_threshold_seconds: 2 });
-    expect(body.decisions.recent_fast).toEqual([expect.objectContaining({ approval_id: ids.fastApproved, person: approver.person.email, verdict: 'approve' })]);
+    expect(body.decisions.recent_fast).toEqual([
+      expect.objectContaining({ approval_id: ids.fastApproved, person: approver.person.email, verdict: 'approve' }),
+    ]);
     expect(body.deliveries_failing).toEqual({
       total: 4,
       by_channel: [
@@ -147,10 +174,9 @@ describe('the admin overview, an agent’s approvals and the audit chain check',
   });
 
   it('lists an agent’s newest approvals, whatever their status', async () => {
-    const { status, body } = await admin.request<{ approvals: Array<{ id: string; status: string; tier: string; action: { type: string }; on_behalf_of: { email: string } }> }>(
-      'GET',
-      `/v1/admin/agents/${agentId}/approvals?limit=3`,
-    );
+    const { status, body } = await admin.request<{
+      approvals: Array<{ id: string; status: string; tier: string; action: { type: string }; on_behalf_of: { email: string } }>;
+    }>('GET', `/v1/admin/agents/${agentId}/approvals?limit=3`);
     expect(status).toBe(200);
     expect(body.approvals.map((approval) => [approval.id, approval.status, approval.tier])).toEqual([
       [ids.high, 'pending', 'high'],
@@ -160,10 +186,16 @@ describe('the admin overview, an agent’s approvals and the audit chain check',
     ]);
     expect(body.approvals[0]).toMatchObject({ action: { type: 'payments.refund' }, on_behalf_of: { email: approver.person.email } });
     expect((await admin.request('GET', `/v1/admin/agents/${agentId}/approvals`)).body).toMatchObject({ approvals: expect.any(Array) });
-    expect(((await admin.request<{ approvals: unknown[] }>('GET', `/v1/admin/agents/${agentId}/approvals`)).body.approvals)).toHaveLength(9);
+    expect((await admin.request<{ approvals: unknown[] }>('GET', `/v1/admin/agents/${agentId}/approvals`)).body.approvals).toHaveLength(9);
     expect((await admin.request('GET', `/v1/admin/agents/00000000-0000-4000-8000-000000000000/approvals`)).status).toBe(404);
-    expect((await admin.request('GET', `/v1/admin/agents/${agentId}/approvals?limit=0`)).body).toMatchObject({ status: 400, field: 'limit' });
-    expect((await admin.request('GET', `/v1/admin/agents/${agentId}/approvals?limit=x`)).body).toMatchObject({ status: 400, field: 'limit' });
+    expect((await admin.request('GET', `/v1/admin/agents/${agentId}/approvals?limit=0`)).body).toMatchObject({
+      status: 400,
+      field: 'limit',
+    });
+    expect((await admin.request('GET', `/v1/admin/agents/${agentId}/approvals?limit=x`)).body).toMatchObject({
+      status: 400,
+      field: 'limit',
+    });
   });
 
   it('verifies the audit chain, and names the first broken link once a row is edited behind the triggers', async () => {
@@ -180,7 +212,10 @@ describe('the admin overview, an agent’s approvals and the audit chain check',
       await client.query(`UPDATE audit_events SET data = data || '{"tampered": true}'::jsonb WHERE seq = $1`, [seq]);
       await client.query('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete');
     });
-    const broken = await admin.request<{ ok: boolean; checked: number; broken: { seq: string; problem: string } }>('GET', '/v1/admin/audit/verify');
+    const broken = await admin.request<{ ok: boolean; checked: number; broken: { seq: string; problem: string } }>(
+      'GET',
+      '/v1/admin/audit/verify',
+    );
     expect(broken.body).toMatchObject({ ok: false, checked: Number(seq) - 1, broken: { seq, problem: 'hash_mismatch' } });
   });
 });

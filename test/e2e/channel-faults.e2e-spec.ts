@@ -1,12 +1,32 @@
 import { loadConfig } from '@countersign/config';
 import {
-  agentAccessToken, call, createMigratedDatabase, dmChannel, FakeSlack, type FakeSlackUser, freePort, newAgent, type PersonBrowser, type RunningApi, signedInPerson, spawnWorker, type StartedProcess,
-  startApi, startPrivateRedis, testEnv, withClient,
+  agentAccessToken,
+  call,
+  createMigratedDatabase,
+  dmChannel,
+  FakeSlack,
+  type FakeSlackUser,
+  freePort,
+  newAgent,
+  type PersonBrowser,
+  type RunningApi,
+  signedInPerson,
+  spawnWorker,
+  type StartedProcess,
+  startApi,
+  startPrivateRedis,
+  testEnv,
+  withClient,
 } from '@countersign/testing';
 
 jest.setTimeout(120_000);
 
-type View = { id: string; status: string; decisions: Array<{ person: string; verdict: string; channel: string }>; notifications: Array<{ person: string; channel: string; state: string; kind: string }> };
+type View = {
+  id: string;
+  status: string;
+  decisions: Array<{ person: string; verdict: string; channel: string }>;
+  notifications: Array<{ person: string; channel: string; state: string; kind: string }>;
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const until = async <T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> => {
@@ -26,10 +46,19 @@ const gate = () => {
 };
 
 /** Short sweeps and locks so that redelivery happens within seconds; the production defaults are 30 s. */
-const FAST = { EXPIRY_SWEEP_SECONDS: '1', NOTIFICATION_REDELIVERY_AFTER_SECONDS: '1', WORKER_LOCK_DURATION_MS: '1500', WORKER_STALLED_INTERVAL_MS: '1000' };
+const FAST = {
+  EXPIRY_SWEEP_SECONDS: '1',
+  NOTIFICATION_REDELIVERY_AFTER_SECONDS: '1',
+  WORKER_LOCK_DURATION_MS: '1500',
+  WORKER_STALLED_INTERVAL_MS: '1000',
+};
 
 /** Medium tier in the default taxonomy: Slack DM with buttons, one approval by the person on whose behalf. */
-const chatMessage = (email: string, text = 'deploy done') => ({ action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text } }, on_behalf_of: email, audience: 'https://chat.internal' });
+const chatMessage = (email: string, text = 'deploy done') => ({
+  action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text } },
+  on_behalf_of: email,
+  audience: 'https://chat.internal',
+});
 
 describe('faults: a worker killed mid-delivery (a child process, SIGKILL)', () => {
   let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
@@ -64,8 +93,12 @@ describe('faults: a worker killed mid-delivery (a child process, SIGKILL)', () =
   };
   const view = async (id: string) => (await call<View>(`${api.url}/v1/approvals/${id}`, { token: agentToken })).body;
   const requestDelivery = (approval: View) => approval.notifications.find((n) => n.kind === 'request' && n.channel === 'slack');
-  const postsAbout = (user: FakeSlackUser, approvalId: string) => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
-  const dmsAbout = (user: FakeSlackUser, approvalId: string) => slack.dmAbout(approvalId, user).filter((message) => !message.text.startsWith('Reminder'));
+  const postsAbout = (user: FakeSlackUser, approvalId: string) =>
+    slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
+  const dmsAbout = (user: FakeSlackUser, approvalId: string) =>
+    slack.dmAbout(approvalId, user).filter((message) => !message.text.startsWith('Reminder'));
   const spawn = async () => {
     const worker = await spawnWorker(env);
     workers.push(worker);
@@ -93,7 +126,11 @@ describe('faults: a worker killed mid-delivery (a child process, SIGKILL)', () =
 
     const startedAt = Date.now();
     await spawn();
-    const done = await until('delivery sent', () => view(approval.id), (v) => requestDelivery(v)?.state === 'sent');
+    const done = await until(
+      'delivery sent',
+      () => view(approval.id),
+      (v) => requestDelivery(v)?.state === 'sent',
+    );
     const redeliveredAfterMs = Date.now() - startedAt;
     // The second worker looked for the first attempt's message (by its metadata) instead of posting again.
     expect(slack.callsTo('conversations.history').some((c) => c.args.channel === dmChannel(alice.slackUser.id))).toBe(true);
@@ -126,7 +163,11 @@ describe('faults: a worker killed mid-delivery (a child process, SIGKILL)', () =
     slack.beforeAnswer = null;
 
     await spawn();
-    const done = await until('delivery sent', () => view(approval.id), (v) => requestDelivery(v)?.state === 'sent');
+    const done = await until(
+      'delivery sent',
+      () => view(approval.id),
+      (v) => requestDelivery(v)?.state === 'sent',
+    );
     await sleep(1_500);
     expect(postsAbout(bob.slackUser, approval.id)).toHaveLength(1);
     expect(dmsAbout(bob.slackUser, approval.id)).toHaveLength(1);
@@ -164,7 +205,14 @@ describe('faults: Redis (a private redis-server, no persistence) killed mid-flig
 
   const view = async (id: string) => (await call<View>(`${api.url}/v1/approvals/${id}`, { token: agentToken })).body;
   const postsAbout = (user: FakeSlackUser, approvalId: string) =>
-    slack.callsTo('chat.postMessage').filter((c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId) && !String(c.args.text).startsWith('Reminder'));
+    slack
+      .callsTo('chat.postMessage')
+      .filter(
+        (c) =>
+          c.args.channel === dmChannel(user.id) &&
+          JSON.stringify(c.args.blocks).includes(approvalId) &&
+          !String(c.args.text).startsWith('Reminder'),
+      );
 
   it('intake fails closed while Redis is down; afterwards every approval, decision and delivery is there, one DM each, nothing approved by accident', async () => {
     const people: Array<{ id: string; email: string; browser: PersonBrowser; slackUser: FakeSlackUser }> = [];
@@ -196,8 +244,14 @@ describe('faults: Redis (a private redis-server, no persistence) killed mid-flig
     const decided = approvals[0];
     const deciding = decided.person.browser.decide(decided.id, 'approve');
     const decision = await Promise.race([deciding, sleep(5_000).then(() => null)]);
-    const statusesDuringOutage = await withClient(database.url, async (client) => (await client.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM approvals GROUP BY status')).rows);
-    process.stderr.write(`[redis fault] during the outage: intake ${refused.status}; decision ${decision ? `${decision.status} ${JSON.stringify(decision.body).slice(0, 200)}` : 'no answer within 5 s'}; approvals in Postgres ${JSON.stringify(statusesDuringOutage)}; chat.postMessage before the kill ${postedBeforeKill}\n`);
+    const statusesDuringOutage = await withClient(
+      database.url,
+      async (client) =>
+        (await client.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM approvals GROUP BY status')).rows,
+    );
+    process.stderr.write(
+      `[redis fault] during the outage: intake ${refused.status}; decision ${decision ? `${decision.status} ${JSON.stringify(decision.body).slice(0, 200)}` : 'no answer within 5 s'}; approvals in Postgres ${JSON.stringify(statusesDuringOutage)}; chat.postMessage before the kill ${postedBeforeKill}\n`,
+    );
     // The decision is committed in Postgres and answered during the outage: its follow-up enqueues (outcome,
     // callback) wait for Redis in the background, and the sweep redoes them from Postgres anyway.
     expect(decision?.status).toBe(200);
@@ -211,14 +265,24 @@ describe('faults: Redis (a private redis-server, no persistence) killed mid-flig
 
     // Every approval that was pending reaches its person exactly once; the decided one shows its outcome.
     for (const approval of approvals.slice(1)) {
-      await until(`request delivered for ${approval.id}`, () => view(approval.id), (v) => v.notifications.some((n) => n.kind === 'request' && n.state === 'sent'), 45_000);
+      await until(
+        `request delivered for ${approval.id}`,
+        () => view(approval.id),
+        (v) => v.notifications.some((n) => n.kind === 'request' && n.state === 'sent'),
+        45_000,
+      );
     }
     const decidedDm = postsAbout(decided.person.slackUser, decided.id);
     if (decidedDm.length > 0) {
-      await slack.waitFor('chat.update', (c) => c.args.channel === dmChannel(decided.person.slackUser.id) && /Approved/.test(JSON.stringify(c.args.blocks)), 30_000);
+      await slack.waitFor(
+        'chat.update',
+        (c) => c.args.channel === dmChannel(decided.person.slackUser.id) && /Approved/.test(JSON.stringify(c.args.blocks)),
+        30_000,
+      );
     }
     await sleep(2_000);
-    for (const approval of approvals.slice(1)) expect([approval.id, postsAbout(approval.person.slackUser, approval.id).length]).toEqual([approval.id, 1]);
+    for (const approval of approvals.slice(1))
+      expect([approval.id, postsAbout(approval.person.slackUser, approval.id).length]).toEqual([approval.id, 1]);
     // The decided approval: at most one DM (it may have gone out before the kill), never a second.
     expect(decidedDm.length).toBeLessThanOrEqual(1);
 
@@ -237,7 +301,10 @@ describe('faults: Redis (a private redis-server, no persistence) killed mid-flig
     expect(rows).toEqual({ approvals: '9', approved: '1', decisions: '1' });
 
     // And intake works again.
-    const after = await call<View>(`${api.url}/v1/approvals`, { token: agentToken, body: chatMessage(people[1].email, 'after the outage') });
+    const after = await call<View>(`${api.url}/v1/approvals`, {
+      token: agentToken,
+      body: chatMessage(people[1].email, 'after the outage'),
+    });
     expect(after.status).toBe(201);
     await slack.waitFor('chat.postMessage', (c) => JSON.stringify(c.args.blocks).includes(after.body.id), 15_000);
   });

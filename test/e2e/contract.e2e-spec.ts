@@ -32,7 +32,12 @@ interface OpenApiDocument {
 async function sdkTypes(document: OpenApiDocument): Promise<string> {
   const names = referencedSchemas(document.components.schemas, SDK_ROOTS);
   const schemas = Object.fromEntries(names.map((name) => [name, document.components.schemas[name]]));
-  const file = writeDocument({ openapi: document.openapi, info: { title: 'Countersign agent API', version: '1' }, paths: {}, components: { schemas } });
+  const file = writeDocument({
+    openapi: document.openapi,
+    info: { title: 'Countersign agent API', version: '1' },
+    paths: {},
+    components: { schemas },
+  });
   const output = join(dirname(file), 'sdk.ts');
   const run = await execute(process.execPath, [OPENAPI_TYPESCRIPT, file, '--output', output]);
   if (run.code !== 0) throw new Error(`openapi-typescript failed: ${run.stderr}`);
@@ -72,13 +77,16 @@ describe('the wire contract', () => {
 
   it("refers to the contract from the agent's and the people's endpoints, and every reference resolves", () => {
     const responseRef = (path: string, method: string, status: string) =>
-      (document.paths[path]?.[method] as { responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> }).responses[status].content['application/json'].schema.$ref;
+      (document.paths[path]?.[method] as { responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> })
+        .responses[status].content['application/json'].schema.$ref;
     expect(responseRef('/v1/approvals', 'post', '201')).toBe('#/components/schemas/AgentApproval');
     expect(responseRef('/v1/approvals/{id}', 'get', '200')).toBe('#/components/schemas/AgentApproval');
     expect(responseRef('/v1/me/approvals', 'get', '200')).toBe('#/components/schemas/Inbox');
     expect(responseRef('/v1/me/approvals/{id}', 'get', '200')).toBe('#/components/schemas/ApproverView');
     const refs = JSON.stringify(document).match(/"\$ref":"[^"]+"/g) ?? [];
-    const unresolved = refs.map((ref) => ref.slice(8, -1)).filter((ref) => !document.components.schemas[ref.replace('#/components/schemas/', '')]);
+    const unresolved = refs
+      .map((ref) => ref.slice(8, -1))
+      .filter((ref) => !document.components.schemas[ref.replace('#/components/schemas/', '')]);
     expect(unresolved).toEqual([]);
   });
 
@@ -99,7 +107,9 @@ describe('the wire contract', () => {
     expect(run.stdout).toMatch(/"valid":\s*true/);
     // The validator is not a rubber stamp: a document with an unknown top-level member is refused.
     const broken = writeDocument({ ...document, componentz: {} });
-    expect((await execute(process.execPath, [require.resolve('@seriousme/openapi-schema-validator/bin/validate-api-cli.js'), broken])).stdout).toMatch(/"valid":\s*false/);
+    expect(
+      (await execute(process.execPath, [require.resolve('@seriousme/openapi-schema-validator/bin/validate-api-cli.js'), broken])).stdout,
+    ).toMatch(/"valid":\s*false/);
   });
 
   it('a client generated from it by openapi-typescript compiles', async () => {
@@ -114,12 +124,24 @@ describe('the wire contract', () => {
       [
         "import type { components } from './countersign-api';",
         "type Approval = components['schemas']['AgentApproval'];",
-        "export const status = (approval: Approval): string => approval.status;",
+        'export const status = (approval: Approval): string => approval.status;',
         "export const problem = (body: components['schemas']['Problem']): string => body.code;",
         '',
       ].join('\n'),
     );
-    const compiled = await execute(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', types, consumer]);
+    const compiled = await execute(process.execPath, [
+      join(ROOT, 'node_modules/typescript/bin/tsc'),
+      '--noEmit',
+      '--strict',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      types,
+      consumer,
+    ]);
     expect(compiled).toMatchObject({ code: 0, stdout: '' });
   });
 });
@@ -135,6 +157,8 @@ function writeDocument(document: unknown): string {
 
 function execute(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }));
+    execFile(command, args, { timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }

@@ -1,11 +1,27 @@
 import { createApprovalVerifier } from '@countersign/enforcement';
 import { EnrollmentService } from '@countersign/people';
 import { CLI } from '@countersign/audit';
-import { agentAccessToken, call, newAgent, newResourceServer, PersonBrowser, type RunningApi, signedInPerson, startApi, withClient } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  newAgent,
+  newResourceServer,
+  PersonBrowser,
+  type RunningApi,
+  signedInPerson,
+  startApi,
+  withClient,
+} from '@countersign/testing';
 
 const PAYMENTS = 'https://payments.internal';
 
-type View = { id: string; status: string; approval_token?: string; decisions: Array<{ verdict: string; person: string; reason: string | null }>; status_reason: string | null };
+type View = {
+  id: string;
+  status: string;
+  approval_token?: string;
+  decisions: Array<{ verdict: string; person: string; reason: string | null }>;
+  status_reason: string | null;
+};
 
 describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => {
   let api: RunningApi;
@@ -35,7 +51,9 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
   };
 
   it('the whole journey: the agent waiting on a long-poll gets a token the verifier SDK accepts', async () => {
-    const { person: invited, enrollment } = await api.app.get(EnrollmentService).invite(CLI, { email: `alice-${Date.now()}@example.com`, role: 'approver', permissions: ['payments.*'] });
+    const { person: invited, enrollment } = await api.app
+      .get(EnrollmentService)
+      .invite(CLI, { email: `alice-${Date.now()}@example.com`, role: 'approver', permissions: ['payments.*'] });
     expect(enrollment.url).toMatch(new RegExp(`^${api.config.publicUrl}/enroll#token=[A-Za-z0-9_-]{43}$`));
     const browser = new PersonBrowser(api.url);
     expect((await browser.enroll(enrollment.url)).status).toBe(200);
@@ -54,7 +72,10 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
     expect(inbox.body.approvals.map((item) => item.id)).toContain(approval.id);
     expect(inbox.body.approvals.find((item) => item.id === approval.id)).toMatchObject({ tier: 'high', step_up: 'passkey' });
 
-    const view = await later.request<{ agent_reason: { text: string; label: string }; you: { can_decide: boolean; step_up_required: boolean } }>('GET', `/v1/me/approvals/${approval.id}`);
+    const view = await later.request<{
+      agent_reason: { text: string; label: string };
+      you: { can_decide: boolean; step_up_required: boolean };
+    }>('GET', `/v1/me/approvals/${approval.id}`);
     expect(view.body.agent_reason.text).toBe('The customer was charged twice.');
     expect(view.body.agent_reason.label).toMatch(/agent/i);
     expect(view.body.you).toMatchObject({ can_decide: true, step_up_required: true });
@@ -72,9 +93,19 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
       issuer: api.config.publicUrl,
       audience: server.audience,
       jwksUri: `${api.url}/.well-known/jwks.json`,
-      consume: { kind: 'online', url: `${api.url}/v1/approval-tokens/consume`, clientId: server.clientId, clientSecret: server.clientSecret },
+      consume: {
+        kind: 'online',
+        url: `${api.url}/v1/approval-tokens/consume`,
+        clientId: server.clientId,
+        clientSecret: server.clientSecret,
+      },
     });
-    const verified = await verifier.verify(answered.body.approval_token!, { type: 'payments.refund', resource: 'order:42', args: { amount: 500, currency: 'EUR' }, agent: agent.clientId });
+    const verified = await verifier.verify(answered.body.approval_token!, {
+      type: 'payments.refund',
+      resource: 'order:42',
+      args: { amount: 500, currency: 'EUR' },
+      agent: agent.clientId,
+    });
     expect(verified.subject).toBe(invited.id);
     expect(verified.claims.approvers).toEqual([{ sub: invited.id, channel: 'web', amr: expect.arrayContaining(['passkey']) }]);
   });
@@ -110,7 +141,11 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
     const { person: owner, browser: ownerBrowser } = await signedInPerson(api.app, api.url);
     const { browser: admin } = await signedInPerson(api.app, api.url, { role: 'admin' });
     // Critical in the default taxonomy: a transfer of 100 or more needs the person and an admin, each with a passkey.
-    const approval = await request({ action: { type: 'payments.transfer', resource: 'acct:ops', args: { amount: 2500, currency: 'EUR', to: 'ACME GmbH' } }, on_behalf_of: owner.email, audience: PAYMENTS });
+    const approval = await request({
+      action: { type: 'payments.transfer', resource: 'acct:ops', args: { amount: 2500, currency: 'EUR', to: 'ACME GmbH' } },
+      on_behalf_of: owner.email,
+      audience: PAYMENTS,
+    });
     expect(approval.status).toBe('pending');
     expect((await ownerBrowser.decide(approval.id, 'approve', { stepUp: true })).body).toMatchObject({ status: 'pending' });
     const twice = await ownerBrowser.decide(approval.id, 'approve', { stepUp: true });
@@ -120,7 +155,9 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
     expect(second.body).toMatchObject({ status: 'approved' });
     const seen = await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken });
     expect(seen.body.decisions).toHaveLength(2);
-    const claims = JSON.parse(Buffer.from(seen.body.approval_token!.split('.')[1], 'base64url').toString()) as { approvers: Array<{ sub: string }> };
+    const claims = JSON.parse(Buffer.from(seen.body.approval_token!.split('.')[1], 'base64url').toString()) as {
+      approvers: Array<{ sub: string }>;
+    };
     expect(new Set(claims.approvers.map((approver) => approver.sub)).size).toBe(2);
   });
 
@@ -145,7 +182,12 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
       ['GET', '/v1/admin/people'],
       ['POST', '/v1/admin/agents'],
     ]) {
-      const response = await call(`${api.url}${path}`, { method, token: agentToken, body: method === 'POST' ? { verdict: 'approve' } : undefined, headers: { origin: api.url } });
+      const response = await call(`${api.url}${path}`, {
+        method,
+        token: agentToken,
+        body: method === 'POST' ? { verdict: 'approve' } : undefined,
+        headers: { origin: api.url },
+      });
       expect([path, response.status]).toEqual([path, 401]);
     }
     expect((await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body.status).toBe('pending');
@@ -153,11 +195,25 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
 
   it('refuses a cross-origin or token-less state change (CSRF)', async () => {
     const { person, browser } = await signedInPerson(api.app, api.url);
-    const approval = await request({ action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'deploy done' } }, on_behalf_of: person.email, audience: 'https://chat.internal' });
-    const crossOrigin = await browser.request('POST', `/v1/me/approvals/${approval.id}/decision`, { verdict: 'approve' }, { origin: 'https://evil.example' });
+    const approval = await request({
+      action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'deploy done' } },
+      on_behalf_of: person.email,
+      audience: 'https://chat.internal',
+    });
+    const crossOrigin = await browser.request(
+      'POST',
+      `/v1/me/approvals/${approval.id}/decision`,
+      { verdict: 'approve' },
+      { origin: 'https://evil.example' },
+    );
     expect(crossOrigin.status).toBe(403);
     expect(crossOrigin.body.code).toBe('forbidden');
-    const noToken = await browser.request('POST', `/v1/me/approvals/${approval.id}/decision`, { verdict: 'approve' }, { 'x-csrf-token': 'wrong' });
+    const noToken = await browser.request(
+      'POST',
+      `/v1/me/approvals/${approval.id}/decision`,
+      { verdict: 'approve' },
+      { 'x-csrf-token': 'wrong' },
+    );
     expect(noToken.status).toBe(403);
     expect((await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body.status).toBe('pending');
     // Medium tier: no step-up, so the same request with the right origin and token decides.
@@ -169,13 +225,23 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
     const { browser: other } = await signedInPerson(api.app, api.url, { role: 'admin' });
     const approval = await request(refund(person.email));
     const otherApproval = await request(refund(person.email, 600));
-    const decide = (stepUp: unknown) => browser.request('POST', `/v1/me/approvals/${approval.id}/decision`, { verdict: 'approve', step_up: stepUp });
+    const decide = (stepUp: unknown) =>
+      browser.request('POST', `/v1/me/approvals/${approval.id}/decision`, { verdict: 'approve', step_up: stepUp });
 
-    expect((await browser.request('POST', `/v1/me/approvals/${approval.id}/decision`, { verdict: 'approve' })).body).toMatchObject({ status: 403, code: 'step_up_required' });
+    expect((await browser.request('POST', `/v1/me/approvals/${approval.id}/decision`, { verdict: 'approve' })).body).toMatchObject({
+      status: 403,
+      code: 'step_up_required',
+    });
     // Issued for another approval.
-    expect((await decide(await browser.stepUp(otherApproval.id))).body).toMatchObject({ code: 'step_up_invalid', detail: expect.stringContaining('another approval') });
+    expect((await decide(await browser.stepUp(otherApproval.id))).body).toMatchObject({
+      code: 'step_up_invalid',
+      detail: expect.stringContaining('another approval'),
+    });
     // Without user verification.
-    expect((await decide(await browser.stepUp(approval.id, { userVerified: false }))).body).toMatchObject({ code: 'step_up_invalid', detail: expect.stringMatching(/verif/i) });
+    expect((await decide(await browser.stepUp(approval.id, { userVerified: false }))).body).toMatchObject({
+      code: 'step_up_invalid',
+      detail: expect.stringMatching(/verif/i),
+    });
     // Signed by someone else's passkey (for a challenge issued to this person).
     const options = await browser.request<{ challenge: string; rpId: string }>('POST', `/v1/me/approvals/${approval.id}/step-up`);
     const foreign = other.authenticator.getAssertion({ ...options.body, allowCredentials: [] }, api.url);
@@ -184,8 +250,12 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
     const valid = await browser.stepUp(approval.id);
     // The approval changed behind the application's back since the step-up was issued.
     const changed = await browser.stepUp(otherApproval.id);
-    await withClient(api.config.databaseUrl, (client) => client.query(`UPDATE approvals SET action_digest = 'sha256:tampered' WHERE id = $1`, [otherApproval.id]));
-    expect((await browser.request('POST', `/v1/me/approvals/${otherApproval.id}/decision`, { verdict: 'approve', step_up: changed })).body).toMatchObject({ code: 'step_up_invalid', detail: expect.stringContaining('changed') });
+    await withClient(api.config.databaseUrl, (client) =>
+      client.query(`UPDATE approvals SET action_digest = 'sha256:tampered' WHERE id = $1`, [otherApproval.id]),
+    );
+    expect(
+      (await browser.request('POST', `/v1/me/approvals/${otherApproval.id}/decision`, { verdict: 'approve', step_up: changed })).body,
+    ).toMatchObject({ code: 'step_up_invalid', detail: expect.stringContaining('changed') });
     expect((await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body.status).toBe('pending');
     expect((await decide(valid)).body).toMatchObject({ status: 'approved' });
     const replay = await browser.request('POST', `/v1/me/approvals/${otherApproval.id}/decision`, { verdict: 'approve', step_up: valid });
@@ -202,7 +272,11 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
     expect(late.body.code).toBe('expired');
     expect((await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body.status).toBe('expired');
 
-    const transfer = await request({ action: { type: 'payments.transfer', resource: 'acct:ops', args: { amount: 2500, currency: 'EUR', to: 'ACME GmbH' } }, on_behalf_of: person.email, audience: PAYMENTS });
+    const transfer = await request({
+      action: { type: 'payments.transfer', resource: 'acct:ops', args: { amount: 2500, currency: 'EUR', to: 'ACME GmbH' } },
+      on_behalf_of: person.email,
+      audience: PAYMENTS,
+    });
     expect((await browser.decide(transfer.id, 'deny')).body).toMatchObject({ status: 'denied' });
     const after = await second.decide(transfer.id, 'approve', { stepUp: false });
     expect(after.status).toBe(409);

@@ -2,12 +2,37 @@ import { readFileSync } from 'node:fs';
 import { type INestApplicationContext } from '@nestjs/common';
 import { CLI } from '@countersign/audit';
 import { TaxonomyService } from '@countersign/taxonomy';
-import { agentAccessToken, call, createMigratedDatabase, FakeSlack, type FakeSlackUser, newAgent, type PersonBrowser, type RunningApi, signedInPerson, startApi, startWorker, testConfig } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  createMigratedDatabase,
+  FakeSlack,
+  type FakeSlackUser,
+  newAgent,
+  type PersonBrowser,
+  type RunningApi,
+  signedInPerson,
+  startApi,
+  startWorker,
+  testConfig,
+} from '@countersign/testing';
 
 jest.setTimeout(60_000);
 
-type View = { id: string; status: string; decisions: Array<{ person: string; channel: string }>; notifications: Array<{ person: string; channel: string; state: string; kind: string }> };
-type Overview = { decisions: { total: number; fast: number; fast_threshold_seconds: number; recent_fast: Array<{ approval_id: string; person: string; channel: string }> } };
+type View = {
+  id: string;
+  status: string;
+  decisions: Array<{ person: string; channel: string }>;
+  notifications: Array<{ person: string; channel: string; state: string; kind: string }>;
+};
+type Overview = {
+  decisions: {
+    total: number;
+    fast: number;
+    fast_threshold_seconds: number;
+    recent_fast: Array<{ approval_id: string; person: string; channel: string }>;
+  };
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> => {
@@ -60,24 +85,42 @@ describe('fast decisions, measured from when the channel showed the request', ()
   };
   /** Medium tier: a Slack DM with buttons to the person on whose behalf. */
   const request = async (email: string) => {
-    const created = await call<View>(`${api.url}/v1/approvals`, { token: agentToken, body: { action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: 'hello' } }, on_behalf_of: email, audience: 'https://chat.internal' } });
+    const created = await call<View>(`${api.url}/v1/approvals`, {
+      token: agentToken,
+      body: {
+        action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: 'hello' } },
+        on_behalf_of: email,
+        audience: 'https://chat.internal',
+      },
+    });
     expect(created.status).toBe(201);
     return created.body;
   };
   const view = async (id: string) => (await call<View>(`${api.url}/v1/approvals/${id}`, { token: agentToken })).body;
   /** The DM was delivered (the worker recorded it sent): the moment the person was shown the request in Slack. */
-  const delivered = (personId: string, approvalId: string) => until(() => view(approvalId), (v) => v.notifications.some((n) => n.person === personId && n.channel === 'slack' && n.state === 'sent'));
+  const delivered = (personId: string, approvalId: string) =>
+    until(
+      () => view(approvalId),
+      (v) => v.notifications.some((n) => n.person === personId && n.channel === 'slack' && n.state === 'sent'),
+    );
   const clickApprove = async (approvalId: string, user: FakeSlackUser) => {
     const signed = slack.signedClick({ approvalId, action: 'approve', user });
     expect((await call(`${api.url}/slack/events`, { method: 'POST', body: signed.body, headers: signed.headers })).status).toBe(200);
-    await until(() => view(approvalId), (v) => v.status === 'approved');
+    await until(
+      () => view(approvalId),
+      (v) => v.status === 'approved',
+    );
   };
   const recorded = async (approvalId: string) => {
-    const answer = await call<{ events: Array<{ data: { fast: boolean; channel: string; latency_ms: number | null } }> }>(`${api.url}/v1/admin/audit?type=decision.recorded&subject_id=${approvalId}`, { token: api.config.adminToken! });
+    const answer = await call<{ events: Array<{ data: { fast: boolean; channel: string; latency_ms: number | null } }> }>(
+      `${api.url}/v1/admin/audit?type=decision.recorded&subject_id=${approvalId}`,
+      { token: api.config.adminToken! },
+    );
     expect(answer.body.events).toHaveLength(1);
     return answer.body.events[0].data;
   };
-  const overview = async () => (await call<Overview>(`${api.url}/v1/admin/overview?days=1`, { token: api.config.adminToken! })).body.decisions;
+  const overview = async () =>
+    (await call<Overview>(`${api.url}/v1/admin/overview?days=1`, { token: api.config.adminToken! })).body.decisions;
 
   it('a Slack approval clicked right after the DM arrived is flagged fast; one clicked after the threshold is not', async () => {
     const [hasty, careful] = [await person(), await person()];
@@ -102,7 +145,7 @@ describe('fast decisions, measured from when the channel showed the request', ()
     expect(decisions.recent_fast).toEqual([expect.objectContaining({ approval_id: quick.id, person: hasty.email, channel: 'slack' })]);
   });
 
-  it('the web is measured from the page\'s first view, not from the Slack DM', async () => {
+  it("the web is measured from the page's first view, not from the Slack DM", async () => {
     const reader = await person();
     const approval = await request(reader.email);
     await delivered(reader.id, approval.id);

@@ -1,7 +1,19 @@
 import { type INestApplicationContext } from '@nestjs/common';
 import { AuditService } from '@countersign/audit';
 import { QueueService } from '@countersign/queue';
-import { agentAccessToken, call, createMigratedDatabase, FakeSlack, newAgent, type RunningApi, signedInPerson, startApi, startWorker, testConfig, withClient } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  createMigratedDatabase,
+  FakeSlack,
+  newAgent,
+  type RunningApi,
+  signedInPerson,
+  startApi,
+  startWorker,
+  testConfig,
+  withClient,
+} from '@countersign/testing';
 
 const SLACK_LATENCY_MS = 300;
 const BACKLOG_LIMIT_MS = 500;
@@ -23,7 +35,14 @@ describe('backpressure on a flood', () => {
   beforeAll(async () => {
     [database, slack] = await Promise.all([createMigratedDatabase('floodbacklog'), new FakeSlack().start()]);
     // No worker yet: the first test makes deliveries start late by starting it late.
-    api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), WORKER_FLOODING_CONCURRENCY: '1', FLOOD_BACKLOG_LIMIT_MS: String(BACKLOG_LIMIT_MS) }));
+    api = await startApi(
+      testConfig({
+        DATABASE_URL: database.url,
+        ...slack.config(),
+        WORKER_FLOODING_CONCURRENCY: '1',
+        FLOOD_BACKLOG_LIMIT_MS: String(BACKLOG_LIMIT_MS),
+      }),
+    );
     slack.latencyMs = SLACK_LATENCY_MS;
     const { person } = await signedInPerson(api.app, api.url, { role: 'approver' });
     slack.addUser(person.email);
@@ -41,8 +60,20 @@ describe('backpressure on a flood', () => {
     return { id: created.id, clientId: created.clientId, token: await agentAccessToken(api.url, created.clientId, created.clientSecret) };
   };
   const request = (token: string, n: number) =>
-    call<{ id: string } & Problem>(`${api.url}/v1/approvals`, { token, body: { action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: `n${n}` } }, on_behalf_of: email, audience: 'https://chat.internal' } });
-  const posted = (id: string) => slack.calls.some((slackCall) => slackCall.method === 'chat.postMessage' && (slackCall.args.metadata as { event_payload?: { approval_id?: string } } | undefined)?.event_payload?.approval_id === id);
+    call<{ id: string } & Problem>(`${api.url}/v1/approvals`, {
+      token,
+      body: {
+        action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: `n${n}` } },
+        on_behalf_of: email,
+        audience: 'https://chat.internal',
+      },
+    });
+  const posted = (id: string) =>
+    slack.calls.some(
+      (slackCall) =>
+        slackCall.method === 'chat.postMessage' &&
+        (slackCall.args.metadata as { event_payload?: { approval_id?: string } } | undefined)?.event_payload?.approval_id === id,
+    );
   // The worker posts the flood's messages one at a time, so the wait grows with their number (under a loaded CI
   // machine, more of the flood got in before the first refusal and a fixed 20 s ran out once).
   const untilPosted = async (ids: string[]) => {
@@ -52,8 +83,15 @@ describe('backpressure on a flood', () => {
   };
   const refusalsAudited = async (clientId: string) => {
     await api.app.get(AuditService).flush();
-    return withClient(database.url, async (client) =>
-      (await client.query(`SELECT 1 FROM audit_events WHERE type = 'approval.refused' AND actor_id = $1 AND data->>'code' = 'notifications_backlogged'`, [clientId])).rowCount,
+    return withClient(
+      database.url,
+      async (client) =>
+        (
+          await client.query(
+            `SELECT 1 FROM audit_events WHERE type = 'approval.refused' AND actor_id = $1 AND data->>'code' = 'notifications_backlogged'`,
+            [clientId],
+          )
+        ).rowCount,
     );
   };
 

@@ -1,7 +1,18 @@
 import { type INestApplicationContext } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { QueueService } from '@countersign/queue';
-import { agentAccessToken, call, createMigratedDatabase, FakeSlack, newAgent, type RunningApi, signedInPerson, startApi, startWorker, testConfig } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  createMigratedDatabase,
+  FakeSlack,
+  newAgent,
+  type RunningApi,
+  signedInPerson,
+  startApi,
+  startWorker,
+  testConfig,
+} from '@countersign/testing';
 
 const SLACK_LATENCY_MS = 300;
 
@@ -29,16 +40,27 @@ describe('the flood queue', () => {
     await database.drop();
   });
 
-  it('runs a flooding agent\'s deliveries two at a time while a quiet agent\'s goes straight out', async () => {
+  it("runs a flooding agent's deliveries two at a time while a quiet agent's goes straight out", async () => {
     const { person } = await signedInPerson(api.app, api.url, { role: 'approver' });
     slack.addUser(person.email);
-    const agents = await Promise.all(['flooder', 'quiet'].map(async (name) => {
-      const agent = await newAgent(api.app, { name: `flood-${name}`, capabilities: ['chat.*'] });
-      return { id: agent.id, token: await agentAccessToken(api.url, agent.clientId, agent.clientSecret) };
-    }));
+    const agents = await Promise.all(
+      ['flooder', 'quiet'].map(async (name) => {
+        const agent = await newAgent(api.app, { name: `flood-${name}`, capabilities: ['chat.*'] });
+        return { id: agent.id, token: await agentAccessToken(api.url, agent.clientId, agent.clientSecret) };
+      }),
+    );
     const [flooder, quiet] = agents;
     const request = async (token: string, n: number) =>
-      (await call<{ id: string }>(`${api.url}/v1/approvals`, { token, body: { action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: `n${n}` } }, on_behalf_of: person.email, audience: 'https://chat.internal' } })).body.id;
+      (
+        await call<{ id: string }>(`${api.url}/v1/approvals`, {
+          token,
+          body: {
+            action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: `n${n}` } },
+            on_behalf_of: person.email,
+            audience: 'https://chat.internal',
+          },
+        })
+      ).body.id;
 
     const received = new Map<string, number>();
     slack.onReceived = (slackCall) => {
@@ -56,7 +78,8 @@ describe('the flood queue', () => {
     const sentQuietAt = performance.now();
 
     const deadline = Date.now() + 20_000;
-    while ([...flood, quietOne].some((id) => !received.has(id)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ([...flood, quietOne].some((id) => !received.has(id)) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(flood.filter((id) => received.has(id))).toHaveLength(8);
     // The quiet agent's message did not wait for the flood's (8 at two at a time take four Slack round trips).
     expect(received.get(quietOne)! - sentQuietAt).toBeLessThan(SLACK_LATENCY_MS);

@@ -67,7 +67,14 @@ describe('live updates over socket.io, across API instances', () => {
     otherAgentSocket.on('approval.updated', (event: Event) => otherSaw.push(event));
 
     const createdPromise = (async () => {
-      const created = await call<{ id: string }>(`${a.url}/v1/approvals`, { token, body: { action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } }, on_behalf_of: person.email, audience: 'https://chat.internal' } });
+      const created = await call<{ id: string }>(`${a.url}/v1/approvals`, {
+        token,
+        body: {
+          action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } },
+          on_behalf_of: person.email,
+          audience: 'https://chat.internal',
+        },
+      });
       return created.body.id;
     })();
     const id = await createdPromise;
@@ -89,9 +96,17 @@ describe('live updates over socket.io, across API instances', () => {
     sockets.push(socket);
     const seen: Event[] = [];
     socket.on('approval.created', (event: Event) => seen.push(event));
-    const created = await call<{ id: string }>(`${a.url}/v1/approvals`, { token, body: { action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } }, on_behalf_of: person.email, audience: 'https://chat.internal' } });
+    const created = await call<{ id: string }>(`${a.url}/v1/approvals`, {
+      token,
+      body: {
+        action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } },
+        on_behalf_of: person.email,
+        audience: 'https://chat.internal',
+      },
+    });
     const deadline = Date.now() + 5_000;
-    while (!seen.some((event) => event.id === created.body.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!seen.some((event) => event.id === created.body.id) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen.find((event) => event.id === created.body.id)).toMatchObject({ status: 'pending', tier: 'medium' });
   });
 

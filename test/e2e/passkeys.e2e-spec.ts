@@ -1,7 +1,18 @@
 import { type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { AuditService, CLI } from '@countersign/audit';
 import { EnrollmentService } from '@countersign/people';
-import { agentAccessToken, call, newAgent, PersonBrowser, type RunningApi, signedInPerson, SoftAuthenticator, startApi, testConfig, withClient } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  newAgent,
+  PersonBrowser,
+  type RunningApi,
+  signedInPerson,
+  SoftAuthenticator,
+  startApi,
+  testConfig,
+  withClient,
+} from '@countersign/testing';
 
 describe('passkeys and sessions', () => {
   let api: RunningApi;
@@ -12,7 +23,9 @@ describe('passkeys and sessions', () => {
   afterAll(() => api.close());
 
   it('the session cookie is httpOnly and SameSite=Strict; logout ends the session', async () => {
-    const { enrollment } = await api.app.get(EnrollmentService).invite(CLI, { email: `cookie-${Date.now()}@example.com`, role: 'approver', permissions: [] });
+    const { enrollment } = await api.app
+      .get(EnrollmentService)
+      .invite(CLI, { email: `cookie-${Date.now()}@example.com`, role: 'approver', permissions: [] });
     const token = new URL(enrollment.url).hash.replace('#token=', '');
     const browser = new PersonBrowser(api.url);
     const options = await browser.request<PublicKeyCredentialCreationOptionsJSON>('POST', '/v1/auth/enrollment/options', { token });
@@ -45,7 +58,10 @@ describe('passkeys and sessions', () => {
     // ... nor can an assertion the authenticator made for another origin sign in here.
     const phished = await byEmail.request<{ challenge: string }>('POST', '/v1/auth/login/options', {});
     const forOtherOrigin = browser.authenticator.getAssertion(phished.body, 'https://evil.example');
-    expect((await byEmail.request('POST', '/v1/auth/login/verify', { response: forOtherOrigin })).body).toMatchObject({ status: 401, detail: expect.stringMatching(/origin/i) });
+    expect((await byEmail.request('POST', '/v1/auth/login/verify', { response: forOtherOrigin })).body).toMatchObject({
+      status: 401,
+      detail: expect.stringMatching(/origin/i),
+    });
 
     // A valid assertion replayed: its challenge was used up by the first sign-in.
     const options = await byEmail.request<{ challenge: string }>('POST', '/v1/auth/login/options', {});
@@ -70,7 +86,15 @@ describe('passkeys and sessions', () => {
     const basic = `Basic ${Buffer.from(`${agent.clientId}:${agent.clientSecret}`).toString('base64')}`;
     const { person, browser } = await signedInPerson(api.app, api.url);
     const openSessions = () =>
-      withClient(api.config.databaseUrl, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE person_id = $1 AND ended_at IS NULL', [person.id])).rows[0].n);
+      withClient(
+        api.config.databaseUrl,
+        async (client) =>
+          (
+            await client.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE person_id = $1 AND ended_at IS NULL', [
+              person.id,
+            ])
+          ).rows[0].n,
+      );
     const before = await openSessions();
 
     for (const authorization of [`Bearer ${agentToken}`, basic]) {
@@ -86,9 +110,15 @@ describe('passkeys and sessions', () => {
       expect(refused.headers.get('set-cookie')).toBeNull();
       expect(await openSessions()).toBe(before);
 
-      const { person: invited, enrollment } = await api.app.get(EnrollmentService).invite(CLI, { email: `header-${Date.now()}-${authorization.length}@example.com`, role: 'approver', permissions: [] });
+      const { person: invited, enrollment } = await api.app
+        .get(EnrollmentService)
+        .invite(CLI, { email: `header-${Date.now()}-${authorization.length}@example.com`, role: 'approver', permissions: [] });
       const token = new URL(enrollment.url).hash.replace('#token=', '');
-      const enrollOptions = await new PersonBrowser(api.url).request<PublicKeyCredentialCreationOptionsJSON>('POST', '/v1/auth/enrollment/options', { token });
+      const enrollOptions = await new PersonBrowser(api.url).request<PublicKeyCredentialCreationOptionsJSON>(
+        'POST',
+        '/v1/auth/enrollment/options',
+        { token },
+      );
       const credential = new SoftAuthenticator().createCredential(enrollOptions.body, api.url);
       const routes: Array<[string, unknown]> = [
         ['/v1/auth/login/options', {}],
@@ -103,7 +133,11 @@ describe('passkeys and sessions', () => {
         expect(response.headers.get('set-cookie')).toBeNull();
       }
       // The link was not used up and the session was not ended by the refused calls.
-      const link = await withClient(api.config.databaseUrl, async (client) => (await client.query<{ used_at: Date | null }>('SELECT used_at FROM enrollment_links WHERE person_id = $1', [invited.id])).rows[0]);
+      const link = await withClient(
+        api.config.databaseUrl,
+        async (client) =>
+          (await client.query<{ used_at: Date | null }>('SELECT used_at FROM enrollment_links WHERE person_id = $1', [invited.id])).rows[0],
+      );
       expect(link.used_at).toBeNull();
       expect((await browser.request('GET', '/v1/me')).status).toBe(200);
     }
@@ -125,10 +159,11 @@ describe('passkeys and sessions', () => {
     }
   });
 
-  it('behind TRUST_PROXY_HOPS=1 (docker-compose.yml\'s proxy) throttles per client from X-Forwarded-For; without it the header is ignored', async () => {
+  it("behind TRUST_PROXY_HOPS=1 (docker-compose.yml's proxy) throttles per client from X-Forwarded-For; without it the header is ignored", async () => {
     const spam = async (url: string, client: string) => {
       const statuses: number[] = [];
-      for (let attempt = 0; attempt < 3; attempt++) statuses.push((await new PersonBrowser(url).request('POST', '/v1/auth/login/options', {}, { 'x-forwarded-for': client })).status);
+      for (let attempt = 0; attempt < 3; attempt++)
+        statuses.push((await new PersonBrowser(url).request('POST', '/v1/auth/login/options', {}, { 'x-forwarded-for': client })).status);
       return statuses;
     };
     const proxied = await startApi(testConfig({ SIGN_IN_REQUESTS_PER_MINUTE: '2', TRUST_PROXY_HOPS: '1' }));
@@ -157,7 +192,10 @@ describe('passkeys and sessions', () => {
     const options = await browser.request<PublicKeyCredentialCreationOptionsJSON>('POST', '/v1/me/passkeys/options');
     // The existing passkey is excluded, so the same authenticator cannot register twice.
     expect(options.body.excludeCredentials?.map((credential) => credential.id)).toEqual([listed.body.passkeys[0].id]);
-    const added = await browser.request<{ id: string; name: string }>('POST', '/v1/me/passkeys', { response: laptop.createCredential(options.body, api.url), name: 'Laptop' });
+    const added = await browser.request<{ id: string; name: string }>('POST', '/v1/me/passkeys', {
+      response: laptop.createCredential(options.body, api.url),
+      name: 'Laptop',
+    });
     expect(added.status).toBe(201);
     expect(added.body.name).toBe('Laptop');
     expect((await new PersonBrowser(api.url, laptop).signIn(person.email)).status).toBe(200);
@@ -172,15 +210,27 @@ describe('passkeys and sessions', () => {
     const { person, browser } = await signedInPerson(api.app, api.url);
     const agent = await newAgent(api.app, { capabilities: ['chat.*'] });
     const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
-    const created = await call<{ id: string }>(`${api.url}/v1/approvals`, { token, body: { action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } }, on_behalf_of: person.email, audience: 'https://chat.internal' } });
+    const created = await call<{ id: string }>(`${api.url}/v1/approvals`, {
+      token,
+      body: {
+        action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } },
+        on_behalf_of: person.email,
+        audience: 'https://chat.internal',
+      },
+    });
     expect((await browser.request('GET', `/v1/me/approvals/${created.body.id}`)).status).toBe(200);
     expect((await browser.decide(created.body.id, 'approve')).body).toMatchObject({ status: 'approved' });
     await api.app.get(AuditService).flush();
     const recorded = await withClient(api.config.databaseUrl, (client) =>
-      client.query<{ data: { fast: boolean; latency_ms: number } }>(`SELECT data FROM audit_events WHERE subject_id = $1 AND type = 'decision.recorded'`, [created.body.id]),
+      client.query<{ data: { fast: boolean; latency_ms: number } }>(
+        `SELECT data FROM audit_events WHERE subject_id = $1 AND type = 'decision.recorded'`,
+        [created.body.id],
+      ),
     );
     expect(recorded.rows[0].data.fast).toBe(true);
     expect(recorded.rows[0].data.latency_ms).toBeLessThan(2_000);
-    expect(await fetch(`${api.url}/metrics`).then((response) => response.text())).toMatch(/^countersign_fast_decisions_total\{verdict="approve"\} [1-9]/m);
+    expect(await fetch(`${api.url}/metrics`).then((response) => response.text())).toMatch(
+      /^countersign_fast_decisions_total\{verdict="approve"\} [1-9]/m,
+    );
   });
 });

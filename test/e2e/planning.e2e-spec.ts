@@ -1,5 +1,17 @@
 import { jobId, QueueName, QueueService } from '@countersign/queue';
-import { agentAccessToken, call, createMigratedDatabase, FakePushService, FakeSlack, newAgent, type RunningApi, signedInPerson, startApi, testConfig, withClient } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  createMigratedDatabase,
+  FakePushService,
+  FakeSlack,
+  newAgent,
+  type RunningApi,
+  signedInPerson,
+  startApi,
+  testConfig,
+  withClient,
+} from '@countersign/testing';
 
 type Delivery = { approval_id: string; person_id: string; channel: string; state: string; detail: string | null; id: string };
 
@@ -15,7 +27,11 @@ describe('notifications planned at intake', () => {
   let agentToken: string;
 
   beforeAll(async () => {
-    [database, slack, push] = await Promise.all([createMigratedDatabase('planning'), new FakeSlack().start(), new FakePushService().start()]);
+    [database, slack, push] = await Promise.all([
+      createMigratedDatabase('planning'),
+      new FakeSlack().start(),
+      new FakePushService().start(),
+    ]);
     api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), ...push.config() }));
     const agent = await newAgent(api.app, { capabilities: ['*'] });
     agentToken = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
@@ -27,9 +43,22 @@ describe('notifications planned at intake', () => {
   });
 
   /** Medium tier in the default taxonomy (Slack and push; the person it is for decides). */
-  const chatMessage = (email: string, text: string) => ({ action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text } }, on_behalf_of: email, audience: 'https://chat.internal' });
+  const chatMessage = (email: string, text: string) => ({
+    action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text } },
+    on_behalf_of: email,
+    audience: 'https://chat.internal',
+  });
   const deliveriesOf = (ids: string[]) =>
-    withClient(database.url, async (client) => (await client.query<Delivery>(`SELECT id, approval_id, person_id, channel, state, detail FROM deliveries WHERE approval_id = ANY($1::uuid[]) ORDER BY channel`, [ids])).rows);
+    withClient(
+      database.url,
+      async (client) =>
+        (
+          await client.query<Delivery>(
+            `SELECT id, approval_id, person_id, channel, state, detail FROM deliveries WHERE approval_id = ANY($1::uuid[]) ORDER BY channel`,
+            [ids],
+          )
+        ).rows,
+    );
   const job = (id: string) => api.app.get(QueueService).queue(QueueName.Notifications).getJob(id);
 
   it('plans each approver × channel and enqueues the deliveries before answering, with no plan job', async () => {
@@ -39,7 +68,14 @@ describe('notifications planned at intake', () => {
 
     // Requests arriving together share the planning statement: each approval still gets its own rows.
     const people = [withPush, withoutPush, withPush, withoutPush, withPush, withoutPush];
-    const created = await Promise.all(people.map((person, n) => call<{ id: string; status: string }>(`${api.url}/v1/approvals`, { token: agentToken, body: chatMessage(person.email, `message ${n}`) })));
+    const created = await Promise.all(
+      people.map((person, n) =>
+        call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
+          token: agentToken,
+          body: chatMessage(person.email, `message ${n}`),
+        }),
+      ),
+    );
     expect(created.map((response) => response.status)).toEqual(people.map(() => 201));
 
     const rows = await deliveriesOf(created.map((response) => response.body.id));
@@ -52,13 +88,25 @@ describe('notifications planned at intake', () => {
       if (person === withoutPush) expect(mine[1].detail).toMatch(/no push subscription/);
       // The plan job of the worker's days is not there; each queued delivery's job is.
       expect(await job(jobId.plan(created[n].body.id))).toBeUndefined();
-      for (const row of mine.filter((delivery) => delivery.state === 'queued')) expect((await job(jobId.deliver(row.id)))?.data).toEqual({ deliveryId: row.id, agentId: expect.any(String) });
+      for (const row of mine.filter((delivery) => delivery.state === 'queued'))
+        expect((await job(jobId.deliver(row.id)))?.data).toEqual({ deliveryId: row.id, agentId: expect.any(String) });
     }
-    const notified = await withClient(database.url, async (client) => (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM approvals WHERE id = ANY($1::uuid[]) AND notified_at IS NOT NULL`, [created.map((response) => response.body.id)])).rows[0].n);
+    const notified = await withClient(
+      database.url,
+      async (client) =>
+        (
+          await client.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM approvals WHERE id = ANY($1::uuid[]) AND notified_at IS NOT NULL`,
+            [created.map((response) => response.body.id)],
+          )
+        ).rows[0].n,
+    );
     expect(notified).toBe(people.length);
 
     // The agent's view already shows who is being reached.
-    const view = await call<{ notifications: Array<{ channel: string; state: string }> }>(`${api.url}/v1/approvals/${created[1].body.id}`, { token: agentToken });
+    const view = await call<{ notifications: Array<{ channel: string; state: string }> }>(`${api.url}/v1/approvals/${created[1].body.id}`, {
+      token: agentToken,
+    });
     expect(view.body.notifications.map((n) => [n.channel, n.state])).toEqual([
       ['slack', 'queued'],
       ['web_push', 'unreachable'],

@@ -2,7 +2,20 @@ import { type INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { loadConfig } from '@countersign/config';
 import { QueueName, QueueService } from '@countersign/queue';
-import { agentAccessToken, call, createMigratedDatabase, FakeSlack, type FakeSlackUser, newAgent, newPerson, type RunningApi, startApi, startWorker, TEST_REDIS_URL, testEnv } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  createMigratedDatabase,
+  FakeSlack,
+  type FakeSlackUser,
+  newAgent,
+  newPerson,
+  type RunningApi,
+  startApi,
+  startWorker,
+  TEST_REDIS_URL,
+  testEnv,
+} from '@countersign/testing';
 
 jest.setTimeout(120_000);
 
@@ -20,7 +33,12 @@ const until = async <T>(what: string, read: () => T | Promise<T>, done: (value: 
 };
 
 /** Medium tier in the default taxonomy: a Slack DM with buttons to the person on whose behalf. */
-const chatMessage = (email: string, text: string) => ({ action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text } }, on_behalf_of: email, audience: 'https://chat.internal', expires_in: 25 });
+const chatMessage = (email: string, text: string) => ({
+  action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text } },
+  on_behalf_of: email,
+  audience: 'https://chat.internal',
+  expires_in: 25,
+});
 
 /** Well under the defaults this suite runs with: a 30 s sweep that re-enqueues only deliveries queued for 60 s. */
 const CATCH_UP_WITHIN_MS = 10_000;
@@ -77,7 +95,8 @@ describe('notifications after Redis lost the queue (default sweep settings)', ()
     return created.body;
   };
   const view = async (id: string) => (await call<View>(`${api.url}/v1/approvals/${id}`, { token: agentToken })).body;
-  const posts = (user: FakeSlackUser, approvalId: string) => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === `D${user.id}` && JSON.stringify(c.args.blocks).includes(approvalId));
+  const posts = (user: FakeSlackUser, approvalId: string) =>
+    slack.callsTo('chat.postMessage').filter((c) => c.args.channel === `D${user.id}` && JSON.stringify(c.args.blocks).includes(approvalId));
   const slackState = async (id: string) => (await view(id)).notifications.find((n) => n.kind === 'request' && n.channel === 'slack')?.state;
 
   it('approvals created while no worker ran, their jobs then lost: the worker notifies each person once, within seconds of starting', async () => {
@@ -89,8 +108,19 @@ describe('notifications after Redis lost the queue (default sweep settings)', ()
     expect(await dropQueueKeys()).toBeGreaterThan(0);
 
     worker = await startWorker(loadConfig(env));
-    await until('one DM per approval', () => approvals.map((approval, n) => posts(people[n].slackUser, approval.id).length), (counts) => counts.every((count) => count >= 1), CATCH_UP_WITHIN_MS);
-    for (const approval of approvals) await until(`${approval.id} sent`, () => slackState(approval.id), (state) => state === 'sent', 5_000);
+    await until(
+      'one DM per approval',
+      () => approvals.map((approval, n) => posts(people[n].slackUser, approval.id).length),
+      (counts) => counts.every((count) => count >= 1),
+      CATCH_UP_WITHIN_MS,
+    );
+    for (const approval of approvals)
+      await until(
+        `${approval.id} sent`,
+        () => slackState(approval.id),
+        (state) => state === 'sent',
+        5_000,
+      );
     await sleep(1_500);
     expect(approvals.map((approval, n) => posts(people[n].slackUser, approval.id).length)).toEqual([1, 1, 1]);
   });
@@ -122,18 +152,38 @@ describe('notifications after Redis lost the queue (default sweep settings)', ()
     expect([await slackState(forBob.id), await slackState(forCarol.id)]).toEqual(['queued', 'queued']);
     expect(await dropQueueKeys()).toBeGreaterThan(0);
 
-    await until('Bob and Carol reached', () => [posts(bob.slackUser, forBob.id).length, posts(carol.slackUser, forCarol.id).length], (counts) => counts.every((count) => count >= 1), CATCH_UP_WITHIN_MS);
+    await until(
+      'Bob and Carol reached',
+      () => [posts(bob.slackUser, forBob.id).length, posts(carol.slackUser, forCarol.id).length],
+      (counts) => counts.every((count) => count >= 1),
+      CATCH_UP_WITHIN_MS,
+    );
     // The catch-up re-enqueued Alice's delivery too; its job found the delivery being sent and waits (it must not
     // post while the first attempt is still on its way).
-    const delayed = async () => (await notifications.getDelayedCount()) + (await api.app.get(QueueService).queue(QueueName.FloodNotifications).getDelayedCount());
-    await until('the catch-up job of Alice\'s delivery ran', async () => ({ delayed: await delayed(), posted: posts(alice.slackUser, forAlice.id).length }), (seen) => seen.delayed >= 1 || seen.posted >= 1, CATCH_UP_WITHIN_MS);
+    const delayed = async () =>
+      (await notifications.getDelayedCount()) + (await api.app.get(QueueService).queue(QueueName.FloodNotifications).getDelayedCount());
+    await until(
+      "the catch-up job of Alice's delivery ran",
+      async () => ({ delayed: await delayed(), posted: posts(alice.slackUser, forAlice.id).length }),
+      (seen) => seen.delayed >= 1 || seen.posted >= 1,
+      CATCH_UP_WITHIN_MS,
+    );
     expect(posts(alice.slackUser, forAlice.id)).toHaveLength(0);
     release();
     slack.beforeAnswer = null;
-    await until('Alice reached', () => slackState(forAlice.id), (state) => state === 'sent', CATCH_UP_WITHIN_MS);
+    await until(
+      'Alice reached',
+      () => slackState(forAlice.id),
+      (state) => state === 'sent',
+      CATCH_UP_WITHIN_MS,
+    );
     // Past the waiting job's next look (at most 5 s): it finds the delivery sent and does nothing.
     await sleep(6_500);
-    expect([posts(alice.slackUser, forAlice.id).length, posts(bob.slackUser, forBob.id).length, posts(carol.slackUser, forCarol.id).length]).toEqual([1, 1, 1]);
+    expect([
+      posts(alice.slackUser, forAlice.id).length,
+      posts(bob.slackUser, forBob.id).length,
+      posts(carol.slackUser, forCarol.id).length,
+    ]).toEqual([1, 1, 1]);
     for (const approval of [forAlice, forBob, forCarol]) expect(await slackState(approval.id)).toBe('sent');
   });
 });

@@ -4,12 +4,29 @@ import { Redis } from 'ioredis';
 import { CLI } from '@countersign/audit';
 import { TaxonomyService } from '@countersign/taxonomy';
 import {
-  agentAccessToken, call, createMigratedDatabase, dmChannel, FakeSlack, type FakeSlackUser, newAgent, type RunningApi, signedInPerson, startApi, startWorker, TEST_REDIS_URL, testConfig,
+  agentAccessToken,
+  call,
+  createMigratedDatabase,
+  dmChannel,
+  FakeSlack,
+  type FakeSlackUser,
+  newAgent,
+  type RunningApi,
+  signedInPerson,
+  startApi,
+  startWorker,
+  TEST_REDIS_URL,
+  testConfig,
 } from '@countersign/testing';
 
 jest.setTimeout(60_000);
 
-type View = { id: string; status: string; decisions: Array<{ person: string; channel: string }>; notifications: Array<{ person: string; channel: string; state: string; kind: string }> };
+type View = {
+  id: string;
+  status: string;
+  decisions: Array<{ person: string; channel: string }>;
+  notifications: Array<{ person: string; channel: string; state: string; kind: string }>;
+};
 
 /** The default taxonomy with a medium tier that reminds after 2 s and escalates to admins after 4 s. */
 function fastTaxonomy(): string {
@@ -31,7 +48,9 @@ describe('reminders, escalation, and what survives Redis losing its jobs', () =>
 
   beforeAll(async () => {
     [database, slack] = await Promise.all([createMigratedDatabase('reminders'), new FakeSlack().start()]);
-    api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), EXPIRY_SWEEP_SECONDS: '1', NOTIFICATION_REDELIVERY_AFTER_SECONDS: '1' }));
+    api = await startApi(
+      testConfig({ DATABASE_URL: database.url, ...slack.config(), EXPIRY_SWEEP_SECONDS: '1', NOTIFICATION_REDELIVERY_AFTER_SECONDS: '1' }),
+    );
     await api.app.get(TaxonomyService).apply(CLI, fastTaxonomy(), 'fast reminders for tests');
     // Every instance re-reads the active version within 2 s.
     await new Promise((resolve) => setTimeout(resolve, 2_100));
@@ -50,12 +69,23 @@ describe('reminders, escalation, and what survives Redis losing its jobs', () =>
     return { ...created, browser, slackUser: slack.addUser(created.email) };
   };
   const request = async (email: string) => {
-    const created = await call<View>(`${api.url}/v1/approvals`, { token: agentToken, body: { action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: 'hello' } }, on_behalf_of: email, audience: 'https://chat.internal' } });
+    const created = await call<View>(`${api.url}/v1/approvals`, {
+      token: agentToken,
+      body: {
+        action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: 'hello' } },
+        on_behalf_of: email,
+        audience: 'https://chat.internal',
+      },
+    });
     expect(created.status).toBe(201);
     return created.body;
   };
-  const postsTo = (user: FakeSlackUser, approvalId: string) => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
-  const click = (signed: { body: string; headers: Record<string, string> }) => call(`${api.url}/slack/events`, { method: 'POST', body: signed.body, headers: signed.headers });
+  const postsTo = (user: FakeSlackUser, approvalId: string) =>
+    slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
+  const click = (signed: { body: string; headers: Record<string, string> }) =>
+    call(`${api.url}/slack/events`, { method: 'POST', body: signed.body, headers: signed.headers });
 
   it('reminds the approver on time, then escalates to the admins, who become eligible and can decide', async () => {
     worker = await startWorker(api.config);
@@ -64,14 +94,23 @@ describe('reminders, escalation, and what survives Redis losing its jobs', () =>
     const started = Date.now();
     const approval = await request(alice.email);
 
-    await slack.waitFor('chat.postMessage', (c) => c.args.channel === dmChannel(alice.slackUser.id) && JSON.stringify(c.args.blocks).includes(approval.id));
+    await slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === dmChannel(alice.slackUser.id) && JSON.stringify(c.args.blocks).includes(approval.id),
+    );
     expect((await admin.browser.request('GET', `/v1/me/approvals/${approval.id}`)).status).toBe(404);
 
-    const reminder = await slack.waitFor('chat.postMessage', (c) => c.args.channel === dmChannel(alice.slackUser.id) && String(c.args.text).startsWith('Reminder'));
+    const reminder = await slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === dmChannel(alice.slackUser.id) && String(c.args.text).startsWith('Reminder'),
+    );
     expect(reminder.at - started).toBeGreaterThanOrEqual(2_000);
     expect(reminder.at - started).toBeLessThan(4_000);
 
-    const escalated = await slack.waitFor('chat.postMessage', (c) => c.args.channel === dmChannel(admin.slackUser.id) && JSON.stringify(c.args.blocks).includes(approval.id));
+    const escalated = await slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === dmChannel(admin.slackUser.id) && JSON.stringify(c.args.blocks).includes(approval.id),
+    );
     expect(escalated.at - started).toBeGreaterThanOrEqual(4_000);
     expect(escalated.at - started).toBeLessThan(7_000);
     // Exactly one request and one reminder for Alice, one request for the admin.
@@ -80,7 +119,9 @@ describe('reminders, escalation, and what survives Redis losing its jobs', () =>
 
     const inbox = await admin.browser.request<{ approvals: Array<{ id: string }> }>('GET', '/v1/me/approvals');
     expect(inbox.body.approvals.map((item) => item.id)).toContain(approval.id);
-    expect((await admin.browser.request<{ escalated_to: string[] }>('GET', `/v1/me/approvals/${approval.id}`)).body.escalated_to).toEqual(['role:admin']);
+    expect((await admin.browser.request<{ escalated_to: string[] }>('GET', `/v1/me/approvals/${approval.id}`)).body.escalated_to).toEqual([
+      'role:admin',
+    ]);
 
     expect((await click(slack.signedClick({ approvalId: approval.id, action: 'approve', user: admin.slackUser }))).status).toBe(200);
     const view = (await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body;
@@ -123,9 +164,18 @@ describe('reminders, escalation, and what survives Redis losing its jobs', () =>
 
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     worker = await startWorker(api.config);
-    await slack.waitFor('chat.postMessage', (c) => c.args.channel === dmChannel(carol.slackUser.id) && JSON.stringify(c.args.blocks).includes(approval.id));
+    await slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === dmChannel(carol.slackUser.id) && JSON.stringify(c.args.blocks).includes(approval.id),
+    );
     // The lost reminder is found by the sweep too.
-    await slack.waitFor('chat.postMessage', (c) => c.args.channel === dmChannel(carol.slackUser.id) && String(c.args.text).startsWith('Reminder') && JSON.stringify(c.args.blocks).includes(approval.id));
+    await slack.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === dmChannel(carol.slackUser.id) &&
+        String(c.args.text).startsWith('Reminder') &&
+        JSON.stringify(c.args.blocks).includes(approval.id),
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(postsTo(carol.slackUser, approval.id)).toHaveLength(2);
     const view = (await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body;

@@ -123,9 +123,19 @@ export async function approveAndVerify(): Promise<VerifiedApproval | undefined> 
 `;
 
 /** Runs a consumer script as its own process; stdout lines are handed over as they arrive. */
-function runScript(cwd: string, file: string, env: Record<string, string>, onLine: (line: string) => void = () => undefined): Promise<string> {
+function runScript(
+  cwd: string,
+  file: string,
+  env: Record<string, string>,
+  onLine: (line: string) => void = () => undefined,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000 });
+    const child = spawn(process.execPath, [file], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 90_000,
+    });
     let stdout = '';
     let partial = '';
     let stderr = '';
@@ -160,13 +170,19 @@ describe('the SDK packages, packed and installed as a user would', () => {
     const tarballs: string[] = [];
     for (const name of PACKAGES) {
       // The package's prepack builds it: the tarball holds what the sources say now, not an older dist/.
-      const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: join(ROOT, 'libs', name), timeout: INSTALL_TIMEOUT_MS });
+      const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], {
+        cwd: join(ROOT, 'libs', name),
+        timeout: INSTALL_TIMEOUT_MS,
+      });
       const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
       tarballs.push(join(work, packed.filename));
     }
     await mkdir(project);
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'sdk-consumer', version: '1.0.0', private: true }));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', ...tarballs], { cwd: project, timeout: INSTALL_TIMEOUT_MS });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', ...tarballs], {
+      cwd: project,
+      timeout: INSTALL_TIMEOUT_MS,
+    });
     await writeFile(join(project, 'loop.cjs'), CJS_SCRIPT);
     await writeFile(join(project, 'loop.mjs'), ESM_SCRIPT);
 
@@ -196,7 +212,11 @@ describe('the SDK packages, packed and installed as a user would', () => {
   });
 
   it('installs with jose and canonicalize as the only dependencies, and loads nothing else of the tree', async () => {
-    expect((await readdir(join(project, 'node_modules'))).filter((entry) => !entry.startsWith('.')).sort()).toEqual(['@countersign', 'canonicalize', 'jose']);
+    expect((await readdir(join(project, 'node_modules'))).filter((entry) => !entry.startsWith('.')).sort()).toEqual([
+      '@countersign',
+      'canonicalize',
+      'jose',
+    ]);
     for (const name of PACKAGES) {
       const installed = join(project, 'node_modules', '@countersign', name);
       const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as { license: string; sideEffects: boolean };
@@ -228,20 +248,25 @@ describe('the SDK packages, packed and installed as a user would', () => {
     // Compensable and team-wide: medium in the default taxonomy, one approval by the person, no step-up.
     const action = { type: 'chat.message.send', resource: 'channel:#ops', args: { channel: '#ops', text: 'Deploy at 15:00' } };
     let decided: Promise<unknown> | undefined;
-    const stdout = await runScript(project, 'loop.mjs', { LOOP_CONFIG: JSON.stringify(config), LOOP_ACTION: JSON.stringify(action) }, (line) => {
-      if (line !== 'long-poll' || decided) return;
-      decided = (async () => {
-        // Give the long-poll a moment to reach the API, so the decision wakes a waiting request.
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        const inbox = await browser.request<{ approvals: Array<{ id: string; tier: string }> }>('GET', '/v1/me/approvals');
-        const pending = inbox.body.approvals.find((item) => item.tier === 'medium');
-        if (!pending) throw new Error(`no pending medium approval in the inbox: ${JSON.stringify(inbox.body)}`);
-        const decision = await browser.decide(pending.id, 'approve');
-        if (decision.status !== 200) throw new Error(`decision answered ${decision.status}: ${JSON.stringify(decision.body)}`);
-        return pending.id;
-      })();
-      decided.catch(() => undefined); // awaited below; keep an early failure from being reported as unhandled
-    });
+    const stdout = await runScript(
+      project,
+      'loop.mjs',
+      { LOOP_CONFIG: JSON.stringify(config), LOOP_ACTION: JSON.stringify(action) },
+      (line) => {
+        if (line !== 'long-poll' || decided) return;
+        decided = (async () => {
+          // Give the long-poll a moment to reach the API, so the decision wakes a waiting request.
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          const inbox = await browser.request<{ approvals: Array<{ id: string; tier: string }> }>('GET', '/v1/me/approvals');
+          const pending = inbox.body.approvals.find((item) => item.tier === 'medium');
+          if (!pending) throw new Error(`no pending medium approval in the inbox: ${JSON.stringify(inbox.body)}`);
+          const decision = await browser.decide(pending.id, 'approve');
+          if (decision.status !== 200) throw new Error(`decision answered ${decision.status}: ${JSON.stringify(decision.body)}`);
+          return pending.id;
+        })();
+        decided.catch(() => undefined); // awaited below; keep an early failure from being reported as unhandled
+      },
+    );
     expect(decided).toBeDefined();
     const approvalId = await decided;
     const result = resultOf(stdout);
@@ -275,7 +300,9 @@ describe('the SDK packages, packed and installed as a user would', () => {
     );
     const tsc = require.resolve('typescript/bin/tsc');
     // tsc reports errors on stdout and exits non-zero: show them rather than just the exit code.
-    const checked = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project, timeout: INSTALL_TIMEOUT_MS }).catch((error: { stdout?: string }) => error);
+    const checked = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project, timeout: INSTALL_TIMEOUT_MS }).catch(
+      (error: { stdout?: string }) => error,
+    );
     expect(checked.stdout).toBe('');
   });
 });

@@ -1,10 +1,35 @@
 import { type INestApplicationContext } from '@nestjs/common';
 import {
-  agentAccessToken, call, createMigratedDatabase, dmChannel, FakePushService, FakeSlack, type FakeSlackUser, newAgent, type PersonBrowser, type RunningApi, signedInPerson, startApi, startWorker, testConfig,
+  agentAccessToken,
+  call,
+  createMigratedDatabase,
+  dmChannel,
+  FakePushService,
+  FakeSlack,
+  type FakeSlackUser,
+  newAgent,
+  type PersonBrowser,
+  type RunningApi,
+  signedInPerson,
+  startApi,
+  startWorker,
+  testConfig,
 } from '@countersign/testing';
 
-type View = { id: string; status: string; approval_token?: string; decisions: Array<{ person: string; verdict: string; channel: string; reason: string | null }>; notifications: Array<{ person: string; channel: string; state: string; kind: string; attempts: number; detail: string | null }> };
-type Block = { type: string; block_id?: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ action_id?: string; text?: { text: string }; url?: string; value?: string }> };
+type View = {
+  id: string;
+  status: string;
+  approval_token?: string;
+  decisions: Array<{ person: string; verdict: string; channel: string; reason: string | null }>;
+  notifications: Array<{ person: string; channel: string; state: string; kind: string; attempts: number; detail: string | null }>;
+};
+type Block = {
+  type: string;
+  block_id?: string;
+  text?: { text: string };
+  fields?: Array<{ text: string }>;
+  elements?: Array<{ action_id?: string; text?: { text: string }; url?: string; value?: string }>;
+};
 
 const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
@@ -27,7 +52,11 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
   let agentToken: string;
 
   beforeAll(async () => {
-    [database, slack, push] = await Promise.all([createMigratedDatabase('channels'), new FakeSlack().start(), new FakePushService().start()]);
+    [database, slack, push] = await Promise.all([
+      createMigratedDatabase('channels'),
+      new FakeSlack().start(),
+      new FakePushService().start(),
+    ]);
     api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), ...push.config() }));
     worker = await startWorker(api.config);
     const agent = await newAgent(api.app, { capabilities: ['*'] });
@@ -47,20 +76,35 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
   };
   const agentView = async (id: string) => (await call<View>(`${api.url}/v1/approvals/${id}`, { token: agentToken })).body;
   /** Medium tier in the default taxonomy: a chat message to a team channel; Slack and push, no step-up. */
-  const chatMessage = (email: string, text = 'deploy done') => ({ action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text } }, on_behalf_of: email, audience: 'https://chat.internal', reason: 'The deploy finished.' });
-  const click = (signed: { body: string; headers: Record<string, string> }) => call(`${api.url}/slack/events`, { method: 'POST', body: signed.body, headers: signed.headers });
+  const chatMessage = (email: string, text = 'deploy done') => ({
+    action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text } },
+    on_behalf_of: email,
+    audience: 'https://chat.internal',
+    reason: 'The deploy finished.',
+  });
+  const click = (signed: { body: string; headers: Record<string, string> }) =>
+    call(`${api.url}/slack/events`, { method: 'POST', body: signed.body, headers: signed.headers });
   const refusals = async (approvalId: string) => {
-    const answer = await call<{ events: Array<{ data: { reason: string } }> }>(`${api.url}/v1/admin/audit?type=slack.interaction_refused&subject_id=${approvalId}`, { token: api.config.adminToken! });
+    const answer = await call<{ events: Array<{ data: { reason: string } }> }>(
+      `${api.url}/v1/admin/audit?type=slack.interaction_refused&subject_id=${approvalId}`,
+      { token: api.config.adminToken! },
+    );
     return answer.body.events.map((event) => event.data.reason);
   };
-  const personWithSlack = async (options: { role?: 'approver' | 'admin' } = {}): Promise<{ email: string; id: string; browser: PersonBrowser; slackUser: FakeSlackUser }> => {
+  const personWithSlack = async (
+    options: { role?: 'approver' | 'admin' } = {},
+  ): Promise<{ email: string; id: string; browser: PersonBrowser; slackUser: FakeSlackUser }> => {
     const { person, browser } = await signedInPerson(api.app, api.url, { role: options.role ?? 'approver' });
     return { email: person.email, id: person.id, browser, slackUser: slack.addUser(person.email) };
   };
   /** A click counts only in the DM the delivery recorded: the fake has the message a moment before the worker has its answer. */
   const recorded = (personId: string, approvalId: string) =>
-    until(() => agentView(approvalId), (view) => view.notifications.some((n) => n.person === personId && n.channel === 'slack' && n.state === 'sent'));
-  const postedTo = (user: FakeSlackUser, approvalId: string) => slack.waitFor('chat.postMessage', (c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
+    until(
+      () => agentView(approvalId),
+      (view) => view.notifications.some((n) => n.person === personId && n.channel === 'slack' && n.state === 'sent'),
+    );
+  const postedTo = (user: FakeSlackUser, approvalId: string) =>
+    slack.waitFor('chat.postMessage', (c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
 
   it('medium tier: the DM arrives rendered from the action, a signed click approves, the agent gets its token, the message shows the outcome', async () => {
     const alice = await personWithSlack();
@@ -91,13 +135,17 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     expect(decided.status).toBe('approved');
     expect(decided.approval_token).toMatch(/^ey/);
     expect(decided.decisions).toEqual([expect.objectContaining({ person: alice.id, verdict: 'approve', channel: 'slack' })]);
-    const claims = JSON.parse(Buffer.from(decided.approval_token!.split('.')[1], 'base64url').toString()) as { approvers: Array<{ channel: string; amr: string[] }> };
+    const claims = JSON.parse(Buffer.from(decided.approval_token!.split('.')[1], 'base64url').toString()) as {
+      approvers: Array<{ channel: string; amr: string[] }>;
+    };
     expect(claims.approvers).toEqual([{ sub: alice.id, channel: 'slack', amr: ['slack'] }]);
 
     const updated = await slack.waitFor('chat.update', (c) => c.args.ts === postedTs);
     expect(JSON.stringify(updated.args.blocks)).toMatch(/Approved\*? by/);
     expect(JSON.stringify(updated.args.blocks)).not.toContain('"action_id":"approve"');
-    expect(decided.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ person: alice.id, channel: 'slack', state: 'sent', kind: 'request' })]));
+    expect(decided.notifications).toEqual(
+      expect.arrayContaining([expect.objectContaining({ person: alice.id, channel: 'slack', state: 'sent', kind: 'request' })]),
+    );
   });
 
   it('opens the DM once per person and remembers it; a remembered DM Slack no longer knows is opened again', async () => {
@@ -111,11 +159,19 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
 
     const reopened = slack.closeDm(alice.slackUser.id);
     const third = await request(chatMessage(alice.email, 'third'));
-    const posted = await slack.waitFor('chat.postMessage', (c) => c.args.channel === reopened && JSON.stringify(c.args.blocks).includes(third.id));
+    const posted = await slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === reopened && JSON.stringify(c.args.blocks).includes(third.id),
+    );
     expect(posted.args.channel).toBe(reopened);
     expect(opens()).toBe(2);
-    const view = await until(() => agentView(third.id), (v) => v.notifications.some((n) => n.person === alice.id && n.state === 'sent'));
-    expect(view.notifications.filter((n) => n.person === alice.id && n.channel === 'slack')).toEqual([expect.objectContaining({ state: 'sent' })]);
+    const view = await until(
+      () => agentView(third.id),
+      (v) => v.notifications.some((n) => n.person === alice.id && n.state === 'sent'),
+    );
+    expect(view.notifications.filter((n) => n.person === alice.id && n.channel === 'slack')).toEqual([
+      expect.objectContaining({ state: 'sent' }),
+    ]);
   });
 
   it('refuses the wrong Slack user, the right user id in another team, a bad signature, stale and future timestamps, another app, another channel; the approval stays pending', async () => {
@@ -128,13 +184,29 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     // timestamp only 301 s ahead fell inside the window once a slow run took a second to reach it.
     const now = Math.floor(Date.now() / 1000);
     const attempts: Array<[string, { body: string; headers: Record<string, string> }, number]> = [
-      ['wrong user', slack.signedClick({ approvalId: approval.id, action: 'approve', user: bob.slackUser, channel: dmChannel(alice.slackUser.id) }), 200],
-      ['same id, other team', slack.signedClick({ approvalId: approval.id, action: 'approve', user: { ...alice.slackUser, team_id: 'T0OTHER' } }), 200],
-      ['bad signature', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, secret: 'not-the-signing-secret-at-all' }), 401],
+      [
+        'wrong user',
+        slack.signedClick({ approvalId: approval.id, action: 'approve', user: bob.slackUser, channel: dmChannel(alice.slackUser.id) }),
+        200,
+      ],
+      [
+        'same id, other team',
+        slack.signedClick({ approvalId: approval.id, action: 'approve', user: { ...alice.slackUser, team_id: 'T0OTHER' } }),
+        200,
+      ],
+      [
+        'bad signature',
+        slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, secret: 'not-the-signing-secret-at-all' }),
+        401,
+      ],
       ['stale', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, timestamp: now - 310 }), 401],
       ['future', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, timestamp: now + 310 }), 401],
       ['other app', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, appId: 'AOTHERAPP' }), 200],
-      ['public channel', slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, channel: 'C0GENERAL' }), 200],
+      [
+        'public channel',
+        slack.signedClick({ approvalId: approval.id, action: 'approve', user: alice.slackUser, channel: 'C0GENERAL' }),
+        200,
+      ],
     ];
     for (const [label, signed, status] of attempts) {
       expect([label, (await click(signed)).status]).toEqual([label, status]);
@@ -144,7 +216,9 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     const signed = slack.signedClick({ approvalId: '00000000-0000-4000-8000-000000000000', action: 'approve', user: alice.slackUser });
     expect((await click({ ...signed, body: signed.body.replace(/00000000-0000-4000-8000-000000000000/g, approval.id) })).status).toBe(401);
 
-    expect(await refusals(approval.id)).toEqual(expect.arrayContaining(['not_the_persons_dm', 'unknown_slack_user', 'wrong_app', 'not_the_persons_dm']));
+    expect(await refusals(approval.id)).toEqual(
+      expect.arrayContaining(['not_the_persons_dm', 'unknown_slack_user', 'wrong_app', 'not_the_persons_dm']),
+    );
     expect((await agentView(approval.id)).decisions).toEqual([]);
   });
 
@@ -164,13 +238,20 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     expect(nul.status).toBe(400);
     expect(nul.body).toMatchObject({ code: 'invalid_request', field: '/view/state/values/reason/reason/value' });
     expect((await agentView(approval.id)).status).toBe('pending');
-    expect((await click(slack.signedDenySubmission({ approvalId: approval.id, user: alice.slackUser, reason: 'Not during the freeze' }))).status).toBe(200);
+    expect(
+      (await click(slack.signedDenySubmission({ approvalId: approval.id, user: alice.slackUser, reason: 'Not during the freeze' }))).status,
+    ).toBe(200);
     const denied = await agentView(approval.id);
     expect(denied.status).toBe('denied');
     expect(denied.decisions).toEqual([expect.objectContaining({ verdict: 'deny', reason: 'Not during the freeze', channel: 'slack' })]);
 
     expect((await click(denyClick)).status).toBe(200);
-    expect(await until(() => refusals(approval.id), (reasons) => reasons.includes('replay'))).toContain('replay');
+    expect(
+      await until(
+        () => refusals(approval.id),
+        (reasons) => reasons.includes('replay'),
+      ),
+    ).toContain('replay');
     expect((await agentView(approval.id)).decisions).toHaveLength(1);
   });
 
@@ -206,8 +287,15 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
     expect((await agentView(approval.id)).status).toBe('pending');
 
     push.script.set(browserSubscription.id, [{ status: 410 }]);
-    const next = await request({ action: { type: 'payments.refund', resource: 'order:43', args: { amount: 600, currency: 'EUR' } }, on_behalf_of: carol.email, audience: 'https://payments.internal' });
-    const gone = await until(() => agentView(next.id), (view) => view.notifications.some((n) => n.channel === 'web_push' && n.state !== 'queued'));
+    const next = await request({
+      action: { type: 'payments.refund', resource: 'order:43', args: { amount: 600, currency: 'EUR' } },
+      on_behalf_of: carol.email,
+      audience: 'https://payments.internal',
+    });
+    const gone = await until(
+      () => agentView(next.id),
+      (view) => view.notifications.some((n) => n.channel === 'web_push' && n.state !== 'queued'),
+    );
     expect(gone.notifications.find((n) => n.channel === 'web_push')).toMatchObject({ state: 'gone' });
     expect((await carol.browser.request<{ subscriptions: unknown[] }>('GET', '/v1/me/push-subscriptions')).body.subscriptions).toEqual([]);
   });
@@ -236,14 +324,37 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
       try {
         const { browser } = await signedInPerson(strict.app, strict.url);
         const good = push.subscription().json;
-        for (const endpoint of [good.endpoint, 'https://[::1]/push/x', 'https://169.254.169.254/latest/meta-data/', 'https://10.0.0.1/push/x', 'https://localhost./push/x', 'https://[::ffff:7f00:1]/push/x']) {
+        for (const endpoint of [
+          good.endpoint,
+          'https://[::1]/push/x',
+          'https://169.254.169.254/latest/meta-data/',
+          'https://10.0.0.1/push/x',
+          'https://localhost./push/x',
+          'https://[::ffff:7f00:1]/push/x',
+        ]) {
           const answer = await browser.request<Problem>('POST', '/v1/me/push-subscriptions', { ...good, endpoint });
-          expect([endpoint, answer.status, answer.body.code, answer.body.field, answer.body.detail]).toEqual([endpoint, 400, 'invalid_request', '/endpoint', expect.stringMatching(/loopback or private/)]);
+          expect([endpoint, answer.status, answer.body.code, answer.body.field, answer.body.detail]).toEqual([
+            endpoint,
+            400,
+            'invalid_request',
+            '/endpoint',
+            expect.stringMatching(/loopback or private/),
+          ]);
         }
-        const elsewhere = await browser.request<Problem>('POST', '/v1/me/push-subscriptions', { ...good, endpoint: 'https://push.example.net/send/x' });
-        expect([elsewhere.status, elsewhere.body.field, elsewhere.body.detail]).toEqual([400, '/endpoint', expect.stringMatching(/not a known push service/)]);
+        const elsewhere = await browser.request<Problem>('POST', '/v1/me/push-subscriptions', {
+          ...good,
+          endpoint: 'https://push.example.net/send/x',
+        });
+        expect([elsewhere.status, elsewhere.body.field, elsewhere.body.detail]).toEqual([
+          400,
+          '/endpoint',
+          expect.stringMatching(/not a known push service/),
+        ]);
         // A browser's push service is accepted; removed at once, so that nothing ever pushes to it from a test.
-        const mozilla = await browser.request<{ id: string }>('POST', '/v1/me/push-subscriptions', { ...good, endpoint: 'https://updates.push.services.mozilla.com/wpush/v2/gAAAA' });
+        const mozilla = await browser.request<{ id: string }>('POST', '/v1/me/push-subscriptions', {
+          ...good,
+          endpoint: 'https://updates.push.services.mozilla.com/wpush/v2/gAAAA',
+        });
         expect(mozilla.status).toBe(201);
         expect((await browser.request('DELETE', `/v1/me/push-subscriptions/${mozilla.body.id}`)).status).toBe(204);
         expect((await browser.request<{ subscriptions: unknown[] }>('GET', '/v1/me/push-subscriptions')).body.subscriptions).toEqual([]);
@@ -269,7 +380,11 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
           async () => (await call<View>(`${lenient.url}/v1/approvals/${created.body.id}`, { token })).body,
           (read) => read.notifications.some((n) => n.channel === 'web_push' && n.state !== 'queued'),
         );
-        expect(view.notifications.find((n) => n.channel === 'web_push')).toMatchObject({ state: 'failed', attempts: 1, detail: expect.stringMatching(/localhost resolves to (127\.0\.0\.1|::1)/) });
+        expect(view.notifications.find((n) => n.channel === 'web_push')).toMatchObject({
+          state: 'failed',
+          attempts: 1,
+          detail: expect.stringMatching(/localhost resolves to (127\.0\.0\.1|::1)/),
+        });
         expect(target.connections).toBe(0);
       } finally {
         await strictWorker.close();
@@ -282,8 +397,14 @@ describe('out-of-band channels: a Slack DM and a web push reach the person; only
   it('a person with no reachable channel is visible in the approval', async () => {
     const { person } = await signedInPerson(api.app, api.url);
     const approval = await request(chatMessage(person.email));
-    const view = await until(() => agentView(approval.id), (v) => v.notifications.length === 2 && v.notifications.every((n) => n.state !== 'queued'));
-    expect(view.notifications.map((n) => [n.channel, n.state]).sort()).toEqual([['slack', 'unreachable'], ['web_push', 'unreachable']]);
+    const view = await until(
+      () => agentView(approval.id),
+      (v) => v.notifications.length === 2 && v.notifications.every((n) => n.state !== 'queued'),
+    );
+    expect(view.notifications.map((n) => [n.channel, n.state]).sort()).toEqual([
+      ['slack', 'unreachable'],
+      ['web_push', 'unreachable'],
+    ]);
     // Slack learns it from users.lookupByEmail in an attempt; push knows at planning (no subscription), so no job ran.
     expect(Object.fromEntries(view.notifications.map((n) => [n.channel, [n.attempts, n.detail]]))).toEqual({
       slack: [1, 'no Slack user with this email address'],

@@ -25,14 +25,24 @@ describe("the README's Try the loop, on the embedded defaults", () => {
   let serverLog = '';
 
   const environment = (): NodeJS.ProcessEnv => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(apiPort), REDIS_PREFIX: prefix, npm_config_offline: 'true', npm_config_update_notifier: 'false' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(apiPort),
+      REDIS_PREFIX: prefix,
+      npm_config_offline: 'true',
+      npm_config_update_notifier: 'false',
+    };
     // Nothing configured: the evaluation run fills these in itself.
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'COUNTERSIGN_KEY_ENCRYPTION_SECRET', 'COUNTERSIGN_TEST_DATABASE_URL', 'PUBLIC_URL']) delete env[name];
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'COUNTERSIGN_KEY_ENCRYPTION_SECRET', 'COUNTERSIGN_TEST_DATABASE_URL', 'PUBLIC_URL'])
+      delete env[name];
     return env;
   };
 
   beforeAll(async () => {
-    if (!existsSync(join(REPOSITORY, 'dist', 'apps', 'cli', 'src', 'main.js')) || !existsSync(join(REPOSITORY, 'dist', 'examples', 'agent.js'))) {
+    if (
+      !existsSync(join(REPOSITORY, 'dist', 'apps', 'cli', 'src', 'main.js')) ||
+      !existsSync(join(REPOSITORY, 'dist', 'examples', 'agent.js'))
+    ) {
       throw new Error('Countersign is not built: `npm test` builds it first; run `npm run build` before this suite alone');
     }
     // What a clone looks like from where the README's commands run: `npx countersign`, examples/ and dist/.
@@ -43,15 +53,24 @@ describe("the README's Try the loop, on the embedded defaults", () => {
     apiPort = await freePort();
 
     // Its own process group: npx runs the server as a child of its own, and both must end with the suite.
-    server = spawn('npx', ['countersign', 'start'], { cwd: directory, env: environment(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    server = spawn('npx', ['countersign', 'start'], {
+      cwd: directory,
+      env: environment(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     server.stdout!.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
     server.stderr!.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
     const deadline = Date.now() + STARTUP_TIMEOUT_MS;
     for (;;) {
       if (server.exitCode !== null) throw new Error(`countersign start exited with ${server.exitCode}:\n${serverLog.slice(-4000)}`);
-      const ready = await fetch(`http://127.0.0.1:${apiPort}/health/ready`).then((response) => response.ok, () => false);
+      const ready = await fetch(`http://127.0.0.1:${apiPort}/health/ready`).then(
+        (response) => response.ok,
+        () => false,
+      );
       if (ready) break;
-      if (Date.now() > deadline) throw new Error(`countersign start did not become ready in ${STARTUP_TIMEOUT_MS / 1000} s:\n${serverLog.slice(-4000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`countersign start did not become ready in ${STARTUP_TIMEOUT_MS / 1000} s:\n${serverLog.slice(-4000)}`);
       await delay(250);
     }
   }, STARTUP_TIMEOUT_MS + 10_000);
@@ -74,17 +93,28 @@ describe("the README's Try the loop, on the embedded defaults", () => {
 
   it('runs every command of the section as written: the low refund is approved, the SDK agent gets its transfer executed', async () => {
     const downstreamPort = await freePort();
-    const blocks = readmeBlocks('## Try the loop').map((block) => block.replaceAll('localhost:3000', `localhost:${apiPort}`).replaceAll(':4000', `:${downstreamPort}`).replaceAll('PORT=4000', `PORT=${downstreamPort}`));
+    const blocks = readmeBlocks('## Try the loop').map((block) =>
+      block
+        .replaceAll('localhost:3000', `localhost:${apiPort}`)
+        .replaceAll(':4000', `:${downstreamPort}`)
+        .replaceAll('PORT=4000', `PORT=${downstreamPort}`),
+    );
     expect(blocks).toHaveLength(2);
     // The variables the blocks set, printed afterwards for the checks below (a reader keeps them in their shell).
-    const script = ['set -euo pipefail', ...blocks, 'echo "LOOP_CLIENT_ID=$CLIENT_ID"', 'echo "LOOP_CLIENT_SECRET=$CLIENT_SECRET"'].join('\n');
+    const script = ['set -euo pipefail', ...blocks, 'echo "LOOP_CLIENT_ID=$CLIENT_ID"', 'echo "LOOP_CLIENT_SECRET=$CLIENT_SECRET"'].join(
+      '\n',
+    );
     const run = await bash(script, directory, environment());
 
     expect(run).toMatchObject({ code: 0 });
     expect(run.stdout).toMatch(/Added alice@example\.com \(approver\)/);
     expect(run.stdout).toMatch(new RegExp(`enrollment link \\(once, until [^)]+\\): http://localhost:${apiPort}/enroll#token=`));
 
-    const refund = JSON.parse(run.stdout.split('\n').find((line) => line.startsWith('{"id"'))!) as { status: string; approval_token?: string; classification: { tier: string } };
+    const refund = JSON.parse(run.stdout.split('\n').find((line) => line.startsWith('{"id"'))!) as {
+      status: string;
+      approval_token?: string;
+      classification: { tier: string };
+    };
     expect(refund).toMatchObject({ status: 'approved', classification: { tier: 'low' } });
     expect(refund.approval_token).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
 
@@ -98,14 +128,20 @@ describe("the README's Try the loop, on the embedded defaults", () => {
     const token = (await (
       await fetch(`http://127.0.0.1:${apiPort}/oauth/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: 'grant_type=client_credentials',
       })
     ).json()) as { access_token: string };
     const large = await fetch(`http://127.0.0.1:${apiPort}/v1/approvals`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ action: { type: 'payments.refund', resource: 'order:1001', args: { amount: 500, currency: 'EUR' } }, on_behalf_of: 'alice@example.com' }),
+      body: JSON.stringify({
+        action: { type: 'payments.refund', resource: 'order:1001', args: { amount: 500, currency: 'EUR' } },
+        on_behalf_of: 'alice@example.com',
+      }),
     });
     expect(large.status).toBe(201);
     expect(await large.json()).toMatchObject({ status: 'pending', classification: { tier: 'high' }, requirement: { step_up: 'passkey' } });
@@ -129,7 +165,9 @@ async function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promis
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const closed = new Promise((resolve) => child.once('close', resolve));
   // 'exit', not 'close': the background service holds the pipes open until the group is ended.
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)).once('error', () => resolve(null)));
+  const code = await new Promise<number | null>((resolve) =>
+    child.once('exit', (exitCode) => resolve(exitCode)).once('error', () => resolve(null)),
+  );
   signalGroup(child, 'SIGTERM');
   await closed;
   return { code, stdout, stderr };

@@ -14,7 +14,12 @@ describe('the audit chainer beside another chainer', () => {
 
   beforeAll(async () => {
     database = await createMigratedDatabase('audit_chainer');
-    const config = loadConfig({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'audit-chainer-secret-0123456789abcdef', LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'audit-chainer-secret-0123456789abcdef',
+      LOG_LEVEL: 'silent',
+    });
     app = await NestFactory.createApplicationContext(CliModule.forRoot(config), { logger: false });
     audit = app.get(AuditService);
   });
@@ -23,7 +28,10 @@ describe('the audit chainer beside another chainer', () => {
     await database.drop();
   });
 
-  const outboxSize = () => withClient(database.url, async (client) => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM audit_outbox')).rows[0].n));
+  const outboxSize = () =>
+    withClient(database.url, async (client) =>
+      Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM audit_outbox')).rows[0].n),
+    );
 
   it('a tick gives way at once while the lock is held; flush waits for it; nothing is lost either way', async () => {
     const other = new Client({ connectionString: database.url });
@@ -31,7 +39,9 @@ describe('the audit chainer beside another chainer', () => {
     try {
       await other.query('BEGIN');
       await other.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
-      await audit.record(CLI, [{ type: AuditEventType.PersonCreated, subject: { type: 'person', id: 'p1' }, data: { email: 'p1@example.com' } }]);
+      await audit.record(CLI, [
+        { type: AuditEventType.PersonCreated, subject: { type: 'person', id: 'p1' }, data: { email: 'p1@example.com' } },
+      ]);
 
       const started = Date.now();
       await expect(audit.chainIfFree()).resolves.toBe(0);
@@ -56,7 +66,8 @@ describe('the audit chainer beside another chainer', () => {
   });
 
   it('a tick with the lock free chains everything pending', async () => {
-    for (let i = 0; i < 3; i++) await audit.record(CLI, [{ type: AuditEventType.PersonCreated, subject: { type: 'person', id: `q${i}` }, data: { i } }]);
+    for (let i = 0; i < 3; i++)
+      await audit.record(CLI, [{ type: AuditEventType.PersonCreated, subject: { type: 'person', id: `q${i}` }, data: { i } }]);
     await audit.chainIfFree();
     expect(await outboxSize()).toBe(0);
     await expect(audit.verify()).resolves.toEqual({ ok: true, checked: 4 });

@@ -15,11 +15,18 @@ describe('the audit log', () => {
   beforeAll(async () => {
     // A database of its own: this suite tampers with the chain on purpose.
     database = await createMigratedDatabase('audit');
-    const config = loadConfig({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'audit-suite-secret-0123456789abcdef', LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      COUNTERSIGN_KEY_ENCRYPTION_SECRET: 'audit-suite-secret-0123456789abcdef',
+      LOG_LEVEL: 'silent',
+    });
     app = await NestFactory.createApplicationContext(CliModule.forRoot(config), { logger: false });
     audit = app.get(AuditService);
     for (let i = 0; i < 12; i++) {
-      await audit.record(CLI, [{ type: AuditEventType.PersonCreated, subject: { type: 'person', id: `p${i}` }, data: { email: `p${i}@example.com`, i } }]);
+      await audit.record(CLI, [
+        { type: AuditEventType.PersonCreated, subject: { type: 'person', id: `p${i}` }, data: { email: `p${i}@example.com`, i } },
+      ]);
     }
   });
   afterAll(async () => {
@@ -59,9 +66,16 @@ describe('the audit log', () => {
     const rotated = await keys.rotate(CLI);
     const after = (await keys.jwks()).keys.map((key: JWK) => key.kid);
     expect(after).toEqual(expect.arrayContaining([...before, rotated.kid]));
-    await withClient(database.url, (client) => client.query(`UPDATE signing_keys SET publish_until = now() - interval '1 second' WHERE kid = $1`, [rotated.retired]));
+    await withClient(database.url, (client) =>
+      client.query(`UPDATE signing_keys SET publish_until = now() - interval '1 second' WHERE kid = $1`, [rotated.retired]),
+    );
     expect((await keys.jwks()).keys.map((key: JWK) => key.kid)).toEqual([rotated.kid]);
-    const stored = await withClient(database.url, async (client) => (await client.query<{ private_key_enc: string }>('SELECT private_key_enc FROM signing_keys WHERE kid = $1', [rotated.kid])).rows[0].private_key_enc);
+    const stored = await withClient(
+      database.url,
+      async (client) =>
+        (await client.query<{ private_key_enc: string }>('SELECT private_key_enc FROM signing_keys WHERE kid = $1', [rotated.kid])).rows[0]
+          .private_key_enc,
+    );
     expect(stored).toMatch(/^v1\./);
     expect(stored).not.toContain('PRIVATE KEY');
   });

@@ -19,11 +19,31 @@ describe('the countersign CLI', () => {
 
   it('creates an agent and prints its secret once, as JSON with --json', async () => {
     const name = `cli-agent-${Date.now()}`;
-    const created = await cli('--json', 'agents', 'create', '--name', name, '--capabilities', 'email.*,payments.transfer', '--callback-secret');
+    const created = await cli(
+      '--json',
+      'agents',
+      'create',
+      '--name',
+      name,
+      '--capabilities',
+      'email.*,payments.transfer',
+      '--callback-secret',
+    );
     expect(created.code).toBe(0);
     const body = JSON.parse(created.stdout) as Record<string, unknown>;
     // One naming style, the HTTP API's: snake_case throughout (it mixed clientId with client_secret).
-    expect(Object.keys(body).sort()).toEqual(['callback_secret', 'capabilities', 'client_id', 'client_secret', 'created_at', 'id', 'max_pending', 'name', 'requests_per_minute', 'status']);
+    expect(Object.keys(body).sort()).toEqual([
+      'callback_secret',
+      'capabilities',
+      'client_id',
+      'client_secret',
+      'created_at',
+      'id',
+      'max_pending',
+      'name',
+      'requests_per_minute',
+      'status',
+    ]);
     expect(body.client_secret).toMatch(/^cs_secret_/);
     expect(body.callback_secret).toMatch(/^cs_callback_/);
     expect(body.capabilities).toEqual(['email.*', 'payments.transfer']);
@@ -40,15 +60,23 @@ describe('the countersign CLI', () => {
     const missing = await cli('taxonomy', 'lint', '/nonexistent/taxonomy.yaml');
     expect(missing).toEqual({ code: 1, stdout: '', stderr: 'error: /nonexistent/taxonomy.yaml: no such file or directory\n' });
     const usage = await cli('agents', 'create', '--capabilities', 'email.*');
-    expect(usage).toEqual({ code: 1, stdout: '', stderr: "error: required option '--name <name>' not specified (see `countersign --help`)\n" });
+    expect(usage).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "error: required option '--name <name>' not specified (see `countersign --help`)\n",
+    });
     const unknown = await cli('agents', 'explode');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
     const json = await cli('--json', 'taxonomy', 'lint', '/nonexistent/taxonomy.yaml');
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stderr)).toEqual({ error: { code: 'enoent', message: '/nonexistent/taxonomy.yaml: no such file or directory' } });
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: { code: 'enoent', message: '/nonexistent/taxonomy.yaml: no such file or directory' },
+    });
     const jsonUsage = await cli('--json', 'people', 'add', '--role', 'member');
-    expect(JSON.parse(jsonUsage.stderr)).toMatchObject({ error: { code: 'usage', message: expect.stringContaining("'--email <email>'") as string } });
+    expect(JSON.parse(jsonUsage.stderr)).toMatchObject({
+      error: { code: 'usage', message: expect.stringContaining("'--email <email>'") as string },
+    });
     const help = await cli('--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: countersign');
@@ -61,7 +89,14 @@ describe('the countersign CLI', () => {
     try {
       for (const command of [['start'], ['agents', 'list'], ['people', 'add', '--email', 'nobody@example.com', '--role', 'member']]) {
         const refused = await cli(...command);
-        expect({ command, ...refused }).toEqual({ command, code: 1, stdout: '', stderr: expect.stringMatching(/^error: COUNTERSIGN_KEY_ENCRYPTION_SECRET is not set: with DATABASE_URL set it is required \(at least 32 characters[^\n]*\n$/) as string });
+        expect({ command, ...refused }).toEqual({
+          command,
+          code: 1,
+          stdout: '',
+          stderr: expect.stringMatching(
+            /^error: COUNTERSIGN_KEY_ENCRYPTION_SECRET is not set: with DATABASE_URL set it is required \(at least 32 characters[^\n]*\n$/,
+          ) as string,
+        });
       }
       // Nothing was generated or started in the directory.
       expect(existsSync('.countersign')).toBe(false);
@@ -82,7 +117,11 @@ describe('the countersign CLI', () => {
 
   it('applies a valid taxonomy as a new version and refuses an invalid one with line numbers, applying nothing', async () => {
     const latest = () =>
-      withClient(process.env.COUNTERSIGN_TEST_DATABASE_URL!, async (client) => (await client.query<{ max: number | null }>('SELECT max(version)::int AS max FROM taxonomy_versions')).rows[0].max ?? 0);
+      withClient(
+        process.env.COUNTERSIGN_TEST_DATABASE_URL!,
+        async (client) =>
+          (await client.query<{ max: number | null }>('SELECT max(version)::int AS max FROM taxonomy_versions')).rows[0].max ?? 0,
+      );
     const before = await latest();
     const directory = mkdtempSync(join(tmpdir(), 'countersign-cli-'));
     const invalid = join(directory, 'bad.yaml');
@@ -100,7 +139,7 @@ describe('the countersign CLI', () => {
     expect((JSON.parse(applied.stdout) as { version: number }).version).toBe(before + 1);
   });
 
-  it("pulls the kill switch as the API does when Redis answers: a waiting long-poll on another instance hears of it at once", async () => {
+  it('pulls the kill switch as the API does when Redis answers: a waiting long-poll on another instance hears of it at once', async () => {
     const env = testEnv();
     const api = await startApi(loadConfig(env));
     try {
@@ -110,7 +149,10 @@ describe('the countersign CLI', () => {
       const created = await call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
         method: 'POST',
         token,
-        body: { action: { type: 'payments.transfer', resource: 'account:ops', args: { amount: 500, currency: 'EUR' } }, on_behalf_of: person.email },
+        body: {
+          action: { type: 'payments.transfer', resource: 'account:ops', args: { amount: 500, currency: 'EUR' } },
+          on_behalf_of: person.email,
+        },
       });
       expect(created.body.status).toBe('pending');
       const started = Date.now();

@@ -41,7 +41,7 @@ describe('fair priorities for notification jobs', () => {
     expect(await queue.fairPriority('medium', 'bursty-agent')).toBeGreaterThan(notificationPriority('medium', 0));
   });
 
-  it('a flooding agent runs ahead of the clock, and a quiet agent\'s next job goes in front of its backlog', async () => {
+  it("a flooding agent runs ahead of the clock, and a quiet agent's next job goes in front of its backlog", async () => {
     const flood: number[] = [];
     for (let n = 0; n < 300; n++) flood.push(await queue.fairPriority('medium', 'flooder'));
     const base = notificationPriority('medium', 0);
@@ -57,16 +57,21 @@ describe('fair priorities for notification jobs', () => {
     expect(after - before).toBeGreaterThanOrEqual(150 * FAIRNESS_COST_MS - FAIRNESS_GRACE_MS - 100);
   });
 
-  it('BullMQ runs the jobs in that order: a quiet agent\'s job overtakes a flood enqueued before it', async () => {
+  it("BullMQ runs the jobs in that order: a quiet agent's job overtakes a flood enqueued before it", async () => {
     const name = `fairness-${Math.random().toString(36).slice(2)}`;
     const connection = createRedis(config.redisUrl, 'bullmq');
     const bull = new Queue(name, { connection, prefix: `${config.redisPrefix}:bull` });
     const order: string[] = [];
     try {
-      for (let n = 0; n < 300; n++) await bull.add('job', { agent: 'flooder' }, { priority: await queue.fairPriority('medium', 'flooder-2') });
+      for (let n = 0; n < 300; n++)
+        await bull.add('job', { agent: 'flooder' }, { priority: await queue.fairPriority('medium', 'flooder-2') });
       await bull.add('job', { agent: 'quiet' }, { priority: await queue.fairPriority('medium', 'quiet-2') });
       const workerConnection = createRedis(config.redisUrl, 'bullmq');
-      const worker = new Worker(name, (job) => Promise.resolve(void order.push(job.data.agent as string)), { connection: workerConnection, prefix: `${config.redisPrefix}:bull`, concurrency: 1 });
+      const worker = new Worker(name, (job) => Promise.resolve(void order.push(job.data.agent as string)), {
+        connection: workerConnection,
+        prefix: `${config.redisPrefix}:bull`,
+        concurrency: 1,
+      });
       const deadline = Date.now() + 10_000;
       while (order.length < 301 && Date.now() < deadline) await sleep(20);
       await worker.close();

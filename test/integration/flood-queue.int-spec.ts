@@ -19,7 +19,7 @@ describe('the flood queue', () => {
   const ordinary = notificationPriority('medium', 0);
   const jobIn = async (queue: QueueName, id: string) => (await queues.queue(queue).getJob(id)) !== undefined;
 
-  it('routes a flooding agent\'s delivery to the flood queue and everyone else\'s to the ordinary one', async () => {
+  it("routes a flooding agent's delivery to the flood queue and everyone else's to the ordinary one", async () => {
     const [flood, calm] = [jobId.deliver('00000000-0000-4000-8000-00000000f100'), jobId.deliver('00000000-0000-4000-8000-00000000f101')];
     await queues.enqueue(JobName.DeliverNotification, { deliveryId: 'f100', agentId: 'a' }, { jobId: flood, priority: flooding });
     await queues.enqueue(JobName.DeliverNotification, { deliveryId: 'f101', agentId: 'b' }, { jobId: calm, priority: ordinary });
@@ -31,11 +31,15 @@ describe('the flood queue', () => {
     const id = jobId.deliver('00000000-0000-4000-8000-00000000f200');
     await queues.enqueue(JobName.DeliverNotification, { deliveryId: 'f200', agentId: 'a' }, { jobId: id, priority: flooding });
     // Redelivered when the agent is no longer flooding: the ordinary queue would take it as a new job.
-    expect(await queues.enqueueOnce(JobName.DeliverNotification, { deliveryId: 'f200', agentId: 'a' }, { jobId: id, priority: ordinary })).toBe(false);
+    expect(
+      await queues.enqueueOnce(JobName.DeliverNotification, { deliveryId: 'f200', agentId: 'a' }, { jobId: id, priority: ordinary }),
+    ).toBe(false);
     expect(await jobIn(QueueName.Notifications, id)).toBe(false);
 
     const lost = jobId.deliver('00000000-0000-4000-8000-00000000f201');
-    expect(await queues.enqueueOnce(JobName.DeliverNotification, { deliveryId: 'f201', agentId: 'a' }, { jobId: lost, priority: ordinary })).toBe(true);
+    expect(
+      await queues.enqueueOnce(JobName.DeliverNotification, { deliveryId: 'f201', agentId: 'a' }, { jobId: lost, priority: ordinary }),
+    ).toBe(true);
     expect(await jobIn(QueueName.Notifications, lost)).toBe(true);
   });
 });

@@ -36,7 +36,8 @@ describe('key rotation across running instances', () => {
     await database?.drop();
   });
 
-  const kidOfTokenFrom = async (api: RunningApi) => decodeProtectedHeader(await agentAccessToken(api.url, agent.clientId, agent.clientSecret)).kid;
+  const kidOfTokenFrom = async (api: RunningApi) =>
+    decodeProtectedHeader(await agentAccessToken(api.url, agent.clientId, agent.clientSecret)).kid;
   const rotate = async (overrides: Record<string, string> = {}) => {
     process.env = { ...saved, ...env, ...overrides };
     try {
@@ -45,7 +46,8 @@ describe('key rotation across running instances', () => {
       process.env = saved;
     }
   };
-  const jwksKids = async (api: RunningApi) => ((await (await fetch(`${api.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
+  const jwksKids = async (api: RunningApi) =>
+    ((await (await fetch(`${api.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
 
   it('makes every instance sign with the new key within a second, and keeps the retired key in the JWKS', async () => {
     // Both instances have the current key cached: without the announcement they would sign with it for 30 s.
@@ -69,7 +71,14 @@ describe('key rotation across running instances', () => {
     expect(await jwksKids(second)).toEqual(expect.arrayContaining([rotated.kid, before]));
     // Published for longer than any token it signed can live: the taxonomy's bound on token_ttl, plus skew.
     const publishedFor = await withClient(database.url, async (client) =>
-      Number((await client.query<{ seconds: string }>(`SELECT extract(epoch FROM publish_until - now()) AS seconds FROM signing_keys WHERE kid = $1`, [before])).rows[0].seconds),
+      Number(
+        (
+          await client.query<{ seconds: string }>(
+            `SELECT extract(epoch FROM publish_until - now()) AS seconds FROM signing_keys WHERE kid = $1`,
+            [before],
+          )
+        ).rows[0].seconds,
+      ),
     );
     expect(publishedFor).toBeGreaterThan(MAX_TOKEN_TTL_SECONDS);
   });
@@ -81,9 +90,14 @@ describe('key rotation across running instances', () => {
     expect(rotation.code).toBe(1);
     const rotated = JSON.parse(rotation.stdout) as Rotated;
     expect(rotated).toMatchObject({ retired: expect.any(String), announced_to: null });
-    expect(rotation.stderr).toMatch(new RegExp(`warning: the new key ${rotated.kid} is active, but Redis \\(REDIS_URL\\) could not be reached`));
+    expect(rotation.stderr).toMatch(
+      new RegExp(`warning: the new key ${rotated.kid} is active, but Redis \\(REDIS_URL\\) could not be reached`),
+    );
     expect(rotation.stderr).toMatch(/within 30 s/);
-    const active = await withClient(database.url, async (client) => (await client.query<{ kid: string }>(`SELECT kid FROM signing_keys WHERE state = 'active'`)).rows[0].kid);
+    const active = await withClient(
+      database.url,
+      async (client) => (await client.query<{ kid: string }>(`SELECT kid FROM signing_keys WHERE state = 'active'`)).rows[0].kid,
+    );
     expect(active).toBe(rotated.kid);
     expect(active).not.toBe(before);
   });

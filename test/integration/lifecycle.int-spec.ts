@@ -3,7 +3,17 @@ import { createHmac } from 'node:crypto';
 import { type AddressInfo } from 'node:net';
 import { type INestApplicationContext } from '@nestjs/common';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { agentAccessToken, call, newAgent, newPerson, type RunningApi, startApi, startWorker, testConfig, withClient } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  newAgent,
+  newPerson,
+  type RunningApi,
+  startApi,
+  startWorker,
+  testConfig,
+  withClient,
+} from '@countersign/testing';
 import { AuditService } from '@countersign/audit';
 import { type CountersignConfig } from '@countersign/config';
 
@@ -23,7 +33,12 @@ describe('approval lifecycle across processes', () => {
   let config: CountersignConfig;
 
   beforeAll(() => {
-    config = testConfig({ PUBLIC_URL: 'http://countersign.test', ALLOW_PRIVATE_CALLBACK_URLS: 'true', EXPIRY_SWEEP_SECONDS: '1', CALLBACK_REDELIVERY_AFTER_SECONDS: '1' });
+    config = testConfig({
+      PUBLIC_URL: 'http://countersign.test',
+      ALLOW_PRIVATE_CALLBACK_URLS: 'true',
+      EXPIRY_SWEEP_SECONDS: '1',
+      CALLBACK_REDELIVERY_AFTER_SECONDS: '1',
+    });
   });
 
   it('expires a pending approval after every process restarted, as expired (not denied)', async () => {
@@ -57,10 +72,22 @@ describe('approval lifecycle across processes', () => {
       const read = await call<{ status: string; status_reason: string }>(`${api.url}/v1/approvals/${created.body.id}`, { token });
       expect(read.body.status).toBe('expired');
       await api.app.get(AuditService).flush();
-      const events = await withClient(config.databaseUrl, async (client) =>
-        (await client.query<{ type: string; data: { to?: string } }>('SELECT type, data FROM audit_events WHERE subject_id = $1 ORDER BY seq', [created.body.id])).rows,
+      const events = await withClient(
+        config.databaseUrl,
+        async (client) =>
+          (
+            await client.query<{ type: string; data: { to?: string } }>(
+              'SELECT type, data FROM audit_events WHERE subject_id = $1 ORDER BY seq',
+              [created.body.id],
+            )
+          ).rows,
       );
-      expect(events.map((event) => event.type)).toEqual(['approval.requested', 'approval.classified', 'approval.status_changed', 'approval.status_changed']);
+      expect(events.map((event) => event.type)).toEqual([
+        'approval.requested',
+        'approval.classified',
+        'approval.status_changed',
+        'approval.status_changed',
+      ]);
       expect(events[3].data.to).toBe('expired');
     } finally {
       await api.close();
@@ -73,7 +100,14 @@ describe('approval lifecycle across processes', () => {
       const person = await newPerson(api.app, { permissions: ['*'] });
       const agent = await newAgent(api.app);
       const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
-      const created = await call<{ id: string }>(`${api.url}/v1/approvals`, { token, body: { action: { type: 'payments.refund', resource: 'order:10', args: { amount: 500 } }, on_behalf_of: person.email, expires_in: 1 } });
+      const created = await call<{ id: string }>(`${api.url}/v1/approvals`, {
+        token,
+        body: {
+          action: { type: 'payments.refund', resource: 'order:10', args: { amount: 500 } },
+          on_behalf_of: person.email,
+          expires_in: 1,
+        },
+      });
       const started = Date.now();
       // A long-poll ends at expiry rather than at the full wait.
       const read = await call<{ status: string }>(`${api.url}/v1/approvals/${created.body.id}?wait=10`, { token });
@@ -100,19 +134,32 @@ describe('approval lifecycle across processes', () => {
       const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
       const created = await call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
         token,
-        body: { action: { type: 'payments.refund', resource: 'order:14', args: { amount: 20 } }, on_behalf_of: person.email, callback_url: `http://localhost:${port}/callback` },
+        body: {
+          action: { type: 'payments.refund', resource: 'order:14', args: { amount: 20 } },
+          on_behalf_of: person.email,
+          callback_url: `http://localhost:${port}/callback`,
+        },
       });
       expect(created.body.status).toBe('approved');
       const state = await until(() =>
         withClient(config.databaseUrl, async (client) => {
-          const row = (await client.query<{ callback_state: string }>('SELECT callback_state FROM approvals WHERE id = $1', [created.body.id])).rows[0];
+          const row = (
+            await client.query<{ callback_state: string }>('SELECT callback_state FROM approvals WHERE id = $1', [created.body.id])
+          ).rows[0];
           return row.callback_state === 'due' ? undefined : row.callback_state;
         }),
       );
       expect(state).toBe('failed');
       await worker.get(AuditService).flush();
-      const failed = await withClient(config.databaseUrl, async (client) =>
-        (await client.query<{ data: { reason: string } }>("SELECT data FROM audit_events WHERE subject_id = $1 AND type = 'callback.failed'", [created.body.id])).rows,
+      const failed = await withClient(
+        config.databaseUrl,
+        async (client) =>
+          (
+            await client.query<{ data: { reason: string } }>(
+              "SELECT data FROM audit_events WHERE subject_id = $1 AND type = 'callback.failed'",
+              [created.body.id],
+            )
+          ).rows,
       );
       expect(failed).toHaveLength(1);
       expect(failed[0].data.reason).toMatch(/localhost resolves to (127\.0\.0\.1|::1)/);
@@ -166,7 +213,10 @@ describe('approval lifecycle across processes', () => {
       const person = await newPerson(first.app, { permissions: ['*'] });
       const agent = await newAgent(first.app);
       const token = await agentAccessToken(first.url, agent.clientId, agent.clientSecret);
-      const created = await call<{ id: string }>(`${first.url}/v1/approvals`, { token, body: { action: { type: 'payments.refund', resource: 'order:11', args: { amount: 500 } }, on_behalf_of: person.email } });
+      const created = await call<{ id: string }>(`${first.url}/v1/approvals`, {
+        token,
+        body: { action: { type: 'payments.refund', resource: 'order:11', args: { amount: 500 } }, on_behalf_of: person.email },
+      });
       const started = Date.now();
       const waiting = call<{ status: string }>(`${first.url}/v1/approvals/${created.body.id}?wait=30`, { token });
       await sleep(300);
@@ -183,16 +233,26 @@ describe('approval lifecycle across processes', () => {
       failNext = 1;
       const created = await call<{ id: string }>(`${first.url}/v1/approvals`, {
         token,
-        body: { action: { type: 'payments.refund', resource: 'order:12', args: { amount: 500 } }, on_behalf_of: person.email, callback_url: receiverUrl },
+        body: {
+          action: { type: 'payments.refund', resource: 'order:12', args: { amount: 500 } },
+          on_behalf_of: person.email,
+          callback_url: receiverUrl,
+        },
       });
       await call(`${second.url}/v1/approvals/${created.body.id}/cancel`, { token, method: 'POST' });
       const delivery = await until(() => Promise.resolve(received.find((entry) => entry.body.includes('.'))), 15_000);
       expect(delivery.headers['content-type']).toBe('application/jwt');
       const jwks = await call<{ keys: [] }>(`${first.url}/.well-known/jwks.json`);
-      const { payload, protectedHeader } = await jwtVerify(delivery.body, createLocalJWKSet(jwks.body), { issuer: 'http://countersign.test', audience: receiverUrl, typ: 'approval-event+jwt' });
+      const { payload, protectedHeader } = await jwtVerify(delivery.body, createLocalJWKSet(jwks.body), {
+        issuer: 'http://countersign.test',
+        audience: receiverUrl,
+        typ: 'approval-event+jwt',
+      });
       expect(protectedHeader.typ).toBe('approval-event+jwt');
       expect(payload).toMatchObject({ approval_id: created.body.id, status: 'cancelled', event: 'approval.cancelled' });
-      expect(delivery.headers['countersign-signature']).toBe('sha256=' + createHmac('sha256', agent.callbackSecret!).update(delivery.body).digest('hex'));
+      expect(delivery.headers['countersign-signature']).toBe(
+        'sha256=' + createHmac('sha256', agent.callbackSecret!).update(delivery.body).digest('hex'),
+      );
     }, 30_000);
 
     it('delivers a callback whose job Redis lost, once, from the database', async () => {
@@ -204,17 +264,33 @@ describe('approval lifecycle across processes', () => {
         const token = await agentAccessToken(forgetful.url, agent.clientId, agent.clientSecret);
         const created = await call<{ id: string; status: string }>(`${forgetful.url}/v1/approvals`, {
           token,
-          body: { action: { type: 'payments.refund', resource: 'order:13', args: { amount: 20 } }, on_behalf_of: person.email, callback_url: receiverUrl },
+          body: {
+            action: { type: 'payments.refund', resource: 'order:13', args: { amount: 20 } },
+            on_behalf_of: person.email,
+            callback_url: receiverUrl,
+          },
         });
         expect(created.body.status).toBe('approved');
         const deliveriesFor = (id: string) =>
           received
-            .map((entry) => JSON.parse(Buffer.from(entry.body.split('.')[1] ?? '', 'base64url').toString() || '{}') as { approval_id?: string; status?: string; approval_token?: string })
+            .map(
+              (entry) =>
+                JSON.parse(Buffer.from(entry.body.split('.')[1] ?? '', 'base64url').toString() || '{}') as {
+                  approval_id?: string;
+                  status?: string;
+                  approval_token?: string;
+                },
+            )
             .filter((claims) => claims.approval_id === id);
         const claims = await until(() => Promise.resolve(deliveriesFor(created.body.id)[0]), 15_000);
         expect(claims.status).toBe('approved');
         expect(typeof claims.approval_token).toBe('string');
-        const state = await withClient(config.databaseUrl, async (client) => (await client.query<{ callback_state: string }>('SELECT callback_state FROM approvals WHERE id = $1', [created.body.id])).rows[0].callback_state);
+        const state = await withClient(
+          config.databaseUrl,
+          async (client) =>
+            (await client.query<{ callback_state: string }>('SELECT callback_state FROM approvals WHERE id = $1', [created.body.id]))
+              .rows[0].callback_state,
+        );
         expect(state).toBe('delivered');
         await sleep(2_500);
         expect(deliveriesFor(created.body.id)).toHaveLength(1);

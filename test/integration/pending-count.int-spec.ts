@@ -27,7 +27,14 @@ describe('the pending count per agent', () => {
 
   // payments.refund of 500 is high (pending); of 1 it is auto-approved (never pending).
   const request = (token: string, amount: number) =>
-    call<{ id: string; status: string }>(`${api.url}/v1/approvals`, { token, body: { action: { type: 'payments.refund', resource: `order:${amount}`, args: { amount } }, on_behalf_of: email, audience: 'https://payments.internal' } });
+    call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
+      token,
+      body: {
+        action: { type: 'payments.refund', resource: `order:${amount}`, args: { amount } },
+        on_behalf_of: email,
+        audience: 'https://payments.internal',
+      },
+    });
 
   /** The counter beside a real count, per agent of this suite. */
   const counts = (client: Client) =>
@@ -51,7 +58,11 @@ describe('the pending count per agent', () => {
       .then((result) => result.rows[0]);
 
   it('counts intake (batched across agents), cancel, expiry, any status update and delete', async () => {
-    const created = await Promise.all([...[1, 2, 3].map((n) => request(agents[0].token, 500 + n)), ...[1, 2].map((n) => request(agents[1].token, 600 + n)), request(agents[0].token, 1)]);
+    const created = await Promise.all([
+      ...[1, 2, 3].map((n) => request(agents[0].token, 500 + n)),
+      ...[1, 2].map((n) => request(agents[1].token, 600 + n)),
+      request(agents[0].token, 1),
+    ]);
     expect(created.map((response) => response.body.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending', 'approved']);
     await withClient(url, async (client) => {
       expect((await counts(client)).map((row) => row.kept).sort()).toEqual([2, 3]);
@@ -85,8 +96,15 @@ describe('the pending count per agent', () => {
         await dataSource.undoLastMigration({ transaction: 'each' });
         if (last.name === 'AgentPendingCount1764500000000') break;
       }
-      await withClient(url, async (client) => expect((await client.query(`SELECT to_regclass('agent_pending') AS t, to_regclass('person_pending') AS p`)).rows[0]).toEqual({ t: null, p: null }));
-      await withClient(url, (client) => client.query(`UPDATE approvals SET status = 'pending' WHERE agent_id = $1 AND status <> 'approved'`, [agents[1].id]));
+      await withClient(url, async (client) =>
+        expect((await client.query(`SELECT to_regclass('agent_pending') AS t, to_regclass('person_pending') AS p`)).rows[0]).toEqual({
+          t: null,
+          p: null,
+        }),
+      );
+      await withClient(url, (client) =>
+        client.query(`UPDATE approvals SET status = 'pending' WHERE agent_id = $1 AND status <> 'approved'`, [agents[1].id]),
+      );
       await dataSource.runMigrations({ transaction: 'each' });
     } finally {
       await dataSource.destroy();

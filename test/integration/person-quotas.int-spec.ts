@@ -15,15 +15,26 @@ describe('per-person limits', () => {
   });
 
   // payments.refund of 500 is high (waits for a person); of 1 it is auto-approved.
-  const body = (person: PersonRecord, amount: number) => ({ action: { type: 'payments.refund', resource: `order:${amount}`, args: { amount } }, on_behalf_of: person.email, audience: 'https://payments.internal' });
+  const body = (person: PersonRecord, amount: number) => ({
+    action: { type: 'payments.refund', resource: `order:${amount}`, args: { amount } },
+    on_behalf_of: person.email,
+    audience: 'https://payments.internal',
+  });
   const agentOf = async (api: RunningApi) => {
     const agent = await newAgent(api.app);
     return { ...agent, token: await agentAccessToken(api.url, agent.clientId, agent.clientSecret) };
   };
   const refusalsAudited = async (api: RunningApi, clientId: string) => {
     await api.app.get(AuditService).flush();
-    return withClient(api.config.databaseUrl, async (client) =>
-      (await client.query(`SELECT 1 FROM audit_events WHERE type = 'approval.refused' AND actor_id = $1 AND data->>'code' = 'too_many_pending_for_person'`, [clientId])).rowCount,
+    return withClient(
+      api.config.databaseUrl,
+      async (client) =>
+        (
+          await client.query(
+            `SELECT 1 FROM audit_events WHERE type = 'approval.refused' AND actor_id = $1 AND data->>'code' = 'too_many_pending_for_person'`,
+            [clientId],
+          )
+        ).rowCount,
     );
   };
 
@@ -37,7 +48,10 @@ describe('per-person limits', () => {
 
     const created: string[] = [];
     for (const n of [1, 2, 3]) {
-      const response = await call<{ id: string; status: string }>(`${(n % 2 ? first : second).url}/v1/approvals`, { token: n === 2 ? another.token : agent.token, body: body(person, 500 + n) });
+      const response = await call<{ id: string; status: string }>(`${(n % 2 ? first : second).url}/v1/approvals`, {
+        token: n === 2 ? another.token : agent.token,
+        body: body(person, 500 + n),
+      });
       expect(response.body.status).toBe('pending');
       created.push(response.body.id);
     }
@@ -47,20 +61,29 @@ describe('per-person limits', () => {
     expect(refused.body.code).toBe('too_many_pending_for_person');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     // Another agent, well within its own quota, is refused for the same person too, on the other instance.
-    expect((await call<Problem>(`${second.url}/v1/approvals`, { token: another.token, body: body(person, 505) })).body.code).toBe('too_many_pending_for_person');
+    expect((await call<Problem>(`${second.url}/v1/approvals`, { token: another.token, body: body(person, 505) })).body.code).toBe(
+      'too_many_pending_for_person',
+    );
     // Another person is unaffected, and so is an auto-approved request for this one (it waits for no one).
     expect((await call(`${second.url}/v1/approvals`, { token: agent.token, body: body(other, 506) })).status).toBe(201);
-    expect((await call<{ status: string }>(`${first.url}/v1/approvals`, { token: agent.token, body: body(person, 1) })).body).toMatchObject({ status: 'approved' });
+    expect((await call<{ status: string }>(`${first.url}/v1/approvals`, { token: agent.token, body: body(person, 1) })).body).toMatchObject(
+      { status: 'approved' },
+    );
 
     // Refused again and again: one audit event per agent and person a minute, not one per refusal.
-    for (const n of [7, 8]) expect((await call(`${(n % 2 ? first : second).url}/v1/approvals`, { token: agent.token, body: body(person, 500 + n) })).status).toBe(429);
+    for (const n of [7, 8])
+      expect((await call(`${(n % 2 ? first : second).url}/v1/approvals`, { token: agent.token, body: body(person, 500 + n) })).status).toBe(
+        429,
+      );
     expect(await refusalsAudited(first, agent.clientId)).toBe(1);
     expect(await refusalsAudited(first, another.clientId)).toBe(1);
 
     // Once one of them is no longer pending there is room for one more.
     expect((await call(`${first.url}/v1/approvals/${created[0]}/cancel`, { token: agent.token, body: {} })).status).toBe(200);
     expect((await call(`${second.url}/v1/approvals`, { token: another.token, body: body(person, 509) })).status).toBe(201);
-    expect((await call<Problem>(`${first.url}/v1/approvals`, { token: agent.token, body: body(person, 510) })).body.code).toBe('too_many_pending_for_person');
+    expect((await call<Problem>(`${first.url}/v1/approvals`, { token: agent.token, body: body(person, 510) })).body.code).toBe(
+      'too_many_pending_for_person',
+    );
   });
 
   it('limits the requests a minute that would wait for one person, across agents; auto-approved ones do not count', async () => {
@@ -75,7 +98,11 @@ describe('per-person limits', () => {
       const created = await call(`${api.url}/v1/approvals`, { token: n % 2 ? agent.token : another.token, body: body(person, 500 + n) });
       statuses.push(created.status);
       // Cancelled at once: it is the rate that refuses the fourth, not the pending count.
-      if (created.status === 201) await call(`${api.url}/v1/approvals/${(created.body as { id: string }).id}/cancel`, { token: n % 2 ? agent.token : another.token, body: {} });
+      if (created.status === 201)
+        await call(`${api.url}/v1/approvals/${(created.body as { id: string }).id}/cancel`, {
+          token: n % 2 ? agent.token : another.token,
+          body: {},
+        });
     }
     expect(statuses).toEqual([201, 201, 201, 429]);
     const refused = await call<Problem>(`${api.url}/v1/approvals`, { token: another.token, body: body(person, 505) });

@@ -20,7 +20,11 @@ describe('per-agent quotas', () => {
     await second.close();
   });
 
-  const body = (amount: number) => ({ action: { type: 'payments.refund', resource: `order:${amount}`, args: { amount } }, on_behalf_of: person.email, audience: 'https://payments.internal' });
+  const body = (amount: number) => ({
+    action: { type: 'payments.refund', resource: `order:${amount}`, args: { amount } },
+    on_behalf_of: person.email,
+    audience: 'https://payments.internal',
+  });
 
   it('shares one requests-per-minute budget across instances and answers 429 with Retry-After', async () => {
     const agent = await newAgent(first.app, { requestsPerMinute: 5 });
@@ -81,16 +85,26 @@ describe('when Redis is unreachable', () => {
     const person = await newPerson(healthy.app, { permissions: ['*'] });
     const agent = await newAgent(healthy.app);
     // The broken instance cannot count failed attempts, so its token endpoint fails closed too.
-    const tokenResponse = await fetch(`${api.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=${agent.clientId}&client_secret=${agent.clientSecret}` });
+    const tokenResponse = await fetch(`${api.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&client_id=${agent.clientId}&client_secret=${agent.clientSecret}`,
+    });
     expect(tokenResponse.status).toBe(503);
     const token = await agentAccessToken(healthy.url, agent.clientId, agent.clientSecret);
     const response = await call<Problem>(`${api.url}/v1/approvals`, {
       token,
-      body: { action: { type: 'payments.refund', resource: 'order:1', args: { amount: 10 } }, on_behalf_of: person.email, audience: 'https://payments.internal' },
+      body: {
+        action: { type: 'payments.refund', resource: 'order:1', args: { amount: 10 } },
+        on_behalf_of: person.email,
+        audience: 'https://payments.internal',
+      },
     });
     expect(response.status).toBe(503);
     expect(response.body.code).toBe('quota_unavailable');
-    const stored = await call<{ events: unknown[] }>(`${healthy.url}/v1/admin/audit?type=approval.requested&actor_id=${agent.clientId}`, { headers: { authorization: `Bearer ${healthy.config.adminToken!}` } });
+    const stored = await call<{ events: unknown[] }>(`${healthy.url}/v1/admin/audit?type=approval.requested&actor_id=${agent.clientId}`, {
+      headers: { authorization: `Bearer ${healthy.config.adminToken!}` },
+    });
     expect(stored.body.events).toHaveLength(0);
     const ready = await call<{ status: string; error: Record<string, unknown> }>(`${api.url}/health/ready`);
     expect(ready.status).toBe(503);
@@ -103,7 +117,11 @@ describe('when Redis is unreachable', () => {
     const token = await agentAccessToken(healthy.url, agent.clientId, agent.clientSecret);
     const created = await call<{ id: string }>(`${healthy.url}/v1/approvals`, {
       token,
-      body: { action: { type: 'payments.refund', resource: 'order:2', args: { amount: 500 } }, on_behalf_of: person.email, audience: 'https://payments.internal' },
+      body: {
+        action: { type: 'payments.refund', resource: 'order:2', args: { amount: 500 } },
+        on_behalf_of: person.email,
+        audience: 'https://payments.internal',
+      },
     });
     const started = Date.now();
     const read = await call<{ status: string }>(`${api.url}/v1/approvals/${created.body.id}?wait=2`, { token });

@@ -36,7 +36,10 @@ describe('Redis subscriptions on a fresh connection', () => {
     const redis = new RedisService(testConfig());
     try {
       const heard: string[] = [];
-      const [first, second] = await Promise.all([redis.subscribe('approval:shared', () => heard.push('first')), redis.subscribe('approval:shared', () => heard.push('second'))]);
+      const [first, second] = await Promise.all([
+        redis.subscribe('approval:shared', () => heard.push('first')),
+        redis.subscribe('approval:shared', () => heard.push('second')),
+      ]);
       await redis.publish('approval:shared', 'denied');
       const deadline = Date.now() + 2_000;
       while (heard.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -52,7 +55,11 @@ describe('Redis subscriptions on a fresh connection', () => {
     // A long-poll or socket that ends after its app shut down released its listener into a closed connection,
     // and a WARN in Nest's console format landed in whatever the process printed next (once, a CLI's --json).
     const warnings: string[] = [];
-    Logger.overrideLogger({ log: () => undefined, error: (message: string) => warnings.push(message), warn: (message: string) => warnings.push(message) });
+    Logger.overrideLogger({
+      log: () => undefined,
+      error: (message: string) => warnings.push(message),
+      warn: (message: string) => warnings.push(message),
+    });
     const redis = new RedisService(testConfig());
     try {
       const release = await redis.subscribe('approval:late', () => undefined);

@@ -20,7 +20,11 @@ function newestChange(folder: string): number {
 export default async function browserGlobalSetup(): Promise<void> {
   if (!existsSync(BUILT_INDEX) || statSync(BUILT_INDEX).mtimeMs < newestChange(SOURCES)) {
     // Jest sets NODE_ENV=test, which would bundle React's development build.
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'apps/web', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'apps/web', '--logLevel', 'warn'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
   }
   await globalSetup();
 }

@@ -1,6 +1,14 @@
 import { type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, type BrowserContextOptions, type BrowserServer, type CDPSession, chromium, type Page } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type BrowserServer,
+  type CDPSession,
+  chromium,
+  type Page,
+} from 'playwright-core';
 import { CLI } from '@countersign/audit';
 import { EnrollmentService, type PersonRecord, type Role } from '@countersign/people';
 import { freePort, type RunningApi, startApi, testConfig } from './harness';
@@ -15,10 +23,20 @@ const servers = new WeakMap<Browser, BrowserServer>();
  * browser server this process connects to, which is what gives us its process to kill (see `closeBrowserSuite`).
  */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install -y chromium; .ci/run does it)`);
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH} (apt-get install -y chromium; .ci/run does it)`);
   const server = await chromium.launchServer({
     executablePath: CHROMIUM_PATH,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
   try {
     const browser = await chromium.connect(server.wsEndpoint());
@@ -41,7 +59,11 @@ export function chromiumProcess(browser: Browser): ChildProcess | undefined {
  * Chromium is known to hang on exit now and then: after `browserExitGraceMs` (10 s) its process is killed, with a
  * warning. An API that does not close within `apiCloseLimitMs` (20 s) is our bug, and fails the suite naming it.
  */
-export async function closeBrowserSuite(browser: Browser | undefined, api: RunningApi | undefined, limits = { browserExitGraceMs: 10_000, apiCloseLimitMs: 20_000 }): Promise<void> {
+export async function closeBrowserSuite(
+  browser: Browser | undefined,
+  api: RunningApi | undefined,
+  limits = { browserExitGraceMs: 10_000, apiCloseLimitMs: 20_000 },
+): Promise<void> {
   const { browserExitGraceMs, apiCloseLimitMs } = limits;
   if (browser) {
     const server = servers.get(browser);
@@ -94,7 +116,14 @@ export async function addVirtualAuthenticator(page: Page): Promise<VirtualAuthen
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable', { enableUI: false });
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
   return {
     cdp,
@@ -107,9 +136,17 @@ export async function addVirtualAuthenticator(page: Page): Promise<VirtualAuthen
 }
 
 /** An admin's invitation through the real service: the person and their one-time enrollment link. */
-export async function invite(api: RunningApi, overrides: Partial<{ email: string; displayName: string; role: Role; permissions: string[] }> = {}): Promise<{ person: PersonRecord; enrollmentUrl: string }> {
+export async function invite(
+  api: RunningApi,
+  overrides: Partial<{ email: string; displayName: string; role: Role; permissions: string[] }> = {},
+): Promise<{ person: PersonRecord; enrollmentUrl: string }> {
   const email = overrides.email ?? `person-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}@example.com`;
-  const { person, enrollment } = await api.app.get(EnrollmentService).invite(CLI, { email, displayName: overrides.displayName, role: overrides.role ?? 'approver', permissions: overrides.permissions ?? ['*'] });
+  const { person, enrollment } = await api.app.get(EnrollmentService).invite(CLI, {
+    email,
+    displayName: overrides.displayName,
+    role: overrides.role ?? 'approver',
+    permissions: overrides.permissions ?? ['*'],
+  });
   return { person, enrollmentUrl: enrollment.url };
 }
 
@@ -127,10 +164,15 @@ export interface SignedInPage {
 export async function enrolledPerson(
   browser: Browser,
   api: RunningApi,
-  overrides: Partial<{ email: string; displayName: string; role: Role; permissions: string[] }> & { viewport?: { width: number; height: number }; context?: BrowserContextOptions } = {},
+  overrides: Partial<{ email: string; displayName: string; role: Role; permissions: string[] }> & {
+    viewport?: { width: number; height: number };
+    context?: BrowserContextOptions;
+  } = {},
 ): Promise<SignedInPage> {
   const { person, enrollmentUrl } = await invite(api, overrides);
-  const phone: BrowserContextOptions = overrides.viewport ? { viewport: overrides.viewport, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {};
+  const phone: BrowserContextOptions = overrides.viewport
+    ? { viewport: overrides.viewport, deviceScaleFactor: 2, isMobile: true, hasTouch: true }
+    : {};
   const context = await browser.newContext({ ...phone, ...overrides.context });
   const page = await context.newPage();
   const authenticator = await addVirtualAuthenticator(page);
@@ -161,7 +203,9 @@ export interface AxeViolation {
  */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  const violations = await page.evaluate<AxeViolation[]>(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+  const violations = await page.evaluate<
+    AxeViolation[]
+  >(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
     .then((result) => result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })))`);
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }

@@ -46,7 +46,11 @@ export interface RunningApi {
 /** A real API instance on a free port. PUBLIC_URL must match the port, so it is set after listening. */
 export async function startApi(config: CountersignConfig = testConfig()): Promise<RunningApi> {
   const port = config.port === 3000 ? await freePort() : config.port;
-  const effective: CountersignConfig = { ...config, port, publicUrl: config.publicUrl === 'http://localhost:3000' ? `http://127.0.0.1:${port}` : config.publicUrl };
+  const effective: CountersignConfig = {
+    ...config,
+    port,
+    publicUrl: config.publicUrl === 'http://localhost:3000' ? `http://127.0.0.1:${port}` : config.publicUrl,
+  };
   // TEST_LOG=1 shows the API's own logs while debugging a suite.
   const logger = process.env.TEST_LOG ? new PinoNestLogger(createRootLogger('debug', 'test-api')) : false;
   const app = await createApiApp(effective, logger, { shutdownHooks: false });
@@ -76,13 +80,26 @@ let counter = 0;
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${randomBytes(2).toString('hex')}`;
 
 /** Factories with overrides, through the real services (so they audit like production). */
-export async function newPerson(app: INestApplicationContext, overrides: Partial<{ email: string; role: Role; permissions: string[] }> = {}): Promise<PersonRecord> {
-  return app.get(PeopleService).add(CLI, { email: overrides.email ?? `${unique('person')}@example.com`, role: overrides.role ?? 'member', permissions: overrides.permissions ?? ['*'] });
+export async function newPerson(
+  app: INestApplicationContext,
+  overrides: Partial<{ email: string; role: Role; permissions: string[] }> = {},
+): Promise<PersonRecord> {
+  return app.get(PeopleService).add(CLI, {
+    email: overrides.email ?? `${unique('person')}@example.com`,
+    role: overrides.role ?? 'member',
+    permissions: overrides.permissions ?? ['*'],
+  });
 }
 
 export async function newAgent(
   app: INestApplicationContext,
-  overrides: Partial<{ name: string; capabilities: string[]; requestsPerMinute: number; maxPending: number; withCallbackSecret: boolean }> = {},
+  overrides: Partial<{
+    name: string;
+    capabilities: string[];
+    requestsPerMinute: number;
+    maxPending: number;
+    withCallbackSecret: boolean;
+  }> = {},
 ): Promise<{ id: string; clientId: string; clientSecret: string; callbackSecret: string | null }> {
   const created = await app.get(AgentsService).create(CLI, {
     name: overrides.name ?? unique('agent'),
@@ -91,10 +108,18 @@ export async function newAgent(
     maxPending: overrides.maxPending,
     withCallbackSecret: overrides.withCallbackSecret,
   });
-  return { id: created.agent.id, clientId: created.agent.clientId, clientSecret: created.clientSecret, callbackSecret: created.callbackSecret };
+  return {
+    id: created.agent.id,
+    clientId: created.agent.clientId,
+    clientSecret: created.clientSecret,
+    callbackSecret: created.callbackSecret,
+  };
 }
 
-export async function newResourceServer(app: INestApplicationContext, audience = `https://${unique('svc')}.example`): Promise<{ audience: string; clientId: string; clientSecret: string }> {
+export async function newResourceServer(
+  app: INestApplicationContext,
+  audience = `https://${unique('svc')}.example`,
+): Promise<{ audience: string; clientId: string; clientSecret: string }> {
   const { server, clientSecret } = await app.get(ResourceServersService).create(CLI, { audience });
   return { audience: server.audience, clientId: server.clientId, clientSecret };
 }
@@ -103,7 +128,10 @@ export async function newResourceServer(app: INestApplicationContext, audience =
 export async function agentAccessToken(apiUrl: string, clientId: string, clientSecret: string): Promise<string> {
   const response = await fetch(`${apiUrl}/oauth/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ' + Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64') },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'Basic ' + Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64'),
+    },
     body: 'grant_type=client_credentials',
   });
   if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${await response.text()}`);

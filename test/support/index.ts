@@ -1,8 +1,35 @@
 export { createMigratedDatabase, dropDatabase, TEST_POSTGRES_URL, TEST_REDIS_URL, withClient } from './database';
-export { agentAccessToken, call, freePort, type JsonResponse, newAgent, newPerson, newResourceServer, type RunningApi, startApi, startWorker, testConfig, testEnv } from './harness';
+export {
+  agentAccessToken,
+  call,
+  freePort,
+  type JsonResponse,
+  newAgent,
+  newPerson,
+  newResourceServer,
+  type RunningApi,
+  startApi,
+  startWorker,
+  testConfig,
+  testEnv,
+} from './harness';
 export { spawnWorker, type StartedProcess, startPrivateRedis } from './processes';
 export * from './soft-authenticator';
 export { PersonBrowser, signedInPerson } from './people';
 export { dmChannel, FakeSlack, type FakeSlackUser, type SlackCall } from './fakes/fake-slack';
 export { FakePushService, type FakeSubscription, type ReceivedPush } from './fakes/fake-push';
-export { addVirtualAuthenticator, type AxeViolation, axeViolations, CHROMIUM_PATH, chromiumProcess, closeBrowserSuite, enrolledPerson, invite, launchBrowser, type SignedInPage, signInThroughUi, startWebApi, type VirtualAuthenticator } from './browser';
+export {
+  addVirtualAuthenticator,
+  type AxeViolation,
+  axeViolations,
+  CHROMIUM_PATH,
+  chromiumProcess,
+  closeBrowserSuite,
+  enrolledPerson,
+  invite,
+  launchBrowser,
+  type SignedInPage,
+  signInThroughUi,
+  startWebApi,
+  type VirtualAuthenticator,
+} from './browser';

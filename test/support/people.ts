@@ -1,5 +1,9 @@
 import { type INestApplicationContext } from '@nestjs/common';
-import { type AuthenticationResponseJSON, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import {
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
 import { CLI } from '@countersign/audit';
 import { EnrollmentService, type PersonRecord, type Role } from '@countersign/people';
 import { type JsonResponse } from './harness';
@@ -21,12 +25,21 @@ export class PersonBrowser {
     readonly origin = apiUrl,
   ) {}
 
-  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<JsonResponse<T>> {
     const sent: Record<string, string> = { origin: this.origin, ...headers };
     if (this.cookie) sent.cookie = this.cookie;
     if (this.csrfToken && method !== 'GET') sent['x-csrf-token'] ??= this.csrfToken;
     if (body !== undefined) sent['content-type'] = 'application/json';
-    const response = await fetch(`${this.apiUrl}${path}`, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(`${this.apiUrl}${path}`, {
+      method,
+      headers: sent,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const setCookie = response.headers.get('set-cookie');
     if (setCookie) {
       const [pair] = setCookie.split(';');
@@ -59,9 +72,17 @@ export class PersonBrowser {
   }
 
   /** Decides as the web app does: opens the approval, confirms with the passkey when asked to, then decides. */
-  async decide(approvalId: string, verdict: 'approve' | 'deny', options: { reason?: string; stepUp?: boolean } = {}): Promise<JsonResponse> {
+  async decide(
+    approvalId: string,
+    verdict: 'approve' | 'deny',
+    options: { reason?: string; stepUp?: boolean } = {},
+  ): Promise<JsonResponse> {
     const stepUp = options.stepUp ? await this.stepUp(approvalId) : undefined;
-    return this.request('POST', `/v1/me/approvals/${approvalId}/decision`, { verdict, ...(options.reason ? { reason: options.reason } : {}), ...(stepUp ? { step_up: stepUp } : {}) });
+    return this.request('POST', `/v1/me/approvals/${approvalId}/decision`, {
+      verdict,
+      ...(options.reason ? { reason: options.reason } : {}),
+      ...(stepUp ? { step_up: stepUp } : {}),
+    });
   }
 
   private signedIn(response: JsonResponse): JsonResponse {
@@ -77,7 +98,9 @@ export async function signedInPerson(
   overrides: Partial<{ email: string; role: Role; permissions: string[] }> = {},
 ): Promise<{ person: PersonRecord; browser: PersonBrowser }> {
   const email = overrides.email ?? `person-${Date.now().toString(36)}-${(counter++).toString(36)}@example.com`;
-  const { person, enrollment } = await app.get(EnrollmentService).invite(CLI, { email, role: overrides.role ?? 'approver', permissions: overrides.permissions ?? ['*'] });
+  const { person, enrollment } = await app
+    .get(EnrollmentService)
+    .invite(CLI, { email, role: overrides.role ?? 'approver', permissions: overrides.permissions ?? ['*'] });
   const browser = new PersonBrowser(apiUrl);
   const enrolled = await browser.enroll(enrollment.url);
   if (enrolled.status !== 200) throw new Error(`enrollment answered ${enrolled.status}: ${JSON.stringify(enrolled.body)}`);

@@ -13,7 +13,10 @@ const RP_ID = 'localhost';
 const ORIGIN = 'http://localhost:3000';
 const USER_ID = 'person-1';
 
-function registrationOptions(rpID = RP_ID, extra: Partial<Parameters<typeof generateRegistrationOptions>[0]> = {}): Promise<PublicKeyCredentialCreationOptionsJSON> {
+function registrationOptions(
+  rpID = RP_ID,
+  extra: Partial<Parameters<typeof generateRegistrationOptions>[0]> = {},
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return generateRegistrationOptions({
     rpName: 'Countersign',
     rpID,
@@ -28,13 +31,32 @@ function registrationOptions(rpID = RP_ID, extra: Partial<Parameters<typeof gene
 async function register(authenticator: SoftAuthenticator, rpID = RP_ID, origin = ORIGIN): Promise<WebAuthnCredential> {
   const options = await registrationOptions(rpID);
   const response = authenticator.createCredential(options, origin);
-  const verification = await verifyRegistrationResponse({ response, expectedChallenge: options.challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: true });
+  const verification = await verifyRegistrationResponse({
+    response,
+    expectedChallenge: options.challenge,
+    expectedOrigin: origin,
+    expectedRPID: rpID,
+    requireUserVerification: true,
+  });
   if (!verification.verified) throw new Error('registration not verified');
   return verification.registrationInfo.credential;
 }
 
-async function verifyLogin(response: AuthenticationResponseJSON, challenge: string, credential: WebAuthnCredential, origin = ORIGIN, rpID = RP_ID) {
-  return verifyAuthenticationResponse({ response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, credential, requireUserVerification: true });
+async function verifyLogin(
+  response: AuthenticationResponseJSON,
+  challenge: string,
+  credential: WebAuthnCredential,
+  origin = ORIGIN,
+  rpID = RP_ID,
+) {
+  return verifyAuthenticationResponse({
+    response,
+    expectedChallenge: challenge,
+    expectedOrigin: origin,
+    expectedRPID: rpID,
+    credential,
+    requireUserVerification: true,
+  });
 }
 
 describe('encodeCbor (RFC 8949 Appendix A vectors)', () => {
@@ -53,8 +75,20 @@ describe('encodeCbor (RFC 8949 Appendix A vectors)', () => {
     ['', '60'],
     ['IETF', '6449455446'],
     [Uint8Array.from([1, 2, 3, 4]), '4401020304'],
-    [new Map([[1, 2], [3, 4]]), 'a201020304'],
-    [new Map<string, CborValue>([['a', 1], ['b', new Map()]]), 'a26161016162a0'],
+    [
+      new Map([
+        [1, 2],
+        [3, 4],
+      ]),
+      'a201020304',
+    ],
+    [
+      new Map<string, CborValue>([
+        ['a', 1],
+        ['b', new Map()],
+      ]),
+      'a26161016162a0',
+    ],
   ])('encodes %p as %s', (value, hex) => {
     expect(encodeCbor(value).toString('hex')).toBe(hex);
   });
@@ -66,7 +100,13 @@ describe('SoftAuthenticator against @simplewebauthn/server', () => {
     const options = await registrationOptions();
     const response = authenticator.createCredential(options, ORIGIN);
 
-    const verification = await verifyRegistrationResponse({ response, expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: true });
+    const verification = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: options.challenge,
+      expectedOrigin: ORIGIN,
+      expectedRPID: RP_ID,
+      requireUserVerification: true,
+    });
 
     expect(verification.verified).toBe(true);
     const info = verification.registrationInfo!;
@@ -87,12 +127,22 @@ describe('SoftAuthenticator against @simplewebauthn/server', () => {
     const credential = await register(authenticator);
 
     for (const expected of [1, 2]) {
-      const options = await generateAuthenticationOptions({ rpID: RP_ID, allowCredentials: [{ id: credential.id, transports: ['internal'] }], userVerification: 'required' });
+      const options = await generateAuthenticationOptions({
+        rpID: RP_ID,
+        allowCredentials: [{ id: credential.id, transports: ['internal'] }],
+        userVerification: 'required',
+      });
       const response = authenticator.getAssertion(options, ORIGIN);
       const { verified, authenticationInfo } = await verifyLogin(response, options.challenge, credential);
 
       expect(verified).toBe(true);
-      expect(authenticationInfo).toMatchObject({ newCounter: expected, credentialID: credential.id, userVerified: true, origin: ORIGIN, rpID: RP_ID });
+      expect(authenticationInfo).toMatchObject({
+        newCounter: expected,
+        credentialID: credential.id,
+        userVerified: true,
+        origin: ORIGIN,
+        rpID: RP_ID,
+      });
       credential.counter = authenticationInfo.newCounter; // what the server persists
     }
   });
@@ -152,20 +202,23 @@ describe('SoftAuthenticator against @simplewebauthn/server', () => {
       authenticator = new SoftAuthenticator();
       credential = await register(authenticator);
     });
-    const loginOptions = () => generateAuthenticationOptions({ rpID: RP_ID, allowCredentials: [{ id: credential.id }], userVerification: 'required' });
+    const loginOptions = () =>
+      generateAuthenticationOptions({ rpID: RP_ID, allowCredentials: [{ id: credential.id }], userVerification: 'required' });
 
     it('a registration made on another origin', async () => {
       const options = await registrationOptions();
       const response = new SoftAuthenticator().createCredential(options, 'http://evil.example');
-      await expect(verifyRegistrationResponse({ response, expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID })).rejects.toThrow(
-        'Unexpected registration response origin "http://evil.example", expected "http://localhost:3000"',
-      );
+      await expect(
+        verifyRegistrationResponse({ response, expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID }),
+      ).rejects.toThrow('Unexpected registration response origin "http://evil.example", expected "http://localhost:3000"');
     });
 
     it('an assertion made on another origin', async () => {
       const options = await loginOptions();
       const response = authenticator.getAssertion(options, 'http://evil.example');
-      await expect(verifyLogin(response, options.challenge, credential)).rejects.toThrow('Unexpected authentication response origin "http://evil.example"');
+      await expect(verifyLogin(response, options.challenge, credential)).rejects.toThrow(
+        'Unexpected authentication response origin "http://evil.example"',
+      );
     });
 
     it('an assertion for another RP ID', async () => {
@@ -180,39 +233,64 @@ describe('SoftAuthenticator against @simplewebauthn/server', () => {
       const stale = (await loginOptions()).challenge;
       await expect(verifyLogin(response, stale, credential)).rejects.toThrow(/Unexpected authentication response challenge/);
       await expect(
-        verifyAuthenticationResponse({ response, expectedChallenge: (c) => c === stale, expectedOrigin: ORIGIN, expectedRPID: RP_ID, credential }),
+        verifyAuthenticationResponse({
+          response,
+          expectedChallenge: (c) => c === stale,
+          expectedOrigin: ORIGIN,
+          expectedRPID: RP_ID,
+          credential,
+        }),
       ).rejects.toThrow(/Custom challenge verifier returned false/);
 
       const regOptions = await registrationOptions();
       const registration = new SoftAuthenticator().createCredential(regOptions, ORIGIN);
-      await expect(verifyRegistrationResponse({ response: registration, expectedChallenge: stale, expectedOrigin: ORIGIN, expectedRPID: RP_ID })).rejects.toThrow(
-        /Unexpected registration response challenge/,
-      );
+      await expect(
+        verifyRegistrationResponse({ response: registration, expectedChallenge: stale, expectedOrigin: ORIGIN, expectedRPID: RP_ID }),
+      ).rejects.toThrow(/Unexpected registration response challenge/);
     });
 
     it('userVerified false when UV is required (registration)', async () => {
       const options = await registrationOptions();
       const response = new SoftAuthenticator({ userVerified: false }).createCredential(options, ORIGIN);
-      await expect(verifyRegistrationResponse({ response, expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: true })).rejects.toThrow(
-        'User verification was required, but user could not be verified',
-      );
+      await expect(
+        verifyRegistrationResponse({
+          response,
+          expectedChallenge: options.challenge,
+          expectedOrigin: ORIGIN,
+          expectedRPID: RP_ID,
+          requireUserVerification: true,
+        }),
+      ).rejects.toThrow('User verification was required, but user could not be verified');
       // ...and the same response passes when UV is not required, so it is the flag that was refused.
-      const lax = await verifyRegistrationResponse({ response, expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: false });
+      const lax = await verifyRegistrationResponse({
+        response,
+        expectedChallenge: options.challenge,
+        expectedOrigin: ORIGIN,
+        expectedRPID: RP_ID,
+        requireUserVerification: false,
+      });
       expect(lax).toMatchObject({ verified: true, registrationInfo: { userVerified: false } });
     });
 
     it('userVerified false when UV is required (authentication)', async () => {
       const options = await loginOptions();
       const response = authenticator.getAssertion(options, ORIGIN, { userVerified: false });
-      await expect(verifyLogin(response, options.challenge, credential)).rejects.toThrow('User verification required, but user could not be verified');
+      await expect(verifyLogin(response, options.challenge, credential)).rejects.toThrow(
+        'User verification required, but user could not be verified',
+      );
     });
 
     it('user presence missing', async () => {
       const options = await registrationOptions();
       const registration = new SoftAuthenticator().createCredential(options, ORIGIN, { userPresent: false });
-      await expect(verifyRegistrationResponse({ response: registration, expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID })).rejects.toThrow(
-        'User presence was required, but user was not present',
-      );
+      await expect(
+        verifyRegistrationResponse({
+          response: registration,
+          expectedChallenge: options.challenge,
+          expectedOrigin: ORIGIN,
+          expectedRPID: RP_ID,
+        }),
+      ).rejects.toThrow('User presence was required, but user was not present');
       const login = await loginOptions();
       const assertion = authenticator.getAssertion(login, ORIGIN, { userPresent: false });
       await expect(verifyLogin(assertion, login.challenge, credential)).rejects.toThrow('User not present during authentication');
@@ -259,17 +337,17 @@ describe('SoftAuthenticator against @simplewebauthn/server', () => {
       credential.counter = 5;
 
       const backwards = await loginOptions();
-      await expect(verifyLogin(authenticator.getAssertion(backwards, ORIGIN, { counter: 3 }), backwards.challenge, credential)).rejects.toThrow(
-        'Response counter value 3 was lower than expected 5',
-      );
+      await expect(
+        verifyLogin(authenticator.getAssertion(backwards, ORIGIN, { counter: 3 }), backwards.challenge, credential),
+      ).rejects.toThrow('Response counter value 3 was lower than expected 5');
       const equal = await loginOptions();
       await expect(verifyLogin(authenticator.getAssertion(equal, ORIGIN, { counter: 5 }), equal.challenge, credential)).rejects.toThrow(
         'Response counter value 5 was lower than expected 5',
       );
       const zeroAgain = await loginOptions();
-      await expect(verifyLogin(authenticator.getAssertion(zeroAgain, ORIGIN, { counter: 0 }), zeroAgain.challenge, credential)).rejects.toThrow(
-        'Response counter value 0 was lower than expected 5',
-      );
+      await expect(
+        verifyLogin(authenticator.getAssertion(zeroAgain, ORIGIN, { counter: 0 }), zeroAgain.challenge, credential),
+      ).rejects.toThrow('Response counter value 0 was lower than expected 5');
     });
   });
 
@@ -279,12 +357,20 @@ describe('SoftAuthenticator against @simplewebauthn/server', () => {
     const credential = await register(authenticator, '127.0.0.1', origin);
     const options = await generateAuthenticationOptions({ rpID: '127.0.0.1', allowCredentials: [{ id: credential.id }] });
 
-    const { verified, authenticationInfo } = await verifyLogin(authenticator.getAssertion(options, origin), options.challenge, credential, origin, '127.0.0.1');
+    const { verified, authenticationInfo } = await verifyLogin(
+      authenticator.getAssertion(options, origin),
+      options.challenge,
+      credential,
+      origin,
+      '127.0.0.1',
+    );
 
     expect(verified).toBe(true);
     expect(authenticationInfo).toMatchObject({ newCounter: 1, rpID: '127.0.0.1', origin });
     // The origin is compared as an exact string: the port is part of it.
     const again = await generateAuthenticationOptions({ rpID: '127.0.0.1' });
-    await expect(verifyLogin(authenticator.getAssertion(again, 'http://127.0.0.1:1'), again.challenge, credential, origin, '127.0.0.1')).rejects.toThrow(/origin/);
+    await expect(
+      verifyLogin(authenticator.getAssertion(again, 'http://127.0.0.1:1'), again.challenge, credential, origin, '127.0.0.1'),
+    ).rejects.toThrow(/origin/);
   });
 });

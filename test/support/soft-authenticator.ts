@@ -349,7 +349,9 @@ export class SoftAuthenticator {
     }
     if (candidates.length === 0) throw new Error(`SoftAuthenticator: NotAllowedError — no credential for ${rpId}`);
     if (allow.length === 0 && candidates.length > 1) {
-      throw new Error(`SoftAuthenticator: ${candidates.length} discoverable credentials for ${rpId}; pass behaviour.credentialId to choose`);
+      throw new Error(
+        `SoftAuthenticator: ${candidates.length} discoverable credentials for ${rpId}; pass behaviour.credentialId to choose`,
+      );
     }
     return candidates[0];
   }

@@ -94,7 +94,17 @@ export class ApiModule {
         PushController,
         SlackController,
       ],
-      providers: [FirstStart, LiveGateway, AgentAuthGuard, ResourceServerAuthGuard, AdminGuard, SessionGuard, PeopleOnlyGuard, SignInThrottleGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
+      providers: [
+        FirstStart,
+        LiveGateway,
+        AgentAuthGuard,
+        ResourceServerAuthGuard,
+        AdminGuard,
+        SessionGuard,
+        PeopleOnlyGuard,
+        SignInThrottleGuard,
+        { provide: APP_FILTER, useClass: ProblemFilter },
+      ],
     };
   }
 }

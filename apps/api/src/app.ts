@@ -19,7 +19,11 @@ export interface ApiAppOptions {
   shutdownHooks?: boolean;
 }
 
-export async function createApiApp(config: CountersignConfig, logger: LoggerService | false, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
+export async function createApiApp(
+  config: CountersignConfig,
+  logger: LoggerService | false,
+  options: ApiAppOptions = {},
+): Promise<NestFastifyApplication> {
   // Behind TRUST_PROXY_HOPS proxies request.ip is the client's (from X-Forwarded-For); never believed otherwise.
   // (Fastify's own hop count, written as the function it compiles to; Nest's options type does not take the number.)
   const trustProxy = config.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.trustProxyHops : false;

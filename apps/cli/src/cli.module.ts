@@ -21,7 +21,14 @@ export class CliModule {
     return {
       module: CliModule,
       imports: [
-        ConfigModule.forRoot(config), DatabaseModule, AuditModule, TokensModule, AgentsModule, PeopleModule, TaxonomyModule, KillSwitchModule,
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        AuditModule,
+        TokensModule,
+        AgentsModule,
+        PeopleModule,
+        TaxonomyModule,
+        KillSwitchModule,
         ...(options.live ? [ObservabilityModule, QueueModule, ApprovalsModule] : []),
       ],
     };

@@ -25,7 +25,17 @@ const COUNTERSIGN_SERVICES = ['migrate', 'api', 'worker'];
 /** Read by Node and by pg, not by Countersign's config. */
 const NOT_CONFIG = ['NODE_ENV', 'PGPASSWORD'];
 /** README "Run it": passed through from the shell or .env. */
-const PASSED_THROUGH = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_ID', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT', 'COUNTERSIGN_ADMIN_TOKEN', 'COUNTERSIGN_BOOTSTRAP_EMAIL', 'LOG_LEVEL'];
+const PASSED_THROUGH = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_ID',
+  'VAPID_PUBLIC_KEY',
+  'VAPID_PRIVATE_KEY',
+  'VAPID_SUBJECT',
+  'COUNTERSIGN_ADMIN_TOKEN',
+  'COUNTERSIGN_BOOTSTRAP_EMAIL',
+  'LOG_LEVEL',
+];
 
 describe('docker-compose.yml', () => {
   it('runs PostgreSQL, Redis, the migration, the API, the worker and a proxy, all from one image', () => {
@@ -52,9 +62,16 @@ describe('docker-compose.yml', () => {
   it('passes Countersign only variables its config knows, and every documented one', () => {
     for (const name of COUNTERSIGN_SERVICES) {
       const environment = services[name].environment ?? {};
-      const unknown = Object.keys(environment).filter((variable) => !(CONFIG_VARIABLES as readonly string[]).includes(variable) && !NOT_CONFIG.includes(variable));
+      const unknown = Object.keys(environment).filter(
+        (variable) => !(CONFIG_VARIABLES as readonly string[]).includes(variable) && !NOT_CONFIG.includes(variable),
+      );
       expect({ service: name, unknown }).toEqual({ service: name, unknown: [] });
-      for (const variable of PASSED_THROUGH) expect({ service: name, variable, value: environment[variable] }).toEqual({ service: name, variable, value: expect.stringMatching(new RegExp(`^\\$\\{${variable}:-[^}]*\\}$`)) });
+      for (const variable of PASSED_THROUGH)
+        expect({ service: name, variable, value: environment[variable] }).toEqual({
+          service: name,
+          variable,
+          value: expect.stringMatching(new RegExp(`^\\$\\{${variable}:-[^}]*\\}$`)),
+        });
       expect(services[name].env_file).toEqual([{ path: '.env', required: false }]);
     }
   });

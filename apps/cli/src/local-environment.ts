@@ -75,7 +75,9 @@ export async function prepareForCommand(logger: EmbeddedLogger): Promise<LocalEn
   let embeddedDatabase = false;
   if (!env.DATABASE_URL) {
     if (!existsSync(LOCAL_DIRECTORY)) {
-      throw new CommandEnvironmentError('DATABASE_URL is not set and there is no embedded database here (.countersign/): set DATABASE_URL, or run `npm start` once in this directory');
+      throw new CommandEnvironmentError(
+        'DATABASE_URL is not set and there is no embedded database here (.countersign/): set DATABASE_URL, or run `npm start` once in this directory',
+      );
     }
     env.COUNTERSIGN_KEY_ENCRYPTION_SECRET ??= localSecret(logger);
     if (running?.databaseUrl) {
@@ -112,7 +114,9 @@ function useEmbeddedSession(env: Record<string, string | undefined>): void {
  */
 function requireSecret(env: Record<string, string | undefined>): void {
   if (env.COUNTERSIGN_KEY_ENCRYPTION_SECRET) return;
-  const generated = existsSync(SECRET_FILE) ? ` (an earlier evaluation run generated one in ${SECRET_FILE}: set the variable to that value if this database was started with it)` : '';
+  const generated = existsSync(SECRET_FILE)
+    ? ` (an earlier evaluation run generated one in ${SECRET_FILE}: set the variable to that value if this database was started with it)`
+    : '';
   throw new CommandEnvironmentError(
     `COUNTERSIGN_KEY_ENCRYPTION_SECRET is not set: with DATABASE_URL set it is required (at least 32 characters, e.g. \`openssl rand -base64 48\`)${generated}`,
   );

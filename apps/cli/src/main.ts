@@ -21,7 +21,11 @@ type GlobalOptions = { json?: boolean };
  * Opens the services for one admin command, runs it, closes everything; the exit code says how it went. With
  * `live`, Redis is asked first: `work` learns whether the running instances can be reached (`live` true) or not.
  */
-async function withApp(command: Command, work: (app: INestApplicationContext, out: Output, live: boolean) => Promise<boolean | void>, options: { live?: boolean } = {}): Promise<void> {
+async function withApp(
+  command: Command,
+  work: (app: INestApplicationContext, out: Output, live: boolean) => Promise<boolean | void>,
+  options: { live?: boolean } = {},
+): Promise<void> {
   const out = new Output(command.optsWithGlobals<GlobalOptions>().json === true);
   const quiet = createRootLogger('warn', 'countersign-cli');
   const local = await prepareForCommand({ info: () => undefined, warn: (message) => quiet.warn(message) });
@@ -29,7 +33,10 @@ async function withApp(command: Command, work: (app: INestApplicationContext, ou
   try {
     const config = loadConfig(local.env);
     const live = options.live === true && (await pingOnce(config.redisUrl));
-    app = await NestFactory.createApplicationContext(CliModule.forRoot(config, { live }), { logger: new PinoNestLogger(quiet), abortOnError: false });
+    app = await NestFactory.createApplicationContext(CliModule.forRoot(config, { live }), {
+      logger: new PinoNestLogger(quiet),
+      abortOnError: false,
+    });
     const ok = await work(app, out, live);
     if (ok === false) process.exitCode = 1;
   } finally {
@@ -60,8 +67,14 @@ export function buildProgram(): Command {
       const root = createRootLogger(process.env.LOG_LEVEL ?? 'info', 'countersign');
       await start(root);
     });
-  program.command('api').description('run the HTTP API (production: with DATABASE_URL and REDIS_URL set)').action(() => runApi());
-  program.command('worker').description('run the background worker').action(() => runWorker());
+  program
+    .command('api')
+    .description('run the HTTP API (production: with DATABASE_URL and REDIS_URL set)')
+    .action(() => runApi());
+  program
+    .command('worker')
+    .description('run the background worker')
+    .action(() => runWorker());
   program
     .command('migrate')
     .description('apply pending database migrations')
@@ -79,17 +92,26 @@ export function buildProgram(): Command {
     .option('--callback-secret', 'also generate a secret that signs callback bodies (HMAC header)')
     .option('--requests-per-minute <n>', 'quota (default from config)')
     .option('--max-pending <n>', 'pending approvals at once (default from config)')
-    .action((options: Parameters<typeof adminCommands.agentsCreate>[2], command: Command) => withApp(command, (app, out) => adminCommands.agentsCreate(app, out, options)));
+    .action((options: Parameters<typeof adminCommands.agentsCreate>[2], command: Command) =>
+      withApp(command, (app, out) => adminCommands.agentsCreate(app, out, options)),
+    );
   agents
     .command('suspend <agent>')
     .description('the kill switch: suspend an agent (by client id or name), cancel its pending approvals, revoke its unconsumed tokens')
     .option('--reason <text>', 'recorded in the audit log')
-    .action((reference: string, options: { reason?: string }, command: Command) => withApp(command, (app, out, live) => adminCommands.agentsSuspend(app, out, reference, options.reason, live), { live: true }));
+    .action((reference: string, options: { reason?: string }, command: Command) =>
+      withApp(command, (app, out, live) => adminCommands.agentsSuspend(app, out, reference, options.reason, live), { live: true }),
+    );
   agents
     .command('resume <agent>')
     .description('resume a suspended agent')
-    .action((reference: string, _options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.agentsResume(app, out, reference)));
-  agents.command('list').description('list agents').action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.agentsList(app, out)));
+    .action((reference: string, _options: unknown, command: Command) =>
+      withApp(command, (app, out) => adminCommands.agentsResume(app, out, reference)),
+    );
+  agents
+    .command('list')
+    .description('list agents')
+    .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.agentsList(app, out)));
 
   const people = program.command('people').description('the people agents act for and who approve');
   people
@@ -99,19 +121,29 @@ export function buildProgram(): Command {
     .requiredOption('--role <role>', 'admin | approver | member')
     .option('--permissions <patterns>', 'comma-separated action patterns this person may authorize, e.g. "email.*,deploy.*"')
     .option('--name <name>', 'display name')
-    .action((options: Parameters<typeof adminCommands.peopleAdd>[2], command: Command) => withApp(command, (app, out) => adminCommands.peopleAdd(app, out, options)));
+    .action((options: Parameters<typeof adminCommands.peopleAdd>[2], command: Command) =>
+      withApp(command, (app, out) => adminCommands.peopleAdd(app, out, options)),
+    );
   people
     .command('enroll-link <person>')
     .description('a new one-time passkey enrollment link for a person (by email or id); earlier links stop working')
-    .action((reference: string, _options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.peopleEnrollLink(app, out, reference)));
-  people.command('list').action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.peopleList(app, out)));
+    .action((reference: string, _options: unknown, command: Command) =>
+      withApp(command, (app, out) => adminCommands.peopleEnrollLink(app, out, reference)),
+    );
+  people
+    .command('list')
+    .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.peopleList(app, out)));
 
   const servers = program.command('resource-servers').description('downstream services that verify and consume approval tokens');
   servers
     .command('create')
     .requiredOption('--audience <url>', 'the audience its tokens carry, e.g. https://payments.internal')
-    .action((options: { audience: string }, command: Command) => withApp(command, (app, out) => adminCommands.resourceServersCreate(app, out, options)));
-  servers.command('list').action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.resourceServersList(app, out)));
+    .action((options: { audience: string }, command: Command) =>
+      withApp(command, (app, out) => adminCommands.resourceServersCreate(app, out, options)),
+    );
+  servers
+    .command('list')
+    .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.resourceServersList(app, out)));
 
   program
     .command('keys')
@@ -123,44 +155,65 @@ export function buildProgram(): Command {
   const taxonomy = program.command('taxonomy').description('the action taxonomy, as policy-as-code');
   taxonomy
     .command('lint <file>')
-    .description('check a taxonomy file: schema, CEL, undefined tiers (errors); unreachable rules, shadowed globs, unused sensitive args (warnings)')
+    .description(
+      'check a taxonomy file: schema, CEL, undefined tiers (errors); unreachable rules, shadowed globs, unused sensitive args (warnings)',
+    )
     .option('--strict', 'exit 1 on warnings too')
-    .action((file: string, options: { strict?: boolean }, command: Command) => withOutput(command, (out) => taxonomyCommands.lint(out, file, options)));
+    .action((file: string, options: { strict?: boolean }, command: Command) =>
+      withOutput(command, (out) => taxonomyCommands.lint(out, file, options)),
+    );
   taxonomy
     .command('test <file>')
-    .description("run the file's own tests: section; exits 1 on a failure, printing the case, the expectation, what came out and the deciding rule")
+    .description(
+      "run the file's own tests: section; exits 1 on a failure, printing the case, the expectation, what came out and the deciding rule",
+    )
     .action((file: string, _options: unknown, command: Command) => withOutput(command, (out) => taxonomyCommands.test(out, file)));
   taxonomy
     .command('apply <file>')
     .description('lint the file and run its tests (errors and failures refuse it), then activate it as a new version')
     .option('--comment <text>', 'why (kept with the version)')
-    .action((file: string, options: { comment?: string }, command: Command) => withApp(command, (app, out) => taxonomyCommands.apply(app, out, file, options.comment)));
-  taxonomy.command('list').description('stored versions, newest first').action((_options: unknown, command: Command) => withApp(command, (app, out) => taxonomyCommands.list(app, out)));
+    .action((file: string, options: { comment?: string }, command: Command) =>
+      withApp(command, (app, out) => taxonomyCommands.apply(app, out, file, options.comment)),
+    );
+  taxonomy
+    .command('list')
+    .description('stored versions, newest first')
+    .action((_options: unknown, command: Command) => withApp(command, (app, out) => taxonomyCommands.list(app, out)));
   taxonomy
     .command('show <version>')
     .description("a stored version's source")
-    .action((version: string, _options: unknown, command: Command) => withApp(command, (app, out) => taxonomyCommands.show(app, out, version)));
+    .action((version: string, _options: unknown, command: Command) =>
+      withApp(command, (app, out) => taxonomyCommands.show(app, out, version)),
+    );
   taxonomy
     .command('diff <from> [to]')
     .description('what changed in meaning: each side a version number or a file; [to] defaults to the active version')
-    .action((from: string, to: string | undefined, _options: unknown, command: Command) => withApp(command, (app, out) => taxonomyCommands.diff(app, out, from, to)));
+    .action((from: string, to: string | undefined, _options: unknown, command: Command) =>
+      withApp(command, (app, out) => taxonomyCommands.diff(app, out, from, to)),
+    );
   taxonomy
     .command('activate <version>')
     .description('make a stored version active again (rollback); audited with the reason')
     .requiredOption('--reason <text>', 'why (recorded in the audit log)')
-    .action((version: string, options: { reason: string }, command: Command) => withApp(command, (app, out) => taxonomyCommands.activate(app, out, version, options.reason)));
+    .action((version: string, options: { reason: string }, command: Command) =>
+      withApp(command, (app, out) => taxonomyCommands.activate(app, out, version, options.reason)),
+    );
   taxonomy
     .command('replay <file>')
     .description('classify stored approvals with the file and report what would change; exits 1 if any would get less oversight')
     .option('--last <n>', 'the newest N approvals (default 1000)')
     .option('--days <n>', 'approvals of the last N days')
     .option('--allow-relax', 'exit 0 even when some approvals would get less oversight')
-    .action((file: string, options: { last?: string; days?: string; allowRelax?: boolean }, command: Command) => withApp(command, (app, out) => taxonomyCommands.replay(app, out, file, options)));
+    .action((file: string, options: { last?: string; days?: string; allowRelax?: boolean }, command: Command) =>
+      withApp(command, (app, out) => taxonomyCommands.replay(app, out, file, options)),
+    );
   taxonomy
     .command('unknown')
     .description('action types requested recently that matched no taxonomy entry, with counts and agents')
     .option('--days <n>', 'how far back', '7')
-    .action((options: { days: string }, command: Command) => withApp(command, (app, out) => taxonomyCommands.unknownActions(app, out, options.days)));
+    .action((options: { days: string }, command: Command) =>
+      withApp(command, (app, out) => taxonomyCommands.unknownActions(app, out, options.days)),
+    );
 
   program
     .command('audit')
@@ -223,7 +276,11 @@ function describeFailure(error: unknown): Failure {
   }
   const message = error instanceof Error ? error.message : String(error);
   const stack = process.env.LOG_LEVEL === 'debug' && error instanceof Error ? error.stack : undefined;
-  return { code: 'internal_error', message: `${message}${stack ? '' : ' (LOG_LEVEL=debug prints the stack)'}`, lines: stack?.split('\n').slice(1) };
+  return {
+    code: 'internal_error',
+    message: `${message}${stack ? '' : ' (LOG_LEVEL=debug prints the stack)'}`,
+    lines: stack?.split('\n').slice(1),
+  };
 }
 
 const SYSTEM_ERRORS: Record<string, string> = {

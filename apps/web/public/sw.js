@@ -43,7 +43,10 @@ self.addEventListener('notificationclick', (event) => {
     self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
       for (const client of windows) {
         if (new URL(client.url).origin === self.location.origin && 'navigate' in client) {
-          return client.focus().then(() => client.navigate(url)).catch(() => self.clients.openWindow(url));
+          return client
+            .focus()
+            .then(() => client.navigate(url))
+            .catch(() => self.clients.openWindow(url));
         }
       }
       return self.clients.openWindow(url);

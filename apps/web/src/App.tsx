@@ -30,7 +30,12 @@ export function App() {
 function RequireSignIn() {
   const { person } = useSession();
   const location = useLocation();
-  if (person === undefined) return <p className="loading" role="status">Loading…</p>;
+  if (person === undefined)
+    return (
+      <p className="loading" role="status">
+        Loading…
+      </p>
+    );
   if (person === null) return <Navigate to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
   return <Layout />;
 }

@@ -91,10 +91,25 @@ function parseJson(text: string): unknown {
 function toError(status: number, body: unknown): ApiError {
   if (body && typeof body === 'object') {
     const problem = body as { code?: unknown; detail?: unknown; title?: unknown; field?: unknown };
-    const message = typeof problem.detail === 'string' ? problem.detail : typeof problem.title === 'string' ? problem.title : `The request failed (${status}).`;
-    return new ApiError(status, typeof problem.code === 'string' ? problem.code : 'http_error', message, typeof problem.field === 'string' ? problem.field : undefined, body as Record<string, unknown>);
+    const message =
+      typeof problem.detail === 'string'
+        ? problem.detail
+        : typeof problem.title === 'string'
+          ? problem.title
+          : `The request failed (${status}).`;
+    return new ApiError(
+      status,
+      typeof problem.code === 'string' ? problem.code : 'http_error',
+      message,
+      typeof problem.field === 'string' ? problem.field : undefined,
+      body as Record<string, unknown>,
+    );
   }
-  return new ApiError(status, 'http_error', status >= 500 ? 'Countersign had a problem answering. Try again in a moment.' : `The request failed (${status}).`);
+  return new ApiError(
+    status,
+    'http_error',
+    status >= 500 ? 'Countersign had a problem answering. Try again in a moment.' : `The request failed (${status}).`,
+  );
 }
 
 export const api = {

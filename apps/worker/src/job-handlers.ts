@@ -39,6 +39,7 @@ export class JobHandlers {
       const { approvalId, status } = payload as JobPayloads[JobName.DeliverCallback];
       await this.callbacks.gaveUp(approvalId, status, reason);
     }
-    if (name === JobName.DeliverNotification) await this.notifications.gaveUp((payload as JobPayloads[JobName.DeliverNotification]).deliveryId, reason);
+    if (name === JobName.DeliverNotification)
+      await this.notifications.gaveUp((payload as JobPayloads[JobName.DeliverNotification]).deliveryId, reason);
   }
 }

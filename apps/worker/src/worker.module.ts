@@ -22,7 +22,15 @@ export class WorkerModule {
   static forRoot(config: CountersignConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule, DatabaseModule, AuditModule, QueueModule, TokensModule, WorkerFeatureModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule,
+        DatabaseModule,
+        AuditModule,
+        QueueModule,
+        TokensModule,
+        WorkerFeatureModule,
+      ],
     };
   }
 }

@@ -5,7 +5,19 @@ import { type Redis } from 'ioredis';
 import { ApprovalLifecycleService, CallbacksService } from '@countersign/approvals';
 import { NotificationService } from '@countersign/channels';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { createRedis, FloodBacklog, floodLagMs, JOB_QUEUES, JOB_RETRY, JobName, type JobPayloads, PermanentJobError, QueueName, QueueService, RetryLaterError } from '@countersign/queue';
+import {
+  createRedis,
+  FloodBacklog,
+  floodLagMs,
+  JOB_QUEUES,
+  JOB_RETRY,
+  JobName,
+  type JobPayloads,
+  PermanentJobError,
+  QueueName,
+  QueueService,
+  RetryLaterError,
+} from '@countersign/queue';
 import { Heartbeat } from './heartbeat';
 import { JobHandlers } from './job-handlers';
 
@@ -63,15 +75,20 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.watch.status !== 'ready') await new Promise((resolve) => this.watch!.once('ready', resolve));
     await this.mark();
     const counts = await this.catchUp();
-    this.logger.log(`worker started; at boot ${counts.expired} overdue approval(s) expired, ${counts.callbacks} lost callback(s) and ${counts.notifications} notification job(s) re-enqueued`);
+    this.logger.log(
+      `worker started; at boot ${counts.expired} overdue approval(s) expired, ${counts.callbacks} lost callback(s) and ${counts.notifications} notification job(s) re-enqueued`,
+    );
     // A reconnect is when a restarted Redis is most likely empty: look at once rather than at the next tick.
     this.watch.on('ready', () => void this.checkQueue());
     this.watchTimer = setInterval(() => void this.checkQueue(), QUEUE_CHECK_MS);
     this.watchTimer.unref();
     if (this.config.workerHeartbeatFile) {
       // Working: every queue's worker runs and every Redis connection is up (BullMQ reconnects on its own).
-      const working = () => this.workers.every((worker) => worker.isRunning()) && this.connections.every((connection) => connection.status === 'ready');
-      this.heartbeat = new Heartbeat(this.config.workerHeartbeatFile, working, (error) => this.logger.warn(`could not write the heartbeat file: ${error.message}`));
+      const working = () =>
+        this.workers.every((worker) => worker.isRunning()) && this.connections.every((connection) => connection.status === 'ready');
+      this.heartbeat = new Heartbeat(this.config.workerHeartbeatFile, working, (error) =>
+        this.logger.warn(`could not write the heartbeat file: ${error.message}`),
+      );
       this.heartbeat.start();
     }
   }
@@ -110,7 +127,9 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
         this.lostAgain = false;
         try {
           const counts = await this.catchUp();
-          this.logger.log(`after the queue was lost: ${counts.expired} approval(s) expired, ${counts.callbacks} callback(s) and ${counts.notifications} notification job(s) re-enqueued`);
+          this.logger.log(
+            `after the queue was lost: ${counts.expired} approval(s) expired, ${counts.callbacks} callback(s) and ${counts.notifications} notification job(s) re-enqueued`,
+          );
         } catch (error) {
           // The sweep (if its scheduler is back) and the next loss seen retry; a failed catch-up must not stop the watch.
           this.logger.error(`catching up after the queue was lost failed: ${(error as Error).message}`);
@@ -133,7 +152,11 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
   private async scheduleSweep(): Promise<void> {
     await this.queue
       .queue(JOB_QUEUES[JobName.SweepExpiredApprovals])
-      .upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: this.config.expirySweepSeconds * 1000 }, { name: JobName.SweepExpiredApprovals, data: {} });
+      .upsertJobScheduler(
+        SWEEP_SCHEDULER_ID,
+        { every: this.config.expirySweepSeconds * 1000 },
+        { name: JobName.SweepExpiredApprovals, data: {} },
+      );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -172,7 +195,9 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     if (lagMs <= this.config.floodBacklogLimitMs) return;
     const { agentId } = job.data as JobPayloads[JobName.DeliverNotification];
     // The delivery goes ahead either way; a mark that could not be written only means intake does not push back.
-    this.floodBacklog.mark(agentId, lagMs).catch((error: Error) => this.logger.warn(`could not mark agent ${agentId} as backlogged: ${error.message}`));
+    this.floodBacklog
+      .mark(agentId, lagMs)
+      .catch((error: Error) => this.logger.warn(`could not mark agent ${agentId} as backlogged: ${error.message}`));
   }
 
   private async onFailed(job: Job | undefined, error: Error): Promise<void> {
@@ -180,7 +205,9 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
     const name = job.name as JobName;
     const attempts = JOB_RETRY[name]?.attempts ?? 1;
     const final = error instanceof UnrecoverableError || job.attemptsMade >= attempts;
-    this.logger.warn(`job ${job.name} ${job.id} failed (attempt ${job.attemptsMade}/${attempts}${final ? ', giving up' : ''}): ${error.message}`);
+    this.logger.warn(
+      `job ${job.name} ${job.id} failed (attempt ${job.attemptsMade}/${attempts}${final ? ', giving up' : ''}): ${error.message}`,
+    );
     if (!final) return;
     try {
       await this.handlers.exhausted(name, job.data, error.message);
@@ -209,6 +236,8 @@ export function assertOneHandlerPerJob(registered: string[]): void {
   const unknown = registered.filter((name) => !expected.includes(name));
   const duplicated = registered.filter((name, index) => registered.indexOf(name) !== index);
   if (missing.length || unknown.length || duplicated.length) {
-    throw new Error(`job handlers do not match the job names: missing [${missing.join(', ')}], unknown [${unknown.join(', ')}], duplicated [${duplicated.join(', ')}]`);
+    throw new Error(
+      `job handlers do not match the job names: missing [${missing.join(', ')}], unknown [${unknown.join(', ')}], duplicated [${duplicated.join(', ')}]`,
+    );
   }
 }

@@ -14,7 +14,8 @@ export interface AgentRecord {
   createdAt: Date;
 }
 
-const AGENT_RECORD = 'id, name, client_id, secret_hash, status, capabilities, requests_per_minute, max_pending, callback_secret_enc, created_at';
+const AGENT_RECORD =
+  'id, name, client_id, secret_hash, status, capabilities, requests_per_minute, max_pending, callback_secret_enc, created_at';
 
 /** An agents row as `pg` returns it, or as `to_jsonb(a)` renders it (its timestamp as a string). */
 export function agentFromRow(row: Record<string, unknown>): AgentRecord {
@@ -39,7 +40,14 @@ export class AgentRepository {
   /** Returns null when the name is taken. */
   async insert(tx: Tx, agent: Omit<AgentRecord, 'id' | 'createdAt' | 'status'>): Promise<AgentRecord | null> {
     try {
-      const result = await this.database.manager(tx).createQueryBuilder().insert().into(AgentEntity).values(agent).returning('id').execute();
+      const result = await this.database
+        .manager(tx)
+        .createQueryBuilder()
+        .insert()
+        .into(AgentEntity)
+        .values(agent)
+        .returning('id')
+        .execute();
       const id = (result.raw as Array<{ id: string }>)[0].id;
       return this.database.manager(tx).findOneByOrFail(AgentEntity, { id });
     } catch (error) {
@@ -61,7 +69,10 @@ export class AgentRepository {
 
   /** By id, client id or name (the CLI and the admin API). */
   async findByReference(reference: string): Promise<AgentRecord | null> {
-    const builder = this.database.manager().createQueryBuilder(AgentEntity, 'a').where('a.client_id = :reference OR a.name = :reference', { reference });
+    const builder = this.database
+      .manager()
+      .createQueryBuilder(AgentEntity, 'a')
+      .where('a.client_id = :reference OR a.name = :reference', { reference });
     if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(reference)) builder.orWhere('a.id = :id', { id: reference });
     return builder.getOne();
   }
@@ -79,7 +90,12 @@ export class AgentRepository {
   }
 
   async update(tx: Tx, id: string, changes: Pick<AgentRecord, 'capabilities' | 'requestsPerMinute' | 'maxPending'>): Promise<void> {
-    await this.database.rows(tx, `UPDATE agents SET capabilities = $2, requests_per_minute = $3, max_pending = $4 WHERE id = $1`, [id, changes.capabilities, changes.requestsPerMinute, changes.maxPending]);
+    await this.database.rows(tx, `UPDATE agents SET capabilities = $2, requests_per_minute = $3, max_pending = $4 WHERE id = $1`, [
+      id,
+      changes.capabilities,
+      changes.requestsPerMinute,
+      changes.maxPending,
+    ]);
   }
 
   list(): Promise<AgentRecord[]> {

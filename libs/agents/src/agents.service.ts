@@ -48,11 +48,19 @@ export class AgentsService {
 
   async create(actor: Actor, input: CreateAgent): Promise<CreatedAgent> {
     const name = input.name.trim();
-    if (!NAME.test(name)) throw new DomainError('invalid_request', 'name must be 1-100 letters, digits, spaces, dots, dashes or underscores', { field: 'name' });
-    if (input.capabilities.length === 0) throw new DomainError('invalid_request', 'an agent needs at least one capability', { field: 'capabilities' });
+    if (!NAME.test(name))
+      throw new DomainError('invalid_request', 'name must be 1-100 letters, digits, spaces, dots, dashes or underscores', {
+        field: 'name',
+      });
+    if (input.capabilities.length === 0)
+      throw new DomainError('invalid_request', 'an agent needs at least one capability', { field: 'capabilities' });
     validatePatterns(input.capabilities, 'capabilities');
-    for (const [field, value] of [['requestsPerMinute', input.requestsPerMinute], ['maxPending', input.maxPending]] as const) {
-      if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new DomainError('invalid_request', `${field} must be a positive integer`, { field });
+    for (const [field, value] of [
+      ['requestsPerMinute', input.requestsPerMinute],
+      ['maxPending', input.maxPending],
+    ] as const) {
+      if (value !== undefined && (!Number.isInteger(value) || value < 1))
+        throw new DomainError('invalid_request', `${field} must be a positive integer`, { field });
     }
     const clientId = `agt_${randomBytes(12).toString('base64url')}`;
     const clientSecret = generateSecret('cs_secret');
@@ -70,7 +78,11 @@ export class AgentsService {
       });
       if (!created) throw new DomainError('conflict', `an agent named ${JSON.stringify(name)} already exists`, { field: 'name' });
       await this.audit.append(tx, actor, [
-        { type: AuditEventType.AgentCreated, subject: { type: 'agent', id: created.id }, data: { name, client_id: clientId, capabilities: input.capabilities, callback_secret: callbackSecret !== null } },
+        {
+          type: AuditEventType.AgentCreated,
+          subject: { type: 'agent', id: created.id },
+          data: { name, client_id: clientId, capabilities: input.capabilities, callback_secret: callbackSecret !== null },
+        },
       ]);
       return created;
     });
@@ -87,7 +99,13 @@ export class AgentsService {
   }
 
   /** Audits the suspension, in the kill switch's transaction, with what the rest of the switch did in it. */
-  async auditSuspension(tx: Tx, actor: Actor, agent: AgentView, reason: string, effects: { cancelledApprovals: number; revokedTokens: number }): Promise<void> {
+  async auditSuspension(
+    tx: Tx,
+    actor: Actor,
+    agent: AgentView,
+    reason: string,
+    effects: { cancelledApprovals: number; revokedTokens: number },
+  ): Promise<void> {
     await this.audit.append(tx, actor, [
       {
         type: AuditEventType.AgentSuspended,
@@ -102,21 +120,32 @@ export class AgentsService {
     if (!agent) throw new DomainError('not_found', `no agent with id, client id or name ${JSON.stringify(reference)}`);
     await this.database.transaction(async (tx) => {
       if (!(await this.agents.setStatus(tx, agent.id, 'active'))) return;
-      await this.audit.append(tx, actor, [{ type: AuditEventType.AgentResumed, subject: { type: 'agent', id: agent.id }, data: { client_id: agent.clientId } }]);
+      await this.audit.append(tx, actor, [
+        { type: AuditEventType.AgentResumed, subject: { type: 'agent', id: agent.id }, data: { client_id: agent.clientId } },
+      ]);
     });
     return this.view({ ...agent, status: 'active' });
   }
 
   /** Capabilities and quotas; `null` quotas fall back to the configured defaults. */
-  async update(actor: Actor, reference: string, changes: { capabilities?: string[]; requestsPerMinute?: number | null; maxPending?: number | null }): Promise<AgentView> {
+  async update(
+    actor: Actor,
+    reference: string,
+    changes: { capabilities?: string[]; requestsPerMinute?: number | null; maxPending?: number | null },
+  ): Promise<AgentView> {
     const agent = await this.agents.findByReference(reference);
     if (!agent) throw new DomainError('not_found', `no agent with id, client id or name ${JSON.stringify(reference)}`);
     if (changes.capabilities !== undefined) {
-      if (changes.capabilities.length === 0) throw new DomainError('invalid_request', 'an agent needs at least one capability', { field: 'capabilities' });
+      if (changes.capabilities.length === 0)
+        throw new DomainError('invalid_request', 'an agent needs at least one capability', { field: 'capabilities' });
       validatePatterns(changes.capabilities, 'capabilities');
     }
-    for (const [field, value] of [['requests_per_minute', changes.requestsPerMinute], ['max_pending', changes.maxPending]] as const) {
-      if (value !== undefined && value !== null && (!Number.isInteger(value) || value < 1)) throw new DomainError('invalid_request', `${field} must be a positive integer or null`, { field });
+    for (const [field, value] of [
+      ['requests_per_minute', changes.requestsPerMinute],
+      ['max_pending', changes.maxPending],
+    ] as const) {
+      if (value !== undefined && value !== null && (!Number.isInteger(value) || value < 1))
+        throw new DomainError('invalid_request', `${field} must be a positive integer or null`, { field });
     }
     const next = {
       capabilities: changes.capabilities ?? agent.capabilities,
@@ -129,7 +158,10 @@ export class AgentsService {
         {
           type: AuditEventType.AgentUpdated,
           subject: { type: 'agent', id: agent.id },
-          data: { before: { capabilities: agent.capabilities, requests_per_minute: agent.requestsPerMinute, max_pending: agent.maxPending }, after: { capabilities: next.capabilities, requests_per_minute: next.requestsPerMinute, max_pending: next.maxPending } },
+          data: {
+            before: { capabilities: agent.capabilities, requests_per_minute: agent.requestsPerMinute, max_pending: agent.maxPending },
+            after: { capabilities: next.capabilities, requests_per_minute: next.requestsPerMinute, max_pending: next.maxPending },
+          },
         },
       ]);
     });

@@ -11,7 +11,8 @@ import { SecretChecker } from './secret-checker';
 export const MAX_FAILED_ATTEMPTS = 10;
 
 /** RFC 6749 §5.2 error codes the token endpoint can answer with. */
-export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope';
+export type OAuthErrorCode =
+  'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope';
 
 export class OAuthError extends Error {
   constructor(
@@ -49,12 +50,15 @@ export class OAuthService {
 
   async token(request: TokenRequest): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
     if (!request.grantType) throw new OAuthError('invalid_request', 'grant_type is required');
-    if (!request.clientId || !request.clientSecret) throw new OAuthError('invalid_client', 'client authentication is required (client_secret_basic or client_secret_post)');
+    if (!request.clientId || !request.clientSecret)
+      throw new OAuthError('invalid_client', 'client authentication is required (client_secret_basic or client_secret_post)');
     const attemptKey = `${request.clientId.slice(0, 100)}|${request.remoteAddress}`;
     await this.refuseIfLockedOut(attemptKey);
     const agent = await this.agents.findByClientId(request.clientId);
     if (!agent || !(await this.secrets.matches(request.clientId, request.clientSecret, agent.secretHash))) {
-      await this.failures().penalty(attemptKey).catch(() => undefined);
+      await this.failures()
+        .penalty(attemptKey)
+        .catch(() => undefined);
       await this.refuse(SYSTEM, null, 'unknown client or wrong secret', request.clientId);
       throw new OAuthError('invalid_client', 'client authentication failed');
     }
@@ -64,13 +68,18 @@ export class OAuthService {
       throw new OAuthError('invalid_client', 'client authentication failed');
     }
     if (request.grantType !== 'client_credentials') {
-      throw new OAuthError('unsupported_grant_type', `grant_type ${JSON.stringify(request.grantType)} is not supported; use client_credentials`);
+      throw new OAuthError(
+        'unsupported_grant_type',
+        `grant_type ${JSON.stringify(request.grantType)} is not supported; use client_credentials`,
+      );
     }
     if (request.scope !== undefined && request.scope.trim() !== '') {
       throw new OAuthError('invalid_scope', 'agent tokens carry no scopes; capabilities are configured per agent');
     }
     const issued = await this.accessTokens.issue({ agentId: agent.id, clientId: agent.clientId });
-    await this.audit.record(actor, [{ type: AuditEventType.AgentTokenIssued, subject: { type: 'agent', id: agent.id }, data: { expires_in: issued.expires_in } }]);
+    await this.audit.record(actor, [
+      { type: AuditEventType.AgentTokenIssued, subject: { type: 'agent', id: agent.id }, data: { expires_in: issued.expires_in } },
+    ]);
     return issued;
   }
 
@@ -87,7 +96,12 @@ export class OAuthService {
       throw new DomainError('quota_unavailable', 'the attempt counter is unavailable; try again shortly', { retryAfterSeconds: 5 });
     }
     if (failures && failures.consumedPoints >= MAX_FAILED_ATTEMPTS) {
-      throw new OAuthError('invalid_client', 'too many failed attempts; retry later', 429, Math.max(1, Math.ceil(failures.msBeforeNext / 1000)));
+      throw new OAuthError(
+        'invalid_client',
+        'too many failed attempts; retry later',
+        429,
+        Math.max(1, Math.ceil(failures.msBeforeNext / 1000)),
+      );
     }
   }
 
@@ -104,7 +118,11 @@ export class OAuthService {
 
   private async refuse(actor: Actor, agentId: string | null, reason: string, clientId: string): Promise<void> {
     await this.audit.record(actor, [
-      { type: AuditEventType.AgentTokenRefused, ...(agentId ? { subject: { type: 'agent', id: agentId } } : {}), data: { reason, client_id: clientId.slice(0, 100) } },
+      {
+        type: AuditEventType.AgentTokenRefused,
+        ...(agentId ? { subject: { type: 'agent', id: agentId } } : {}),
+        data: { reason, client_id: clientId.slice(0, 100) },
+      },
     ]);
   }
 }

@@ -17,7 +17,14 @@ export class ResourceServerRepository {
   /** Returns null when the audience is taken. */
   async insert(tx: Tx, server: Pick<ResourceServerRecord, 'audience' | 'clientId' | 'secretHash'>): Promise<ResourceServerRecord | null> {
     try {
-      const result = await this.database.manager(tx).createQueryBuilder().insert().into(ResourceServerEntity).values(server).returning('id').execute();
+      const result = await this.database
+        .manager(tx)
+        .createQueryBuilder()
+        .insert()
+        .into(ResourceServerEntity)
+        .values(server)
+        .returning('id')
+        .execute();
       const id = (result.raw as Array<{ id: string }>)[0].id;
       return this.database.manager(tx).findOneByOrFail(ResourceServerEntity, { id });
     } catch (error) {

@@ -27,7 +27,8 @@ export class ResourceServersService {
 
   async create(actor: Actor, input: { audience: string }): Promise<{ server: ResourceServerView; clientSecret: string }> {
     const audience = input.audience.trim();
-    if (!isUrl(audience)) throw new DomainError('invalid_request', 'audience must be an absolute URL, e.g. https://payments.internal', { field: 'audience' });
+    if (!isUrl(audience))
+      throw new DomainError('invalid_request', 'audience must be an absolute URL, e.g. https://payments.internal', { field: 'audience' });
     const clientId = `rs_${randomBytes(12).toString('base64url')}`;
     const clientSecret = generateSecret('cs_rs_secret');
     const secretHash = await hashSecret(clientSecret);
@@ -35,7 +36,11 @@ export class ResourceServersService {
       const created = await this.servers.insert(tx, { audience, clientId, secretHash });
       if (!created) throw new DomainError('conflict', `a resource server for ${audience} already exists`, { field: 'audience' });
       await this.audit.append(tx, actor, [
-        { type: AuditEventType.ResourceServerCreated, subject: { type: 'resource_server', id: created.id }, data: { audience, client_id: clientId } },
+        {
+          type: AuditEventType.ResourceServerCreated,
+          subject: { type: 'resource_server', id: created.id },
+          data: { audience, client_id: clientId },
+        },
       ]);
       return created;
     });

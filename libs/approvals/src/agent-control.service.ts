@@ -47,7 +47,13 @@ export class AgentControlService {
       const reason = `circuit breaker: ${count} refused or denied requests within ${minutes} minutes (threshold ${threshold})`;
       const result = await this.suspend(SYSTEM, agentId, reason);
       if (!result.changed) return;
-      await this.audit.record(SYSTEM, [{ type: AuditEventType.AgentCircuitBreakerTripped, subject: { type: 'agent', id: agentId }, data: { denied: count, window_minutes: minutes, threshold } }]);
+      await this.audit.record(SYSTEM, [
+        {
+          type: AuditEventType.AgentCircuitBreakerTripped,
+          subject: { type: 'agent', id: agentId },
+          data: { denied: count, window_minutes: minutes, threshold },
+        },
+      ]);
       this.metrics.circuitBreakerTrips.inc();
       this.logger.warn(`agent ${result.agent.name} (${result.agent.clientId}) suspended: ${reason}`);
     } catch (error) {

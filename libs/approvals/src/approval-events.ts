@@ -24,7 +24,12 @@ export class ApprovalEvents {
    * Redis cannot subscribe (the caller then simply re-reads Postgres at the deadline), and the subscription is
    * always released, also when it completes after we stopped waiting.
    */
-  async waitForChange(approvalId: string, timeoutMs: number, signal: AbortSignal | undefined, ready: () => Promise<boolean>): Promise<void> {
+  async waitForChange(
+    approvalId: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    ready: () => Promise<boolean>,
+  ): Promise<void> {
     let wake!: () => void;
     const woken = new Promise<void>((resolve) => (wake = resolve));
     const timer = setTimeout(() => wake(), timeoutMs);
@@ -32,10 +37,12 @@ export class ApprovalEvents {
     signal?.addEventListener('abort', onAbort);
     let finished = false;
     let unsubscribe: (() => void) | undefined;
-    const subscribed = this.redis.subscribe(channel(approvalId), () => wake()).then(
-      (release) => (finished ? release() : (unsubscribe = release)),
-      (error: Error) => this.logger.warn(`long-poll without wake-ups for ${approvalId}: ${error.message}`),
-    );
+    const subscribed = this.redis
+      .subscribe(channel(approvalId), () => wake())
+      .then(
+        (release) => (finished ? release() : (unsubscribe = release)),
+        (error: Error) => this.logger.warn(`long-poll without wake-ups for ${approvalId}: ${error.message}`),
+      );
     try {
       await Promise.race([subscribed, woken]);
       // Subscribed first, then checked: a change between the caller's read and the subscription is not missed.

@@ -50,7 +50,11 @@ export class ApprovalLifecycleService {
     if (!options.created) await this.events.statusChanged(approval.id, approval.status);
     const requirement = approval.requirement as unknown as Requirement;
     const needsPeople = requirement.decision === 'approve';
-    this.live.emit(options.created ? 'approval.created' : 'approval.updated', approval, needsPeople ? [...requirement.approvers, ...(approval.escalatedTo ?? [])] : []);
+    this.live.emit(
+      options.created ? 'approval.created' : 'approval.updated',
+      approval,
+      needsPeople ? [...requirement.approvers, ...(approval.escalatedTo ?? [])] : [],
+    );
     const followUps = this.enqueueFollowUps(approval, requirement, needsPeople, options.created === true).then(
       () => 'done' as const,
       (error: Error) => {
@@ -61,21 +65,44 @@ export class ApprovalLifecycleService {
     // BullMQ's connection holds commands while Redis is away: the caller (an agent, a person deciding) is not kept
     // waiting for it. The enqueues finish when Redis returns, and the worker's sweeps redo them from Postgres anyway.
     let timer: NodeJS.Timeout | undefined;
-    const waited = await Promise.race([followUps, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), FOLLOW_UP_WAIT_MS)))]);
+    const waited = await Promise.race([
+      followUps,
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), FOLLOW_UP_WAIT_MS))),
+    ]);
     clearTimeout(timer);
-    if (waited === 'timeout') this.logger.warn(`follow-up work for approval ${approval.id} waits for Redis; the worker's sweeps redo it from Postgres`);
+    if (waited === 'timeout')
+      this.logger.warn(`follow-up work for approval ${approval.id} waits for Redis; the worker's sweeps redo it from Postgres`);
   }
 
-  private async enqueueFollowUps(approval: ApprovalRecord, requirement: Requirement, needsPeople: boolean, created: boolean): Promise<void> {
+  private async enqueueFollowUps(
+    approval: ApprovalRecord,
+    requirement: Requirement,
+    needsPeople: boolean,
+    created: boolean,
+  ): Promise<void> {
     // Independent jobs: sent together, so the request waits for one round trip to Redis rather than one per job.
     const enqueues: Array<Promise<void>> = [];
     if (approval.status === 'pending') {
-      enqueues.push(this.queue.enqueue(JobName.ExpireApproval, { approvalId: approval.id }, { jobId: jobId.expire(approval.id), delayMs: Math.max(0, approval.expiresAt.getTime() - Date.now()) }));
+      enqueues.push(
+        this.queue.enqueue(
+          JobName.ExpireApproval,
+          { approvalId: approval.id },
+          { jobId: jobId.expire(approval.id), delayMs: Math.max(0, approval.expiresAt.getTime() - Date.now()) },
+        ),
+      );
       if (created && needsPeople) enqueues.push(...this.scheduleOutreach(approval, requirement));
     } else {
-      if (approval.callbackUrl) enqueues.push(this.queue.enqueue(JobName.DeliverCallback, { approvalId: approval.id, status: approval.status }, { jobId: jobId.callback(approval.id, approval.status) }));
+      if (approval.callbackUrl)
+        enqueues.push(
+          this.queue.enqueue(
+            JobName.DeliverCallback,
+            { approvalId: approval.id, status: approval.status },
+            { jobId: jobId.callback(approval.id, approval.status) },
+          ),
+        );
       // Every message about it (Slack DMs) now shows the outcome and who decided.
-      if (needsPeople) enqueues.push(this.queue.enqueue(JobName.ShowOutcome, { approvalId: approval.id }, { jobId: jobId.showOutcome(approval.id) }));
+      if (needsPeople)
+        enqueues.push(this.queue.enqueue(JobName.ShowOutcome, { approvalId: approval.id }, { jobId: jobId.showOutcome(approval.id) }));
     }
     await Promise.all(enqueues);
   }
@@ -90,15 +117,33 @@ export class ApprovalLifecycleService {
     const enqueues = [
       outreach
         ? outreach.planNew(approval)
-        : this.queue.fairPriority(approval.tier, approval.agentId).then((priority) =>
-            this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agentId }, { jobId: jobId.plan(approval.id), priority }),
-          ),
+        : this.queue
+            .fairPriority(approval.tier, approval.agentId)
+            .then((priority) =>
+              this.queue.enqueue(
+                JobName.PlanNotifications,
+                { approvalId: approval.id, agentId: approval.agentId },
+                { jobId: jobId.plan(approval.id), priority },
+              ),
+            ),
     ];
     if (requirement.remind_after_seconds) {
-      enqueues.push(this.queue.enqueue(JobName.RemindApproval, { approvalId: approval.id }, { jobId: jobId.remind(approval.id), delayMs: requirement.remind_after_seconds * 1000 }));
+      enqueues.push(
+        this.queue.enqueue(
+          JobName.RemindApproval,
+          { approvalId: approval.id },
+          { jobId: jobId.remind(approval.id), delayMs: requirement.remind_after_seconds * 1000 },
+        ),
+      );
     }
     if (requirement.escalate_after_seconds && requirement.escalate_to.length > 0) {
-      enqueues.push(this.queue.enqueue(JobName.EscalateApproval, { approvalId: approval.id }, { jobId: jobId.escalate(approval.id), delayMs: requirement.escalate_after_seconds * 1000 }));
+      enqueues.push(
+        this.queue.enqueue(
+          JobName.EscalateApproval,
+          { approvalId: approval.id },
+          { jobId: jobId.escalate(approval.id), delayMs: requirement.escalate_after_seconds * 1000 },
+        ),
+      );
     }
     return enqueues;
   }
@@ -128,7 +173,9 @@ export class ApprovalLifecycleService {
       const approval = await this.approvals.claimEscalation(tx, approvalId);
       if (!approval) return null;
       const added = approval.escalatedTo;
-      await this.audit.append(tx, SYSTEM, [{ type: AuditEventType.ApprovalEscalated, subject: { type: 'approval', id: approvalId }, data: { escalate_to: added } }]);
+      await this.audit.append(tx, SYSTEM, [
+        { type: AuditEventType.ApprovalEscalated, subject: { type: 'approval', id: approvalId }, data: { escalate_to: added } },
+      ]);
       return { approval, added };
     });
   }
@@ -148,13 +195,23 @@ export class ApprovalLifecycleService {
     }
   }
 
-  private async finish(actor: Actor, approvalId: string, event: 'expire' | 'cancel', reason: string, onlyIfDue: boolean): Promise<ApprovalRecord | null> {
+  private async finish(
+    actor: Actor,
+    approvalId: string,
+    event: 'expire' | 'cancel',
+    reason: string,
+    onlyIfDue: boolean,
+  ): Promise<ApprovalRecord | null> {
     const to = nextStatus('pending', event);
     const changed = await this.database.transaction(async (tx) => {
       const row = await this.approvals.transitionFromPending(tx, approvalId, to, reason, onlyIfDue);
       if (!row) return null;
       await this.audit.append(tx, actor, [
-        { type: AuditEventType.ApprovalStatusChanged, subject: { type: 'approval', id: approvalId }, data: { from: 'pending', to, reason } },
+        {
+          type: AuditEventType.ApprovalStatusChanged,
+          subject: { type: 'approval', id: approvalId },
+          data: { from: 'pending', to, reason },
+        },
       ]);
       return row;
     });

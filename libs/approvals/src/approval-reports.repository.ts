@@ -76,7 +76,11 @@ export class ApprovalReportsRepository {
           AND EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = approvals.id)`,
       [since],
     );
-    return { decided: row.decided, p50Ms: row.p50 === null ? null : Math.round(Number(row.p50)), p90Ms: row.p90 === null ? null : Math.round(Number(row.p90)) };
+    return {
+      decided: row.decided,
+      p50Ms: row.p50 === null ? null : Math.round(Number(row.p50)),
+      p90Ms: row.p90 === null ? null : Math.round(Number(row.p90)),
+    };
   }
 
   /** Decisions people made on approvals created since `since`, and how many of them were flagged fast. */
@@ -92,7 +96,15 @@ export class ApprovalReportsRepository {
 
   /** The newest decisions flagged fast (made moments after the person was shown the request, on any channel). */
   async fastDecisions(since: Date, limit: number): Promise<FastDecisionRow[]> {
-    const rows = await this.database.rows<{ approval_id: string; action_type: string; tier: string; email: string; verdict: 'approve' | 'deny'; channel: string; created_at: Date }>(
+    const rows = await this.database.rows<{
+      approval_id: string;
+      action_type: string;
+      tier: string;
+      email: string;
+      verdict: 'approve' | 'deny';
+      channel: string;
+      created_at: Date;
+    }>(
       undefined,
       `SELECT d.approval_id, a.action_type, a.tier, p.email, d.verdict, d.channel, d.created_at
          FROM decisions d JOIN approvals a ON a.id = d.approval_id JOIN people p ON p.id = d.person_id
@@ -100,7 +112,15 @@ export class ApprovalReportsRepository {
         ORDER BY d.created_at DESC LIMIT $2`,
       [since, limit],
     );
-    return rows.map((row) => ({ approvalId: row.approval_id, actionType: row.action_type, tier: row.tier, email: row.email, verdict: row.verdict, channel: row.channel, decidedAt: row.created_at }));
+    return rows.map((row) => ({
+      approvalId: row.approval_id,
+      actionType: row.action_type,
+      tier: row.tier,
+      email: row.email,
+      verdict: row.verdict,
+      channel: row.channel,
+      decidedAt: row.created_at,
+    }));
   }
 
   /** Deliveries that did not reach the person (failed after retries, subscription gone, no way to reach them). */
@@ -116,8 +136,16 @@ export class ApprovalReportsRepository {
 
   async forAgent(agentId: string, limit: number): Promise<AgentApprovalRow[]> {
     const rows = await this.database.rows<{
-      id: string; status: Outcome; status_reason: string | null; tier: string; action_type: string; action_resource: string;
-      person_id: string; email: string; created_at: Date; decided_at: Date | null;
+      id: string;
+      status: Outcome;
+      status_reason: string | null;
+      tier: string;
+      action_type: string;
+      action_resource: string;
+      person_id: string;
+      email: string;
+      created_at: Date;
+      decided_at: Date | null;
     }>(
       undefined,
       `SELECT a.id, a.status, a.status_reason, a.tier, a.action_type, a.action_resource, p.id AS person_id, p.email, a.created_at, a.decided_at

@@ -25,7 +25,15 @@ export interface AdminOverview {
     /** Decisions made moments after the person was shown the request (web: first opened; Slack: the DM delivered). */
     fast: number;
     fast_threshold_seconds: number;
-    recent_fast: Array<{ approval_id: string; action_type: string; tier: string; person: string; verdict: 'approve' | 'deny'; channel: string; decided_at: string }>;
+    recent_fast: Array<{
+      approval_id: string;
+      action_type: string;
+      tier: string;
+      person: string;
+      verdict: 'approve' | 'deny';
+      channel: string;
+      decided_at: string;
+    }>;
   };
   deliveries_failing: {
     total: number;
@@ -54,7 +62,8 @@ export class ApprovalReportsService {
   ) {}
 
   async overview(days: number, now = new Date()): Promise<AdminOverview> {
-    if (!Number.isInteger(days) || days < 1 || days > MAX_OVERVIEW_DAYS) throw new DomainError('invalid_request', `days must be 1-${MAX_OVERVIEW_DAYS}`, { field: 'days' });
+    if (!Number.isInteger(days) || days < 1 || days > MAX_OVERVIEW_DAYS)
+      throw new DomainError('invalid_request', `days must be 1-${MAX_OVERVIEW_DAYS}`, { field: 'days' });
     const since = new Date(now.getTime() - days * 86_400_000);
     const [counts, pending, times, decisions, fast, deliveries] = await Promise.all([
       this.reports.countsByTierAndStatus(since),
@@ -66,7 +75,9 @@ export class ApprovalReportsService {
     ]);
 
     const byOutcome = emptyOutcomes();
-    const byTier = new Map<string, { tier: string; total: number } & OutcomeCounts>(TIERS.map((tier) => [tier, { tier, total: 0, ...emptyOutcomes() }]));
+    const byTier = new Map<string, { tier: string; total: number } & OutcomeCounts>(
+      TIERS.map((tier) => [tier, { tier, total: 0, ...emptyOutcomes() }]),
+    );
     for (const { tier, status, count } of counts) {
       const row = byTier.get(tier) ?? { tier, total: 0, ...emptyOutcomes() };
       row[status] += count;
@@ -93,16 +104,28 @@ export class ApprovalReportsService {
         total: decisions.total,
         fast: decisions.fast,
         fast_threshold_seconds: FAST_DECISION_MS / 1000,
-        recent_fast: fast.map((row) => ({ approval_id: row.approvalId, action_type: row.actionType, tier: row.tier, person: row.email, verdict: row.verdict, channel: row.channel, decided_at: row.decidedAt.toISOString() })),
+        recent_fast: fast.map((row) => ({
+          approval_id: row.approvalId,
+          action_type: row.actionType,
+          tier: row.tier,
+          person: row.email,
+          verdict: row.verdict,
+          channel: row.channel,
+          decided_at: row.decidedAt.toISOString(),
+        })),
       },
       deliveries_failing: { total: deliveries.reduce((sum, row) => sum + row.count, 0), by_channel: [...channels.values()] },
-      pending_now: { total: pending.reduce((sum, row) => sum + row.count, 0), by_tier: [...pendingByTier].map(([tier, count]) => ({ tier, count })) },
+      pending_now: {
+        total: pending.reduce((sum, row) => sum + row.count, 0),
+        by_tier: [...pendingByTier].map(([tier, count]) => ({ tier, count })),
+      },
     };
   }
 
   /** An agent's newest approvals, for its page in the console. */
   async forAgent(reference: string, limit: number): Promise<AgentApprovalView[]> {
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new DomainError('invalid_request', 'limit must be 1-100', { field: 'limit' });
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      throw new DomainError('invalid_request', 'limit must be 1-100', { field: 'limit' });
     const agent = await this.agents.find(reference);
     if (!agent) throw new DomainError('not_found', 'no such agent');
     return (await this.reports.forAgent(agent.id, limit)).map(agentApprovalView);

@@ -9,15 +9,50 @@ const SINGLE_LINE = [isSingleLine, 'must not contain control characters (line br
 const schema = z.object({
   action: z.object({
     type: z.string().min(1).max(200).regex(ACTION_TYPE, 'must be a dotted action type such as "payments.transfer"'),
-    resource: z.string().min(1).max(2000).refine(...SINGLE_LINE),
+    resource: z
+      .string()
+      .min(1)
+      .max(2000)
+      .refine(...SINGLE_LINE),
     args: z.record(z.string(), z.unknown()),
   }),
-  on_behalf_of: z.string().min(1).max(320).refine(...SINGLE_LINE),
-  audience: z.string().url().max(2000).refine(...SINGLE_LINE).optional(),
+  on_behalf_of: z
+    .string()
+    .min(1)
+    .max(320)
+    .refine(...SINGLE_LINE),
+  audience: z
+    .string()
+    .url()
+    .max(2000)
+    .refine(...SINGLE_LINE)
+    .optional(),
   reason: z.string().max(2000).optional(),
-  context: z.object({ provenance: z.array(z.string().min(1).max(64).refine(...SINGLE_LINE)).max(32).optional() }).optional(),
-  callback_url: z.string().max(2048).refine(...SINGLE_LINE).optional(),
-  expires_in: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+  context: z
+    .object({
+      provenance: z
+        .array(
+          z
+            .string()
+            .min(1)
+            .max(64)
+            .refine(...SINGLE_LINE),
+        )
+        .max(32)
+        .optional(),
+    })
+    .optional(),
+  callback_url: z
+    .string()
+    .max(2048)
+    .refine(...SINGLE_LINE)
+    .optional(),
+  expires_in: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .optional(),
 });
 
 export type ApprovalRequest = z.infer<typeof schema>;

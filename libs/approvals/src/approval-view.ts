@@ -1,4 +1,9 @@
-import { type AgentApproval, type AgentDecision, type ApproverView as WireApproverView, type InboxItem as WireInboxItem } from '@countersign/contract';
+import {
+  type AgentApproval,
+  type AgentDecision,
+  type ApproverView as WireApproverView,
+  type InboxItem as WireInboxItem,
+} from '@countersign/contract';
 import { type ApprovalRecord, eligibleEntriesOf, requirementOf } from './approval.repository';
 import { type ApprovalActivity, type InboxRow, type NotificationView } from './decision.repository';
 
@@ -27,7 +32,12 @@ export type ApprovalView = AgentApproval;
 /** What an agent learns of each person's decision. */
 export type AgentDecisionView = AgentDecision;
 
-export function toApprovalView(approval: ApprovalRecord, approvalToken: string | null, decisions: AgentDecisionView[] = [], notifications: NotificationView[] = []): ApprovalView {
+export function toApprovalView(
+  approval: ApprovalRecord,
+  approvalToken: string | null,
+  decisions: AgentDecisionView[] = [],
+  notifications: NotificationView[] = [],
+): ApprovalView {
   const requirement = requirementOf(approval);
   return {
     id: approval.id,
@@ -67,7 +77,12 @@ export type InboxItem = WireInboxItem;
 export type ApproverView = WireApproverView;
 
 /** An approval as channels render it: the approver's view without the reader's own part. */
-export type ApprovalSummary = Omit<ApproverView, 'you'> & { agent_id: string; on_behalf_of_id: string; eligible: string[]; escalate_to: string[] };
+export type ApprovalSummary = Omit<ApproverView, 'you'> & {
+  agent_id: string;
+  on_behalf_of_id: string;
+  eligible: string[];
+  escalate_to: string[];
+};
 
 export function inboxItem(row: InboxRow): InboxItem {
   const { approval } = row;
@@ -98,7 +113,12 @@ export function approverView({ row, decisions, notifications }: ApprovalActivity
     action: { type: approval.actionType, resource: approval.actionResource, args: approval.args },
     audience: approval.audience,
     classification: classificationView(approval),
-    requirement: { approvals_required: requirement.approvals_required, approvers: requirement.approvers, step_up: requirement.step_up, channels: requirement.channels },
+    requirement: {
+      approvals_required: requirement.approvals_required,
+      approvers: requirement.approvers,
+      step_up: requirement.step_up,
+      channels: requirement.channels,
+    },
     escalated_to: approval.escalatedTo,
     notifications,
     provenance: approval.provenance,
@@ -121,5 +141,11 @@ export function approverView({ row, decisions, notifications }: ApprovalActivity
 export function approvalSummary(activity: ApprovalActivity): ApprovalSummary {
   const { you: _you, ...view } = approverView(activity, null);
   const { approval } = activity.row;
-  return { ...view, agent_id: approval.agentId, on_behalf_of_id: approval.onBehalfOfId, eligible: eligibleEntriesOf(approval), escalate_to: requirementOf(approval).escalate_to ?? [] };
+  return {
+    ...view,
+    agent_id: approval.agentId,
+    on_behalf_of_id: approval.onBehalfOfId,
+    eligible: eligibleEntriesOf(approval),
+    escalate_to: requirementOf(approval).escalate_to ?? [],
+  };
 }

@@ -9,9 +9,28 @@ export type ApprovalRecord = ApprovalEntity;
 export type NewApproval = Omit<ApprovalRecord, 'id' | 'createdAt' | 'updatedAt' | 'decidedAt'> & { decidedAt: Date | null };
 
 const APPROVAL_COLUMNS = [
-  'id', 'agent_id', 'on_behalf_of_id', 'action_type', 'action_resource', 'args', 'audience', 'reason', 'provenance', 'tier',
-  'classification', 'requirement', 'taxonomy_version', 'action_digest', 'status', 'status_reason', 'expires_at',
-  'idempotency_key', 'request_hash', 'callback_url', 'callback_state', 'decided_at',
+  'id',
+  'agent_id',
+  'on_behalf_of_id',
+  'action_type',
+  'action_resource',
+  'args',
+  'audience',
+  'reason',
+  'provenance',
+  'tier',
+  'classification',
+  'requirement',
+  'taxonomy_version',
+  'action_digest',
+  'status',
+  'status_reason',
+  'expires_at',
+  'idempotency_key',
+  'request_hash',
+  'callback_url',
+  'callback_state',
+  'decided_at',
 ].join(', ');
 /** What a read of one approval selects: every column of the record. */
 const APPROVAL_RECORD = `${APPROVAL_COLUMNS}, escalated_to, created_at, updated_at`;
@@ -105,7 +124,10 @@ export class ApprovalRepository {
   }
 
   async findByIdempotencyKey(agentId: string, idempotencyKey: string): Promise<ApprovalRecord | null> {
-    return this.one(undefined, `SELECT ${APPROVAL_RECORD} FROM approvals WHERE agent_id = $1 AND idempotency_key = $2`, [agentId, idempotencyKey]);
+    return this.one(undefined, `SELECT ${APPROVAL_RECORD} FROM approvals WHERE agent_id = $1 AND idempotency_key = $2`, [
+      agentId,
+      idempotencyKey,
+    ]);
   }
 
   /** Counts at most `limit` rows: the question is only whether the agent reached its limit. */
@@ -138,13 +160,18 @@ export class ApprovalRepository {
 
   /** The agent's approved approvals: the ones that may have a token still to revoke. */
   async approvedIdsOfAgent(tx: Tx, agentId: string): Promise<string[]> {
-    const rows = await this.database.rows<{ id: string }>(tx, `SELECT id FROM approvals WHERE agent_id = $1 AND status = 'approved'`, [agentId]);
+    const rows = await this.database.rows<{ id: string }>(tx, `SELECT id FROM approvals WHERE agent_id = $1 AND status = 'approved'`, [
+      agentId,
+    ]);
     return rows.map((row) => row.id);
   }
 
   /** Claims the reminder once: true for the one caller that set `reminded_at` on a still pending approval. */
   async claimReminder(approvalId: string): Promise<boolean> {
-    const rows = await this.database.query<{ id: string }>(`UPDATE approvals SET reminded_at = now() WHERE id = $1 AND status = 'pending' AND reminded_at IS NULL RETURNING id`, [approvalId]);
+    const rows = await this.database.query<{ id: string }>(
+      `UPDATE approvals SET reminded_at = now() WHERE id = $1 AND status = 'pending' AND reminded_at IS NULL RETURNING id`,
+      [approvalId],
+    );
     return rows.length > 0;
   }
 
@@ -172,7 +199,10 @@ export class ApprovalRepository {
   async overdueCallbacks(graceSeconds: number, limit: number): Promise<Array<{ id: string; status: ApprovalStatus }>> {
     return this.database
       .manager()
-      .query(`SELECT id, status FROM approvals WHERE callback_state = 'due' AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`, [graceSeconds, limit]);
+      .query(
+        `SELECT id, status FROM approvals WHERE callback_state = 'due' AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`,
+        [graceSeconds, limit],
+      );
   }
 
   async duePendingIds(limit: number): Promise<string[]> {

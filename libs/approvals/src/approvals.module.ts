@@ -47,6 +47,16 @@ export class KillSwitchModule {}
     PartiesRepository,
     QuotaService,
   ],
-  exports: [LiveEvents, AgentControlService, ApprovalLifecycleService, ApprovalReportsService, ApprovalsService, ApproverService, CallbacksService, DecisionService, IntakeService],
+  exports: [
+    LiveEvents,
+    AgentControlService,
+    ApprovalLifecycleService,
+    ApprovalReportsService,
+    ApprovalsService,
+    ApproverService,
+    CallbacksService,
+    DecisionService,
+    IntakeService,
+  ],
 })
 export class ApprovalsModule {}

@@ -32,7 +32,12 @@ export class ApprovalsService {
     let approval = await this.current(agent, id);
     if (approval.status === 'pending' && waitSeconds > 0) {
       const untilExpiry = Math.max(0, approval.expiresAt.getTime() - Date.now()) + 50;
-      await this.events.waitForChange(approval.id, Math.min(waitSeconds * 1000, untilExpiry), signal, async () => (await this.current(agent, id)).status !== 'pending');
+      await this.events.waitForChange(
+        approval.id,
+        Math.min(waitSeconds * 1000, untilExpiry),
+        signal,
+        async () => (await this.current(agent, id)).status !== 'pending',
+      );
       approval = await this.current(agent, id);
     }
     return this.view(approval);
@@ -76,7 +81,13 @@ export class ApprovalsService {
     return toApprovalView(
       approval,
       token,
-      decisions.map((decision) => ({ person: decision.personId, verdict: decision.verdict, reason: decision.reason, channel: decision.channel, decided_at: decision.createdAt.toISOString() })),
+      decisions.map((decision) => ({
+        person: decision.personId,
+        verdict: decision.verdict,
+        reason: decision.reason,
+        channel: decision.channel,
+        decided_at: decision.createdAt.toISOString(),
+      })),
       notifications,
     );
   }

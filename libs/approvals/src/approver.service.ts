@@ -20,16 +20,28 @@ export class ApproverService {
     private readonly audit: AuditService,
   ) {}
 
-  async inbox(person: PersonRecord, options: { status?: string; limit?: string; cursor?: string }): Promise<{ approvals: InboxItem[]; next_cursor: string | null }> {
+  async inbox(
+    person: PersonRecord,
+    options: { status?: string; limit?: string; cursor?: string },
+  ): Promise<{ approvals: InboxItem[]; next_cursor: string | null }> {
     const status = (options.status ?? 'pending') as ApprovalStatus;
-    if (!APPROVAL_STATUSES.includes(status)) throw new DomainError('invalid_request', `status must be one of ${APPROVAL_STATUSES.join(', ')}`, { field: 'status' });
+    if (!APPROVAL_STATUSES.includes(status))
+      throw new DomainError('invalid_request', `status must be one of ${APPROVAL_STATUSES.join(', ')}`, { field: 'status' });
     const limit = options.limit === undefined ? 25 : Number(options.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new DomainError('invalid_request', `limit must be 1-${MAX_PAGE}`, { field: 'limit' });
-    const rows = await this.decisions.inbox({ personId: person.id, entries: approverEntriesFor(person), status, limit, after: parseCursor(options.cursor) });
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+      throw new DomainError('invalid_request', `limit must be 1-${MAX_PAGE}`, { field: 'limit' });
+    const rows = await this.decisions.inbox({
+      personId: person.id,
+      entries: approverEntriesFor(person),
+      status,
+      limit,
+      after: parseCursor(options.cursor),
+    });
     const last = rows[rows.length - 1];
     return {
       approvals: rows.map((row) => inboxItem(row)),
-      next_cursor: rows.length === limit && last ? Buffer.from(`${last.cursor.createdMicros}.${last.cursor.id}`).toString('base64url') : null,
+      next_cursor:
+        rows.length === limit && last ? Buffer.from(`${last.cursor.createdMicros}.${last.cursor.id}`).toString('base64url') : null,
     };
   }
 
@@ -41,9 +53,18 @@ export class ApproverService {
       row = await this.eligibleRow(person, id);
     }
     if (row.approval.status === 'pending' && (await this.decisions.recordOpened(row.approval.id, person.id))) {
-      await this.audit.record({ type: 'person', id: person.id }, [{ type: AuditEventType.ApprovalOpened, subject: { type: 'approval', id: row.approval.id } }]);
+      await this.audit.record({ type: 'person', id: person.id }, [
+        { type: AuditEventType.ApprovalOpened, subject: { type: 'approval', id: row.approval.id } },
+      ]);
     }
-    return approverView({ row, decisions: await this.decisions.decisionsOf(undefined, row.approval.id), notifications: await this.decisions.notificationsOf(row.approval.id) }, person);
+    return approverView(
+      {
+        row,
+        decisions: await this.decisions.decisionsOf(undefined, row.approval.id),
+        notifications: await this.decisions.notificationsOf(row.approval.id),
+      },
+      person,
+    );
   }
 
   /**
@@ -57,7 +78,8 @@ export class ApproverService {
 
   async stepUpOptions(person: PersonRecord, id: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const { approval } = await this.eligibleRow(person, id);
-    if (approval.status !== 'pending') throw new DomainError(approval.status === 'expired' ? 'expired' : 'already_decided', `the approval is ${approval.status}`);
+    if (approval.status !== 'pending')
+      throw new DomainError(approval.status === 'expired' ? 'expired' : 'already_decided', `the approval is ${approval.status}`);
     if (approval.expiresAt.getTime() <= Date.now()) throw new DomainError('expired', 'the approval has expired');
     return this.passkeys.stepUpOptions(person, { id: approval.id, actionDigest: approval.actionDigest });
   }

@@ -61,7 +61,13 @@ export class CallbacksService implements OnApplicationShutdown {
     }
     if (httpStatus < 200 || httpStatus >= 300) throw new Error(`callback answered HTTP ${httpStatus}`);
     await this.approvals.setCallbackState(approval.id, 'due', 'delivered');
-    await this.audit.record(SYSTEM, [{ type: AuditEventType.CallbackDelivered, subject: { type: 'approval', id: approval.id }, data: { status: approval.status, http_status: httpStatus } }]);
+    await this.audit.record(SYSTEM, [
+      {
+        type: AuditEventType.CallbackDelivered,
+        subject: { type: 'approval', id: approval.id },
+        data: { status: approval.status, http_status: httpStatus },
+      },
+    ]);
   }
 
   onApplicationShutdown(): void {
@@ -77,12 +83,21 @@ export class CallbacksService implements OnApplicationShutdown {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const agent = url.protocol === 'https:' ? this.outbound.https : this.outbound.http;
     return new Promise((resolve, reject) => {
-      const outgoing = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent, signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS) }, (response) => {
-        // The answer's body is not read; it is drained so the connection can be reused.
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-        response.on('error', reject);
-      });
+      const outgoing = send(
+        url,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          agent,
+          signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
+        },
+        (response) => {
+          // The answer's body is not read; it is drained so the connection can be reused.
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+          response.on('error', reject);
+        },
+      );
       outgoing.on('error', reject);
       outgoing.end(body);
     });
@@ -103,6 +118,12 @@ export class CallbacksService implements OnApplicationShutdown {
   /** Called by the worker when the last attempt failed. */
   async gaveUp(approvalId: string, status: string, reason: string): Promise<void> {
     await this.approvals.setCallbackState(approvalId, 'due', 'failed');
-    await this.audit.record(SYSTEM, [{ type: AuditEventType.CallbackFailed, subject: { type: 'approval', id: approvalId }, data: { status, reason: reason.slice(0, 500) } }]);
+    await this.audit.record(SYSTEM, [
+      {
+        type: AuditEventType.CallbackFailed,
+        subject: { type: 'approval', id: approvalId },
+        data: { status, reason: reason.slice(0, 500) },
+      },
+    ]);
   }
 }

@@ -36,7 +36,17 @@ export interface InboxQuery {
 /** A delivery as both views show it (the wire contract's `Notification`). */
 export type NotificationView = Notification;
 
-type DecisionRow = { person_id: string; email: string; display_name: string; verdict: Verdict; reason: string | null; channel: 'web' | 'slack'; amr: string[]; fast: boolean; created_at: Date };
+type DecisionRow = {
+  person_id: string;
+  email: string;
+  display_name: string;
+  verdict: Verdict;
+  reason: string | null;
+  channel: 'web' | 'slack';
+  amr: string[];
+  fast: boolean;
+  created_at: Date;
+};
 
 /** An approval with its parties, its decisions and its deliveries: what a channel renders. */
 export interface ApprovalActivity {
@@ -76,18 +86,40 @@ export const APPROVAL_ACTIVITY_SQL = `SELECT to_jsonb(a) AS approval, g.name AS 
 
 export function activityFromRow(row: ActivityRow): ApprovalActivity {
   return {
-    row: { approval: approvalFromRow(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } },
+    row: {
+      approval: approvalFromRow(row.approval),
+      agentName: row.agent_name,
+      onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name },
+    },
     decisions: decisionsFromJson(row.decisions),
     notifications: notificationsFromJson(row.notifications),
   };
 }
 
 function decisionsFromJson(decisions: ActivityRow['decisions']): DecisionRecord[] {
-  return decisions.map((d) => ({ personId: d.person_id, email: d.email, displayName: d.display_name, verdict: d.verdict, reason: d.reason, channel: d.channel, amr: d.amr, fast: d.fast, createdAt: new Date(d.created_at) }));
+  return decisions.map((d) => ({
+    personId: d.person_id,
+    email: d.email,
+    displayName: d.display_name,
+    verdict: d.verdict,
+    reason: d.reason,
+    channel: d.channel,
+    amr: d.amr,
+    fast: d.fast,
+    createdAt: new Date(d.created_at),
+  }));
 }
 
 function notificationsFromJson(notifications: ActivityRow['notifications']): NotificationView[] {
-  return notifications.map((n) => ({ person: n.person_id, channel: n.channel, kind: n.kind, state: n.state, detail: n.detail, attempts: n.attempts, updated_at: new Date(n.updated_at).toISOString() }));
+  return notifications.map((n) => ({
+    person: n.person_id,
+    channel: n.channel,
+    kind: n.kind,
+    state: n.state,
+    detail: n.detail,
+    attempts: n.attempts,
+    updated_at: new Date(n.updated_at).toISOString(),
+  }));
 }
 
 /** The approval locked for a decision, with its parties and the client id a token names. */
@@ -115,16 +147,47 @@ export class DecisionRepository {
          FROM decisions d JOIN people p ON p.id = d.person_id WHERE d.approval_id = $1 ORDER BY d.created_at, d.id`,
       [approvalId],
     );
-    return rows.map((row) => ({ personId: row.person_id, email: row.email, displayName: row.display_name, verdict: row.verdict, reason: row.reason, channel: row.channel, amr: row.amr, fast: row.fast, createdAt: row.created_at }));
+    return rows.map((row) => ({
+      personId: row.person_id,
+      email: row.email,
+      displayName: row.display_name,
+      verdict: row.verdict,
+      reason: row.reason,
+      channel: row.channel,
+      amr: row.amr,
+      fast: row.fast,
+      createdAt: row.created_at,
+    }));
   }
 
   /** Returns when the decision was recorded, or null if this person already decided this approval (the unique constraint backs the lock). */
-  async insert(tx: Tx, decision: { approvalId: string; personId: string; verdict: Verdict; reason: string | null; channel: 'web' | 'slack'; amr: string[]; latencyMs: number | null; fast: boolean }): Promise<Date | null> {
+  async insert(
+    tx: Tx,
+    decision: {
+      approvalId: string;
+      personId: string;
+      verdict: Verdict;
+      reason: string | null;
+      channel: 'web' | 'slack';
+      amr: string[];
+      latencyMs: number | null;
+      fast: boolean;
+    },
+  ): Promise<Date | null> {
     try {
       const [row] = await this.database.rows<{ created_at: Date }>(
         tx,
         `INSERT INTO decisions (approval_id, person_id, verdict, reason, channel, amr, latency_ms, fast) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at`,
-        [decision.approvalId, decision.personId, decision.verdict, decision.reason, decision.channel, decision.amr, decision.latencyMs, decision.fast],
+        [
+          decision.approvalId,
+          decision.personId,
+          decision.verdict,
+          decision.reason,
+          decision.channel,
+          decision.amr,
+          decision.latencyMs,
+          decision.fast,
+        ],
       );
       return row.created_at;
     } catch (error) {
@@ -135,11 +198,27 @@ export class DecisionRepository {
 
   /** The approval's deliveries (one per person × channel × kind), oldest first. */
   async notificationsOf(approvalId: string): Promise<NotificationView[]> {
-    const rows = await this.database.query<{ person_id: string; channel: string; kind: string; state: string; detail: string | null; attempts: number; updated_at: Date }>(
+    const rows = await this.database.query<{
+      person_id: string;
+      channel: string;
+      kind: string;
+      state: string;
+      detail: string | null;
+      attempts: number;
+      updated_at: Date;
+    }>(
       `SELECT person_id, channel, kind, state, detail, attempts, updated_at FROM deliveries WHERE approval_id = $1 ORDER BY created_at, person_id, channel, kind`,
       [approvalId],
     );
-    return rows.map((row) => ({ person: row.person_id, channel: row.channel, kind: row.kind, state: row.state, detail: row.detail, attempts: row.attempts, updated_at: row.updated_at.toISOString() }));
+    return rows.map((row) => ({
+      person: row.person_id,
+      channel: row.channel,
+      kind: row.kind,
+      state: row.state,
+      detail: row.detail,
+      attempts: row.attempts,
+      updated_at: row.updated_at.toISOString(),
+    }));
   }
 
   /** Records that the person opened the approval; true the first time. */
@@ -157,7 +236,9 @@ export class DecisionRepository {
    * reads it with its parties: after waiting for the lock, the row is the one the previous decider left.
    */
   async lockForDecision(tx: Tx, approvalId: string): Promise<LockedApproval | null> {
-    const rows = await this.database.rows<Record<string, unknown> & { agent_name: string; agent_client_id: string; obo_id: string; obo_email: string; obo_name: string }>(
+    const rows = await this.database.rows<
+      Record<string, unknown> & { agent_name: string; agent_client_id: string; obo_id: string; obo_email: string; obo_name: string }
+    >(
       tx,
       `SELECT a.*, g.name AS agent_name, g.client_id AS agent_client_id, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name
          FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id
@@ -166,7 +247,14 @@ export class DecisionRepository {
     );
     const row = rows[0];
     if (!row) return null;
-    return { row: { approval: approvalFromRow(row), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } }, agentClientId: row.agent_client_id };
+    return {
+      row: {
+        approval: approvalFromRow(row),
+        agentName: row.agent_name,
+        onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name },
+      },
+      agentClientId: row.agent_client_id,
+    };
   }
 
   /**
@@ -192,7 +280,15 @@ export class DecisionRepository {
    * are left out (they are expiring, not waiting).
    */
   async inbox(query: InboxQuery): Promise<Array<InboxRow & { cursor: { createdMicros: string; id: string } }>> {
-    const rows = await this.database.query<{ approval: Record<string, unknown>; agent_name: string; obo_id: string; obo_email: string; obo_name: string; created_micros: string; id: string }>(
+    const rows = await this.database.query<{
+      approval: Record<string, unknown>;
+      agent_name: string;
+      obo_id: string;
+      obo_email: string;
+      obo_name: string;
+      created_micros: string;
+      id: string;
+    }>(
       `SELECT to_jsonb(a) AS approval, (extract(epoch FROM a.created_at) * 1000000)::bigint::text AS created_micros, a.id, g.name AS agent_name, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name
          FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id
         WHERE a.status = $1
@@ -214,13 +310,25 @@ export class DecisionRepository {
 
   /** The approval with the names a person needs to read it. */
   async withParties(id: string): Promise<InboxRow | null> {
-    const rows = await this.database.query<{ approval: Record<string, unknown>; agent_name: string; obo_id: string; obo_email: string; obo_name: string }>(
+    const rows = await this.database.query<{
+      approval: Record<string, unknown>;
+      agent_name: string;
+      obo_id: string;
+      obo_email: string;
+      obo_name: string;
+    }>(
       `SELECT to_jsonb(a) AS approval, g.name AS agent_name, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name
          FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id WHERE a.id = $1`,
       [id],
     );
     const row = rows[0];
-    return row ? { approval: approvalFromRow(row.approval), agentName: row.agent_name, onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name } } : null;
+    return row
+      ? {
+          approval: approvalFromRow(row.approval),
+          agentName: row.agent_name,
+          onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name },
+        }
+      : null;
   }
 
   /**

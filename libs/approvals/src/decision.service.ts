@@ -3,7 +3,16 @@ import { type AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
 import { type Actor, type AuditEntry, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { Database, type Tx } from '@countersign/database';
-import { assertDecidable, assertFirstDecision, decisionLatency, decisionReason, DomainError, MAX_DECISION_REASON, settlementOf, type Verdict } from '@countersign/domain';
+import {
+  assertDecidable,
+  assertFirstDecision,
+  decisionLatency,
+  decisionReason,
+  DomainError,
+  MAX_DECISION_REASON,
+  settlementOf,
+  type Verdict,
+} from '@countersign/domain';
 import { Metrics } from '@countersign/observability';
 import { PasskeyService, type PersonRecord } from '@countersign/people';
 import { ApprovalTokenService } from '@countersign/tokens';
@@ -22,7 +31,12 @@ export interface DecisionInput {
 }
 
 /** SimpleWebAuthn's assertion JSON, as far as it is checked before the passkey service verifies it. */
-const assertion = z.looseObject({ id: z.string(), rawId: z.string(), type: z.literal('public-key'), response: z.looseObject({ clientDataJSON: z.string() }) });
+const assertion = z.looseObject({
+  id: z.string(),
+  rawId: z.string(),
+  type: z.literal('public-key'),
+  response: z.looseObject({ clientDataJSON: z.string() }),
+});
 
 /** The web's decision body: `{verdict: "approve"|"deny", reason?, step_up?}`. */
 export const decisionBody = z
@@ -31,7 +45,11 @@ export const decisionBody = z
     reason: z.string().max(MAX_DECISION_REASON).nullish(),
     step_up: assertion.nullish(),
   })
-  .transform((body): DecisionInput => ({ verdict: body.verdict, reason: decisionReason(body.reason), stepUp: (body.step_up ?? null) as AuthenticationResponseJSON | null }));
+  .transform((body): DecisionInput => ({
+    verdict: body.verdict,
+    reason: decisionReason(body.reason),
+    stepUp: (body.step_up ?? null) as AuthenticationResponseJSON | null,
+  }));
 
 /** Parses a decision body at the edge; a refusal names the field. */
 export function parseDecisionInput(body: unknown): DecisionInput {
@@ -87,7 +105,13 @@ export class DecisionService {
       return settled;
     } catch (error) {
       if (error instanceof DomainError && error.code !== 'not_found') {
-        await this.audit.record({ type: 'person', id: person.id }, [{ type: AuditEventType.DecisionRefused, subject: { type: 'approval', id: approvalId }, data: { code: error.code, reason: error.message.slice(0, 500), channel } }]);
+        await this.audit.record({ type: 'person', id: person.id }, [
+          {
+            type: AuditEventType.DecisionRefused,
+            subject: { type: 'approval', id: approvalId },
+            data: { code: error.code, reason: error.message.slice(0, 500), channel },
+          },
+        ]);
         if (error.code === 'expired') await this.lifecycle.expire(approvalId);
       }
       throw error;
@@ -99,7 +123,12 @@ export class DecisionService {
    * approval as read now; its challenge is consumed whatever happens next. The lock then checks the action is
    * still the one signed. The only decisions that read the approval twice.
    */
-  private async checkStepUp(person: PersonRecord, approvalId: string, verdict: Verdict, response: AuthenticationResponseJSON): Promise<{ amr: string[]; actionDigest: string }> {
+  private async checkStepUp(
+    person: PersonRecord,
+    approvalId: string,
+    verdict: Verdict,
+    response: AuthenticationResponseJSON,
+  ): Promise<{ amr: string[]; actionDigest: string }> {
     const read = await this.approvals.findById(approvalId);
     const approval = read && decidable(read);
     assertDecidable(person, approval, { verdict, stepUp: approval && { actionDigest: approval.actionDigest } }, new Date());
@@ -127,24 +156,62 @@ export class DecisionService {
       assertFirstDecision(person, earlier);
       // Approval fatigue: measured from when this channel showed the person the request, against the tier's threshold.
       const { latencyMs, fast } = decisionLatency(shownAt, decidedAt, approval.requirement);
-      const createdAt = await this.decisions.insert(tx, { approvalId, personId: person.id, verdict: input.verdict, reason: input.reason, channel, amr, latencyMs, fast });
+      const createdAt = await this.decisions.insert(tx, {
+        approvalId,
+        personId: person.id,
+        verdict: input.verdict,
+        reason: input.reason,
+        channel,
+        amr,
+        latencyMs,
+        fast,
+      });
       if (!createdAt) throw new DomainError('already_decided', 'you have already decided this approval');
-      const decision: DecisionRecord = { personId: person.id, email: person.email, displayName: person.displayName, verdict: input.verdict, reason: input.reason, channel, amr, fast, createdAt };
+      const decision: DecisionRecord = {
+        personId: person.id,
+        email: person.email,
+        displayName: person.displayName,
+        verdict: input.verdict,
+        reason: input.reason,
+        channel,
+        amr,
+        fast,
+        createdAt,
+      };
       const decisions = [...earlier, decision];
       const approvals = decisions.filter((d) => d.verdict === 'approve');
       const entries: AuditEntry[] = [
         {
           type: AuditEventType.DecisionRecorded,
           subject: { type: 'approval', id: approvalId },
-          data: { verdict: input.verdict, reason: input.reason, channel, amr, fast, latency_ms: latencyMs, approvals: approvals.length, approvals_required: approval.requirement.approvals_required },
+          data: {
+            verdict: input.verdict,
+            reason: input.reason,
+            channel,
+            amr,
+            fast,
+            latency_ms: latencyMs,
+            approvals: approvals.length,
+            approvals_required: approval.requirement.approvals_required,
+          },
         },
       ];
       const settlement = settlementOf(approval, decisions);
       let final: ApprovalRecord | null = null;
       if (settlement) {
         final = await this.approvals.transitionFromPending(tx, approvalId, settlement.to, settlement.reason);
-        entries.push({ type: AuditEventType.ApprovalStatusChanged, subject: { type: 'approval', id: approvalId }, data: { from: 'pending', to: settlement.to, reason: settlement.reason } });
-        if (settlement.to === 'approved') await this.mint(tx, row.approval, agentClientId, approvals.map((d) => ({ sub: d.personId, channel: d.channel, amr: d.amr })));
+        entries.push({
+          type: AuditEventType.ApprovalStatusChanged,
+          subject: { type: 'approval', id: approvalId },
+          data: { from: 'pending', to: settlement.to, reason: settlement.reason },
+        });
+        if (settlement.to === 'approved')
+          await this.mint(
+            tx,
+            row.approval,
+            agentClientId,
+            approvals.map((d) => ({ sub: d.personId, channel: d.channel, amr: d.amr })),
+          );
       }
       await this.audit.append(tx, actor, entries);
       const settled: ApprovalActivity = { row: { ...row, approval: final ?? row.approval }, decisions, notifications };
@@ -155,7 +222,12 @@ export class DecisionService {
     return result;
   }
 
-  private async mint(tx: Tx, approval: ApprovalRecord, agentClientId: string, approvers: Array<{ sub: string; channel: string; amr: string[] }>): Promise<void> {
+  private async mint(
+    tx: Tx,
+    approval: ApprovalRecord,
+    agentClientId: string,
+    approvers: Array<{ sub: string; channel: string; amr: string[] }>,
+  ): Promise<void> {
     // A suspension racing this decision waits for the approval's lock; its token revocation runs after this
     // transaction commits, so it revokes this token too.
     await this.tokens.mint(tx, SYSTEM, {
@@ -165,7 +237,11 @@ export class DecisionService {
       audience: approval.audience,
       agentClientId,
       personId: approval.onBehalfOfId,
-      risk: { tier: approval.tier, reversibility: (approval.classification.reversibility as string | null) ?? null, blast_radius: (approval.classification.blast_radius as string | null) ?? null },
+      risk: {
+        tier: approval.tier,
+        reversibility: (approval.classification.reversibility as string | null) ?? null,
+        blast_radius: (approval.classification.blast_radius as string | null) ?? null,
+      },
       approvers,
       ttlSeconds: requirementOf(approval).token_ttl_seconds,
     });

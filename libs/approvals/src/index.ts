@@ -2,11 +2,26 @@ export { AgentControlService } from './agent-control.service';
 export { APPROVAL_OUTREACH, type ApprovalOutreach, ApprovalLifecycleService } from './approval-lifecycle.service';
 export { type AdminOverview, type AgentApprovalView, ApprovalReportsService, MAX_OVERVIEW_DAYS } from './approval-reports.service';
 export { type ApprovalRequest, parseApprovalRequest } from './approval-request';
-export { AGENT_CLAIM_LABEL, type AgentDecisionView, approvalSummary, type ApprovalSummary, type ApprovalView, approverView, type ApproverView, type InboxItem } from './approval-view';
+export {
+  AGENT_CLAIM_LABEL,
+  type AgentDecisionView,
+  approvalSummary,
+  type ApprovalSummary,
+  type ApprovalView,
+  approverView,
+  type ApproverView,
+  type InboxItem,
+} from './approval-view';
 export { ApprovalsModule, KillSwitchModule } from './approvals.module';
 export { ApprovalsService, MAX_WAIT_SECONDS } from './approvals.service';
 export { ApproverService } from './approver.service';
-export { activityFromRow, type ActivityRow, APPROVAL_ACTIVITY_SQL, type ApprovalActivity, type NotificationView } from './decision.repository';
+export {
+  activityFromRow,
+  type ActivityRow,
+  APPROVAL_ACTIVITY_SQL,
+  type ApprovalActivity,
+  type NotificationView,
+} from './decision.repository';
 export { type ApprovalRecord, eligibleEntriesOf, requirementOf } from './approval.repository';
 export { CallbacksService } from './callbacks.service';
 export { validateCallbackUrl } from './callback-url';

@@ -3,7 +3,15 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Actor, type AuditEntry, AuditEventType, AuditService, outboxEvents, SYSTEM } from '@countersign/audit';
 import { type AgentRecord, AgentsService } from '@countersign/agents';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { type ApprovalStatus, canonicalJson, type Classification, computeActionDigest, DomainError, matchesAny, redactArgs } from '@countersign/domain';
+import {
+  type ApprovalStatus,
+  canonicalJson,
+  type Classification,
+  computeActionDigest,
+  DomainError,
+  matchesAny,
+  redactArgs,
+} from '@countersign/domain';
 import { type PersonRecord } from '@countersign/people';
 import { TaxonomyService } from '@countersign/taxonomy';
 import { type AgentPrincipal, ApprovalTokenService } from '@countersign/tokens';
@@ -56,7 +64,11 @@ export class IntakeService {
    * admit the agent (status, quotas), replay an idempotent retry, find the person, classify and decide the outcome,
    * check the pending limits, then store the approval with its audit (and token) and start what follows.
    */
-  async request(principal: AgentPrincipal, body: unknown, idempotencyKey: string | undefined): Promise<{ created: boolean; approval: ApprovalView }> {
+  async request(
+    principal: AgentPrincipal,
+    body: unknown,
+    idempotencyKey: string | undefined,
+  ): Promise<{ created: boolean; approval: ApprovalView }> {
     const actor: Actor = { type: 'agent', id: principal.agentId, clientId: principal.clientId };
     const request = await this.parse(actor, body, idempotencyKey);
     // The agent (still active?) and the person it names, in one round trip.
@@ -71,7 +83,9 @@ export class IntakeService {
 
     const person = await this.enabledPerson(actor, parties.person, request);
     const callbackUrl = await this.auditingRefusal(actor, () =>
-      request.callback_url === undefined ? null : validateCallbackUrl(request.callback_url, this.config.allowPrivateCallbackUrls).toString(),
+      request.callback_url === undefined
+        ? null
+        : validateCallbackUrl(request.callback_url, this.config.allowPrivateCallbackUrls).toString(),
     );
     const outcome = await this.classify(actor, agent, person, request);
     if (outcome.status === 'pending') await this.checkPendingLimits(actor, agent, person, limits, parties);
@@ -109,7 +123,8 @@ export class IntakeService {
       await Promise.all([this.quotas.consumeRequest(agent.id, limits.requestsPerMinute), this.quotas.checkBacklog(agent.id)]);
     } catch (error) {
       // Quota refusals are not audited one by one (a flood would write the log at its own rate); a backlog's first is.
-      if (error instanceof DomainError && error.code === 'notifications_backlogged') await this.auditOncePerMinute(actor, error, 'flood-backlog', agent.id);
+      if (error instanceof DomainError && error.code === 'notifications_backlogged')
+        await this.auditOncePerMinute(actor, error, 'flood-backlog', agent.id);
       throw error;
     }
     return { agent, limits };
@@ -117,7 +132,9 @@ export class IntakeService {
 
   private async enabledPerson(actor: Actor, person: PersonRecord | null, request: ApprovalRequest): Promise<PersonRecord> {
     if (person?.status === 'active') return person;
-    const error = new DomainError('unknown_person', `on_behalf_of names no enabled person: ${JSON.stringify(request.on_behalf_of)}`, { field: '/on_behalf_of' });
+    const error = new DomainError('unknown_person', `on_behalf_of names no enabled person: ${JSON.stringify(request.on_behalf_of)}`, {
+      field: '/on_behalf_of',
+    });
     await this.refuseWithoutApproval(actor, error);
     throw error;
   }
@@ -133,7 +150,11 @@ export class IntakeService {
     });
     const audience = request.audience ?? classification.audience;
     if (!audience) {
-      const error = new DomainError('audience_required', `no audience: the taxonomy names none for ${request.action.type}, so the request must`, { field: '/audience' });
+      const error = new DomainError(
+        'audience_required',
+        `no audience: the taxonomy names none for ${request.action.type}, so the request must`,
+        { field: '/audience' },
+      );
       await this.refuseWithoutApproval(actor, error);
       throw error;
     }
@@ -146,14 +167,23 @@ export class IntakeService {
    * A request that would wait for a person counts against the agent's pending cap and against that person (across
    * all agents); the person's first refusal a minute per agent is audited, so the log shows who is burying whom.
    */
-  private async checkPendingLimits(actor: Actor, agent: AgentRecord, person: PersonRecord, limits: AgentLimits, parties: Parties): Promise<void> {
+  private async checkPendingLimits(
+    actor: Actor,
+    agent: AgentRecord,
+    person: PersonRecord,
+    limits: AgentLimits,
+    parties: Parties,
+  ): Promise<void> {
     if (parties.pendingApprovals >= limits.maxPending) {
-      throw new DomainError('too_many_pending', `the agent already has ${limits.maxPending} pending approvals`, { retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS });
+      throw new DomainError('too_many_pending', `the agent already has ${limits.maxPending} pending approvals`, {
+        retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS,
+      });
     }
     try {
       await this.quotas.checkPerson(person.id, parties.personPendingApprovals);
     } catch (error) {
-      if (error instanceof DomainError && error.code === 'too_many_pending_for_person') await this.auditOncePerMinute(actor, error, 'person-pending', `${person.id}:${agent.id}`);
+      if (error instanceof DomainError && error.code === 'too_many_pending_for_person')
+        await this.auditOncePerMinute(actor, error, 'person-pending', `${person.id}:${agent.id}`);
       throw error;
     }
   }
@@ -191,12 +221,31 @@ export class IntakeService {
       {
         type: AuditEventType.ApprovalRequested,
         subject,
-        data: { action: { type: request.action.type, resource: request.action.resource, args }, on_behalf_of: person.id, audience, provenance: request.context?.provenance ?? [], idempotency_key: keys.idempotencyKey ?? null, callback_url: keys.callbackUrl },
+        data: {
+          action: { type: request.action.type, resource: request.action.resource, args },
+          on_behalf_of: person.id,
+          audience,
+          provenance: request.context?.provenance ?? [],
+          idempotency_key: keys.idempotencyKey ?? null,
+          callback_url: keys.callbackUrl,
+        },
       },
-      { type: AuditEventType.ApprovalClassified, subject, data: { ...storedClassification, refusal: undefined, taxonomy_version: version, action_digest: actionDigest } },
+      {
+        type: AuditEventType.ApprovalClassified,
+        subject,
+        data: { ...storedClassification, refusal: undefined, taxonomy_version: version, action_digest: actionDigest },
+      },
       refusal
         ? { type: AuditEventType.ApprovalRefused, subject, data: { code: refusal.code, reason: refusal.message } }
-        : { type: AuditEventType.ApprovalStatusChanged, subject, data: { from: null, to: status, reason: statusReason ?? `tier ${classification.tier} needs ${requirement.approvals_required} approval(s)` } },
+        : {
+            type: AuditEventType.ApprovalStatusChanged,
+            subject,
+            data: {
+              from: null,
+              to: status,
+              reason: statusReason ?? `tier ${classification.tier} needs ${requirement.approvals_required} approval(s)`,
+            },
+          },
     ];
     const token =
       status === 'approved'
@@ -247,7 +296,10 @@ export class IntakeService {
 
   private async replay(existing: ApprovalRecord, requestHash: string): Promise<{ created: boolean; approval: ApprovalView }> {
     if (existing.requestHash !== requestHash) {
-      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used for a different request', { field: 'Idempotency-Key', approval_id: existing.id });
+      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used for a different request', {
+        field: 'Idempotency-Key',
+        approval_id: existing.id,
+      });
     }
     const refusal = (existing.classification as unknown as StoredClassification).refusal;
     if (refusal) throw refusalError(refusal, existing.id);
@@ -273,7 +325,9 @@ export class IntakeService {
   /** Refusals before an approval row can exist (bad input, unknown person) are audited on their own. */
   private async refuseWithoutApproval(actor: Actor, error: DomainError): Promise<void> {
     try {
-      await this.audit.record(actor, [{ type: AuditEventType.ApprovalRefused, data: { code: error.code, reason: error.message.slice(0, 500) } }]);
+      await this.audit.record(actor, [
+        { type: AuditEventType.ApprovalRefused, data: { code: error.code, reason: error.message.slice(0, 500) } },
+      ]);
     } catch (auditError) {
       this.logger.error(`could not audit a refused request: ${(auditError as Error).message}`);
     }
@@ -286,10 +340,16 @@ function refusalFor(agent: AgentRecord, person: PersonRecord, type: string, clas
     return { code: 'capability_missing', message: `agent ${agent.name} lacks the capability for ${type}` };
   }
   if (!matchesAny(person.permissions, type)) {
-    return { code: 'permission_missing', message: `${person.email} lacks the permission for ${type}; an agent cannot act beyond its principal` };
+    return {
+      code: 'permission_missing',
+      message: `${person.email} lacks the permission for ${type}; an agent cannot act beyond its principal`,
+    };
   }
   if (classification.requirement.decision === 'deny') {
-    return { code: 'forbidden_by_policy', message: `tier ${classification.tier} is denied by policy (${classification.reasons.join('; ')})` };
+    return {
+      code: 'forbidden_by_policy',
+      message: `tier ${classification.tier} is denied by policy (${classification.reasons.join('; ')})`,
+    };
   }
   return null;
 }

@@ -48,7 +48,11 @@ export class KillSwitchService {
       await this.audit.append(
         tx,
         actor,
-        ids.map((id) => ({ type: AuditEventType.ApprovalStatusChanged, subject: { type: 'approval', id }, data: { from: 'pending', to, reason: statusReason } })),
+        ids.map((id) => ({
+          type: AuditEventType.ApprovalStatusChanged,
+          subject: { type: 'approval', id },
+          data: { from: 'pending', to, reason: statusReason },
+        })),
       );
       return ids;
     });

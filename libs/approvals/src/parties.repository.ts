@@ -39,7 +39,12 @@ export class PartiesRepository {
       person_id: isUuid(query.personReference) ? query.personReference : null,
       person_email: isUuid(query.personReference) ? null : query.personReference.toLowerCase(),
     }));
-    const rows = await this.database.query<{ agent: Record<string, unknown> | null; person: Record<string, unknown> | null; pending: number | null; person_pending: number | null }>(
+    const rows = await this.database.query<{
+      agent: Record<string, unknown> | null;
+      person: Record<string, unknown> | null;
+      pending: number | null;
+      person_pending: number | null;
+    }>(
       `SELECT (SELECT to_jsonb(a) FROM agents a WHERE a.id = q.agent_id) AS agent,
               p.person,
               (SELECT c.pending FROM agent_pending c WHERE c.agent_id = q.agent_id) AS pending,

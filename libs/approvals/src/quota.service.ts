@@ -43,7 +43,9 @@ export class QuotaService {
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        throw new DomainError('rate_limited', `more than ${requestsPerMinute} requests in a minute; retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+        throw new DomainError('rate_limited', `more than ${requestsPerMinute} requests in a minute; retry after ${retryAfterSeconds} s`, {
+          retryAfterSeconds,
+        });
       }
       this.logger.error(`quota check failed, refusing the request: ${(rejection as Error).message}`);
       throw quotaUnavailable();
@@ -79,16 +81,24 @@ export class QuotaService {
   async checkPerson(personId: string, pendingForPerson: number): Promise<void> {
     const { personMaxPending, personRequestsPerMinute } = this.config;
     if (pendingForPerson >= personMaxPending) {
-      throw new DomainError('too_many_pending_for_person', `this person already has ${personMaxPending} approvals waiting for them; retry after ${PENDING_RETRY_AFTER_SECONDS} s`, {
-        retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS,
-      });
+      throw new DomainError(
+        'too_many_pending_for_person',
+        `this person already has ${personMaxPending} approvals waiting for them; retry after ${PENDING_RETRY_AFTER_SECONDS} s`,
+        {
+          retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS,
+        },
+      );
     }
     try {
       await this.personLimiter.consume(personId);
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        throw new DomainError('too_many_pending_for_person', `more than ${personRequestsPerMinute} approvals for this person in a minute; retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+        throw new DomainError(
+          'too_many_pending_for_person',
+          `more than ${personRequestsPerMinute} approvals for this person in a minute; retry after ${retryAfterSeconds} s`,
+          { retryAfterSeconds },
+        );
       }
       this.logger.error(`per-person quota check failed, refusing the request: ${(rejection as Error).message}`);
       throw quotaUnavailable();
@@ -124,5 +134,7 @@ export class QuotaService {
 }
 
 function quotaUnavailable(): DomainError {
-  return new DomainError('quota_unavailable', 'the quota store is unavailable; no request is accepted without its quota check', { retryAfterSeconds: 5 });
+  return new DomainError('quota_unavailable', 'the quota store is unavailable; no request is accepted without its quota check', {
+    retryAfterSeconds: 5,
+  });
 }

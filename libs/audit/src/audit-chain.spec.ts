@@ -5,8 +5,15 @@ function chain(length: number) {
   let prevHash = GENESIS_HASH;
   for (let index = 1; index <= length; index++) {
     const fields = {
-      seq: String(index), occurredAt: '2026-11-23T12:00:00.000Z', actorType: 'system', actorId: null,
-      type: 'approval.requested', subjectType: 'approval', subjectId: `a${index}`, data: { n: index }, prevHash,
+      seq: String(index),
+      occurredAt: '2026-11-23T12:00:00.000Z',
+      actorType: 'system',
+      actorId: null,
+      type: 'approval.requested',
+      subjectType: 'approval',
+      subjectId: `a${index}`,
+      data: { n: index },
+      prevHash,
     };
     const hash = chainHash(fields);
     events.push({ ...fields, hash });

@@ -32,7 +32,9 @@ export class AuditRepository {
 
   /** The chain lock if it is free; false at once when another chainer holds it. */
   async tryLockChain(tx: Tx): Promise<boolean> {
-    const rows: Array<{ locked: boolean }> = await this.database.manager(tx).query('SELECT pg_try_advisory_xact_lock($1) AS locked', [AUDIT_CHAIN_LOCK]);
+    const rows: Array<{ locked: boolean }> = await this.database
+      .manager(tx)
+      .query('SELECT pg_try_advisory_xact_lock($1) AS locked', [AUDIT_CHAIN_LOCK]);
     return rows[0]?.locked === true;
   }
 

@@ -78,7 +78,9 @@ export class AuditService {
   }
 
   /** Walks the whole chain from the first event; names the first broken link. */
-  async verify(onProgress?: (checked: number) => void): Promise<{ ok: true; checked: number } | { ok: false; checked: number; broken: ChainBreak }> {
+  async verify(
+    onProgress?: (checked: number) => void,
+  ): Promise<{ ok: true; checked: number } | { ok: false; checked: number; broken: ChainBreak }> {
     await this.flush();
     let last = { seq: 0n, hash: GENESIS_HASH };
     let checked = 0;
@@ -86,7 +88,8 @@ export class AuditService {
       const page = await this.repository.page(last.seq, VERIFY_PAGE);
       if (page.length === 0) return { ok: true, checked };
       const result = verifyChainSegment(page, last);
-      if (!result.ok) return { ok: false, checked: checked + page.findIndex((event) => event.seq === result.broken.seq), broken: result.broken };
+      if (!result.ok)
+        return { ok: false, checked: checked + page.findIndex((event) => event.seq === result.broken.seq), broken: result.broken };
       checked += page.length;
       last = result.last;
       onProgress?.(checked);

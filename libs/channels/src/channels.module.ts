@@ -36,7 +36,11 @@ import { WebPushChannel } from './web-push.channel';
     VapidKeysService,
     WebPushChannel,
     { provide: SLACK_CLIENT, inject: [CONFIG], useFactory: (config: CountersignConfig) => createSlackClient(config) },
-    { provide: NOTIFICATION_CHANNELS, inject: [SlackChannel, WebPushChannel], useFactory: (...channels: NotificationChannel[]) => channels },
+    {
+      provide: NOTIFICATION_CHANNELS,
+      inject: [SlackChannel, WebPushChannel],
+      useFactory: (...channels: NotificationChannel[]) => channels,
+    },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
   ],
   exports: [APPROVAL_OUTREACH, NotificationService, PushSubscriptionsService, SlackInteractionsService, SlackLinksService],

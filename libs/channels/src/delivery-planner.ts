@@ -37,8 +37,20 @@ export class DeliveryPlanner implements ApprovalOutreach {
   async planNew(approval: ApprovalRecord): Promise<void> {
     const requirement = requirementOf(approval);
     await this.planAndEnqueue(
-      { id: approval.id, agentId: approval.agentId, tier: approval.tier, escalateTo: requirement.escalate_to ?? [], escalated: (approval.escalatedTo ?? []).length > 0 },
-      { approvalId: approval.id, onBehalfOfId: approval.onBehalfOfId, entries: eligibleEntriesOf(approval), channels: requirement.channels, kind: 'request' },
+      {
+        id: approval.id,
+        agentId: approval.agentId,
+        tier: approval.tier,
+        escalateTo: requirement.escalate_to ?? [],
+        escalated: (approval.escalatedTo ?? []).length > 0,
+      },
+      {
+        approvalId: approval.id,
+        onBehalfOfId: approval.onBehalfOfId,
+        entries: eligibleEntriesOf(approval),
+        channels: requirement.channels,
+        kind: 'request',
+      },
     );
   }
 
@@ -47,7 +59,15 @@ export class DeliveryPlanner implements ApprovalOutreach {
     const queued = planned.filter((row) => row.state === 'queued');
     if (queued.length > 0) {
       const priority = await this.queue.fairPriority(approval.tier, approval.agentId, queued.length);
-      await Promise.all(queued.map((row) => this.queue.enqueue(JobName.DeliverNotification, { deliveryId: row.id, agentId: approval.agentId }, { jobId: jobId.deliver(row.id), priority })));
+      await Promise.all(
+        queued.map((row) =>
+          this.queue.enqueue(
+            JobName.DeliverNotification,
+            { deliveryId: row.id, agentId: approval.agentId },
+            { jobId: jobId.deliver(row.id), priority },
+          ),
+        ),
+      );
     }
     // Someone with no channel at all cannot be reached: escalate now rather than at the scheduled time.
     const approvers = new Set(planned.map((row) => row.personId));

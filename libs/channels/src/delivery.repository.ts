@@ -40,10 +40,32 @@ export interface PlanItem {
 /** Why a push cannot reach someone, as planning records it. */
 export const NO_SUBSCRIPTION = 'no push subscription (the person has not enabled notifications in a browser)';
 
-type DeliveryRow = { id: string; approval_id: string; person_id: string; channel: ChannelType; kind: DeliveryKind; state: DeliveryState; detail: string | null; external_ref: Record<string, unknown> | null; attempts: number; outcome_shown: string | null };
+type DeliveryRow = {
+  id: string;
+  approval_id: string;
+  person_id: string;
+  channel: ChannelType;
+  kind: DeliveryKind;
+  state: DeliveryState;
+  detail: string | null;
+  external_ref: Record<string, unknown> | null;
+  attempts: number;
+  outcome_shown: string | null;
+};
 
 function fromRow(row: DeliveryRow): DeliveryRecord {
-  return { id: row.id, approvalId: row.approval_id, personId: row.person_id, channel: row.channel, kind: row.kind, state: row.state, detail: row.detail, externalRef: row.external_ref, attempts: row.attempts, outcomeShown: row.outcome_shown };
+  return {
+    id: row.id,
+    approvalId: row.approval_id,
+    personId: row.person_id,
+    channel: row.channel,
+    kind: row.kind,
+    state: row.state,
+    detail: row.detail,
+    externalRef: row.external_ref,
+    attempts: row.attempts,
+    outcomeShown: row.outcome_shown,
+  };
 }
 
 /** The SQL of notifying: who may decide, one row per delivery (the unique key makes planning idempotent), outreach state. */
@@ -94,7 +116,19 @@ export class DeliveryRepository {
            SELECT * FROM deliveries d WHERE d.approval_id = w.approval_id AND d.person_id = w.person_id AND d.channel = w.channel AND d.kind = w.kind LIMIT 1
          ) d
        ) AS planned ORDER BY created_at, id`,
-      [JSON.stringify(items.map((item) => ({ approval_id: item.approvalId, on_behalf_of_id: item.onBehalfOfId, entries: item.entries, channels: item.channels, kind: item.kind }))), enabled, NO_SUBSCRIPTION],
+      [
+        JSON.stringify(
+          items.map((item) => ({
+            approval_id: item.approvalId,
+            on_behalf_of_id: item.onBehalfOfId,
+            entries: item.entries,
+            channels: item.channels,
+            kind: item.kind,
+          })),
+        ),
+        enabled,
+        NO_SUBSCRIPTION,
+      ],
     );
     const planned = rows.map(fromRow);
     return items.map((item) => planned.filter((row) => row.approvalId === item.approvalId && row.kind === item.kind));
@@ -106,7 +140,9 @@ export class DeliveryRepository {
   }
 
   async ofApproval(approvalId: string): Promise<DeliveryRecord[]> {
-    const rows = await this.database.query<DeliveryRow>(`SELECT * FROM deliveries WHERE approval_id = $1 ORDER BY created_at, id`, [approvalId]);
+    const rows = await this.database.query<DeliveryRow>(`SELECT * FROM deliveries WHERE approval_id = $1 ORDER BY created_at, id`, [
+      approvalId,
+    ]);
     return rows.map(fromRow);
   }
 
@@ -119,7 +155,9 @@ export class DeliveryRepository {
    * more (a duplicate or late job).
    */
   async beginAttempt(id: string, leaseMs: number): Promise<Claimed | { busyForMs: number } | null> {
-    const rows = await this.database.query<DeliveryRow & { person: Record<string, unknown> | null; activity: ActivityRow | null; slack: SlackIdentityRow | null }>(
+    const rows = await this.database.query<
+      DeliveryRow & { person: Record<string, unknown> | null; activity: ActivityRow | null; slack: SlackIdentityRow | null }
+    >(
       `UPDATE deliveries d SET attempts = attempts + 1, updated_at = now(), claimed_until = now() + $2::int * interval '1 millisecond'
         WHERE id = $1 AND state = 'queued' AND (claimed_until IS NULL OR claimed_until <= now())
        RETURNING d.*, (SELECT to_jsonb(p) FROM people p WHERE p.id = d.person_id) AS person,
@@ -146,19 +184,30 @@ export class DeliveryRepository {
 
   /** Keeps an attempt's claim while the channel is still working on it. */
   async extendClaim(id: string, leaseMs: number): Promise<void> {
-    await this.database.query(`UPDATE deliveries SET claimed_until = now() + $2::int * interval '1 millisecond' WHERE id = $1 AND state = 'queued'`, [id, leaseMs]);
+    await this.database.query(
+      `UPDATE deliveries SET claimed_until = now() + $2::int * interval '1 millisecond' WHERE id = $1 AND state = 'queued'`,
+      [id, leaseMs],
+    );
   }
 
   /** Records progress (an external ref) without leaving `queued`: a retry then knows a message exists. */
   async recordProgress(id: string, externalRef: Record<string, unknown>): Promise<void> {
-    await this.database.query(`UPDATE deliveries SET external_ref = $2, updated_at = now() WHERE id = $1`, [id, JSON.stringify(externalRef)]);
+    await this.database.query(`UPDATE deliveries SET external_ref = $2, updated_at = now() WHERE id = $1`, [
+      id,
+      JSON.stringify(externalRef),
+    ]);
   }
 
   /**
    * Moves a queued delivery to its outcome; false when it was not queued any more (a duplicate job). `sent_at` is
    * when the person was shown the request on this channel (a Slack decision's fast flag is measured from it).
    */
-  async finish(id: string, state: Exclude<DeliveryState, 'queued'>, detail: string | null, externalRef: Record<string, unknown> | null): Promise<boolean> {
+  async finish(
+    id: string,
+    state: Exclude<DeliveryState, 'queued'>,
+    detail: string | null,
+    externalRef: Record<string, unknown> | null,
+  ): Promise<boolean> {
     const rows = await this.database.query<{ id: string }>(
       `UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), sent_at = CASE WHEN $2 = 'sent' THEN now() END, updated_at = now()
         WHERE id = $1 AND state = 'queued' RETURNING id`,
@@ -168,7 +217,13 @@ export class DeliveryRepository {
   }
 
   /** `finish`, and the audit event of the outcome only if this call moved it: one statement, so both or neither. */
-  async finishAudited(id: string, state: Exclude<DeliveryState, 'queued'>, detail: string | null, externalRef: Record<string, unknown> | null, event: OutboxEvent): Promise<boolean> {
+  async finishAudited(
+    id: string,
+    state: Exclude<DeliveryState, 'queued'>,
+    detail: string | null,
+    externalRef: Record<string, unknown> | null,
+    event: OutboxEvent,
+  ): Promise<boolean> {
     const rows = await this.database.query<{ id: string }>(
       `WITH moved AS (
          UPDATE deliveries SET state = $2, detail = $3, external_ref = COALESCE($4::jsonb, external_ref), sent_at = CASE WHEN $2 = 'sent' THEN now() END, updated_at = now()
@@ -178,14 +233,29 @@ export class DeliveryRepository {
          SELECT $5::timestamptz, $6, $7, $8, $9, $10, $11::jsonb FROM moved
        )
        SELECT id FROM moved`,
-      [id, state, detail, externalRef === null ? null : JSON.stringify(externalRef), event.occurredAt, event.actorType, event.actorId, event.type, event.subjectType, event.subjectId, JSON.stringify(event.data)],
+      [
+        id,
+        state,
+        detail,
+        externalRef === null ? null : JSON.stringify(externalRef),
+        event.occurredAt,
+        event.actorType,
+        event.actorId,
+        event.type,
+        event.subjectType,
+        event.subjectId,
+        JSON.stringify(event.data),
+      ],
     );
     return rows.length > 0;
   }
 
   /** A failed attempt: its error, and its claim released so that the job's retry can claim it at once. */
   async recordError(id: string, detail: string): Promise<void> {
-    await this.database.query(`UPDATE deliveries SET detail = $2, claimed_until = NULL, updated_at = now() WHERE id = $1`, [id, detail.slice(0, 500)]);
+    await this.database.query(`UPDATE deliveries SET detail = $2, claimed_until = NULL, updated_at = now() WHERE id = $1`, [
+      id,
+      detail.slice(0, 500),
+    ]);
   }
 
   async markOutcomeShown(id: string, status: string): Promise<void> {
@@ -214,7 +284,10 @@ export class DeliveryRepository {
   }
 
   /** What Redis may have lost, found from Postgres: the sweep re-enqueues each (the jobs are idempotent). */
-  async overdue(graceSeconds: number, limit: number): Promise<{
+  async overdue(
+    graceSeconds: number,
+    limit: number,
+  ): Promise<{
     unplanned: Array<{ id: string; agent_id: string; tier: string }>;
     queued: Array<{ id: string; agent_id: string; tier: string }>;
     reminders: string[];
@@ -248,6 +321,12 @@ export class DeliveryRepository {
         [graceSeconds, limit],
       ),
     ]);
-    return { unplanned, queued, reminders: reminders.map((row) => row.id), escalations: escalations.map((row) => row.id), outcomes: outcomes.map((row) => row.id) };
+    return {
+      unplanned,
+      queued,
+      reminders: reminders.map((row) => row.id),
+      escalations: escalations.map((row) => row.id),
+      outcomes: outcomes.map((row) => row.id),
+    };
   }
 }

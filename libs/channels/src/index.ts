@@ -1,5 +1,12 @@
 export { ChannelsModule } from './channels.module';
-export { type ChannelType, type DeliveryOutcome, type DeliveryState, NOTIFICATION_CHANNELS, type Notification, type NotificationChannel } from './notification-channel';
+export {
+  type ChannelType,
+  type DeliveryOutcome,
+  type DeliveryState,
+  NOTIFICATION_CHANNELS,
+  type Notification,
+  type NotificationChannel,
+} from './notification-channel';
 export { NotificationService } from './notification.service';
 export { parseSubscription, type PushSubscriptionView, PushSubscriptionsService } from './push-subscriptions.service';
 export { SlackInteractionsService, type SlackAnswer, type SlackRequest } from './slack-interactions.service';

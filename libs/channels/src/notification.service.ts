@@ -6,7 +6,13 @@ import { PeopleService, type PersonRecord } from '@countersign/people';
 import { jobId, JobName, QueueService, RetryLaterError } from '@countersign/queue';
 import { DeliveryPlanner } from './delivery-planner';
 import { type Claimed, type DeliveryRecord, DeliveryRepository } from './delivery.repository';
-import { type ChannelType, type DeliveryKind, NOTIFICATION_CHANNELS, type Notification, type NotificationChannel } from './notification-channel';
+import {
+  type ChannelType,
+  type DeliveryKind,
+  NOTIFICATION_CHANNELS,
+  type Notification,
+  type NotificationChannel,
+} from './notification-channel';
 
 const SWEEP_BATCH = 200;
 /** A job that found its delivery claimed by another attempt looks again after at most this (ms). */
@@ -46,8 +52,20 @@ export class NotificationService {
     // A final approval needs no messages (and the sweep only looks for pending approvals that were never planned).
     if (!approval || approval.status !== 'pending') return;
     await this.planner.planAndEnqueue(
-      { id: approval.id, agentId: approval.agent_id, tier: approval.tier, escalateTo: approval.escalate_to, escalated: approval.escalated_to.length > 0 },
-      { approvalId: approval.id, onBehalfOfId: approval.on_behalf_of_id, entries: approval.eligible, channels: approval.requirement.channels as ChannelType[], kind },
+      {
+        id: approval.id,
+        agentId: approval.agent_id,
+        tier: approval.tier,
+        escalateTo: approval.escalate_to,
+        escalated: approval.escalated_to.length > 0,
+      },
+      {
+        approvalId: approval.id,
+        onBehalfOfId: approval.on_behalf_of_id,
+        entries: approval.eligible,
+        channels: approval.requirement.channels as ChannelType[],
+        kind,
+      },
     );
   }
 
@@ -67,7 +85,9 @@ export class NotificationService {
     }
     if (!claimed?.person || !claimed.approval) return;
     const renew = setInterval(() => {
-      this.deliveries.extendClaim(deliveryId, leaseMs).catch((error: Error) => this.logger.warn(`could not renew the claim on delivery ${deliveryId}: ${error.message}`));
+      this.deliveries
+        .extendClaim(deliveryId, leaseMs)
+        .catch((error: Error) => this.logger.warn(`could not renew the claim on delivery ${deliveryId}: ${error.message}`));
     }, leaseMs / 2);
     try {
       await this.attempt(claimed.delivery, claimed.person, claimed.approval, claimed.slackIdentity);
@@ -76,7 +96,12 @@ export class NotificationService {
     }
   }
 
-  private async attempt(delivery: DeliveryRecord, person: PersonRecord, approval: ApprovalSummary, slackIdentity: Claimed['slackIdentity']): Promise<void> {
+  private async attempt(
+    delivery: DeliveryRecord,
+    person: PersonRecord,
+    approval: ApprovalSummary,
+    slackIdentity: Claimed['slackIdentity'],
+  ): Promise<void> {
     const previousAttempts = delivery.attempts - 1;
     const channel = this.byType.get(delivery.channel);
     if (approval.status !== 'pending') {
@@ -84,7 +109,12 @@ export class NotificationService {
       return;
     }
     if (!channel?.enabled || person.status !== 'active') {
-      await this.deliveries.finish(delivery.id, 'off', !channel?.enabled ? `${delivery.channel} is not configured` : 'the person is disabled', null);
+      await this.deliveries.finish(
+        delivery.id,
+        'off',
+        !channel?.enabled ? `${delivery.channel} is not configured` : 'the person is disabled',
+        null,
+      );
       return;
     }
     let outcome;
@@ -98,10 +128,23 @@ export class NotificationService {
       {
         type: outcome.state === 'sent' ? AuditEventType.NotificationSent : AuditEventType.NotificationFailed,
         subject: { type: 'approval', id: delivery.approvalId },
-        data: { person_id: delivery.personId, channel: delivery.channel, kind: delivery.kind, state: outcome.state, detail: outcome.detail ?? null, attempts: delivery.attempts },
+        data: {
+          person_id: delivery.personId,
+          channel: delivery.channel,
+          kind: delivery.kind,
+          state: outcome.state,
+          detail: outcome.detail ?? null,
+          attempts: delivery.attempts,
+        },
       },
     ]);
-    const changed = await this.deliveries.finishAudited(delivery.id, outcome.state, outcome.detail ?? null, outcome.state === 'sent' ? outcome.externalRef : null, event);
+    const changed = await this.deliveries.finishAudited(
+      delivery.id,
+      outcome.state,
+      outcome.detail ?? null,
+      outcome.state === 'sent' ? outcome.externalRef : null,
+      event,
+    );
     if (changed && outcome.state !== 'sent') await this.checkReachable(delivery, approval);
   }
 
@@ -111,7 +154,11 @@ export class NotificationService {
     if (!delivery) return;
     const detail = reason.slice(0, 500);
     const [event] = outboxEvents(SYSTEM, [
-      { type: AuditEventType.NotificationFailed, subject: { type: 'approval', id: delivery.approvalId }, data: { person_id: delivery.personId, channel: delivery.channel, kind: delivery.kind, state: 'failed', detail } },
+      {
+        type: AuditEventType.NotificationFailed,
+        subject: { type: 'approval', id: delivery.approvalId },
+        data: { person_id: delivery.personId, channel: delivery.channel, kind: delivery.kind, state: 'failed', detail },
+      },
     ]);
     const moved = await this.deliveries.finishAudited(delivery.id, 'failed', detail, null, event);
     const approval = moved ? await this.approver.summary(delivery.approvalId) : null;
@@ -173,16 +220,25 @@ export class NotificationService {
   }
 
   private async enqueueDelivery(delivery: { id: string; agent_id: string; tier: string }): Promise<boolean> {
-    return this.queue.enqueueOnce(JobName.DeliverNotification, { deliveryId: delivery.id, agentId: delivery.agent_id }, { jobId: jobId.deliver(delivery.id), priority: await this.queue.fairPriority(delivery.tier, delivery.agent_id) });
+    return this.queue.enqueueOnce(
+      JobName.DeliverNotification,
+      { deliveryId: delivery.id, agentId: delivery.agent_id },
+      { jobId: jobId.deliver(delivery.id), priority: await this.queue.fairPriority(delivery.tier, delivery.agent_id) },
+    );
   }
 
   /** The plans, reminders, escalations and outcome updates found overdue (the jobs are idempotent, their ids fixed). */
   private async enqueueOverdue(overdue: Awaited<ReturnType<DeliveryRepository['overdue']>>): Promise<number> {
     for (const approval of overdue.unplanned) {
-      await this.queue.enqueue(JobName.PlanNotifications, { approvalId: approval.id, agentId: approval.agent_id }, { jobId: jobId.plan(approval.id), priority: await this.queue.fairPriority(approval.tier, approval.agent_id) });
+      await this.queue.enqueue(
+        JobName.PlanNotifications,
+        { approvalId: approval.id, agentId: approval.agent_id },
+        { jobId: jobId.plan(approval.id), priority: await this.queue.fairPriority(approval.tier, approval.agent_id) },
+      );
     }
     for (const id of overdue.reminders) await this.queue.enqueue(JobName.RemindApproval, { approvalId: id }, { jobId: jobId.remind(id) });
-    for (const id of overdue.escalations) await this.queue.enqueue(JobName.EscalateApproval, { approvalId: id }, { jobId: jobId.escalate(id) });
+    for (const id of overdue.escalations)
+      await this.queue.enqueue(JobName.EscalateApproval, { approvalId: id }, { jobId: jobId.escalate(id) });
     for (const id of overdue.outcomes) await this.queue.enqueue(JobName.ShowOutcome, { approvalId: id }, { jobId: jobId.showOutcome(id) });
     return overdue.unplanned.length + overdue.reminders.length + overdue.escalations.length + overdue.outcomes.length;
   }
@@ -190,7 +246,13 @@ export class NotificationService {
   /** A person left with no channel that works (every delivery unreachable, gone or failed) brings the escalation forward. */
   private async checkReachable(delivery: DeliveryRecord, approval: ApprovalSummary): Promise<void> {
     if (await this.deliveries.isReachable(delivery.approvalId, delivery.personId)) return;
-    await this.planner.escalateEarly({ id: approval.id, agentId: approval.agent_id, tier: approval.tier, escalateTo: approval.escalate_to, escalated: approval.escalated_to.length > 0 });
+    await this.planner.escalateEarly({
+      id: approval.id,
+      agentId: approval.agent_id,
+      tier: approval.tier,
+      escalateTo: approval.escalate_to,
+      escalated: approval.escalated_to.length > 0,
+    });
   }
 
   private notification(delivery: DeliveryRecord, person: PersonRecord, approval: ApprovalSummary, previousAttempts: number): Notification {

@@ -1,6 +1,11 @@
 import { pushEndpointRefusal, pushOriginRefusal } from './push-endpoint';
 
-const browsers = ['https://fcm.googleapis.com', 'https://updates.push.services.mozilla.com', 'https://*.push.apple.com', 'https://*.notify.windows.com'];
+const browsers = [
+  'https://fcm.googleapis.com',
+  'https://updates.push.services.mozilla.com',
+  'https://*.push.apple.com',
+  'https://*.notify.windows.com',
+];
 const strict = { pushServiceOrigins: browsers, allowPrivatePushEndpoints: false };
 
 describe('push endpoints', () => {
@@ -10,7 +15,7 @@ describe('push endpoints', () => {
     'https://updates.push.services.mozilla.com/wpush/v2/abc',
     'https://web.push.apple.com/QGx',
     'https://wns2-by3p.notify.windows.com/w/?token=abc',
-  ])('accepts the browsers\' push service %s', (endpoint) => {
+  ])("accepts the browsers' push service %s", (endpoint) => {
     expect(pushEndpointRefusal(new URL(endpoint), strict)).toBeNull();
   });
 
@@ -39,8 +44,12 @@ describe('push endpoints', () => {
 
   it('allows a local push service only when configured both ways (tests, development)', () => {
     const local = new URL('https://127.0.0.1:8443/push/x');
-    expect(pushEndpointRefusal(local, { pushServiceOrigins: ['https://127.0.0.1:8443'], allowPrivatePushEndpoints: false })).toMatch(/private/);
-    expect(pushEndpointRefusal(local, { pushServiceOrigins: browsers, allowPrivatePushEndpoints: true })).toMatch(/not a known push service/);
+    expect(pushEndpointRefusal(local, { pushServiceOrigins: ['https://127.0.0.1:8443'], allowPrivatePushEndpoints: false })).toMatch(
+      /private/,
+    );
+    expect(pushEndpointRefusal(local, { pushServiceOrigins: browsers, allowPrivatePushEndpoints: true })).toMatch(
+      /not a known push service/,
+    );
     expect(pushEndpointRefusal(local, { pushServiceOrigins: ['https://127.0.0.1:8443'], allowPrivatePushEndpoints: true })).toBeNull();
   });
 });

@@ -15,7 +15,12 @@ export interface PushSubscriptionView {
   last_sent_at: string | null;
 }
 
-const view = (record: PushSubscriptionRecord): PushSubscriptionView => ({ id: record.id, endpoint_origin: new URL(record.endpoint).origin, created_at: record.createdAt.toISOString(), last_sent_at: record.lastSentAt?.toISOString() ?? null });
+const view = (record: PushSubscriptionRecord): PushSubscriptionView => ({
+  id: record.id,
+  endpoint_origin: new URL(record.endpoint).origin,
+  created_at: record.createdAt.toISOString(),
+  last_sent_at: record.lastSentAt?.toISOString() ?? null,
+});
 
 /** A person's browsers subscribing to web push (the PushSubscription JSON), listing and removing them. */
 @Injectable()
@@ -34,7 +39,13 @@ export class PushSubscriptionsService {
   async subscribe(person: PersonRecord, body: unknown): Promise<PushSubscriptionView> {
     const parsed = parseSubscription(body, this.config);
     const record = await this.subscriptions.upsert({ personId: person.id, ...parsed });
-    await this.audit.record({ type: 'person', id: person.id }, [{ type: AuditEventType.PushSubscribed, subject: { type: 'person', id: person.id }, data: { subscription_id: record.id, origin: new URL(parsed.endpoint).origin } }]);
+    await this.audit.record({ type: 'person', id: person.id }, [
+      {
+        type: AuditEventType.PushSubscribed,
+        subject: { type: 'person', id: person.id },
+        data: { subscription_id: record.id, origin: new URL(parsed.endpoint).origin },
+      },
+    ]);
     return view(record);
   }
 
@@ -43,8 +54,11 @@ export class PushSubscriptionsService {
   }
 
   async unsubscribe(person: PersonRecord, id: string): Promise<void> {
-    if (!/^[0-9a-f-]{36}$/i.test(id) || !(await this.subscriptions.remove(id, person.id))) throw new DomainError('not_found', 'no such push subscription');
-    await this.audit.record({ type: 'person', id: person.id }, [{ type: AuditEventType.PushUnsubscribed, subject: { type: 'person', id: person.id }, data: { subscription_id: id } }]);
+    if (!/^[0-9a-f-]{36}$/i.test(id) || !(await this.subscriptions.remove(id, person.id)))
+      throw new DomainError('not_found', 'no such push subscription');
+    await this.audit.record({ type: 'person', id: person.id }, [
+      { type: AuditEventType.PushUnsubscribed, subject: { type: 'person', id: person.id }, data: { subscription_id: id } },
+    ]);
   }
 }
 
@@ -60,16 +74,21 @@ export function parseSubscription(body: unknown, policy: PushEndpointPolicy): { 
   } catch {
     throw new DomainError('invalid_request', 'endpoint must be the push service URL', { field: '/endpoint' });
   }
-  if (endpoint.protocol !== 'https:' || endpoint.href.length > 2048) throw new DomainError('invalid_request', 'endpoint must be an https URL', { field: '/endpoint' });
-  if (endpoint.username || endpoint.password) throw new DomainError('invalid_request', 'endpoint must not carry credentials', { field: '/endpoint' });
+  if (endpoint.protocol !== 'https:' || endpoint.href.length > 2048)
+    throw new DomainError('invalid_request', 'endpoint must be an https URL', { field: '/endpoint' });
+  if (endpoint.username || endpoint.password)
+    throw new DomainError('invalid_request', 'endpoint must not carry credentials', { field: '/endpoint' });
   const refusal = pushEndpointRefusal(endpoint, policy);
   if (refusal) throw new DomainError('invalid_request', refusal, { field: '/endpoint' });
   const p256dh = base64url(value.keys?.p256dh);
   if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 0x04 || !onP256(p256dh)) {
-    throw new DomainError('invalid_request', 'keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url)', { field: 'keys.p256dh' });
+    throw new DomainError('invalid_request', 'keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url)', {
+      field: 'keys.p256dh',
+    });
   }
   const auth = base64url(value.keys?.auth);
-  if (!auth || auth.length !== 16) throw new DomainError('invalid_request', 'keys.auth must be 16 bytes, base64url', { field: 'keys.auth' });
+  if (!auth || auth.length !== 16)
+    throw new DomainError('invalid_request', 'keys.auth must be 16 bytes, base64url', { field: 'keys.auth' });
   return { endpoint: endpoint.href, p256dh: p256dh.toString('base64url'), auth: auth.toString('base64url') };
 }
 

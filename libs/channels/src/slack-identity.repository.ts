@@ -12,8 +12,22 @@ export interface SlackIdentity {
   dmChannelId?: string | null;
 }
 
-export type SlackIdentityRow = { person_id: string; slack_user_id: string; team_id: string; enterprise_id: string | null; linked_by: 'email_lookup' | 'admin'; dm_channel_id: string | null };
-export const slackIdentityFromRow = (row: SlackIdentityRow): SlackIdentity => ({ personId: row.person_id, slackUserId: row.slack_user_id, teamId: row.team_id, enterpriseId: row.enterprise_id, linkedBy: row.linked_by, dmChannelId: row.dm_channel_id });
+export type SlackIdentityRow = {
+  person_id: string;
+  slack_user_id: string;
+  team_id: string;
+  enterprise_id: string | null;
+  linked_by: 'email_lookup' | 'admin';
+  dm_channel_id: string | null;
+};
+export const slackIdentityFromRow = (row: SlackIdentityRow): SlackIdentity => ({
+  personId: row.person_id,
+  slackUserId: row.slack_user_id,
+  teamId: row.team_id,
+  enterpriseId: row.enterprise_id,
+  linkedBy: row.linked_by,
+  dmChannelId: row.dm_channel_id,
+});
 
 /** A person's Slack account: user id with its team (and Enterprise Grid org), the identity a click must match. */
 @Injectable()
@@ -52,17 +66,26 @@ export class SlackIdentityRepository {
 
   /** Remembers the DM channel, or forgets it (null), for the link as it is: a relink in between is left alone. */
   async rememberDmChannel(personId: string, slackUserId: string, channel: string | null): Promise<void> {
-    await this.database.query(`UPDATE slack_identities SET dm_channel_id = $3 WHERE person_id = $1 AND slack_user_id = $2`, [personId, slackUserId, channel]);
+    await this.database.query(`UPDATE slack_identities SET dm_channel_id = $3 WHERE person_id = $1 AND slack_user_id = $2`, [
+      personId,
+      slackUserId,
+      channel,
+    ]);
   }
 
   async unlink(personId: string): Promise<boolean> {
-    const rows = await this.database.query<{ person_id: string }>(`DELETE FROM slack_identities WHERE person_id = $1 RETURNING person_id`, [personId]);
+    const rows = await this.database.query<{ person_id: string }>(`DELETE FROM slack_identities WHERE person_id = $1 RETURNING person_id`, [
+      personId,
+    ]);
     return rows.length > 0;
   }
 
   /** Remembers a signed interaction; false when it was seen before (a replay). Old entries outlive Slack's window. */
   async firstSeen(requestHash: string): Promise<boolean> {
-    const rows = await this.database.query<{ request_hash: string }>(`INSERT INTO slack_interactions (request_hash) VALUES ($1) ON CONFLICT DO NOTHING RETURNING request_hash`, [requestHash]);
+    const rows = await this.database.query<{ request_hash: string }>(
+      `INSERT INTO slack_interactions (request_hash) VALUES ($1) ON CONFLICT DO NOTHING RETURNING request_hash`,
+      [requestHash],
+    );
     if (Math.random() < 0.01) await this.database.query(`DELETE FROM slack_interactions WHERE received_at < now() - interval '1 hour'`, []);
     return rows.length > 0;
   }

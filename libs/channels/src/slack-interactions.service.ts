@@ -22,7 +22,11 @@ interface SlackPayload {
   channel?: { id?: string };
   container?: { channel_id?: string };
   actions?: Array<{ action_id?: string; value?: string }>;
-  view?: { callback_id?: string; private_metadata?: string; state?: { values?: Record<string, Record<string, { value?: string | null }>> } };
+  view?: {
+    callback_id?: string;
+    private_metadata?: string;
+    state?: { values?: Record<string, Record<string, { value?: string | null }>> };
+  };
 }
 
 export interface SlackRequest {
@@ -90,11 +94,17 @@ export class SlackInteractionsService {
     const person = await this.clicker(payload);
     // Anyone in a channel could click a message's buttons: only the DM Countersign sent this person counts.
     const clickedIn = payload.channel?.id ?? payload.container?.channel_id;
-    const dms = (await this.deliveries.ofApproval(approvalId)).filter((delivery) => delivery.personId === person.id && delivery.channel === 'slack').map((delivery) => delivery.externalRef?.channel);
+    const dms = (await this.deliveries.ofApproval(approvalId))
+      .filter((delivery) => delivery.personId === person.id && delivery.channel === 'slack')
+      .map((delivery) => delivery.externalRef?.channel);
     if (!clickedIn || !dms.includes(clickedIn)) throw new Refusal('not_the_persons_dm');
     if (action.action_id === 'deny' && payload.trigger_id) {
       try {
-        await this.slack.openDenyModal(payload.trigger_id, approvalId, 'Deny this request? The agent will be told it was denied, with your reason if you give one.');
+        await this.slack.openDenyModal(
+          payload.trigger_id,
+          approvalId,
+          'Deny this request? The agent will be told it was denied, with your reason if you give one.',
+        );
         return {};
       } catch (error) {
         this.logger.warn(`could not open the deny modal, denying without a reason: ${(error as Error).message}`);
@@ -138,7 +148,13 @@ export class SlackInteractionsService {
   }
 
   private async refused(actor: Actor, approvalId: string | null, reason: string, data: Record<string, unknown>): Promise<void> {
-    await this.audit.record(actor, [{ type: AuditEventType.SlackInteractionRefused, ...(approvalId && isUuid(approvalId) ? { subject: { type: 'approval', id: approvalId } } : {}), data: { reason, ...data } }]);
+    await this.audit.record(actor, [
+      {
+        type: AuditEventType.SlackInteractionRefused,
+        ...(approvalId && isUuid(approvalId) ? { subject: { type: 'approval', id: approvalId } } : {}),
+        data: { reason, ...data },
+      },
+    ]);
   }
 }
 
@@ -152,7 +168,10 @@ function parsePayload(raw: string): SlackPayload {
   }
   // A deny reason or an id with U+0000 could not be stored or looked up (Postgres text cannot hold it).
   const nul = findNulCharacter(payload);
-  if (nul !== undefined) throw new DomainError('invalid_request', `the Slack payload contains U+0000 (NUL) at ${jsonPointer(nul) || '/'}`, { field: jsonPointer(nul) });
+  if (nul !== undefined)
+    throw new DomainError('invalid_request', `the Slack payload contains U+0000 (NUL) at ${jsonPointer(nul) || '/'}`, {
+      field: jsonPointer(nul),
+    });
   return payload as SlackPayload;
 }
 
@@ -161,7 +180,11 @@ function approvalIdOf(payload: SlackPayload): string | null {
 }
 
 function slackUser(payload: SlackPayload): Record<string, unknown> {
-  return { slack_user_id: payload.user?.id ?? null, team_id: payload.user?.team_id ?? payload.team?.id ?? null, enterprise_id: payload.enterprise?.id ?? null };
+  return {
+    slack_user_id: payload.user?.id ?? null,
+    team_id: payload.user?.team_id ?? payload.team?.id ?? null,
+    enterprise_id: payload.enterprise?.id ?? null,
+  };
 }
 
 function isUuid(value: string): boolean {

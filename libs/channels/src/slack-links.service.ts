@@ -11,7 +11,12 @@ export interface SlackLinkView {
   linked_by: string;
 }
 
-const view = (identity: SlackIdentity): SlackLinkView => ({ slack_user_id: identity.slackUserId, team_id: identity.teamId, enterprise_id: identity.enterpriseId, linked_by: identity.linkedBy });
+const view = (identity: SlackIdentity): SlackLinkView => ({
+  slack_user_id: identity.slackUserId,
+  team_id: identity.teamId,
+  enterprise_id: identity.enterpriseId,
+  linked_by: identity.linkedBy,
+});
 
 /** Explicit Slack links: an admin sets a person's Slack user (and team); a person or an admin removes it. */
 @Injectable()
@@ -30,14 +35,32 @@ export class SlackLinksService {
   async link(actor: Actor, reference: string, body: unknown): Promise<SlackLinkView> {
     const person = await this.person(reference);
     const value = (body ?? {}) as { user_id?: unknown; team_id?: unknown; enterprise_id?: unknown };
-    if (typeof value.user_id !== 'string' || !/^[UW][A-Z0-9]{2,}$/.test(value.user_id)) throw new DomainError('invalid_request', 'user_id must be a Slack user id (U…)', { field: 'user_id' });
-    if (typeof value.team_id !== 'string' || !/^T[A-Z0-9]{2,}$/.test(value.team_id)) throw new DomainError('invalid_request', 'team_id must be a Slack team id (T…)', { field: 'team_id' });
-    if (value.enterprise_id !== undefined && value.enterprise_id !== null && (typeof value.enterprise_id !== 'string' || !/^E[A-Z0-9]{2,}$/.test(value.enterprise_id))) {
+    if (typeof value.user_id !== 'string' || !/^[UW][A-Z0-9]{2,}$/.test(value.user_id))
+      throw new DomainError('invalid_request', 'user_id must be a Slack user id (U…)', { field: 'user_id' });
+    if (typeof value.team_id !== 'string' || !/^T[A-Z0-9]{2,}$/.test(value.team_id))
+      throw new DomainError('invalid_request', 'team_id must be a Slack team id (T…)', { field: 'team_id' });
+    if (
+      value.enterprise_id !== undefined &&
+      value.enterprise_id !== null &&
+      (typeof value.enterprise_id !== 'string' || !/^E[A-Z0-9]{2,}$/.test(value.enterprise_id))
+    ) {
       throw new DomainError('invalid_request', 'enterprise_id must be a Slack Enterprise Grid id (E…)', { field: 'enterprise_id' });
     }
-    const identity: SlackIdentity = { personId: person.id, slackUserId: value.user_id, teamId: value.team_id, enterpriseId: (value.enterprise_id) ?? null, linkedBy: 'admin' };
+    const identity: SlackIdentity = {
+      personId: person.id,
+      slackUserId: value.user_id,
+      teamId: value.team_id,
+      enterpriseId: value.enterprise_id ?? null,
+      linkedBy: 'admin',
+    };
     if (!(await this.identities.link(identity))) throw new DomainError('conflict', 'this Slack user is already linked to another person');
-    await this.audit.record(actor, [{ type: AuditEventType.SlackLinked, subject: { type: 'person', id: person.id }, data: { slack_user_id: identity.slackUserId, team_id: identity.teamId, enterprise_id: identity.enterpriseId, by: 'admin' } }]);
+    await this.audit.record(actor, [
+      {
+        type: AuditEventType.SlackLinked,
+        subject: { type: 'person', id: person.id },
+        data: { slack_user_id: identity.slackUserId, team_id: identity.teamId, enterprise_id: identity.enterpriseId, by: 'admin' },
+      },
+    ]);
     return view(identity);
   }
 

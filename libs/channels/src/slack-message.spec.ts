@@ -2,34 +2,44 @@ import { type ApprovalSummary } from '@countersign/approvals';
 import { escapeMrkdwn, renderApprovalMessage } from './slack-message';
 import { MAX_PUSH_PAYLOAD_BYTES, pushPayload } from './web-push.channel';
 
-const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSummary =>
-  ({
-    id: '6f1c1d52-7d1e-4f7e-9a70-1f1d2b3c4d5e',
-    status: 'pending',
-    status_reason: null,
+const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSummary => ({
+  id: '6f1c1d52-7d1e-4f7e-9a70-1f1d2b3c4d5e',
+  status: 'pending',
+  status_reason: null,
+  tier: 'medium',
+  action: {
+    type: 'chat.message.send',
+    resource: 'channel:ops',
+    args: { text: '<!everyone> *win* <https://evil.example|here>', token: '[REDACTED]' },
+  },
+  agent: { name: 'bot_*x*' },
+  on_behalf_of: { id: 'p1', email: 'a@example.com', display_name: 'Alice' },
+  step_up: 'none',
+  created_at: '2026-01-01T00:00:00.000Z',
+  expires_at: '2026-01-01T00:30:00.000Z',
+  audience: 'https://chat.internal',
+  classification: {
     tier: 'medium',
-    action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: '<!everyone> *win* <https://evil.example|here>', token: '[REDACTED]' } },
-    agent: { name: 'bot_*x*' },
-    on_behalf_of: { id: 'p1', email: 'a@example.com', display_name: 'Alice' },
-    step_up: 'none',
-    created_at: '2026-01-01T00:00:00.000Z',
-    expires_at: '2026-01-01T00:30:00.000Z',
-    audience: 'https://chat.internal',
-    classification: { tier: 'medium', reversibility: 'compensable', blast_radius: 'team', rule: 'chat.message.send', taxonomy_version: 1, reasons: [] },
-    requirement: { approvals_required: 1, approvers: ['on_behalf_of'], step_up: 'none', channels: ['slack'] },
-    escalated_to: [],
-    notifications: [],
-    provenance: [],
-    provenance_warnings: ['Untrusted provenance: web'],
-    agent_reason: { text: 'Trust me, <@U123> said so', label: "The agent's own words: Countersign has not verified them." },
-    decisions: [],
-    decided_at: null,
-    agent_id: 'g1',
-    on_behalf_of_id: 'p1',
-    eligible: ['on_behalf_of'],
-    escalate_to: [],
-    ...overrides,
-  });
+    reversibility: 'compensable',
+    blast_radius: 'team',
+    rule: 'chat.message.send',
+    taxonomy_version: 1,
+    reasons: [],
+  },
+  requirement: { approvals_required: 1, approvers: ['on_behalf_of'], step_up: 'none', channels: ['slack'] },
+  escalated_to: [],
+  notifications: [],
+  provenance: [],
+  provenance_warnings: ['Untrusted provenance: web'],
+  agent_reason: { text: 'Trust me, <@U123> said so', label: "The agent's own words: Countersign has not verified them." },
+  decisions: [],
+  decided_at: null,
+  agent_id: 'g1',
+  on_behalf_of_id: 'p1',
+  eligible: ['on_behalf_of'],
+  escalate_to: [],
+  ...overrides,
+});
 
 describe('Slack messages rendered from the structured action', () => {
   it('escapes everything an agent controls: no links, mentions or formatting survive', () => {
@@ -42,7 +52,8 @@ describe('Slack messages rendered from the structured action', () => {
   it('shows tier, reversibility, blast radius, redacted args, provenance warnings and the labelled agent reason, with buttons', () => {
     const { blocks } = renderApprovalMessage(approval(), { publicUrl: 'https://cs.example', kind: 'request', deliveryId: 'd1' });
     const text = JSON.stringify(blocks);
-    for (const expected of ['medium', 'compensable', 'team', '[REDACTED]', 'Untrusted provenance', "The agent's own words"]) expect(text).toContain(expected);
+    for (const expected of ['medium', 'compensable', 'team', '[REDACTED]', 'Untrusted provenance', "The agent's own words"])
+      expect(text).toContain(expected);
     expect(text).not.toContain('<!everyone>');
     expect(text).not.toContain('<@U123>');
     const actions = blocks.find((block) => block.type === 'actions') as { elements: Array<{ action_id: string }> };
@@ -50,13 +61,33 @@ describe('Slack messages rendered from the structured action', () => {
   });
 
   it('a step-up tier gets only the link to the web app', () => {
-    const { blocks } = renderApprovalMessage(approval({ tier: 'high', requirement: { approvals_required: 1, approvers: ['on_behalf_of'], step_up: 'passkey', channels: ['slack'] } }), { publicUrl: 'https://cs.example', kind: 'request', deliveryId: 'd1' });
+    const { blocks } = renderApprovalMessage(
+      approval({
+        tier: 'high',
+        requirement: { approvals_required: 1, approvers: ['on_behalf_of'], step_up: 'passkey', channels: ['slack'] },
+      }),
+      { publicUrl: 'https://cs.example', kind: 'request', deliveryId: 'd1' },
+    );
     const actions = blocks.filter((block) => block.type === 'actions') as Array<{ elements: Array<{ action_id: string; url?: string }> }>;
-    expect(actions.flatMap((block) => block.elements)).toEqual([expect.objectContaining({ action_id: 'open', url: 'https://cs.example/approvals/6f1c1d52-7d1e-4f7e-9a70-1f1d2b3c4d5e' })]);
+    expect(actions.flatMap((block) => block.elements)).toEqual([
+      expect.objectContaining({ action_id: 'open', url: 'https://cs.example/approvals/6f1c1d52-7d1e-4f7e-9a70-1f1d2b3c4d5e' }),
+    ]);
   });
 
   it('a final approval shows the outcome and who decided, without buttons', () => {
-    const decided = approval({ status: 'denied', decisions: [{ person: { id: 'p1', email: 'a@example.com', display_name: 'Alice' }, verdict: 'deny', reason: 'no *way*', channel: 'slack', step_up: false, decided_at: '2026-01-01T00:01:00.000Z' }] });
+    const decided = approval({
+      status: 'denied',
+      decisions: [
+        {
+          person: { id: 'p1', email: 'a@example.com', display_name: 'Alice' },
+          verdict: 'deny',
+          reason: 'no *way*',
+          channel: 'slack',
+          step_up: false,
+          decided_at: '2026-01-01T00:01:00.000Z',
+        },
+      ],
+    });
     const { blocks } = renderApprovalMessage(decided, { publicUrl: 'https://cs.example', kind: 'request', deliveryId: 'd1' });
     expect(blocks.some((block) => block.type === 'actions')).toBe(false);
     const outcome = blocks.find((block) => block.block_id === 'outcome') as { text: { text: string } };

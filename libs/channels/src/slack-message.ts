@@ -33,7 +33,8 @@ export function argumentLines(args: Record<string, unknown>, prefix = ''): strin
   const lines: string[] = [];
   for (const [key, value] of Object.entries(args)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) lines.push(...argumentLines(value as Record<string, unknown>, path));
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      lines.push(...argumentLines(value as Record<string, unknown>, path));
     else lines.push(`${path}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
   }
   return lines;
@@ -61,10 +62,7 @@ export interface SlackMessageOptions {
 export function renderApprovalMessage(approval: ApprovalSummary, options: SlackMessageOptions): { text: string; blocks: Block[] } {
   const link = `${options.publicUrl}/approvals/${approval.id}`;
   const headline = `${options.kind === 'reminder' ? 'Reminder: approval' : 'Approval'} requested (${approval.tier})`;
-  const blocks: Block[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(headline, 150) } },
-    ...contentBlocks(approval),
-  ];
+  const blocks: Block[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(headline, 150) } }, ...contentBlocks(approval)];
   if (approval.status === 'pending') {
     blocks.push(
       approval.requirement.step_up === 'none'
@@ -80,19 +78,33 @@ export function renderApprovalMessage(approval: ApprovalSummary, options: SlackM
         : {
             type: 'actions',
             block_id: `review:${approval.id}`,
-            elements: [{ type: 'button', action_id: 'open', style: 'primary', text: { type: 'plain_text', text: 'Review in Countersign' }, url: link }],
+            elements: [
+              {
+                type: 'button',
+                action_id: 'open',
+                style: 'primary',
+                text: { type: 'plain_text', text: 'Review in Countersign' },
+                url: link,
+              },
+            ],
           },
     );
     if (approval.requirement.step_up !== 'none') blocks.push(context(`This tier needs a passkey confirmation: decide in Countersign.`));
   } else {
-    blocks.push({ type: 'section', block_id: 'outcome', text: { type: 'mrkdwn', text: `*${OUTCOME_TEXT[approval.status] ?? approval.status}*${outcomeBy(approval)}` } });
+    blocks.push({
+      type: 'section',
+      block_id: 'outcome',
+      text: { type: 'mrkdwn', text: `*${OUTCOME_TEXT[approval.status] ?? approval.status}*${outcomeBy(approval)}` },
+    });
   }
   return { text: escapeMrkdwn(`${headline}: ${approval.action.type} on ${approval.action.resource}`), blocks };
 }
 
 function outcomeBy(approval: ApprovalSummary): string {
   if (approval.status !== 'approved' && approval.status !== 'denied') return '';
-  const deciders = approval.decisions.filter((decision) => (approval.status === 'approved' ? decision.verdict === 'approve' : decision.verdict === 'deny'));
+  const deciders = approval.decisions.filter((decision) =>
+    approval.status === 'approved' ? decision.verdict === 'approve' : decision.verdict === 'deny',
+  );
   if (deciders.length === 0) return '';
   const names = deciders.map((decision) => `${escapeMrkdwn(decision.person.display_name)} (${decision.channel})`).join(', ');
   const reason = approval.status === 'denied' && deciders[0].reason ? `: ${escapeMrkdwn(truncate(deciders[0].reason, MAX_VALUE))}` : '';
@@ -122,12 +134,32 @@ function contentBlocks(approval: ApprovalSummary): Block[] {
         { type: 'mrkdwn', text: `*Approvals needed*\n${approval.requirement.approvals_required}` },
       ],
     },
-    { type: 'section', block_id: 'args', text: { type: 'mrkdwn', text: `*Arguments* (sensitive values redacted)\n${shown.length > 0 ? shown.join('\n') : '_none_'}` } },
+    {
+      type: 'section',
+      block_id: 'args',
+      text: { type: 'mrkdwn', text: `*Arguments* (sensitive values redacted)\n${shown.length > 0 ? shown.join('\n') : '_none_'}` },
+    },
   ];
-  for (const warning of approval.provenance_warnings) blocks.push({ type: 'section', block_id: `provenance:${blocks.length}`, text: { type: 'mrkdwn', text: `:warning: ${escapeMrkdwn(warning)}` } });
+  for (const warning of approval.provenance_warnings)
+    blocks.push({
+      type: 'section',
+      block_id: `provenance:${blocks.length}`,
+      text: { type: 'mrkdwn', text: `:warning: ${escapeMrkdwn(warning)}` },
+    });
   if (approval.agent_reason) {
-    blocks.push({ type: 'section', block_id: 'agent_reason', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(approval.agent_reason.label)}*\n> ${escapeMrkdwn(truncate(approval.agent_reason.text, MAX_VALUE))}` } });
+    blocks.push({
+      type: 'section',
+      block_id: 'agent_reason',
+      text: {
+        type: 'mrkdwn',
+        text: `*${escapeMrkdwn(approval.agent_reason.label)}*\n> ${escapeMrkdwn(truncate(approval.agent_reason.text, MAX_VALUE))}`,
+      },
+    });
   }
-  blocks.push(context(`Expires <!date^${Math.floor(new Date(approval.expires_at).getTime() / 1000)}^{date_short_pretty} {time}|${approval.expires_at}>`));
+  blocks.push(
+    context(
+      `Expires <!date^${Math.floor(new Date(approval.expires_at).getTime() / 1000)}^{date_short_pretty} {time}|${approval.expires_at}>`,
+    ),
+  );
   return blocks;
 }

@@ -9,13 +9,31 @@ import { type SlackIdentity, SlackIdentityRepository } from './slack-identity.re
 
 const METADATA_EVENT = 'countersign_approval';
 /** Slack errors that retrying cannot fix. */
-const PERMANENT = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'missing_scope', 'channel_not_found', 'is_archived', 'invalid_blocks', 'msg_too_long', 'message_not_found', 'cant_update_message']);
+const PERMANENT = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'missing_scope',
+  'channel_not_found',
+  'is_archived',
+  'invalid_blocks',
+  'msg_too_long',
+  'message_not_found',
+  'cant_update_message',
+]);
 
 /** The Web API client, or null when Slack is not configured (the channel is off). */
 export function createSlackClient(config: CountersignConfig): WebClient | null {
   if (!config.slack) return null;
   // BullMQ owns retries (with backoff and Retry-After): the client itself tries once.
-  return new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000, logLevel: LogLevel.ERROR });
+  return new WebClient(config.slack.botToken, {
+    slackApiUrl: config.slack.apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 10_000,
+    logLevel: LogLevel.ERROR,
+  });
 }
 
 export const SLACK_CLIENT = Symbol('SLACK_CLIENT');
@@ -50,7 +68,11 @@ export class SlackChannel implements NotificationChannel {
         const earlier = await this.findPosted(client, channel, notification.deliveryId);
         if (earlier) return { state: 'sent', externalRef: { channel, ts: earlier }, detail: 'found the message an earlier attempt posted' };
       }
-      const message = renderApprovalMessage(notification.approval, { publicUrl: this.config.publicUrl, kind: notification.kind, deliveryId: notification.deliveryId });
+      const message = renderApprovalMessage(notification.approval, {
+        publicUrl: this.config.publicUrl,
+        kind: notification.kind,
+        deliveryId: notification.deliveryId,
+      });
       let posted;
       try {
         posted = await client.chat.postMessage({
@@ -59,7 +81,10 @@ export class SlackChannel implements NotificationChannel {
           blocks: message.blocks as never,
           unfurl_links: false,
           unfurl_media: false,
-          metadata: { event_type: METADATA_EVENT, event_payload: { delivery_id: notification.deliveryId, approval_id: notification.approval.id } },
+          metadata: {
+            event_type: METADATA_EVENT,
+            event_payload: { delivery_id: notification.deliveryId, approval_id: notification.approval.id },
+          },
         });
       } catch (error) {
         // A remembered DM channel Slack no longer knows: forget it, and the retry opens the DM afresh.
@@ -79,7 +104,11 @@ export class SlackChannel implements NotificationChannel {
     const channel = notification.externalRef?.channel;
     const ts = notification.externalRef?.ts;
     if (!client || typeof channel !== 'string' || typeof ts !== 'string') return;
-    const message = renderApprovalMessage(notification.approval, { publicUrl: this.config.publicUrl, kind: notification.kind, deliveryId: notification.deliveryId });
+    const message = renderApprovalMessage(notification.approval, {
+      publicUrl: this.config.publicUrl,
+      kind: notification.kind,
+      deliveryId: notification.deliveryId,
+    });
     await this.call(() => client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never }));
   }
 
@@ -97,7 +126,13 @@ export class SlackChannel implements NotificationChannel {
         close: { type: 'plain_text', text: 'Cancel' },
         blocks: [
           { type: 'section', text: { type: 'plain_text', text: summary.slice(0, 2900) } },
-          { type: 'input', block_id: 'reason', optional: true, label: { type: 'plain_text', text: 'Reason (the agent sees it)' }, element: { type: 'plain_text_input', action_id: 'reason', multiline: true, max_length: 1000 } },
+          {
+            type: 'input',
+            block_id: 'reason',
+            optional: true,
+            label: { type: 'plain_text', text: 'Reason (the agent sees it)' },
+            element: { type: 'plain_text_input', action_id: 'reason', multiline: true, max_length: 1000 },
+          },
         ],
       },
     });
@@ -114,9 +149,12 @@ export class SlackChannel implements NotificationChannel {
   }
 
   private async identityOf(client: WebClient, notification: Notification): Promise<SlackIdentity | null> {
-    const known = notification.slackIdentity !== undefined ? notification.slackIdentity : await this.identities.forPerson(notification.person.id);
+    const known =
+      notification.slackIdentity !== undefined ? notification.slackIdentity : await this.identities.forPerson(notification.person.id);
     if (known) return known;
-    let found: WebAPICallResult & { user?: { id?: string; team_id?: string; deleted?: boolean; is_bot?: boolean; enterprise_user?: { enterprise_id?: string } } };
+    let found: WebAPICallResult & {
+      user?: { id?: string; team_id?: string; deleted?: boolean; is_bot?: boolean; enterprise_user?: { enterprise_id?: string } };
+    };
     try {
       found = await client.users.lookupByEmail({ email: notification.person.email });
     } catch (error) {
@@ -125,9 +163,21 @@ export class SlackChannel implements NotificationChannel {
     }
     const user = found.user;
     if (!user?.id || !user.team_id || user.deleted || user.is_bot) return null;
-    const identity: SlackIdentity = { personId: notification.person.id, slackUserId: user.id, teamId: user.team_id, enterpriseId: user.enterprise_user?.enterprise_id ?? null, linkedBy: 'email_lookup' };
+    const identity: SlackIdentity = {
+      personId: notification.person.id,
+      slackUserId: user.id,
+      teamId: user.team_id,
+      enterpriseId: user.enterprise_user?.enterprise_id ?? null,
+      linkedBy: 'email_lookup',
+    };
     if (!(await this.identities.link(identity))) return null;
-    await this.audit.record(SYSTEM, [{ type: AuditEventType.SlackLinked, subject: { type: 'person', id: identity.personId }, data: { slack_user_id: identity.slackUserId, team_id: identity.teamId, enterprise_id: identity.enterpriseId, by: 'email_lookup' } }]);
+    await this.audit.record(SYSTEM, [
+      {
+        type: AuditEventType.SlackLinked,
+        subject: { type: 'person', id: identity.personId },
+        data: { slack_user_id: identity.slackUserId, team_id: identity.teamId, enterprise_id: identity.enterpriseId, by: 'email_lookup' },
+      },
+    ]);
     return identity;
   }
 
@@ -135,7 +185,9 @@ export class SlackChannel implements NotificationChannel {
     const history = (await client.conversations.history({ channel, limit: 50, include_all_metadata: true })) as WebAPICallResult & {
       messages?: Array<{ ts?: string; metadata?: { event_type?: string; event_payload?: { delivery_id?: string } } }>;
     };
-    const earlier = history.messages?.find((message) => message.metadata?.event_type === METADATA_EVENT && message.metadata.event_payload?.delivery_id === deliveryId);
+    const earlier = history.messages?.find(
+      (message) => message.metadata?.event_type === METADATA_EVENT && message.metadata.event_payload?.delivery_id === deliveryId,
+    );
     return earlier?.ts ?? null;
   }
 

@@ -21,7 +21,12 @@ const HIGH_URGENCY_TIERS = new Set(['high', 'critical']);
  * arguments, amounts, recipients or the agent's reason: the page fetches those after sign-in.
  */
 export function pushPayload(approval: { id: string; tier: string }, kind: 'request' | 'reminder'): string {
-  const payload = JSON.stringify({ type: kind === 'reminder' ? 'approval.reminder' : 'approval.requested', approval_id: approval.id, title: kind === 'reminder' ? 'Reminder: an approval is waiting' : 'An approval is waiting for you', tier: approval.tier });
+  const payload = JSON.stringify({
+    type: kind === 'reminder' ? 'approval.reminder' : 'approval.requested',
+    approval_id: approval.id,
+    title: kind === 'reminder' ? 'Reminder: an approval is waiting' : 'An approval is waiting for you',
+    tier: approval.tier,
+  });
   if (Buffer.byteLength(payload) > MAX_PUSH_PAYLOAD_BYTES) throw new Error('push payload too large');
   return payload;
 }
@@ -75,14 +80,18 @@ export class WebPushChannel implements NotificationChannel, OnApplicationShutdow
         continue;
       }
       try {
-        await webpush.sendNotification({ endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } }, payload, {
-          vapidDetails: keys,
-          TTL: ttl,
-          urgency: HIGH_URGENCY_TIERS.has(notification.approval.tier) ? 'high' : 'normal',
-          contentEncoding: 'aes128gcm',
-          timeout: 10_000,
-          agent: this.agent,
-        });
+        await webpush.sendNotification(
+          { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
+          payload,
+          {
+            vapidDetails: keys,
+            TTL: ttl,
+            urgency: HIGH_URGENCY_TIERS.has(notification.approval.tier) ? 'high' : 'normal',
+            contentEncoding: 'aes128gcm',
+            timeout: 10_000,
+            agent: this.agent,
+          },
+        );
         done.add(subscription.id);
         await this.subscriptions.markSent(subscription.id);
         await this.deliveries.recordProgress(notification.deliveryId, { sent: [...done] });
@@ -96,10 +105,20 @@ export class WebPushChannel implements NotificationChannel, OnApplicationShutdow
         if (error.statusCode === 404 || error.statusCode === 410) {
           gone++;
           await this.subscriptions.remove(subscription.id);
-          await this.audit.record(SYSTEM, [{ type: AuditEventType.PushSubscriptionGone, subject: { type: 'person', id: notification.person.id }, data: { subscription_id: subscription.id, status: error.statusCode } }]);
+          await this.audit.record(SYSTEM, [
+            {
+              type: AuditEventType.PushSubscriptionGone,
+              subject: { type: 'person', id: notification.person.id },
+              data: { subscription_id: subscription.id, status: error.statusCode },
+            },
+          ]);
           continue;
         }
-        if (error.statusCode === 429) throw new RetryLaterError(retryAfterMs(error.headers['retry-after']), `push service rate limit (${new URL(subscription.endpoint).host})`);
+        if (error.statusCode === 429)
+          throw new RetryLaterError(
+            retryAfterMs(error.headers['retry-after']),
+            `push service rate limit (${new URL(subscription.endpoint).host})`,
+          );
         throw new Error(`push service answered ${error.statusCode}: ${error.body.slice(0, 200)}`, { cause: error });
       }
     }

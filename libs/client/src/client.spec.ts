@@ -37,7 +37,12 @@ class FakeCountersign {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        const recorded = { method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString() };
+        const recorded = {
+          method: request.method ?? '',
+          path: request.url ?? '',
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString(),
+        };
         this.requests.push(recorded);
         this.handle(recorded, response);
       });
@@ -82,9 +87,18 @@ function json(response: ServerResponse, status: number, body: unknown, headers: 
   response.end(JSON.stringify(body));
 }
 
-function problem(response: ServerResponse, status: number, code: string, detail: string, headers: Record<string, string> = {}, extra: object = {}): void {
+function problem(
+  response: ServerResponse,
+  status: number,
+  code: string,
+  detail: string,
+  headers: Record<string, string> = {},
+  extra: object = {},
+): void {
   response.writeHead(status, { 'content-type': 'application/problem+json', ...headers });
-  response.end(JSON.stringify({ type: `urn:countersign:problem:${code}`, title: 'Error', status, detail, code, correlation_id: 'corr-1', ...extra }));
+  response.end(
+    JSON.stringify({ type: `urn:countersign:problem:${code}`, title: 'Error', status, detail, code, correlation_id: 'corr-1', ...extra }),
+  );
 }
 
 /** A delayed answer that does not keep the test process alive once the server is gone. */
@@ -100,7 +114,14 @@ function newApproval(overrides: Partial<Approval> = {}): Approval {
     action: { type: 'payments.transfer', resource: 'account:ops-eur', args: { amount: 25 } },
     on_behalf_of: 'per_1',
     audience: 'https://payments.internal',
-    classification: { tier: 'high', reversibility: 'irreversible', blast_radius: 'external', rule: 'payments', taxonomy_version: 3, reasons: [] },
+    classification: {
+      tier: 'high',
+      reversibility: 'irreversible',
+      blast_radius: 'external',
+      rule: 'payments',
+      taxonomy_version: 3,
+      reasons: [],
+    },
     requirement: { approvals_required: 1, step_up: 'passkey', channels: ['web'] },
     action_digest: 'sha256:abc',
     created_at: new Date().toISOString(),
@@ -150,12 +171,18 @@ describe('createCountersignClient', () => {
     const [create, ...gets] = fake.apiRequests();
     expect(JSON.parse(create.body)).toEqual(REQUEST);
     expect(create.headers['content-type']).toBe('application/json');
-    expect(gets.map((get) => get.path)).toEqual(['/v1/approvals/apr_1?wait=20', '/v1/approvals/apr_1?wait=20', '/v1/approvals/apr_1?wait=20']);
+    expect(gets.map((get) => get.path)).toEqual([
+      '/v1/approvals/apr_1?wait=20',
+      '/v1/approvals/apr_1?wait=20',
+      '/v1/approvals/apr_1?wait=20',
+    ]);
   });
 
   it('never asks the server to hold a poll longer than 60 s', async () => {
     fake.on('POST', /^\/v1\/approvals$/, (_request, response) => json(response, 201, newApproval()));
-    fake.on('GET', /^\/v1\/approvals\/apr_1/, (_request, response) => json(response, 200, newApproval({ status: 'denied', status_reason: 'not today' })));
+    fake.on('GET', /^\/v1\/approvals\/apr_1/, (_request, response) =>
+      json(response, 200, newApproval({ status: 'denied', status_reason: 'not today' })),
+    );
     const outcome = await client().requestApproval(REQUEST, { waitSeconds: 600 });
     expect(outcome).toMatchObject({ status: 'denied', approval: { status_reason: 'not today' } });
     expect(fake.apiRequests()[1].path).toBe('/v1/approvals/apr_1?wait=60');
@@ -170,7 +197,9 @@ describe('createCountersignClient', () => {
   });
 
   it('returns at once when the tier is auto-approved', async () => {
-    fake.on('POST', /^\/v1\/approvals$/, (_request, response) => json(response, 201, newApproval({ status: 'approved', approval_token: 'auto.token.x' })));
+    fake.on('POST', /^\/v1\/approvals$/, (_request, response) =>
+      json(response, 201, newApproval({ status: 'approved', approval_token: 'auto.token.x' })),
+    );
     await expect(client().requestApproval(REQUEST)).resolves.toMatchObject({ status: 'approved', approvalToken: 'auto.token.x' });
     expect(fake.apiRequests()).toHaveLength(1);
   });
@@ -208,7 +237,9 @@ describe('createCountersignClient', () => {
   });
 
   it('reports bad client credentials with the OAuth error code', async () => {
-    const error = await client({ clientSecret: 'wrong' }).getApproval('apr_1').catch((err: unknown) => err);
+    const error = await client({ clientSecret: 'wrong' })
+      .getApproval('apr_1')
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(CountersignAuthenticationError);
     expect(error).toMatchObject({ status: 401, code: 'invalid_client', detail: 'bad client credentials' });
   });
@@ -217,22 +248,35 @@ describe('createCountersignClient', () => {
     fake.on('POST', /^\/v1\/approvals$/, (_request, response) =>
       problem(response, 429, 'rate_limited', 'too many approval requests', { 'retry-after': '17' }, { retry_after_seconds: 17 }),
     );
-    const error = await client().requestApproval(REQUEST).catch((err: unknown) => err);
+    const error = await client()
+      .requestApproval(REQUEST)
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(CountersignQuotaError);
-    expect(error).toMatchObject({ status: 429, code: 'rate_limited', retryAfterSeconds: 17, detail: 'too many approval requests', correlationId: 'corr-1' });
+    expect(error).toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      retryAfterSeconds: 17,
+      detail: 'too many approval requests',
+      correlationId: 'corr-1',
+    });
     expect(fake.apiRequests()).toHaveLength(1); // a quota is not retried behind the caller's back
   });
 
   it('throws typed errors for refusals and invalid requests', async () => {
     fake.on('POST', /^\/v1\/approvals$/, (request, response) => {
       const body = JSON.parse(request.body) as ApprovalRequest;
-      if (body.on_behalf_of === '') return problem(response, 400, 'invalid_request', '/on_behalf_of: is required', {}, { field: '/on_behalf_of' });
+      if (body.on_behalf_of === '')
+        return problem(response, 400, 'invalid_request', '/on_behalf_of: is required', {}, { field: '/on_behalf_of' });
       problem(response, 403, 'permission_missing', 'alice@example.com may not authorize payments.transfer');
     });
-    const refused = await client().requestApproval(REQUEST).catch((err: unknown) => err);
+    const refused = await client()
+      .requestApproval(REQUEST)
+      .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(CountersignRefusedError);
     expect(refused).toMatchObject({ status: 403, code: 'permission_missing' });
-    const invalid = await client().requestApproval({ ...REQUEST, on_behalf_of: '' }).catch((err: unknown) => err);
+    const invalid = await client()
+      .requestApproval({ ...REQUEST, on_behalf_of: '' })
+      .catch((err: unknown) => err);
     expect(invalid).toBeInstanceOf(CountersignInvalidRequestError);
     expect(invalid).toMatchObject({ status: 400, field: '/on_behalf_of' });
   });
@@ -258,7 +302,9 @@ describe('createCountersignClient', () => {
 
   it('gives up on an unavailable server after its retries', async () => {
     fake.on('POST', /^\/v1\/approvals$/, (_request, response) => problem(response, 503, 'quota_unavailable', 'redis is down'));
-    const error = await client({ maxRetries: 2 }).requestApproval(REQUEST).catch((err: unknown) => err);
+    const error = await client({ maxRetries: 2 })
+      .requestApproval(REQUEST)
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(CountersignUnavailableError);
     expect(error).toMatchObject({ status: 503, code: 'quota_unavailable' });
     expect(fake.apiRequests()).toHaveLength(3);
@@ -274,7 +320,9 @@ describe('createCountersignClient', () => {
     fake.on('POST', /^\/v1\/approvals$/, (_request, response) => json(response, 201, newApproval()));
     fake.on('GET', /^\/v1\/approvals\/apr_1/, (_request, response) => json(response, 200, newApproval())); // ignores wait
     const startedAt = Date.now();
-    const error = await client().requestApproval(REQUEST, { timeoutMs: 1_500 }).catch((err: unknown) => err);
+    const error = await client()
+      .requestApproval(REQUEST, { timeoutMs: 1_500 })
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(CountersignTimeoutError);
     expect(error).toMatchObject({ approvalId: 'apr_1', code: 'timeout' });
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_400);
@@ -298,7 +346,9 @@ describe('createCountersignClient', () => {
 
   it('rejects an answer that is not an approval', async () => {
     fake.on('GET', /^\/v1\/approvals\/apr_1/, (_request, response) => json(response, 200, { hello: 'world' }));
-    const error = await client().getApproval('apr_1').catch((err: unknown) => err);
+    const error = await client()
+      .getApproval('apr_1')
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(CountersignError);
     expect(error).toMatchObject({ code: 'invalid_response' });
   });

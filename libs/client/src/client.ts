@@ -114,7 +114,8 @@ function toOutcome(approval: Approval): ApprovalOutcome | undefined {
     case 'pending':
       return undefined;
     case 'approved':
-      if (typeof approval.approval_token !== 'string') throw invalidResponse(`approval ${approval.id} is approved but carries no token`, 200, approval);
+      if (typeof approval.approval_token !== 'string')
+        throw invalidResponse(`approval ${approval.id} is approved but carries no token`, 200, approval);
       return { status: 'approved', approvalToken: approval.approval_token, approval };
     case 'denied':
     case 'expired':
@@ -191,7 +192,11 @@ export function createCountersignClient(options: CountersignClientOptions): Coun
           url,
           {
             method: 'POST',
-            headers: { authorization: clientAuthorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+            headers: {
+              authorization: clientAuthorization,
+              'content-type': 'application/x-www-form-urlencoded',
+              accept: 'application/json',
+            },
             body: 'grant_type=client_credentials',
           },
           requestTimeoutMs,

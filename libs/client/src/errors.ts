@@ -81,7 +81,10 @@ export class CountersignUnavailableError extends CountersignError {
 export class CountersignTimeoutError extends CountersignError {
   override readonly name = 'CountersignTimeoutError';
 
-  constructor(readonly approvalId: string, timeoutMs: number) {
+  constructor(
+    readonly approvalId: string,
+    timeoutMs: number,
+  ) {
     super({ status: 0, code: 'timeout', detail: `approval ${approvalId} still pending after ${timeoutMs} ms` });
   }
 }

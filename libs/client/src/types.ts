@@ -27,8 +27,7 @@ export interface ApprovalRequest {
 export type Approval = AgentApproval;
 
 export type ApprovalOutcome =
-  | { status: 'approved'; approvalToken: string; approval: Approval }
-  | { status: 'denied' | 'expired' | 'cancelled'; approval: Approval };
+  { status: 'approved'; approvalToken: string; approval: Approval } | { status: 'denied' | 'expired' | 'cancelled'; approval: Approval };
 
 export interface WaitOptions {
   /** Seconds each long-poll may be held by the server; 1–60, default 55. */

@@ -10,8 +10,19 @@ describe('loadConfig', () => {
   it('Slack is off without a bot token, and needs its signing secret and app id with one', () => {
     expect(loadConfig(valid).slack).toBeNull();
     expect(() => loadConfig({ ...valid, SLACK_BOT_TOKEN: 'xoxb-123-abc' })).toThrow(/SLACK_SIGNING_SECRET[\s\S]*SLACK_APP_ID/);
-    const config = loadConfig({ ...valid, SLACK_BOT_TOKEN: 'xoxb-123-abc', SLACK_SIGNING_SECRET: 's'.repeat(32), SLACK_APP_ID: 'A0123', SLACK_API_URL: 'http://127.0.0.1:9/api' });
-    expect(config.slack).toEqual({ botToken: 'xoxb-123-abc', signingSecret: 's'.repeat(32), appId: 'A0123', apiUrl: 'http://127.0.0.1:9/api/' });
+    const config = loadConfig({
+      ...valid,
+      SLACK_BOT_TOKEN: 'xoxb-123-abc',
+      SLACK_SIGNING_SECRET: 's'.repeat(32),
+      SLACK_APP_ID: 'A0123',
+      SLACK_API_URL: 'http://127.0.0.1:9/api',
+    });
+    expect(config.slack).toEqual({
+      botToken: 'xoxb-123-abc',
+      signingSecret: 's'.repeat(32),
+      appId: 'A0123',
+      apiUrl: 'http://127.0.0.1:9/api/',
+    });
     expect(loadConfig(valid).slack).toBeNull();
   });
 
@@ -21,10 +32,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, PUBLIC_URL: 'https://cs.example.com' }).vapidSubject).toBe('https://cs.example.com');
   });
 
-  it('push service origins: the browsers\' push services by default, a configured list, or a refusal of a bad entry', () => {
-    expect(loadConfig(valid).pushServiceOrigins).toEqual(['https://fcm.googleapis.com', 'https://updates.push.services.mozilla.com', 'https://*.push.apple.com', 'https://*.notify.windows.com']);
+  it("push service origins: the browsers' push services by default, a configured list, or a refusal of a bad entry", () => {
+    expect(loadConfig(valid).pushServiceOrigins).toEqual([
+      'https://fcm.googleapis.com',
+      'https://updates.push.services.mozilla.com',
+      'https://*.push.apple.com',
+      'https://*.notify.windows.com',
+    ]);
     expect(loadConfig(valid).allowPrivatePushEndpoints).toBe(false);
-    expect(loadConfig({ ...valid, PUSH_SERVICE_ORIGINS: ' https://Push.Example.com/ , https://127.0.0.1:8443' }).pushServiceOrigins).toEqual(['https://push.example.com', 'https://127.0.0.1:8443']);
+    expect(
+      loadConfig({ ...valid, PUSH_SERVICE_ORIGINS: ' https://Push.Example.com/ , https://127.0.0.1:8443' }).pushServiceOrigins,
+    ).toEqual(['https://push.example.com', 'https://127.0.0.1:8443']);
     expect(loadConfig({ ...valid, PUSH_SERVICE_ORIGINS: '*' }).pushServiceOrigins).toEqual(['*']);
     for (const bad of ['http://push.example.com', 'push.example.com', 'https://push.example.com/path', ',']) {
       expect(() => loadConfig({ ...valid, PUSH_SERVICE_ORIGINS: bad })).toThrow(/PUSH_SERVICE_ORIGINS/);
@@ -58,9 +76,32 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset, as docker compose passes `${VAR}` of an unset VAR', () => {
-    const empty = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_ID', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT', 'COUNTERSIGN_ADMIN_TOKEN', 'COUNTERSIGN_BOOTSTRAP_EMAIL', 'LOG_LEVEL', 'PUBLIC_URL', 'PORT', 'WORKER_HEARTBEAT_FILE'];
+    const empty = [
+      'SLACK_BOT_TOKEN',
+      'SLACK_SIGNING_SECRET',
+      'SLACK_APP_ID',
+      'VAPID_PUBLIC_KEY',
+      'VAPID_PRIVATE_KEY',
+      'VAPID_SUBJECT',
+      'COUNTERSIGN_ADMIN_TOKEN',
+      'COUNTERSIGN_BOOTSTRAP_EMAIL',
+      'LOG_LEVEL',
+      'PUBLIC_URL',
+      'PORT',
+      'WORKER_HEARTBEAT_FILE',
+    ];
     const config = loadConfig({ ...valid, ...Object.fromEntries(empty.map((name) => [name, ''])) });
-    expect(config).toMatchObject({ slack: null, vapidKeys: null, vapidSubject: 'mailto:countersign@localhost', adminToken: null, bootstrapEmail: null, logLevel: 'info', port: 3000, publicUrl: 'http://localhost:3000', workerHeartbeatFile: null });
+    expect(config).toMatchObject({
+      slack: null,
+      vapidKeys: null,
+      vapidSubject: 'mailto:countersign@localhost',
+      adminToken: null,
+      bootstrapEmail: null,
+      logLevel: 'info',
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      workerHeartbeatFile: null,
+    });
     // A required variable set empty is still missing.
     expect(() => loadConfig({ ...valid, COUNTERSIGN_KEY_ENCRYPTION_SECRET: '' })).toThrow(/COUNTERSIGN_KEY_ENCRYPTION_SECRET/);
   });

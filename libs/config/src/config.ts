@@ -1,11 +1,14 @@
 import { z } from 'zod';
 
-const booleanString = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((value) => value === 'true' || value === '1');
+const booleanString = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 /** The browsers' push services (Chrome/Android, Firefox, Safari, Edge): where a real PushSubscription points. */
-const DEFAULT_PUSH_SERVICE_ORIGINS = ['https://fcm.googleapis.com', 'https://updates.push.services.mozilla.com', 'https://*.push.apple.com', 'https://*.notify.windows.com'];
+const DEFAULT_PUSH_SERVICE_ORIGINS = [
+  'https://fcm.googleapis.com',
+  'https://updates.push.services.mozilla.com',
+  'https://*.push.apple.com',
+  'https://*.notify.windows.com',
+];
 const PUSH_ORIGIN_PATTERN = /^https:\/\/(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?$/;
 
 const schema = z.object({
@@ -14,7 +17,10 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: z.string().url().optional(),
   COUNTERSIGN_KEY_ENCRYPTION_SECRET: z.string().min(32, 'must be at least 32 characters'),
-  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]+$/).default('countersign'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9:_-]+$/)
+    .default('countersign'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
   DEFAULT_AGENT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
@@ -29,31 +35,79 @@ const schema = z.object({
   CALLBACK_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
   COUNTERSIGN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   COUNTERSIGN_BOOTSTRAP_EMAIL: z.string().email().optional(),
-  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
-  SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
   SIGN_IN_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   CIRCUIT_BREAKER_THRESHOLD: z.coerce.number().int().min(0).default(10),
   CIRCUIT_BREAKER_WINDOW_MINUTES: z.coerce.number().int().min(1).default(10),
-  SLACK_BOT_TOKEN: z.string().regex(/^xox[a-z]-[A-Za-z0-9-]+$/, 'must be a Slack bot token (xoxb-...)').optional(),
-  SLACK_SIGNING_SECRET: z.string().min(16, 'must be the Slack app\'s signing secret').optional(),
-  SLACK_APP_ID: z.string().regex(/^A[A-Z0-9]+$/, 'must be a Slack app id (A...)').optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xox[a-z]-[A-Za-z0-9-]+$/, 'must be a Slack bot token (xoxb-...)')
+    .optional(),
+  SLACK_SIGNING_SECRET: z.string().min(16, "must be the Slack app's signing secret").optional(),
+  SLACK_APP_ID: z
+    .string()
+    .regex(/^A[A-Z0-9]+$/, 'must be a Slack app id (A...)')
+    .optional(),
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
-  VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'must be a base64url uncompressed P-256 public key').optional(),
-  VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url P-256 private key').optional(),
-  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL').optional(),
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{87}$/, 'must be a base64url uncompressed P-256 public key')
+    .optional(),
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url P-256 private key')
+    .optional(),
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL')
+    .optional(),
   PUSH_CA_FILE: z.string().optional(),
   PUSH_SERVICE_ORIGINS: z
     .string()
     .default(DEFAULT_PUSH_SERVICE_ORIGINS.join(','))
-    .transform((value) => value.split(',').map((entry) => entry.trim().toLowerCase().replace(/\/+$/, '')).filter(Boolean))
-    .refine((entries) => entries.length > 0 && entries.every((entry) => entry === '*' || PUSH_ORIGIN_PATTERN.test(entry)), 'must be comma-separated https origins (a leading *. allows subdomains), or *'),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim().toLowerCase().replace(/\/+$/, ''))
+        .filter(Boolean),
+    )
+    .refine(
+      (entries) => entries.length > 0 && entries.every((entry) => entry === '*' || PUSH_ORIGIN_PATTERN.test(entry)),
+      'must be comma-separated https origins (a leading *. allows subdomains), or *',
+    ),
   ALLOW_PRIVATE_PUSH_ENDPOINTS: booleanString.default(false),
   NOTIFICATION_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
-  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
-  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(10 * 60_000).default(30_000),
+  WORKER_LOCK_DURATION_MS: z.coerce
+    .number()
+    .int()
+    .min(500)
+    .max(10 * 60_000)
+    .default(30_000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(500)
+    .max(10 * 60_000)
+    .default(30_000),
   WORKER_NOTIFICATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   WORKER_FLOODING_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(1),
-  FLOOD_BACKLOG_LIMIT_MS: z.coerce.number().int().min(100).max(10 * 60_000).default(1_000),
+  FLOOD_BACKLOG_LIMIT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(10 * 60_000)
+    .default(1_000),
   WEB_ROOT: z.string().min(1).optional(),
   WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
@@ -140,7 +194,15 @@ export interface CountersignConfig {
 }
 
 /** Names of the variables whose values must never appear in logs or errors. */
-export const SENSITIVE_VARIABLES = ['COUNTERSIGN_KEY_ENCRYPTION_SECRET', 'COUNTERSIGN_ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'VAPID_PRIVATE_KEY'] as const;
+export const SENSITIVE_VARIABLES = [
+  'COUNTERSIGN_KEY_ENCRYPTION_SECRET',
+  'COUNTERSIGN_ADMIN_TOKEN',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'VAPID_PRIVATE_KEY',
+] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -155,15 +217,15 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): CountersignConfig {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
   }
   const values = parsed.data;
   const problems: string[] = [];
   if (values.SLACK_BOT_TOKEN && !values.SLACK_SIGNING_SECRET) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
-  if (values.SLACK_BOT_TOKEN && !values.SLACK_APP_ID) problems.push('SLACK_APP_ID: required when SLACK_BOT_TOKEN is set (clicks are checked against it)');
-  if (Boolean(values.VAPID_PUBLIC_KEY) !== Boolean(values.VAPID_PRIVATE_KEY)) problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither');
+  if (values.SLACK_BOT_TOKEN && !values.SLACK_APP_ID)
+    problems.push('SLACK_APP_ID: required when SLACK_BOT_TOKEN is set (clicks are checked against it)');
+  if (Boolean(values.VAPID_PUBLIC_KEY) !== Boolean(values.VAPID_PRIVATE_KEY))
+    problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither');
   if (problems.length > 0) throw new ConfigError(problems);
   const publicUrl = (values.PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, '');
   return {
@@ -194,9 +256,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     circuitBreakerWindowMinutes: values.CIRCUIT_BREAKER_WINDOW_MINUTES,
     slack:
       values.SLACK_BOT_TOKEN && values.SLACK_SIGNING_SECRET && values.SLACK_APP_ID
-        ? { botToken: values.SLACK_BOT_TOKEN, signingSecret: values.SLACK_SIGNING_SECRET, appId: values.SLACK_APP_ID, apiUrl: values.SLACK_API_URL.replace(/\/*$/, '/') }
+        ? {
+            botToken: values.SLACK_BOT_TOKEN,
+            signingSecret: values.SLACK_SIGNING_SECRET,
+            appId: values.SLACK_APP_ID,
+            apiUrl: values.SLACK_API_URL.replace(/\/*$/, '/'),
+          }
         : null,
-    vapidKeys: values.VAPID_PUBLIC_KEY && values.VAPID_PRIVATE_KEY ? { publicKey: values.VAPID_PUBLIC_KEY, privateKey: values.VAPID_PRIVATE_KEY } : null,
+    vapidKeys:
+      values.VAPID_PUBLIC_KEY && values.VAPID_PRIVATE_KEY
+        ? { publicKey: values.VAPID_PUBLIC_KEY, privateKey: values.VAPID_PRIVATE_KEY }
+        : null,
     vapidSubject: values.VAPID_SUBJECT ?? (publicUrl.startsWith('https://') ? publicUrl : 'mailto:countersign@localhost'),
     pushCaFile: values.PUSH_CA_FILE ?? null,
     pushServiceOrigins: values.PUSH_SERVICE_ORIGINS,

@@ -8,10 +8,13 @@ import { checkedLookup, outboundAgents, RefusedAddressError, refusedAddressOf } 
 function get(url: string, agent: Agent): Promise<number> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    const outgoing = request({ hostname: target.hostname.replace(/^\[|\]$/g, ''), port: target.port, path: target.pathname, agent }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
+    const outgoing = request(
+      { hostname: target.hostname.replace(/^\[|\]$/g, ''), port: target.port, path: target.pathname, agent },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end();
   });
@@ -34,17 +37,22 @@ describe('outbound connections', () => {
   });
   beforeEach(() => (connections = 0));
 
-  it.each(['http://127.0.0.1:PORT/', 'http://localhost:PORT/', 'http://LOCALHOST:PORT/', 'http://[::ffff:127.0.0.1]:PORT/'])('refuses %s before connecting', async (url) => {
-    const agents = outboundAgents({ allowPrivate: false });
-    const error = await get(url.replace('PORT', String(port)), agents.http).catch((caught: unknown) => caught);
-    expect(refusedAddressOf(error)).toBeInstanceOf(RefusedAddressError);
-    expect(connections).toBe(0);
-    agents.http.destroy();
-  });
+  it.each(['http://127.0.0.1:PORT/', 'http://localhost:PORT/', 'http://LOCALHOST:PORT/', 'http://[::ffff:127.0.0.1]:PORT/'])(
+    'refuses %s before connecting',
+    async (url) => {
+      const agents = outboundAgents({ allowPrivate: false });
+      const error = await get(url.replace('PORT', String(port)), agents.http).catch((caught: unknown) => caught);
+      expect(refusedAddressOf(error)).toBeInstanceOf(RefusedAddressError);
+      expect(connections).toBe(0);
+      agents.http.destroy();
+    },
+  );
 
   it('refuses an address literal over https too (the agent web-push is given)', async () => {
     const agents = outboundAgents({ allowPrivate: false });
-    const error = await new Promise((resolve) => httpsRequest({ hostname: '127.0.0.1', port, path: '/', agent: agents.https }).on('error', resolve).end());
+    const error = await new Promise((resolve) =>
+      httpsRequest({ hostname: '127.0.0.1', port, path: '/', agent: agents.https }).on('error', resolve).end(),
+    );
     expect(refusedAddressOf(error)).toBeInstanceOf(RefusedAddressError);
     expect(connections).toBe(0);
     agents.https.destroy();
@@ -60,10 +68,18 @@ describe('outbound connections', () => {
   describe('checkedLookup', () => {
     const resolving = (addresses: LookupAddress[]) => checkedLookup((_hostname, _options, callback) => callback(null, addresses));
     const run = (lookup: ReturnType<typeof checkedLookup>, all: boolean) =>
-      new Promise<{ error: Error | null; address: unknown; family?: number }>((resolve) => lookup('push.example', { all }, (error, address, family) => resolve({ error, address, family })));
+      new Promise<{ error: Error | null; address: unknown; family?: number }>((resolve) =>
+        lookup('push.example', { all }, (error, address, family) => resolve({ error, address, family })),
+      );
 
     it('refuses a name if any of its addresses is internal', async () => {
-      const { error } = await run(resolving([{ address: '142.250.74.42', family: 4 }, { address: '169.254.169.254', family: 4 }]), true);
+      const { error } = await run(
+        resolving([
+          { address: '142.250.74.42', family: 4 },
+          { address: '169.254.169.254', family: 4 },
+        ]),
+        true,
+      );
       expect(error).toBeInstanceOf(RefusedAddressError);
       expect(error?.message).toContain('169.254.169.254');
     });
@@ -81,7 +97,10 @@ describe('outbound connections', () => {
     });
 
     it('answers with every address when asked for all', async () => {
-      const addresses = [{ address: '2001:4860:4860::8888', family: 6 }, { address: '8.8.8.8', family: 4 }];
+      const addresses = [
+        { address: '2001:4860:4860::8888', family: 6 },
+        { address: '8.8.8.8', family: 4 },
+      ];
       await expect(run(resolving(addresses), true)).resolves.toMatchObject({ error: null, address: addresses });
     });
   });

@@ -24,7 +24,11 @@ export class RefusedAddressError extends Error {
   }
 }
 
-type Resolver = (hostname: string, options: LookupAllOptions, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+type Resolver = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 /**
  * A socket `lookup` that resolves once, refuses if ANY resolved address is internal, and hands the socket the
@@ -52,7 +56,11 @@ type CreateConnection = (options: ClientRequestArgs, callback?: ConnectionCallba
  * Connects as `connect` does unless the URL names an internal address literal; then the agent hands the error to
  * the request, which emits it, and no socket is ever opened.
  */
-function connectUnlessInternal(options: ClientRequestArgs, callback: ConnectionCallback | undefined, connect: CreateConnection): Duplex | null | undefined {
+function connectUnlessInternal(
+  options: ClientRequestArgs,
+  callback: ConnectionCallback | undefined,
+  connect: CreateConnection,
+): Duplex | null | undefined {
   const host = normaliseHost(options.hostname ?? options.host ?? '');
   if (!(isIP(host) && isPrivateAddress(host))) return connect(options, callback);
   callback?.(new RefusedAddressError(host, host), undefined as unknown as Duplex);

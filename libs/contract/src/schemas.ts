@@ -77,7 +77,14 @@ export const Inbox = z
   .meta({ id: 'Inbox', description: 'Approvals a person may decide, newest first; `next_cursor` pages on.' });
 
 export const PersonDecision = z
-  .object({ person: PersonRef, verdict: z.enum(['approve', 'deny']), reason: z.string().nullable(), channel: z.string(), step_up: z.boolean(), decided_at: timestamp })
+  .object({
+    person: PersonRef,
+    verdict: z.enum(['approve', 'deny']),
+    reason: z.string().nullable(),
+    channel: z.string(),
+    step_up: z.boolean(),
+    decided_at: timestamp,
+  })
   .meta({ id: 'PersonDecision', description: 'A decision as a person sees it.' });
 
 export const ApproverView = InboxItem.extend({
@@ -85,7 +92,12 @@ export const ApproverView = InboxItem.extend({
   action: z.object({ type: z.string(), resource: z.string(), args: z.record(z.string(), z.unknown()) }),
   audience: z.string(),
   classification: Classification,
-  requirement: z.object({ approvals_required: z.number().int(), approvers: z.array(z.string()), step_up: z.string(), channels: z.array(z.string()) }),
+  requirement: z.object({
+    approvals_required: z.number().int(),
+    approvers: z.array(z.string()),
+    step_up: z.string(),
+    channels: z.array(z.string()),
+  }),
   escalated_to: z.array(z.string()).describe('Approver entries added when the approval was escalated.'),
   notifications: z.array(Notification),
   provenance: z.array(z.string()),
@@ -100,7 +112,11 @@ export const DecisionRequest = z
   .object({
     verdict: z.enum(['approve', 'deny']),
     reason: z.string().nullable().optional(),
-    step_up: z.record(z.string(), z.unknown()).nullable().optional().describe('The WebAuthn assertion when the approval asks for a passkey.'),
+    step_up: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .optional()
+      .describe('The WebAuthn assertion when the approval asks for a passkey.'),
   })
   .meta({ id: 'DecisionRequest', description: "A person's decision (`POST /v1/me/approvals/{id}/decision`)." });
 
@@ -129,4 +145,16 @@ export type DecisionRequest = z.infer<typeof DecisionRequest>;
 export type Problem = z.infer<typeof Problem>;
 
 /** Every named schema, in the order the OpenAPI document lists them. */
-export const CONTRACT_SCHEMAS = [ApprovalStatus, Classification, Notification, AgentDecision, AgentApproval, InboxItem, Inbox, PersonDecision, ApproverView, DecisionRequest, Problem];
+export const CONTRACT_SCHEMAS = [
+  ApprovalStatus,
+  Classification,
+  Notification,
+  AgentDecision,
+  AgentApproval,
+  InboxItem,
+  Inbox,
+  PersonDecision,
+  ApproverView,
+  DecisionRequest,
+  Problem,
+];

@@ -27,7 +27,9 @@ describe('the DataSource lives in libs/database, and importing the library has n
   });
 
   it('nothing in the tree imports the TypeORM CLI file', () => {
-    const importers = ['apps', 'libs', 'test', 'bench', 'migrations'].flatMap(sources).filter((file) => /from '[^']*migrations\/data-source'/.test(readFileSync(file, 'utf8')));
+    const importers = ['apps', 'libs', 'test', 'bench', 'migrations']
+      .flatMap(sources)
+      .filter((file) => /from '[^']*migrations\/data-source'/.test(readFileSync(file, 'utf8')));
     expect(importers.map((file) => file.slice(ROOT.length + 1))).toEqual([]);
   });
 });

@@ -56,7 +56,9 @@ describe('the database password', () => {
     const password = `p@ss:w/rd?#%&=+ "'\\$é`;
     process.env.PGPASSWORD = password;
     try {
-      await expect(createDataSource(`postgres://countersign@127.0.0.1:${server.port}/countersign`, 1).initialize()).rejects.toThrow(/password noted by the fake/);
+      await expect(createDataSource(`postgres://countersign@127.0.0.1:${server.port}/countersign`, 1).initialize()).rejects.toThrow(
+        /password noted by the fake/,
+      );
       expect(server.passwords).toEqual([password]);
     } finally {
       await server.close();

@@ -57,7 +57,9 @@ export class Database implements OnApplicationShutdown {
   }
 
   private statement(sql: string, parameters: unknown[]): { name?: string; text: string; values: unknown[] } {
-    return this.options.preparedStatements ? { name: statementName(sql), text: sql, values: parameters } : { text: sql, values: parameters };
+    return this.options.preparedStatements
+      ? { name: statementName(sql), text: sql, values: parameters }
+      : { text: sql, values: parameters };
   }
 
   async ping(): Promise<void> {

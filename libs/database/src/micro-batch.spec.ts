@@ -26,7 +26,9 @@ describe('MicroBatch', () => {
   });
 
   it('fails only the caller whose input is bad when a batch fails', async () => {
-    const batch = new MicroBatch<number, number>((inputs) => (inputs.includes(13) ? Promise.reject(new Error('thirteen')) : Promise.resolve(inputs.map((input) => input * 2))));
+    const batch = new MicroBatch<number, number>((inputs) =>
+      inputs.includes(13) ? Promise.reject(new Error('thirteen')) : Promise.resolve(inputs.map((input) => input * 2)),
+    );
     const results = await Promise.allSettled([12, 13, 14].map((input) => batch.run(input)));
     expect(results).toEqual([
       { status: 'fulfilled', value: 24 },

@@ -86,15 +86,39 @@ describe('isEligibleApprover', () => {
 describe('outcomeOf (quorum)', () => {
   it('stays pending until enough distinct people approve', () => {
     expect(outcomeOf([{ personId: alice.id, verdict: 'approve' }], 2)).toBe('pending');
-    expect(outcomeOf([{ personId: alice.id, verdict: 'approve' }, { personId: bob.id, verdict: 'approve' }], 2)).toBe('approved');
+    expect(
+      outcomeOf(
+        [
+          { personId: alice.id, verdict: 'approve' },
+          { personId: bob.id, verdict: 'approve' },
+        ],
+        2,
+      ),
+    ).toBe('approved');
   });
 
   it('counts a person once however often they appear', () => {
-    expect(outcomeOf([{ personId: alice.id, verdict: 'approve' }, { personId: alice.id, verdict: 'approve' }], 2)).toBe('pending');
+    expect(
+      outcomeOf(
+        [
+          { personId: alice.id, verdict: 'approve' },
+          { personId: alice.id, verdict: 'approve' },
+        ],
+        2,
+      ),
+    ).toBe('pending');
   });
 
   it('any deny decides denied, even after enough approvals', () => {
-    expect(outcomeOf([{ personId: alice.id, verdict: 'approve' }, { personId: bob.id, verdict: 'deny' }], 1)).toBe('denied');
+    expect(
+      outcomeOf(
+        [
+          { personId: alice.id, verdict: 'approve' },
+          { personId: bob.id, verdict: 'deny' },
+        ],
+        1,
+      ),
+    ).toBe('denied');
   });
 
   it('a requirement of zero approvals still needs one person', () => {
@@ -121,7 +145,7 @@ describe('isFastDecision', () => {
     expect(isFastDecision(null, opened)).toBe(false);
   });
 
-  it('takes a tier\'s own threshold; 0 flags nothing', () => {
+  it("takes a tier's own threshold; 0 flags nothing", () => {
     const shown = new Date('2026-01-01T00:00:00Z');
     expect(isFastDecision(shown, new Date(shown.getTime() + 4_999), 5_000)).toBe(true);
     expect(isFastDecision(shown, new Date(shown.getTime() + 5_000), 5_000)).toBe(false);
@@ -152,7 +176,7 @@ function refusal(run: () => void): { code: string; message: string; details: unk
 }
 
 describe('eligibility of an approval', () => {
-  it('reads the requirement\'s approvers plus the escalation entries', () => {
+  it("reads the requirement's approvers plus the escalation entries", () => {
     const escalated = approval({ escalatedTo: ['role:admin'] });
     expect(eligibleEntries(escalated)).toEqual(['on_behalf_of', 'role:admin']);
     expect(mayDecide(bob, approval())).toBe(false);
@@ -175,43 +199,70 @@ describe('assertDecidable (the refusals, in order)', () => {
 
   it('answers expired for an expired approval and for a pending one past its expiry', () => {
     expect(refusal(() => assertDecidable(alice, approval({ status: 'expired' }), approve, now))?.code).toBe('expired');
-    expect(refusal(() => assertDecidable(alice, approval({ expiresAt: now }), { verdict: 'deny', stepUp: null }, now))?.code).toBe('expired');
+    expect(refusal(() => assertDecidable(alice, approval({ expiresAt: now }), { verdict: 'deny', stepUp: null }, now))?.code).toBe(
+      'expired',
+    );
   });
 
   it('answers already_decided with the current status once the approval is final', () => {
-    expect(refusal(() => assertDecidable(alice, approval({ status: 'denied' }), approve, now))).toMatchObject({ code: 'already_decided', details: { current_status: 'denied' } });
+    expect(refusal(() => assertDecidable(alice, approval({ status: 'denied' }), approve, now))).toMatchObject({
+      code: 'already_decided',
+      details: { current_status: 'denied' },
+    });
   });
 
   it('needs a step-up to approve a passkey tier, not to deny it', () => {
-    const critical = approval({ tier: 'critical', requirement: { approvers: ['on_behalf_of'], approvals_required: 1, step_up: 'passkey' } });
-    expect(refusal(() => assertDecidable(alice, critical, approve, now))).toMatchObject({ code: 'step_up_required', message: expect.stringContaining('tier critical') });
+    const critical = approval({
+      tier: 'critical',
+      requirement: { approvers: ['on_behalf_of'], approvals_required: 1, step_up: 'passkey' },
+    });
+    expect(refusal(() => assertDecidable(alice, critical, approve, now))).toMatchObject({
+      code: 'step_up_required',
+      message: expect.stringContaining('tier critical'),
+    });
     expect(refusal(() => assertDecidable(alice, critical, { verdict: 'deny', stepUp: null }, now))).toBeNull();
     expect(refusal(() => assertDecidable(alice, critical, { verdict: 'approve', stepUp: { actionDigest: 'sha256:abc' } }, now))).toBeNull();
   });
 
   it('refuses a step-up that signed another version of the action', () => {
-    expect(refusal(() => assertDecidable(alice, approval(), { verdict: 'approve', stepUp: { actionDigest: 'sha256:old' } }, now))).toMatchObject({ code: 'step_up_invalid', message: expect.stringContaining('changed') });
+    expect(
+      refusal(() => assertDecidable(alice, approval(), { verdict: 'approve', stepUp: { actionDigest: 'sha256:old' } }, now)),
+    ).toMatchObject({ code: 'step_up_invalid', message: expect.stringContaining('changed') });
   });
 });
 
 describe('assertFirstDecision', () => {
   it('refuses a second decision by the same person', () => {
     expect(refusal(() => assertFirstDecision(alice, [{ personId: bob.id, verdict: 'approve' }]))).toBeNull();
-    expect(refusal(() => assertFirstDecision(alice, [{ personId: alice.id, verdict: 'approve' }]))).toMatchObject({ code: 'already_decided', message: 'you have already decided this approval' });
+    expect(refusal(() => assertFirstDecision(alice, [{ personId: alice.id, verdict: 'approve' }]))).toMatchObject({
+      code: 'already_decided',
+      message: 'you have already decided this approval',
+    });
   });
 });
 
 describe('settlementOf', () => {
-  const cast = (person: typeof alice, verdict: 'approve' | 'deny', reason: string | null = null) => ({ personId: person.id, email: person.email, verdict, reason });
+  const cast = (person: typeof alice, verdict: 'approve' | 'deny', reason: string | null = null) => ({
+    personId: person.id,
+    email: person.email,
+    verdict,
+    reason,
+  });
   const twoPeople = approval({ requirement: { approvers: ['role:admin', 'on_behalf_of'], approvals_required: 2, step_up: 'none' } });
 
   it('waits for the quorum, then approves naming every approver', () => {
     expect(settlementOf(twoPeople, [cast(alice, 'approve')])).toBeNull();
-    expect(settlementOf(twoPeople, [cast(alice, 'approve'), cast(bob, 'approve')])).toEqual({ to: 'approved', reason: 'approved by alice@example.com, bob@example.com' });
+    expect(settlementOf(twoPeople, [cast(alice, 'approve'), cast(bob, 'approve')])).toEqual({
+      to: 'approved',
+      reason: 'approved by alice@example.com, bob@example.com',
+    });
   });
 
-  it('denies at the first deny, with the denier\'s reason', () => {
-    expect(settlementOf(twoPeople, [cast(alice, 'approve'), cast(bob, 'deny', 'not now')])).toEqual({ to: 'denied', reason: 'denied by bob@example.com: not now' });
+  it("denies at the first deny, with the denier's reason", () => {
+    expect(settlementOf(twoPeople, [cast(alice, 'approve'), cast(bob, 'deny', 'not now')])).toEqual({
+      to: 'denied',
+      reason: 'denied by bob@example.com: not now',
+    });
     expect(settlementOf(approval(), [cast(alice, 'deny')])).toEqual({ to: 'denied', reason: 'denied by alice@example.com' });
   });
 
@@ -230,7 +281,7 @@ describe('decisionReason', () => {
 });
 
 describe('decisionLatency', () => {
-  it('measures from when the person was shown the request, against the tier\'s threshold or the default', () => {
+  it("measures from when the person was shown the request, against the tier's threshold or the default", () => {
     expect(decisionLatency(null, now, {})).toEqual({ latencyMs: null, fast: false });
     expect(decisionLatency(new Date(now.getTime() - 1_500), now, {})).toEqual({ latencyMs: 1_500, fast: true });
     expect(decisionLatency(new Date(now.getTime() - 1_500), now, { fast_decision_seconds: 1 })).toEqual({ latencyMs: 1_500, fast: false });

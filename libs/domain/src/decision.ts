@@ -99,16 +99,26 @@ export interface DecisionAttempt {
  * `not_found`, as if it did not exist (no enumeration). Past its expiry it is `expired` even before the expiry job
  * ran. Approving a step-up tier needs the step-up, and the step-up must have signed the action as it is now.
  */
-export function assertDecidable<A extends DecidableApproval>(person: Approver, approval: A | null, attempt: DecisionAttempt, now: Date): asserts approval is A {
+export function assertDecidable<A extends DecidableApproval>(
+  person: Approver,
+  approval: A | null,
+  attempt: DecisionAttempt,
+  now: Date,
+): asserts approval is A {
   if (!approval || !mayDecide(person, approval)) throw new DomainError('not_found', 'no such approval');
   if (approval.status === 'expired' || (approval.status === 'pending' && approval.expiresAt.getTime() <= now.getTime())) {
     throw new DomainError('expired', 'the approval expired before this decision');
   }
-  if (approval.status !== 'pending') throw new DomainError('already_decided', `the approval is already ${approval.status}`, { current_status: approval.status });
+  if (approval.status !== 'pending')
+    throw new DomainError('already_decided', `the approval is already ${approval.status}`, { current_status: approval.status });
   if (attempt.verdict === 'approve' && approval.requirement.step_up === 'passkey' && !attempt.stepUp) {
-    throw new DomainError('step_up_required', `tier ${approval.tier} needs a passkey confirmation: POST …/step-up for options, then send the assertion as step_up`);
+    throw new DomainError(
+      'step_up_required',
+      `tier ${approval.tier} needs a passkey confirmation: POST …/step-up for options, then send the assertion as step_up`,
+    );
   }
-  if (attempt.stepUp && attempt.stepUp.actionDigest !== approval.actionDigest) throw new DomainError('step_up_invalid', 'the approval changed while the step-up was checked');
+  if (attempt.stepUp && attempt.stepUp.actionDigest !== approval.actionDigest)
+    throw new DomainError('step_up_invalid', 'the approval changed while the step-up was checked');
 }
 
 export interface RecordedVerdict {
@@ -118,7 +128,8 @@ export interface RecordedVerdict {
 
 /** One decision per person: `earlier` are the approval's decisions read under its row lock. */
 export function assertFirstDecision(person: Approver, earlier: readonly RecordedVerdict[]): void {
-  if (earlier.some((decision) => decision.personId === person.id)) throw new DomainError('already_decided', 'you have already decided this approval');
+  if (earlier.some((decision) => decision.personId === person.id))
+    throw new DomainError('already_decided', 'you have already decided this approval');
 }
 
 /**
@@ -144,7 +155,10 @@ export interface Settlement {
 }
 
 /** What the decisions so far (the new one last) do to a pending approval: null while it waits for more people. */
-export function settlementOf(approval: Pick<DecidableApproval, 'status' | 'requirement'>, decisions: readonly CastDecision[]): Settlement | null {
+export function settlementOf(
+  approval: Pick<DecidableApproval, 'status' | 'requirement'>,
+  decisions: readonly CastDecision[],
+): Settlement | null {
   const outcome = outcomeOf(decisions, approval.requirement.approvals_required);
   if (outcome === 'pending') return null;
   const to = nextStatus(approval.status, outcome === 'approved' ? 'approve' : 'deny');
@@ -180,7 +194,11 @@ export function isFastDecision(shownAt: Date | null, decidedAt: Date, thresholdM
 }
 
 /** How long the person looked (null when never shown on this channel) and whether that was too fast for the tier. */
-export function decisionLatency(shownAt: Date | null, decidedAt: Date, requirement: Pick<Requirement, 'fast_decision_seconds'>): { latencyMs: number | null; fast: boolean } {
+export function decisionLatency(
+  shownAt: Date | null,
+  decidedAt: Date,
+  requirement: Pick<Requirement, 'fast_decision_seconds'>,
+): { latencyMs: number | null; fast: boolean } {
   const threshold = requirement.fast_decision_seconds === undefined ? FAST_DECISION_MS : requirement.fast_decision_seconds * 1000;
   return { latencyMs: shownAt ? decidedAt.getTime() - shownAt.getTime() : null, fast: isFastDecision(shownAt, decidedAt, threshold) };
 }

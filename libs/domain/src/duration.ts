@@ -7,9 +7,13 @@ const DURATION = /^([1-9][0-9]{0,8})([smhd])$/;
 export function parseDuration(text: string): number {
   const match = typeof text === 'string' ? DURATION.exec(text) : null;
   if (match === null) {
-    throw new DomainError('invalid_duration', `invalid duration ${JSON.stringify(text)}: use a positive integer with s, m, h or d, e.g. "30m"`, {
-      value: text,
-    });
+    throw new DomainError(
+      'invalid_duration',
+      `invalid duration ${JSON.stringify(text)}: use a positive integer with s, m, h or d, e.g. "30m"`,
+      {
+        value: text,
+      },
+    );
   }
   return Number(match[1]) * UNIT_SECONDS[match[2]];
 }

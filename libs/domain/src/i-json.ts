@@ -114,7 +114,11 @@ class IJsonParser {
       const key = this.parseString(true);
       this.path.push(key);
       if (key === '__proto__') {
-        throw new IJsonError('reserved_key', this.pointer(), `key "__proto__" at ${this.pointer()} is not accepted: it would be lost on the way to storage`);
+        throw new IJsonError(
+          'reserved_key',
+          this.pointer(),
+          `key "__proto__" at ${this.pointer()} is not accepted: it would be lost on the way to storage`,
+        );
       }
       if (Object.prototype.hasOwnProperty.call(result, key)) {
         const parent = jsonPointer(this.path.slice(0, -1)) || '/';
@@ -298,7 +302,12 @@ class IJsonParser {
     const literal = text.slice(start, position);
     const value = Number(literal);
     if (!Number.isFinite(value)) {
-      throw new IJsonError('non_finite_number', this.pointer(), `number ${literal} at ${this.pointer() || '/'} is not a finite double`, start);
+      throw new IJsonError(
+        'non_finite_number',
+        this.pointer(),
+        `number ${literal} at ${this.pointer() || '/'} is not a finite double`,
+        start,
+      );
     }
     if (integerLiteral && Math.abs(value) > MAX_EXACT_INTEGER) {
       throw new IJsonError(

@@ -4,14 +4,28 @@ import { BlockList, isIP } from 'node:net';
 // ranges: an address there is inside the deployment's network, never a callback receiver or a push service.
 const INTERNAL = new BlockList();
 for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ] as const) {
   INTERNAL.addSubnet(network, prefix, 'ipv4');
 }
 // ::/96 holds the unspecified and loopback addresses and the deprecated IPv4-compatible ones; IPv4-mapped
 // addresses (::ffff:0:0/96) are checked by BlockList against the IPv4 ranges above.
-for (const [network, prefix] of [['::', 96], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) {
+for (const [network, prefix] of [
+  ['::', 96],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
   INTERNAL.addSubnet(network, prefix, 'ipv6');
 }
 
@@ -27,7 +41,10 @@ export function isPrivateAddress(address: string): boolean {
  * fully qualified name (`localhost.` is `localhost`), and an IPv4-mapped IPv6 address as the IPv4 address.
  */
 export function normaliseHost(hostname: string): string {
-  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase().replace(/\.+$/, '');
+  const host = hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase()
+    .replace(/\.+$/, '');
   // A zone id (fe80::1%eth0) is no URL host; left as it is, it is still checked as an address.
   if (isIP(host) !== 6 || host.includes('%')) return host;
   // The URL parser writes every spelling of an IPv6 address the one canonical way (::ffff:7f00:1).

@@ -2,7 +2,8 @@ import { findNulCharacter, isSingleLine } from './text';
 
 describe('isSingleLine', () => {
   it('accepts ordinary identifiers, Unicode included', () => {
-    for (const text of ['order:7', 'alice@example.com', 'https://payments.internal/x?y=1', 'konto:café 😀', '']) expect(isSingleLine(text)).toBe(true);
+    for (const text of ['order:7', 'alice@example.com', 'https://payments.internal/x?y=1', 'konto:café 😀', ''])
+      expect(isSingleLine(text)).toBe(true);
   });
 
   it('refuses every C0 control character and DEL, line breaks and tabs included', () => {
@@ -14,7 +15,14 @@ describe('isSingleLine', () => {
 
 describe('findNulCharacter', () => {
   it('gives the path to the first string or key holding U+0000', () => {
-    expect(findNulCharacter({ view: { state: { values: { reason: { reason: { value: 'no\u0000' } } } } } })).toEqual(['view', 'state', 'values', 'reason', 'reason', 'value']);
+    expect(findNulCharacter({ view: { state: { values: { reason: { reason: { value: 'no\u0000' } } } } } })).toEqual([
+      'view',
+      'state',
+      'values',
+      'reason',
+      'reason',
+      'value',
+    ]);
     expect(findNulCharacter({ list: ['a', { 'k\u0000': 1 }] })).toEqual(['list', 1, 'k\u0000']);
     expect(findNulCharacter('\u0000')).toEqual([]);
   });

@@ -6,7 +6,12 @@ import { type ActionDigestInput, computeActionDigest } from './action-digest';
 function referenceDigest(input: ActionDigestInput): string {
   const { type, resource, args, audience, agent, on_behalf_of } = input;
   const canonical = canonicalize({ type, resource, args, audience, agent, on_behalf_of });
-  return 'sha256:' + createHash('sha256').update(canonical ?? '', 'utf8').digest('base64url');
+  return (
+    'sha256:' +
+    createHash('sha256')
+      .update(canonical ?? '', 'utf8')
+      .digest('base64url')
+  );
 }
 
 const base: ActionDigestInput = {
@@ -22,7 +27,10 @@ describe('computeActionDigest', () => {
   it.each<[string, Partial<ActionDigestInput>]>([
     ['plain input', {}],
     ['nested args with unsorted keys', { args: { z: [3, { b: 1, a: null }], a: { y: true, x: 1.5e-7 }, '10': 1, '2': 2 } }],
-    ['unicode everywhere', { type: 'paiement.virement', resource: 'compte:é€😀', agent: '\u2028agent', on_behalf_of: 'דּ', args: { 'é': '"\\' } }],
+    [
+      'unicode everywhere',
+      { type: 'paiement.virement', resource: 'compte:é€😀', agent: '\u2028agent', on_behalf_of: 'דּ', args: { é: '"\\' } },
+    ],
     ['empty args', { args: {} }],
     ['numbers JSON.stringify and RFC 8785 agree on', { args: { big: 1e21, small: 5e-324, neg: -0, frac: 0.1 + 0.2 } }],
     ['non-string fields from a plain-JS caller', { type: 7 as unknown as string, resource: null as unknown as string }],

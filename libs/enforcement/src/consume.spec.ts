@@ -58,7 +58,10 @@ describe('createConsumer', () => {
       sendJson(response, status, body);
     });
     try {
-      const consume = createConsumer({ kind: 'online', url: `${countersign.url}/v1/approval-tokens/consume`, clientId: 'rs', clientSecret: 'secret' }, 30);
+      const consume = createConsumer(
+        { kind: 'online', url: `${countersign.url}/v1/approval-tokens/consume`, clientId: 'rs', clientSecret: 'secret' },
+        30,
+      );
       for (let i = 0; i < 4; i++) {
         expect(await failureCode(consume('token', 'jti-1', inFiveMinutes()))).toBe<ApprovalTokenErrorCode>('consume_failed');
       }
@@ -66,7 +69,10 @@ describe('createConsumer', () => {
     } finally {
       await countersign.close();
     }
-    const unreachable = createConsumer({ kind: 'online', url: `${await deadUrl()}/v1/approval-tokens/consume`, clientId: 'rs', clientSecret: 'secret' }, 30);
+    const unreachable = createConsumer(
+      { kind: 'online', url: `${await deadUrl()}/v1/approval-tokens/consume`, clientId: 'rs', clientSecret: 'secret' },
+      30,
+    );
     expect(await failureCode(unreachable('token', 'jti-1', inFiveMinutes()))).toBe<ApprovalTokenErrorCode>('consume_failed');
   });
 });

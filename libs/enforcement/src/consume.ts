@@ -140,6 +140,8 @@ export function createConsumer(strategy: ConsumeStrategy, clockToleranceSeconds:
       if (typeof (strategy as CustomConsume).consume !== 'function') throw new TypeError('custom consume needs a consume() function');
       return customConsumer(strategy as CustomConsume);
     default:
-      throw new TypeError(`consume.kind must be 'online', 'redis' or 'custom' (got ${JSON.stringify(kind)}); single use cannot be switched off`);
+      throw new TypeError(
+        `consume.kind must be 'online', 'redis' or 'custom' (got ${JSON.stringify(kind)}); single use cannot be switched off`,
+      );
   }
 }

@@ -81,7 +81,9 @@ export function createKeyResolver(options: KeyResolverOptions): KeyResolver {
     } catch (err) {
       const code = joseCode(err);
       if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
-        throw new ApprovalTokenError('unknown_key', `no single key in the JWKS for kid ${JSON.stringify(kid)} and alg ${alg}`, { cause: err });
+        throw new ApprovalTokenError('unknown_key', `no single key in the JWKS for kid ${JSON.stringify(kid)} and alg ${alg}`, {
+          cause: err,
+        });
       }
       // Timeout, connection refused, non-200, invalid JSON or an unusable JWK: fail closed.
       throw new ApprovalTokenError('jwks_unavailable', 'approval JWKS unavailable', { cause: err });

@@ -66,7 +66,6 @@ describe('createApprovalVerifier', () => {
     await expect(verifier().verify(token, { ...CALL, args: { memo, to, currency, amount } })).resolves.toBeDefined();
   });
 
-
   it('verifies EdDSA tokens when EdDSA is allowed', async () => {
     const edKey = newSigningKey('ed-1', 'EdDSA');
     jwks.setKeys([key, edKey]);
@@ -228,7 +227,9 @@ describe('createApprovalVerifier', () => {
     it('refuses crit header parameters it does not understand', async () => {
       const header = { alg: 'ES256', typ: 'approval+jwt', kid: key.kid, crit: ['urn:example:policy'], 'urn:example:policy': 1 };
       const token = resignWithHeader(key, await mintApprovalToken(key), header);
-      await expect(verifier().verify(resignWithHeader(key, token, { alg: 'ES256', typ: 'approval+jwt', kid: key.kid }), CALL)).resolves.toBeDefined();
+      await expect(
+        verifier().verify(resignWithHeader(key, token, { alg: 'ES256', typ: 'approval+jwt', kid: key.kid }), CALL),
+      ).resolves.toBeDefined();
       await expectRefusal(verifier().verify(token, CALL), 'malformed');
     });
   });
@@ -293,7 +294,12 @@ describe('createApprovalVerifier', () => {
       });
       try {
         const v = verifier({
-          consume: { kind: 'online', url: `${countersign.url}/v1/approval-tokens/consume`, clientId: 'rs:payments', clientSecret: 'p@ss word+1' },
+          consume: {
+            kind: 'online',
+            url: `${countersign.url}/v1/approval-tokens/consume`,
+            clientId: 'rs:payments',
+            clientSecret: 'p@ss word+1',
+          },
         });
         const token = await mintApprovalToken(key);
         await expect(v.verify(token, CALL)).resolves.toBeDefined();

@@ -275,7 +275,10 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
     assertClaimShapes(claims);
     // A token that lives longer than any tier allows was not minted under Countersign's rules (or its key leaked).
     if (exp - claims.iat > maxTokenAge) {
-      throw new ApprovalTokenError('token_too_long_lived', `approval token lives ${exp - claims.iat} s, more than the ${maxTokenAge} s allowed`);
+      throw new ApprovalTokenError(
+        'token_too_long_lived',
+        `approval token lives ${exp - claims.iat} s, more than the ${maxTokenAge} s allowed`,
+      );
     }
 
     // Approve exactly this: the call about to run must be the one the person saw.

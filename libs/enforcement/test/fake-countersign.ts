@@ -108,7 +108,9 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 }
 
 /** A JWKS endpoint whose key set the test can change, counting fetches. */
-export async function startJwksServer(keys: SigningKey[]): Promise<FakeServer & { setKeys: (next: SigningKey[]) => void; jwksUri: string }> {
+export async function startJwksServer(
+  keys: SigningKey[],
+): Promise<FakeServer & { setKeys: (next: SigningKey[]) => void; jwksUri: string }> {
   let current = keys;
   const server = await startServer((_request, _body, response) => sendJson(response, 200, { keys: current.map((key) => key.jwk) }));
   return { ...server, jwksUri: `${server.url}/.well-known/jwks.json`, setKeys: (next) => (current = next) };

@@ -11,7 +11,10 @@ export function createRootLogger(level: string, name: string): Logger {
       const correlationId = currentCorrelationId();
       return correlationId ? { correlationId } : {};
     },
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.secret', '*.password', '*.client_secret'], censor: '[REDACTED]' },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.secret', '*.password', '*.client_secret'],
+      censor: '[REDACTED]',
+    },
   });
 }
 

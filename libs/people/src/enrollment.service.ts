@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type AuthenticationResponseJSON, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON, type RegistrationResponseJSON } from '@simplewebauthn/server';
+import {
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { Database } from '@countersign/database';
@@ -61,14 +66,21 @@ export class EnrollmentService {
   private async issueLinkUnless(actor: Actor, reference: string, recentMs: number): Promise<EnrollmentLink | null> {
     const person = await this.peopleRepository.findByReference(reference);
     if (!person) throw new DomainError('not_found', `no person ${JSON.stringify(reference)}`);
-    if (person.status !== 'active') throw new DomainError('conflict', `${person.email} is disabled; enable them before issuing an enrollment link`);
+    if (person.status !== 'active')
+      throw new DomainError('conflict', `${person.email} is disabled; enable them before issuing an enrollment link`);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + ENROLLMENT_LINK_TTL_MS);
     const issued = await this.database.transaction(async (tx) => {
       await this.peopleRepository.lockForUpdate(tx, person.id);
       if (recentMs > 0 && (await this.credentials.hasLiveLinkSince(tx, person.id, new Date(Date.now() - recentMs)))) return false;
       await this.credentials.insertEnrollmentLink(tx, hashToken(token), person.id, expiresAt);
-      await this.audit.append(tx, actor, [{ type: AuditEventType.EnrollmentLinkIssued, subject: { type: 'person', id: person.id }, data: { expires_at: expiresAt.toISOString() } }]);
+      await this.audit.append(tx, actor, [
+        {
+          type: AuditEventType.EnrollmentLinkIssued,
+          subject: { type: 'person', id: person.id },
+          data: { expires_at: expiresAt.toISOString() },
+        },
+      ]);
       return true;
     });
     return issued ? { url: `${this.config.publicUrl}/enroll#token=${token}`, expires_at: expiresAt.toISOString() } : null;
@@ -82,7 +94,9 @@ export class EnrollmentService {
     if (await this.credentials.hasAnyPasskey('admin')) return null;
     const email = this.config.bootstrapEmail;
     if (!email) {
-      this.logger.warn('no admin can sign in yet: set COUNTERSIGN_BOOTSTRAP_EMAIL, or run `npx countersign people add --email you@example.com --role admin`, and open the enrollment link it prints');
+      this.logger.warn(
+        'no admin can sign in yet: set COUNTERSIGN_BOOTSTRAP_EMAIL, or run `npx countersign people add --email you@example.com --role admin`, and open the enrollment link it prints',
+      );
       return null;
     }
     const existing = await this.peopleRepository.findByReference(email);
@@ -120,7 +134,11 @@ export class EnrollmentService {
       const passkey = await this.passkeys.register(tx, person, 'enrollment', registration, 'First passkey');
       const session = await this.sessions.create(tx, person, userAgent);
       await this.audit.append(tx, { type: 'person', id: person.id }, [
-        { type: AuditEventType.PasskeyAdded, subject: { type: 'person', id: person.id }, data: { passkey_id: passkey.id, via: 'enrollment_link' } },
+        {
+          type: AuditEventType.PasskeyAdded,
+          subject: { type: 'person', id: person.id },
+          data: { passkey_id: passkey.id, via: 'enrollment_link' },
+        },
         { type: AuditEventType.PersonSignedIn, subject: { type: 'person', id: person.id }, data: { method: 'passkey' } },
       ]);
       return { person, session };
@@ -129,7 +147,8 @@ export class EnrollmentService {
 
   /** With an email: that person's passkeys are allowed; an unknown email gets the same discoverable options. */
   async loginOptions(email: unknown): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    if (email !== undefined && typeof email !== 'string') throw new DomainError('invalid_request', 'email must be a string', { field: 'email' });
+    if (email !== undefined && typeof email !== 'string')
+      throw new DomainError('invalid_request', 'email must be a string', { field: 'email' });
     const person = email ? await this.people.findActive(email.trim().toLowerCase()) : null;
     return this.passkeys.loginOptions(person);
   }
@@ -141,7 +160,13 @@ export class EnrollmentService {
     if (!person) throw new DomainError('unauthenticated', 'this account is disabled');
     return this.database.transaction(async (tx) => {
       const session = await this.sessions.create(tx, person, userAgent);
-      await this.audit.append(tx, { type: 'person', id: person.id }, [{ type: AuditEventType.PersonSignedIn, subject: { type: 'person', id: person.id }, data: { method: 'passkey', passkey_id: assertion.id } }]);
+      await this.audit.append(tx, { type: 'person', id: person.id }, [
+        {
+          type: AuditEventType.PersonSignedIn,
+          subject: { type: 'person', id: person.id },
+          data: { method: 'passkey', passkey_id: assertion.id },
+        },
+      ]);
       return { person, session };
     });
   }
@@ -156,10 +181,13 @@ export class EnrollmentService {
 
   async addPasskey(person: PersonRecord, response: unknown, name: unknown): Promise<PasskeyView> {
     const registration = parseCredentialResponse<RegistrationResponseJSON>(response, 'response');
-    if (name !== undefined && typeof name !== 'string') throw new DomainError('invalid_request', 'name must be a string', { field: 'name' });
+    if (name !== undefined && typeof name !== 'string')
+      throw new DomainError('invalid_request', 'name must be a string', { field: 'name' });
     const passkey = await this.database.transaction(async (tx) => {
       const added = await this.passkeys.register(tx, person, 'passkey', registration, name);
-      await this.audit.append(tx, { type: 'person', id: person.id }, [{ type: AuditEventType.PasskeyAdded, subject: { type: 'person', id: person.id }, data: { passkey_id: added.id, via: 'settings' } }]);
+      await this.audit.append(tx, { type: 'person', id: person.id }, [
+        { type: AuditEventType.PasskeyAdded, subject: { type: 'person', id: person.id }, data: { passkey_id: added.id, via: 'settings' } },
+      ]);
       return added;
     });
     return (await this.passkeys.list(person)).find((view) => view.id === passkey.id)!;
@@ -171,12 +199,15 @@ export class EnrollmentService {
       const outcome = await this.credentials.deletePasskeyUnlessLast(tx, person.id, id);
       if (outcome === 'not_found') throw new DomainError('not_found', 'no such passkey');
       if (outcome === 'last') throw new DomainError('conflict', 'this is your last passkey: add another before removing it');
-      await this.audit.append(tx, { type: 'person', id: person.id }, [{ type: AuditEventType.PasskeyRemoved, subject: { type: 'person', id: person.id }, data: { passkey_id: id } }]);
+      await this.audit.append(tx, { type: 'person', id: person.id }, [
+        { type: AuditEventType.PasskeyRemoved, subject: { type: 'person', id: person.id }, data: { passkey_id: id } },
+      ]);
     });
   }
 
   private async linkedPerson(token: unknown): Promise<PersonRecord> {
-    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) throw new DomainError('invalid_enrollment_link', 'the enrollment token is missing or malformed');
+    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token))
+      throw new DomainError('invalid_enrollment_link', 'the enrollment token is missing or malformed');
     const personId = await this.credentials.enrollmentLink(undefined, hashToken(token), false);
     const person = personId ? await this.people.findActive(personId) : null;
     if (!person) throw invalidLink();

@@ -33,8 +33,14 @@ export interface PasskeyView {
 export function parseCredentialResponse<T extends RegistrationResponseJSON | AuthenticationResponseJSON>(value: unknown, field: string): T {
   const candidate = value as { id?: unknown; rawId?: unknown; type?: unknown; response?: { clientDataJSON?: unknown } } | null;
   if (
-    typeof candidate !== 'object' || candidate === null || typeof candidate.id !== 'string' || typeof candidate.rawId !== 'string' ||
-    candidate.type !== 'public-key' || typeof candidate.response !== 'object' || candidate.response === null || typeof candidate.response.clientDataJSON !== 'string'
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.id !== 'string' ||
+    typeof candidate.rawId !== 'string' ||
+    candidate.type !== 'public-key' ||
+    typeof candidate.response !== 'object' ||
+    candidate.response === null ||
+    typeof candidate.response.clientDataJSON !== 'string'
   ) {
     throw new DomainError('invalid_request', `${field} must be a WebAuthn credential response (SimpleWebAuthn's JSON shape)`, { field });
   }
@@ -92,9 +98,18 @@ export class PasskeyService {
    * Verifies a registration answer to a challenge issued to `person` for `purpose` and stores the passkey in the
    * caller's transaction. Failures are 400s that say what was wrong.
    */
-  async register(tx: Tx, person: PersonRecord, purpose: 'enrollment' | 'passkey', response: RegistrationResponseJSON, name: string | undefined): Promise<PasskeyRecord> {
+  async register(
+    tx: Tx,
+    person: PersonRecord,
+    purpose: 'enrollment' | 'passkey',
+    response: RegistrationResponseJSON,
+    name: string | undefined,
+  ): Promise<PasskeyRecord> {
     const challenge = await this.credentials.takeChallenge(challengeOf(response), purpose);
-    if (!challenge || challenge.personId !== person.id) throw new DomainError('invalid_request', 'the registration answers no live challenge issued to you; ask for new options', { field: 'response' });
+    if (!challenge || challenge.personId !== person.id)
+      throw new DomainError('invalid_request', 'the registration answers no live challenge issued to you; ask for new options', {
+        field: 'response',
+      });
     let verification;
     try {
       verification = await verifyRegistrationResponse({
@@ -120,7 +135,8 @@ export class PasskeyService {
       backedUp: info.credentialBackedUp,
       name: name?.trim().slice(0, 100) || 'Passkey',
     };
-    if (!(await this.credentials.insertPasskey(tx, passkey))) throw new DomainError('conflict', 'this passkey is already registered', { field: 'response' });
+    if (!(await this.credentials.insertPasskey(tx, passkey)))
+      throw new DomainError('conflict', 'this passkey is already registered', { field: 'response' });
     return { ...passkey, createdAt: new Date(), lastUsedAt: null };
   }
 
@@ -142,7 +158,10 @@ export class PasskeyService {
     if (!challenge) throw new DomainError('unauthenticated', 'the sign-in answers no live challenge; start again');
     const passkey = await this.credentials.passkey(response.id);
     if (!passkey) throw new DomainError('unauthenticated', 'this passkey is not registered here');
-    if (response.response.userHandle !== undefined && response.response.userHandle !== Buffer.from(await this.credentials.webauthnUserId(passkey.personId), 'hex').toString('base64url')) {
+    if (
+      response.response.userHandle !== undefined &&
+      response.response.userHandle !== Buffer.from(await this.credentials.webauthnUserId(passkey.personId), 'hex').toString('base64url')
+    ) {
       throw new DomainError('unauthenticated', 'the passkey answered for another user');
     }
     await this.verifyAssertion(passkey, response, challenge.challenge, 'unauthenticated');
@@ -153,7 +172,10 @@ export class PasskeyService {
    * Step-up options bound to one approval: the challenge is SHA-256(nonce || action digest), and the nonce is
    * kept with the approval, the person and the digest, single use, for five minutes.
    */
-  async stepUpOptions(person: PersonRecord, approval: { id: string; actionDigest: string }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  async stepUpOptions(
+    person: PersonRecord,
+    approval: { id: string; actionDigest: string },
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const passkeys = await this.credentials.passkeysOf(person.id);
     if (passkeys.length === 0) throw new DomainError('step_up_required', 'you have no passkey to confirm with; add one in your settings');
     const nonce = randomBytes(32);
@@ -182,17 +204,27 @@ export class PasskeyService {
    * current action digest, and must be signed with user verification by one of this person's own passkeys.
    * Returns the authentication methods to record; throws `step_up_invalid` naming what failed.
    */
-  async verifyStepUp(person: PersonRecord, approval: { id: string; actionDigest: string }, response: AuthenticationResponseJSON): Promise<string[]> {
+  async verifyStepUp(
+    person: PersonRecord,
+    approval: { id: string; actionDigest: string },
+    response: AuthenticationResponseJSON,
+  ): Promise<string[]> {
     const challenge = await this.credentials.takeChallenge(challengeOf(response), 'step_up');
-    if (!challenge) throw new DomainError('step_up_invalid', 'the step-up answers no live challenge (already used, expired or never issued); ask for a new one');
+    if (!challenge)
+      throw new DomainError(
+        'step_up_invalid',
+        'the step-up answers no live challenge (already used, expired or never issued); ask for a new one',
+      );
     if (challenge.personId !== person.id) throw new DomainError('step_up_invalid', 'the step-up challenge was issued to someone else');
-    if (challenge.approvalId !== approval.id) throw new DomainError('step_up_invalid', 'the step-up challenge was issued for another approval');
+    if (challenge.approvalId !== approval.id)
+      throw new DomainError('step_up_invalid', 'the step-up challenge was issued for another approval');
     const expected = stepUpChallenge(Buffer.from(challenge.nonce ?? '', 'base64url'), approval.actionDigest).toString('base64url');
     if (challenge.actionDigest !== approval.actionDigest || expected !== challenge.challenge) {
       throw new DomainError('step_up_invalid', 'the approval changed since the step-up was issued; review it again');
     }
     const passkey = await this.credentials.passkey(response.id);
-    if (!passkey || passkey.personId !== person.id) throw new DomainError('step_up_invalid', 'the step-up was not signed with one of your passkeys');
+    if (!passkey || passkey.personId !== person.id)
+      throw new DomainError('step_up_invalid', 'the step-up was not signed with one of your passkeys');
     await this.verifyAssertion(passkey, response, challenge.challenge, 'step_up_invalid');
     return ['passkey', 'uv'];
   }
@@ -207,7 +239,12 @@ export class PasskeyService {
     }));
   }
 
-  private async verifyAssertion(passkey: PasskeyRecord, response: AuthenticationResponseJSON, expectedChallenge: string, code: 'unauthenticated' | 'step_up_invalid'): Promise<void> {
+  private async verifyAssertion(
+    passkey: PasskeyRecord,
+    response: AuthenticationResponseJSON,
+    expectedChallenge: string,
+    code: 'unauthenticated' | 'step_up_invalid',
+  ): Promise<void> {
     let verification;
     try {
       verification = await verifyAuthenticationResponse({
@@ -215,7 +252,12 @@ export class PasskeyService {
         expectedChallenge,
         expectedOrigin: this.origin,
         expectedRPID: this.rpId,
-        credential: { id: passkey.id, publicKey: new Uint8Array(passkey.publicKey), counter: passkey.counter, transports: passkey.transports },
+        credential: {
+          id: passkey.id,
+          publicKey: new Uint8Array(passkey.publicKey),
+          counter: passkey.counter,
+          transports: passkey.transports,
+        },
         requireUserVerification: true,
       });
     } catch (error) {
@@ -227,6 +269,14 @@ export class PasskeyService {
   }
 
   private remember(challenge: string, purpose: ChallengePurpose, personId: string | null): Promise<void> {
-    return this.credentials.insertChallenge({ challenge, purpose, personId, approvalId: null, nonce: null, actionDigest: null, expiresAt: new Date(Date.now() + CHALLENGE_TTL_MS) });
+    return this.credentials.insertChallenge({
+      challenge,
+      purpose,
+      personId,
+      approvalId: null,
+      nonce: null,
+      actionDigest: null,
+      expiresAt: new Date(Date.now() + CHALLENGE_TTL_MS),
+    });
   }
 }

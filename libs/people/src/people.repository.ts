@@ -23,14 +23,7 @@ export class PeopleRepository {
   /** Returns null when the email is taken. */
   async insert(tx: Tx, person: Omit<PersonRecord, 'id' | 'createdAt' | 'status'>): Promise<PersonRecord | null> {
     try {
-      const rows = await this.database
-        .manager(tx)
-        .createQueryBuilder()
-        .insert()
-        .into(PersonEntity)
-        .values(person)
-        .returning('*')
-        .execute();
+      const rows = await this.database.manager(tx).createQueryBuilder().insert().into(PersonEntity).values(person).returning('*').execute();
       return personFromRow((rows.raw as Record<string, unknown>[])[0]);
     } catch (error) {
       if (postgresErrorCode(error) === '23505') return null;
@@ -59,17 +52,20 @@ export class PeopleRepository {
 
   /** Enabled admins other than this person, as committed now (read after `lockAdminSet`). */
   async countOtherEnabledAdmins(tx: Tx, id: string): Promise<number> {
-    const rows = await this.database.rows<{ n: number }>(tx, `SELECT count(*)::int AS n FROM people WHERE role = 'admin' AND status = 'active' AND id <> $1`, [id]);
+    const rows = await this.database.rows<{ n: number }>(
+      tx,
+      `SELECT count(*)::int AS n FROM people WHERE role = 'admin' AND status = 'active' AND id <> $1`,
+      [id],
+    );
     return rows[0].n;
   }
 
   async update(tx: Tx, id: string, changes: Pick<PersonRecord, 'role' | 'permissions' | 'status'>): Promise<PersonRecord> {
-    const rows = await this.database.rows<Record<string, unknown>>(tx, `UPDATE people SET role = $2, permissions = $3, status = $4 WHERE id = $1 RETURNING *`, [
-      id,
-      changes.role,
-      changes.permissions,
-      changes.status,
-    ]);
+    const rows = await this.database.rows<Record<string, unknown>>(
+      tx,
+      `UPDATE people SET role = $2, permissions = $3, status = $4 WHERE id = $1 RETURNING *`,
+      [id, changes.role, changes.permissions, changes.status],
+    );
     return personFromRow(rows[0]);
   }
 

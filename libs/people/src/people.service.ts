@@ -36,7 +36,8 @@ export class PeopleService {
 
   async add(actor: Actor, input: AddPerson): Promise<PersonRecord> {
     const email = input.email.trim().toLowerCase();
-    if (!EMAIL.test(email)) throw new DomainError('invalid_request', `not an email address: ${JSON.stringify(input.email)}`, { field: 'email' });
+    if (!EMAIL.test(email))
+      throw new DomainError('invalid_request', `not an email address: ${JSON.stringify(input.email)}`, { field: 'email' });
     if (!ROLES.includes(input.role)) throw new DomainError('invalid_request', `role must be one of ${ROLES.join(', ')}`, { field: 'role' });
     validatePatterns(input.permissions, 'permissions');
     return this.database.transaction(async (tx) => {
@@ -48,7 +49,11 @@ export class PeopleService {
       });
       if (!person) throw new DomainError('conflict', `a person with email ${email} already exists`, { field: 'email' });
       await this.audit.append(tx, actor, [
-        { type: AuditEventType.PersonCreated, subject: { type: 'person', id: person.id }, data: { email, role: person.role, permissions: person.permissions } },
+        {
+          type: AuditEventType.PersonCreated,
+          subject: { type: 'person', id: person.id },
+          data: { email, role: person.role, permissions: person.permissions },
+        },
       ]);
       return person;
     });
@@ -59,20 +64,32 @@ export class PeopleService {
    * A change that would leave no enabled admin is refused (`last_admin`).
    */
   async update(actor: Actor, reference: string, changes: PersonChanges): Promise<PersonRecord> {
-    if (changes.role !== undefined && !ROLES.includes(changes.role)) throw new DomainError('invalid_request', `role must be one of ${ROLES.join(', ')}`, { field: 'role' });
+    if (changes.role !== undefined && !ROLES.includes(changes.role))
+      throw new DomainError('invalid_request', `role must be one of ${ROLES.join(', ')}`, { field: 'role' });
     if (changes.permissions !== undefined) validatePatterns(changes.permissions, 'permissions');
-    if (changes.status !== undefined && changes.status !== 'active' && changes.status !== 'disabled') throw new DomainError('invalid_request', 'status must be active or disabled', { field: 'status' });
+    if (changes.status !== undefined && changes.status !== 'active' && changes.status !== 'disabled')
+      throw new DomainError('invalid_request', 'status must be active or disabled', { field: 'status' });
     const found = await this.people.findByReference(reference);
     if (!found) throw new DomainError('not_found', `no person ${JSON.stringify(reference)}`);
     return this.database.transaction(async (tx) => {
       const mayRemoveAnAdmin = changes.status === 'disabled' || (changes.role !== undefined && changes.role !== 'admin');
       if (mayRemoveAnAdmin) await this.people.lockAdminSet(tx);
       const current = (await this.people.lockForUpdate(tx, found.id))!;
-      const next = { role: changes.role ?? current.role, permissions: changes.permissions ?? current.permissions, status: changes.status ?? current.status };
+      const next = {
+        role: changes.role ?? current.role,
+        permissions: changes.permissions ?? current.permissions,
+        status: changes.status ?? current.status,
+      };
       const wasEnabledAdmin = current.role === 'admin' && current.status === 'active';
-      if (wasEnabledAdmin && !(next.role === 'admin' && next.status === 'active') && (await this.people.countOtherEnabledAdmins(tx, current.id)) === 0) {
+      if (
+        wasEnabledAdmin &&
+        !(next.role === 'admin' && next.status === 'active') &&
+        (await this.people.countOtherEnabledAdmins(tx, current.id)) === 0
+      ) {
         // Whoever asks (an admin, the admin token, the CLI): with no enabled admin left nobody could run the console.
-        throw new DomainError('last_admin', `${current.email} is the last enabled admin; make another admin first`, { field: next.status === 'active' ? 'role' : 'status' });
+        throw new DomainError('last_admin', `${current.email} is the last enabled admin; make another admin first`, {
+          field: next.status === 'active' ? 'role' : 'status',
+        });
       }
       const updated = await this.people.update(tx, current.id, next);
       const endedSessions = next.status === 'disabled' ? await this.sessions.endAllFor(tx, current.id) : 0;
@@ -80,7 +97,11 @@ export class PeopleService {
         {
           type: AuditEventType.PersonUpdated,
           subject: { type: 'person', id: current.id },
-          data: { before: { role: current.role, permissions: current.permissions, status: current.status }, after: next, ended_sessions: endedSessions },
+          data: {
+            before: { role: current.role, permissions: current.permissions, status: current.status },
+            after: next,
+            ended_sessions: endedSessions,
+          },
         },
       ]);
       return updated;
@@ -106,7 +127,11 @@ export class PeopleService {
 export function validatePatterns(patterns: string[], field: string): void {
   for (const pattern of patterns) {
     if (!ACTION_PATTERN.test(pattern)) {
-      throw new DomainError('invalid_request', `${field}: ${JSON.stringify(pattern)} is not an action pattern like "email.*" or "payments.transfer"`, { field });
+      throw new DomainError(
+        'invalid_request',
+        `${field}: ${JSON.stringify(pattern)} is not an action pattern like "email.*" or "payments.transfer"`,
+        { field },
+      );
     }
   }
 }

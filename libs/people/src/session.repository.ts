@@ -15,14 +15,15 @@ export interface SessionRecord {
 export class SessionRepository {
   constructor(private readonly database: Database) {}
 
-  async insert(tx: Tx | undefined, session: { idHash: string; personId: string; csrfToken: string; userAgent: string | null; expiresAt: Date }): Promise<void> {
-    await this.database.rows(tx, `INSERT INTO sessions (id_hash, person_id, csrf_token, user_agent, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
-      session.idHash,
-      session.personId,
-      session.csrfToken,
-      session.userAgent,
-      session.expiresAt,
-    ]);
+  async insert(
+    tx: Tx | undefined,
+    session: { idHash: string; personId: string; csrfToken: string; userAgent: string | null; expiresAt: Date },
+  ): Promise<void> {
+    await this.database.rows(
+      tx,
+      `INSERT INTO sessions (id_hash, person_id, csrf_token, user_agent, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+      [session.idHash, session.personId, session.csrfToken, session.userAgent, session.expiresAt],
+    );
   }
 
   /** A live session of an enabled person: not ended, within its absolute lifetime and its idle timeout. */
@@ -57,7 +58,11 @@ export class SessionRepository {
 
   /** Ends every open session of a person (disabled, or by their own choice); returns how many. */
   async endAllFor(tx: Tx | undefined, personId: string): Promise<number> {
-    const rows = await this.database.rows<{ id_hash: string }>(tx, `UPDATE sessions SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL RETURNING id_hash`, [personId]);
+    const rows = await this.database.rows<{ id_hash: string }>(
+      tx,
+      `UPDATE sessions SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL RETURNING id_hash`,
+      [personId],
+    );
     return rows.length;
   }
 

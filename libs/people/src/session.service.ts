@@ -29,7 +29,13 @@ export class SessionService {
     const id = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.sessionAbsoluteHours * 3_600_000);
-    await this.sessions.insert(tx, { idHash: hashSessionId(id), personId: person.id, csrfToken, userAgent: userAgent?.slice(0, 300) ?? null, expiresAt });
+    await this.sessions.insert(tx, {
+      idHash: hashSessionId(id),
+      personId: person.id,
+      csrfToken,
+      userAgent: userAgent?.slice(0, 300) ?? null,
+      expiresAt,
+    });
     return { id, csrfToken, expiresAt };
   }
 
@@ -49,7 +55,10 @@ export class SessionService {
     return this.sessions.endAllFor(tx, personId);
   }
 
-  async listOpen(person: PersonRecord, current: PersonSession): Promise<Array<{ id: string; user_agent: string | null; created_at: string; last_seen_at: string; current: boolean }>> {
+  async listOpen(
+    person: PersonRecord,
+    current: PersonSession,
+  ): Promise<Array<{ id: string; user_agent: string | null; created_at: string; last_seen_at: string; current: boolean }>> {
     const open = await this.sessions.listOpen(person.id);
     // The hash is shown as the session's handle: it identifies a session without being able to open it.
     return open.map((session) => ({

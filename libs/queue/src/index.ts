@@ -1,5 +1,18 @@
 export { FloodBacklog } from './flood-backlog';
-export { FAIRNESS_COST_MS, FAIRNESS_GRACE_MS, floodLagMs, notificationPriority, JOB_QUEUES, JOB_RETRY, jobId, JobName, type JobPayloads, PermanentJobError, QueueName, RetryLaterError } from './jobs';
+export {
+  FAIRNESS_COST_MS,
+  FAIRNESS_GRACE_MS,
+  floodLagMs,
+  notificationPriority,
+  JOB_QUEUES,
+  JOB_RETRY,
+  jobId,
+  JobName,
+  type JobPayloads,
+  PermanentJobError,
+  QueueName,
+  RetryLaterError,
+} from './jobs';
 export { QueueModule } from './queue.module';
 export { type EnqueueOptions, QueueService } from './queue.service';
 export { createRedis, pingOnce, publishOnce } from './redis';

@@ -17,7 +17,7 @@ describe('notificationPriority', () => {
     expect(notificationPriority('medium', FAIRNESS_GRACE_MS + 500)).toBeGreaterThan(notificationPriority('medium', FAIRNESS_GRACE_MS + 1));
   });
 
-  it('stays within BullMQ\'s range and treats a negative or fractional lead sanely', () => {
+  it("stays within BullMQ's range and treats a negative or fractional lead sanely", () => {
     expect(notificationPriority('medium', -50)).toBe(notificationPriority('medium', 0));
     expect(notificationPriority('medium', FAIRNESS_GRACE_MS + 12.9)).toBe(notificationPriority('medium', FAIRNESS_GRACE_MS + 12));
     expect(notificationPriority('low', Number.MAX_SAFE_INTEGER)).toBeLessThanOrEqual(2 ** 21);
@@ -28,7 +28,7 @@ describe('notificationPriority', () => {
     expect(notificationPriority('made-up', 0)).toBe(notificationPriority('critical', 0));
   });
 
-  it('tells a flooding agent\'s jobs from everyone else\'s, in every tier', () => {
+  it("tells a flooding agent's jobs from everyone else's, in every tier", () => {
     for (const tier of ['critical', 'high', 'medium', 'low']) {
       expect(isFlooding(notificationPriority(tier, 0))).toBe(false);
       expect(isFlooding(notificationPriority(tier, FAIRNESS_GRACE_MS))).toBe(false);
@@ -43,7 +43,7 @@ describe('notificationPriority', () => {
 describe('route', () => {
   const flooding = (tier: string, lead: number) => route(JobName.DeliverNotification, notificationPriority(tier, FAIRNESS_GRACE_MS + lead));
 
-  it('sends a flooding agent\'s deliveries to the flood queue, first in, first out within their tier', () => {
+  it("sends a flooding agent's deliveries to the flood queue, first in, first out within their tier", () => {
     expect(flooding('medium', 10).queue).toBe(QueueName.FloodNotifications);
     // Leads differ, priorities do not: the flood queue runs them in the order they came.
     expect(flooding('medium', 10).priority).toBe(flooding('medium', 90_000).priority);
@@ -52,7 +52,7 @@ describe('route', () => {
     expect(flooding('critical', 90_000).priority).toBeLessThan(flooding('low', 10).priority!);
   });
 
-  it('leaves everyone else\'s jobs in their queue with their priority', () => {
+  it("leaves everyone else's jobs in their queue with their priority", () => {
     const calm = notificationPriority('high', FAIRNESS_GRACE_MS);
     expect(route(JobName.DeliverNotification, calm)).toEqual({ queue: QueueName.Notifications, priority: calm });
     expect(route(JobName.DeliverNotification, undefined)).toEqual({ queue: QueueName.Notifications, priority: undefined });
@@ -67,7 +67,7 @@ describe('floodLagMs', () => {
     expect(floodLagMs({ attemptsStarted: 1, enqueuedAt: 1_000 }, 4_500)).toBe(3_500);
   });
 
-  it('is zero for a job started before: its wait was a backoff, a Retry-After or a dead worker\'s lock', () => {
+  it("is zero for a job started before: its wait was a backoff, a Retry-After or a dead worker's lock", () => {
     expect(floodLagMs({ attemptsStarted: 2, enqueuedAt: 1_000 }, 60_000)).toBe(0);
   });
 

@@ -82,7 +82,12 @@ export class QueueService implements OnApplicationShutdown {
    * atomic script on Redis's clock, so every API and worker instance agrees (see `notificationPriority`).
    */
   async fairPriority(tier: string, agentId: string, jobs = 1): Promise<number> {
-    const lead = (await this.connection.eval(FAIR_START_SCRIPT, 1, `${this.config.redisPrefix}:fair:${agentId}`, FAIRNESS_COST_MS * jobs)) as number;
+    const lead = (await this.connection.eval(
+      FAIR_START_SCRIPT,
+      1,
+      `${this.config.redisPrefix}:fair:${agentId}`,
+      FAIRNESS_COST_MS * jobs,
+    )) as number;
     return notificationPriority(tier, lead);
   }
 

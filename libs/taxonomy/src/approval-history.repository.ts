@@ -69,7 +69,13 @@ export class ApprovalHistoryRepository {
         person: { id: row.person_id, email: row.email, role: row.role },
         context: { provenance: row.provenance },
       },
-      recorded: { tier: row.tier, decision: row.decision, approvals_required: row.approvals_required, step_up: row.step_up, rule: row.rule },
+      recorded: {
+        tier: row.tier,
+        decision: row.decision,
+        approvals_required: row.approvals_required,
+        step_up: row.step_up,
+        rule: row.rule,
+      },
     }));
   }
 

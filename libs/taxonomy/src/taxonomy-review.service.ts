@@ -72,8 +72,10 @@ export class TaxonomyReviewService {
    */
   async replay(source: string, window: ReplayWindow, onProgress?: (replayed: number) => void): Promise<ReplayResult> {
     const last = window.last ?? (window.days === undefined ? 1_000 : REPLAY_MAX_APPROVALS);
-    if (!Number.isInteger(last) || last < 1 || last > REPLAY_MAX_APPROVALS) throw new DomainError('invalid_request', `last must be 1-${REPLAY_MAX_APPROVALS}`, { field: 'last' });
-    if (window.days !== undefined && !(window.days > 0)) throw new DomainError('invalid_request', 'days must be a positive number', { field: 'days' });
+    if (!Number.isInteger(last) || last < 1 || last > REPLAY_MAX_APPROVALS)
+      throw new DomainError('invalid_request', `last must be 1-${REPLAY_MAX_APPROVALS}`, { field: 'last' });
+    if (window.days !== undefined && !(window.days > 0))
+      throw new DomainError('invalid_request', 'days must be a positive number', { field: 'days' });
     const comparison = new ReplayComparison(compileCandidate(source));
     const since = window.days === undefined ? null : new Date(Date.now() - window.days * DAY_MS);
     let before: HistoryCursor | null = null;
@@ -120,8 +122,14 @@ export class TaxonomyReviewService {
 function compileCandidate(source: string): CompiledTaxonomy {
   const { lint, taxonomy } = checkTaxonomy(source, { runTests: false });
   if (taxonomy === null) {
-    const errors = lint.findings.filter((finding) => finding.severity === 'error').map(({ line, column, path, message }) => ({ line, column, path, message }));
-    throw new DomainError('invalid_taxonomy', `invalid taxonomy: ${errors.map((error) => `line ${error.line}: ${error.message}`).join('; ')}`, { errors });
+    const errors = lint.findings
+      .filter((finding) => finding.severity === 'error')
+      .map(({ line, column, path, message }) => ({ line, column, path, message }));
+    throw new DomainError(
+      'invalid_taxonomy',
+      `invalid taxonomy: ${errors.map((error) => `line ${error.line}: ${error.message}`).join('; ')}`,
+      { errors },
+    );
   }
   return taxonomy;
 }

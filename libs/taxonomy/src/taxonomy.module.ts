@@ -4,5 +4,8 @@ import { TaxonomyReviewService } from './taxonomy-review.service';
 import { TaxonomyRepository } from './taxonomy.repository';
 import { TaxonomyService } from './taxonomy.service';
 
-@Module({ providers: [TaxonomyRepository, ApprovalHistoryRepository, TaxonomyService, TaxonomyReviewService], exports: [TaxonomyService, TaxonomyReviewService] })
+@Module({
+  providers: [TaxonomyRepository, ApprovalHistoryRepository, TaxonomyService, TaxonomyReviewService],
+  exports: [TaxonomyService, TaxonomyReviewService],
+})
 export class TaxonomyModule {}

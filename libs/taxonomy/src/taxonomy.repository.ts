@@ -25,7 +25,9 @@ export class TaxonomyRepository {
   }
 
   async latestVersion(tx: Tx): Promise<number> {
-    const rows: Array<{ max: number | null }> = await this.database.manager(tx).query('SELECT max(version)::int AS max FROM taxonomy_versions');
+    const rows: Array<{ max: number | null }> = await this.database
+      .manager(tx)
+      .query('SELECT max(version)::int AS max FROM taxonomy_versions');
     return rows[0]?.max ?? 0;
   }
 

@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { Injectable, Logger } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
 import { Database } from '@countersign/database';
-import { checkTaxonomy, type CompiledTaxonomy, DomainError, findDefaultTaxonomyPath, type LintFinding, loadTaxonomy } from '@countersign/domain';
+import {
+  checkTaxonomy,
+  type CompiledTaxonomy,
+  DomainError,
+  findDefaultTaxonomyPath,
+  type LintFinding,
+  loadTaxonomy,
+} from '@countersign/domain';
 import { TaxonomyRepository, type TaxonomyVersionRecord, type TaxonomyVersionSummary } from './taxonomy.repository';
 
 /** How stale an instance's compiled taxonomy may be after another instance applies a new version. */
@@ -47,7 +54,13 @@ export class TaxonomyService {
       await this.versions.lock(tx);
       const next = (await this.versions.latestVersion(tx)) + 1;
       await this.versions.insertActive(tx, { version: next, source, checksum, createdBy: actorLabel(actor), comment: comment ?? null });
-      await this.audit.append(tx, actor, [{ type: AuditEventType.TaxonomyApplied, subject: { type: 'taxonomy', id: String(next) }, data: { version: next, checksum, comment: comment ?? null } }]);
+      await this.audit.append(tx, actor, [
+        {
+          type: AuditEventType.TaxonomyApplied,
+          subject: { type: 'taxonomy', id: String(next) },
+          data: { version: next, checksum, comment: comment ?? null },
+        },
+      ]);
       return next;
     });
     this.checkedAt = 0;
@@ -59,7 +72,8 @@ export class TaxonomyService {
    * version passes the same checks as an apply first: it must still load, and its own tests must still pass.
    */
   async activate(actor: Actor, version: number, reason: string): Promise<{ version: number; previousVersion: number | null }> {
-    if (reason.trim() === '') throw new DomainError('invalid_request', 'say why this version is being activated (a reason is required)', { field: 'reason' });
+    if (reason.trim() === '')
+      throw new DomainError('invalid_request', 'say why this version is being activated (a reason is required)', { field: 'reason' });
     const record = await this.versions.find(version);
     if (!record) throw new DomainError('not_found', `there is no taxonomy version ${version}`);
     admit(record.source);
@@ -69,7 +83,11 @@ export class TaxonomyService {
       if (previous === version) throw new DomainError('conflict', `taxonomy version ${version} is already active`);
       await this.versions.activate(tx, version);
       await this.audit.append(tx, actor, [
-        { type: AuditEventType.TaxonomyActivated, subject: { type: 'taxonomy', id: String(version) }, data: { version, previous_version: previous, checksum: record.checksum, reason } },
+        {
+          type: AuditEventType.TaxonomyActivated,
+          subject: { type: 'taxonomy', id: String(version) },
+          data: { version, previous_version: previous, checksum: record.checksum, reason },
+        },
       ]);
       return previous;
     });
@@ -86,7 +104,13 @@ export class TaxonomyService {
       if ((await this.versions.latestVersion(tx)) > 0) return false;
       const checksum = 'sha256:' + createHash('sha256').update(source).digest('hex');
       await this.versions.insertActive(tx, { version: 1, source, checksum, createdBy: actorLabel(actor), comment: 'default taxonomy' });
-      await this.audit.append(tx, actor, [{ type: AuditEventType.TaxonomyApplied, subject: { type: 'taxonomy', id: '1' }, data: { version: 1, checksum, comment: 'default taxonomy' } }]);
+      await this.audit.append(tx, actor, [
+        {
+          type: AuditEventType.TaxonomyApplied,
+          subject: { type: 'taxonomy', id: '1' },
+          data: { version: 1, checksum, comment: 'default taxonomy' },
+        },
+      ]);
       return true;
     });
     if (applied) this.logger.log('applied the default taxonomy as version 1');
@@ -126,8 +150,14 @@ export class TaxonomyService {
 function admit(source: string): Pick<AppliedTaxonomy, 'warnings' | 'tests'> {
   const check = checkTaxonomy(source);
   if (check.lint.errors > 0) {
-    const errors = check.lint.findings.filter((finding) => finding.severity === 'error').map(({ line, column, path, message }) => ({ line, column, path, message }));
-    throw new DomainError('invalid_taxonomy', `invalid taxonomy: ${errors.map((error) => `line ${error.line}: ${error.message}`).join('; ')}`, { errors });
+    const errors = check.lint.findings
+      .filter((finding) => finding.severity === 'error')
+      .map(({ line, column, path, message }) => ({ line, column, path, message }));
+    throw new DomainError(
+      'invalid_taxonomy',
+      `invalid taxonomy: ${errors.map((error) => `line ${error.line}: ${error.message}`).join('; ')}`,
+      { errors },
+    );
   }
   const tests = check.tests ?? { total: 0, passed: 0, failures: [] };
   if (tests.failures.length > 0) {
@@ -137,7 +167,10 @@ function admit(source: string): Pick<AppliedTaxonomy, 'warnings' | 'tests'> {
       path: failure.path,
       message: `test "${failure.name}" fails: expected ${failure.mismatches.map((field) => `${field} ${String(failure.expected[field])}`).join(', ')}; got ${failure.mismatches.map((field) => `${field} ${String(failure.actual[field])}`).join(', ')} (decided by ${failure.decided_by})`,
     }));
-    throw new DomainError('invalid_taxonomy', `${tests.failures.length} of ${tests.total} taxonomy tests fail`, { errors, test_failures: tests.failures });
+    throw new DomainError('invalid_taxonomy', `${tests.failures.length} of ${tests.total} taxonomy tests fail`, {
+      errors,
+      test_failures: tests.failures,
+    });
   }
   return { warnings: check.lint.findings, tests: { total: tests.total, passed: tests.passed } };
 }

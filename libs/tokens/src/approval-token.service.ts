@@ -37,9 +37,7 @@ export interface PreparedApprovalToken {
   audit: AuditEntry;
 }
 
-export type ConsumeResult =
-  | { active: false }
-  | ({ active: true } & Record<string, unknown>);
+export type ConsumeResult = { active: false } | ({ active: true } & Record<string, unknown>);
 
 /** Mints the approval token (the contract with downstream, DESIGN.md) and consumes it exactly once. */
 @Injectable()
@@ -100,7 +98,11 @@ export class ApprovalTokenService {
     return {
       token,
       issued: { jti, approvalId: input.approvalId, audience: input.audience, tokenEnc: this.encryption.seal(token), expiresAt },
-      audit: { type: AuditEventType.ApprovalTokenMinted, subject: { type: 'approval', id: input.approvalId }, data: { jti, audience: input.audience, expires_at: expiresAt.toISOString(), kid: key.kid } },
+      audit: {
+        type: AuditEventType.ApprovalTokenMinted,
+        subject: { type: 'approval', id: input.approvalId },
+        data: { jti, audience: input.audience, expires_at: expiresAt.toISOString(), kid: key.kid },
+      },
     };
   }
 
@@ -116,7 +118,11 @@ export class ApprovalTokenService {
     let claims: JWTPayload;
     try {
       if (typeof token !== 'string' || token.length > 8192) throw new InvalidTokenError('token missing or too long');
-      claims = await this.verifier.verify(token, { typ: APPROVAL_TOKEN_TYPE, issuer: this.config.publicUrl, audience: resourceServer.audience });
+      claims = await this.verifier.verify(token, {
+        typ: APPROVAL_TOKEN_TYPE,
+        issuer: this.config.publicUrl,
+        audience: resourceServer.audience,
+      });
       if (typeof claims.jti !== 'string') throw new InvalidTokenError('token has no jti');
     } catch (error) {
       if (!(error instanceof InvalidTokenError)) throw error;
@@ -129,7 +135,11 @@ export class ApprovalTokenService {
       await this.audit.append(tx, actor, [
         row
           ? { type: AuditEventType.ApprovalTokenConsumed, subject: { type: 'approval', id: row.approvalId }, data: { jti } }
-          : { type: AuditEventType.ApprovalTokenConsumeRefused, subject: { type: 'approval', id: String(claims.approval_id) }, data: { jti, reason: 'already consumed, revoked, expired or agent suspended' } },
+          : {
+              type: AuditEventType.ApprovalTokenConsumeRefused,
+              subject: { type: 'approval', id: String(claims.approval_id) },
+              data: { jti, reason: 'already consumed, revoked, expired or agent suspended' },
+            },
       ]);
       return row;
     });

@@ -6,17 +6,18 @@ export class IssuedTokenRepository {
   constructor(private readonly database: Database) {}
 
   async insert(tx: Tx, token: { jti: string; approvalId: string; audience: string; tokenEnc: string; expiresAt: Date }): Promise<void> {
-    await this.database.rows(tx, `INSERT INTO issued_tokens (jti, approval_id, audience, token_enc, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
-      token.jti,
-      token.approvalId,
-      token.audience,
-      token.tokenEnc,
-      token.expiresAt,
-    ]);
+    await this.database.rows(
+      tx,
+      `INSERT INTO issued_tokens (jti, approval_id, audience, token_enc, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+      [token.jti, token.approvalId, token.audience, token.tokenEnc, token.expiresAt],
+    );
   }
 
   async latestForApproval(approvalId: string): Promise<{ tokenEnc: string } | null> {
-    const [row] = await this.database.query<{ token_enc: string }>(`SELECT token_enc FROM issued_tokens WHERE approval_id = $1 ORDER BY created_at DESC LIMIT 1`, [approvalId]);
+    const [row] = await this.database.query<{ token_enc: string }>(
+      `SELECT token_enc FROM issued_tokens WHERE approval_id = $1 ORDER BY created_at DESC LIMIT 1`,
+      [approvalId],
+    );
     return row ? { tokenEnc: row.token_enc } : null;
   }
 

@@ -24,10 +24,15 @@ export class SigningKeyRotations implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.redis) return;
-    const subscribed = this.redis.subscribe(SIGNING_KEYS_CHANNEL, (kid) => this.keys.forgetActiveKey(kid)).then(
-      (unsubscribe) => (this.unsubscribe = unsubscribe),
-      (error: Error) => this.logger.warn(`not subscribed to key rotations; a rotation reaches this process within ${ACTIVE_KEY_CACHE_MS / 1000} s: ${error.message}`),
-    );
+    const subscribed = this.redis
+      .subscribe(SIGNING_KEYS_CHANNEL, (kid) => this.keys.forgetActiveKey(kid))
+      .then(
+        (unsubscribe) => (this.unsubscribe = unsubscribe),
+        (error: Error) =>
+          this.logger.warn(
+            `not subscribed to key rotations; a rotation reaches this process within ${ACTIVE_KEY_CACHE_MS / 1000} s: ${error.message}`,
+          ),
+      );
     // Without Redis the subscription waits for it: start-up goes on after a moment, the subscription when it can.
     await Promise.race([subscribed, new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_WAIT_MS).unref())]);
   }

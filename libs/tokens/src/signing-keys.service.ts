@@ -54,7 +54,9 @@ export class SigningKeysService {
       await this.repository.lock(tx);
       if (await this.repository.active(tx)) return;
       const kid = await this.createKey(tx);
-      await this.audit.append(tx, actor, [{ type: AuditEventType.KeysRotated, subject: { type: 'signing_key', id: kid }, data: { kid, reason: 'first key' } }]);
+      await this.audit.append(tx, actor, [
+        { type: AuditEventType.KeysRotated, subject: { type: 'signing_key', id: kid }, data: { kid, reason: 'first key' } },
+      ]);
       this.logger.log(`created signing key ${kid}`);
     });
   }
@@ -125,4 +127,8 @@ export class SigningKeysService {
   }
 }
 
-type JsonWebKeyInput = Parameters<typeof createPublicKey>[0] extends infer T ? (T extends { format: 'jwk'; key: infer K } ? K : never) : never;
+type JsonWebKeyInput = Parameters<typeof createPublicKey>[0] extends infer T
+  ? T extends { format: 'jwk'; key: infer K }
+    ? K
+    : never
+  : never;

@@ -14,7 +14,15 @@ import { SigningKeysService } from './signing-keys.service';
 @Module({
   providers: [
     { provide: KeyEncryption, inject: [CONFIG], useFactory: (config: CountersignConfig) => new KeyEncryption(config.keyEncryptionSecret) },
-    AccessTokenService, ApprovalEventSigner, ApprovalTokenService, IssuedTokenRepository, OwnTokenVerifier, SigningKeyRepository, SigningKeysService, SigningKeyRotations],
+    AccessTokenService,
+    ApprovalEventSigner,
+    ApprovalTokenService,
+    IssuedTokenRepository,
+    OwnTokenVerifier,
+    SigningKeyRepository,
+    SigningKeysService,
+    SigningKeyRotations,
+  ],
   exports: [AccessTokenService, ApprovalEventSigner, ApprovalTokenService, KeyEncryption, SigningKeysService],
 })
 export class TokensModule {}

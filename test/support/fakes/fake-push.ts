@@ -50,7 +50,29 @@ export class FakePushService {
     const dir = mkdtempSync(join(tmpdir(), 'fake-push-'));
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     this.caFile = cert;
     this.server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (request, response) => {
       void this.handle(request).then(({ status, headers }) => {
@@ -87,7 +109,15 @@ export class FakePushService {
     ecdh.generateKeys();
     const auth = randomBytes(16);
     const id = randomBytes(8).toString('hex');
-    const created = { id, ecdh, auth, json: { endpoint: `${origin}/push/${id}`, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') } } };
+    const created = {
+      id,
+      ecdh,
+      auth,
+      json: {
+        endpoint: `${origin}/push/${id}`,
+        keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') },
+      },
+    };
     this.subscriptions.set(id, created);
     return created;
   }
@@ -102,7 +132,13 @@ export class FakePushService {
         resolve(found);
         return true;
       };
-      const timer = setTimeout(() => reject(new Error(`no matching push within ${timeoutMs} ms (received ${this.received.length}, refused: ${this.refused.join('; ')})`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`no matching push within ${timeoutMs} ms (received ${this.received.length}, refused: ${this.refused.join('; ')})`),
+          ),
+        timeoutMs,
+      );
       if (!check()) this.listeners.push(check);
     });
   }
@@ -120,8 +156,18 @@ export class FakePushService {
       const jwt = this.checkVapid(request.headers.authorization ?? '');
       if (request.headers.ttl === undefined || !/^\d+$/.test(String(request.headers.ttl))) throw new Error('TTL header missing');
       if (request.headers['content-encoding'] !== 'aes128gcm') throw new Error(`content-encoding ${request.headers['content-encoding']}`);
-      const plaintext = ece.decrypt(body, { version: 'aes128gcm', privateKey: subscription.ecdh, authSecret: subscription.auth }).toString('utf8');
-      this.received.push({ subscription: id, ttl: request.headers.ttl as string, urgency: request.headers.urgency as string | undefined, payload: JSON.parse(plaintext) as Record<string, unknown>, raw: plaintext, jwt, encryptedBytes: body.length });
+      const plaintext = ece
+        .decrypt(body, { version: 'aes128gcm', privateKey: subscription.ecdh, authSecret: subscription.auth })
+        .toString('utf8');
+      this.received.push({
+        subscription: id,
+        ttl: request.headers.ttl as string,
+        urgency: request.headers.urgency as string | undefined,
+        payload: JSON.parse(plaintext) as Record<string, unknown>,
+        raw: plaintext,
+        jwt,
+        encryptedBytes: body.length,
+      });
       for (const listener of [...this.listeners]) listener();
       return { status: 201 };
     } catch (error) {
@@ -138,12 +184,24 @@ export class FakePushService {
     const jwtHeader = JSON.parse(Buffer.from(headerPart, 'base64url').toString()) as Record<string, unknown>;
     const claims = JSON.parse(Buffer.from(claimsPart, 'base64url').toString()) as Record<string, unknown>;
     const point = Buffer.from(match[2], 'base64url');
-    const key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33, 65).toString('base64url') }, format: 'jwk' });
+    const key = createPublicKey({
+      key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33, 65).toString('base64url') },
+      format: 'jwk',
+    });
     if (jwtHeader.alg !== 'ES256') throw new Error(`alg ${String(jwtHeader.alg)}`);
-    if (!verify('sha256', Buffer.from(`${headerPart}.${claimsPart}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signaturePart, 'base64url'))) throw new Error('bad VAPID signature');
+    if (
+      !verify(
+        'sha256',
+        Buffer.from(`${headerPart}.${claimsPart}`),
+        { key, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signaturePart, 'base64url'),
+      )
+    )
+      throw new Error('bad VAPID signature');
     if (claims.aud !== this.origin) throw new Error(`aud ${String(claims.aud)} is not ${this.origin}`);
     const now = Date.now() / 1000;
-    if (typeof claims.exp !== 'number' || claims.exp < now || claims.exp > now + 24 * 3600) throw new Error('exp outside (now, now + 24 h]');
+    if (typeof claims.exp !== 'number' || claims.exp < now || claims.exp > now + 24 * 3600)
+      throw new Error('exp outside (now, now + 24 h]');
     if (typeof claims.sub !== 'string' || !/^(mailto:|https:)/.test(claims.sub)) throw new Error('sub must be mailto: or https:');
     return { header: jwtHeader, claims };
   }

@@ -95,7 +95,11 @@ export class FakeSlack {
   }
 
   addUser(email: string, user: Partial<FakeSlackUser> = {}): FakeSlackUser {
-    const created = { id: user.id ?? 'U' + randomBytes(4).toString('hex').toUpperCase(), team_id: user.team_id ?? 'T0TEAM', ...(user.enterprise_id ? { enterprise_id: user.enterprise_id } : {}) };
+    const created = {
+      id: user.id ?? 'U' + randomBytes(4).toString('hex').toUpperCase(),
+      team_id: user.team_id ?? 'T0TEAM',
+      ...(user.enterprise_id ? { enterprise_id: user.enterprise_id } : {}),
+    };
     this.users.set(email.toLowerCase(), created);
     return created;
   }
@@ -109,7 +113,10 @@ export class FakeSlack {
     const done = this.calls.find((call) => call.method === method && predicate(call));
     if (done) return Promise.resolve(done);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${method} call within ${timeoutMs} ms; calls: ${this.calls.map((call) => call.method).join(', ')}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no ${method} call within ${timeoutMs} ms; calls: ${this.calls.map((call) => call.method).join(', ')}`)),
+        timeoutMs,
+      );
       const listener = (call: SlackCall) => {
         if (call.method !== method || !predicate(call)) return;
         clearTimeout(timer);
@@ -138,7 +145,16 @@ export class FakeSlack {
   }
 
   /** A block_actions interaction as Slack signs it and posts it to the app's request URL. */
-  signedClick(options: { approvalId: string; action: 'approve' | 'deny'; user: FakeSlackUser; channel?: string; teamId?: string; appId?: string; timestamp?: number; secret?: string }) {
+  signedClick(options: {
+    approvalId: string;
+    action: 'approve' | 'deny';
+    user: FakeSlackUser;
+    channel?: string;
+    teamId?: string;
+    appId?: string;
+    timestamp?: number;
+    secret?: string;
+  }) {
     const payload = {
       type: 'block_actions',
       api_app_id: options.appId ?? this.appId,
@@ -148,7 +164,15 @@ export class FakeSlack {
       channel: { id: options.channel ?? dmChannel(options.user.id), name: 'directmessage' },
       container: { type: 'message', channel_id: options.channel ?? dmChannel(options.user.id), is_ephemeral: false },
       trigger_id: `${Date.now()}.${randomBytes(4).toString('hex')}`,
-      actions: [{ type: 'button', action_id: options.action, block_id: `decide:${options.approvalId}`, value: options.approvalId, action_ts: `${Date.now() / 1000}` }],
+      actions: [
+        {
+          type: 'button',
+          action_id: options.action,
+          block_id: `decide:${options.approvalId}`,
+          value: options.approvalId,
+          action_ts: `${Date.now() / 1000}`,
+        },
+      ],
       response_url: 'https://hooks.slack.invalid/actions/1',
     };
     return this.signed(`payload=${encodeURIComponent(JSON.stringify(payload))}`, options.timestamp, options.secret);
@@ -161,14 +185,29 @@ export class FakeSlack {
       api_app_id: this.appId,
       team: { id: options.user.team_id },
       user: { id: options.user.id, team_id: options.user.team_id },
-      view: { callback_id: 'deny_with_reason', private_metadata: options.approvalId, state: { values: { reason: { reason: { type: 'plain_text_input', value: options.reason } } } } },
+      view: {
+        callback_id: 'deny_with_reason',
+        private_metadata: options.approvalId,
+        state: { values: { reason: { reason: { type: 'plain_text_input', value: options.reason } } } },
+      },
     };
     return this.signed(`payload=${encodeURIComponent(JSON.stringify(payload))}`);
   }
 
-  signed(body: string, timestamp = Math.floor(Date.now() / 1000), secret = this.signingSecret): { body: string; headers: Record<string, string> } {
+  signed(
+    body: string,
+    timestamp = Math.floor(Date.now() / 1000),
+    secret = this.signingSecret,
+  ): { body: string; headers: Record<string, string> } {
     const ts = String(timestamp);
-    return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signSlackRequest(secret, body, ts) } };
+    return {
+      body,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': ts,
+        'x-slack-signature': signSlackRequest(secret, body, ts),
+      },
+    };
   }
 
   private async answer(request: IncomingMessage): Promise<Record<string, unknown>> {
@@ -197,14 +236,29 @@ export class FakeSlack {
       case 'users.lookupByEmail': {
         const user = this.users.get(String(args.email).toLowerCase());
         if (!user) return { ok: false, error: 'users_not_found' };
-        return { ok: true, user: { id: user.id, team_id: user.team_id, deleted: false, is_bot: false, ...(user.enterprise_id ? { enterprise_user: { enterprise_id: user.enterprise_id } } : {}) } };
+        return {
+          ok: true,
+          user: {
+            id: user.id,
+            team_id: user.team_id,
+            deleted: false,
+            is_bot: false,
+            ...(user.enterprise_id ? { enterprise_user: { enterprise_id: user.enterprise_id } } : {}),
+          },
+        };
       }
       case 'conversations.open':
         return { ok: true, channel: { id: this.reopened.get(String(args.users)) ?? dmChannel(String(args.users)) } };
       case 'chat.postMessage': {
         if (this.goneChannels.has(String(args.channel))) return { ok: false, error: 'channel_not_found' };
         const ts = `${Math.floor(Date.now() / 1000)}.${String(++this.sequence).padStart(6, '0')}`;
-        this.messages.push({ channel: String(args.channel), ts, text: String(args.text), blocks: (args.blocks as unknown[]) ?? [], metadata: args.metadata as Message['metadata'] });
+        this.messages.push({
+          channel: String(args.channel),
+          ts,
+          text: String(args.text),
+          blocks: (args.blocks as unknown[]) ?? [],
+          metadata: args.metadata as Message['metadata'],
+        });
         return { ok: true, channel: args.channel, ts };
       }
       case 'chat.update': {
@@ -216,7 +270,15 @@ export class FakeSlack {
       }
       case 'conversations.history': {
         const messages = this.messages.filter((message) => message.channel === args.channel).reverse();
-        return { ok: true, messages: messages.map((message) => ({ type: 'message', ts: message.ts, text: message.text, ...(args.include_all_metadata ? { metadata: message.metadata } : {}) })) };
+        return {
+          ok: true,
+          messages: messages.map((message) => ({
+            type: 'message',
+            ts: message.ts,
+            text: message.text,
+            ...(args.include_all_metadata ? { metadata: message.metadata } : {}),
+          })),
+        };
       }
       case 'views.open':
         return { ok: true, view: { id: 'V' + randomBytes(4).toString('hex').toUpperCase() } };

@@ -51,7 +51,10 @@ export async function spawnWorker(env: Record<string, string>): Promise<StartedP
   });
   const started = track(child);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker did not start within ${START_TIMEOUT_MS} ms: ${started.output()}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`the worker did not start within ${START_TIMEOUT_MS} ms: ${started.output()}`)),
+      START_TIMEOUT_MS,
+    );
     child.stdout.on('data', () => {
       if (!started.output().includes('ready\n')) return;
       clearTimeout(timer);
@@ -71,7 +74,11 @@ export async function spawnWorker(env: Record<string, string>): Promise<StartedP
  */
 export async function startPrivateRedis(port: number): Promise<StartedProcess & { url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const started = track(child);
   const url = `redis://127.0.0.1:${port}`;

@@ -40,8 +40,13 @@ export class AdminAgentsController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Create: {name, capabilities, requests_per_minute?, max_pending?, callback_secret?} → client secret, shown once' })
-  async create(@CurrentAdmin() actor: Actor, @Body() body: unknown): Promise<AgentView & { client_secret: string; callback_secret: string | null }> {
+  @ApiOperation({
+    summary: 'Create: {name, capabilities, requests_per_minute?, max_pending?, callback_secret?} → client secret, shown once',
+  })
+  async create(
+    @CurrentAdmin() actor: Actor,
+    @Body() body: unknown,
+  ): Promise<AgentView & { client_secret: string; callback_secret: string | null }> {
     const input = RequestBody.of(body, ['name', 'capabilities', 'requests_per_minute', 'max_pending', 'callback_secret']);
     const created = await this.agents.create(actor, {
       name: input.string('name'),
@@ -57,13 +62,21 @@ export class AdminAgentsController {
   @ApiOperation({ summary: 'Change {capabilities?, requests_per_minute?, max_pending?} (null = the default quota)' })
   update(@CurrentAdmin() actor: Actor, @Param('id') id: string, @Body() body: unknown): Promise<AgentView> {
     const input = RequestBody.of(body, ['capabilities', 'requests_per_minute', 'max_pending']);
-    return this.agents.update(actor, id, { capabilities: input.strings('capabilities'), requestsPerMinute: input.positiveIntegerOrNull('requests_per_minute'), maxPending: input.positiveIntegerOrNull('max_pending') });
+    return this.agents.update(actor, id, {
+      capabilities: input.strings('capabilities'),
+      requestsPerMinute: input.positiveIntegerOrNull('requests_per_minute'),
+      maxPending: input.positiveIntegerOrNull('max_pending'),
+    });
   }
 
   @Post(':id/suspend')
   @HttpCode(200)
   @ApiOperation({ summary: 'The kill switch: suspend, cancel its pending approvals, revoke its unconsumed tokens ({reason?})' })
-  async suspend(@CurrentAdmin() actor: Actor, @Param('id') id: string, @Body() body: unknown): Promise<AgentView & { cancelled_approvals: string[] }> {
+  async suspend(
+    @CurrentAdmin() actor: Actor,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<AgentView & { cancelled_approvals: string[] }> {
     const reason = body === undefined ? undefined : RequestBody.of(body, ['reason']).string('reason', true);
     const { agent, cancelledApprovals } = await this.control.suspend(actor, id, reason);
     return { ...agent, cancelled_approvals: cancelledApprovals };

@@ -35,9 +35,11 @@ export class AdminAuditController {
     @Query('before') before?: string,
     @Query('limit') limit?: string,
   ): Promise<{ events: StoredAuditEvent[]; next_before: string | null }> {
-    if (before !== undefined && !/^\d{1,19}$/.test(before)) throw new DomainError('invalid_request', 'before must be a sequence number', { field: 'before' });
+    if (before !== undefined && !/^\d{1,19}$/.test(before))
+      throw new DomainError('invalid_request', 'before must be a sequence number', { field: 'before' });
     const size = limit === undefined ? 50 : Number(limit);
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new DomainError('invalid_request', `limit must be 1-${MAX_PAGE}`, { field: 'limit' });
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE)
+      throw new DomainError('invalid_request', `limit must be 1-${MAX_PAGE}`, { field: 'limit' });
     const events = await this.audit.search({ type, subjectId, actorId, beforeSeq: before, limit: size });
     return {
       events,

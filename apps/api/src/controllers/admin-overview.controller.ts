@@ -16,7 +16,8 @@ export class AdminOverviewController {
   @ApiOperation({ summary: 'Aggregates over the last `days` days (approvals created in the period), plus what is pending now' })
   @ApiQuery({ name: 'days', required: false, type: Number, description: `1-${MAX_OVERVIEW_DAYS}, default 7` })
   overview(@Query('days') days?: string): Promise<AdminOverview> {
-    if (days !== undefined && !/^\d{1,3}$/.test(days)) throw new DomainError('invalid_request', `days must be 1-${MAX_OVERVIEW_DAYS}`, { field: 'days' });
+    if (days !== undefined && !/^\d{1,3}$/.test(days))
+      throw new DomainError('invalid_request', `days must be 1-${MAX_OVERVIEW_DAYS}`, { field: 'days' });
     return this.reports.overview(days === undefined ? 7 : Number(days));
   }
 }

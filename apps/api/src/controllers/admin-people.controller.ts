@@ -47,10 +47,17 @@ export class AdminPeopleController {
   async update(@CurrentAdmin() actor: Actor, @Param('id') id: string, @Body() body: unknown): Promise<PersonView> {
     const input = RequestBody.of(body, ['role', 'permissions', 'status']);
     const status = input.string('status', true);
-    if (status !== undefined && status !== 'active' && status !== 'disabled') throw new DomainError('invalid_request', 'status must be active or disabled', { field: 'status' });
+    if (status !== undefined && status !== 'active' && status !== 'disabled')
+      throw new DomainError('invalid_request', 'status must be active or disabled', { field: 'status' });
     if (actor.type === 'person' && actor.id === id && (status === 'disabled' || (input.string('role', true) ?? 'admin') !== 'admin')) {
       throw new DomainError('conflict', 'an admin cannot disable or demote themselves; ask another admin');
     }
-    return personView(await this.people.update(actor, id, { role: input.string('role', true) as Role | undefined, permissions: input.strings('permissions'), status }));
+    return personView(
+      await this.people.update(actor, id, {
+        role: input.string('role', true) as Role | undefined,
+        permissions: input.strings('permissions'),
+        status,
+      }),
+    );
   }
 }

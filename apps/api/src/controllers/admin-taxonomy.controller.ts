@@ -47,7 +47,12 @@ export class AdminTaxonomyController {
   @ApiConsumes('application/yaml')
   @ApiBody(YAML_BODY)
   @ApiQuery({ name: 'comment', required: false })
-  apply(@CurrentAdmin() actor: Actor, @Body() source: unknown, @Query('comment') comment: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<AppliedTaxonomy> {
+  apply(
+    @CurrentAdmin() actor: Actor,
+    @Body() source: unknown,
+    @Query('comment') comment: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AppliedTaxonomy> {
     void reply.status(201);
     return this.taxonomy.apply(actor, yamlBody(source), comment);
   }
@@ -56,9 +61,14 @@ export class AdminTaxonomyController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Activate a stored version (rollback); audited with the reason' })
   @ApiBody({ schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } } })
-  activate(@CurrentAdmin() actor: Actor, @Param('version') version: string, @Body() body: unknown): Promise<{ version: number; previousVersion: number | null }> {
+  activate(
+    @CurrentAdmin() actor: Actor,
+    @Param('version') version: string,
+    @Body() body: unknown,
+  ): Promise<{ version: number; previousVersion: number | null }> {
     const reason = (body as { reason?: unknown } | undefined)?.reason;
-    if (typeof reason !== 'string') throw new DomainError('invalid_request', 'reason is required: say why this version is being activated', { field: '/reason' });
+    if (typeof reason !== 'string')
+      throw new DomainError('invalid_request', 'reason is required: say why this version is being activated', { field: '/reason' });
     return this.taxonomy.activate(actor, integer(version, 'version'), reason);
   }
 
@@ -109,7 +119,8 @@ export class AdminTaxonomyController {
 }
 
 function yamlBody(body: unknown): string {
-  if (typeof body !== 'string' || body.trim() === '') throw new DomainError('invalid_request', 'send the taxonomy file as the body, with Content-Type: application/yaml');
+  if (typeof body !== 'string' || body.trim() === '')
+    throw new DomainError('invalid_request', 'send the taxonomy file as the body, with Content-Type: application/yaml');
   return body;
 }
 
@@ -118,6 +129,7 @@ function optionalInteger(value: string | undefined, field: string): number | und
 }
 
 function integer(value: string | undefined, field: string): number {
-  if (value === undefined || !/^\d{1,9}$/.test(value)) throw new DomainError('invalid_request', `${field} must be a positive integer`, { field });
+  if (value === undefined || !/^\d{1,9}$/.test(value))
+    throw new DomainError('invalid_request', `${field} must be a positive integer`, { field });
   return Number(value);
 }

@@ -1,5 +1,15 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiDefaultResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiDefaultResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { ref } from '@countersign/contract';
 import { ApprovalsService, type ApprovalView, IntakeService } from '@countersign/approvals';
@@ -14,7 +24,11 @@ const APPROVAL_REQUEST_SCHEMA = {
     action: {
       type: 'object',
       required: ['type', 'resource', 'args'],
-      properties: { type: { type: 'string', example: 'payments.transfer' }, resource: { type: 'string', example: 'acct:ops' }, args: { type: 'object' } },
+      properties: {
+        type: { type: 'string', example: 'payments.transfer' },
+        resource: { type: 'string', example: 'acct:ops' },
+        args: { type: 'object' },
+      },
     },
     on_behalf_of: { type: 'string', description: "the person's email or id" },
     audience: { type: 'string', format: 'uri' },
@@ -81,7 +95,11 @@ export class ApprovalsController {
   @Post(':id/cancel')
   @ApiOperation({ summary: 'Cancel a pending approval' })
   @ApiOkResponse({ schema: ref('AgentApproval') })
-  async cancel(@CurrentAgent() agent: AgentPrincipal, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApprovalView> {
+  async cancel(
+    @CurrentAgent() agent: AgentPrincipal,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ApprovalView> {
     void reply.status(200).header('cache-control', 'no-store');
     return this.approvals.cancel(agent, id);
   }

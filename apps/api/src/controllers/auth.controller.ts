@@ -37,7 +37,11 @@ export class AuthController {
   @UseGuards(SignInThrottleGuard)
   @HttpCode(200)
   @ApiOperation({ summary: 'Register the first passkey through the link (used up) and sign in' })
-  async enroll(@Body() body: Body, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ person: PersonView; csrf_token: string }> {
+  async enroll(
+    @Body() body: Body,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ person: PersonView; csrf_token: string }> {
     assertSameOrigin(request, this.config);
     return this.signedIn(reply, await this.enrollment.enroll(body?.token, body?.response, userAgent(request)));
   }
@@ -55,7 +59,11 @@ export class AuthController {
   @UseGuards(SignInThrottleGuard)
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with a passkey assertion' })
-  async login(@Body() body: Body, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ person: PersonView; csrf_token: string }> {
+  async login(
+    @Body() body: Body,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ person: PersonView; csrf_token: string }> {
     assertSameOrigin(request, this.config);
     return this.signedIn(reply, await this.enrollment.login(body?.response, userAgent(request)));
   }

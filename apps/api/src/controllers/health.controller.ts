@@ -29,8 +29,16 @@ export class HealthController {
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult | object> {
     try {
       return await this.health.check([
-        () => this.indicator.check('postgres').attempt(() => this.database.ping()).withTimeout(CHECK_TIMEOUT_MS),
-        () => this.indicator.check('redis').attempt(() => this.redis.ping()).withTimeout(CHECK_TIMEOUT_MS),
+        () =>
+          this.indicator
+            .check('postgres')
+            .attempt(() => this.database.ping())
+            .withTimeout(CHECK_TIMEOUT_MS),
+        () =>
+          this.indicator
+            .check('redis')
+            .attempt(() => this.redis.ping())
+            .withTimeout(CHECK_TIMEOUT_MS),
       ]);
     } catch (error) {
       // Terminus reports "down" as a 503 exception carrying the per-dependency result: answer with that result.

@@ -25,7 +25,10 @@ export class MeController {
 
   @Get()
   @ApiOperation({ summary: 'Who I am, and the CSRF token for this session' })
-  me(@CurrentSession() session: PersonSession, @Res({ passthrough: true }) reply: FastifyReply): { person: PersonView; csrf_token: string; session_expires_at: string } {
+  me(
+    @CurrentSession() session: PersonSession,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): { person: PersonView; csrf_token: string; session_expires_at: string } {
     void reply.header('cache-control', 'no-store');
     return { person: personView(session.person), csrf_token: session.csrfToken, session_expires_at: session.expiresAt.toISOString() };
   }
@@ -75,7 +78,11 @@ export class MeController {
   @Get('approvals/:id')
   @ApiOperation({ summary: 'One approval as Countersign renders it for a person who may decide it (404 otherwise)' })
   @ApiOkResponse({ schema: ref('ApproverView') })
-  view(@CurrentSession() session: PersonSession, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApproverView> {
+  view(
+    @CurrentSession() session: PersonSession,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ApproverView> {
     void reply.header('cache-control', 'no-store');
     return this.approver.view(session.person, id);
   }

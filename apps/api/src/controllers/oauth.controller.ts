@@ -28,7 +28,7 @@ export class OAuthController {
       const form = raw as Record<string, string>;
       const basic = basicCredentials(request.headers.authorization);
       if (usedBasic && !basic) throw new OAuthError('invalid_client', 'malformed HTTP Basic credentials');
-      if (basic && (form.client_id !== undefined && form.client_id !== basic.id || form.client_secret !== undefined)) {
+      if (basic && ((form.client_id !== undefined && form.client_id !== basic.id) || form.client_secret !== undefined)) {
         throw new OAuthError('invalid_request', 'use exactly one client authentication method');
       }
       const issued = await this.oauth.token({

@@ -16,7 +16,11 @@ export class SlackController {
   events(@Req() request: FastifyRequest): Promise<SlackAnswer> {
     const rawBody = rawBodyOf(request);
     if (rawBody === undefined) throw new DomainError('invalid_request', 'Slack requests are form-encoded or JSON');
-    return this.interactions.handle({ rawBody, timestamp: header(request, 'x-slack-request-timestamp'), signature: header(request, 'x-slack-signature') });
+    return this.interactions.handle({
+      rawBody,
+      timestamp: header(request, 'x-slack-request-timestamp'),
+      signature: header(request, 'x-slack-signature'),
+    });
   }
 }
 

@@ -9,7 +9,12 @@ import { type PersonSession, SessionService } from '@countersign/people';
 import { AccessTokenService, type AgentPrincipal } from '@countersign/tokens';
 import { readSessionCookie } from './session-cookie';
 
-type AuthenticatedRequest = FastifyRequest & { agent?: AgentPrincipal; resourceServer?: ResourceServerView; personSession?: PersonSession; adminActor?: Actor };
+type AuthenticatedRequest = FastifyRequest & {
+  agent?: AgentPrincipal;
+  resourceServer?: ResourceServerView;
+  personSession?: PersonSession;
+  adminActor?: Actor;
+};
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -22,7 +27,12 @@ export function assertSameOrigin(request: FastifyRequest, config: CountersignCon
   const expected = new URL(config.publicUrl).origin;
   const origin = request.headers.origin ?? refererOrigin(request.headers.referer);
   if (origin !== expected) {
-    throw new DomainError('forbidden', origin ? `cross-origin request refused (Origin ${origin}, expected ${expected})` : 'request refused: no Origin header (cross-site request defence)');
+    throw new DomainError(
+      'forbidden',
+      origin
+        ? `cross-origin request refused (Origin ${origin}, expected ${expected})`
+        : 'request refused: no Origin header (cross-site request defence)',
+    );
   }
 }
 
@@ -68,7 +78,8 @@ export class SessionGuard implements CanActivate {
     if (!SAFE_METHODS.has(request.method)) {
       assertSameOrigin(request, this.config);
       const header = request.headers['x-csrf-token'];
-      if (!sameSecret(typeof header === 'string' ? header : undefined, session.csrfToken)) throw new DomainError('forbidden', 'missing or wrong X-CSRF-Token for this session');
+      if (!sameSecret(typeof header === 'string' ? header : undefined, session.csrfToken))
+        throw new DomainError('forbidden', 'missing or wrong X-CSRF-Token for this session');
     }
     return session;
   }
@@ -77,7 +88,10 @@ export class SessionGuard implements CanActivate {
 /** Agent and resource-server credentials never reach the people's API (/v1/me, /v1/auth), not even sign-in. */
 function refuseAuthorizationHeader(request: FastifyRequest): void {
   if (request.headers.authorization !== undefined) {
-    throw new DomainError('unauthenticated', 'this API is for people signed in with a passkey; bearer and basic credentials are not accepted here');
+    throw new DomainError(
+      'unauthenticated',
+      'this API is for people signed in with a passkey; bearer and basic credentials are not accepted here',
+    );
   }
 }
 
@@ -110,7 +124,8 @@ export class AdminGuard implements CanActivate {
     if (request.headers.authorization !== undefined) {
       const token = bearer(request);
       const presented = token ? createHash('sha256').update(token).digest() : null;
-      if (!this.expectedToken || !presented || !timingSafeEqual(presented, this.expectedToken)) throw new DomainError('unauthenticated', 'admin credentials required');
+      if (!this.expectedToken || !presented || !timingSafeEqual(presented, this.expectedToken))
+        throw new DomainError('unauthenticated', 'admin credentials required');
       request.adminActor = ADMIN_TOKEN;
       return true;
     }
@@ -174,7 +189,10 @@ export class ResourceServerAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const credentials = basicCredentials(request.headers.authorization);
     const server = credentials ? await this.servers.authenticate(credentials.id, credentials.secret) : null;
-    if (!server) throw new DomainError('unauthenticated', 'resource server authentication failed (HTTP Basic with its client id and secret)', { challenge: 'Basic realm="countersign"' });
+    if (!server)
+      throw new DomainError('unauthenticated', 'resource server authentication failed (HTTP Basic with its client id and secret)', {
+        challenge: 'Basic realm="countersign"',
+      });
     request.resourceServer = server;
     return true;
   }

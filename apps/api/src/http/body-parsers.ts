@@ -39,7 +39,13 @@ export function registerUrlGuard(fastify: FastifyInstance): void {
         break;
       }
     }
-    done(new DomainError('invalid_request', `query parameter ${JSON.stringify(field ?? '')} contains %00 (NUL)`, field === undefined ? {} : { field }));
+    done(
+      new DomainError(
+        'invalid_request',
+        `query parameter ${JSON.stringify(field ?? '')} contains %00 (NUL)`,
+        field === undefined ? {} : { field },
+      ),
+    );
   });
 }
 
@@ -61,21 +67,35 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
       done(error as Error, undefined);
     }
   });
-  fastify.addContentTypeParser(['application/yaml', 'text/yaml'], { parseAs: 'string', bodyLimit: TAXONOMY_BODY_LIMIT_BYTES }, (request, body, done) => {
-    if (!request.url.startsWith(TAXONOMY_ROUTES)) {
-      done(Object.assign(new Error('YAML bodies are accepted by the taxonomy admin API only'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), undefined);
-      return;
-    }
-    done(null, body);
-  });
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
-    keepRaw(request, body as string);
-    // A repeated parameter becomes an array; the token endpoint refuses it in RFC 6749's own error format.
-    const form: Record<string, string | string[]> = {};
-    for (const [key, value] of new URLSearchParams(body as string)) {
-      const existing = form[key];
-      form[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
-    }
-    done(null, form);
-  });
+  fastify.addContentTypeParser(
+    ['application/yaml', 'text/yaml'],
+    { parseAs: 'string', bodyLimit: TAXONOMY_BODY_LIMIT_BYTES },
+    (request, body, done) => {
+      if (!request.url.startsWith(TAXONOMY_ROUTES)) {
+        done(
+          Object.assign(new Error('YAML bodies are accepted by the taxonomy admin API only'), {
+            statusCode: 415,
+            code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+          }),
+          undefined,
+        );
+        return;
+      }
+      done(null, body);
+    },
+  );
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    (request, body, done) => {
+      keepRaw(request, body as string);
+      // A repeated parameter becomes an array; the token endpoint refuses it in RFC 6749's own error format.
+      const form: Record<string, string | string[]> = {};
+      for (const [key, value] of new URLSearchParams(body as string)) {
+        const existing = form[key];
+        form[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+      }
+      done(null, form);
+    },
+  );
 }

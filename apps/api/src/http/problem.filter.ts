@@ -17,7 +17,8 @@ export class ProblemFilter implements ExceptionFilter {
 }
 
 export function sendProblem(reply: FastifyReply, body: Problem): void {
-  if (body.status === 401) reply.header('www-authenticate', typeof body.challenge === 'string' ? body.challenge : 'Bearer error="invalid_token"');
+  if (body.status === 401)
+    reply.header('www-authenticate', typeof body.challenge === 'string' ? body.challenge : 'Bearer error="invalid_token"');
   const retryAfter = body.retry_after_seconds;
   if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
   void reply.status(body.status).header('content-type', 'application/problem+json').header('cache-control', 'no-store').send(body);
@@ -40,16 +41,27 @@ export function toProblem(error: unknown, logger: Logger): Problem {
   if (error instanceof HttpException) {
     const status = error.getStatus();
     // Nest hands body-parser failures (too large, wrong media type) over as HttpExceptions too.
-    const code = status === 404 ? 'not_found' : status === 413 ? 'body_too_large' : status === 415 ? 'unsupported_media_type' : 'http_error';
+    const code =
+      status === 404 ? 'not_found' : status === 413 ? 'body_too_large' : status === 415 ? 'unsupported_media_type' : 'http_error';
     return problem(status, code, error.message, correlationId);
   }
   const fastifyError = error as { statusCode?: unknown; code?: unknown; message?: unknown };
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    const code = fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : 'invalid_request';
+    const code =
+      fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 'body_too_large'
+        : fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'unsupported_media_type'
+          : 'invalid_request';
     return problem(fastifyError.statusCode, code, String(fastifyError.message), correlationId);
   }
   logger.error({ err: error, message: 'unhandled error' });
-  return problem(500, 'internal_error', `internal error; quote correlation id ${correlationId ?? '(none)'} when reporting it`, correlationId);
+  return problem(
+    500,
+    'internal_error',
+    `internal error; quote correlation id ${correlationId ?? '(none)'} when reporting it`,
+    correlationId,
+  );
 }
 
 function pickScalars(values: Record<string, unknown>): Record<string, unknown> {

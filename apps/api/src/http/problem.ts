@@ -61,7 +61,21 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-export function problem(status: number, code: string, detail: string, correlationId: string | undefined, extensions: Record<string, unknown> = {}): Problem {
+export function problem(
+  status: number,
+  code: string,
+  detail: string,
+  correlationId: string | undefined,
+  extensions: Record<string, unknown> = {},
+): Problem {
   // Extensions first: a detail named like a standard member (status, type) can never override it.
-  return { ...extensions, type: `urn:countersign:problem:${code}`, title: TITLES[status] ?? 'Error', status, detail, code, correlation_id: correlationId };
+  return {
+    ...extensions,
+    type: `urn:countersign:problem:${code}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    correlation_id: correlationId,
+  };
 }

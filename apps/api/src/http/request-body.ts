@@ -5,9 +5,13 @@ export class RequestBody {
   private constructor(private readonly value: Record<string, unknown>) {}
 
   static of(body: unknown, allowed: readonly string[]): RequestBody {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DomainError('invalid_request', 'the body must be a JSON object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new DomainError('invalid_request', 'the body must be a JSON object');
     const unknown = Object.keys(body).find((key) => !allowed.includes(key));
-    if (unknown !== undefined) throw new DomainError('invalid_request', `unknown member ${JSON.stringify(unknown)} (allowed: ${allowed.join(', ')})`, { field: unknown });
+    if (unknown !== undefined)
+      throw new DomainError('invalid_request', `unknown member ${JSON.stringify(unknown)} (allowed: ${allowed.join(', ')})`, {
+        field: unknown,
+      });
     return new RequestBody(body as Record<string, unknown>);
   }
 
@@ -23,7 +27,8 @@ export class RequestBody {
   strings(key: string): string[] | undefined {
     const value = this.value[key];
     if (value === undefined) return undefined;
-    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new DomainError('invalid_request', `${key} must be an array of strings`, { field: key });
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string'))
+      throw new DomainError('invalid_request', `${key} must be an array of strings`, { field: key });
     return value;
   }
 
@@ -38,7 +43,8 @@ export class RequestBody {
   positiveIntegerOrNull(key: string): number | null | undefined {
     const value = this.value[key];
     if (value === undefined || value === null) return value;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new DomainError('invalid_request', `${key} must be a positive integer or null`, { field: key });
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+      throw new DomainError('invalid_request', `${key} must be a positive integer or null`, { field: key });
     return value;
   }
 }

@@ -17,7 +17,9 @@ function load(windows: Array<{ url: string; focus: jest.Mock; navigate: jest.Moc
     location: { origin: 'https://approve.example.com' },
     addEventListener: (type: string, listener: Listener) => (listeners[type] = listener),
     skipWaiting: () => Promise.resolve(),
-    registration: { showNotification: (title: string, options: (typeof shown)[number]['options']) => Promise.resolve(void shown.push({ title, options })) },
+    registration: {
+      showNotification: (title: string, options: (typeof shown)[number]['options']) => Promise.resolve(void shown.push({ title, options })),
+    },
     clients: {
       claim: () => Promise.resolve(),
       matchAll: () => Promise.resolve(windows),
@@ -38,9 +40,15 @@ const pushEvent = (payload: Record<string, unknown>) => ({ data: { json: () => p
 describe('the service worker (sw.js)', () => {
   it('shows a generic notification from the opaque payload, pointing at the approval', async () => {
     const worker = load();
-    await worker.dispatch('push', pushEvent({ type: 'approval.requested', approval_id: ID, title: 'An approval is waiting for you', tier: 'high' }));
+    await worker.dispatch(
+      'push',
+      pushEvent({ type: 'approval.requested', approval_id: ID, title: 'An approval is waiting for you', tier: 'high' }),
+    );
     expect(worker.shown).toEqual([
-      { title: 'An approval is waiting for you', options: expect.objectContaining({ tag: `approval-${ID}`, data: { path: `/approvals/${ID}` }, requireInteraction: true }) },
+      {
+        title: 'An approval is waiting for you',
+        options: expect.objectContaining({ tag: `approval-${ID}`, data: { path: `/approvals/${ID}` }, requireInteraction: true }),
+      },
     ]);
     expect(worker.shown[0].options.body).toBe('Risk tier: high. Open Countersign to review it.');
   });
@@ -54,7 +62,11 @@ describe('the service worker (sw.js)', () => {
   });
 
   it('reuses an open Countersign window: focuses it and navigates it to the approval', async () => {
-    const window = { url: 'https://approve.example.com/inbox', focus: jest.fn(() => Promise.resolve()), navigate: jest.fn(() => Promise.resolve()) };
+    const window = {
+      url: 'https://approve.example.com/inbox',
+      focus: jest.fn(() => Promise.resolve()),
+      navigate: jest.fn(() => Promise.resolve()),
+    };
     const worker = load([window]);
     await worker.dispatch('notificationclick', { notification: { close: jest.fn(), data: { path: `/approvals/${ID}` } } });
     expect(window.focus).toHaveBeenCalled();
@@ -71,7 +83,15 @@ describe('the service worker (sw.js)', () => {
 
   it('survives a push without a readable payload', async () => {
     const worker = load();
-    await worker.dispatch('push', { data: { json: () => { throw new SyntaxError('not JSON'); } } });
-    expect(worker.shown).toEqual([{ title: 'An approval is waiting for you', options: expect.objectContaining({ data: { path: '/inbox' } }) }]);
+    await worker.dispatch('push', {
+      data: {
+        json: () => {
+          throw new SyntaxError('not JSON');
+        },
+      },
+    });
+    expect(worker.shown).toEqual([
+      { title: 'An approval is waiting for you', options: expect.objectContaining({ data: { path: '/inbox' } }) },
+    ]);
   });
 });

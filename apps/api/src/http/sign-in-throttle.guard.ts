@@ -32,7 +32,9 @@ export class SignInThrottleGuard implements CanActivate {
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        throw new DomainError('rate_limited', `too many sign-in requests from this address; retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+        throw new DomainError('rate_limited', `too many sign-in requests from this address; retry after ${retryAfterSeconds} s`, {
+          retryAfterSeconds,
+        });
       }
       throw new DomainError('quota_unavailable', 'the sign-in throttle is unavailable; try again shortly', { retryAfterSeconds: 5 });
     }

@@ -9,7 +9,11 @@ import { type Output, splitList, table } from '../output';
 
 /** Each admin command: one service call, then output. The services audit as the `cli` actor. */
 export const adminCommands = {
-  async agentsCreate(app: INestApplicationContext, out: Output, options: { name: string; capabilities: string; callbackSecret?: boolean; requestsPerMinute?: string; maxPending?: string }) {
+  async agentsCreate(
+    app: INestApplicationContext,
+    out: Output,
+    options: { name: string; capabilities: string; callbackSecret?: boolean; requestsPerMinute?: string; maxPending?: string },
+  ) {
     const created = await app.get(AgentsService).create(CLI, {
       name: options.name,
       capabilities: splitList(options.capabilities),
@@ -17,16 +21,14 @@ export const adminCommands = {
       requestsPerMinute: options.requestsPerMinute === undefined ? undefined : Number(options.requestsPerMinute),
       maxPending: options.maxPending === undefined ? undefined : Number(options.maxPending),
     });
-    out.result(
-      { ...created.agent, client_secret: created.clientSecret, callback_secret: created.callbackSecret },
-      () =>
-        [
-          `Created agent ${created.agent.name}`,
-          `  client id:       ${created.agent.clientId}`,
-          `  client secret:   ${created.clientSecret}`,
-          ...(created.callbackSecret ? [`  callback secret: ${created.callbackSecret}`] : []),
-          'The secret is shown once and stored only as a hash: keep it now.',
-        ].join('\n'),
+    out.result({ ...created.agent, client_secret: created.clientSecret, callback_secret: created.callbackSecret }, () =>
+      [
+        `Created agent ${created.agent.name}`,
+        `  client id:       ${created.agent.clientId}`,
+        `  client secret:   ${created.clientSecret}`,
+        ...(created.callbackSecret ? [`  callback secret: ${created.callbackSecret}`] : []),
+        'The secret is shown once and stored only as a hash: keep it now.',
+      ].join('\n'),
     );
   },
 
@@ -35,8 +37,16 @@ export const adminCommands = {
    * Without, the agent is suspended all the same (the kill switch never waits on Redis), the command says what
    * follows later and exits 1.
    */
-  async agentsSuspend(app: INestApplicationContext, out: Output, reference: string, reason: string | undefined, live: boolean): Promise<boolean> {
-    const { agent, cancelledApprovals } = live ? await app.get(AgentControlService).suspend(CLI, reference, reason) : await app.get(KillSwitchService).suspend(CLI, reference, reason);
+  async agentsSuspend(
+    app: INestApplicationContext,
+    out: Output,
+    reference: string,
+    reason: string | undefined,
+    live: boolean,
+  ): Promise<boolean> {
+    const { agent, cancelledApprovals } = live
+      ? await app.get(AgentControlService).suspend(CLI, reference, reason)
+      : await app.get(KillSwitchService).suspend(CLI, reference, reason);
     out.result({ ...agent, cancelled_approvals: cancelledApprovals }, () =>
       [
         `Agent ${agent.name} (${agent.clientId}) is suspended: its access and unconsumed approval tokens no longer work`,
@@ -59,14 +69,34 @@ export const adminCommands = {
   async agentsList(app: INestApplicationContext, out: Output) {
     const agents = await app.get(AgentsService).list();
     out.result(agents, () =>
-      table(agents.map((agent) => ({ name: agent.name, client_id: agent.clientId, status: agent.status, capabilities: agent.capabilities.join(','), 'rpm/pending': `${agent.requestsPerMinute}/${agent.maxPending}` }))),
+      table(
+        agents.map((agent) => ({
+          name: agent.name,
+          client_id: agent.clientId,
+          status: agent.status,
+          capabilities: agent.capabilities.join(','),
+          'rpm/pending': `${agent.requestsPerMinute}/${agent.maxPending}`,
+        })),
+      ),
     );
   },
 
-  async peopleAdd(app: INestApplicationContext, out: Output, options: { email: string; role: string; permissions?: string; name?: string }) {
-    const { person, enrollment } = await app.get(EnrollmentService).invite(CLI, { email: options.email, displayName: options.name, role: options.role as Role, permissions: splitList(options.permissions) });
+  async peopleAdd(
+    app: INestApplicationContext,
+    out: Output,
+    options: { email: string; role: string; permissions?: string; name?: string },
+  ) {
+    const { person, enrollment } = await app.get(EnrollmentService).invite(CLI, {
+      email: options.email,
+      displayName: options.name,
+      role: options.role as Role,
+      permissions: splitList(options.permissions),
+    });
     out.result({ ...person, enrollment }, () =>
-      [`Added ${person.email} (${person.role}) with id ${person.id}`, `  enrollment link (once, until ${enrollment.expires_at}): ${enrollment.url}`].join('\n'),
+      [
+        `Added ${person.email} (${person.role}) with id ${person.id}`,
+        `  enrollment link (once, until ${enrollment.expires_at}): ${enrollment.url}`,
+      ].join('\n'),
     );
   },
 
@@ -77,19 +107,36 @@ export const adminCommands = {
 
   async peopleList(app: INestApplicationContext, out: Output) {
     const people = await app.get(PeopleService).list();
-    out.result(people, () => table(people.map((person) => ({ id: person.id, email: person.email, role: person.role, status: person.status, permissions: person.permissions.join(',') }))));
+    out.result(people, () =>
+      table(
+        people.map((person) => ({
+          id: person.id,
+          email: person.email,
+          role: person.role,
+          status: person.status,
+          permissions: person.permissions.join(','),
+        })),
+      ),
+    );
   },
 
   async resourceServersCreate(app: INestApplicationContext, out: Output, options: { audience: string }) {
     const { server, clientSecret } = await app.get(ResourceServersService).create(CLI, { audience: options.audience });
     out.result({ ...server, client_secret: clientSecret }, () =>
-      [`Created resource server for ${server.audience}`, `  client id:     ${server.clientId}`, `  client secret: ${clientSecret}`, 'The secret is shown once: keep it now.'].join('\n'),
+      [
+        `Created resource server for ${server.audience}`,
+        `  client id:     ${server.clientId}`,
+        `  client secret: ${clientSecret}`,
+        'The secret is shown once: keep it now.',
+      ].join('\n'),
     );
   },
 
   async resourceServersList(app: INestApplicationContext, out: Output) {
     const servers = await app.get(ResourceServersService).list();
-    out.result(servers, () => table(servers.map((server) => ({ audience: server.audience, client_id: server.clientId, status: server.status }))));
+    out.result(servers, () =>
+      table(servers.map((server) => ({ audience: server.audience, client_id: server.clientId, status: server.status }))),
+    );
   },
 
   /**
@@ -126,7 +173,7 @@ export const adminCommands = {
     out.result(result, () =>
       result.ok
         ? `Audit chain intact: ${result.checked} events verified`
-        : `Audit chain BROKEN at event ${result.broken.seq}: ${result.broken.problem.replace(/_/g, " ")} (${result.checked} events verified before it)`,
+        : `Audit chain BROKEN at event ${result.broken.seq}: ${result.broken.problem.replace(/_/g, ' ')} (${result.checked} events verified before it)`,
     );
     return result.ok;
   },

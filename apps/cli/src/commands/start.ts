@@ -14,7 +14,10 @@ import { runMigrations } from './migrate';
  * `worker` as separate processes instead (docker-compose.yml).
  */
 export async function start(root: Logger): Promise<void> {
-  const embeddedLogger = { info: (message: string, context?: object) => root.info(context ?? {}, message), warn: (message: string, context?: object) => root.warn(context ?? {}, message) };
+  const embeddedLogger = {
+    info: (message: string, context?: object) => root.info(context ?? {}, message),
+    warn: (message: string, context?: object) => root.warn(context ?? {}, message),
+  };
   const local = await prepareForStart(embeddedLogger);
   let stopping = false;
   const shutdown = async (signal: string) => {

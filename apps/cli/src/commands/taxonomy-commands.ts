@@ -1,7 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { type INestApplicationContext } from '@nestjs/common';
 import { CLI } from '@countersign/audit';
-import { checkTaxonomy, DomainError, type LintFinding, type ReplayExample, type TaxonomyDiff, type TaxonomyTestFailure, type TierChange } from '@countersign/domain';
+import {
+  checkTaxonomy,
+  DomainError,
+  type LintFinding,
+  type ReplayExample,
+  type TaxonomyDiff,
+  type TaxonomyTestFailure,
+  type TierChange,
+} from '@countersign/domain';
 import { type ReplayResult, TaxonomyReviewService, TaxonomyService } from '@countersign/taxonomy';
 import { type Output, table } from '../output';
 
@@ -12,18 +20,31 @@ import { type Output, table } from '../output';
 export const taxonomyCommands = {
   lint(out: Output, file: string, options: { strict?: boolean }): boolean {
     const { lint } = checkTaxonomy(readFileSync(file, 'utf8'), { runTests: false });
-    out.result(lint, () => [...lint.findings.map((finding) => formatFinding(file, finding)), `${plural(lint.errors, 'error')}, ${plural(lint.warnings, 'warning')}`].join('\n'));
+    out.result(lint, () =>
+      [
+        ...lint.findings.map((finding) => formatFinding(file, finding)),
+        `${plural(lint.errors, 'error')}, ${plural(lint.warnings, 'warning')}`,
+      ].join('\n'),
+    );
     return lint.errors === 0 && (options.strict !== true || lint.warnings === 0);
   },
 
   test(out: Output, file: string): boolean {
     const { lint, tests } = checkTaxonomy(readFileSync(file, 'utf8'));
     if (tests === null) {
-      out.result({ lint, tests }, () => [...lint.findings.filter((finding) => finding.severity === 'error').map((finding) => formatFinding(file, finding)), 'the taxonomy is invalid: its tests cannot run'].join('\n'));
+      out.result({ lint, tests }, () =>
+        [
+          ...lint.findings.filter((finding) => finding.severity === 'error').map((finding) => formatFinding(file, finding)),
+          'the taxonomy is invalid: its tests cannot run',
+        ].join('\n'),
+      );
       return false;
     }
     out.result(tests, () => {
-      const summary = tests.failures.length === 0 ? `${plural(tests.total, 'test')} passed` : `${tests.failures.length} of ${plural(tests.total, 'test')} failed`;
+      const summary =
+        tests.failures.length === 0
+          ? `${plural(tests.total, 'test')} passed`
+          : `${tests.failures.length} of ${plural(tests.total, 'test')} failed`;
       return [...tests.failures.map((failure) => formatFailure(file, failure)), summary].join('\n');
     });
     return tests.failures.length === 0;
@@ -42,18 +63,33 @@ export const taxonomyCommands = {
   async list(app: INestApplicationContext, out: Output) {
     const versions = await app.get(TaxonomyService).list();
     out.result(versions, () =>
-      table(versions.map((version) => ({ version: String(version.version), active: version.active ? 'yes' : '', created: version.createdAt.toISOString(), by: version.createdBy, comment: version.comment ?? '' }))),
+      table(
+        versions.map((version) => ({
+          version: String(version.version),
+          active: version.active ? 'yes' : '',
+          created: version.createdAt.toISOString(),
+          by: version.createdBy,
+          comment: version.comment ?? '',
+        })),
+      ),
     );
   },
 
   async show(app: INestApplicationContext, out: Output, version: string) {
     const record = await app.get(TaxonomyService).get(versionNumber(version));
-    out.result(record, () => `# taxonomy version ${record.version}${record.active ? ' (active)' : ''}, ${record.createdAt.toISOString()} by ${record.createdBy}${record.comment ? `: ${record.comment}` : ''}\n${record.source.trimEnd()}`);
+    out.result(
+      record,
+      () =>
+        `# taxonomy version ${record.version}${record.active ? ' (active)' : ''}, ${record.createdAt.toISOString()} by ${record.createdBy}${record.comment ? `: ${record.comment}` : ''}\n${record.source.trimEnd()}`,
+    );
   },
 
   async activate(app: INestApplicationContext, out: Output, version: string, reason: string) {
     const activated = await app.get(TaxonomyService).activate(CLI, versionNumber(version), reason);
-    out.result(activated, () => `Taxonomy version ${activated.version} is active now (it replaces version ${activated.previousVersion ?? 'none'})`);
+    out.result(
+      activated,
+      () => `Taxonomy version ${activated.version} is active now (it replaces version ${activated.previousVersion ?? 'none'})`,
+    );
   },
 
   /** `diff A [B]`: each side is a version number or a file; B defaults to the active version, A alone is compared with it. */
@@ -75,9 +111,19 @@ export const taxonomyCommands = {
     out.result(diff, () => formatDiff(title, diff));
   },
 
-  async replay(app: INestApplicationContext, out: Output, file: string, options: { last?: string; days?: string; allowRelax?: boolean }): Promise<boolean> {
-    const window = { last: options.last === undefined ? undefined : Number(options.last), days: options.days === undefined ? undefined : Number(options.days) };
-    const result = await app.get(TaxonomyReviewService).replay(readFileSync(file, 'utf8'), window, (replayed) => out.progress(`replayed ${replayed} approvals...`));
+  async replay(
+    app: INestApplicationContext,
+    out: Output,
+    file: string,
+    options: { last?: string; days?: string; allowRelax?: boolean },
+  ): Promise<boolean> {
+    const window = {
+      last: options.last === undefined ? undefined : Number(options.last),
+      days: options.days === undefined ? undefined : Number(options.days),
+    };
+    const result = await app
+      .get(TaxonomyReviewService)
+      .replay(readFileSync(file, 'utf8'), window, (replayed) => out.progress(`replayed ${replayed} approvals...`));
     out.progressDone();
     const refused = result.relaxes && options.allowRelax !== true;
     out.result(result, () => formatReplay(file, result, refused));
@@ -89,7 +135,15 @@ export const taxonomyCommands = {
     out.result(report, () =>
       report.actions.length === 0
         ? `No unknown action types in the last ${days} days`
-        : table(report.actions.map((action) => ({ action_type: action.action_type, count: String(action.count), last_seen: action.last_seen, agents: action.agents.join(','), 'matched now by': action.matched_now ?? '' }))),
+        : table(
+            report.actions.map((action) => ({
+              action_type: action.action_type,
+              count: String(action.count),
+              last_seen: action.last_seen,
+              agents: action.agents.join(','),
+              'matched now by': action.matched_now ?? '',
+            })),
+          ),
     );
   },
 };
@@ -117,8 +171,12 @@ function formatDiff(title: string, diff: TaxonomyDiff): string {
   const lines = [`Taxonomy diff, ${title}:`];
   if (diff.unknown_action) lines.push(`  unknown_action: ${formatTier(diff.unknown_action)}`);
   const { added, removed } = diff.trusted_provenance;
-  if (added.length + removed.length > 0) lines.push(`  trusted_provenance: ${[...added.map((entry) => `+${entry}`), ...removed.map((entry) => `-${entry}`)].join(' ')}`);
-  for (const tier of diff.tiers) lines.push(`  tier ${tier.tier} (${tier.strictness}): ${tier.fields.map((field) => `${field.field} ${JSON.stringify(field.before)} -> ${JSON.stringify(field.after)}`).join(', ')}`);
+  if (added.length + removed.length > 0)
+    lines.push(`  trusted_provenance: ${[...added.map((entry) => `+${entry}`), ...removed.map((entry) => `-${entry}`)].join(' ')}`);
+  for (const tier of diff.tiers)
+    lines.push(
+      `  tier ${tier.tier} (${tier.strictness}): ${tier.fields.map((field) => `${field.field} ${JSON.stringify(field.before)} -> ${JSON.stringify(field.after)}`).join(', ')}`,
+    );
   for (const cell of diff.matrix) lines.push(`  matrix ${cell.reversibility}/${cell.blast_radius}: ${formatTier(cell.tier)}`);
   const sign = { added: '+', removed: '-', changed: '~' } as const;
   for (const action of diff.actions) {
@@ -126,7 +184,9 @@ function formatDiff(title: string, diff: TaxonomyDiff): string {
     lines.push(`  ${sign[action.change]} ${action.type}: ${[...fields, `base tier ${formatTier(action.tier)}`].join('; ')}`);
     for (const rule of action.rules) {
       // The outcome tier is printed once, as a move, below; a changed `tier:` field is that same fact.
-      const ruleFields = rule.fields.filter((field) => field.field !== 'tier').map((field) => `${field.field} ${JSON.stringify(field.before)} -> ${JSON.stringify(field.after)}`);
+      const ruleFields = rule.fields
+        .filter((field) => field.field !== 'tier')
+        .map((field) => `${field.field} ${JSON.stringify(field.before)} -> ${JSON.stringify(field.after)}`);
       lines.push(`      ${sign[rule.change]} rule "${rule.rule}": ${[...ruleFields, `tier ${formatTier(rule.tier)}`].join('; ')}`);
     }
   }
@@ -145,7 +205,9 @@ function formatTier(change: TierChange): string {
 }
 
 function formatReplay(file: string, result: ReplayResult, refused: boolean): string {
-  const moves = Object.entries(result.moves).sort((a, b) => b[1] - a[1]).map(([move, count]) => `${move}: ${count}`);
+  const moves = Object.entries(result.moves)
+    .sort((a, b) => b[1] - a[1])
+    .map(([move, count]) => `${move}: ${count}`);
   const example = (item: ReplayExample) =>
     `    ${item.created_at} ${item.action_type}${item.resource ? ` on ${item.resource}` : ''} (agent ${item.agent}): ${item.before.tier}/${item.before.decision} by ${item.before.rule} -> ${item.after.tier}/${item.after.decision} by ${item.after.rule}`;
   const lines = [
@@ -159,18 +221,29 @@ function formatReplay(file: string, result: ReplayResult, refused: boolean): str
     `  less oversight:                    ${result.less_strict}`,
     ...(moves.length > 0 ? [`  tier moves: ${moves.join(', ')}`] : []),
   ];
-  const titles = { newly_forbidden: 'newly forbidden', human_to_auto: 'needed a person, now automatic', less_strict: 'less oversight', tier_up: 'tier up', tier_down: 'tier down', more_strict: 'more oversight' } as const;
+  const titles = {
+    newly_forbidden: 'newly forbidden',
+    human_to_auto: 'needed a person, now automatic',
+    less_strict: 'less oversight',
+    tier_up: 'tier up',
+    tier_down: 'tier down',
+    more_strict: 'more oversight',
+  } as const;
   for (const [category, title] of Object.entries(titles) as Array<[keyof typeof titles, string]>) {
     if (result.examples[category].length > 0) lines.push(`  examples, ${title}:`, ...result.examples[category].map(example));
   }
-  if (refused) lines.push(`REFUSED: ${plural(result.less_strict, 'approval')} would get less oversight. Re-run with --allow-relax if that is intended.`);
+  if (refused)
+    lines.push(
+      `REFUSED: ${plural(result.less_strict, 'approval')} would get less oversight. Re-run with --allow-relax if that is intended.`,
+    );
   else if (result.relaxes) lines.push(`${plural(result.less_strict, 'approval')} would get less oversight (allowed by --allow-relax).`);
   return lines.join('\n');
 }
 
 function versionNumber(value: string): number {
   const version = Number(value);
-  if (!/^\d{1,9}$/.test(value) || version < 1) throw new DomainError('invalid_request', `"${value}" is neither a taxonomy version number nor a file`);
+  if (!/^\d{1,9}$/.test(value) || version < 1)
+    throw new DomainError('invalid_request', `"${value}" is neither a taxonomy version number nor a file`);
   return version;
 }
 

@@ -62,16 +62,26 @@ describe('startEmbeddedPostgres', () => {
     expect(await dataSource.query(`SELECT extname FROM pg_extension WHERE extname = 'uuid-ossp'`)).toHaveLength(1);
 
     const people = dataSource.getRepository(PersonEntity);
-    const admin = await people.save(people.create({ email: 'ada@example.com', displayName: 'Ada', role: 'admin', permissions: ['payments.*'] }));
+    const admin = await people.save(
+      people.create({ email: 'ada@example.com', displayName: 'Ada', role: 'admin', permissions: ['payments.*'] }),
+    );
     expect(admin.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(await people.findOneByOrFail({ email: 'ada@example.com' })).toMatchObject({ permissions: ['payments.*'], status: 'active' });
 
     // Partial unique indexes: only one active taxonomy version.
-    await dataSource.query(`INSERT INTO taxonomy_versions (version, source, checksum, active, created_by) VALUES (1, 's', 'c', true, 'test')`);
-    await dataSource.query(`INSERT INTO taxonomy_versions (version, source, checksum, active, created_by) VALUES (2, 's', 'c', false, 'test')`);
-    expect(await errorCode(dataSource.query(
-      `INSERT INTO taxonomy_versions (version, source, checksum, active, created_by) VALUES (3, 's', 'c', true, 'test')`,
-    ))).toBe('23505');
+    await dataSource.query(
+      `INSERT INTO taxonomy_versions (version, source, checksum, active, created_by) VALUES (1, 's', 'c', true, 'test')`,
+    );
+    await dataSource.query(
+      `INSERT INTO taxonomy_versions (version, source, checksum, active, created_by) VALUES (2, 's', 'c', false, 'test')`,
+    );
+    expect(
+      await errorCode(
+        dataSource.query(
+          `INSERT INTO taxonomy_versions (version, source, checksum, active, created_by) VALUES (3, 's', 'c', true, 'test')`,
+        ),
+      ),
+    ).toBe('23505');
 
     // jsonb containment and the plpgsql trigger that keeps the audit log append-only.
     await dataSource.query(
@@ -131,7 +141,9 @@ describe('startEmbeddedPostgres', () => {
     postgres = await startEmbeddedPostgres({ dataDir, logger: newLogger() });
     const reader = new Client({ connectionString: postgres.url });
     await reader.connect();
-    const { rows } = await reader.query<{ email: string }>(`SELECT email FROM people WHERE email IN ('committed@example.com', 'open@example.com')`);
+    const { rows } = await reader.query<{ email: string }>(
+      `SELECT email FROM people WHERE email IN ('committed@example.com', 'open@example.com')`,
+    );
     await reader.end();
     expect(rows).toEqual([{ email: 'committed@example.com' }]);
   });

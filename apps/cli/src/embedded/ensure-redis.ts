@@ -47,8 +47,20 @@ async function startPrivateRedis(options: EnsureRedisOptions, probeUrl: string):
   const child = spawn(
     options.redisServerCommand ?? 'redis-server',
     [
-      '--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', '', '--appendonly', 'no',
-      '--daemonize', 'no', '--logfile', logFile,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dataDir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--logfile',
+      logFile,
     ],
     { stdio: 'ignore' },
   );

@@ -109,7 +109,13 @@ function CreateAgentForm({ onCreated }: { onCreated: (agent: CreatedAgent) => Pr
       </label>
       <label>
         Capabilities
-        <input required value={capabilities} onChange={(event) => setCapabilities(event.target.value)} placeholder="payments.*, email.send" aria-describedby="agent-capabilities-hint" />
+        <input
+          required
+          value={capabilities}
+          onChange={(event) => setCapabilities(event.target.value)}
+          placeholder="payments.*, email.send"
+          aria-describedby="agent-capabilities-hint"
+        />
         <span id="agent-capabilities-hint" className="hint-inline">
           Action patterns it may request, separated by commas. A person must hold the permission too.
         </span>
@@ -125,16 +131,33 @@ function CreateAgentForm({ onCreated }: { onCreated: (agent: CreatedAgent) => Pr
   );
 }
 
-function QuotaFields(props: { perMinute: string; maxPending: string; setPerMinute: (value: string) => void; setMaxPending: (value: string) => void }) {
+function QuotaFields(props: {
+  perMinute: string;
+  maxPending: string;
+  setPerMinute: (value: string) => void;
+  setMaxPending: (value: string) => void;
+}) {
   return (
     <>
       <label>
         Requests per minute <span className="muted">(empty: the default)</span>
-        <input type="number" min={1} inputMode="numeric" value={props.perMinute} onChange={(event) => props.setPerMinute(event.target.value)} />
+        <input
+          type="number"
+          min={1}
+          inputMode="numeric"
+          value={props.perMinute}
+          onChange={(event) => props.setPerMinute(event.target.value)}
+        />
       </label>
       <label>
         Max pending approvals <span className="muted">(empty: the default)</span>
-        <input type="number" min={1} inputMode="numeric" value={props.maxPending} onChange={(event) => props.setMaxPending(event.target.value)} />
+        <input
+          type="number"
+          min={1}
+          inputMode="numeric"
+          value={props.maxPending}
+          onChange={(event) => props.setMaxPending(event.target.value)}
+        />
       </label>
     </>
   );
@@ -143,7 +166,10 @@ function QuotaFields(props: { perMinute: string; maxPending: string; setPerMinut
 export function AgentPage() {
   const { id = '' } = useParams();
   const agent = useLoad(() => api.get<Agent>(`/v1/admin/agents/${encodeURIComponent(id)}`), [id]);
-  const approvals = useLoad(() => api.get<{ approvals: AgentApproval[] }>(`/v1/admin/agents/${encodeURIComponent(id)}/approvals?limit=20`), [id]);
+  const approvals = useLoad(
+    () => api.get<{ approvals: AgentApproval[] }>(`/v1/admin/agents/${encodeURIComponent(id)}/approvals?limit=20`),
+    [id],
+  );
   const [confirming, setConfirming] = useState(false);
   const [reason, setReason] = useState('');
   const [notice, setNotice] = useState<string | null>(null);
@@ -155,9 +181,14 @@ export function AgentPage() {
   const suspend = async () => {
     setError(null);
     try {
-      const answer = await api.post<Agent & { cancelled_approvals: string[] }>(`/v1/admin/agents/${encodeURIComponent(id)}/suspend`, reason.trim() ? { reason: reason.trim() } : {});
+      const answer = await api.post<Agent & { cancelled_approvals: string[] }>(
+        `/v1/admin/agents/${encodeURIComponent(id)}/suspend`,
+        reason.trim() ? { reason: reason.trim() } : {},
+      );
       const count = answer.cancelled_approvals.length;
-      setNotice(`${answer.name} is suspended. ${count === 0 ? 'It had no pending approvals.' : `${count} pending approval${count === 1 ? ' was' : 's were'} cancelled.`} Its unconsumed approval tokens are revoked.`);
+      setNotice(
+        `${answer.name} is suspended. ${count === 0 ? 'It had no pending approvals.' : `${count} pending approval${count === 1 ? ' was' : 's were'} cancelled.`} Its unconsumed approval tokens are revoked.`,
+      );
       setConfirming(false);
       setReason('');
       await reload();
@@ -254,7 +285,11 @@ export function AgentPage() {
         <dt>Registered</dt>
         <dd>{formatDateTime(current.createdAt)}</dd>
       </dl>
-      <EditAgent agent={current} onSaved={reload} key={`${current.capabilities.join(',')}-${current.requestsPerMinute}-${current.maxPending}`} />
+      <EditAgent
+        agent={current}
+        onSaved={reload}
+        key={`${current.capabilities.join(',')}-${current.requestsPerMinute}-${current.maxPending}`}
+      />
 
       <div className="card">
         <h2>Recent approvals</h2>

@@ -35,17 +35,20 @@ export function AuditPage() {
   };
   const paramsKey = params.toString();
 
-  const load = useCallback(async (before?: string) => {
-    setError(null);
-    try {
-      const page = await api.get<{ events: AuditEvent[]; next_before: string | null }>(query(before));
-      setEvents((current) => (before && current ? [...current, ...page.events] : page.events));
-      setNext(page.next_before);
-    } catch (caught) {
-      setError(errorMessage(caught));
-    }
+  const load = useCallback(
+    async (before?: string) => {
+      setError(null);
+      try {
+        const page = await api.get<{ events: AuditEvent[]; next_before: string | null }>(query(before));
+        setEvents((current) => (before && current ? [...current, ...page.events] : page.events));
+        setNext(page.next_before);
+      } catch (caught) {
+        setError(errorMessage(caught));
+      }
+    },
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [paramsKey]);
+    [paramsKey],
+  );
 
   useEffect(() => {
     void load();
@@ -136,7 +139,9 @@ function ChainVerification() {
   return (
     <div className={`card chain ${result ? (result.ok ? 'chain-ok' : 'chain-broken') : ''}`}>
       <h2>Hash chain</h2>
-      <p className="muted">Every event is chained to the one before it; an edited, removed or replaced event breaks the chain from there on.</p>
+      <p className="muted">
+        Every event is chained to the one before it; an edited, removed or replaced event breaks the chain from there on.
+      </p>
       <div role="status">
         {result?.ok && (
           <p>
@@ -145,7 +150,8 @@ function ChainVerification() {
         )}
         {result && !result.ok && result.broken && (
           <p>
-            <strong>Broken at event #{result.broken.seq}:</strong> {PROBLEMS[result.broken.problem] ?? result.broken.problem}. {result.checked} events before it verified.
+            <strong>Broken at event #{result.broken.seq}:</strong> {PROBLEMS[result.broken.problem] ?? result.broken.problem}.{' '}
+            {result.checked} events before it verified.
           </p>
         )}
       </div>

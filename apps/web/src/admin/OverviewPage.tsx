@@ -7,7 +7,13 @@ import { OUTCOMES, type Overview } from './admin-api';
 import { BarChart, ErrorNote, useLoad } from './parts';
 
 const PERIODS = [1, 7, 30, 90];
-const OUTCOME_LABELS: Record<string, string> = { approved: 'Approved', denied: 'Denied', expired: 'Expired', cancelled: 'Cancelled', pending: 'Pending' };
+const OUTCOME_LABELS: Record<string, string> = {
+  approved: 'Approved',
+  denied: 'Denied',
+  expired: 'Expired',
+  cancelled: 'Cancelled',
+  pending: 'Pending',
+};
 const CHANNEL_LABELS: Record<string, string> = { slack: 'Slack', web_push: 'Web push' };
 
 export function OverviewPage() {
@@ -48,12 +54,24 @@ function OverviewBody({ overview }: { overview: Overview }) {
   return (
     <>
       <div className="stat-grid">
-        <Stat label="Pending right now" value={String(pending.total)} note={pending.total === 0 ? 'Nothing waits for a decision.' : 'Waiting for a person.'} />
-        <Stat label="Requests in the period" value={String(approvals.total)} note={`${approvals.by_outcome.approved} approved, ${approvals.by_outcome.denied} denied`} />
+        <Stat
+          label="Pending right now"
+          value={String(pending.total)}
+          note={pending.total === 0 ? 'Nothing waits for a decision.' : 'Waiting for a person.'}
+        />
+        <Stat
+          label="Requests in the period"
+          value={String(approvals.total)}
+          note={`${approvals.by_outcome.approved} approved, ${approvals.by_outcome.denied} denied`}
+        />
         <Stat
           label="Time to decision"
           value={times.p50_seconds === null ? '—' : `${formatSeconds(times.p50_seconds)}`}
-          note={times.p90_seconds === null ? 'No decisions yet.' : `median; 9 in 10 within ${formatSeconds(times.p90_seconds)} (${times.decided} decided)`}
+          note={
+            times.p90_seconds === null
+              ? 'No decisions yet.'
+              : `median; 9 in 10 within ${formatSeconds(times.p90_seconds)} (${times.decided} decided)`
+          }
         />
         <Stat
           label="Fast approvals flagged"
@@ -61,28 +79,61 @@ function OverviewBody({ overview }: { overview: Overview }) {
           note={`decided under ${decisions.fast_threshold_seconds} s after opening; ${fastShare}% of ${decisions.total}`}
           tone={decisions.fast > 0 ? 'warn' : undefined}
         />
-        <Stat label="Deliveries failing" value={String(deliveries.total)} note="failed, gone or unreachable" tone={deliveries.total > 0 ? 'warn' : undefined} />
+        <Stat
+          label="Deliveries failing"
+          value={String(deliveries.total)}
+          note="failed, gone or unreachable"
+          tone={deliveries.total > 0 ? 'warn' : undefined}
+        />
       </div>
 
       <div className="chart-grid">
         <div className="card">
           <h2>Outcomes</h2>
-          <BarChart title={`Approvals by outcome, last ${overview.period.days} days`} bars={OUTCOMES.map((outcome) => ({ label: OUTCOME_LABELS[outcome], value: approvals.by_outcome[outcome], tone: `outcome-${outcome}` }))} />
+          <BarChart
+            title={`Approvals by outcome, last ${overview.period.days} days`}
+            bars={OUTCOMES.map((outcome) => ({
+              label: OUTCOME_LABELS[outcome],
+              value: approvals.by_outcome[outcome],
+              tone: `outcome-${outcome}`,
+            }))}
+          />
         </div>
         <div className="card">
           <h2>By risk tier</h2>
-          <BarChart title={`Approvals by tier, last ${overview.period.days} days`} bars={approvals.by_tier.map((row) => ({ label: TIER_LABELS[row.tier] ?? row.tier, value: row.total, tone: `tier-bar-${row.tier}` }))} />
+          <BarChart
+            title={`Approvals by tier, last ${overview.period.days} days`}
+            bars={approvals.by_tier.map((row) => ({
+              label: TIER_LABELS[row.tier] ?? row.tier,
+              value: row.total,
+              tone: `tier-bar-${row.tier}`,
+            }))}
+          />
         </div>
         <div className="card">
           <h2>Pending now</h2>
-          <BarChart title="Pending approvals by tier" bars={pending.by_tier.map((row) => ({ label: TIER_LABELS[row.tier] ?? row.tier, value: row.count, tone: `tier-bar-${row.tier}` }))} />
+          <BarChart
+            title="Pending approvals by tier"
+            bars={pending.by_tier.map((row) => ({
+              label: TIER_LABELS[row.tier] ?? row.tier,
+              value: row.count,
+              tone: `tier-bar-${row.tier}`,
+            }))}
+          />
         </div>
         <div className="card">
           <h2>Deliveries failing</h2>
           {deliveries.by_channel.length === 0 ? (
             <p className="muted">Every notification in the period reached its channel.</p>
           ) : (
-            <BarChart title="Failing deliveries by channel" bars={deliveries.by_channel.map((row) => ({ label: CHANNEL_LABELS[row.channel] ?? row.channel, value: row.total, tone: 'outcome-denied' }))} />
+            <BarChart
+              title="Failing deliveries by channel"
+              bars={deliveries.by_channel.map((row) => ({
+                label: CHANNEL_LABELS[row.channel] ?? row.channel,
+                value: row.total,
+                tone: 'outcome-denied',
+              }))}
+            />
           )}
         </div>
       </div>
@@ -159,12 +210,14 @@ function OverviewBody({ overview }: { overview: Overview }) {
         <div className="card warn-card">
           <h2>Fast approvals</h2>
           <p>
-            These decisions came less than {decisions.fast_threshold_seconds} seconds (or the tier&apos;s own threshold) after the person was shown the request, on the web or in Slack: too quick to have read it. Worth a word with them.
+            These decisions came less than {decisions.fast_threshold_seconds} seconds (or the tier&apos;s own threshold) after the person
+            was shown the request, on the web or in Slack: too quick to have read it. Worth a word with them.
           </p>
           <ul className="plain-list">
             {decisions.recent_fast.map((row) => (
               <li key={`${row.approval_id}-${row.person}`}>
-                <TierBadge tier={row.tier} /> {actionLabel(row.action_type)} — {row.verdict === 'approve' ? 'approved' : 'denied'} by {row.person} {row.channel === 'slack' ? 'in Slack' : 'on the web'}, {formatDateTime(row.decided_at)}{' '}
+                <TierBadge tier={row.tier} /> {actionLabel(row.action_type)} — {row.verdict === 'approve' ? 'approved' : 'denied'} by{' '}
+                {row.person} {row.channel === 'slack' ? 'in Slack' : 'on the web'}, {formatDateTime(row.decided_at)}{' '}
                 <Link to={`/admin/audit?subject_id=${row.approval_id}`}>audit trail</Link>
               </li>
             ))}

@@ -37,7 +37,10 @@ export function PeoplePage() {
       {link && (
         <div className="card notice-card" role="status">
           <h2>Enrollment link for {link.email}</h2>
-          <p>Send this link to them yourself (it is not emailed). It works once, until {formatDateTime(link.enrollment.expires_at)}; with it they create their passkey.</p>
+          <p>
+            Send this link to them yourself (it is not emailed). It works once, until {formatDateTime(link.enrollment.expires_at)}; with it
+            they create their passkey.
+          </p>
           <CopyField label="Enrollment link" value={link.enrollment.url} />
         </div>
       )}
@@ -88,7 +91,12 @@ export function PeoplePage() {
                     </td>
                     <td>
                       <div className="row-actions">
-                        <button type="button" className="button small-button" onClick={() => setEditing(person.id)} aria-label={`Edit ${person.email}`}>
+                        <button
+                          type="button"
+                          className="button small-button"
+                          onClick={() => setEditing(person.id)}
+                          aria-label={`Edit ${person.email}`}
+                        >
                           Edit
                         </button>
                         <button
@@ -105,7 +113,12 @@ export function PeoplePage() {
                           New link
                         </button>
                         {person.status === 'disabled' ? (
-                          <button type="button" className="button small-button" aria-label={`Enable ${person.email}`} onClick={() => void act(() => api.patch(`/v1/admin/people/${person.id}`, { status: 'active' }))}>
+                          <button
+                            type="button"
+                            className="button small-button"
+                            aria-label={`Enable ${person.email}`}
+                            onClick={() => void act(() => api.patch(`/v1/admin/people/${person.id}`, { status: 'active' }))}
+                          >
                             Enable
                           </button>
                         ) : (
@@ -114,7 +127,11 @@ export function PeoplePage() {
                             className="button small-button danger-button"
                             aria-label={`Disable ${person.email}`}
                             onClick={() => {
-                              if (window.confirm(`Disable ${person.email}? Their sessions end at once and they can no longer sign in or decide.`)) {
+                              if (
+                                window.confirm(
+                                  `Disable ${person.email}? Their sessions end at once and they can no longer sign in or decide.`,
+                                )
+                              ) {
                                 void act(() => api.patch(`/v1/admin/people/${person.id}`, { status: 'disabled' }));
                               }
                             }}
@@ -179,7 +196,12 @@ function InviteForm({ onInvited }: { onInvited: (email: string, enrollment: Enro
       </label>
       <label>
         Permissions
-        <input value={permissions} onChange={(event) => setPermissions(event.target.value)} placeholder="payments.*, deploy.*" aria-describedby="invite-permissions-hint" />
+        <input
+          value={permissions}
+          onChange={(event) => setPermissions(event.target.value)}
+          placeholder="payments.*, deploy.*"
+          aria-describedby="invite-permissions-hint"
+        />
         <span id="invite-permissions-hint" className="hint-inline">
           Action patterns they may approve, separated by commas.
         </span>
@@ -194,7 +216,15 @@ function InviteForm({ onInvited }: { onInvited: (email: string, enrollment: Enro
   );
 }
 
-function EditPerson({ person, onSave, onCancel }: { person: AdminPerson; onSave: (changes: { role: string; permissions: string[] }) => Promise<void>; onCancel: () => void }) {
+function EditPerson({
+  person,
+  onSave,
+  onCancel,
+}: {
+  person: AdminPerson;
+  onSave: (changes: { role: string; permissions: string[] }) => Promise<void>;
+  onCancel: () => void;
+}) {
   const [role, setRole] = useState<string>(person.role);
   const [permissions, setPermissions] = useState(person.permissions.join(', '));
   return (

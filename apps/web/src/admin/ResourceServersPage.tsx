@@ -25,12 +25,20 @@ export function ResourceServersPage() {
   return (
     <section className="page" aria-labelledby="rs-title">
       <h1 id="rs-title">Resource servers</h1>
-      <p className="muted">The downstream services that verify approval tokens and consume them once. An approval token’s audience names one of them.</p>
+      <p className="muted">
+        The downstream services that verify approval tokens and consume them once. An approval token’s audience names one of them.
+      </p>
       <form className="card form-grid" onSubmit={(event) => void submit(event)} aria-labelledby="rs-create-title">
         <h2 id="rs-create-title">Register a resource server</h2>
         <label>
           Audience
-          <input required value={audience} onChange={(event) => setAudience(event.target.value)} placeholder="https://payments.internal" autoComplete="off" />
+          <input
+            required
+            value={audience}
+            onChange={(event) => setAudience(event.target.value)}
+            placeholder="https://payments.internal"
+            autoComplete="off"
+          />
         </label>
         <ErrorNote message={formError} />
         <div>

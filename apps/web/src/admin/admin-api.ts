@@ -7,15 +7,30 @@ export const OUTCOMES: Outcome[] = ['approved', 'denied', 'expired', 'cancelled'
 
 export interface Overview {
   period: { days: number; since: string; until: string };
-  approvals: { total: number; by_outcome: Record<Outcome, number>; by_tier: Array<{ tier: string; total: number } & Record<Outcome, number>> };
+  approvals: {
+    total: number;
+    by_outcome: Record<Outcome, number>;
+    by_tier: Array<{ tier: string; total: number } & Record<Outcome, number>>;
+  };
   time_to_decision: { decided: number; p50_seconds: number | null; p90_seconds: number | null };
   decisions: {
     total: number;
     fast: number;
     fast_threshold_seconds: number;
-    recent_fast: Array<{ approval_id: string; action_type: string; tier: string; person: string; verdict: 'approve' | 'deny'; channel: string; decided_at: string }>;
+    recent_fast: Array<{
+      approval_id: string;
+      action_type: string;
+      tier: string;
+      person: string;
+      verdict: 'approve' | 'deny';
+      channel: string;
+      decided_at: string;
+    }>;
   };
-  deliveries_failing: { total: number; by_channel: Array<{ channel: string; failed: number; gone: number; unreachable: number; total: number }> };
+  deliveries_failing: {
+    total: number;
+    by_channel: Array<{ channel: string; failed: number; gone: number; unreachable: number; total: number }>;
+  };
   pending_now: { total: number; by_tier: Array<{ tier: string; count: number }> };
 }
 
@@ -98,7 +113,13 @@ export interface TaxonomyDiff {
   trusted_provenance: { added: string[]; removed: string[] };
   tiers: Array<{ tier: string; fields: FieldChange[]; strictness: string }>;
   matrix: Array<{ reversibility: string; blast_radius: string; tier: TierChange }>;
-  actions: Array<{ type: string; change: 'added' | 'removed' | 'changed'; fields: FieldChange[]; tier: TierChange; rules: Array<{ rule: string; change: string; fields: FieldChange[]; tier: TierChange }> }>;
+  actions: Array<{
+    type: string;
+    change: 'added' | 'removed' | 'changed';
+    fields: FieldChange[];
+    tier: TierChange;
+    rules: Array<{ rule: string; change: string; fields: FieldChange[]; tier: TierChange }>;
+  }>;
   tests: { before: number; after: number };
   summary: Record<string, number>;
 }
@@ -143,7 +164,13 @@ export async function postYaml<T>(path: string, source: string): Promise<T> {
     // Status 0: the API was not reached, so there is nothing of the taxonomy's to show.
     if (!(error instanceof ApiError) || error.status === 0) throw error;
     const found = Array.isArray(error.problem?.errors) ? (error.problem.errors as Array<Partial<LintFinding>>) : [];
-    const errors = found.map((finding) => ({ severity: 'error' as const, line: finding.line ?? 0, column: finding.column ?? 1, path: finding.path ?? '', message: finding.message ?? '' }));
+    const errors = found.map((finding) => ({
+      severity: 'error' as const,
+      line: finding.line ?? 0,
+      column: finding.column ?? 1,
+      path: finding.path ?? '',
+      message: finding.message ?? '',
+    }));
     throw new TaxonomyRefused(error.status, error.code, error.message, errors);
   }
 }

@@ -2,7 +2,10 @@ import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 
 import { errorMessage } from '../api';
 
 /** Loads on mount and on `reload()`; keeps the last good value while reloading. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data: T | undefined; error: string | null; reload: () => Promise<void> } {
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[] = [],
+): { data: T | undefined; error: string | null; reload: () => Promise<void> } {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const loader = useRef(load);
@@ -77,7 +80,19 @@ export function CopyField({ label, value }: { label: string; value: string }) {
  * Client credentials just created (an agent's, a resource server's): the secret is in this page's state only and
  * never fetched again, so the card says so until the admin dismisses it.
  */
-export function SecretCard({ title, clientId, secret, why, onDone }: { title: string; clientId: string; secret: string; why: string; onDone: () => void }) {
+export function SecretCard({
+  title,
+  clientId,
+  secret,
+  why,
+  onDone,
+}: {
+  title: string;
+  clientId: string;
+  secret: string;
+  why: string;
+  onDone: () => void;
+}) {
   const titleId = useId();
   return (
     <div className="card secret-card" role="region" aria-labelledby={titleId}>
@@ -135,7 +150,12 @@ export function BarChart({ title, bars, unit = '' }: { title: string; bars: Bar[
   return (
     <figure className="bar-chart">
       <figcaption id={`${id}-title`}>{title}</figcaption>
-      <svg viewBox={`0 0 ${labelWidth + chartWidth + 44} ${height}`} role="img" aria-labelledby={`${id}-title ${id}-desc`} preserveAspectRatio="xMinYMin meet">
+      <svg
+        viewBox={`0 0 ${labelWidth + chartWidth + 44} ${height}`}
+        role="img"
+        aria-labelledby={`${id}-title ${id}-desc`}
+        preserveAspectRatio="xMinYMin meet"
+      >
         <desc id={`${id}-desc`}>{description}</desc>
         {bars.map((bar, index) => {
           const y = index * row + 4;

@@ -2,7 +2,8 @@
 export const REDACTED = '[REDACTED]';
 
 /** Arguments people look at first: money, who receives it, what is touched. */
-const KEY_FACT = /(^|[._])(amount|total|price|sum|value|currency|recipients?|to|cc|bcc|payee|beneficiary|account|iban|target|destination|environment|env|table|database|host|service|recipient_count|count)$/i;
+const KEY_FACT =
+  /(^|[._])(amount|total|price|sum|value|currency|recipients?|to|cc|bcc|payee|beneficiary|account|iban|target|destination|environment|env|table|database|host|service|recipient_count|count)$/i;
 
 export interface ArgRow {
   path: string;
@@ -14,7 +15,8 @@ export function flattenArgs(args: Record<string, unknown>, prefix = ''): ArgRow[
   const rows: ArgRow[] = [];
   for (const [key, value] of Object.entries(args)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) rows.push(...flattenArgs(value as Record<string, unknown>, path));
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0)
+      rows.push(...flattenArgs(value as Record<string, unknown>, path));
     else rows.push({ path, value });
   }
   return rows;

@@ -31,7 +31,11 @@ export function ApprovalPage() {
       setView(await api.get<ApproverView>(`/v1/me/approvals/${encodeURIComponent(id)}`));
       setLoadError(null);
     } catch (caught) {
-      setLoadError(caught instanceof ApiError && caught.status === 404 ? 'This approval does not exist, or it is not yours to decide.' : errorMessage(caught));
+      setLoadError(
+        caught instanceof ApiError && caught.status === 404
+          ? 'This approval does not exist, or it is not yours to decide.'
+          : errorMessage(caught),
+      );
     }
   }, [id]);
 
@@ -65,7 +69,10 @@ export function ApprovalPage() {
   const status = expiredByTime ? 'expired' : view.status;
   const open = status === 'pending';
   const left = timeLeft(view.expires_at, now);
-  const facts = flattenArgs(view.action.args).filter((row) => isKeyFact(row.path) && row.value !== REDACTED && (row.value === null || typeof row.value !== 'object' || Array.isArray(row.value)));
+  const facts = flattenArgs(view.action.args).filter(
+    (row) =>
+      isKeyFact(row.path) && row.value !== REDACTED && (row.value === null || typeof row.value !== 'object' || Array.isArray(row.value)),
+  );
 
   return (
     <article className="page approval" aria-labelledby="approval-title">
@@ -95,13 +102,23 @@ export function ApprovalPage() {
           </dl>
         )}
         <p className="who-line">
-          Requested by agent <strong>{view.agent.name}</strong> on behalf of <strong>{view.on_behalf_of.display_name || view.on_behalf_of.email}</strong>
-          {view.on_behalf_of.display_name && view.on_behalf_of.display_name !== view.on_behalf_of.email && <> ({view.on_behalf_of.email})</>}.
+          Requested by agent <strong>{view.agent.name}</strong> on behalf of{' '}
+          <strong>{view.on_behalf_of.display_name || view.on_behalf_of.email}</strong>
+          {view.on_behalf_of.display_name && view.on_behalf_of.display_name !== view.on_behalf_of.email && (
+            <> ({view.on_behalf_of.email})</>
+          )}
+          .
         </p>
         <p className="risk-line">{riskLine(view)}</p>
         <div className="head-bottom">
           <p className={`time-left big ${open ? '' : 'expired'}`} role="timer" aria-live="off">
-            {open ? left : status === 'expired' ? `Expired at ${formatDateTime(view.expires_at)}` : view.decided_at ? `Decided ${formatDateTime(view.decided_at)}` : STATUS_TEXT[status]}
+            {open
+              ? left
+              : status === 'expired'
+                ? `Expired at ${formatDateTime(view.expires_at)}`
+                : view.decided_at
+                  ? `Decided ${formatDateTime(view.decided_at)}`
+                  : STATUS_TEXT[status]}
           </p>
           {open && view.you.can_decide && !outcome && (
             <a className="jump" href="#decide-title">
@@ -119,7 +136,10 @@ export function ApprovalPage() {
               <li key={warning}>{warning}</li>
             ))}
           </ul>
-          <p>Content from outside (an email, a web page, a document) may have steered the agent. The risk tier was raised for it. Check that you expected this action.</p>
+          <p>
+            Content from outside (an email, a web page, a document) may have steered the agent. The risk tier was raised for it. Check that
+            you expected this action.
+          </p>
         </section>
       )}
 
@@ -127,7 +147,8 @@ export function ApprovalPage() {
         <h2 id="action-title">What the agent wants to do</h2>
         <ArgsTable args={view.action.args} />
         <p className="muted small">
-          Sent to <code>{view.audience}</code>. Countersign shows the action as the agent submitted it; the token it issues is valid for exactly these values.
+          Sent to <code>{view.audience}</code>. Countersign shows the action as the agent submitted it; the token it issues is valid for
+          exactly these values.
         </p>
       </section>
 
@@ -157,12 +178,26 @@ export function ApprovalPage() {
         </section>
       )}
 
-      {outcome ? <OutcomePanel outcome={outcome} /> : <DecisionPanel view={view} open={open} status={status} onDecided={(decided) => { setOutcome(decided); setView(decided.view); }} />}
+      {outcome ? (
+        <OutcomePanel outcome={outcome} />
+      ) : (
+        <DecisionPanel
+          view={view}
+          open={open}
+          status={status}
+          onDecided={(decided) => {
+            setOutcome(decided);
+            setView(decided.view);
+          }}
+        />
+      )}
 
       <section className="card" aria-labelledby="approvers-title">
         <h2 id="approvers-title">Approvers and decisions</h2>
         <p>
-          {view.requirement.approvals_required === 1 ? 'One approval is needed' : `${view.requirement.approvals_required} approvals from different people are needed`}
+          {view.requirement.approvals_required === 1
+            ? 'One approval is needed'
+            : `${view.requirement.approvals_required} approvals from different people are needed`}
           {view.requirement.step_up === 'passkey' ? ', each confirmed with a passkey.' : '.'} Who may decide: {describeApprovers(view)}.
         </p>
         {view.decisions.length === 0 ? (
@@ -171,7 +206,8 @@ export function ApprovalPage() {
           <ul className="decisions">
             {view.decisions.map((decision) => (
               <li key={decision.person.id}>
-                <strong>{decision.person.display_name || decision.person.email}</strong> {decision.verdict === 'approve' ? 'approved' : 'denied'}
+                <strong>{decision.person.display_name || decision.person.email}</strong>{' '}
+                {decision.verdict === 'approve' ? 'approved' : 'denied'}
                 {decision.step_up && ' with a passkey'} via {decision.channel}, {formatDateTime(decision.decided_at)}
                 {decision.reason && <span className="decision-reason"> — “{decision.reason}”</span>}
               </li>
@@ -200,7 +236,11 @@ function riskLine(view: ApproverView): string {
 function describeApprovers(view: ApproverView): string {
   const entries = [...view.requirement.approvers, ...view.escalated_to];
   return entries
-    .map((entry) => (entry === 'on_behalf_of' ? `${view.on_behalf_of.display_name || view.on_behalf_of.email} (the person it is for)` : entry.replace(/^role:/, 'anyone with the role ').replace(/^person:/, '')))
+    .map((entry) =>
+      entry === 'on_behalf_of'
+        ? `${view.on_behalf_of.display_name || view.on_behalf_of.email} (the person it is for)`
+        : entry.replace(/^role:/, 'anyone with the role ').replace(/^person:/, ''),
+    )
     .join(', ');
 }
 
@@ -232,7 +272,17 @@ function RiskExplained({ view }: { view: ApproverView }) {
   );
 }
 
-function DecisionPanel({ view, open, status, onDecided }: { view: ApproverView; open: boolean; status: string; onDecided: (outcome: Outcome) => void }) {
+function DecisionPanel({
+  view,
+  open,
+  status,
+  onDecided,
+}: {
+  view: ApproverView;
+  open: boolean;
+  status: string;
+  onDecided: (outcome: Outcome) => void;
+}) {
   const [busy, setBusy] = useState<'approve' | 'deny' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reason, setReason] = useState('');
@@ -279,7 +329,9 @@ function DecisionPanel({ view, open, status, onDecided }: { view: ApproverView; 
   return (
     <section className="card decide" aria-labelledby="decide-title">
       <h2 id="decide-title">Your decision</h2>
-      {view.you.step_up_required && <p className="small">Approving asks for your passkey, so Countersign knows it is you, for exactly this action.</p>}
+      {view.you.step_up_required && (
+        <p className="small">Approving asks for your passkey, so Countersign knows it is you, for exactly this action.</p>
+      )}
       <div className="decide-buttons">
         <button type="button" className="button approve large" onClick={() => void decide('approve')} disabled={busy !== null}>
           {busy === 'approve' ? 'Approving…' : view.you.step_up_required ? 'Approve with passkey' : 'Approve'}
@@ -302,7 +354,15 @@ function DecisionPanel({ view, open, status, onDecided }: { view: ApproverView; 
 }
 
 function closedTitle(status: string): string {
-  return status === 'approved' ? 'Approved' : status === 'denied' ? 'Denied' : status === 'expired' ? 'Expired: it can no longer be decided' : status === 'cancelled' ? 'Cancelled' : STATUS_TEXT[status] ?? status;
+  return status === 'approved'
+    ? 'Approved'
+    : status === 'denied'
+      ? 'Denied'
+      : status === 'expired'
+        ? 'Expired: it can no longer be decided'
+        : status === 'cancelled'
+          ? 'Cancelled'
+          : (STATUS_TEXT[status] ?? status);
 }
 
 function closedText(status: string, view: ApproverView): string {

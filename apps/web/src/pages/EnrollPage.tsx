@@ -37,7 +37,10 @@ export function EnrollPage() {
         <h1>Set up your passkey</h1>
         {token ? (
           <>
-            <p>You have been invited to approve or deny what AI agents ask to do on your behalf. Create a passkey on this device: it is how you sign in and how you confirm risky approvals. No password needed.</p>
+            <p>
+              You have been invited to approve or deny what AI agents ask to do on your behalf. Create a passkey on this device: it is how
+              you sign in and how you confirm risky approvals. No password needed.
+            </p>
             <button type="button" className="button primary large" onClick={() => void enroll()} disabled={busy}>
               {busy ? 'Waiting for your passkey…' : 'Create my passkey'}
             </button>

@@ -71,7 +71,10 @@ export function InboxPage() {
       {pending?.length === 0 && (
         <div className="empty">
           <h2>Nothing waits for you</h2>
-          <p>Countersign is watching what your agents ask to do. Low-risk actions go through on their own; when one needs you, it appears here at once, and on your phone if you enabled notifications in Settings.</p>
+          <p>
+            Countersign is watching what your agents ask to do. Low-risk actions go through on their own; when one needs you, it appears
+            here at once, and on your phone if you enabled notifications in Settings.
+          </p>
         </div>
       )}
       {pending && pending.length > 0 && (
@@ -88,7 +91,8 @@ export function InboxPage() {
                   <span className="row-action">{actionLabel(item.action.type)}</span>
                   <span className="row-resource">{item.action.resource}</span>
                   <span className="row-meta">
-                    Agent <strong>{item.agent.name}</strong> for <strong>{item.on_behalf_of.display_name || item.on_behalf_of.email}</strong>
+                    Agent <strong>{item.agent.name}</strong> for{' '}
+                    <strong>{item.on_behalf_of.display_name || item.on_behalf_of.email}</strong>
                   </span>
                 </Link>
               </li>

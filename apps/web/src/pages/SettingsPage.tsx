@@ -104,8 +104,14 @@ function PasskeysSection() {
   return (
     <section className="card" aria-labelledby="passkeys-title">
       <h2 id="passkeys-title">Passkeys</h2>
-      <p className="muted small">Your passkeys sign you in and confirm risky approvals. Keep at least two (for example, your laptop and your phone).</p>
-      {error && <p className="error" role="alert">{error}</p>}
+      <p className="muted small">
+        Your passkeys sign you in and confirm risky approvals. Keep at least two (for example, your laptop and your phone).
+      </p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       {data && (
         <ul className="settings-list" aria-label="Your passkeys">
           {data.passkeys.map((passkey) => (
@@ -119,7 +125,12 @@ function PasskeysSection() {
                   {passkey.last_used_at ? `, last used ${formatDateTime(passkey.last_used_at)}` : ', never used yet'}
                 </span>
               </span>
-              <button type="button" className="button small" onClick={() => void remove(passkey)} aria-label={`Remove passkey ${passkey.name}`}>
+              <button
+                type="button"
+                className="button small"
+                onClick={() => void remove(passkey)}
+                aria-label={`Remove passkey ${passkey.name}`}
+              >
                 Remove
               </button>
             </li>
@@ -129,14 +140,29 @@ function PasskeysSection() {
       <div className="inline-form">
         <div className="field">
           <label htmlFor={nameId}>Name for a new passkey (optional)</label>
-          <input id={nameId} type="text" value={name} maxLength={100} placeholder="e.g. Work phone" onChange={(event) => setName(event.target.value)} />
+          <input
+            id={nameId}
+            type="text"
+            value={name}
+            maxLength={100}
+            placeholder="e.g. Work phone"
+            onChange={(event) => setName(event.target.value)}
+          />
         </div>
         <button type="button" className="button primary" onClick={() => void add()} disabled={busy}>
           {busy ? 'Waiting for your passkey…' : 'Add a passkey'}
         </button>
       </div>
-      {notice && <p className="notice" role="status">{notice}</p>}
-      {actionError && <p className="error" role="alert">{actionError}</p>}
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {actionError && (
+        <p className="error" role="alert">
+          {actionError}
+        </p>
+      )}
     </section>
   );
 }
@@ -154,7 +180,9 @@ function PushSection() {
     setNotice(null);
     try {
       await enablePush();
-      setNotice('Notifications are on for this device. Countersign will tell you when an approval waits, without showing its details on the lock screen.');
+      setNotice(
+        'Notifications are on for this device. Countersign will tell you when an approval waits, without showing its details on the lock screen.',
+      );
       await reload();
     } catch (caught) {
       setActionError(errorMessage(caught));
@@ -176,7 +204,9 @@ function PushSection() {
   return (
     <section className="card" aria-labelledby="push-title">
       <h2 id="push-title">Notifications</h2>
-      <p className="muted small">A notification says only that something waits, and its risk tier; you see the details after opening it here.</p>
+      <p className="muted small">
+        A notification says only that something waits, and its risk tier; you see the details after opening it here.
+      </p>
       {supported ? (
         <button type="button" className="button primary" onClick={() => void enable()} disabled={busy}>
           {busy ? 'Turning on…' : 'Enable notifications on this device'}
@@ -184,9 +214,21 @@ function PushSection() {
       ) : (
         <p>This browser cannot receive push notifications.</p>
       )}
-      {notice && <p className="notice" role="status">{notice}</p>}
-      {actionError && <p className="error" role="alert">{actionError}</p>}
-      {error && <p className="error" role="alert">{error}</p>}
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {actionError && (
+        <p className="error" role="alert">
+          {actionError}
+        </p>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       {data && data.subscriptions.length > 0 && (
         <>
           <h3>Devices that get notifications</h3>
@@ -201,7 +243,12 @@ function PushSection() {
                     {subscription.last_sent_at ? `, last notified ${formatDateTime(subscription.last_sent_at)}` : ''}
                   </span>
                 </span>
-                <button type="button" className="button small" onClick={() => void remove(subscription)} aria-label={`Stop notifications via ${subscription.endpoint_origin}`}>
+                <button
+                  type="button"
+                  className="button small"
+                  onClick={() => void remove(subscription)}
+                  aria-label={`Stop notifications via ${subscription.endpoint_origin}`}
+                >
                   Stop
                 </button>
               </li>
@@ -218,7 +265,11 @@ function SlackSection() {
   return (
     <section className="card" aria-labelledby="slack-title">
       <h2 id="slack-title">Slack</h2>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       {data &&
         (data.slack ? (
           <p>
@@ -229,10 +280,14 @@ function SlackSection() {
                 (grid <code>{data.slack.enterprise_id}</code>)
               </>
             )}
-            , {data.slack.linked_by === 'admin' ? 'linked by an admin' : 'found by your email address'}. Approval requests come to you as direct messages.
+            , {data.slack.linked_by === 'admin' ? 'linked by an admin' : 'found by your email address'}. Approval requests come to you as
+            direct messages.
           </p>
         ) : (
-          <p>Not linked. If Countersign is connected to Slack, it finds you by your email address at your first notification; an admin can also link you.</p>
+          <p>
+            Not linked. If Countersign is connected to Slack, it finds you by your email address at your first notification; an admin can
+            also link you.
+          </p>
         ))}
     </section>
   );
@@ -243,7 +298,11 @@ function SessionsSection() {
   return (
     <section className="card" aria-labelledby="sessions-title">
       <h2 id="sessions-title">Where you are signed in</h2>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       {data && (
         <ul className="settings-list" aria-label="Your sessions">
           {data.sessions.map((session) => (
@@ -273,7 +332,25 @@ function describePermissions(permissions: string[]): string {
 /** A short name for a browser from its user agent ("Chrome on Linux"). */
 function describeAgent(userAgent: string | null): string {
   if (!userAgent) return 'Unknown browser';
-  const browser = /Edg\//.test(userAgent) ? 'Edge' : /Firefox\//.test(userAgent) ? 'Firefox' : /Chrome\//.test(userAgent) ? 'Chrome' : /Safari\//.test(userAgent) ? 'Safari' : 'A browser';
-  const system = /iPhone|iPad/.test(userAgent) ? 'iOS' : /Android/.test(userAgent) ? 'Android' : /Mac OS X/.test(userAgent) ? 'macOS' : /Windows/.test(userAgent) ? 'Windows' : /Linux/.test(userAgent) ? 'Linux' : 'an unknown system';
+  const browser = /Edg\//.test(userAgent)
+    ? 'Edge'
+    : /Firefox\//.test(userAgent)
+      ? 'Firefox'
+      : /Chrome\//.test(userAgent)
+        ? 'Chrome'
+        : /Safari\//.test(userAgent)
+          ? 'Safari'
+          : 'A browser';
+  const system = /iPhone|iPad/.test(userAgent)
+    ? 'iOS'
+    : /Android/.test(userAgent)
+      ? 'Android'
+      : /Mac OS X/.test(userAgent)
+        ? 'macOS'
+        : /Windows/.test(userAgent)
+          ? 'Windows'
+          : /Linux/.test(userAgent)
+            ? 'Linux'
+            : 'an unknown system';
   return `${browser} on ${system}`;
 }

@@ -34,7 +34,10 @@ export function SignInPage() {
     <main id="main" className="narrow">
       <section className="card sign-in">
         <h1>Sign in to Countersign</h1>
-        <p>Countersign asks you before AI agents do things that matter. Sign in with the passkey on this device (or your phone) to see what is waiting for you.</p>
+        <p>
+          Countersign asks you before AI agents do things that matter. Sign in with the passkey on this device (or your phone) to see what
+          is waiting for you.
+        </p>
         <button type="button" className="button primary large" onClick={() => void signIn()} disabled={busy}>
           {busy ? 'Waiting for your passkey…' : 'Sign in with a passkey'}
         </button>

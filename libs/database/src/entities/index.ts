@@ -8,11 +8,23 @@ import { SigningKeyEntity } from './signing-key.entity';
 import { TaxonomyVersionEntity } from './taxonomy-version.entity';
 
 export {
-  AgentEntity, ApprovalEntity, AuditEventEntity, IssuedTokenEntity, PersonEntity, ResourceServerEntity,
-  SigningKeyEntity, TaxonomyVersionEntity,
+  AgentEntity,
+  ApprovalEntity,
+  AuditEventEntity,
+  IssuedTokenEntity,
+  PersonEntity,
+  ResourceServerEntity,
+  SigningKeyEntity,
+  TaxonomyVersionEntity,
 };
 
 export const ENTITIES = [
-  AgentEntity, ApprovalEntity, AuditEventEntity, IssuedTokenEntity, PersonEntity, ResourceServerEntity,
-  SigningKeyEntity, TaxonomyVersionEntity,
+  AgentEntity,
+  ApprovalEntity,
+  AuditEventEntity,
+  IssuedTokenEntity,
+  PersonEntity,
+  ResourceServerEntity,
+  SigningKeyEntity,
+  TaxonomyVersionEntity,
 ];

@@ -29,7 +29,9 @@ describe('taxonomy/default.yaml', () => {
     expect(tierOf('payments.transfer', { amount: 1_000_000 })).toBe('forbidden');
     expect(tierOf('payments.transfer', {})).toBe('critical');
     expect(tierOf('payments.refund', { amount: 20 })).toBe('low');
-    expect(taxonomy.classify(newClassificationInput({ type: 'payments.transfer', args: { amount: 5 } })).sensitive_args).toContain('account_number');
+    expect(taxonomy.classify(newClassificationInput({ type: 'payments.transfer', args: { amount: 5 } })).sensitive_args).toContain(
+      'account_number',
+    );
   });
 
   it('treats destructive database changes as critical', () => {

@@ -44,7 +44,13 @@ describe('compiled taxonomy: classify', () => {
 
   it('recomputes the tier through the matrix when a rule overrides reversibility or blast radius', () => {
     const trash = taxonomy.classify(newClassificationInput({ type: 'files.delete', args: { permanent: false, shared: true } }));
-    expect(trash).toMatchObject({ tier: 'low', reversibility: 'reversible', blast_radius: 'team', rule: 'files.delete#rules[0]', audience: null });
+    expect(trash).toMatchObject({
+      tier: 'low',
+      reversibility: 'reversible',
+      blast_radius: 'team',
+      rule: 'files.delete#rules[0]',
+      audience: null,
+    });
     expect(trash.requirement).toMatchObject({ decision: 'auto_approve', approvals_required: 0, token_ttl_seconds: 300 });
     const shared = taxonomy.classify(newClassificationInput({ type: 'files.delete', args: { permanent: true, shared: true } }));
     expect(shared).toMatchObject({
@@ -57,10 +63,18 @@ describe('compiled taxonomy: classify', () => {
   });
 
   it('prefers an exact type over a glob, and the more specific glob over a shorter one', () => {
-    expect(taxonomy.classify(newClassificationInput({ type: 'payments.transfer', args: { amount: 500 } })).matched_action).toBe('payments.transfer');
-    expect(taxonomy.classify(newClassificationInput({ type: 'payments.payout' }))).toMatchObject({ matched_action: 'payments.*', tier: 'high' });
+    expect(taxonomy.classify(newClassificationInput({ type: 'payments.transfer', args: { amount: 500 } })).matched_action).toBe(
+      'payments.transfer',
+    );
+    expect(taxonomy.classify(newClassificationInput({ type: 'payments.payout' }))).toMatchObject({
+      matched_action: 'payments.*',
+      tier: 'high',
+    });
     // email.bulk.* is declared after email.* but is more specific.
-    expect(taxonomy.classify(newClassificationInput({ type: 'email.bulk.send' }))).toMatchObject({ matched_action: 'email.bulk.*', tier: 'critical' });
+    expect(taxonomy.classify(newClassificationInput({ type: 'email.bulk.send' }))).toMatchObject({
+      matched_action: 'email.bulk.*',
+      tier: 'critical',
+    });
     expect(taxonomy.classify(newClassificationInput({ type: 'email.send' }))).toMatchObject({ matched_action: 'email.*', tier: 'high' });
   });
 
@@ -82,7 +96,9 @@ describe('compiled taxonomy: classify', () => {
     const classification = taxonomy.classify(newClassificationInput({ args: { amount: 50 }, provenance: ['user', 'web', 'email'] }));
     expect(classification.tier).toBe('high');
     expect(classification.requirement.step_up).toBe('passkey');
-    expect(classification.reasons[classification.reasons.length - 1]).toBe('Untrusted provenance (web, email) raises the tier from medium to high.');
+    expect(classification.reasons[classification.reasons.length - 1]).toBe(
+      'Untrusted provenance (web, email) raises the tier from medium to high.',
+    );
     expect(taxonomy.classify(newClassificationInput({ args: { amount: 50 }, provenance: ['user', 'system'] })).tier).toBe('medium');
     expect(taxonomy.classify(newClassificationInput({ args: { amount: 50 }, provenance: [] })).tier).toBe('medium');
   });
@@ -129,7 +145,11 @@ describe('compiled taxonomy: classify', () => {
 
   it('exposes the requirement of each tier and shares it read-only', () => {
     expect(taxonomy.requirementFor('low')).toMatchObject({ decision: 'auto_approve', ttl_seconds: 0 });
-    expect(taxonomy.requirementFor('high')).toMatchObject({ ttl_seconds: 1800, remind_after_seconds: null, channels: ['web_push', 'slack'] });
+    expect(taxonomy.requirementFor('high')).toMatchObject({
+      ttl_seconds: 1800,
+      remind_after_seconds: null,
+      channels: ['web_push', 'slack'],
+    });
     expect(Object.isFrozen(taxonomy.requirementFor('critical').approvers)).toBe(true);
   });
 

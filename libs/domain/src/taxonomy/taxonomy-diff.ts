@@ -89,11 +89,13 @@ export function diffTaxonomies(before: CompiledTaxonomy, after: CompiledTaxonomy
     },
     tiers: diffTierRequirements(before, after),
     matrix: REVERSIBILITIES.flatMap((reversibility) =>
-      BLAST_RADII.filter((blastRadius) => old.matrix[reversibility][blastRadius] !== next.matrix[reversibility][blastRadius]).map((blastRadius) => ({
-        reversibility,
-        blast_radius: blastRadius,
-        tier: tierChange(old.matrix[reversibility][blastRadius], next.matrix[reversibility][blastRadius]),
-      })),
+      BLAST_RADII.filter((blastRadius) => old.matrix[reversibility][blastRadius] !== next.matrix[reversibility][blastRadius]).map(
+        (blastRadius) => ({
+          reversibility,
+          blast_radius: blastRadius,
+          tier: tierChange(old.matrix[reversibility][blastRadius], next.matrix[reversibility][blastRadius]),
+        }),
+      ),
     ),
     actions,
     tests: { before: old.tests?.length ?? 0, after: next.tests?.length ?? 0 },
@@ -122,7 +124,12 @@ function diffActions(before: CompiledTaxonomy, after: CompiledTaxonomy): ActionD
         change: 'added',
         fields: [],
         tier: tierChange(type.includes('*') ? null : resolvedTier(before, type), baseTier(after.document, action)),
-        rules: (action.rules ?? []).map((rule) => ({ rule: ruleKey(rule), change: 'added', fields: [], tier: tierChange(null, ruleTier(after.document, action, rule)) })),
+        rules: (action.rules ?? []).map((rule) => ({
+          rule: ruleKey(rule),
+          change: 'added',
+          fields: [],
+          tier: tierChange(null, ruleTier(after.document, action, rule)),
+        })),
       });
       continue;
     }
@@ -138,13 +145,23 @@ function diffActions(before: CompiledTaxonomy, after: CompiledTaxonomy): ActionD
       change: 'removed',
       fields: [],
       tier: tierChange(baseTier(before.document, action), type.includes('*') ? null : resolvedTier(after, type)),
-      rules: (action.rules ?? []).map((rule) => ({ rule: ruleKey(rule), change: 'removed', fields: [], tier: tierChange(ruleTier(before.document, action, rule), null) })),
+      rules: (action.rules ?? []).map((rule) => ({
+        rule: ruleKey(rule),
+        change: 'removed',
+        fields: [],
+        tier: tierChange(ruleTier(before.document, action, rule), null),
+      })),
     });
   }
   return diffs;
 }
 
-function diffRules(oldDocument: TaxonomyDocument, oldAction: TaxonomyAction, newDocument: TaxonomyDocument, newAction: TaxonomyAction): RuleDiff[] {
+function diffRules(
+  oldDocument: TaxonomyDocument,
+  oldAction: TaxonomyAction,
+  newDocument: TaxonomyDocument,
+  newAction: TaxonomyAction,
+): RuleDiff[] {
   const old = keyedRules(oldAction);
   const next = keyedRules(newAction);
   const diffs: RuleDiff[] = [];
@@ -162,7 +179,8 @@ function diffRules(oldDocument: TaxonomyDocument, oldAction: TaxonomyAction, new
     if (fields.length > 0 || tier.move !== 'unchanged') diffs.push({ rule: key, change: 'changed', fields, tier });
   }
   for (const [key, { rule }] of old) {
-    if (!next.has(key)) diffs.push({ rule: key, change: 'removed', fields: [], tier: tierChange(ruleTier(oldDocument, oldAction, rule), null) });
+    if (!next.has(key))
+      diffs.push({ rule: key, change: 'removed', fields: [], tier: tierChange(ruleTier(oldDocument, oldAction, rule), null) });
   }
   return diffs;
 }
@@ -194,7 +212,9 @@ function diffTierRequirements(before: CompiledTaxonomy, after: CompiledTaxonomy)
 }
 
 function changedFields<T extends object>(before: T, after: T, fields: ReadonlyArray<keyof T>): FieldChange[] {
-  return fields.filter((field) => !isDeepStrictEqual(before[field], after[field])).map((field) => ({ field: String(field), before: before[field] ?? null, after: after[field] ?? null }));
+  return fields
+    .filter((field) => !isDeepStrictEqual(before[field], after[field]))
+    .map((field) => ({ field: String(field), before: before[field] ?? null, after: after[field] ?? null }));
 }
 
 function baseTier(document: TaxonomyDocument, action: TaxonomyAction): Tier {

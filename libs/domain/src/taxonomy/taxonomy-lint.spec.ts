@@ -22,9 +22,13 @@ describe('lintTaxonomy', () => {
   it('refuses a token_ttl over an hour (MAX_TOKEN_TTL_SECONDS) with its line, and takes exactly an hour', () => {
     expect(MAX_TOKEN_TTL_SECONDS).toBe(3600);
     const text = sampleWithLine(4, 'token_ttl: 5m', 'token_ttl: 2h');
-    expect(errorsOf(text)).toEqual([expect.objectContaining({ code: 'schema', line: 4, path: 'tiers.low.token_ttl', message: expect.stringContaining('at most 1h') })]);
+    expect(errorsOf(text)).toEqual([
+      expect.objectContaining({ code: 'schema', line: 4, path: 'tiers.low.token_ttl', message: expect.stringContaining('at most 1h') }),
+    ]);
     const approve = SAMPLE_TAXONOMY_YAML.replace('ttl: 2h,', 'ttl: 2h, token_ttl: 61m,');
-    expect(errorsOf(approve)).toEqual([expect.objectContaining({ code: 'schema', line: lineOf(approve, '61m'), path: 'tiers.critical.token_ttl' })]);
+    expect(errorsOf(approve)).toEqual([
+      expect.objectContaining({ code: 'schema', line: lineOf(approve, '61m'), path: 'tiers.critical.token_ttl' }),
+    ]);
     expect(errorsOf(sampleWithLine(4, 'token_ttl: 5m', 'token_ttl: 1h'))).toEqual([]);
     expect(errorsOf(sampleWithLine(4, 'token_ttl: 5m', 'token_ttl: 3600s'))).toEqual([]);
   });
@@ -33,13 +37,19 @@ describe('lintTaxonomy', () => {
     const syntax = sampleWithLine(23, 'double(args.amount) < 100.0', 'double(args.amount) <');
     expect(errorsOf(syntax)).toEqual([expect.objectContaining({ code: 'cel_syntax', line: 23, path: 'actions[0].rules[0].when' })]);
     const type = sampleWithLine(23, 'double(args.amount) < 100.0', 'size(true) > 1');
-    expect(errorsOf(type)).toEqual([expect.objectContaining({ code: 'cel_type', line: 23, message: expect.stringContaining("size(bool)") })]);
+    expect(errorsOf(type)).toEqual([
+      expect.objectContaining({ code: 'cel_type', line: 23, message: expect.stringContaining('size(bool)') }),
+    ]);
   });
 
   it('reports tiers referenced but not defined, in rules, the matrix and tests', () => {
-    expect(errorsOf(sampleWithLine(24, 'tier: medium', 'tier: moderate'))).toEqual([expect.objectContaining({ code: 'undefined_tier', line: 24 })]);
+    expect(errorsOf(sampleWithLine(24, 'tier: medium', 'tier: moderate'))).toEqual([
+      expect.objectContaining({ code: 'undefined_tier', line: 24 }),
+    ]);
     const test = withActions('tests:\n  - action: { type: chat.send }\n    expect: { tier: severe }\n');
-    expect(errorsOf(test)).toEqual([expect.objectContaining({ code: 'undefined_tier', path: 'tests[0].expect.tier', line: lineOf(test, 'severe') })]);
+    expect(errorsOf(test)).toEqual([
+      expect.objectContaining({ code: 'undefined_tier', path: 'tests[0].expect.tier', line: lineOf(test, 'severe') }),
+    ]);
   });
 
   it('warns about rules that can never match: constant false, a repeated condition, or after an always-true one', () => {
@@ -75,14 +85,24 @@ describe('lintTaxonomy', () => {
   });
 
   it('does not take a rule that reads a variable for a constant', () => {
-    const text = withActions('  - type: "deploy.service"\n    reversibility: compensable\n    blast_radius: team\n    rules:\n      - when: "has(args.x) || true"\n        tier: low\n');
+    const text = withActions(
+      '  - type: "deploy.service"\n    reversibility: compensable\n    blast_radius: team\n    rules:\n      - when: "has(args.x) || true"\n        tier: low\n',
+    );
     expect(warningsOf(text, 'unreachable_rule')).toEqual([]);
   });
 
   it('warns about a glob every type of which an earlier-tried glob takes', () => {
-    const text = withActions('  - type: "email**"\n    reversibility: reversible\n    blast_radius: self\n  - type: "email*"\n    reversibility: reversible\n    blast_radius: self\n');
+    const text = withActions(
+      '  - type: "email**"\n    reversibility: reversible\n    blast_radius: self\n  - type: "email*"\n    reversibility: reversible\n    blast_radius: self\n',
+    );
     const warnings = warningsOf(text, 'shadowed_glob');
-    expect(warnings).toEqual([expect.objectContaining({ path: 'actions[6].type', line: lineOf(text, 'email**'), message: expect.stringContaining('taken first by "email*"') })]);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        path: 'actions[6].type',
+        line: lineOf(text, 'email**'),
+        message: expect.stringContaining('taken first by "email*"'),
+      }),
+    ]);
   });
 
   it('does not call overlapping globs shadowed when each still matches types of its own', () => {
@@ -93,8 +113,16 @@ describe('lintTaxonomy', () => {
 
   it('warns about sensitive args no rule reads and no test sends, and not once a test sends them', () => {
     const warnings = warningsOf(SAMPLE_TAXONOMY_YAML, 'unused_sensitive_arg');
-    expect(warnings).toEqual([expect.objectContaining({ path: 'actions[0].sensitive_args[0]', line: 21, message: expect.stringContaining('"account_number" of "payments.transfer"') })]);
-    const tested = withActions('tests:\n  - action: { type: payments.transfer, args: { amount: 5, account_number: "1" } }\n    expect: { tier: medium }\n');
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        path: 'actions[0].sensitive_args[0]',
+        line: 21,
+        message: expect.stringContaining('"account_number" of "payments.transfer"'),
+      }),
+    ]);
+    const tested = withActions(
+      'tests:\n  - action: { type: payments.transfer, args: { amount: 5, account_number: "1" } }\n    expect: { tier: medium }\n',
+    );
     expect(warningsOf(tested, 'unused_sensitive_arg')).toEqual([]);
     const read = sampleWithLine(21, '["account_number"]', '["amount"]');
     expect(warningsOf(read, 'unused_sensitive_arg')).toEqual([]);

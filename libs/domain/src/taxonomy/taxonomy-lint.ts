@@ -47,7 +47,13 @@ export function checkTaxonomy(yamlText: string, options: { runTests: boolean } =
   }
   const document = reading.taxonomy;
   const taxonomy = compileTaxonomy(document);
-  const warning = (code: LintCode, path: DocumentPath, message: string): LintFinding => ({ severity: 'warning', code, ...reading.locate(path), path: formatPath(path), message });
+  const warning = (code: LintCode, path: DocumentPath, message: string): LintFinding => ({
+    severity: 'warning',
+    code,
+    ...reading.locate(path),
+    path: formatPath(path),
+    message,
+  });
   const findings = [...unreachableRules(document, warning), ...shadowedGlobs(document, warning), ...unusedSensitiveArgs(taxonomy, warning)];
   const tests = options.runTests ? withLines(runTaxonomyTests(taxonomy), reading.locate) : null;
   return { lint: report(findings), tests, taxonomy };
@@ -71,7 +77,9 @@ function unreachableRules(document: TaxonomyDocument, warn: Warn): LintFinding[]
       }
       const earlier = seen.get(references.canonical);
       if (earlier !== undefined) {
-        findings.push(warn('unreachable_rule', path, `${label} can never match: rules[${earlier}] has the same condition and matches first`));
+        findings.push(
+          warn('unreachable_rule', path, `${label} can never match: rules[${earlier}] has the same condition and matches first`),
+        );
         return;
       }
       seen.set(references.canonical, ruleIndex);
@@ -109,7 +117,11 @@ function shadowedGlobs(document: TaxonomyDocument, warn: Warn): LintFinding[] {
     const shadow = globs.slice(0, position).find((earlier) => globCovers(earlier.action.type, glob.action.type));
     if (shadow !== undefined) {
       findings.push(
-        warn('shadowed_glob', ['actions', glob.index, 'type'], `"${glob.action.type}" never matches: every type it matches is taken first by "${shadow.action.type}" (actions[${shadow.index}])`),
+        warn(
+          'shadowed_glob',
+          ['actions', glob.index, 'type'],
+          `"${glob.action.type}" never matches: every type it matches is taken first by "${shadow.action.type}" (actions[${shadow.index}])`,
+        ),
       );
     }
   });
@@ -139,10 +151,16 @@ function unusedSensitiveArgs(taxonomy: CompiledTaxonomy, warn: Warn): LintFindin
   document.actions.forEach((action, actionIndex) => {
     const read = (action.rules ?? []).flatMap((rule) => celReferences(rule.when).argPaths);
     (action.sensitive_args ?? []).forEach((sensitive, argIndex) => {
-      const used = read.some((path) => pathsOverlap(sensitive, path)) || (sentByTests.get(action) ?? []).some((args) => hasPath(args, sensitive.split('.')));
+      const used =
+        read.some((path) => pathsOverlap(sensitive, path)) ||
+        (sentByTests.get(action) ?? []).some((args) => hasPath(args, sensitive.split('.')));
       if (!used) {
         findings.push(
-          warn('unused_sensitive_arg', ['actions', actionIndex, 'sensitive_args', argIndex], `sensitive arg "${sensitive}" of "${action.type}" is used nowhere: no rule reads it and no test case sends it (misspelt? a test case that sends it shows it is not)`),
+          warn(
+            'unused_sensitive_arg',
+            ['actions', actionIndex, 'sensitive_args', argIndex],
+            `sensitive arg "${sensitive}" of "${action.type}" is used nowhere: no rule reads it and no test case sends it (misspelt? a test case that sends it shows it is not)`,
+          ),
         );
       }
     });
@@ -176,5 +194,9 @@ function withLines(tests: TaxonomyTestReport, locate: Locate): TaxonomyTestRepor
 
 function report(findings: LintFinding[]): LintReport {
   const sorted = findings.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { errors: sorted.filter((finding) => finding.severity === 'error').length, warnings: sorted.filter((finding) => finding.severity === 'warning').length, findings: sorted };
+  return {
+    errors: sorted.filter((finding) => finding.severity === 'error').length,
+    warnings: sorted.filter((finding) => finding.severity === 'warning').length,
+    findings: sorted,
+  };
 }

@@ -15,7 +15,11 @@ describe('parseTaxonomy', () => {
     const result = parseTaxonomy(SAMPLE_TAXONOMY_YAML);
     expect(result.ok).toBe(true);
     if (result.ok) {
-      expect(result.taxonomy.actions[0].rules?.[1]).toEqual({ name: 'hard limit', when: 'double(args.amount) >= 100000.0', tier: 'forbidden' });
+      expect(result.taxonomy.actions[0].rules?.[1]).toEqual({
+        name: 'hard limit',
+        when: 'double(args.amount) >= 100000.0',
+        tier: 'forbidden',
+      });
       expect(result.taxonomy.tiers.critical).toMatchObject({ approvals: 2, escalate_to: ['role:admin'] });
     }
   });
@@ -25,13 +29,19 @@ describe('parseTaxonomy', () => {
     expect(errorsOf(sampleWithLine(line, 'name: hard limit', 'name: "hard\\0limit"'))).toEqual([
       expect.objectContaining({ line, path: expect.stringContaining('rules'), message: expect.stringContaining('U+0000') }),
     ]);
-    expect(errorsOf(sampleWithLine(line, 'name: hard limit', 'name: hard\u0000limit'))).toEqual([expect.objectContaining({ line, message: expect.stringContaining('U+0000') })]);
-    expect(errorsOf(`${SAMPLE_TAXONOMY_YAML}\n# a comment with \u0000\n`)).toEqual([expect.objectContaining({ message: expect.stringContaining('U+0000') })]);
+    expect(errorsOf(sampleWithLine(line, 'name: hard limit', 'name: hard\u0000limit'))).toEqual([
+      expect.objectContaining({ line, message: expect.stringContaining('U+0000') }),
+    ]);
+    expect(errorsOf(`${SAMPLE_TAXONOMY_YAML}\n# a comment with \u0000\n`)).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('U+0000') }),
+    ]);
   });
 
   it('reports a bad tier name on the line it is written', () => {
     const errors = errorsOf(sampleWithLine(7, 'high:', 'hihg:'));
-    expect(errors).toContainEqual(expect.objectContaining({ line: 7, path: 'tiers.hihg', message: expect.stringContaining('unknown tier name "hihg"') }));
+    expect(errors).toContainEqual(
+      expect.objectContaining({ line: 7, path: 'tiers.hihg', message: expect.stringContaining('unknown tier name "hihg"') }),
+    );
     expect(errors).toContainEqual(expect.objectContaining({ path: 'tiers', message: 'tier "high" is not defined' }));
   });
 
@@ -44,13 +54,19 @@ describe('parseTaxonomy', () => {
 
   it('reports a rule tier naming an undefined tier', () => {
     const errors = errorsOf(sampleWithLine(27, 'tier: forbidden', 'tier: blocked'));
-    expect(errors).toEqual([{ line: 27, column: 15, path: 'actions[0].rules[1].tier', message: expect.stringContaining('unknown tier "blocked"') }]);
+    expect(errors).toEqual([
+      { line: 27, column: 15, path: 'actions[0].rules[1].tier', message: expect.stringContaining('unknown tier "blocked"') },
+    ]);
   });
 
   it('reports CEL that does not compile with the line of its condition', () => {
     const errors = errorsOf(sampleWithLine(23, 'double(args.amount) < 100.0', 'double(args.amount) < '));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ line: 23, path: 'actions[0].rules[0].when', message: expect.stringContaining('CEL condition does not compile') });
+    expect(errors[0]).toMatchObject({
+      line: 23,
+      path: 'actions[0].rules[0].when',
+      message: expect.stringContaining('CEL condition does not compile'),
+    });
   });
 
   it('reports CEL that uses an unknown variable or does not yield a bool', () => {
@@ -92,7 +108,9 @@ describe('parseTaxonomy', () => {
 
   it('reports a rule that changes nothing and a duplicated action type', () => {
     const noEffect = errorsOf(sampleWithLine(27, 'tier: forbidden', 'description: nothing'));
-    expect(noEffect).toEqual([expect.objectContaining({ line: 25, path: 'actions[0].rules[1]', message: expect.stringContaining('changes nothing') })]);
+    expect(noEffect).toEqual([
+      expect.objectContaining({ line: 25, path: 'actions[0].rules[1]', message: expect.stringContaining('changes nothing') }),
+    ]);
     const duplicate = errorsOf(sampleWithLine(31, '"email.*"', '"payments.*"'));
     expect(duplicate).toEqual([expect.objectContaining({ line: 31, message: expect.stringContaining('already defined by actions[1]') })]);
   });

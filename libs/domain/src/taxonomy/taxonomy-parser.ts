@@ -47,11 +47,15 @@ export function readTaxonomy(yamlText: string): TaxonomyReading {
   }
   // YAML allows U+0000 (raw, or "\0" in a quoted string); Postgres, which stores the file and its rules, does not.
   const rawNul = yamlText.indexOf('\u0000');
-  if (rawNul >= 0) return { errors: [{ ...position(rawNul), path: '', message: 'the file contains U+0000 (NUL)', kind: 'syntax' }], locate };
+  if (rawNul >= 0)
+    return { errors: [{ ...position(rawNul), path: '', message: 'the file contains U+0000 (NUL)', kind: 'syntax' }], locate };
   const value: unknown = document.toJS();
   const nulPath = findNulCharacter(value);
   if (nulPath !== undefined) {
-    return { errors: [{ ...locate(nulPath), path: formatPath(nulPath), message: 'contains U+0000 (NUL), which cannot be stored', kind: 'schema' }], locate };
+    return {
+      errors: [{ ...locate(nulPath), path: formatPath(nulPath), message: 'contains U+0000 (NUL), which cannot be stored', kind: 'schema' }],
+      locate,
+    };
   }
 
   const parsed = taxonomySchema.safeParse(value);
@@ -61,7 +65,12 @@ export function readTaxonomy(yamlText: string): TaxonomyReading {
       const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) {
-          errors.push({ ...locate([...path, key], true), path: formatPath([...path, key]), message: `unknown key "${key}"`, kind: 'schema' });
+          errors.push({
+            ...locate([...path, key], true),
+            path: formatPath([...path, key]),
+            message: `unknown key "${key}"`,
+            kind: 'schema',
+          });
         }
         continue;
       }
@@ -78,7 +87,12 @@ export function readTaxonomy(yamlText: string): TaxonomyReading {
   if (problems.length > 0) {
     return {
       errors: sortErrors(
-        problems.map((problem) => ({ ...locate(problem.path, problem.atKey), path: formatPath(problem.path), message: problem.message, kind: problem.kind })),
+        problems.map((problem) => ({
+          ...locate(problem.path, problem.atKey),
+          path: formatPath(problem.path),
+          message: problem.message,
+          kind: problem.kind,
+        })),
       ),
       locate,
     };

@@ -10,7 +10,12 @@ const recordedUnder = (text: string) => {
     const input = newClassificationInput({ type, args, provenance });
     const classification = taxonomy.classify(input);
     const { decision, approvals_required, step_up } = classification.requirement;
-    return { id: `approval-${next++}`, createdAt: new Date('2026-11-01T00:00:00Z'), input, recorded: { tier: classification.tier, decision, approvals_required, step_up, rule: classification.rule } };
+    return {
+      id: `approval-${next++}`,
+      createdAt: new Date('2026-11-01T00:00:00Z'),
+      input,
+      recorded: { tier: classification.tier, decision, approvals_required, step_up, rule: classification.rule },
+    };
   };
 };
 
@@ -37,9 +42,21 @@ describe('ReplayComparison', () => {
   });
 
   it('counts tiers moving up, newly forbidden actions, with examples, and lets a stricter candidate through the guard', () => {
-    const stricter = sampleWithLine(26, 'double(args.amount) >= 100000.0', 'double(args.amount) >= 1000.0').replace('email.*"\n    reversibility: irreversible\n    blast_radius: team', 'email.*"\n    reversibility: irreversible\n    blast_radius: external');
+    const stricter = sampleWithLine(26, 'double(args.amount) >= 100000.0', 'double(args.amount) >= 1000.0').replace(
+      'email.*"\n    reversibility: irreversible\n    blast_radius: team',
+      'email.*"\n    reversibility: irreversible\n    blast_radius: external',
+    );
     const report = replay(stricter, history);
-    expect(report).toMatchObject({ replayed: 5, unchanged: 3, tier_up: 2, tier_down: 0, newly_forbidden: 1, more_strict: 2, less_strict: 0, moves: { 'critical -> forbidden': 1, 'high -> critical': 1 } });
+    expect(report).toMatchObject({
+      replayed: 5,
+      unchanged: 3,
+      tier_up: 2,
+      tier_down: 0,
+      newly_forbidden: 1,
+      more_strict: 2,
+      less_strict: 0,
+      moves: { 'critical -> forbidden': 1, 'high -> critical': 1 },
+    });
     expect(report.examples.newly_forbidden).toEqual([
       expect.objectContaining({
         approval_id: 'approval-1',
@@ -56,15 +73,26 @@ describe('ReplayComparison', () => {
     const relaxed = sampleWithLine(24, 'tier: medium', 'tier: low');
     const report = replay(relaxed, history);
     expect(report).toMatchObject({ tier_down: 1, human_to_auto: 1, less_strict: 1, moves: { 'medium -> low': 1 } });
-    expect(report.examples.human_to_auto[0]).toMatchObject({ approval_id: 'approval-0', before: { tier: 'medium', decision: 'approve' }, after: { tier: 'low', decision: 'auto_approve' } });
+    expect(report.examples.human_to_auto[0]).toMatchObject({
+      approval_id: 'approval-0',
+      before: { tier: 'medium', decision: 'approve' },
+      after: { tier: 'low', decision: 'auto_approve' },
+    });
     expect(replayRelaxes(report)).toBe(true);
   });
 
   it('catches a relaxation that keeps the tier: a dropped passkey or fewer approvals', () => {
-    const noPasskey = SAMPLE_TAXONOMY_YAML.replace('critical:  { decision: approve, approvals: 2, approvers: [on_behalf_of, "role:admin"], step_up: passkey', 'critical:  { decision: approve, approvals: 2, approvers: [on_behalf_of, "role:admin"], step_up: none');
+    const noPasskey = SAMPLE_TAXONOMY_YAML.replace(
+      'critical:  { decision: approve, approvals: 2, approvers: [on_behalf_of, "role:admin"], step_up: passkey',
+      'critical:  { decision: approve, approvals: 2, approvers: [on_behalf_of, "role:admin"], step_up: none',
+    );
     const report = replay(noPasskey, history);
     expect(report).toMatchObject({ tier_up: 0, tier_down: 0, less_strict: 1, unchanged: 4 });
-    expect(report.examples.less_strict[0]).toMatchObject({ approval_id: 'approval-1', before: { tier: 'critical' }, after: { tier: 'critical' } });
+    expect(report.examples.less_strict[0]).toMatchObject({
+      approval_id: 'approval-1',
+      before: { tier: 'critical' },
+      after: { tier: 'critical' },
+    });
     expect(replayRelaxes(report)).toBe(true);
   });
 

@@ -29,7 +29,12 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
 
   for (const name of Object.keys(tiers)) {
     if (!isTier(name)) {
-      problems.push({ kind: 'undefined_tier', path: ['tiers', name], message: `unknown tier name "${name}" (tiers are ${definedList})`, atKey: true });
+      problems.push({
+        kind: 'undefined_tier',
+        path: ['tiers', name],
+        message: `unknown tier name "${name}" (tiers are ${definedList})`,
+        atKey: true,
+      });
     }
   }
   for (const name of TIERS) {
@@ -56,7 +61,11 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
         for (const field of ['remind_after', 'escalate_after'] as const) {
           const value = config[field];
           if (value !== undefined && parseDuration(value) >= ttl) {
-            problems.push({ kind: 'invalid', path: ['tiers', name, field], message: `${field} (${value}) must be shorter than ttl (${config.ttl})` });
+            problems.push({
+              kind: 'invalid',
+              path: ['tiers', name, field],
+              message: `${field} (${value}) must be shorter than ttl (${config.ttl})`,
+            });
           }
         }
       }
@@ -74,7 +83,11 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
   doc.actions.forEach((action, actionIndex) => {
     const earlier = seenTypes.get(action.type);
     if (earlier !== undefined) {
-      problems.push({ kind: 'invalid', path: ['actions', actionIndex, 'type'], message: `action type "${action.type}" is already defined by actions[${earlier}]` });
+      problems.push({
+        kind: 'invalid',
+        path: ['actions', actionIndex, 'type'],
+        message: `action type "${action.type}" is already defined by actions[${earlier}]`,
+      });
     } else {
       seenTypes.set(action.type, actionIndex);
     }
@@ -86,7 +99,11 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
       }
       const compiled = compileCel(rule.when);
       if (compiled.error !== undefined) {
-        problems.push({ kind: compiled.errorKind === 'type' ? 'cel_type' : 'cel_syntax', path: [...path, 'when'], message: `CEL condition does not compile: ${compiled.error}` });
+        problems.push({
+          kind: compiled.errorKind === 'type' ? 'cel_type' : 'cel_syntax',
+          path: [...path, 'when'],
+          message: `CEL condition does not compile: ${compiled.error}`,
+        });
       }
     });
   });

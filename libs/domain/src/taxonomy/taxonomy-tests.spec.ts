@@ -47,7 +47,7 @@ describe('runTaxonomyTests', () => {
   });
 
   it('uses the stand-in agent and person where the case names none, and the ones it names otherwise', () => {
-    const text = `${SAMPLE_TAXONOMY_YAML.replace('      - when: "args.channel == \'#general\'"', '      - when: "person.role == \'admin\' && agent.name == \'ops-bot\'"')}tests:
+    const text = `${SAMPLE_TAXONOMY_YAML.replace('      - when: "args.channel == \'#general\'"', "      - when: \"person.role == 'admin' && agent.name == 'ops-bot'\"")}tests:
   - action: { type: chat.send }
     expect: { tier: medium }
   - action: { type: chat.send }

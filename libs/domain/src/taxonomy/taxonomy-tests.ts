@@ -1,4 +1,11 @@
-import type { Classification, ClassificationInput, CompiledTaxonomy, TaxonomyDocument, TaxonomyTestCase, TaxonomyTestExpectation } from './taxonomy.types';
+import type {
+  Classification,
+  ClassificationInput,
+  CompiledTaxonomy,
+  TaxonomyDocument,
+  TaxonomyTestCase,
+  TaxonomyTestExpectation,
+} from './taxonomy.types';
 
 /** Stand-ins for the parts of a case the author left out; the same for every case, so results are reproducible. */
 const DEFAULT_AGENT: ClassificationInput['agent'] = { id: 'test-agent', client_id: 'test-agent', name: 'test-agent' };
@@ -95,7 +102,11 @@ function outcomeOf(classification: Classification): TaxonomyTestOutcome {
   };
 }
 
-function mismatchesOf(document: TaxonomyDocument, expected: TaxonomyTestExpectation, actual: TaxonomyTestOutcome): Array<keyof TaxonomyTestExpectation> {
+function mismatchesOf(
+  document: TaxonomyDocument,
+  expected: TaxonomyTestExpectation,
+  actual: TaxonomyTestOutcome,
+): Array<keyof TaxonomyTestExpectation> {
   const mismatches: Array<keyof TaxonomyTestExpectation> = [];
   for (const field of ['tier', 'decision', 'approvals', 'step_up', 'reversibility', 'blast_radius'] as const) {
     if (expected[field] !== undefined && expected[field] !== actual[field]) mismatches.push(field);

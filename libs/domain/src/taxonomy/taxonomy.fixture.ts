@@ -54,13 +54,15 @@ actions:
         tier: low
 `;
 
-export function newClassificationInput(overrides: {
-  type?: string;
-  resource?: string;
-  args?: Record<string, unknown>;
-  provenance?: string[];
-  role?: string;
-} = {}): ClassificationInput {
+export function newClassificationInput(
+  overrides: {
+    type?: string;
+    resource?: string;
+    args?: Record<string, unknown>;
+    provenance?: string[];
+    role?: string;
+  } = {},
+): ClassificationInput {
   return {
     action: { type: overrides.type ?? 'payments.transfer', resource: overrides.resource ?? 'accounts/main', args: overrides.args ?? {} },
     agent: { id: 'agent-1', client_id: 'client-1', name: 'Billing bot' },

@@ -13,9 +13,9 @@ export const MAX_TOKEN_TTL_SECONDS = 3600;
 const tokenTtl = duration.refine((text) => !isDuration(text) || parseDuration(text) <= MAX_TOKEN_TTL_SECONDS, {
   message: `token_ttl must be at most 1h (${MAX_TOKEN_TTL_SECONDS}s): rotated signing keys stay published, and verifiers accept tokens, only that long`,
 });
-const approver = z
-  .string()
-  .regex(/^(on_behalf_of|(role|group|person):\S+)$/, { message: 'approver must be "on_behalf_of", "role:<role>", "group:<name>" or "person:<id>"' });
+const approver = z.string().regex(/^(on_behalf_of|(role|group|person):\S+)$/, {
+  message: 'approver must be "on_behalf_of", "role:<role>", "group:<name>" or "person:<id>"',
+});
 const tierName = z.string().min(1);
 const reversibility = z.enum(REVERSIBILITIES as [string, ...string[]]);
 const blastRadius = z.enum(BLAST_RADII as [string, ...string[]]);
@@ -29,7 +29,10 @@ const approveTier = z.strictObject({
   approvals: z.number().int().min(1).max(10).optional(),
   approvers: z.array(approver).min(1).optional(),
   step_up: z.enum(['none', 'passkey']).optional(),
-  channels: z.array(z.enum(['slack', 'web_push'])).min(1).optional(),
+  channels: z
+    .array(z.enum(['slack', 'web_push']))
+    .min(1)
+    .optional(),
   ttl: duration.optional(),
   token_ttl: tokenTtl.optional(),
   remind_after: duration.optional(),
@@ -60,8 +63,16 @@ const action = z.strictObject({
   rules: z.array(rule).optional(),
 });
 
-const identity = z.strictObject({ id: z.string().min(1).optional(), client_id: z.string().min(1).optional(), name: z.string().min(1).optional() });
-const person = z.strictObject({ id: z.string().min(1).optional(), email: z.string().min(1).optional(), role: z.string().min(1).optional() });
+const identity = z.strictObject({
+  id: z.string().min(1).optional(),
+  client_id: z.string().min(1).optional(),
+  name: z.string().min(1).optional(),
+});
+const person = z.strictObject({
+  id: z.string().min(1).optional(),
+  email: z.string().min(1).optional(),
+  role: z.string().min(1).optional(),
+});
 const testCase = z.strictObject({
   name: z.string().min(1).optional(),
   action: z.strictObject({ type: z.string().min(1), resource: z.string().optional(), args: z.record(z.string(), z.unknown()).optional() }),

@@ -56,13 +56,17 @@ export function TaxonomyPage() {
     setError(null);
     try {
       const query = comment.trim() ? `?comment=${encodeURIComponent(comment.trim())}` : '';
-      const applied = await postYaml<{ version: number; warnings: LintFinding[]; tests: { total: number; passed: number } }>(`/v1/admin/taxonomy/versions${query}`, source);
+      const applied = await postYaml<{ version: number; warnings: LintFinding[]; tests: { total: number; passed: number } }>(
+        `/v1/admin/taxonomy/versions${query}`,
+        source,
+      );
       setResult({ kind: 'applied', ...applied });
       setLoadedFrom(applied.version);
       setComment('');
       await versions.reload();
     } catch (caught) {
-      if (caught instanceof TaxonomyRefused && caught.errors.length > 0) setResult({ kind: 'refused', message: caught.message, errors: caught.errors });
+      if (caught instanceof TaxonomyRefused && caught.errors.length > 0)
+        setResult({ kind: 'refused', message: caught.message, errors: caught.errors });
       else setError(errorMessage(caught));
     } finally {
       setBusy(false);
@@ -80,7 +84,14 @@ export function TaxonomyPage() {
     area.scrollTop = Math.max(0, (target - 1) * LINE_HEIGHT - area.clientHeight / 3);
   };
 
-  const findings = result?.kind === 'checked' ? result.check.lint.findings : result?.kind === 'refused' ? result.errors : result?.kind === 'applied' ? result.warnings : [];
+  const findings =
+    result?.kind === 'checked'
+      ? result.check.lint.findings
+      : result?.kind === 'refused'
+        ? result.errors
+        : result?.kind === 'applied'
+          ? result.warnings
+          : [];
   const errorLines = new Set(findings.filter((finding) => finding.severity === 'error').map((finding) => finding.line));
 
   return (
@@ -127,7 +138,9 @@ export function TaxonomyPage() {
             Apply as a new version
           </button>
         </div>
-        <p className="hint-inline">Apply runs the same checks and the file’s own tests; a file with errors is refused and nothing changes.</p>
+        <p className="hint-inline">
+          Apply runs the same checks and the file’s own tests; a file with errors is refused and nothing changes.
+        </p>
       </form>
 
       <Versions versions={versions.data ?? []} onOpen={open} onChanged={versions.reload} />

@@ -52,12 +52,19 @@ export function DiffPanel({ versions }: { versions: TaxonomyVersion[] }) {
 
 function DiffView({ diff }: { diff: TaxonomyDiff }) {
   const { summary } = diff;
-  const nothing = diff.actions.length === 0 && diff.tiers.length === 0 && diff.matrix.length === 0 && !diff.unknown_action && diff.trusted_provenance.added.length === 0 && diff.trusted_provenance.removed.length === 0;
+  const nothing =
+    diff.actions.length === 0 &&
+    diff.tiers.length === 0 &&
+    diff.matrix.length === 0 &&
+    !diff.unknown_action &&
+    diff.trusted_provenance.added.length === 0 &&
+    diff.trusted_provenance.removed.length === 0;
   if (nothing) return <p role="status">No change in meaning between these versions.</p>;
   return (
     <div className="diff" role="status">
       <p>
-        {summary.actions_added} action types added, {summary.actions_removed} removed, {summary.actions_changed} changed; {summary.rules_added} rules added, {summary.rules_removed} removed, {summary.rules_changed} changed.{' '}
+        {summary.actions_added} action types added, {summary.actions_removed} removed, {summary.actions_changed} changed;{' '}
+        {summary.rules_added} rules added, {summary.rules_removed} removed, {summary.rules_changed} changed.{' '}
         <strong>
           {summary.tiers_up} tier{summary.tiers_up === 1 ? '' : 's'} up, {summary.tiers_down} down.
         </strong>
@@ -104,5 +111,7 @@ function tierMove(change: { before: string | null; after: string | null; move: s
 }
 
 function fields(changes: Array<{ field: string; before: unknown; after: unknown }>): string {
-  return changes.map((change) => `${change.field} ${JSON.stringify(change.before) ?? 'unset'} → ${JSON.stringify(change.after) ?? 'unset'}`).join('; ');
+  return changes
+    .map((change) => `${change.field} ${JSON.stringify(change.before) ?? 'unset'} → ${JSON.stringify(change.after) ?? 'unset'}`)
+    .join('; ');
 }

@@ -9,7 +9,17 @@ export type Result =
   | { kind: 'refused'; message: string; errors: LintFinding[] }
   | { kind: 'applied'; version: number; warnings: LintFinding[]; tests: { total: number; passed: number } };
 
-export function CodeEditor({ value, onChange, errorLines, textarea }: { value: string; onChange: (value: string) => void; errorLines: Set<number>; textarea: React.RefObject<HTMLTextAreaElement | null> }) {
+export function CodeEditor({
+  value,
+  onChange,
+  errorLines,
+  textarea,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+  errorLines: Set<number>;
+  textarea: React.RefObject<HTMLTextAreaElement | null>;
+}) {
   const gutter = useRef<HTMLDivElement>(null);
   const count = useMemo(() => value.split('\n').length, [value]);
   return (
@@ -35,7 +45,14 @@ export function CodeEditor({ value, onChange, errorLines, textarea }: { value: s
         }}
         onKeyDown={(event) => {
           // Tab indents (two spaces, as YAML wants); Escape then Tab leaves the editor.
-          if (event.key === 'Tab' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && event.currentTarget.dataset.escaped !== '1') {
+          if (
+            event.key === 'Tab' &&
+            !event.shiftKey &&
+            !event.altKey &&
+            !event.ctrlKey &&
+            !event.metaKey &&
+            event.currentTarget.dataset.escaped !== '1'
+          ) {
             event.preventDefault();
             const area = event.currentTarget;
             const { selectionStart, selectionEnd } = area;
@@ -80,7 +97,8 @@ export function Findings({ result, onJump }: { result: Result | null; onJump: (l
       return (
         <div className={`result ${ok ? 'result-ok' : 'result-error'}`} role={ok ? 'status' : 'alert'}>
           <h3>
-            {lint.errors === 0 ? 'No errors' : `${lint.errors} error${lint.errors === 1 ? '' : 's'}`}, {lint.warnings} warning{lint.warnings === 1 ? '' : 's'}
+            {lint.errors === 0 ? 'No errors' : `${lint.errors} error${lint.errors === 1 ? '' : 's'}`}, {lint.warnings} warning
+            {lint.warnings === 1 ? '' : 's'}
             {tests ? `; tests: ${tests.passed} of ${tests.total} pass` : '; its tests cannot run until the errors are fixed'}.
           </h3>
           {list(lint.findings)}

@@ -5,7 +5,15 @@ import { formatDateTime } from '../../format';
 import { type TaxonomyVersion } from '../admin-api';
 import { Dialog, ErrorNote } from '../parts';
 
-export function Versions({ versions, onOpen, onChanged }: { versions: TaxonomyVersion[]; onOpen: (version: number) => Promise<void>; onChanged: () => Promise<void> }) {
+export function Versions({
+  versions,
+  onOpen,
+  onChanged,
+}: {
+  versions: TaxonomyVersion[];
+  onOpen: (version: number) => Promise<void>;
+  onChanged: () => Promise<void>;
+}) {
   const [activating, setActivating] = useState<number | null>(null);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -15,7 +23,10 @@ export function Versions({ versions, onOpen, onChanged }: { versions: TaxonomyVe
     if (activating === null) return;
     setError(null);
     try {
-      const answer = await api.post<{ version: number; previousVersion: number | null }>(`/v1/admin/taxonomy/versions/${activating}/activate`, { reason: reason.trim() });
+      const answer = await api.post<{ version: number; previousVersion: number | null }>(
+        `/v1/admin/taxonomy/versions/${activating}/activate`,
+        { reason: reason.trim() },
+      );
       setNotice(`Version ${answer.version} is active (was ${answer.previousVersion ?? 'none'}).`);
       setActivating(null);
       setReason('');
@@ -56,11 +67,21 @@ export function Versions({ versions, onOpen, onChanged }: { versions: TaxonomyVe
                 <td data-label="Created">{formatDateTime(version.createdAt)}</td>
                 <td>
                   <div className="row-actions">
-                    <button type="button" className="button small-button" onClick={() => void onOpen(version.version)} aria-label={`Open version ${version.version} in the editor`}>
+                    <button
+                      type="button"
+                      className="button small-button"
+                      onClick={() => void onOpen(version.version)}
+                      aria-label={`Open version ${version.version} in the editor`}
+                    >
                       Open
                     </button>
                     {!version.active && (
-                      <button type="button" className="button small-button" onClick={() => setActivating(version.version)} aria-label={`Activate version ${version.version}`}>
+                      <button
+                        type="button"
+                        className="button small-button"
+                        onClick={() => setActivating(version.version)}
+                        aria-label={`Activate version ${version.version}`}
+                      >
                         Activate…
                       </button>
                     )}
