@@ -185,6 +185,43 @@ describe('the countersign CLI', () => {
     }
   });
 
+  it('suspends and cancels without Redis, but says the waiting agents are not told and exits 1', async () => {
+    const env = testEnv();
+    const api = await startApi(loadConfig(env));
+    try {
+      const person = await newPerson(api.app, { permissions: ['payments.*'] });
+      const agent = await newAgent(api.app, { capabilities: ['payments.*'] });
+      const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+      const created = await call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
+        method: 'POST',
+        token,
+        body: {
+          action: { type: 'payments.transfer', resource: 'account:ops', args: { amount: 500, currency: 'EUR' } },
+          on_behalf_of: person.email,
+        },
+      });
+      expect(created.body.status).toBe('pending');
+
+      process.env.REDIS_URL = 'redis://127.0.0.1:1';
+      const suspended = await cli('--json', 'agents', 'suspend', agent.clientId, '--reason', 'kill switch, Redis down');
+      expect(suspended.code).toBe(1);
+      expect(JSON.parse(suspended.stdout)).toMatchObject({ status: 'suspended', cancelled_approvals: [created.body.id] });
+      expect(suspended.stderr).toContain('could not be reached');
+      expect(suspended.stderr).toContain('1 cancelled approval(s)');
+      // The kill switch stood all the same: the approval is cancelled and the agent's access token is refused.
+      const status = await withClient(
+        process.env.COUNTERSIGN_TEST_DATABASE_URL!,
+        async (client) =>
+          (await client.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [created.body.id])).rows[0].status,
+      );
+      expect(status).toBe('cancelled');
+      expect((await call(`${api.url}/v1/approvals/${created.body.id}`, { token })).status).toBe(401);
+    } finally {
+      process.env.REDIS_URL = TEST_REDIS_URL;
+      await api.close();
+    }
+  });
+
   it('verifies the audit chain', async () => {
     const verified = await cli('--json', 'audit', 'verify');
     expect(verified.code).toBe(0);
