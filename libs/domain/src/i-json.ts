@@ -132,18 +132,7 @@ class IJsonParser {
       this.skipWhitespace();
       result[key] = this.parseValue(depth);
       this.path.pop();
-      this.skipWhitespace();
-      const separator = this.text[this.position];
-      if (separator === ',') {
-        this.position++;
-        this.skipWhitespace();
-        continue;
-      }
-      if (separator === '}') {
-        this.position++;
-        return result;
-      }
-      throw this.syntaxError('expected "," or "}" in an object');
+      if (this.closes('}', 'an object')) return result;
     }
   }
 
@@ -160,19 +149,24 @@ class IJsonParser {
       this.path.push(result.length);
       result.push(this.parseValue(depth));
       this.path.pop();
-      this.skipWhitespace();
-      const separator = this.text[this.position];
-      if (separator === ',') {
-        this.position++;
-        this.skipWhitespace();
-        continue;
-      }
-      if (separator === ']') {
-        this.position++;
-        return result;
-      }
-      throw this.syntaxError('expected "," or "]" in an array');
+      if (this.closes(']', 'an array')) return result;
     }
+  }
+
+  /** After a member or an element: true at the closing bracket, false after a comma (both consumed). */
+  private closes(close: '}' | ']', container: string): boolean {
+    this.skipWhitespace();
+    const separator = this.text[this.position];
+    if (separator === ',') {
+      this.position++;
+      this.skipWhitespace();
+      return false;
+    }
+    if (separator === close) {
+      this.position++;
+      return true;
+    }
+    throw this.syntaxError(`expected "," or "${close}" in ${container}`);
   }
 
   private parseString(isKey = false): string {
