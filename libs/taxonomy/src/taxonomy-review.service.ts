@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   checkTaxonomy,
+  invalidTaxonomyError,
   type CompiledTaxonomy,
   diffTaxonomies,
   DomainError,
@@ -122,14 +123,7 @@ export class TaxonomyReviewService {
 function compileCandidate(source: string): CompiledTaxonomy {
   const { lint, taxonomy } = checkTaxonomy(source, { runTests: false });
   if (taxonomy === null) {
-    const errors = lint.findings
-      .filter((finding) => finding.severity === 'error')
-      .map(({ line, column, path, message }) => ({ line, column, path, message }));
-    throw new DomainError(
-      'invalid_taxonomy',
-      `invalid taxonomy: ${errors.map((error) => `line ${error.line}: ${error.message}`).join('; ')}`,
-      { errors },
-    );
+    throw invalidTaxonomyError(lint);
   }
   return taxonomy;
 }

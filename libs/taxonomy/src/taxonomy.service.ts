@@ -5,6 +5,7 @@ import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
 import { Database } from '@countersign/database';
 import {
   checkTaxonomy,
+  invalidTaxonomyError,
   type CompiledTaxonomy,
   DomainError,
   findDefaultTaxonomyPath,
@@ -150,14 +151,7 @@ export class TaxonomyService {
 function admit(source: string): Pick<AppliedTaxonomy, 'warnings' | 'tests'> {
   const check = checkTaxonomy(source);
   if (check.lint.errors > 0) {
-    const errors = check.lint.findings
-      .filter((finding) => finding.severity === 'error')
-      .map(({ line, column, path, message }) => ({ line, column, path, message }));
-    throw new DomainError(
-      'invalid_taxonomy',
-      `invalid taxonomy: ${errors.map((error) => `line ${error.line}: ${error.message}`).join('; ')}`,
-      { errors },
-    );
+    throw invalidTaxonomyError(check.lint);
   }
   const tests = check.tests ?? { total: 0, passed: 0, failures: [] };
   if (tests.failures.length > 0) {

@@ -7,6 +7,7 @@ export { CEL_VARIABLES } from './cel-environment';
 export { findDefaultTaxonomyPath } from './default-taxonomy-path';
 export {
   checkTaxonomy,
+  invalidTaxonomyError,
   lintTaxonomy,
   type LintCode,
   type LintFinding,

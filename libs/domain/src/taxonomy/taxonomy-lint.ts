@@ -1,3 +1,4 @@
+import { DomainError } from '../errors';
 import { compilePattern, patternSpecificity } from '../patterns';
 import { celReferences, compileCel } from './cel-environment';
 import { compileTaxonomy } from './taxonomy-compiler';
@@ -33,6 +34,20 @@ export interface TaxonomyCheck {
   /** Null when the file is invalid: its tests cannot run. */
   tests: TaxonomyTestReport | null;
   taxonomy: CompiledTaxonomy | null;
+}
+
+/** The refusal of a taxonomy with lint errors: each error by line, in the message and in the problem's `errors`. */
+export function invalidTaxonomyError(lint: LintReport): DomainError {
+  const errors = lint.findings
+    .filter((finding) => finding.severity === 'error')
+    .map(({ line, column, path, message }) => ({ line, column, path, message }));
+  return new DomainError(
+    'invalid_taxonomy',
+    `invalid taxonomy: ${errors.map((error) => `line ${error.line}: ${error.message}`).join('; ')}`,
+    {
+      errors,
+    },
+  );
 }
 
 export function lintTaxonomy(yamlText: string): LintReport {
