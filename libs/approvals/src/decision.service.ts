@@ -9,7 +9,9 @@ import {
   decisionLatency,
   decisionReason,
   DomainError,
+  type InputProblem,
   MAX_DECISION_REASON,
+  parseInput,
   settlementOf,
   type Verdict,
 } from '@countersign/domain';
@@ -53,24 +55,21 @@ export const decisionBody = z
 
 /** Parses a decision body at the edge; a refusal names the field. */
 export function parseDecisionInput(body: unknown): DecisionInput {
-  const parsed = decisionBody.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? parsed.error.issues[0];
-  if (issue.code === 'unrecognized_keys') return invalid(`unknown member ${JSON.stringify(issue.keys[0])}`, issue.keys[0]);
-  switch (issue.path[0]) {
-    case 'verdict':
-      return invalid('verdict must be "approve" or "deny"', 'verdict');
-    case 'reason':
-      return invalid(`reason must be a string of at most ${MAX_DECISION_REASON} characters`, 'reason');
-    case 'step_up':
-      return invalid("step_up must be a WebAuthn credential response (SimpleWebAuthn's JSON shape)", 'step_up');
-    default:
-      throw new DomainError('invalid_request', 'the body must be a JSON object');
-  }
+  return parseInput(decisionBody, body, explainDecisionIssue);
 }
 
-function invalid(message: string, field: string): never {
-  throw new DomainError('invalid_request', message, { field });
+function explainDecisionIssue(issue: z.core.$ZodIssue): InputProblem {
+  if (issue.code === 'unrecognized_keys') return { message: `unknown member ${JSON.stringify(issue.keys[0])}`, field: issue.keys[0] };
+  switch (issue.path[0]) {
+    case 'verdict':
+      return { message: 'verdict must be "approve" or "deny"', field: 'verdict' };
+    case 'reason':
+      return { message: `reason must be a string of at most ${MAX_DECISION_REASON} characters`, field: 'reason' };
+    case 'step_up':
+      return { message: "step_up must be a WebAuthn credential response (SimpleWebAuthn's JSON shape)", field: 'step_up' };
+    default:
+      return { message: 'the body must be a JSON object' };
+  }
 }
 
 /**
