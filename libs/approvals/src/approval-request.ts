@@ -73,7 +73,10 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
 }
 
 /** The header first, then the body, as the transport hands them to `IntakeService.request`. */
-export function parseIntake(body: unknown, idempotencyKeyHeader: string | undefined): { request: ApprovalRequest; idempotencyKey?: string } {
+export function parseIntake(
+  body: unknown,
+  idempotencyKeyHeader: string | undefined,
+): { request: ApprovalRequest; idempotencyKey?: string } {
   const idempotencyKey = parseIdempotencyKey(idempotencyKeyHeader);
   return { request: parseApprovalRequest(body), idempotencyKey };
 }

@@ -20,7 +20,7 @@ import { PasskeyService, type PersonRecord } from '@countersign/people';
 import { ApprovalTokenService } from '@countersign/tokens';
 import { AgentControlService } from './agent-control.service';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
-import { type ApprovalRecord, ApprovalRepository, decidable, isUuid, requirementOf } from './approval.repository';
+import { type ApprovalRecord, ApprovalRepository, isUuid } from './approval.repository';
 import { type ApprovalActivity, type DecisionRecord, DecisionRepository } from './decision.repository';
 
 export type DecisionChannel = 'web' | 'slack';
@@ -128,8 +128,7 @@ export class DecisionService {
     verdict: Verdict,
     response: AuthenticationResponseJSON,
   ): Promise<{ amr: string[]; actionDigest: string }> {
-    const read = await this.approvals.findById(approvalId);
-    const approval = read && decidable(read);
+    const approval = await this.approvals.findById(approvalId);
     assertDecidable(person, approval, { verdict, stepUp: approval && { actionDigest: approval.actionDigest } }, new Date());
     return { amr: await this.passkeys.verifyStepUp(person, approval, response), actionDigest: approval.actionDigest };
   }
@@ -148,7 +147,7 @@ export class DecisionService {
     // the row lock can deadlock the pool under load.
     const result = await this.database.transaction(async (tx) => {
       const locked = isUuid(approvalId) ? await this.decisions.lockForDecision(tx, approvalId) : null;
-      const approval = locked && decidable(locked.row.approval);
+      const approval = locked?.row.approval ?? null;
       assertDecidable(person, approval, { verdict: input.verdict, stepUp }, decidedAt);
       const { row, agentClientId } = locked!; // assertDecidable refuses a missing approval
       const { decisions: earlier, notifications, shownAt } = await this.decisions.decidingActivity(tx, approvalId, person.id, channel);
@@ -238,11 +237,11 @@ export class DecisionService {
       personId: approval.onBehalfOfId,
       risk: {
         tier: approval.tier,
-        reversibility: (approval.classification.reversibility as string | null) ?? null,
-        blast_radius: (approval.classification.blast_radius as string | null) ?? null,
+        reversibility: approval.classification.reversibility,
+        blast_radius: approval.classification.blast_radius,
       },
       approvers,
-      ttlSeconds: requirementOf(approval).token_ttl_seconds,
+      ttlSeconds: approval.requirement.token_ttl_seconds,
     });
   }
 }

@@ -22,7 +22,7 @@ export {
   type ApprovalActivity,
   type NotificationView,
 } from './decision.repository';
-export { type ApprovalRecord, eligibleEntriesOf, requirementOf } from './approval.repository';
+export { type ApprovalRecord, eligibleEntriesOf, type StoredClassification } from './approval.repository';
 export { CallbacksService } from './callbacks.service';
 export { validateCallbackUrl } from './callback-url';
 export { decisionBody, type DecisionChannel, type DecisionInput, DecisionService, parseDecisionInput } from './decision.service';

@@ -18,8 +18,8 @@ import { type AgentPrincipal, ApprovalTokenService } from '@countersign/tokens';
 import { AgentControlService } from './agent-control.service';
 import { type ApprovalRequest } from './approval-request';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
-import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
-import { type ApprovalView, type StoredClassification, toApprovalView } from './approval-view';
+import { ApprovalRepository, type ApprovalRecord, type StoredClassification } from './approval.repository';
+import { type ApprovalView, toApprovalView } from './approval-view';
 import { validateCallbackUrl } from './callback-url';
 import { IntakeWriter } from './intake-writer';
 import { PartiesRepository } from './parties.repository';
@@ -269,8 +269,8 @@ export class IntakeService {
         reason: request.reason ?? null,
         provenance: request.context?.provenance ?? [],
         tier: classification.tier,
-        classification: storedClassification as unknown as Record<string, unknown>,
-        requirement: requirement as unknown as Record<string, unknown>,
+        classification: storedClassification,
+        requirement,
         taxonomyVersion: version,
         actionDigest,
         status,
@@ -297,7 +297,7 @@ export class IntakeService {
         approval_id: existing.id,
       });
     }
-    const refusal = (existing.classification as unknown as StoredClassification).refusal;
+    const refusal = existing.classification.refusal;
     if (refusal) throw refusalError(refusal, existing.id);
     const token = existing.status === 'approved' ? await this.tokens.tokenFor(existing.id) : null;
     return { created: false, approval: toApprovalView(existing, token) };
