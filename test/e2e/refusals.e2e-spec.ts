@@ -255,6 +255,27 @@ describe('refusals: bad input, wrong credentials, policy', () => {
     expect(response.body.field).toBe(field);
   });
 
+  it('audits a refused body and a refused Idempotency-Key: the log says what was refused and why', async () => {
+    const latestRefusal = async (): Promise<{ code: string; reason: string }> => {
+      await api.app.get(AuditService).flush();
+      return withClient(
+        api.config.databaseUrl,
+        async (client) =>
+          (
+            await client.query<{ data: { code: string; reason: string } }>(
+              `SELECT data FROM audit_events WHERE type = 'approval.refused' AND actor_id = $1 ORDER BY seq DESC LIMIT 1`,
+              [agent.clientId],
+            )
+          ).rows[0].data,
+      );
+    };
+    expect((await post({ on_behalf_of: person.email })).status).toBe(400);
+    expect(await latestRefusal()).toEqual({ code: 'invalid_request', reason: '/action: is required' });
+    const badKey = await post(valid(), { 'idempotency-key': 'two words' });
+    expect(badKey.body).toMatchObject({ status: 400, code: 'invalid_request', field: 'Idempotency-Key' });
+    expect(await latestRefusal()).toEqual({ code: 'invalid_request', reason: 'Idempotency-Key must be 1-255 visible ASCII characters' });
+  });
+
   it('refuses an unknown or disabled on_behalf_of with unknown_person, and stores nothing', async () => {
     const before = await withClient(
       api.config.databaseUrl,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApprovalLifecycleService, CallbacksService } from '@countersign/approvals';
 import { NotificationService } from '@countersign/channels';
-import { JobName, type JobPayloads } from '@countersign/queue';
+import { JobName, type JobPayloads, parseJobPayload } from '@countersign/queue';
 
 export type JobHandler<N extends JobName> = (payload: JobPayloads[N]) => Promise<void>;
 
@@ -33,13 +33,18 @@ export class JobHandlers {
     };
   }
 
+  /** The job's entry: its data parsed once with the job's schema (a malformed payload fails permanently), then handled. */
+  run<N extends JobName>(name: N, data: unknown): Promise<void> {
+    const handler: JobHandler<N> = this.byName[name];
+    return handler(parseJobPayload(name, data));
+  }
+
   /** When a job has used its last attempt. */
-  async exhausted(name: JobName, payload: unknown, reason: string): Promise<void> {
+  async exhausted(name: JobName, data: unknown, reason: string): Promise<void> {
     if (name === JobName.DeliverCallback) {
-      const { approvalId, status } = payload as JobPayloads[JobName.DeliverCallback];
+      const { approvalId, status } = parseJobPayload(name, data);
       await this.callbacks.gaveUp(approvalId, status, reason);
     }
-    if (name === JobName.DeliverNotification)
-      await this.notifications.gaveUp((payload as JobPayloads[JobName.DeliverNotification]).deliveryId, reason);
+    if (name === JobName.DeliverNotification) await this.notifications.gaveUp(parseJobPayload(name, data).deliveryId, reason);
   }
 }

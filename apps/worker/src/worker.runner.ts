@@ -12,7 +12,7 @@ import {
   JOB_QUEUES,
   JOB_RETRY,
   JobName,
-  type JobPayloads,
+  parseJobPayload,
   PermanentJobError,
   QueueName,
   QueueService,
@@ -172,12 +172,11 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
 
   private async process(job: Job, token: string | undefined): Promise<void> {
     const name = job.name as JobName;
-    const handler = this.handlers.byName[name] as ((payload: unknown) => Promise<void>) | undefined;
-    if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+    if (!(name in this.handlers.byName)) throw new UnrecoverableError(`no handler for job ${job.name}`);
     try {
       // A flooding agent's delivery that starts too long after it was enqueued holds back its new requests (ADR 0010).
       if ((job.queueName as QueueName) === QueueName.FloodNotifications) this.noteFloodLag(job);
-      await handler(job.data);
+      await this.handlers.run(name, job.data);
     } catch (error) {
       if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
       if (error instanceof RetryLaterError) {
@@ -193,7 +192,7 @@ export class WorkerRunner implements OnApplicationBootstrap, OnApplicationShutdo
   private noteFloodLag(job: Job): void {
     const lagMs = floodLagMs({ attemptsStarted: job.attemptsStarted, enqueuedAt: job.timestamp }, Date.now());
     if (lagMs <= this.config.floodBacklogLimitMs) return;
-    const { agentId } = job.data as JobPayloads[JobName.DeliverNotification];
+    const { agentId } = parseJobPayload(JobName.DeliverNotification, job.data);
     // The delivery goes ahead either way; a mark that could not be written only means intake does not push back.
     this.floodBacklog
       .mark(agentId, lagMs)

@@ -48,7 +48,7 @@ export class ApprovalLifecycleService {
     this.metrics.approvals.inc({ tier: approval.tier, status: approval.status });
     // Nobody can be waiting on an approval that did not exist a moment ago.
     if (!options.created) await this.events.statusChanged(approval.id, approval.status);
-    const requirement = approval.requirement as unknown as Requirement;
+    const requirement = approval.requirement;
     const needsPeople = requirement.decision === 'approve';
     this.live.emit(
       options.created ? 'approval.created' : 'approval.updated',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError, isSingleLine, jsonPointer } from '@countersign/domain';
+import { DomainError, isSingleLine, parseInput } from '@countersign/domain';
 
 const ACTION_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 // Identifiers are one line: a control character there could pose as a second line in Slack, the web app or a log.
@@ -57,12 +57,26 @@ const schema = z.object({
 
 export type ApprovalRequest = z.infer<typeof schema>;
 
-/** Shape validation of an already I-JSON-parsed body; the first problem is reported, naming its field. */
+/** Shape validation of an already I-JSON-parsed body; the first problem is reported, naming its field by JSON pointer. */
 export function parseApprovalRequest(body: unknown): ApprovalRequest {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = jsonPointer(issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)));
-  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-  throw new DomainError('invalid_request', `${field || 'body'}: ${message}`, { field: field || '/' });
+  return parseInput(schema, body);
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The Idempotency-Key header: absent, or 1-255 visible ASCII characters. */
+export function parseIdempotencyKey(header: string | undefined): string | undefined {
+  if (header !== undefined && !IDEMPOTENCY_KEY.test(header)) {
+    throw new DomainError('invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters', { field: 'Idempotency-Key' });
+  }
+  return header;
+}
+
+/** The header first, then the body, as the transport hands them to `IntakeService.request`. */
+export function parseIntake(
+  body: unknown,
+  idempotencyKeyHeader: string | undefined,
+): { request: ApprovalRequest; idempotencyKey?: string } {
+  const idempotencyKey = parseIdempotencyKey(idempotencyKeyHeader);
+  return { request: parseApprovalRequest(body), idempotencyKey };
 }

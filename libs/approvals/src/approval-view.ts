@@ -4,24 +4,13 @@ import {
   type ApproverView as WireApproverView,
   type InboxItem as WireInboxItem,
 } from '@countersign/contract';
-import { type ApprovalRecord, eligibleEntriesOf, requirementOf } from './approval.repository';
+import { type ApprovalRecord, eligibleEntriesOf } from './approval.repository';
 import { type ApprovalActivity, type InboxRow, type NotificationView } from './decision.repository';
 
 // Every view of an approval, in one place: the agent's (`ApprovalView`), a person's (`InboxItem`, `ApproverView`)
 // and a channel's (`ApprovalSummary`). Services read rows; these turn them into what a reader is shown.
 
 export const AGENT_CLAIM_LABEL = "The agent's own words: Countersign has not verified them.";
-
-/** What `classification` holds in the approvals row. */
-export interface StoredClassification {
-  tier: string;
-  reversibility: string | null;
-  blast_radius: string | null;
-  rule: string;
-  reasons: string[];
-  /** Set when intake refused the request (confused deputy, policy): replays answer with the same refusal. */
-  refusal?: { code: 'capability_missing' | 'permission_missing' | 'forbidden_by_policy'; message: string };
-}
 
 // The views' shapes are the wire contract (libs/contract, docs/adr/0011-wire-contract.md): the OpenAPI document,
 // the web app and the agent SDK use the same ones. Changing a view is changing the contract there.
@@ -38,7 +27,7 @@ export function toApprovalView(
   decisions: AgentDecisionView[] = [],
   notifications: NotificationView[] = [],
 ): ApprovalView {
-  const requirement = requirementOf(approval);
+  const requirement = approval.requirement;
   return {
     id: approval.id,
     status: approval.status,
@@ -60,7 +49,7 @@ export function toApprovalView(
 
 /** The classification as both views show it: the stored one plus the taxonomy version that made it. */
 export function classificationView(approval: ApprovalRecord): ApprovalView['classification'] {
-  const classification = approval.classification as unknown as StoredClassification;
+  const classification = approval.classification;
   return {
     tier: classification.tier,
     reversibility: classification.reversibility,
@@ -93,7 +82,7 @@ export function inboxItem(row: InboxRow): InboxItem {
     action: { type: approval.actionType, resource: approval.actionResource },
     agent: { name: row.agentName },
     on_behalf_of: { id: row.onBehalfOf.id, email: row.onBehalfOf.email, display_name: row.onBehalfOf.displayName },
-    step_up: requirementOf(approval).step_up,
+    step_up: approval.requirement.step_up,
     created_at: approval.createdAt.toISOString(),
     expires_at: approval.expiresAt.toISOString(),
   };
@@ -102,8 +91,8 @@ export function inboxItem(row: InboxRow): InboxItem {
 /** The approval as `reader` sees it; `you` says what is left for them to do. */
 export function approverView({ row, decisions, notifications }: ApprovalActivity, reader: { id: string } | null): ApproverView {
   const { approval } = row;
-  const classification = approval.classification as unknown as StoredClassification;
-  const requirement = requirementOf(approval);
+  const classification = approval.classification;
+  const requirement = approval.requirement;
   const mine = decisions.find((decision) => decision.personId === reader?.id) ?? null;
   const open = approval.status === 'pending' && approval.expiresAt.getTime() > Date.now();
   return {
@@ -146,6 +135,6 @@ export function approvalSummary(activity: ApprovalActivity): ApprovalSummary {
     agent_id: approval.agentId,
     on_behalf_of_id: approval.onBehalfOfId,
     eligible: eligibleEntriesOf(approval),
-    escalate_to: requirementOf(approval).escalate_to ?? [],
+    escalate_to: approval.requirement.escalate_to ?? [],
   };
 }

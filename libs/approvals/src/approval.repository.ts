@@ -1,11 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import { type OutboxEvent } from '@countersign/audit';
 import { type ApprovalEntity, Database, type Tx } from '@countersign/database';
-import { type ApprovalStatus, type DecidableApproval, eligibleEntries, type Requirement } from '@countersign/domain';
+import { type ApprovalStatus, eligibleEntries, type Requirement } from '@countersign/domain';
 import { type IssuedTokenRow } from '@countersign/tokens';
 
-/** The entity's status union is the domain's ApprovalStatus. */
-export type ApprovalRecord = ApprovalEntity;
+/** What `classification` holds in the approvals row. */
+export interface StoredClassification {
+  tier: string;
+  reversibility: string | null;
+  blast_radius: string | null;
+  rule: string;
+  reasons: string[];
+  /** Set when intake refused the request (confused deputy, policy): replays answer with the same refusal. */
+  refusal?: { code: 'capability_missing' | 'permission_missing' | 'forbidden_by_policy'; message: string };
+}
+
+/**
+ * The approvals row, its JSON columns typed: `classification` and `requirement` are written by intake from these
+ * types and typed once, where the row is read (`approvalFromRow`). The entity's status union is the domain's.
+ */
+export type ApprovalRecord = Omit<ApprovalEntity, 'classification' | 'requirement'> & {
+  classification: StoredClassification;
+  /** What the taxonomy compiled for the approval's tier when it was created. */
+  requirement: Requirement;
+};
 export type NewApproval = Omit<ApprovalRecord, 'id' | 'createdAt' | 'updatedAt' | 'decidedAt'> & { decidedAt: Date | null };
 
 const APPROVAL_COLUMNS = [
@@ -232,8 +250,8 @@ export function approvalFromRow(row: Record<string, unknown>): ApprovalRecord {
     reason: row.reason as string | null,
     provenance: row.provenance as string[],
     tier: row.tier as string,
-    classification: row.classification as Record<string, unknown>,
-    requirement: row.requirement as Record<string, unknown>,
+    classification: row.classification as StoredClassification,
+    requirement: row.requirement as Requirement,
     taxonomyVersion: row.taxonomy_version as number,
     actionDigest: row.action_digest as string,
     status: row.status as ApprovalStatus,
@@ -250,19 +268,9 @@ export function approvalFromRow(row: Record<string, unknown>): ApprovalRecord {
   };
 }
 
-/** The stored requirement: what the taxonomy compiled for the approval's tier when it was created. */
-export function requirementOf(approval: ApprovalRecord): Requirement {
-  return approval.requirement as unknown as Requirement;
-}
-
-/** The approval as the decision rules read it (libs/domain decision.ts). */
-export function decidable(approval: ApprovalRecord): Omit<ApprovalRecord, 'requirement'> & DecidableApproval {
-  return { ...approval, requirement: requirementOf(approval) };
-}
-
 /** Who may decide the approval: its requirement's approver entries and any escalation entries. */
 export function eligibleEntriesOf(approval: ApprovalRecord): string[] {
-  return eligibleEntries(decidable(approval));
+  return eligibleEntries(approval);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

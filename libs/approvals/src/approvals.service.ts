@@ -72,7 +72,7 @@ export class ApprovalsService {
   private async view(approval: ApprovalRecord): Promise<ApprovalView> {
     // Only tiers that wait for people can have decisions (saves a query on the auto-approved hot path). The reads
     // are independent: they go out together.
-    const needsPeople = (approval.requirement as { decision?: string }).decision === 'approve';
+    const needsPeople = approval.requirement.decision === 'approve';
     const [token, decisions, notifications] = await Promise.all([
       approval.status === 'approved' ? this.tokens.tokenFor(approval.id) : null,
       needsPeople ? this.decisions.decisionsOf(undefined, approval.id) : [],

@@ -4,7 +4,7 @@ import { AuditEventType, AuditService } from '@countersign/audit';
 import { APPROVAL_STATUSES, type ApprovalStatus, approverEntriesFor, DomainError, mayDecide } from '@countersign/domain';
 import { PasskeyService, type PersonRecord } from '@countersign/people';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
-import { decidable, isUuid } from './approval.repository';
+import { isUuid } from './approval.repository';
 import { type ApprovalSummary, type ApproverView, approvalSummary, approverView, type InboxItem, inboxItem } from './approval-view';
 import { DecisionRepository, type InboxRow } from './decision.repository';
 
@@ -86,7 +86,7 @@ export class ApproverService {
 
   private async eligibleRow(person: PersonRecord, id: string): Promise<InboxRow> {
     const row = isUuid(id) ? await this.decisions.withParties(id) : null;
-    if (!row || !mayDecide(person, decidable(row.approval))) throw new DomainError('not_found', 'no such approval');
+    if (!row || !mayDecide(person, row.approval)) throw new DomainError('not_found', 'no such approval');
     return row;
   }
 }

@@ -9,7 +9,9 @@ import {
   decisionLatency,
   decisionReason,
   DomainError,
+  type InputProblem,
   MAX_DECISION_REASON,
+  parseInput,
   settlementOf,
   type Verdict,
 } from '@countersign/domain';
@@ -18,7 +20,7 @@ import { PasskeyService, type PersonRecord } from '@countersign/people';
 import { ApprovalTokenService } from '@countersign/tokens';
 import { AgentControlService } from './agent-control.service';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
-import { type ApprovalRecord, ApprovalRepository, decidable, isUuid, requirementOf } from './approval.repository';
+import { type ApprovalRecord, ApprovalRepository, isUuid } from './approval.repository';
 import { type ApprovalActivity, type DecisionRecord, DecisionRepository } from './decision.repository';
 
 export type DecisionChannel = 'web' | 'slack';
@@ -53,24 +55,21 @@ export const decisionBody = z
 
 /** Parses a decision body at the edge; a refusal names the field. */
 export function parseDecisionInput(body: unknown): DecisionInput {
-  const parsed = decisionBody.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? parsed.error.issues[0];
-  if (issue.code === 'unrecognized_keys') return invalid(`unknown member ${JSON.stringify(issue.keys[0])}`, issue.keys[0]);
-  switch (issue.path[0]) {
-    case 'verdict':
-      return invalid('verdict must be "approve" or "deny"', 'verdict');
-    case 'reason':
-      return invalid(`reason must be a string of at most ${MAX_DECISION_REASON} characters`, 'reason');
-    case 'step_up':
-      return invalid("step_up must be a WebAuthn credential response (SimpleWebAuthn's JSON shape)", 'step_up');
-    default:
-      throw new DomainError('invalid_request', 'the body must be a JSON object');
-  }
+  return parseInput(decisionBody, body, explainDecisionIssue);
 }
 
-function invalid(message: string, field: string): never {
-  throw new DomainError('invalid_request', message, { field });
+function explainDecisionIssue(issue: z.core.$ZodIssue): InputProblem {
+  if (issue.code === 'unrecognized_keys') return { message: `unknown member ${JSON.stringify(issue.keys[0])}`, field: issue.keys[0] };
+  switch (issue.path[0]) {
+    case 'verdict':
+      return { message: 'verdict must be "approve" or "deny"', field: 'verdict' };
+    case 'reason':
+      return { message: `reason must be a string of at most ${MAX_DECISION_REASON} characters`, field: 'reason' };
+    case 'step_up':
+      return { message: "step_up must be a WebAuthn credential response (SimpleWebAuthn's JSON shape)", field: 'step_up' };
+    default:
+      return { message: 'the body must be a JSON object' };
+  }
 }
 
 /**
@@ -129,8 +128,7 @@ export class DecisionService {
     verdict: Verdict,
     response: AuthenticationResponseJSON,
   ): Promise<{ amr: string[]; actionDigest: string }> {
-    const read = await this.approvals.findById(approvalId);
-    const approval = read && decidable(read);
+    const approval = await this.approvals.findById(approvalId);
     assertDecidable(person, approval, { verdict, stepUp: approval && { actionDigest: approval.actionDigest } }, new Date());
     return { amr: await this.passkeys.verifyStepUp(person, approval, response), actionDigest: approval.actionDigest };
   }
@@ -149,7 +147,7 @@ export class DecisionService {
     // the row lock can deadlock the pool under load.
     const result = await this.database.transaction(async (tx) => {
       const locked = isUuid(approvalId) ? await this.decisions.lockForDecision(tx, approvalId) : null;
-      const approval = locked && decidable(locked.row.approval);
+      const approval = locked?.row.approval ?? null;
       assertDecidable(person, approval, { verdict: input.verdict, stepUp }, decidedAt);
       const { row, agentClientId } = locked!; // assertDecidable refuses a missing approval
       const { decisions: earlier, notifications, shownAt } = await this.decisions.decidingActivity(tx, approvalId, person.id, channel);
@@ -239,11 +237,11 @@ export class DecisionService {
       personId: approval.onBehalfOfId,
       risk: {
         tier: approval.tier,
-        reversibility: (approval.classification.reversibility as string | null) ?? null,
-        blast_radius: (approval.classification.blast_radius as string | null) ?? null,
+        reversibility: approval.classification.reversibility,
+        blast_radius: approval.classification.blast_radius,
       },
       approvers,
-      ttlSeconds: requirementOf(approval).token_ttl_seconds,
+      ttlSeconds: approval.requirement.token_ttl_seconds,
     });
   }
 }

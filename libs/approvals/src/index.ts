@@ -1,7 +1,7 @@
 export { AgentControlService } from './agent-control.service';
 export { APPROVAL_OUTREACH, type ApprovalOutreach, ApprovalLifecycleService } from './approval-lifecycle.service';
 export { type AdminOverview, type AgentApprovalView, ApprovalReportsService, MAX_OVERVIEW_DAYS } from './approval-reports.service';
-export { type ApprovalRequest, parseApprovalRequest } from './approval-request';
+export { type ApprovalRequest, parseApprovalRequest, parseIdempotencyKey, parseIntake } from './approval-request';
 export {
   AGENT_CLAIM_LABEL,
   type AgentDecisionView,
@@ -22,7 +22,7 @@ export {
   type ApprovalActivity,
   type NotificationView,
 } from './decision.repository';
-export { type ApprovalRecord, eligibleEntriesOf, requirementOf } from './approval.repository';
+export { type ApprovalRecord, eligibleEntriesOf, type StoredClassification } from './approval.repository';
 export { CallbacksService } from './callbacks.service';
 export { validateCallbackUrl } from './callback-url';
 export { decisionBody, type DecisionChannel, type DecisionInput, DecisionService, parseDecisionInput } from './decision.service';

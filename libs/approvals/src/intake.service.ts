@@ -16,16 +16,14 @@ import { type PersonRecord } from '@countersign/people';
 import { TaxonomyService } from '@countersign/taxonomy';
 import { type AgentPrincipal, ApprovalTokenService } from '@countersign/tokens';
 import { AgentControlService } from './agent-control.service';
-import { type ApprovalRequest, parseApprovalRequest } from './approval-request';
+import { type ApprovalRequest } from './approval-request';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
-import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
-import { type ApprovalView, type StoredClassification, toApprovalView } from './approval-view';
+import { ApprovalRepository, type ApprovalRecord, type StoredClassification } from './approval.repository';
+import { type ApprovalView, toApprovalView } from './approval-view';
 import { validateCallbackUrl } from './callback-url';
 import { IntakeWriter } from './intake-writer';
 import { PartiesRepository } from './parties.repository';
 import { PENDING_RETRY_AFTER_SECONDS, QuotaService, type ThrottledRefusal } from './quota.service';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 type Refusal = NonNullable<StoredClassification['refusal']>;
 type AgentLimits = ReturnType<AgentsService['quotas']>;
@@ -60,17 +58,17 @@ export class IntakeService {
   ) {}
 
   /**
-   * `created` is false when an idempotency key replayed an earlier, identical request. The steps, in order: parse,
-   * admit the agent (status, quotas), replay an idempotent retry, find the person, classify and decide the outcome,
-   * check the pending limits, then store the approval with its audit (and token) and start what follows.
+   * `created` is false when an idempotency key replayed an earlier, identical request. The request and the key come
+   * parsed by the transport (`parseIntake`, which refuses through `refuse`). The steps, in order: admit the agent
+   * (status, quotas), replay an idempotent retry, find the person, classify and decide the outcome, check the
+   * pending limits, then store the approval with its audit (and token) and start what follows.
    */
   async request(
     principal: AgentPrincipal,
-    body: unknown,
+    request: ApprovalRequest,
     idempotencyKey: string | undefined,
   ): Promise<{ created: boolean; approval: ApprovalView }> {
-    const actor: Actor = { type: 'agent', id: principal.agentId, clientId: principal.clientId };
-    const request = await this.parse(actor, body, idempotencyKey);
+    const actor = agentActor(principal);
     // The agent (still active?) and the person it names, in one round trip.
     const parties = await this.parties.load(principal.agentId, request.on_behalf_of);
     const { agent, limits } = await this.admit(actor, parties.agent);
@@ -105,14 +103,12 @@ export class IntakeService {
     return { created: true, approval: toApprovalView(stored.approval, stored.token) };
   }
 
-  /** The header and the body, each refusal audited. */
-  private parse(actor: Actor, body: unknown, idempotencyKey: string | undefined): Promise<ApprovalRequest> {
-    return this.auditingRefusal(actor, () => {
-      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-        throw new DomainError('invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters', { field: 'Idempotency-Key' });
-      }
-      return parseApprovalRequest(body);
-    });
+  /**
+   * The transport's refusal of a request it could not parse (a bad header or body), audited like every refusal
+   * before an approval row exists; the caller rethrows the error.
+   */
+  async refuse(principal: AgentPrincipal, error: DomainError): Promise<void> {
+    await this.refuseWithoutApproval(agentActor(principal), error);
   }
 
   /** The agent must still be active and within its quotas (requests a minute, and its notifications not backlogged). */
@@ -273,8 +269,8 @@ export class IntakeService {
         reason: request.reason ?? null,
         provenance: request.context?.provenance ?? [],
         tier: classification.tier,
-        classification: storedClassification as unknown as Record<string, unknown>,
-        requirement: requirement as unknown as Record<string, unknown>,
+        classification: storedClassification,
+        requirement,
         taxonomyVersion: version,
         actionDigest,
         status,
@@ -301,7 +297,7 @@ export class IntakeService {
         approval_id: existing.id,
       });
     }
-    const refusal = (existing.classification as unknown as StoredClassification).refusal;
+    const refusal = existing.classification.refusal;
     if (refusal) throw refusalError(refusal, existing.id);
     const token = existing.status === 'approved' ? await this.tokens.tokenFor(existing.id) : null;
     return { created: false, approval: toApprovalView(existing, token) };
@@ -352,6 +348,10 @@ function refusalFor(agent: AgentRecord, person: PersonRecord, type: string, clas
     };
   }
   return null;
+}
+
+function agentActor(principal: AgentPrincipal): Actor {
+  return { type: 'agent', id: principal.agentId, clientId: principal.clientId };
 }
 
 function refusalError(refusal: Refusal, approvalId: string): DomainError {

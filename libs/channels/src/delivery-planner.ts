@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type ApprovalOutreach, type ApprovalRecord, eligibleEntriesOf, requirementOf } from '@countersign/approvals';
+import { type ApprovalOutreach, type ApprovalRecord, eligibleEntriesOf } from '@countersign/approvals';
 import { MicroBatch } from '@countersign/database';
 import { jobId, JobName, QueueService } from '@countersign/queue';
 import { type DeliveryRecord, DeliveryRepository, type PlanItem } from './delivery.repository';
@@ -35,7 +35,7 @@ export class DeliveryPlanner implements ApprovalOutreach {
 
   /** A new pending approval; if this fails, the approval stays un-notified and the worker's sweep plans it. */
   async planNew(approval: ApprovalRecord): Promise<void> {
-    const requirement = requirementOf(approval);
+    const requirement = approval.requirement;
     await this.planAndEnqueue(
       {
         id: approval.id,

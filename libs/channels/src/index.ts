@@ -8,7 +8,8 @@ export {
   type NotificationChannel,
 } from './notification-channel';
 export { NotificationService } from './notification.service';
-export { parseSubscription, type PushSubscriptionView, PushSubscriptionsService } from './push-subscriptions.service';
+export { parseSubscription, type PushSubscriptionInput, pushSubscriptionInput } from './push-subscription.input';
+export { type PushSubscriptionView, PushSubscriptionsService } from './push-subscriptions.service';
 export { SlackInteractionsService, type SlackAnswer, type SlackRequest } from './slack-interactions.service';
 export { type SlackLinkView, SlackLinksService } from './slack-links.service';
 export { escapeMrkdwn, renderApprovalMessage } from './slack-message';

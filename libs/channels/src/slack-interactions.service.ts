@@ -3,31 +3,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DecisionService } from '@countersign/approvals';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { decisionReason, DomainError, findNulCharacter, jsonPointer, MAX_DECISION_REASON, type Verdict } from '@countersign/domain';
+import { decisionReason, DomainError, MAX_DECISION_REASON, type Verdict } from '@countersign/domain';
 import { type PersonRecord } from '@countersign/people';
 import { DeliveryRepository } from './delivery.repository';
 import { SlackChannel } from './slack.channel';
 import { SlackIdentityRepository } from './slack-identity.repository';
+import { parseSlackPayload, type SlackPayload } from './slack-payload.input';
 import { checkSlackSignature } from './slack-signature';
-
-/** What Slack sends (the parts we read). */
-interface SlackPayload {
-  type?: string;
-  challenge?: string;
-  api_app_id?: string;
-  trigger_id?: string;
-  user?: { id?: string; team_id?: string };
-  team?: { id?: string } | null;
-  enterprise?: { id?: string } | null;
-  channel?: { id?: string };
-  container?: { channel_id?: string };
-  actions?: Array<{ action_id?: string; value?: string }>;
-  view?: {
-    callback_id?: string;
-    private_metadata?: string;
-    state?: { values?: Record<string, Record<string, { value?: string | null }>> };
-  };
-}
 
 export interface SlackRequest {
   rawBody: string;
@@ -68,7 +50,7 @@ export class SlackInteractionsService {
       await this.refused(SYSTEM, null, problem, {});
       throw new DomainError('invalid_signature', `Slack request refused: ${problem.replace(/_/g, ' ')}`);
     }
-    const payload = parsePayload(request.rawBody);
+    const payload = await this.parse(request.rawBody);
     if (payload.type === 'url_verification' && typeof payload.challenge === 'string') return { challenge: payload.challenge };
     // The signature covers timestamp and body: the same signature twice is the same request replayed.
     if (!(await this.identities.firstSeen(createHash('sha256').update(request.signature!).digest('hex')))) {
@@ -84,6 +66,16 @@ export class SlackInteractionsService {
       if (!(error instanceof Refusal)) throw error;
       await this.refused(SYSTEM, approvalIdOf(payload), error.message, slackUser(payload));
       return {};
+    }
+  }
+
+  /** The payload as the Slack transport's edge parses it; a signed payload refused as bad input is audited. */
+  private async parse(rawBody: string): Promise<SlackPayload> {
+    try {
+      return parseSlackPayload(rawBody);
+    } catch (error) {
+      if (error instanceof DomainError) await this.refused(SYSTEM, null, 'invalid_payload', { detail: error.message, ...error.details });
+      throw error;
     }
   }
 
@@ -156,23 +148,6 @@ export class SlackInteractionsService {
       },
     ]);
   }
-}
-
-function parsePayload(raw: string): SlackPayload {
-  let payload: unknown;
-  try {
-    const text = raw.trimStart().startsWith('{') ? raw : new URLSearchParams(raw).get('payload');
-    payload = text ? JSON.parse(text) : {};
-  } catch {
-    throw new DomainError('invalid_request', 'the Slack payload is not JSON');
-  }
-  // A deny reason or an id with U+0000 could not be stored or looked up (Postgres text cannot hold it).
-  const nul = findNulCharacter(payload);
-  if (nul !== undefined)
-    throw new DomainError('invalid_request', `the Slack payload contains U+0000 (NUL) at ${jsonPointer(nul) || '/'}`, {
-      field: jsonPointer(nul),
-    });
-  return payload as SlackPayload;
 }
 
 function approvalIdOf(payload: SlackPayload): string | null {

@@ -9,6 +9,7 @@ export {
   jobId,
   JobName,
   type JobPayloads,
+  parseJobPayload,
   PermanentJobError,
   QueueName,
   RetryLaterError,

@@ -1,4 +1,14 @@
-import { FAIRNESS_GRACE_MS, floodLagMs, isFlooding, JobName, notificationPriority, QueueName, route } from './jobs';
+import {
+  FAIRNESS_GRACE_MS,
+  floodLagMs,
+  isFlooding,
+  JobName,
+  notificationPriority,
+  parseJobPayload,
+  PermanentJobError,
+  QueueName,
+  route,
+} from './jobs';
 
 describe('notificationPriority', () => {
   it('puts every critical job before any high one, high before medium, medium before low', () => {
@@ -73,5 +83,23 @@ describe('floodLagMs', () => {
 
   it('is never negative when the clocks of the enqueuing and the running process disagree', () => {
     expect(floodLagMs({ attemptsStarted: 1, enqueuedAt: 5_000 }, 4_000)).toBe(0);
+  });
+});
+
+describe('parseJobPayload (a job parsed once, at its entry)', () => {
+  it("returns the job's typed payload", () => {
+    expect(parseJobPayload(JobName.DeliverCallback, { approvalId: 'a', status: 'approved' })).toEqual({
+      approvalId: 'a',
+      status: 'approved',
+    });
+    expect(parseJobPayload(JobName.SweepExpiredApprovals, {})).toEqual({});
+  });
+
+  it('fails a malformed payload permanently, naming the field', () => {
+    expect(() => parseJobPayload(JobName.DeliverNotification, { deliveryId: 'd' })).toThrow(PermanentJobError);
+    expect(() => parseJobPayload(JobName.DeliverNotification, { deliveryId: 'd' })).toThrow(
+      'job notification.deliver has a malformed payload: /agentId: is required',
+    );
+    expect(() => parseJobPayload(JobName.ExpireApproval, null)).toThrow(PermanentJobError);
   });
 });

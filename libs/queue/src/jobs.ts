@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { DomainError, parseInput } from '@countersign/domain';
+
 /** Every queue and job Countersign runs, with its payload type; the worker registers exactly one handler each. */
 export enum QueueName {
   Lifecycle = 'lifecycle',
@@ -27,6 +30,33 @@ export interface JobPayloads {
   [JobName.PlanNotifications]: { approvalId: string; agentId: string };
   [JobName.DeliverNotification]: { deliveryId: string; agentId: string };
   [JobName.ShowOutcome]: { approvalId: string };
+}
+
+const approval = z.object({ approvalId: z.string() });
+
+/** Each job's payload schema: the worker parses a job's data with it once, at the job's entry (`parseJobPayload`). */
+const JOB_PAYLOAD_SCHEMAS: { [N in JobName]: z.ZodType<JobPayloads[N]> } = {
+  [JobName.ExpireApproval]: approval,
+  [JobName.SweepExpiredApprovals]: z.record(z.string(), z.never()),
+  [JobName.DeliverCallback]: z.object({ approvalId: z.string(), status: z.string() }),
+  [JobName.RemindApproval]: approval,
+  [JobName.EscalateApproval]: approval,
+  [JobName.PlanNotifications]: z.object({ approvalId: z.string(), agentId: z.string() }),
+  [JobName.DeliverNotification]: z.object({ deliveryId: z.string(), agentId: z.string() }),
+  [JobName.ShowOutcome]: approval,
+};
+
+/**
+ * A job's data as its handler takes it. Data that does not fit the job's schema (a job enqueued by another
+ * version, or written by hand) is a permanent failure: retrying cannot fix it.
+ */
+export function parseJobPayload<N extends JobName>(name: N, data: unknown): JobPayloads[N] {
+  try {
+    return parseInput(JOB_PAYLOAD_SCHEMAS[name], data);
+  } catch (error) {
+    if (error instanceof DomainError) throw new PermanentJobError(`job ${name} has a malformed payload: ${error.message}`);
+    throw error;
+  }
 }
 
 export const JOB_QUEUES: Record<JobName, QueueName> = {

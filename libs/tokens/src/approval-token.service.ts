@@ -113,11 +113,12 @@ export class ApprovalTokenService {
   }
 
   /** RFC 7662 in spirit: `{active: true, ...claims}` once, then `{active: false}` and nothing else. */
-  async consume(resourceServer: { id: string; audience: string }, token: unknown): Promise<ConsumeResult> {
+  /** `token` as the transport parsed it (`consumeRequestToken`): null when the body held none. */
+  async consume(resourceServer: { id: string; audience: string }, token: string | null): Promise<ConsumeResult> {
     const actor: Actor = { type: 'resource_server', id: resourceServer.id };
     let claims: JWTPayload;
     try {
-      if (typeof token !== 'string' || token.length > 8192) throw new InvalidTokenError('token missing or too long');
+      if (token === null) throw new InvalidTokenError('token missing or too long');
       claims = await this.verifier.verify(token, {
         typ: APPROVAL_TOKEN_TYPE,
         issuer: this.config.publicUrl,

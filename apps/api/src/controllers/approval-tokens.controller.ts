@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type ResourceServerView } from '@countersign/agents';
-import { ApprovalTokenService, type ConsumeResult } from '@countersign/tokens';
+import { ApprovalTokenService, type ConsumeResult, consumeRequestToken } from '@countersign/tokens';
 import { CurrentResourceServer, ResourceServerAuthGuard } from '../http/auth.guards';
 
 /** Single use: the first consume of a valid token answers `active: true`, every other call `active: false`. */
@@ -16,7 +16,6 @@ export class ApprovalTokensController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Consume an approval token (resource servers, HTTP Basic)' })
   consume(@CurrentResourceServer() server: ResourceServerView, @Body() body: unknown): Promise<ConsumeResult> {
-    const token = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
-    return this.tokens.consume(server, token);
+    return this.tokens.consume(server, consumeRequestToken(body));
   }
 }

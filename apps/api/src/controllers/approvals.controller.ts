@@ -12,7 +12,7 @@ import {
 } from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { ref } from '@countersign/contract';
-import { ApprovalsService, type ApprovalView, IntakeService } from '@countersign/approvals';
+import { ApprovalsService, type ApprovalView, IntakeService, parseIntake } from '@countersign/approvals';
 import { DomainError } from '@countersign/domain';
 import { type AgentPrincipal } from '@countersign/tokens';
 import { AgentAuthGuard, CurrentAgent } from '../http/auth.guards';
@@ -63,7 +63,15 @@ export class ApprovalsController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ApprovalView> {
-    const result = await this.intake.request(agent, body, idempotencyKey);
+    let parsed: ReturnType<typeof parseIntake>;
+    try {
+      parsed = parseIntake(body, idempotencyKey);
+    } catch (error) {
+      // The audit log says what was refused and why, bad input included.
+      if (error instanceof DomainError) await this.intake.refuse(agent, error);
+      throw error;
+    }
+    const result = await this.intake.request(agent, parsed.request, parsed.idempotencyKey);
     void reply.status(result.created ? 201 : 200).header('cache-control', 'no-store');
     return result.approval;
   }

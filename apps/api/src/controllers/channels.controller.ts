@@ -1,7 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type Actor } from '@countersign/audit';
-import { type PushSubscriptionView, PushSubscriptionsService, type SlackLinkView, SlackLinksService } from '@countersign/channels';
+import {
+  parseSubscription,
+  type PushSubscriptionView,
+  PushSubscriptionsService,
+  type SlackLinkView,
+  SlackLinksService,
+} from '@countersign/channels';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { type PersonSession } from '@countersign/people';
 import { AdminGuard, CurrentAdmin, CurrentSession, SessionGuard } from '../http/auth.guards';
 
@@ -24,6 +31,7 @@ export class PushController {
 @UseGuards(SessionGuard)
 export class MeChannelsController {
   constructor(
+    @Inject(CONFIG) private readonly config: CountersignConfig,
     private readonly push: PushSubscriptionsService,
     private readonly slack: SlackLinksService,
   ) {}
@@ -31,7 +39,7 @@ export class MeChannelsController {
   @Post('push-subscriptions')
   @ApiOperation({ summary: "Subscribe this browser: the PushSubscription's JSON ({endpoint, keys: {p256dh, auth}})" })
   subscribe(@CurrentSession() session: PersonSession, @Body() body: unknown): Promise<PushSubscriptionView> {
-    return this.push.subscribe(session.person, body);
+    return this.push.subscribe(session.person, parseSubscription(body, this.config));
   }
 
   @Get('push-subscriptions')
