@@ -3,7 +3,7 @@ import { type INestApplicationContext } from '@nestjs/common';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApiApp } from '../../apps/api/src';
 import { createWorkerApp } from '../../apps/worker/src';
-import { AgentsService, ResourceServersService } from '@countersign/agents';
+import { AgentsService, type CibaRegistration, ResourceServersService } from '@countersign/agents';
 import { CLI } from '@countersign/audit';
 import { type CountersignConfig, loadConfig } from '@countersign/config';
 import { createRootLogger, PinoNestLogger } from '@countersign/observability';
@@ -99,6 +99,7 @@ export async function newAgent(
     requestsPerMinute: number;
     maxPending: number;
     withCallbackSecret: boolean;
+    ciba: CibaRegistration;
   }> = {},
 ): Promise<{ id: string; clientId: string; clientSecret: string; callbackSecret: string | null }> {
   const created = await app.get(AgentsService).create(CLI, {
@@ -107,6 +108,7 @@ export async function newAgent(
     requestsPerMinute: overrides.requestsPerMinute,
     maxPending: overrides.maxPending,
     withCallbackSecret: overrides.withCallbackSecret,
+    ciba: overrides.ciba,
   });
   return {
     id: created.agent.id,

@@ -26,7 +26,7 @@ import { HealthController } from './controllers/health.controller';
 import { JwksController } from './controllers/jwks.controller';
 import { MeController } from './controllers/me.controller';
 import { MetricsController } from './controllers/metrics.controller';
-import { OAuthController } from './controllers/oauth.controller';
+import { DiscoveryController, OAuthController } from './controllers/oauth.controller';
 import { SlackController } from './controllers/slack.controller';
 import { LiveGateway } from './live/live.gateway';
 import { AdminGuard, AgentAuthGuard, PeopleOnlyGuard, ResourceServerAuthGuard, SessionGuard } from './http/auth.guards';
@@ -90,6 +90,7 @@ export class ApiModule {
         MeChannelsController,
         MeController,
         MetricsController,
+        DiscoveryController,
         OAuthController,
         PushController,
         SlackController,

@@ -11,11 +11,15 @@ export interface AgentRecord {
   requestsPerMinute: number | null;
   maxPending: number | null;
   callbackSecretEnc: string | null;
+  cibaDeliveryMode: 'poll' | 'ping' | null;
+  cibaNotificationEndpoint: string | null;
+  cibaAuthorizationDetailsTypes: string[];
   createdAt: Date;
 }
 
 const AGENT_RECORD =
-  'id, name, client_id, secret_hash, status, capabilities, requests_per_minute, max_pending, callback_secret_enc, created_at';
+  'id, name, client_id, secret_hash, status, capabilities, requests_per_minute, max_pending, callback_secret_enc, ' +
+  'ciba_delivery_mode, ciba_notification_endpoint, ciba_authorization_details_types, created_at';
 
 /** An agents row as `pg` returns it, or as `to_jsonb(a)` renders it (its timestamp as a string). */
 export function agentFromRow(row: Record<string, unknown>): AgentRecord {
@@ -29,6 +33,9 @@ export function agentFromRow(row: Record<string, unknown>): AgentRecord {
     requestsPerMinute: row.requests_per_minute as number | null,
     maxPending: row.max_pending as number | null,
     callbackSecretEnc: row.callback_secret_enc as string | null,
+    cibaDeliveryMode: (row.ciba_delivery_mode as AgentRecord['cibaDeliveryMode'] | undefined) ?? null,
+    cibaNotificationEndpoint: (row.ciba_notification_endpoint as string | null | undefined) ?? null,
+    cibaAuthorizationDetailsTypes: (row.ciba_authorization_details_types as string[] | undefined) ?? [],
     createdAt: new Date(row.created_at as string | Date),
   };
 }
@@ -54,6 +61,16 @@ export class AgentRepository {
       if (postgresErrorCode(error) === '23505') return null;
       throw error;
     }
+  }
+
+  /** Every action type an active agent may send as a CIBA authorization_details type, for discovery. */
+  async cibaTypes(): Promise<string[]> {
+    const rows = await this.database.query<{ type: string }>(
+      `SELECT DISTINCT unnest(ciba_authorization_details_types) AS type FROM agents
+        WHERE status = 'active' AND ciba_delivery_mode IS NOT NULL ORDER BY 1`,
+      [],
+    );
+    return rows.map((row) => row.type);
   }
 
   // Every agent request reads its agent: prepared statements (ADR 0009), not TypeORM finds built and parsed anew.

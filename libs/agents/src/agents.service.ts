@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { Database, type Tx } from '@countersign/database';
-import { DomainError } from '@countersign/domain';
+import { DomainError, validateOutboundUrl } from '@countersign/domain';
 import { validatePatterns } from '@countersign/people';
 import { generateSecret, hashSecret, KeyEncryption } from '@countersign/tokens';
 import { AgentRepository, type AgentRecord } from './agent.repository';
@@ -14,6 +14,16 @@ export interface CreateAgent {
   withCallbackSecret?: boolean;
   requestsPerMinute?: number;
   maxPending?: number;
+  ciba?: CibaRegistration;
+}
+
+/** An agent's OpenID CIBA settings (docs/adr/0015-ciba.md): without them the agent cannot use CIBA. */
+export interface CibaRegistration {
+  deliveryMode: 'poll' | 'ping';
+  /** Ping mode's backchannel_client_notification_endpoint; under the same address rules as callbacks. */
+  notificationEndpoint?: string | null;
+  /** The authorization_details types it may send: action types, such as "payments.transfer". */
+  authorizationDetailsTypes: string[];
 }
 
 export interface CreatedAgent {
@@ -31,10 +41,13 @@ export interface AgentView {
   capabilities: string[];
   requestsPerMinute: number;
   maxPending: number;
+  ciba: Required<CibaRegistration> | null;
   createdAt: Date;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
+const ACTION_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const MAX_CIBA_TYPES = 100;
 
 @Injectable()
 export class AgentsService {
@@ -62,6 +75,7 @@ export class AgentsService {
       if (value !== undefined && (!Number.isInteger(value) || value < 1))
         throw new DomainError('invalid_request', `${field} must be a positive integer`, { field });
     }
+    const ciba = input.ciba ? this.cibaColumns(input.ciba) : NO_CIBA;
     const clientId = `agt_${randomBytes(12).toString('base64url')}`;
     const clientSecret = generateSecret('cs_secret');
     const callbackSecret = input.withCallbackSecret ? generateSecret('cs_callback') : null;
@@ -75,13 +89,20 @@ export class AgentsService {
         requestsPerMinute: input.requestsPerMinute ?? null,
         maxPending: input.maxPending ?? null,
         callbackSecretEnc: callbackSecret ? this.encryption.seal(callbackSecret) : null,
+        ...ciba,
       });
       if (!created) throw new DomainError('conflict', `an agent named ${JSON.stringify(name)} already exists`, { field: 'name' });
       await this.audit.append(tx, actor, [
         {
           type: AuditEventType.AgentCreated,
           subject: { type: 'agent', id: created.id },
-          data: { name, client_id: clientId, capabilities: input.capabilities, callback_secret: callbackSecret !== null },
+          data: {
+            name,
+            client_id: clientId,
+            capabilities: input.capabilities,
+            callback_secret: callbackSecret !== null,
+            ciba: cibaOf(ciba),
+          },
         },
       ]);
       return created;
@@ -182,6 +203,11 @@ export class AgentsService {
     return this.agents.findById(id);
   }
 
+  /** The authorization_details types CIBA accepts from some active agent (discovery's list). */
+  cibaTypes(): Promise<string[]> {
+    return this.agents.cibaTypes();
+  }
+
   callbackSecret(agent: AgentRecord): string | null {
     return agent.callbackSecretEnc ? this.encryption.open(agent.callbackSecretEnc).toString('utf8') : null;
   }
@@ -190,6 +216,33 @@ export class AgentsService {
     return {
       requestsPerMinute: agent.requestsPerMinute ?? this.config.defaultAgentRequestsPerMinute,
       maxPending: agent.maxPending ?? this.config.defaultAgentMaxPending,
+    };
+  }
+
+  /** The CIBA settings checked: a known mode, ping's endpoint under the callback address rules, action types. */
+  private cibaColumns(ciba: CibaRegistration): CibaColumns {
+    if (ciba.deliveryMode !== 'poll' && ciba.deliveryMode !== 'ping')
+      throw new DomainError('invalid_request', 'ciba delivery mode must be poll or ping', { field: 'ciba.delivery_mode' });
+    const endpoint = ciba.notificationEndpoint ?? null;
+    if (ciba.deliveryMode === 'ping' && endpoint === null)
+      throw new DomainError('invalid_request', 'ping mode needs a notification endpoint', { field: 'ciba.notification_endpoint' });
+    if (ciba.deliveryMode === 'poll' && endpoint !== null)
+      throw new DomainError('invalid_request', 'poll mode takes no notification endpoint', { field: 'ciba.notification_endpoint' });
+    const field = 'ciba.authorization_details_types';
+    const types = [...new Set(ciba.authorizationDetailsTypes)];
+    if (types.length === 0 || types.length > MAX_CIBA_TYPES)
+      throw new DomainError('invalid_request', `CIBA needs 1-${MAX_CIBA_TYPES} authorization_details types`, { field });
+    const badType = types.find((type) => type.length > 200 || !ACTION_TYPE.test(type));
+    if (badType !== undefined)
+      throw new DomainError('invalid_request', `${JSON.stringify(badType)} is not an action type such as "payments.transfer"`, { field });
+    return {
+      cibaDeliveryMode: ciba.deliveryMode,
+      cibaNotificationEndpoint:
+        endpoint === null
+          ? null
+          : validateOutboundUrl(endpoint, this.config.allowPrivateCallbackUrls, 'the notification endpoint', 'ciba.notification_endpoint')
+              .href,
+      cibaAuthorizationDetailsTypes: types,
     };
   }
 
@@ -203,7 +256,21 @@ export class AgentsService {
       capabilities: agent.capabilities,
       requestsPerMinute: quotas.requestsPerMinute,
       maxPending: quotas.maxPending,
+      ciba: cibaOf(agent),
       createdAt: agent.createdAt,
     };
   }
+}
+
+type CibaColumns = Pick<AgentRecord, 'cibaDeliveryMode' | 'cibaNotificationEndpoint' | 'cibaAuthorizationDetailsTypes'>;
+const NO_CIBA: CibaColumns = { cibaDeliveryMode: null, cibaNotificationEndpoint: null, cibaAuthorizationDetailsTypes: [] };
+
+/** The agent's CIBA registration, or null when it has none. */
+export function cibaOf(agent: CibaColumns): Required<CibaRegistration> | null {
+  if (agent.cibaDeliveryMode === null) return null;
+  return {
+    deliveryMode: agent.cibaDeliveryMode,
+    notificationEndpoint: agent.cibaNotificationEndpoint,
+    authorizationDetailsTypes: agent.cibaAuthorizationDetailsTypes,
+  };
 }

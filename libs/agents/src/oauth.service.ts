@@ -4,34 +4,59 @@ import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/a
 import { DomainError } from '@countersign/domain';
 import { RedisService } from '@countersign/queue';
 import { AccessTokenService } from '@countersign/tokens';
-import { AgentRepository } from './agent.repository';
+import { AgentRepository, type AgentRecord } from './agent.repository';
 import { SecretChecker } from './secret-checker';
+
+/** OpenID CIBA's grant type (CIBA Core 1.0 §10.1), redeemed by the approvals library's CibaService. */
+export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
 
 /** Failed client authentications per client id and address per minute before that pair is refused unchecked. */
 export const MAX_FAILED_ATTEMPTS = 10;
 
-/** RFC 6749 §5.2 error codes the token endpoint can answer with. */
+/**
+ * The error codes the token and backchannel authentication endpoints can answer with: RFC 6749 §5.2's, CIBA Core
+ * 1.0's (§13, §11) and RFC 9396's invalid_authorization_details.
+ */
 export type OAuthErrorCode =
-  'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope';
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'unknown_user_id'
+  | 'invalid_binding_message'
+  | 'invalid_authorization_details'
+  | 'access_denied'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token';
 
 export class OAuthError extends Error {
   constructor(
     readonly error: OAuthErrorCode,
     readonly description: string,
-    /** invalid_client answers 401 with WWW-Authenticate; 429 when a client is locked out after failed attempts. */
-    readonly status: 400 | 401 | 429 = error === 'invalid_client' ? 401 : 400,
+    /**
+     * invalid_client answers 401 with WWW-Authenticate; 429 when a client is locked out after failed attempts;
+     * 403 for a backchannel request the person or policy refused (CIBA Core 1.0 §13).
+     */
+    readonly status: 400 | 401 | 403 | 429 = error === 'invalid_client' ? 401 : 400,
     readonly retryAfterSeconds?: number,
   ) {
     super(description);
   }
 }
 
-export interface TokenRequest {
-  grantType: string | undefined;
+/** client_secret_basic or client_secret_post, as the transport read it. */
+export interface ClientCredentials {
   /** The caller's address: failed attempts are counted per client id and address. */
   remoteAddress: string;
   clientId: string | undefined;
   clientSecret: string | undefined;
+}
+
+export interface TokenRequest extends ClientCredentials {
+  grantType: string | undefined;
   scope: string | undefined;
 }
 
@@ -50,27 +75,12 @@ export class OAuthService {
 
   async token(request: TokenRequest): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
     if (!request.grantType) throw new OAuthError('invalid_request', 'grant_type is required');
-    if (!request.clientId || !request.clientSecret)
-      throw new OAuthError('invalid_client', 'client authentication is required (client_secret_basic or client_secret_post)');
-    const attemptKey = `${request.clientId.slice(0, 100)}|${request.remoteAddress}`;
-    await this.refuseIfLockedOut(attemptKey);
-    const agent = await this.agents.findByClientId(request.clientId);
-    if (!agent || !(await this.secrets.matches(request.clientId, request.clientSecret, agent.secretHash))) {
-      await this.failures()
-        .penalty(attemptKey)
-        .catch(() => undefined);
-      await this.refuse(SYSTEM, null, 'unknown client or wrong secret', request.clientId);
-      throw new OAuthError('invalid_client', 'client authentication failed');
-    }
+    const agent = await this.authenticate(request);
     const actor: Actor = { type: 'agent', id: agent.id, clientId: agent.clientId };
-    if (agent.status !== 'active') {
-      await this.refuse(actor, agent.id, 'agent suspended', agent.clientId);
-      throw new OAuthError('invalid_client', 'client authentication failed');
-    }
     if (request.grantType !== 'client_credentials') {
       throw new OAuthError(
         'unsupported_grant_type',
-        `grant_type ${JSON.stringify(request.grantType)} is not supported; use client_credentials`,
+        `grant_type ${JSON.stringify(request.grantType)} is not supported; use client_credentials or ${CIBA_GRANT_TYPE}`,
       );
     }
     if (request.scope !== undefined && request.scope.trim() !== '') {
@@ -81,6 +91,30 @@ export class OAuthService {
       { type: AuditEventType.AgentTokenIssued, subject: { type: 'agent', id: agent.id }, data: { expires_in: issued.expires_in } },
     ]);
     return issued;
+  }
+
+  /**
+   * Client authentication at the token and backchannel authentication endpoints: the active agent whose secret
+   * this is, or invalid_client (audited, and counted against the client id and address).
+   */
+  async authenticate(credentials: ClientCredentials): Promise<AgentRecord> {
+    if (!credentials.clientId || !credentials.clientSecret)
+      throw new OAuthError('invalid_client', 'client authentication is required (client_secret_basic or client_secret_post)');
+    const attemptKey = `${credentials.clientId.slice(0, 100)}|${credentials.remoteAddress}`;
+    await this.refuseIfLockedOut(attemptKey);
+    const agent = await this.agents.findByClientId(credentials.clientId);
+    if (!agent || !(await this.secrets.matches(credentials.clientId, credentials.clientSecret, agent.secretHash))) {
+      await this.failures()
+        .penalty(attemptKey)
+        .catch(() => undefined);
+      await this.refuse(SYSTEM, null, 'unknown client or wrong secret', credentials.clientId);
+      throw new OAuthError('invalid_client', 'client authentication failed');
+    }
+    if (agent.status !== 'active') {
+      await this.refuse({ type: 'agent', id: agent.id, clientId: agent.clientId }, agent.id, 'agent suspended', agent.clientId);
+      throw new OAuthError('invalid_client', 'client authentication failed');
+    }
+    return agent;
   }
 
   /**

@@ -113,6 +113,7 @@ export function approverView({ row, decisions, notifications }: ApprovalActivity
     provenance: approval.provenance,
     provenance_warnings: classification.reasons.filter((reason) => reason.startsWith('Untrusted provenance')),
     agent_reason: approval.reason === null ? null : { text: approval.reason, label: AGENT_CLAIM_LABEL },
+    binding_message: approval.bindingMessage,
     decisions: decisions.map((decision) => ({
       person: { id: decision.personId, email: decision.email, display_name: decision.displayName },
       verdict: decision.verdict,

@@ -3,6 +3,7 @@ import { type OutboxEvent } from '@countersign/audit';
 import { type ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { type ApprovalStatus, eligibleEntries, type Requirement } from '@countersign/domain';
 import { type IssuedTokenRow } from '@countersign/tokens';
+import { CIBA_INSERT, CIBA_RECORDSET, type CibaRequestRow } from './ciba.repository';
 
 /** What `classification` holds in the approvals row. */
 export interface StoredClassification {
@@ -48,16 +49,21 @@ const APPROVAL_COLUMNS = [
   'request_hash',
   'callback_url',
   'callback_state',
+  'binding_message',
   'decided_at',
 ].join(', ');
 /** What a read of one approval selects: every column of the record. */
 const APPROVAL_RECORD = `${APPROVAL_COLUMNS}, escalated_to, created_at, updated_at`;
 
-/** One request's intake write: the approval, its audit events, and its token row when it was auto-approved. */
+/**
+ * One request's intake write: the approval, its audit events, its token row when it was auto-approved, and its
+ * CIBA request when it came through that door.
+ */
 export interface IntakeWrite {
   approval: NewApproval & { id: string };
   audit: OutboxEvent[];
   token: IssuedTokenRow | null;
+  ciba?: CibaRequestRow | null;
 }
 
 /** The SQL that matters for approvals: idempotent insert, guarded transitions, expiry scans. */
@@ -94,17 +100,19 @@ export class ApprovalRepository {
       request_hash: approval.requestHash,
       callback_url: approval.callbackUrl,
       callback_state: approval.callbackState,
+      binding_message: approval.bindingMessage,
       decided_at: approval.decidedAt?.toISOString() ?? null,
     }));
     const audit = items.flatMap(({ approval, audit: events }) => events.map((event) => ({ ...event, approvalId: approval.id })));
     const tokens = items.flatMap(({ token }) => (token ? [token] : []));
+    const cibaRequests = items.flatMap(({ ciba }) => (ciba ? [ciba] : []));
     const rows = await this.database.query<{ id: string; created_at: Date; updated_at: Date }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
            id uuid, agent_id uuid, on_behalf_of_id uuid, action_type text, action_resource text, args jsonb, audience text,
            reason text, provenance text[], tier text, classification jsonb, requirement jsonb, taxonomy_version int,
            action_digest text, status text, status_reason text, expires_at timestamptz, idempotency_key text,
-           request_hash text, callback_url text, callback_state text, decided_at timestamptz)
+           request_hash text, callback_url text, callback_state text, binding_message text, decided_at timestamptz)
        ), a AS (
          INSERT INTO approvals (${APPROVAL_COLUMNS})
          SELECT ${APPROVAL_COLUMNS} FROM input ORDER BY agent_id -- the pending counters' row locks, in one order (migration 1764500000000)
@@ -122,9 +130,15 @@ export class ApprovalRepository {
          SELECT v.jti, a.id, v.audience, v."tokenEnc", v."expiresAt"::timestamptz
            FROM jsonb_to_recordset($3::jsonb) AS v(jti text, "approvalId" uuid, audience text, "tokenEnc" text, "expiresAt" text)
            JOIN a ON a.id = v."approvalId"
+       ), c AS (
+         ${CIBA_INSERT}
+         SELECT v."authReqHash", a.id, v."agentId", v.scopes, v."authorizationDetailsEnc", v."deliveryMode", v."pingEnc",
+                v."intervalSeconds", v."expiresAt"
+           FROM jsonb_to_recordset($4::jsonb) AS v(${CIBA_RECORDSET})
+           JOIN a ON a.id = v."approvalId"
        )
        SELECT id, created_at, updated_at FROM a`,
-      [JSON.stringify(approvals), JSON.stringify(audit), JSON.stringify(tokens)],
+      [JSON.stringify(approvals), JSON.stringify(audit), JSON.stringify(tokens), JSON.stringify(cibaRequests)],
     );
     return new Map(rows.map((row) => [row.id, { createdAt: row.created_at, updatedAt: row.updated_at }]));
   }
@@ -261,6 +275,7 @@ export function approvalFromRow(row: Record<string, unknown>): ApprovalRecord {
     requestHash: row.request_hash as string,
     callbackUrl: row.callback_url as string | null,
     callbackState: row.callback_state as ApprovalRecord['callbackState'],
+    bindingMessage: (row.binding_message as string | null | undefined) ?? null,
     escalatedTo: (row.escalated_to as string[] | undefined) ?? [],
     decidedAt: date(row.decided_at),
     createdAt: date(row.created_at)!,

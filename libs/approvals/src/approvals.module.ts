@@ -11,6 +11,8 @@ import { ApprovalRepository } from './approval.repository';
 import { ApprovalsService } from './approvals.service';
 import { ApproverService } from './approver.service';
 import { CallbacksService } from './callbacks.service';
+import { CibaRepository } from './ciba.repository';
+import { CibaService } from './ciba.service';
 import { DecisionRepository } from './decision.repository';
 import { DecisionService } from './decision.service';
 import { IntakeWriter } from './intake-writer';
@@ -39,6 +41,8 @@ export class KillSwitchModule {}
     ApprovalsService,
     ApproverService,
     CallbacksService,
+    CibaRepository,
+    CibaService,
     DecisionRepository,
     DecisionService,
     IntakeService,
@@ -55,6 +59,7 @@ export class KillSwitchModule {}
     ApprovalsService,
     ApproverService,
     CallbacksService,
+    CibaService,
     DecisionService,
     IntakeService,
   ],

@@ -3,15 +3,20 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
-import { AgentsService } from '@countersign/agents';
+import { type AgentRecord, AgentsService } from '@countersign/agents';
 import { CONFIG, type CountersignConfig, outboundAgents, refusedAddressOf } from '@countersign/config';
 import { jobId, JobName, PermanentJobError, QueueService } from '@countersign/queue';
-import { ApprovalEventSigner, ApprovalTokenService } from '@countersign/tokens';
-import { ApprovalRepository } from './approval.repository';
+import { ApprovalEventSigner, ApprovalTokenService, KeyEncryption } from '@countersign/tokens';
+import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
+import { CibaRepository } from './ciba.repository';
 
 const CALLBACK_TIMEOUT_MS = 10_000;
 
-/** POSTs the approval-event JWS to the agent's callback URL; the worker retries failures with backoff. */
+/**
+ * POSTs the approval-event JWS to the agent's callback URL, or, for a CIBA request in ping mode, its notification
+ * (CIBA Core 1.0 §10.2: `{auth_req_id}` with the client's bearer token) to the agent's notification endpoint; the
+ * worker retries failures with backoff, under the same address rules.
+ */
 @Injectable()
 export class CallbacksService implements OnApplicationShutdown {
   /** Unless ALLOW_PRIVATE_CALLBACK_URLS, connect only to addresses checked at connect time (no DNS rebinding). */
@@ -25,6 +30,8 @@ export class CallbacksService implements OnApplicationShutdown {
     private readonly tokens: ApprovalTokenService,
     private readonly audit: AuditService,
     private readonly queue: QueueService,
+    private readonly ciba: CibaRepository,
+    private readonly encryption: KeyEncryption,
   ) {
     this.outbound = outboundAgents({ allowPrivate: config.allowPrivateCallbackUrls });
   }
@@ -36,20 +43,8 @@ export class CallbacksService implements OnApplicationShutdown {
     const agent = await this.agents.findById(approval.agentId);
     if (!agent) throw new PermanentJobError(`agent of approval ${approvalId} does not exist`);
     const url = new URL(approval.callbackUrl);
-    const approvalToken = approval.status === 'approved' ? await this.tokens.tokenFor(approval.id) : null;
-    const body = await this.signer.sign(approval.callbackUrl, {
-      sub: approval.onBehalfOfId,
-      act: { sub: agent.clientId },
-      event: `approval.${approval.status}`,
-      approval_id: approval.id,
-      status: approval.status,
-      status_reason: approval.statusReason,
-      action_digest: approval.actionDigest,
-      ...(approvalToken ? { approval_token: approvalToken } : {}),
-    });
-    const headers: Record<string, string> = { 'content-type': 'application/jwt', 'user-agent': 'Countersign-Callbacks' };
-    const callbackSecret = this.agents.callbackSecret(agent);
-    if (callbackSecret) headers['countersign-signature'] = 'sha256=' + createHmac('sha256', callbackSecret).update(body).digest('hex');
+    const pingEnc = await this.ciba.pingFor(approval.id);
+    const { headers, body } = pingEnc ? this.cibaPing(pingEnc) : await this.approvalEvent(approval, agent);
     let httpStatus: number;
     try {
       httpStatus = await this.post(url, headers, body);
@@ -68,6 +63,34 @@ export class CallbacksService implements OnApplicationShutdown {
         data: { status: approval.status, http_status: httpStatus },
       },
     ]);
+  }
+
+  /** The signed approval event, HMAC'd with the agent's callback secret when it has one. */
+  private async approvalEvent(approval: ApprovalRecord, agent: AgentRecord): Promise<{ headers: Record<string, string>; body: string }> {
+    const approvalToken = approval.status === 'approved' ? await this.tokens.tokenFor(approval.id) : null;
+    const body = await this.signer.sign(approval.callbackUrl!, {
+      sub: approval.onBehalfOfId,
+      act: { sub: agent.clientId },
+      event: `approval.${approval.status}`,
+      approval_id: approval.id,
+      status: approval.status,
+      status_reason: approval.statusReason,
+      action_digest: approval.actionDigest,
+      ...(approvalToken ? { approval_token: approvalToken } : {}),
+    });
+    const headers: Record<string, string> = { 'content-type': 'application/jwt', 'user-agent': 'Countersign-Callbacks' };
+    const callbackSecret = this.agents.callbackSecret(agent);
+    if (callbackSecret) headers['countersign-signature'] = 'sha256=' + createHmac('sha256', callbackSecret).update(body).digest('hex');
+    return { headers, body };
+  }
+
+  /** CIBA ping: only the request's id, authenticated by the token the client gave for it; the client then redeems. */
+  private cibaPing(pingEnc: string): { headers: Record<string, string>; body: string } {
+    const ping = JSON.parse(this.encryption.open(pingEnc).toString('utf8')) as { auth_req_id: string; token: string };
+    return {
+      headers: { 'content-type': 'application/json', 'user-agent': 'Countersign-Callbacks', authorization: `Bearer ${ping.token}` },
+      body: JSON.stringify({ auth_req_id: ping.auth_req_id }),
+    };
   }
 
   onApplicationShutdown(): void {

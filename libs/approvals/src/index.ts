@@ -24,6 +24,17 @@ export {
 } from './decision.repository';
 export { type ApprovalRecord, eligibleEntriesOf, type StoredClassification } from './approval.repository';
 export { CallbacksService } from './callbacks.service';
+export {
+  actionOf,
+  type AuthorizationDetail,
+  BackchannelRefusal,
+  type BackchannelRequest,
+  MAX_BINDING_MESSAGE,
+  MAX_CLIENT_NOTIFICATION_TOKEN,
+  parseBackchannelRequest,
+  SUPPORTED_SCOPES,
+} from './ciba-request';
+export { type BackchannelAnswer, CibaService, type CibaTokenAnswer, SLOW_DOWN_SECONDS } from './ciba.service';
 export { validateCallbackUrl } from './callback-url';
 export { decisionBody, type DecisionChannel, type DecisionInput, DecisionService, parseDecisionInput } from './decision.service';
 export { IntakeService } from './intake.service';

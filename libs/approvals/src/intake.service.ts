@@ -17,6 +17,7 @@ import { TaxonomyService } from '@countersign/taxonomy';
 import { type AgentPrincipal, ApprovalTokenService } from '@countersign/tokens';
 import { AgentControlService } from './agent-control.service';
 import { type ApprovalRequest } from './approval-request';
+import { type CibaIntake, type CibaRequestRow } from './ciba.repository';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalRepository, type ApprovalRecord, type StoredClassification } from './approval.repository';
 import { type ApprovalView, toApprovalView } from './approval-view';
@@ -67,7 +68,8 @@ export class IntakeService {
     principal: AgentPrincipal,
     request: ApprovalRequest,
     idempotencyKey: string | undefined,
-  ): Promise<{ created: boolean; approval: ApprovalView }> {
+    ciba?: CibaIntake,
+  ): Promise<{ created: boolean; approval: ApprovalView; cibaExpiresAt?: Date }> {
     const actor = agentActor(principal);
     // The agent (still active?) and the person it names, in one round trip.
     const parties = await this.parties.load(principal.agentId, request.on_behalf_of);
@@ -88,7 +90,7 @@ export class IntakeService {
     const outcome = await this.classify(actor, agent, person, request);
     if (outcome.status === 'pending') await this.checkPendingLimits(actor, agent, person, limits, parties);
 
-    const stored = await this.store(actor, agent, person, request, outcome, { idempotencyKey, requestHash, callbackUrl });
+    const stored = await this.store(actor, agent, person, request, outcome, { idempotencyKey, requestHash, callbackUrl }, ciba);
     if (!stored) {
       // Lost an idempotency race to a concurrent identical request: answer as its replay.
       const winner = await this.approvals.findByIdempotencyKey(agent.id, idempotencyKey!);
@@ -100,7 +102,7 @@ export class IntakeService {
       await this.agentControl.afterDenial(agent.id);
       throw refusalError(outcome.refusal, stored.approval.id);
     }
-    return { created: true, approval: toApprovalView(stored.approval, stored.token) };
+    return { created: true, approval: toApprovalView(stored.approval, stored.token), cibaExpiresAt: stored.cibaExpiresAt };
   }
 
   /**
@@ -195,11 +197,17 @@ export class IntakeService {
     request: ApprovalRequest,
     { version, classification, audience, refusal, status }: Outcome,
     keys: { idempotencyKey: string | undefined; requestHash: string; callbackUrl: string | null },
-  ): Promise<{ approval: ApprovalRecord; token: string | null } | null> {
+    ciba: CibaIntake | undefined,
+  ): Promise<{ approval: ApprovalRecord; token: string | null; cibaExpiresAt?: Date } | null> {
     const requirement = classification.requirement;
     const actionDigest = computeActionDigest({ ...request.action, audience, agent: agent.clientId, on_behalf_of: person.id });
     const ttlSeconds = status === 'pending' ? Math.min(request.expires_in ?? requirement.ttl_seconds, requirement.ttl_seconds) : 0;
     const now = Date.now();
+    // A CIBA request's auth_req_id outlives an automatic outcome: the client redeems it while the token lives.
+    const cibaLimit = status === 'pending' ? requirement.ttl_seconds : requirement.token_ttl_seconds;
+    const cibaTtlSeconds = Math.min(request.expires_in ?? cibaLimit, cibaLimit);
+    const cibaRow: Omit<CibaRequestRow, 'approvalId'> | null =
+      ciba && !refusal ? { ...ciba.request, expiresAt: new Date(now + cibaTtlSeconds * 1000) } : null;
     const storedClassification: StoredClassification = {
       tier: classification.tier,
       reversibility: classification.reversibility,
@@ -280,14 +288,16 @@ export class IntakeService {
         requestHash: keys.requestHash,
         callbackUrl: keys.callbackUrl,
         callbackState: keys.callbackUrl && status !== 'pending' ? 'due' : null,
+        bindingMessage: ciba?.bindingMessage ?? null,
         escalatedTo: [],
         decidedAt: status === 'pending' ? null : new Date(now),
       },
       // The token is minted by the system on the auto-approve rule, not by the agent.
       audit: [...outboxEvents(actor, entries), ...(token ? outboxEvents(SYSTEM, [token.audit]) : [])],
       token: token?.issued ?? null,
+      ciba: cibaRow ? { ...cibaRow, approvalId: id } : null,
     });
-    return approval ? { approval, token: token?.token ?? null } : null;
+    return approval ? { approval, token: token?.token ?? null, cibaExpiresAt: cibaRow?.expiresAt } : null;
   }
 
   private async replay(existing: ApprovalRecord, requestHash: string): Promise<{ created: boolean; approval: ApprovalView }> {

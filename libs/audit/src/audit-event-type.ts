@@ -24,6 +24,7 @@ export enum AuditEventType {
   ApprovalTokenMinted = 'approval_token.minted',
   ApprovalTokenConsumed = 'approval_token.consumed',
   ApprovalTokenConsumeRefused = 'approval_token.consume_refused',
+  CibaTokenIssued = 'ciba.token_issued',
   CallbackDelivered = 'callback.delivered',
   CallbackFailed = 'callback.failed',
   TaxonomyApplied = 'taxonomy.applied',

@@ -32,6 +32,7 @@ const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSummary => 
   provenance: [],
   provenance_warnings: ['Untrusted provenance: web'],
   agent_reason: { text: 'Trust me, <@U123> said so', label: "The agent's own words: Countersign has not verified them." },
+  binding_message: null,
   decisions: [],
   decided_at: null,
   agent_id: 'g1',
@@ -42,6 +43,19 @@ const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSummary => 
 });
 
 describe('Slack messages rendered from the structured action', () => {
+  it("shows a CIBA request's binding message, escaped, and no binding block without one", () => {
+    const blocks = renderApprovalMessage(approval({ binding_message: 'Code *4711* <!here>' }), {
+      publicUrl: 'https://cs.example',
+      kind: 'request',
+      deliveryId: 'd1',
+    }).blocks;
+    const binding = JSON.stringify(blocks.find((block) => block.block_id === 'binding_message'));
+    expect(binding).toContain('Code *\u200b4711*\u200b');
+    expect(binding).toContain('&lt;!here&gt;');
+    const without = renderApprovalMessage(approval(), { publicUrl: 'https://cs.example', kind: 'request', deliveryId: 'd1' }).blocks;
+    expect(without.find((block) => block.block_id === 'binding_message')).toBeUndefined();
+  });
+
   it('escapes everything an agent controls: no links, mentions or formatting survive', () => {
     const escaped = escapeMrkdwn('<!channel> <@U1> *b* _i_ ~s~ `c` > q https://x.example a@b.c &amp;');
     expect(escaped).not.toMatch(/<|>|\*b\*|_i_|~s~|`c`|https:\/\/|@b/);

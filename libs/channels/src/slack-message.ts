@@ -140,6 +140,12 @@ function contentBlocks(approval: ApprovalSummary): Block[] {
       text: { type: 'mrkdwn', text: `*Arguments* (sensitive values redacted)\n${shown.length > 0 ? shown.join('\n') : '_none_'}` },
     },
   ];
+  if (approval.binding_message)
+    blocks.push({
+      type: 'section',
+      block_id: 'binding_message',
+      text: { type: 'mrkdwn', text: `*Binding message* (the agent shows the same)\n> ${escapeMrkdwn(approval.binding_message)}` },
+    });
   for (const warning of approval.provenance_warnings)
     blocks.push({
       type: 'section',

@@ -33,6 +33,7 @@ const schema = z.object({
   DATABASE_PREPARED_STATEMENTS: booleanString.default(true),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).default(30),
   CALLBACK_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
+  CIBA_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(60).default(5),
   COUNTERSIGN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   COUNTERSIGN_BOOTSTRAP_EMAIL: z.string().email().optional(),
   SESSION_IDLE_MINUTES: z.coerce
@@ -143,6 +144,8 @@ export interface CountersignConfig {
   expirySweepSeconds: number;
   /** A callback still due this long after its status change is re-enqueued (its job may have died with Redis). */
   callbackRedeliveryAfterSeconds: number;
+  /** OpenID CIBA: the `interval` a backchannel request is answered with (poll mode waits at least this between polls). */
+  cibaPollIntervalSeconds: number;
   /** Bearer token for automation against the admin API (beside admins' sessions); off when unset. */
   adminToken: string | null;
   /** On first start with no admin, this person is created as admin and an enrollment link is logged. */
@@ -247,6 +250,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowPrivateCallbackUrls: values.ALLOW_PRIVATE_CALLBACK_URLS,
     expirySweepSeconds: values.EXPIRY_SWEEP_SECONDS,
     callbackRedeliveryAfterSeconds: values.CALLBACK_REDELIVERY_AFTER_SECONDS,
+    cibaPollIntervalSeconds: values.CIBA_POLL_INTERVAL_SECONDS,
     adminToken: values.COUNTERSIGN_ADMIN_TOKEN ?? null,
     bootstrapEmail: values.COUNTERSIGN_BOOTSTRAP_EMAIL?.toLowerCase() ?? null,
     sessionIdleMinutes: values.SESSION_IDLE_MINUTES,

@@ -103,6 +103,10 @@ export const ApproverView = InboxItem.extend({
   provenance: z.array(z.string()),
   provenance_warnings: z.array(z.string()),
   agent_reason: z.object({ text: z.string(), label: z.string() }).nullable(),
+  binding_message: z
+    .string()
+    .nullable()
+    .describe("OpenID CIBA's binding message: the agent shows the same text, so the person can tell it is the request they expect."),
   decisions: z.array(PersonDecision),
   you: z.object({ can_decide: z.boolean(), step_up_required: z.boolean(), your_decision: z.string().nullable() }),
   decided_at: timestamp.nullable(),

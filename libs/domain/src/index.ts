@@ -37,3 +37,4 @@ export {
   type Verdict,
 } from './decision';
 export { isInternalHost, isPrivateAddress, normaliseHost } from './network-address';
+export { validateOutboundUrl } from './outbound-url';

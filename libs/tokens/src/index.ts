@@ -9,6 +9,7 @@ export {
   type PreparedApprovalToken,
 } from './approval-token.service';
 export { consumeRequestToken, MAX_APPROVAL_TOKEN_LENGTH } from './consume-request.input';
+export { IdTokenService } from './id-token.service';
 export { KeyEncryption } from './key-encryption';
 export { InvalidTokenError } from './own-token-verifier';
 export { generateSecret, hashSecret, verifySecret } from './secret-hash';

@@ -3,6 +3,7 @@ import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { AccessTokenService } from './access-token.service';
 import { ApprovalEventSigner } from './approval-event-signer';
 import { ApprovalTokenService } from './approval-token.service';
+import { IdTokenService } from './id-token.service';
 import { KeyEncryption } from './key-encryption';
 import { IssuedTokenRepository } from './issued-token.repository';
 import { OwnTokenVerifier } from './own-token-verifier';
@@ -17,12 +18,13 @@ import { SigningKeysService } from './signing-keys.service';
     AccessTokenService,
     ApprovalEventSigner,
     ApprovalTokenService,
+    IdTokenService,
     IssuedTokenRepository,
     OwnTokenVerifier,
     SigningKeyRepository,
     SigningKeysService,
     SigningKeyRotations,
   ],
-  exports: [AccessTokenService, ApprovalEventSigner, ApprovalTokenService, KeyEncryption, SigningKeysService],
+  exports: [AccessTokenService, ApprovalEventSigner, ApprovalTokenService, IdTokenService, KeyEncryption, SigningKeysService],
 })
 export class TokensModule {}

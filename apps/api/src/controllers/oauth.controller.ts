@@ -1,49 +1,69 @@
-import { Controller, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, Post, Req, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
-import { OAuthError, OAuthService } from '@countersign/agents';
-import { basicCredentials } from '../http/auth.guards';
+import { CIBA_GRANT_TYPE, OAuthService } from '@countersign/agents';
+import { BackchannelRefusal, type BackchannelRequest, CibaService, parseBackchannelRequest } from '@countersign/approvals';
+import { answerOAuth, readOAuthForm } from '../http/oauth-form';
 
-/** RFC 6749 token endpoint (client_credentials); its errors are RFC 6749 §5.2 bodies, not problem+json. */
+/**
+ * RFC 6749 token endpoint (client_credentials, and OpenID CIBA's grant) and CIBA's backchannel authentication
+ * endpoint; their errors are RFC 6749 §5.2 bodies, not problem+json.
+ */
 @ApiTags('oauth')
 @Controller('oauth')
 export class OAuthController {
-  constructor(private readonly oauth: OAuthService) {}
+  constructor(
+    private readonly oauth: OAuthService,
+    private readonly ciba: CibaService,
+  ) {}
 
   @Post('token')
-  @ApiOperation({ summary: 'Agent access token (client_credentials; client_secret_basic or client_secret_post)' })
+  @ApiOperation({ summary: `Agent access token (client_credentials) or a CIBA approval token (${CIBA_GRANT_TYPE})` })
   @ApiConsumes('application/x-www-form-urlencoded')
-  async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    const usedBasic = /^Basic /i.test(request.headers.authorization ?? '');
-    try {
-      if (!String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-        throw new OAuthError('invalid_request', 'the token request must be application/x-www-form-urlencoded');
+  token(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return answerOAuth(reply, async () => {
+      const { form, client } = readOAuthForm(request);
+      if (form.grant_type !== CIBA_GRANT_TYPE) return this.oauth.token({ ...client, grantType: form.grant_type, scope: form.scope });
+      return this.ciba.redeem(await this.oauth.authenticate(client), form.auth_req_id);
+    });
+  }
+
+  @Post('bc-authorize')
+  @ApiOperation({ summary: 'OpenID CIBA backchannel authentication request: ask a person to approve an action (RFC 9396 details)' })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  backchannelAuthorize(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return answerOAuth(reply, async () => {
+      const { form, client } = readOAuthForm(request);
+      const agent = await this.oauth.authenticate(client);
+      let parsed: BackchannelRequest;
+      try {
+        parsed = parseBackchannelRequest(form);
+      } catch (error) {
+        if (error instanceof BackchannelRefusal) return this.ciba.refuseInput({ agentId: agent.id, clientId: agent.clientId }, error);
+        throw error;
       }
-      const raw = (request.body ?? {}) as Record<string, string | string[]>;
-      const repeated = Object.keys(raw).find((key) => Array.isArray(raw[key]));
-      if (repeated) throw new OAuthError('invalid_request', `parameter ${repeated} is repeated`);
-      const withNul = Object.keys(raw).find((key) => key.includes('\u0000') || (raw[key] as string).includes('\u0000'));
-      if (withNul !== undefined) throw new OAuthError('invalid_request', `parameter ${JSON.stringify(withNul)} contains NUL`);
-      const form = raw as Record<string, string>;
-      const basic = basicCredentials(request.headers.authorization);
-      if (usedBasic && !basic) throw new OAuthError('invalid_client', 'malformed HTTP Basic credentials');
-      if (basic && ((form.client_id !== undefined && form.client_id !== basic.id) || form.client_secret !== undefined)) {
-        throw new OAuthError('invalid_request', 'use exactly one client authentication method');
-      }
-      const issued = await this.oauth.token({
-        grantType: form.grant_type,
-        clientId: basic?.id ?? form.client_id,
-        clientSecret: basic?.secret ?? form.client_secret,
-        scope: form.scope,
-        remoteAddress: request.ip,
-      });
-      void reply.status(200).send(issued);
-    } catch (error) {
-      if (!(error instanceof OAuthError)) throw error;
-      if (error.status === 401) void reply.header('www-authenticate', 'Basic realm="countersign"');
-      if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
-      void reply.status(error.status).send({ error: error.error, error_description: error.description });
-    }
+      return this.ciba.authorize(agent, parsed);
+    });
+  }
+}
+
+/** OpenID Connect Discovery 1.0 and RFC 8414 (OAuth authorization server metadata): one document, two addresses. */
+@ApiTags('oauth')
+@Controller('.well-known')
+export class DiscoveryController {
+  constructor(private readonly ciba: CibaService) {}
+
+  @Get('openid-configuration')
+  @Header('cache-control', 'public, max-age=60')
+  @ApiOperation({ summary: 'OpenID Provider metadata (CIBA, RAR)' })
+  openidConfiguration(): Promise<Record<string, unknown>> {
+    return this.ciba.discovery();
+  }
+
+  @Get('oauth-authorization-server')
+  @Header('cache-control', 'public, max-age=60')
+  @ApiOperation({ summary: 'OAuth 2.0 authorization server metadata (RFC 8414)' })
+  authorizationServer(): Promise<Record<string, unknown>> {
+    return this.ciba.discovery();
   }
 }

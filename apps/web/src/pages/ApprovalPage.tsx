@@ -170,6 +170,16 @@ export function ApprovalPage() {
         </p>
       </section>
 
+      {view.binding_message && (
+        <section className="card" aria-labelledby="binding-title">
+          <h2 id="binding-title">Binding message</h2>
+          <p className="muted small">The agent shows this same text; approve only if it matches.</p>
+          <p>
+            <strong>{view.binding_message}</strong>
+          </p>
+        </section>
+      )}
+
       {view.agent_reason && (
         <section className="card agent-claim" aria-labelledby="claim-title">
           <h2 id="claim-title">The agent&apos;s reason</h2>

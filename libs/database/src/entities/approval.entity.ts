@@ -26,6 +26,8 @@ export class ApprovalEntity {
   @Column({ name: 'callback_url', type: 'text', nullable: true }) callbackUrl!: string | null;
   /** 'due' once the status left pending with a callback URL, until delivered or abandoned. */
   @Column({ name: 'callback_state', type: 'text', nullable: true }) callbackState!: 'due' | 'delivered' | 'failed' | null;
+  /** OpenID CIBA's binding_message: shown to the person on every channel, so they can match it to the agent's screen. */
+  @Column({ name: 'binding_message', type: 'text', nullable: true }) bindingMessage!: string | null;
   /** Approver entries added by escalation: eligible like the requirement's own `approvers`. */
   @Column({ name: 'escalated_to', type: 'text', array: true, default: () => "'{}'" }) escalatedTo!: string[];
   @Column({ name: 'decided_at', type: 'timestamptz', nullable: true }) decidedAt!: Date | null;
