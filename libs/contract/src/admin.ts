@@ -236,6 +236,53 @@ export const TaxonomyDiff = z
   })
   .meta({ id: 'TaxonomyDiff', description: 'What changed in meaning between two taxonomies, and where tiers moved.' });
 
+const ReplayDecision = { tier: z.string(), decision: z.string(), rule: z.string() };
+
+export const ReplayResult = z
+  .object({
+    replayed: z.number().int(),
+    unchanged: z.number().int(),
+    tier_up: z.number().int(),
+    tier_down: z.number().int(),
+    newly_forbidden: z.number().int().describe('Not forbidden when recorded, forbidden now.'),
+    human_to_auto: z.number().int().describe("Needed a person's approval when recorded, approved automatically now."),
+    more_strict: z.number().int(),
+    less_strict: z.number().int().describe('Any relaxation: what the relax guard counts.'),
+    moves: z.record(z.string(), z.number().int()).describe('"high -> low": how many approvals moved that way.'),
+    examples: z.record(
+      z.enum(['tier_up', 'tier_down', 'newly_forbidden', 'human_to_auto', 'more_strict', 'less_strict']),
+      z.array(
+        z.object({
+          approval_id: z.string(),
+          created_at: timestamp,
+          action_type: z.string(),
+          resource: z.string(),
+          agent: z.string(),
+          before: z.object(ReplayDecision),
+          after: z.object({ ...ReplayDecision, reasons: z.array(z.string()) }),
+        }),
+      ),
+    ),
+    window: z.object({ last: z.number().int().optional(), days: z.number().int().optional() }),
+    relaxes: z.boolean().describe('True when any replayed approval would get less oversight.'),
+  })
+  .meta({ id: 'ReplayResult', description: 'Stored approvals classified again with a candidate taxonomy: what would change.' });
+
+export const UnknownActions = z
+  .object({
+    days: z.number().int(),
+    actions: z.array(
+      z.object({
+        action_type: z.string(),
+        count: z.number().int(),
+        last_seen: timestamp,
+        agents: z.array(z.string()),
+        matched_now: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'UnknownActions', description: 'Action types requested recently that matched nothing, with counts and agents.' });
+
 // --- Audit and overview ---
 
 export const AuditEvent = z
@@ -396,6 +443,8 @@ export type ActivatedTaxonomy = z.infer<typeof ActivatedTaxonomy>;
 export type FieldChange = z.infer<typeof FieldChange>;
 export type TierChange = z.infer<typeof TierChange>;
 export type TaxonomyDiff = z.infer<typeof TaxonomyDiff>;
+export type ReplayResult = z.infer<typeof ReplayResult>;
+export type UnknownActions = z.infer<typeof UnknownActions>;
 export type AuditEvent = z.infer<typeof AuditEvent>;
 export type AuditPage = z.infer<typeof AuditPage>;
 export type ChainCheck = z.infer<typeof ChainCheck>;
@@ -442,6 +491,8 @@ export const ADMIN_SCHEMAS = [
   FieldChange,
   TierChange,
   TaxonomyDiff,
+  ReplayResult,
+  UnknownActions,
   AuditEvent,
   AuditPage,
   ChainCheck,

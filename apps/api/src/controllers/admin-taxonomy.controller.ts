@@ -7,13 +7,15 @@ import {
   type ActivatedTaxonomy,
   type AppliedTaxonomy,
   ref,
+  type ReplayResult,
   type TaxonomyCheck,
   type TaxonomyDiff,
   type TaxonomyVersion,
   type TaxonomyVersionSummary,
+  type UnknownActions,
 } from '@countersign/contract';
 import { DomainError } from '@countersign/domain';
-import { type ReplayResult, TaxonomyReviewService, TaxonomyService, type UnknownActionsReport } from '@countersign/taxonomy';
+import { TaxonomyReviewService, TaxonomyService } from '@countersign/taxonomy';
 import { parseAdminBody } from '../http/admin-body';
 import { AdminGuard, CurrentAdmin } from '../http/auth.guards';
 import { taxonomyVersionSummary, taxonomyVersionView } from './admin-views';
@@ -111,6 +113,7 @@ export class AdminTaxonomyController {
   @ApiBody(YAML_BODY)
   @ApiQuery({ name: 'last', type: Number, required: false, description: 'the newest N approvals (default 1000)' })
   @ApiQuery({ name: 'days', type: Number, required: false, description: 'approvals of the last N days' })
+  @ApiOkResponse({ schema: ref('ReplayResult') })
   replay(@Body() source: unknown, @Query('last') last?: string, @Query('days') days?: string): Promise<ReplayResult> {
     return this.review.replay(yamlBody(source), { last: optionalInteger(last, 'last'), days: optionalInteger(days, 'days') });
   }
@@ -118,7 +121,8 @@ export class AdminTaxonomyController {
   @Get('unknown-actions')
   @ApiOperation({ summary: 'Action types requested recently that matched nothing, with counts and agents' })
   @ApiQuery({ name: 'days', type: Number, required: false, description: 'default 7' })
-  unknownActions(@Query('days') days?: string): Promise<UnknownActionsReport> {
+  @ApiOkResponse({ schema: ref('UnknownActions') })
+  unknownActions(@Query('days') days?: string): Promise<UnknownActions> {
     return this.review.unknownActions(optionalInteger(days, 'days') ?? 7);
   }
 }
