@@ -21,6 +21,12 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 /** How long one wait round lasts: a client that asked for progress hears from us at least this often. */
 export const PROGRESS_INTERVAL_SECONDS = 10;
 
+/**
+ * The contract's AgentApproval, as the tools' output schema: a copy without its OpenAPI id, which would make the
+ * generated JSON Schema a reference where MCP wants an object at the root.
+ */
+const APPROVAL_OUTPUT = z.object(AgentApproval.shape).describe('An approval as the agent that asked sees it');
+
 /** What a tool needs to know of its MCP session. */
 export interface ToolSession {
   /** True while the server itself ends the session (idle, shutdown): an aborted wait is then not the agent's cancel. */
@@ -53,7 +59,7 @@ export class ApprovalTools {
           'Approved: the result carries approval_token, which the service performing the action verifies. Denied, expired or ' +
           'cancelled: an error result with the reason. Send a progressToken to hear progress while a person decides.',
         inputSchema: requestApprovalInput(),
-        outputSchema: AgentApproval,
+        outputSchema: APPROVAL_OUTPUT,
       },
       (args, extra) => this.guarded(() => this.requestApproval(principal, session, args, extra)),
     );
@@ -63,7 +69,7 @@ export class ApprovalTools {
         title: 'Read an approval',
         description: 'Reads one of your approvals by id: its status, and its approval_token once approved.',
         inputSchema: { id: z.string().describe('the approval id request_approval returned') },
-        outputSchema: AgentApproval,
+        outputSchema: APPROVAL_OUTPUT,
         annotations: { readOnlyHint: true },
       },
       ({ id }) => this.guarded(async () => viewResult(await this.approvals.get(principal, id))),
@@ -135,18 +141,19 @@ export class ApprovalTools {
   }
 }
 
-/** The approval request body's fields as the tool's input schema; validation is parseApprovalRequest's, so it is audited. */
+/**
+ * The approval request body's fields as the tool's input schema. The schema is only advertised: every field
+ * passes the SDK's check (a required one too), so that validation is parseApprovalRequest's, naming the field,
+ * and audited.
+ */
 function requestApprovalInput() {
   const { properties, required } = approvalRequestJsonSchema();
-  const fields = Object.entries(properties).map(([name, json]) => {
-    const field = required.includes(name) ? z.unknown() : z.unknown().optional();
-    return [name, field.meta(json)] as const;
-  });
+  const fields = Object.entries(properties).map(([name, json]) => [name, z.unknown().optional().meta(json)] as const);
   const idempotencyKeyField = z
     .string()
     .optional()
     .describe('retrying with the same key answers with the same approval; by default the JSON-RPC request id within the session');
-  return z.object({ ...Object.fromEntries(fields), idempotency_key: idempotencyKeyField });
+  return z.object({ ...Object.fromEntries(fields), idempotency_key: idempotencyKeyField }).meta({ required });
 }
 
 /** The caller's key, or one derived from the JSON-RPC request id: a retried request id in a session is one approval. */
