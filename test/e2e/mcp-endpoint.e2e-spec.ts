@@ -122,6 +122,18 @@ describe('the MCP endpoint: the approval API as tools for agents that speak MCP'
     expect((await call<Approval>(`${api.url}/v1/approvals/${approval.id}`, { token })).body.status).toBe('approved');
   });
 
+  it('an idempotency_key makes a retried request the same approval, and a different body under it a refusal', async () => {
+    const { person } = await signedInPerson(api.app, api.url, { permissions: ['payments.*'] });
+    const client = await connect();
+    const body = { ...refund(person.email, 15), idempotency_key: `retry-${Date.now()}` };
+    const first = (await client.callTool({ name: 'request_approval', arguments: body })) as CallToolResult;
+    const again = (await (await connect()).callTool({ name: 'request_approval', arguments: body })) as CallToolResult;
+    expect((again.structuredContent as Approval).id).toBe((first.structuredContent as Approval).id);
+    const changed = (await client.callTool({ name: 'request_approval', arguments: { ...body, reason: 'another' } })) as CallToolResult;
+    expect(changed.isError).toBe(true);
+    expect(text(changed)).toMatch(/^idempotency_key_reused: /);
+  });
+
   it('a pending request waits with progress notifications and returns the token when the person approves', async () => {
     const { person, browser } = await signedInPerson(api.app, api.url, { permissions: ['payments.*'] });
     const client = await connect();

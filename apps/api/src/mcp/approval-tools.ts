@@ -158,7 +158,7 @@ function requestApprovalInput() {
 
 /** The caller's key, or one derived from the JSON-RPC request id: a retried request id in a session is one approval. */
 function idempotencyKey(args: Record<string, unknown>, extra: Extra): string | undefined {
-  if (args.idempotency_key !== undefined) return String(args.idempotency_key);
+  if (typeof args.idempotency_key === 'string') return args.idempotency_key;
   if (extra.sessionId === undefined) return undefined;
   const requestId = createHash('sha256').update(JSON.stringify(extra.requestId)).digest('base64url');
   return `mcp-${extra.sessionId}-${requestId}`;
@@ -170,7 +170,7 @@ function withoutUndefined(args: Record<string, unknown>): Record<string, unknown
 }
 
 function viewResult(approval: ApprovalView): CallToolResult {
-  return { structuredContent: approval as unknown as Record<string, unknown>, content: [{ type: 'text', text: JSON.stringify(approval) }] };
+  return { structuredContent: approval, content: [{ type: 'text', text: JSON.stringify(approval) }] };
 }
 
 /** request_approval's answer: anything but approved (or still pending, when the wait was cut short) is a tool error. */
