@@ -268,3 +268,38 @@ describe('the MCP endpoint: the approval API as tools for agents that speak MCP'
     expect(await approvalsOn(resource)).toBe(0);
   });
 });
+
+describe('the MCP endpoint when the API shuts down', () => {
+  it('closes its sessions, and the waits they held leave their approvals pending, not cancelled', async () => {
+    const api = await startApi();
+    const agent = await newAgent(api.app, { capabilities: ['payments.*'] });
+    const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+    const { person } = await signedInPerson(api.app, api.url, { permissions: ['payments.*'] });
+    const client = new Client({ name: 'test-agent', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${api.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+    );
+    let announced!: (id: string) => void;
+    const approvalId = new Promise<string>((resolve) => (announced = resolve));
+    const waiting = client.callTool(
+      {
+        name: 'request_approval',
+        arguments: { action: { type: 'payments.refund', resource: 'order:shutdown', args: { amount: 900 } }, on_behalf_of: person.email },
+      },
+      undefined,
+      { onprogress: (update) => announced(/approval ([0-9a-f-]{36})/.exec(update.message ?? '')![1]) },
+    );
+    waiting.catch(() => undefined);
+    const id = await approvalId;
+    const started = Date.now();
+    await api.close();
+    // Closing did not wait for the pending call (up to the approval's TTL) to end by itself.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const status = await withClient(
+      api.config.databaseUrl,
+      async (db) => (await db.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [id])).rows[0].status,
+    );
+    expect(status).toBe('pending');
+    await client.close();
+  });
+});

@@ -31,6 +31,8 @@ const APPROVAL_OUTPUT = z.object(AgentApproval.shape).describe('An approval as t
 export interface ToolSession {
   /** True while the server itself ends the session (idle, shutdown): an aborted wait is then not the agent's cancel. */
   readonly closing: boolean;
+  /** Counts a tool call in flight until it settles, so that closing the session can wait for it. */
+  track(call: Promise<CallToolResult>): Promise<CallToolResult>;
 }
 
 /**
@@ -61,7 +63,7 @@ export class ApprovalTools {
         inputSchema: requestApprovalInput(),
         outputSchema: APPROVAL_OUTPUT,
       },
-      (args, extra) => this.guarded(() => this.requestApproval(principal, session, args, extra)),
+      (args, extra) => session.track(this.guarded(() => this.requestApproval(principal, session, args, extra))),
     );
     server.registerTool(
       'get_approval',
@@ -72,7 +74,7 @@ export class ApprovalTools {
         outputSchema: APPROVAL_OUTPUT,
         annotations: { readOnlyHint: true },
       },
-      ({ id }) => this.guarded(async () => viewResult(await this.approvals.get(principal, id))),
+      ({ id }) => session.track(this.guarded(async () => viewResult(await this.approvals.get(principal, id)))),
     );
     return server;
   }

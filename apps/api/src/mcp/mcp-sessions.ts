@@ -2,23 +2,40 @@ import { randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { AgentsService } from '@countersign/agents';
 import { DomainError } from '@countersign/domain';
 import { type AgentPrincipal } from '@countersign/tokens';
-import { ApprovalTools } from './approval-tools';
+import { ApprovalTools, type ToolSession } from './approval-tools';
 
 /** A session no request has touched for this long is ended (its in-flight waits are left pending, not cancelled). */
 export const MCP_SESSION_IDLE_MS = 30 * 60 * 1000;
 /** Sessions are memory: an agent holds at most this many at once on one instance. */
 export const MCP_SESSIONS_PER_AGENT = 32;
 
+/** What the session's tools see of it: whether the server is closing it, and its calls in flight. */
+class SessionState implements ToolSession {
+  closing = false;
+  private readonly calls = new Set<Promise<CallToolResult>>();
+
+  track(call: Promise<CallToolResult>): Promise<CallToolResult> {
+    this.calls.add(call);
+    const settled = () => void this.calls.delete(call);
+    call.then(settled, settled);
+    return call;
+  }
+
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.calls);
+  }
+}
+
 interface Session {
   readonly agentId: string;
   readonly transport: StreamableHTTPServerTransport;
   readonly server: McpServer;
-  readonly state: { closing: boolean };
+  readonly state: SessionState;
   /** HTTP requests of this session still open (a tool call's stream, the standalone GET stream). */
   openRequests: number;
   lastSeen: number;
@@ -83,7 +100,7 @@ export class McpSessions implements BeforeApplicationShutdown {
     const held = [...this.sessions.values()].filter((session) => session.agentId === principal.agentId).length;
     if (held >= MCP_SESSIONS_PER_AGENT)
       throw new DomainError('rate_limited', `the agent already holds ${MCP_SESSIONS_PER_AGENT} MCP sessions: end one (DELETE)`);
-    const state = { closing: false };
+    const state = new SessionState();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => void this.sessions.set(id, session),
@@ -111,6 +128,8 @@ export class McpSessions implements BeforeApplicationShutdown {
 
   private async close(session: Session): Promise<void> {
     session.state.closing = true;
+    // Closing aborts the calls in flight; they end at once (their approvals left pending) and are let finish.
     await session.server.close();
+    await session.state.settled();
   }
 }
