@@ -211,6 +211,64 @@ describe('the admin API, the kill switch and the circuit breaker', () => {
     const metrics = await fetch(`${api.url}/metrics`).then((response) => response.text());
     expect(metrics).toMatch(/^countersign_circuit_breaker_trips_total [1-9]/m);
   });
+
+  it("parses its bodies with the contract's schemas: the member at fault is named, nothing is changed", async () => {
+    type Refusal = { status: number; code: string; field?: string; detail: string };
+    const refused = async (method: string, path: string, body: unknown) => (await admin.request<Refusal>(method, path, body)).body;
+    const name = `refused-${Date.now()}`;
+    expect(await refused('POST', '/v1/admin/agents', { name, capabilities: ['chat.*'], requests_per_minute: 0 })).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+      field: 'requests_per_minute',
+      detail: expect.stringMatching(/^requests_per_minute: /),
+    });
+    expect(await refused('POST', '/v1/admin/agents', { name, capabilities: ['chat.*'], secret: 'x' })).toMatchObject({
+      status: 400,
+      field: 'secret',
+      detail: 'unknown member "secret"',
+    });
+    expect(await refused('POST', '/v1/admin/agents', ['chat.*'])).toMatchObject({ status: 400, detail: 'the body must be a JSON object' });
+    const agents = await admin.request<{ agents: Array<{ name: string }> }>('GET', '/v1/admin/agents');
+    expect(agents.body.agents.map((agent) => agent.name)).not.toContain(name);
+
+    const { agent } = await adminAgent(['chat.*']);
+    expect(await refused('POST', `/v1/admin/agents/${agent.id}/suspend`, { reason: 5 })).toMatchObject({ status: 400, field: 'reason' });
+    expect((await admin.request('GET', `/v1/admin/agents/${agent.id}`)).body).toMatchObject({ status: 'active' });
+
+    const invited = await admin.request<{ person: { id: string; email: string } }>('POST', '/v1/admin/people', {
+      email: `slack-${Date.now()}@example.com`,
+      role: 'member',
+    });
+    expect(await refused('POST', '/v1/admin/people', { email: `root-${Date.now()}@example.com`, role: 'root' })).toMatchObject({
+      status: 400,
+      field: 'role',
+    });
+    const slack = `/v1/admin/people/${invited.body.person.id}/slack`;
+    expect(await refused('PUT', slack, { user_id: 'nobody', team_id: 'T0TEAM' })).toMatchObject({
+      status: 400,
+      field: 'user_id',
+      detail: 'user_id: must be a Slack user id (U…)',
+    });
+    expect(await refused('PUT', slack, { user_id: 'U0ABC', team_id: 'T0TEAM', enterprise_id: 'acme' })).toMatchObject({
+      status: 400,
+      field: 'enterprise_id',
+    });
+    expect(await refused('PUT', slack, { user_id: 'U0ABC' })).toMatchObject({
+      status: 400,
+      field: 'team_id',
+      detail: 'team_id: is required',
+    });
+    expect(await admin.request('PUT', slack, { user_id: 'U0ABC', team_id: 'T0TEAM' })).toMatchObject({
+      status: 200,
+      body: { slack_user_id: 'U0ABC', team_id: 'T0TEAM', enterprise_id: null, linked_by: 'admin' },
+    });
+
+    expect(await refused('POST', '/v1/admin/taxonomy/versions/1/activate', {})).toMatchObject({
+      status: 400,
+      field: 'reason',
+      detail: 'reason: is required',
+    });
+  });
 });
 
 describe('the first admin', () => {

@@ -29,6 +29,9 @@ import { MetricsController } from './controllers/metrics.controller';
 import { DiscoveryController, OAuthController } from './controllers/oauth.controller';
 import { SlackController } from './controllers/slack.controller';
 import { LiveGateway } from './live/live.gateway';
+import { ApprovalTools } from './mcp/approval-tools';
+import { McpController } from './mcp/mcp.controller';
+import { McpSessions } from './mcp/mcp-sessions';
 import { AdminGuard, AgentAuthGuard, PeopleOnlyGuard, ResourceServerAuthGuard, SessionGuard } from './http/auth.guards';
 import { ProblemFilter } from './http/problem.filter';
 import { SignInThrottleGuard } from './http/sign-in-throttle.guard';
@@ -89,6 +92,7 @@ export class ApiModule {
         JwksController,
         MeChannelsController,
         MeController,
+        McpController,
         MetricsController,
         DiscoveryController,
         OAuthController,
@@ -98,6 +102,8 @@ export class ApiModule {
       providers: [
         FirstStart,
         LiveGateway,
+        ApprovalTools,
+        McpSessions,
         AgentAuthGuard,
         ResourceServerAuthGuard,
         AdminGuard,

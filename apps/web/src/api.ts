@@ -1,24 +1,17 @@
 // The browser's side of Countersign's people API: same-origin fetches with the session cookie, the session's
 // CSRF token on every state-changing call, and problem+json answers turned into readable errors.
 
-export interface Person {
-  id: string;
-  email: string;
-  display_name: string;
-  role: 'admin' | 'approver' | 'member';
-  permissions: string[];
-  status: string;
-  created_at: string;
-}
-
-export interface Me {
-  person: Person;
-  csrf_token: string;
-  session_expires_at: string;
-}
-
 // The people's API's shapes are the wire contract (libs/contract): the server's views are the same types.
-export type { ApprovalStatus, ApproverView, Inbox, InboxItem, PersonDecision as Decision, Problem } from '@countersign/contract';
+export type {
+  ApprovalStatus,
+  ApproverView,
+  Inbox,
+  InboxItem,
+  Me,
+  Person,
+  PersonDecision as Decision,
+  Problem,
+} from '@countersign/contract';
 
 /** An answer other than 2xx, with the API's own explanation (RFC 9457 `detail`) as the message. */
 export class ApiError extends Error {

@@ -1,11 +1,8 @@
 import { api } from './api';
 
-export interface PushSubscriptionView {
-  id: string;
-  endpoint_origin: string;
-  created_at: string;
-  last_sent_at: string | null;
-}
+import { type PushSubscriptionView } from '@countersign/contract';
+
+export type { PushSubscriptionView };
 
 export function pushSupported(): boolean {
   return 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;

@@ -7,6 +7,7 @@ import { generateSecret, hashSecret } from '@countersign/tokens';
 import { ResourceServerRepository, type ResourceServerRecord } from './resource-server.repository';
 import { SecretChecker } from './secret-checker';
 
+/** A resource server as the service returns it; on the wire it is libs/contract's `ResourceServer`. */
 export interface ResourceServerView {
   id: string;
   audience: string;

@@ -35,6 +35,8 @@ export class ApprovalEvents {
     const timer = setTimeout(() => wake(), timeoutMs);
     const onAbort = () => wake();
     signal?.addEventListener('abort', onAbort);
+    // Aborted before we got here (the caller went away during its reads): no event will come, so do not wait.
+    if (signal?.aborted) wake();
     let finished = false;
     let unsubscribe: (() => void) | undefined;
     const subscribed = this.redis

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AgentsService } from '@countersign/agents';
+import { type AgentApprovalSummary, type Overview } from '@countersign/contract';
 import { DomainError, FAST_DECISION_MS, TIERS } from '@countersign/domain';
 import { type AgentApprovalRow, ApprovalReportsRepository, type Outcome } from './approval-reports.repository';
 
@@ -9,49 +10,15 @@ const RECENT_FAST = 10;
 
 export type OutcomeCounts = Record<Outcome, number>;
 
-/** What the admin console's overview shows: approvals of the period, how fast people decide, what did not arrive. */
-export interface AdminOverview {
-  period: { days: number; since: string; until: string };
-  approvals: {
-    total: number;
-    by_outcome: OutcomeCounts;
-    /** Every tier, in order, even with no approvals (so a chart keeps its shape). */
-    by_tier: Array<{ tier: string; total: number } & OutcomeCounts>;
-  };
-  /** From the request to the final decision, for approvals people approved or denied. */
-  time_to_decision: { decided: number; p50_seconds: number | null; p90_seconds: number | null };
-  decisions: {
-    total: number;
-    /** Decisions made moments after the person was shown the request (web: first opened; Slack: the DM delivered). */
-    fast: number;
-    fast_threshold_seconds: number;
-    recent_fast: Array<{
-      approval_id: string;
-      action_type: string;
-      tier: string;
-      person: string;
-      verdict: 'approve' | 'deny';
-      channel: string;
-      decided_at: string;
-    }>;
-  };
-  deliveries_failing: {
-    total: number;
-    by_channel: Array<{ channel: string; failed: number; gone: number; unreachable: number; total: number }>;
-  };
-  pending_now: { total: number; by_tier: Array<{ tier: string; count: number }> };
-}
+/**
+ * What the admin console's overview shows (libs/contract's `Overview`): approvals of the period (every tier, in
+ * order, even with none, so a chart keeps its shape), time from request to final decision, decisions made moments
+ * after the person was shown the request (web: first opened; Slack: the DM delivered), what did not arrive.
+ */
+export type AdminOverview = Overview;
 
-export interface AgentApprovalView {
-  id: string;
-  status: Outcome;
-  status_reason: string | null;
-  tier: string;
-  action: { type: string; resource: string };
-  on_behalf_of: { id: string; email: string };
-  created_at: string;
-  decided_at: string | null;
-}
+/** One of an agent's approvals on the wire (libs/contract's `AgentApprovalSummary`). */
+export type AgentApprovalView = AgentApprovalSummary;
 
 /** Read-only reports for admins over approvals, decisions and deliveries. */
 @Injectable()

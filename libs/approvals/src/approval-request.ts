@@ -80,3 +80,15 @@ export function parseIntake(
   const idempotencyKey = parseIdempotencyKey(idempotencyKeyHeader);
   return { request: parseApprovalRequest(body), idempotencyKey };
 }
+
+/**
+ * The request body as JSON Schema (draft 7), for clients that are told the shape rather than read the API
+ * document (the MCP endpoint's `request_approval` tool). The refinements zod cannot express stay server-side.
+ */
+export function approvalRequestJsonSchema(): { properties: Record<string, Record<string, unknown>>; required: string[] } {
+  const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-7' }) as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
+  return { properties: json.properties ?? {}, required: json.required ?? [] };
+}

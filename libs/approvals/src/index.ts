@@ -1,7 +1,13 @@
 export { AgentControlService } from './agent-control.service';
 export { APPROVAL_OUTREACH, type ApprovalOutreach, ApprovalLifecycleService } from './approval-lifecycle.service';
 export { type AdminOverview, type AgentApprovalView, ApprovalReportsService, MAX_OVERVIEW_DAYS } from './approval-reports.service';
-export { type ApprovalRequest, parseApprovalRequest, parseIdempotencyKey, parseIntake } from './approval-request';
+export {
+  type ApprovalRequest,
+  approvalRequestJsonSchema,
+  parseApprovalRequest,
+  parseIdempotencyKey,
+  parseIntake,
+} from './approval-request';
 export {
   AGENT_CLAIM_LABEL,
   type AgentDecisionView,

@@ -1,17 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { AuditEventType, AuditService } from '@countersign/audit';
+import { type PushSubscriptionView } from '@countersign/contract';
 import { DomainError } from '@countersign/domain';
 import { type PersonRecord } from '@countersign/people';
 import { type PushSubscriptionInput } from './push-subscription.input';
 import { type PushSubscriptionRecord, PushSubscriptionRepository } from './push-subscription.repository';
 import { VapidKeysService } from './vapid-keys.service';
 
-export interface PushSubscriptionView {
-  id: string;
-  endpoint_origin: string;
-  created_at: string;
-  last_sent_at: string | null;
-}
+/** A push subscription on the wire (libs/contract). */
+export type { PushSubscriptionView };
 
 const view = (record: PushSubscriptionRecord): PushSubscriptionView => ({
   id: record.id,

@@ -1,15 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
+import { type SlackLink, type SlackLinkRequest } from '@countersign/contract';
 import { DomainError } from '@countersign/domain';
 import { PeopleService, type PersonRecord } from '@countersign/people';
 import { type SlackIdentity, SlackIdentityRepository } from './slack-identity.repository';
 
-export interface SlackLinkView {
-  slack_user_id: string;
-  team_id: string;
-  enterprise_id: string | null;
-  linked_by: string;
-}
+/** A Slack link on the wire (libs/contract's `SlackLink`). */
+export type SlackLinkView = SlackLink;
 
 const view = (identity: SlackIdentity): SlackLinkView => ({
   slack_user_id: identity.slackUserId,
@@ -32,20 +29,9 @@ export class SlackLinksService {
     return identity ? view(identity) : null;
   }
 
-  async link(actor: Actor, reference: string, body: unknown): Promise<SlackLinkView> {
+  /** Links a person to a Slack user; the ids are the shapes SlackLinkRequest checked at the transport. */
+  async link(actor: Actor, reference: string, value: SlackLinkRequest): Promise<SlackLinkView> {
     const person = await this.person(reference);
-    const value = (body ?? {}) as { user_id?: unknown; team_id?: unknown; enterprise_id?: unknown };
-    if (typeof value.user_id !== 'string' || !/^[UW][A-Z0-9]{2,}$/.test(value.user_id))
-      throw new DomainError('invalid_request', 'user_id must be a Slack user id (U…)', { field: 'user_id' });
-    if (typeof value.team_id !== 'string' || !/^T[A-Z0-9]{2,}$/.test(value.team_id))
-      throw new DomainError('invalid_request', 'team_id must be a Slack team id (T…)', { field: 'team_id' });
-    if (
-      value.enterprise_id !== undefined &&
-      value.enterprise_id !== null &&
-      (typeof value.enterprise_id !== 'string' || !/^E[A-Z0-9]{2,}$/.test(value.enterprise_id))
-    ) {
-      throw new DomainError('invalid_request', 'enterprise_id must be a Slack Enterprise Grid id (E…)', { field: 'enterprise_id' });
-    }
     const identity: SlackIdentity = {
       personId: person.id,
       slackUserId: value.user_id,

@@ -1,2 +1,3 @@
+export * from './admin';
 export * from './schemas';
 export { type JsonSchema, openApiComponents, ref } from './openapi';

@@ -8,6 +8,7 @@ import {
 } from '@simplewebauthn/server';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { type EnrollmentLink } from '@countersign/contract';
 import { Database } from '@countersign/database';
 import { DomainError } from '@countersign/domain';
 import { CredentialsRepository } from './credentials.repository';
@@ -22,10 +23,8 @@ const BOOTSTRAP_LINK_REUSE_MS = 60_000;
 /** An enrollment link is valid this long and once. */
 export const ENROLLMENT_LINK_TTL_MS = 24 * 3_600_000;
 
-export interface EnrollmentLink {
-  url: string;
-  expires_at: string;
-}
+/** A one-time enrollment link on the wire (libs/contract). */
+export type { EnrollmentLink };
 
 export interface SignedIn {
   person: PersonRecord;

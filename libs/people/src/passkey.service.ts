@@ -11,6 +11,7 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { type Passkey } from '@countersign/contract';
 import { type Tx } from '@countersign/database';
 import { DomainError, stepUpChallenge } from '@countersign/domain';
 import { type ChallengePurpose, CredentialsRepository, type PasskeyRecord } from './credentials.repository';
@@ -21,13 +22,8 @@ const ES256 = -7;
 // ES256 first (every platform authenticator has it), RS256 for older Windows Hello; nothing exotic to verify.
 const SUPPORTED_ALGORITHMS = [ES256, -257];
 
-export interface PasskeyView {
-  id: string;
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-  backed_up: boolean;
-}
+/** A passkey on the wire (libs/contract's `Passkey`). */
+export type PasskeyView = Passkey;
 
 /** A WebAuthn answer the browser produced; only its outer shape is checked here, the library checks the rest. */
 export function parseCredentialResponse<T extends RegistrationResponseJSON | AuthenticationResponseJSON>(value: unknown, field: string): T {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { type SessionView } from '@countersign/contract';
 import { type Tx } from '@countersign/database';
 import { type PersonRecord } from './people.repository';
 import { SessionRepository, type SessionRecord } from './session.repository';
@@ -55,10 +56,7 @@ export class SessionService {
     return this.sessions.endAllFor(tx, personId);
   }
 
-  async listOpen(
-    person: PersonRecord,
-    current: PersonSession,
-  ): Promise<Array<{ id: string; user_agent: string | null; created_at: string; last_seen_at: string; current: boolean }>> {
+  async listOpen(person: PersonRecord, current: PersonSession): Promise<SessionView[]> {
     const open = await this.sessions.listOpen(person.id);
     // The hash is shown as the session's handle: it identifies a session without being able to open it.
     return open.map((session) => ({

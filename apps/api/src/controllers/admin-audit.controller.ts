@@ -1,6 +1,7 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AuditService, type ChainBreak, type StoredAuditEvent } from '@countersign/audit';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '@countersign/audit';
+import { type AuditPage, type ChainCheck, ref } from '@countersign/contract';
 import { DomainError } from '@countersign/domain';
 import { AdminGuard } from '../http/auth.guards';
 
@@ -16,7 +17,8 @@ export class AdminAuditController {
 
   @Get('verify')
   @ApiOperation({ summary: 'Walk the hash chain from the first event; names the first broken link' })
-  async verify(): Promise<{ ok: boolean; checked: number; broken: ChainBreak | null; verified_at: string }> {
+  @ApiOkResponse({ schema: ref('ChainCheck') })
+  async verify(): Promise<ChainCheck> {
     const result = await this.audit.verify();
     return { ok: result.ok, checked: result.checked, broken: result.ok ? null : result.broken, verified_at: new Date().toISOString() };
   }
@@ -28,13 +30,14 @@ export class AdminAuditController {
   @ApiQuery({ name: 'actor_id', required: false })
   @ApiQuery({ name: 'before', required: false, description: 'next_before of the previous page' })
   @ApiQuery({ name: 'limit', required: false, type: Number })
+  @ApiOkResponse({ schema: ref('AuditPage') })
   async list(
     @Query('type') type?: string,
     @Query('subject_id') subjectId?: string,
     @Query('actor_id') actorId?: string,
     @Query('before') before?: string,
     @Query('limit') limit?: string,
-  ): Promise<{ events: StoredAuditEvent[]; next_before: string | null }> {
+  ): Promise<AuditPage> {
     if (before !== undefined && !/^\d{1,19}$/.test(before))
       throw new DomainError('invalid_request', 'before must be a sequence number', { field: 'before' });
     const size = limit === undefined ? 50 : Number(limit);

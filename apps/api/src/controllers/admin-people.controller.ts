@@ -1,11 +1,20 @@
 import { Body, Controller, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type Actor } from '@countersign/audit';
+import {
+  type EnrollmentLink,
+  type Invitation,
+  InvitePersonRequest,
+  type People,
+  type Person,
+  ref,
+  UpdatePersonRequest,
+} from '@countersign/contract';
 import { DomainError } from '@countersign/domain';
-import { type EnrollmentLink, EnrollmentService, PeopleService, type Role } from '@countersign/people';
+import { EnrollmentService, PeopleService } from '@countersign/people';
+import { parseAdminBody } from '../http/admin-body';
 import { AdminGuard, CurrentAdmin } from '../http/auth.guards';
-import { RequestBody } from '../http/request-body';
-import { personView, type PersonView } from './person-view';
+import { personView } from './person-view';
 
 /** People: invite (with a one-time enrollment link), re-issue links, role, permissions, disable. */
 @ApiTags('admin')
@@ -19,45 +28,42 @@ export class AdminPeopleController {
   ) {}
 
   @Get()
-  async list(): Promise<{ people: PersonView[] }> {
+  @ApiOkResponse({ schema: ref('People') })
+  async list(): Promise<People> {
     return { people: (await this.people.list()).map(personView) };
   }
 
   @Post()
-  @ApiOperation({ summary: 'Invite a person: {email, role, permissions?, display_name?} → the person and their enrollment link' })
-  async invite(@CurrentAdmin() actor: Actor, @Body() body: unknown): Promise<{ person: PersonView; enrollment: EnrollmentLink }> {
-    const input = RequestBody.of(body, ['email', 'role', 'permissions', 'display_name']);
+  @ApiOperation({ summary: 'Invite a person → the person and their enrollment link' })
+  @ApiBody({ schema: ref('InvitePersonRequest') })
+  @ApiCreatedResponse({ schema: ref('Invitation') })
+  async invite(@CurrentAdmin() actor: Actor, @Body() body: unknown): Promise<Invitation> {
+    const input = parseAdminBody(InvitePersonRequest, body);
     const { person, enrollment } = await this.enrollment.invite(actor, {
-      email: input.string('email'),
-      role: input.string('role') as Role,
-      permissions: input.strings('permissions') ?? [],
-      displayName: input.string('display_name', true),
+      email: input.email,
+      role: input.role,
+      permissions: input.permissions ?? [],
+      displayName: input.display_name,
     });
     return { person: personView(person), enrollment };
   }
 
   @Post(':id/enrollment')
   @ApiOperation({ summary: 'A new one-time enrollment link (earlier ones stop working)' })
+  @ApiCreatedResponse({ schema: ref('EnrollmentLink') })
   reissue(@CurrentAdmin() actor: Actor, @Param('id') id: string): Promise<EnrollmentLink> {
     return this.enrollment.issueLink(actor, id);
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change {role?, permissions?, status?}; disabling ends their sessions' })
-  async update(@CurrentAdmin() actor: Actor, @Param('id') id: string, @Body() body: unknown): Promise<PersonView> {
-    const input = RequestBody.of(body, ['role', 'permissions', 'status']);
-    const status = input.string('status', true);
-    if (status !== undefined && status !== 'active' && status !== 'disabled')
-      throw new DomainError('invalid_request', 'status must be active or disabled', { field: 'status' });
-    if (actor.type === 'person' && actor.id === id && (status === 'disabled' || (input.string('role', true) ?? 'admin') !== 'admin')) {
+  @ApiOperation({ summary: 'Change role, permissions or status; disabling ends their sessions' })
+  @ApiBody({ schema: ref('UpdatePersonRequest') })
+  @ApiOkResponse({ schema: ref('Person') })
+  async update(@CurrentAdmin() actor: Actor, @Param('id') id: string, @Body() body: unknown): Promise<Person> {
+    const changes = parseAdminBody(UpdatePersonRequest, body);
+    if (actor.type === 'person' && actor.id === id && (changes.status === 'disabled' || (changes.role ?? 'admin') !== 'admin')) {
       throw new DomainError('conflict', 'an admin cannot disable or demote themselves; ask another admin');
     }
-    return personView(
-      await this.people.update(actor, id, {
-        role: input.string('role', true) as Role | undefined,
-        permissions: input.strings('permissions'),
-        status,
-      }),
-    );
+    return personView(await this.people.update(actor, id, changes));
   }
 }

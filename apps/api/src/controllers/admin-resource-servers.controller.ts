@@ -1,9 +1,11 @@
 import { Body, Controller, Get, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ResourceServersService, type ResourceServerView } from '@countersign/agents';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ResourceServersService } from '@countersign/agents';
 import { type Actor } from '@countersign/audit';
+import { type CreatedResourceServer, CreateResourceServerRequest, ref, type ResourceServers } from '@countersign/contract';
+import { parseAdminBody } from '../http/admin-body';
 import { AdminGuard, CurrentAdmin } from '../http/auth.guards';
-import { RequestBody } from '../http/request-body';
+import { resourceServerView } from './admin-views';
 
 /** Downstream services that consume approval tokens. */
 @ApiTags('admin')
@@ -14,14 +16,17 @@ export class AdminResourceServersController {
   constructor(private readonly servers: ResourceServersService) {}
 
   @Get()
-  async list(): Promise<{ resource_servers: ResourceServerView[] }> {
-    return { resource_servers: await this.servers.list() };
+  @ApiOkResponse({ schema: ref('ResourceServers') })
+  async list(): Promise<ResourceServers> {
+    return { resource_servers: (await this.servers.list()).map(resourceServerView) };
   }
 
   @Post()
-  @ApiOperation({ summary: 'Register {audience} → client id and secret (shown once)' })
-  async create(@CurrentAdmin() actor: Actor, @Body() body: unknown): Promise<ResourceServerView & { client_secret: string }> {
-    const { server, clientSecret } = await this.servers.create(actor, { audience: RequestBody.of(body, ['audience']).string('audience') });
-    return { ...server, client_secret: clientSecret };
+  @ApiOperation({ summary: 'Register an audience → client id and secret (shown once)' })
+  @ApiBody({ schema: ref('CreateResourceServerRequest') })
+  @ApiCreatedResponse({ schema: ref('CreatedResourceServer') })
+  async create(@CurrentAdmin() actor: Actor, @Body() body: unknown): Promise<CreatedResourceServer> {
+    const { server, clientSecret } = await this.servers.create(actor, parseAdminBody(CreateResourceServerRequest, body));
+    return { ...resourceServerView(server), client_secret: clientSecret };
   }
 }

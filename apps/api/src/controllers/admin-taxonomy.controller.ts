@@ -1,18 +1,24 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
 import { type Actor } from '@countersign/audit';
-import { DomainError, type LintReport, type TaxonomyDiff, type TaxonomyTestReport } from '@countersign/domain';
 import {
+  ActivateTaxonomyRequest,
+  type ActivatedTaxonomy,
   type AppliedTaxonomy,
+  ref,
   type ReplayResult,
-  TaxonomyReviewService,
-  TaxonomyService,
-  type TaxonomyVersionRecord,
+  type TaxonomyCheck,
+  type TaxonomyDiff,
+  type TaxonomyVersion,
   type TaxonomyVersionSummary,
-  type UnknownActionsReport,
-} from '@countersign/taxonomy';
+  type UnknownActions,
+} from '@countersign/contract';
+import { DomainError } from '@countersign/domain';
+import { TaxonomyReviewService, TaxonomyService } from '@countersign/taxonomy';
+import { parseAdminBody } from '../http/admin-body';
 import { AdminGuard, CurrentAdmin } from '../http/auth.guards';
+import { taxonomyVersionSummary, taxonomyVersionView } from './admin-views';
 
 const YAML_BODY = { description: 'a taxonomy file (Content-Type: application/yaml)', schema: { type: 'string' } };
 
@@ -32,14 +38,16 @@ export class AdminTaxonomyController {
 
   @Get('versions')
   @ApiOperation({ summary: 'Stored versions, newest first' })
-  list(): Promise<TaxonomyVersionSummary[]> {
-    return this.taxonomy.list();
+  @ApiOkResponse({ schema: { type: 'array', items: ref('TaxonomyVersionSummary') } })
+  async list(): Promise<TaxonomyVersionSummary[]> {
+    return (await this.taxonomy.list()).map(taxonomyVersionSummary);
   }
 
   @Get('versions/:version')
   @ApiOperation({ summary: 'One version, with its source' })
-  get(@Param('version') version: string): Promise<TaxonomyVersionRecord> {
-    return this.taxonomy.get(integer(version, 'version'));
+  @ApiOkResponse({ schema: ref('TaxonomyVersion') })
+  async get(@Param('version') version: string): Promise<TaxonomyVersion> {
+    return taxonomyVersionView(await this.taxonomy.get(integer(version, 'version')));
   }
 
   @Post('versions')
@@ -47,6 +55,7 @@ export class AdminTaxonomyController {
   @ApiConsumes('application/yaml')
   @ApiBody(YAML_BODY)
   @ApiQuery({ name: 'comment', required: false })
+  @ApiCreatedResponse({ schema: ref('AppliedTaxonomy') })
   apply(
     @CurrentAdmin() actor: Actor,
     @Body() source: unknown,
@@ -60,15 +69,10 @@ export class AdminTaxonomyController {
   @Post('versions/:version/activate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Activate a stored version (rollback); audited with the reason' })
-  @ApiBody({ schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } } })
-  activate(
-    @CurrentAdmin() actor: Actor,
-    @Param('version') version: string,
-    @Body() body: unknown,
-  ): Promise<{ version: number; previousVersion: number | null }> {
-    const reason = (body as { reason?: unknown } | undefined)?.reason;
-    if (typeof reason !== 'string')
-      throw new DomainError('invalid_request', 'reason is required: say why this version is being activated', { field: '/reason' });
+  @ApiBody({ schema: ref('ActivateTaxonomyRequest') })
+  @ApiOkResponse({ schema: ref('ActivatedTaxonomy') })
+  activate(@CurrentAdmin() actor: Actor, @Param('version') version: string, @Body() body: unknown): Promise<ActivatedTaxonomy> {
+    const { reason } = parseAdminBody(ActivateTaxonomyRequest, body);
     return this.taxonomy.activate(actor, integer(version, 'version'), reason);
   }
 
@@ -76,6 +80,7 @@ export class AdminTaxonomyController {
   @ApiOperation({ summary: 'What changed between two stored versions (to defaults to the active one)' })
   @ApiQuery({ name: 'from', type: Number })
   @ApiQuery({ name: 'to', type: Number, required: false })
+  @ApiOkResponse({ schema: ref('TaxonomyDiff') })
   diffVersions(@Query('from') from: string | undefined, @Query('to') to?: string): Promise<TaxonomyDiff> {
     return this.review.diffVersions(integer(from, 'from'), optionalInteger(to, 'to'));
   }
@@ -86,6 +91,7 @@ export class AdminTaxonomyController {
   @ApiConsumes('application/yaml')
   @ApiBody(YAML_BODY)
   @ApiQuery({ name: 'against', type: Number, required: false })
+  @ApiOkResponse({ schema: ref('TaxonomyDiff') })
   diffCandidate(@Body() source: unknown, @Query('against') against?: string): Promise<TaxonomyDiff> {
     return this.review.diffCandidate(yamlBody(source), optionalInteger(against, 'against'));
   }
@@ -95,7 +101,8 @@ export class AdminTaxonomyController {
   @ApiOperation({ summary: 'Lint a candidate file and run its tests (nothing is stored)' })
   @ApiConsumes('application/yaml')
   @ApiBody(YAML_BODY)
-  check(@Body() source: unknown): { lint: LintReport; tests: TaxonomyTestReport | null } {
+  @ApiOkResponse({ schema: ref('TaxonomyCheck') })
+  check(@Body() source: unknown): TaxonomyCheck {
     return this.review.check(yamlBody(source));
   }
 
@@ -106,6 +113,7 @@ export class AdminTaxonomyController {
   @ApiBody(YAML_BODY)
   @ApiQuery({ name: 'last', type: Number, required: false, description: 'the newest N approvals (default 1000)' })
   @ApiQuery({ name: 'days', type: Number, required: false, description: 'approvals of the last N days' })
+  @ApiOkResponse({ schema: ref('ReplayResult') })
   replay(@Body() source: unknown, @Query('last') last?: string, @Query('days') days?: string): Promise<ReplayResult> {
     return this.review.replay(yamlBody(source), { last: optionalInteger(last, 'last'), days: optionalInteger(days, 'days') });
   }
@@ -113,7 +121,8 @@ export class AdminTaxonomyController {
   @Get('unknown-actions')
   @ApiOperation({ summary: 'Action types requested recently that matched nothing, with counts and agents' })
   @ApiQuery({ name: 'days', type: Number, required: false, description: 'default 7' })
-  unknownActions(@Query('days') days?: string): Promise<UnknownActionsReport> {
+  @ApiOkResponse({ schema: ref('UnknownActions') })
+  unknownActions(@Query('days') days?: string): Promise<UnknownActions> {
     return this.review.unknownActions(optionalInteger(days, 'days') ?? 7);
   }
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type Actor } from '@countersign/audit';
 import {
   parseSubscription,
@@ -9,6 +9,8 @@ import {
   SlackLinksService,
 } from '@countersign/channels';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { ref, SlackLinkRequest } from '@countersign/contract';
+import { parseAdminBody } from '../http/admin-body';
 import { type PersonSession } from '@countersign/people';
 import { AdminGuard, CurrentAdmin, CurrentSession, SessionGuard } from '../http/auth.guards';
 
@@ -55,6 +57,9 @@ export class MeChannelsController {
 
   @Get('slack')
   @ApiOperation({ summary: 'My Slack link (found by email at the first notification, or set by an admin)' })
+  @ApiOkResponse({
+    schema: { type: 'object', required: ['slack'], properties: { slack: { oneOf: [ref('SlackLink'), { type: 'null' }] } } },
+  })
   async slackLink(@CurrentSession() session: PersonSession): Promise<{ slack: SlackLinkView | null }> {
     return { slack: await this.slack.get(session.person) };
   }
@@ -75,9 +80,11 @@ export class AdminSlackController {
   constructor(private readonly slack: SlackLinksService) {}
 
   @Put(':id/slack')
-  @ApiOperation({ summary: 'Link a person to a Slack user: {user_id, team_id, enterprise_id?}' })
+  @ApiOperation({ summary: 'Link a person to a Slack user (when emails differ)' })
+  @ApiBody({ schema: ref('SlackLinkRequest') })
+  @ApiOkResponse({ schema: ref('SlackLink') })
   link(@CurrentAdmin() actor: Actor, @Param('id') id: string, @Body() body: unknown): Promise<SlackLinkView> {
-    return this.slack.link(actor, id, body);
+    return this.slack.link(actor, id, parseAdminBody(SlackLinkRequest, body));
   }
 
   @Delete(':id/slack')

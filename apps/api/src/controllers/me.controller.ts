@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiDefaultResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiDefaultResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
-import { type Inbox, ref } from '@countersign/contract';
+import { type Inbox, type Me, type Passkeys, ref, type Sessions } from '@countersign/contract';
 import { type ApproverView, ApproverService, approverView, DecisionService, parseDecisionInput } from '@countersign/approvals';
 import { EnrollmentService, PasskeyService, type PasskeyView, type PersonSession, SessionService } from '@countersign/people';
 import { CurrentSession, SessionGuard } from '../http/auth.guards';
-import { personView, type PersonView } from './person-view';
+import { personView } from './person-view';
 
 type Body = Record<string, unknown> | undefined;
 
@@ -25,16 +25,15 @@ export class MeController {
 
   @Get()
   @ApiOperation({ summary: 'Who I am, and the CSRF token for this session' })
-  me(
-    @CurrentSession() session: PersonSession,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): { person: PersonView; csrf_token: string; session_expires_at: string } {
+  @ApiOkResponse({ schema: ref('Me') })
+  me(@CurrentSession() session: PersonSession, @Res({ passthrough: true }) reply: FastifyReply): Me {
     void reply.header('cache-control', 'no-store');
     return { person: personView(session.person), csrf_token: session.csrfToken, session_expires_at: session.expiresAt.toISOString() };
   }
 
   @Get('passkeys')
-  async listPasskeys(@CurrentSession() session: PersonSession): Promise<{ passkeys: PasskeyView[] }> {
+  @ApiOkResponse({ schema: ref('Passkeys') })
+  async listPasskeys(@CurrentSession() session: PersonSession): Promise<Passkeys> {
     return { passkeys: await this.passkeys.list(session.person) };
   }
 
@@ -47,6 +46,7 @@ export class MeController {
 
   @Post('passkeys')
   @ApiOperation({ summary: 'Register another passkey: {response, name?}' })
+  @ApiCreatedResponse({ schema: ref('Passkey') })
   addPasskey(@CurrentSession() session: PersonSession, @Body() body: Body): Promise<PasskeyView> {
     return this.enrollment.addPasskey(session.person, body?.response, body?.name);
   }
@@ -59,7 +59,8 @@ export class MeController {
   }
 
   @Get('sessions')
-  async listSessions(@CurrentSession() session: PersonSession) {
+  @ApiOkResponse({ schema: ref('Sessions') })
+  async listSessions(@CurrentSession() session: PersonSession): Promise<Sessions> {
     return { sessions: await this.sessions.listOpen(session.person, session) };
   }
 

@@ -1,14 +1,8 @@
+import { type Person } from '@countersign/contract';
 import { type PersonRecord } from '@countersign/people';
 
-export interface PersonView {
-  id: string;
-  email: string;
-  display_name: string;
-  role: string;
-  permissions: string[];
-  status: string;
-  created_at: string;
-}
+/** A person on the wire (libs/contract's `Person`). */
+export type PersonView = Person;
 
 export function personView(person: PersonRecord): PersonView {
   return {

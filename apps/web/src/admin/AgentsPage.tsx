@@ -3,14 +3,12 @@ import { Link, useParams } from 'react-router';
 import { api, errorMessage } from '../api';
 import { TierBadge } from '../components/TierBadge';
 import { actionLabel, formatDateTime } from '../format';
-import { type Agent, type AgentApproval, splitList } from './admin-api';
+import { type Agent, type AgentApprovals, type Agents, type CreatedAgent, type SuspendedAgent, splitList } from './admin-api';
 import { Dialog, ErrorNote, SecretCard, StatusBadge, useLoad } from './parts';
 import { useAction } from '../use-action';
 
-type CreatedAgent = Agent & { client_secret: string };
-
 export function AgentsPage() {
-  const { data, error, reload } = useLoad(() => api.get<{ agents: Agent[] }>('/v1/admin/agents'));
+  const { data, error, reload } = useLoad(() => api.get<Agents>('/v1/admin/agents'));
   // Held in this page's state only: leaving the page forgets it, and the API never shows it again.
   const [created, setCreated] = useState<CreatedAgent | null>(null);
   return (
@@ -166,10 +164,7 @@ function QuotaFields(props: {
 export function AgentPage() {
   const { id = '' } = useParams();
   const agent = useLoad(() => api.get<Agent>(`/v1/admin/agents/${encodeURIComponent(id)}`), [id]);
-  const approvals = useLoad(
-    () => api.get<{ approvals: AgentApproval[] }>(`/v1/admin/agents/${encodeURIComponent(id)}/approvals?limit=20`),
-    [id],
-  );
+  const approvals = useLoad(() => api.get<AgentApprovals>(`/v1/admin/agents/${encodeURIComponent(id)}/approvals?limit=20`), [id]);
   const [confirming, setConfirming] = useState(false);
   const [reason, setReason] = useState('');
   const [notice, setNotice] = useState<string | null>(null);
@@ -181,7 +176,7 @@ export function AgentPage() {
   const suspend = async () => {
     setError(null);
     try {
-      const answer = await api.post<Agent & { cancelled_approvals: string[] }>(
+      const answer = await api.post<SuspendedAgent>(
         `/v1/admin/agents/${encodeURIComponent(id)}/suspend`,
         reason.trim() ? { reason: reason.trim() } : {},
       );

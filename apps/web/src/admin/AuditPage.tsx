@@ -2,7 +2,7 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, errorMessage } from '../api';
 import { formatDateTime } from '../format';
-import { type AuditEvent, type ChainCheck } from './admin-api';
+import { type AuditEvent, type AuditPage as AuditEventsPage, type ChainCheck } from './admin-api';
 import { ErrorNote } from './parts';
 import { useAction } from '../use-action';
 
@@ -39,7 +39,7 @@ export function AuditPage() {
     async (before?: string) => {
       setError(null);
       try {
-        const page = await api.get<{ events: AuditEvent[]; next_before: string | null }>(query(before));
+        const page = await api.get<AuditEventsPage>(query(before));
         setEvents((current) => (before && current ? [...current, ...page.events] : page.events));
         setNext(page.next_before);
       } catch (caught) {

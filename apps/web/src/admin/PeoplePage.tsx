@@ -2,14 +2,14 @@ import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../api';
 import { formatDateTime } from '../format';
 import { usePerson } from '../session';
-import { type AdminPerson, type EnrollmentLink, splitList } from './admin-api';
+import { type AdminPerson, type EnrollmentLink, type Invitation, type People, splitList } from './admin-api';
 import { CopyField, ErrorNote, StatusBadge, useLoad } from './parts';
 import { useAction } from '../use-action';
 
 const ROLES = ['approver', 'member', 'admin'] as const;
 
 export function PeoplePage() {
-  const { data, error, reload } = useLoad(() => api.get<{ people: AdminPerson[] }>('/v1/admin/people'));
+  const { data, error, reload } = useLoad(() => api.get<People>('/v1/admin/people'));
   const [link, setLink] = useState<{ email: string; enrollment: EnrollmentLink } | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
@@ -161,7 +161,7 @@ function InviteForm({ onInvited }: { onInvited: (email: string, enrollment: Enro
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     await run(async () => {
-      const answer = await api.post<{ person: AdminPerson; enrollment: EnrollmentLink }>('/v1/admin/people', {
+      const answer = await api.post<Invitation>('/v1/admin/people', {
         email: email.trim(),
         role,
         permissions: splitList(permissions),

@@ -1,21 +1,19 @@
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../api';
 import { formatDateTime } from '../format';
-import { type ResourceServer } from './admin-api';
+import { type CreatedResourceServer, type ResourceServers } from './admin-api';
 import { ErrorNote, SecretCard, StatusBadge, useLoad } from './parts';
 
-type Created = ResourceServer & { client_secret: string };
-
 export function ResourceServersPage() {
-  const { data, error, reload } = useLoad(() => api.get<{ resource_servers: ResourceServer[] }>('/v1/admin/resource-servers'));
+  const { data, error, reload } = useLoad(() => api.get<ResourceServers>('/v1/admin/resource-servers'));
   const [audience, setAudience] = useState('');
-  const [created, setCreated] = useState<Created | null>(null);
+  const [created, setCreated] = useState<CreatedResourceServer | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setFormError(null);
     try {
-      setCreated(await api.post<Created>('/v1/admin/resource-servers', { audience: audience.trim() }));
+      setCreated(await api.post<CreatedResourceServer>('/v1/admin/resource-servers', { audience: audience.trim() }));
       setAudience('');
       await reload();
     } catch (caught) {

@@ -1,30 +1,10 @@
 import { type PublicKeyCredentialCreationOptionsJSON, startRegistration } from '@simplewebauthn/browser';
 import { useCallback, useEffect, useId, useState } from 'react';
+import { type Passkey, type SessionView, type SlackLink } from '@countersign/contract';
 import { api, errorMessage } from '../api';
 import { formatDateTime, useTitle } from '../format';
 import { enablePush, pushSupported, type PushSubscriptionView } from '../push';
 import { usePerson } from '../session';
-
-interface Passkey {
-  id: string;
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-  backed_up: boolean;
-}
-interface SessionView {
-  id: string;
-  user_agent: string | null;
-  created_at: string;
-  last_seen_at: string;
-  current: boolean;
-}
-interface SlackLink {
-  slack_user_id: string;
-  team_id: string;
-  enterprise_id: string | null;
-  linked_by: string;
-}
 
 /** Loads one list for a settings section; `reload` after a change. */
 function useResource<T>(path: string): { data: T | null; error: string | null; reload: () => Promise<void> } {

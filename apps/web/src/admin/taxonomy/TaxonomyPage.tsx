@@ -1,14 +1,21 @@
 // The taxonomy tab of the admin console: edit, check and apply a file; its parts are beside it.
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '../../api';
-import { type LintFinding, postYaml, type TaxonomyCheck, TaxonomyRefused, type TaxonomyVersion } from '../admin-api';
+import {
+  type AppliedTaxonomy,
+  postYaml,
+  type TaxonomyCheck,
+  TaxonomyRefused,
+  type TaxonomyVersion,
+  type TaxonomyVersionSummary,
+} from '../admin-api';
 import { ErrorNote, useLoad } from '../parts';
 import { CodeEditor, Findings, LINE_HEIGHT, type Result } from './editor';
 import { Versions } from './versions';
 import { DiffPanel } from './diff';
 
 export function TaxonomyPage() {
-  const versions = useLoad(() => api.get<TaxonomyVersion[]>('/v1/admin/taxonomy/versions'));
+  const versions = useLoad(() => api.get<TaxonomyVersionSummary[]>('/v1/admin/taxonomy/versions'));
   const active = versions.data?.find((version) => version.active) ?? null;
   const [source, setSource] = useState<string | null>(null);
   const [loadedFrom, setLoadedFrom] = useState<number | null>(null);
@@ -56,10 +63,7 @@ export function TaxonomyPage() {
     setError(null);
     try {
       const query = comment.trim() ? `?comment=${encodeURIComponent(comment.trim())}` : '';
-      const applied = await postYaml<{ version: number; warnings: LintFinding[]; tests: { total: number; passed: number } }>(
-        `/v1/admin/taxonomy/versions${query}`,
-        source,
-      );
+      const applied = await postYaml<AppliedTaxonomy>(`/v1/admin/taxonomy/versions${query}`, source);
       setResult({ kind: 'applied', ...applied });
       setLoadedFrom(applied.version);
       setComment('');

@@ -1,10 +1,10 @@
 // What changed in meaning between two versions.
 import { type FormEvent, useId, useState } from 'react';
 import { api, errorMessage } from '../../api';
-import { type TaxonomyDiff, type TaxonomyVersion } from '../admin-api';
+import { type TaxonomyDiff, type TaxonomyVersionSummary } from '../admin-api';
 import { ErrorNote } from '../parts';
 
-export function DiffPanel({ versions }: { versions: TaxonomyVersion[] }) {
+export function DiffPanel({ versions }: { versions: TaxonomyVersionSummary[] }) {
   const active = versions.find((version) => version.active) ?? versions[0];
   const older = versions.find((version) => version.version !== active.version) ?? active;
   const [from, setFrom] = useState(older.version);

@@ -2,7 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../../api';
 import { formatDateTime } from '../../format';
-import { type TaxonomyVersion } from '../admin-api';
+import { type ActivatedTaxonomy, type TaxonomyVersionSummary } from '../admin-api';
 import { Dialog, ErrorNote } from '../parts';
 
 export function Versions({
@@ -10,7 +10,7 @@ export function Versions({
   onOpen,
   onChanged,
 }: {
-  versions: TaxonomyVersion[];
+  versions: TaxonomyVersionSummary[];
   onOpen: (version: number) => Promise<void>;
   onChanged: () => Promise<void>;
 }) {
@@ -23,10 +23,7 @@ export function Versions({
     if (activating === null) return;
     setError(null);
     try {
-      const answer = await api.post<{ version: number; previousVersion: number | null }>(
-        `/v1/admin/taxonomy/versions/${activating}/activate`,
-        { reason: reason.trim() },
-      );
+      const answer = await api.post<ActivatedTaxonomy>(`/v1/admin/taxonomy/versions/${activating}/activate`, { reason: reason.trim() });
       setNotice(`Version ${answer.version} is active (was ${answer.previousVersion ?? 'none'}).`);
       setActivating(null);
       setReason('');
