@@ -35,6 +35,7 @@ describe('the countersign CLI', () => {
     expect(Object.keys(body).sort()).toEqual([
       'callback_secret',
       'capabilities',
+      'ciba',
       'client_id',
       'client_secret',
       'created_at',
@@ -47,6 +48,7 @@ describe('the countersign CLI', () => {
     expect(body.client_secret).toMatch(/^cs_secret_/);
     expect(body.callback_secret).toMatch(/^cs_callback_/);
     expect(body.capabilities).toEqual(['email.*', 'payments.transfer']);
+    expect(body.ciba).toBeNull();
     const listed = await cli('--json', 'agents', 'list');
     const agents = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
     const mine = agents.find((agent) => agent.name === name)!;
@@ -170,6 +172,56 @@ describe('the countersign CLI', () => {
       delete process.env.REDIS_PREFIX;
       await api.close();
     }
+  });
+
+  it('agents create takes the CIBA settings, checked by the agents service', async () => {
+    const name = `cli-ciba-${Date.now()}`;
+    const created = await cli(
+      '--json',
+      'agents',
+      'create',
+      '--name',
+      name,
+      '--capabilities',
+      'payments.*',
+      '--ciba-mode',
+      'poll',
+      '--ciba-types',
+      'payments.refund, payments.transfer',
+    );
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      ciba: { delivery_mode: 'poll', notification_endpoint: null, authorization_details_types: ['payments.refund', 'payments.transfer'] },
+    });
+    const pingWithout = await cli(
+      '--json',
+      'agents',
+      'create',
+      '--name',
+      `${name}-ping`,
+      '--capabilities',
+      'payments.*',
+      '--ciba-mode',
+      'ping',
+      '--ciba-types',
+      'payments.refund',
+    );
+    expect(pingWithout.code).toBe(1);
+    expect(JSON.parse(pingWithout.stderr)).toMatchObject({
+      error: { code: 'invalid_request', message: 'ping mode needs a notification endpoint' },
+    });
+    const typesWithoutMode = await cli(
+      'agents',
+      'create',
+      '--name',
+      `${name}-x`,
+      '--capabilities',
+      'payments.*',
+      '--ciba-types',
+      'payments.refund',
+    );
+    expect(typesWithoutMode.code).toBe(1);
+    expect(typesWithoutMode.stderr).toContain('--ciba-mode');
   });
 
   it('still suspends when Redis cannot be reached (nothing pending, so nothing to tell: exit 0)', async () => {

@@ -92,6 +92,9 @@ export function buildProgram(): Command {
     .option('--callback-secret', 'also generate a secret that signs callback bodies (HMAC header)')
     .option('--requests-per-minute <n>', 'quota (default from config)')
     .option('--max-pending <n>', 'pending approvals at once (default from config)')
+    .option('--ciba-mode <mode>', 'OpenID CIBA: poll or ping (the agent may then use /oauth/bc-authorize)')
+    .option('--ciba-notification-endpoint <url>', 'CIBA ping mode: where Countersign POSTs {auth_req_id}')
+    .option('--ciba-types <types>', 'CIBA: comma-separated authorization_details types (action types) the agent may send')
     .action((options: Parameters<typeof adminCommands.agentsCreate>[2], command: Command) =>
       withApp(command, (app, out) => adminCommands.agentsCreate(app, out, options)),
     );

@@ -106,13 +106,34 @@ export class AgentRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async update(tx: Tx, id: string, changes: Pick<AgentRecord, 'capabilities' | 'requestsPerMinute' | 'maxPending'>): Promise<void> {
-    await this.database.rows(tx, `UPDATE agents SET capabilities = $2, requests_per_minute = $3, max_pending = $4 WHERE id = $1`, [
-      id,
-      changes.capabilities,
-      changes.requestsPerMinute,
-      changes.maxPending,
-    ]);
+  async update(
+    tx: Tx,
+    id: string,
+    changes: Pick<
+      AgentRecord,
+      | 'capabilities'
+      | 'requestsPerMinute'
+      | 'maxPending'
+      | 'cibaDeliveryMode'
+      | 'cibaNotificationEndpoint'
+      | 'cibaAuthorizationDetailsTypes'
+    >,
+  ): Promise<void> {
+    await this.database.rows(
+      tx,
+      `UPDATE agents SET capabilities = $2, requests_per_minute = $3, max_pending = $4,
+              ciba_delivery_mode = $5, ciba_notification_endpoint = $6, ciba_authorization_details_types = $7
+        WHERE id = $1`,
+      [
+        id,
+        changes.capabilities,
+        changes.requestsPerMinute,
+        changes.maxPending,
+        changes.cibaDeliveryMode,
+        changes.cibaNotificationEndpoint,
+        changes.cibaAuthorizationDetailsTypes,
+      ],
+    );
   }
 
   list(): Promise<AgentRecord[]> {

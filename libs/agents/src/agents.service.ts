@@ -152,7 +152,7 @@ export class AgentsService {
   async update(
     actor: Actor,
     reference: string,
-    changes: { capabilities?: string[]; requestsPerMinute?: number | null; maxPending?: number | null },
+    changes: { capabilities?: string[]; requestsPerMinute?: number | null; maxPending?: number | null; ciba?: CibaRegistration | null },
   ): Promise<AgentView> {
     const agent = await this.agents.findByReference(reference);
     if (!agent) throw new DomainError('not_found', `no agent with id, client id or name ${JSON.stringify(reference)}`);
@@ -168,10 +168,14 @@ export class AgentsService {
       if (value !== undefined && value !== null && (!Number.isInteger(value) || value < 1))
         throw new DomainError('invalid_request', `${field} must be a positive integer or null`, { field });
     }
+    const ciba = changes.ciba === undefined ? agent : changes.ciba === null ? NO_CIBA : this.cibaColumns(changes.ciba);
     const next = {
       capabilities: changes.capabilities ?? agent.capabilities,
       requestsPerMinute: changes.requestsPerMinute === undefined ? agent.requestsPerMinute : changes.requestsPerMinute,
       maxPending: changes.maxPending === undefined ? agent.maxPending : changes.maxPending,
+      cibaDeliveryMode: ciba.cibaDeliveryMode,
+      cibaNotificationEndpoint: ciba.cibaNotificationEndpoint,
+      cibaAuthorizationDetailsTypes: ciba.cibaAuthorizationDetailsTypes,
     };
     await this.database.transaction(async (tx) => {
       await this.agents.update(tx, agent.id, next);
@@ -180,8 +184,18 @@ export class AgentsService {
           type: AuditEventType.AgentUpdated,
           subject: { type: 'agent', id: agent.id },
           data: {
-            before: { capabilities: agent.capabilities, requests_per_minute: agent.requestsPerMinute, max_pending: agent.maxPending },
-            after: { capabilities: next.capabilities, requests_per_minute: next.requestsPerMinute, max_pending: next.maxPending },
+            before: {
+              capabilities: agent.capabilities,
+              requests_per_minute: agent.requestsPerMinute,
+              max_pending: agent.maxPending,
+              ciba: cibaOf(agent),
+            },
+            after: {
+              capabilities: next.capabilities,
+              requests_per_minute: next.requestsPerMinute,
+              max_pending: next.maxPending,
+              ciba: cibaOf(next),
+            },
           },
         },
       ]);

@@ -63,6 +63,21 @@ export const SlackLink = z
 
 // --- Agents and resource servers ---
 
+export const CibaRegistration = z
+  .strictObject({
+    delivery_mode: z.enum(['poll', 'ping']).describe('How the client learns of a decision: it polls, or Countersign pings it.'),
+    notification_endpoint: z
+      .string()
+      .nullable()
+      .optional()
+      .describe('Ping mode: where Countersign POSTs {auth_req_id} (backchannel_client_notification_endpoint).'),
+    authorization_details_types: z
+      .array(z.string())
+      .min(1)
+      .describe('The RFC 9396 authorization_details types (action types, e.g. "payments.refund") the client may send.'),
+  })
+  .meta({ id: 'CibaRegistration', description: "An agent's OpenID CIBA settings (README, OpenID CIBA)." });
+
 export const Agent = z
   .object({
     id: z.string(),
@@ -72,6 +87,7 @@ export const Agent = z
     capabilities: patterns,
     requestsPerMinute: z.number().int(),
     maxPending: z.number().int(),
+    ciba: CibaRegistration.required().nullable().describe('Null: the agent does not use CIBA.'),
     createdAt: timestamp,
   })
   .meta({ id: 'Agent', description: 'An agent as the admin API shows it.' });
@@ -373,12 +389,21 @@ export const CreateAgentRequest = z
     requests_per_minute: quota.optional(),
     max_pending: quota.optional(),
     callback_secret: z.boolean().optional().describe('True: generate a secret that signs callbacks.'),
+    ciba: CibaRegistration.optional(),
   })
   .meta({ id: 'CreateAgentRequest', description: 'A new agent (`POST /v1/admin/agents`).' });
 
 export const UpdateAgentRequest = z
-  .strictObject({ capabilities: patterns.optional(), requests_per_minute: quota.optional(), max_pending: quota.optional() })
-  .meta({ id: 'UpdateAgentRequest', description: "Changes to an agent's capabilities and quotas (null = the default quota)." });
+  .strictObject({
+    capabilities: patterns.optional(),
+    requests_per_minute: quota.optional(),
+    max_pending: quota.optional(),
+    ciba: CibaRegistration.nullable().optional().describe('Null: the agent no longer uses CIBA.'),
+  })
+  .meta({
+    id: 'UpdateAgentRequest',
+    description: "Changes to an agent's capabilities, quotas (null = the default quota) and CIBA settings (null = none).",
+  });
 
 export const SuspendAgentRequest = z
   .strictObject({ reason: z.string().optional() })
@@ -449,6 +474,7 @@ export type AuditEvent = z.infer<typeof AuditEvent>;
 export type AuditPage = z.infer<typeof AuditPage>;
 export type ChainCheck = z.infer<typeof ChainCheck>;
 export type Overview = z.infer<typeof Overview>;
+export type CibaRegistration = z.infer<typeof CibaRegistration>;
 export type CreateAgentRequest = z.infer<typeof CreateAgentRequest>;
 export type UpdateAgentRequest = z.infer<typeof UpdateAgentRequest>;
 export type SuspendAgentRequest = z.infer<typeof SuspendAgentRequest>;
@@ -472,6 +498,7 @@ export const ADMIN_SCHEMAS = [
   Sessions,
   PushSubscriptionView,
   SlackLink,
+  CibaRegistration,
   Agent,
   Agents,
   CreatedAgent,

@@ -17,7 +17,7 @@ import {
 import { DomainError } from '@countersign/domain';
 import { parseAdminBody } from '../http/admin-body';
 import { AdminGuard, CurrentAdmin } from '../http/auth.guards';
-import { agentView } from './admin-views';
+import { agentView, cibaRegistration } from './admin-views';
 
 /** Agents: create (the secret is shown once), capabilities and quotas, and the kill switch. */
 @ApiTags('admin')
@@ -66,12 +66,13 @@ export class AdminAgentsController {
       requestsPerMinute: input.requests_per_minute ?? undefined,
       maxPending: input.max_pending ?? undefined,
       withCallbackSecret: input.callback_secret,
+      ciba: input.ciba && cibaRegistration(input.ciba),
     });
     return { ...agentView(created.agent), client_secret: created.clientSecret, callback_secret: created.callbackSecret };
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change capabilities and quotas (null = the default quota)' })
+  @ApiOperation({ summary: 'Change capabilities, quotas (null = the default quota) and CIBA settings (null = none)' })
   @ApiBody({ schema: ref('UpdateAgentRequest') })
   @ApiOkResponse({ schema: ref('Agent') })
   async update(@CurrentAdmin() actor: Actor, @Param('id') id: string, @Body() body: unknown): Promise<Agent> {
@@ -81,6 +82,7 @@ export class AdminAgentsController {
         capabilities: input.capabilities,
         requestsPerMinute: input.requests_per_minute,
         maxPending: input.max_pending,
+        ciba: input.ciba === undefined ? undefined : cibaRegistration(input.ciba),
       }),
     );
   }

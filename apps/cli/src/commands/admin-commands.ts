@@ -1,5 +1,6 @@
 import { type INestApplicationContext } from '@nestjs/common';
-import { AgentsService, ResourceServersService } from '@countersign/agents';
+import { AgentsService, type CibaRegistration, ResourceServersService } from '@countersign/agents';
+import { DomainError } from '@countersign/domain';
 import { AgentControlService, KillSwitchService } from '@countersign/approvals';
 import { AuditService, CLI } from '@countersign/audit';
 import { EnrollmentService, PeopleService, type Role } from '@countersign/people';
@@ -12,7 +13,16 @@ export const adminCommands = {
   async agentsCreate(
     app: INestApplicationContext,
     out: Output,
-    options: { name: string; capabilities: string; callbackSecret?: boolean; requestsPerMinute?: string; maxPending?: string },
+    options: {
+      name: string;
+      capabilities: string;
+      callbackSecret?: boolean;
+      requestsPerMinute?: string;
+      maxPending?: string;
+      cibaMode?: string;
+      cibaNotificationEndpoint?: string;
+      cibaTypes?: string;
+    },
   ) {
     const created = await app.get(AgentsService).create(CLI, {
       name: options.name,
@@ -20,6 +30,7 @@ export const adminCommands = {
       withCallbackSecret: options.callbackSecret === true,
       requestsPerMinute: options.requestsPerMinute === undefined ? undefined : Number(options.requestsPerMinute),
       maxPending: options.maxPending === undefined ? undefined : Number(options.maxPending),
+      ciba: cibaOption(options),
     });
     out.result({ ...created.agent, client_secret: created.clientSecret, callback_secret: created.callbackSecret }, () =>
       [
@@ -27,6 +38,9 @@ export const adminCommands = {
         `  client id:       ${created.agent.clientId}`,
         `  client secret:   ${created.clientSecret}`,
         ...(created.callbackSecret ? [`  callback secret: ${created.callbackSecret}`] : []),
+        ...(created.agent.ciba
+          ? [`  CIBA:            ${created.agent.ciba.deliveryMode}, types ${created.agent.ciba.authorizationDetailsTypes.join(', ')}`]
+          : []),
         'The secret is shown once and stored only as a hash: keep it now.',
       ].join('\n'),
     );
@@ -178,3 +192,15 @@ export const adminCommands = {
     return result.ok;
   },
 };
+
+/** The CIBA options of `agents create`: none, or a mode with its types (the agents service checks the values). */
+function cibaOption(options: { cibaMode?: string; cibaNotificationEndpoint?: string; cibaTypes?: string }): CibaRegistration | undefined {
+  if (options.cibaMode === undefined && options.cibaNotificationEndpoint === undefined && options.cibaTypes === undefined) return undefined;
+  if (options.cibaMode === undefined)
+    throw new DomainError('invalid_request', '--ciba-mode (poll or ping) is required with the other --ciba options');
+  return {
+    deliveryMode: options.cibaMode as CibaRegistration['deliveryMode'],
+    notificationEndpoint: options.cibaNotificationEndpoint ?? null,
+    authorizationDetailsTypes: splitList(options.cibaTypes ?? ''),
+  };
+}
