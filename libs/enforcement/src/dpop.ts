@@ -129,7 +129,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function checkHeader(proof: string, algorithms: readonly string[]): { alg: string; jwk: JWK } {
   let header: Record<string, unknown>;
   try {
-    header = decodeProtectedHeader(proof) as Record<string, unknown>;
+    header = decodeProtectedHeader(proof);
   } catch (cause) {
     refuse('malformed', 'the DPoP proof is not a compact JWS', cause);
   }
@@ -142,7 +142,7 @@ function checkHeader(proof: string, algorithms: readonly string[]): { alg: strin
   if (!isObject(jwk)) refuse('malformed', 'the DPoP proof header has no jwk');
   const secret = PRIVATE_JWK_MEMBERS.find((member) => member in jwk);
   if (secret !== undefined) refuse('private_key', `the DPoP proof jwk holds private key material (${secret})`);
-  return { alg, jwk: jwk as JWK };
+  return { alg, jwk };
 }
 
 async function checkSignature(proof: string, alg: string, jwk: JWK): Promise<Record<string, unknown>> {

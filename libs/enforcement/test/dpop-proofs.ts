@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { calculateJwkThumbprint, type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { dpopAccessTokenHash } from '../src/dpop';
 
 /** A client's DPoP key pair, as a client library would hold it. */
