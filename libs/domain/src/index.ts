@@ -4,21 +4,7 @@ export { describeIssue, type ExplainIssue, type InputProblem, issuePointer, pars
 export { findNulCharacter, isSingleLine } from './text';
 export { canonicalJson } from './canonical-json';
 export { computeActionDigest, type ActionDigestInput } from './action-digest';
-export {
-  createMemoryDpopReplayStore,
-  createRedisDpopReplayStore,
-  DEFAULT_DPOP_IAT_WINDOW_SECONDS,
-  DPOP_ALGORITHMS,
-  DPOP_PROOF_TYPE,
-  dpopAccessTokenHash,
-  dpopHtu,
-  type DpopFailure,
-  DpopProofError,
-  type DpopProofRequest,
-  type DpopReplayStore,
-  verifyDpopProof,
-  type VerifiedDpopProof,
-} from './dpop-proof';
+export * from './dpop-proof';
 export { compilePattern, matchesPattern, matchesAny, patternSpecificity, type PatternMatcher } from './patterns';
 export { parseDuration, isDuration } from './duration';
 export { redactArgs, REDACTED } from './redact';
