@@ -155,6 +155,16 @@ describe('DpopProofService (RFC 9449 at the token endpoint, real Redis)', () => 
       }),
       'ath_mismatch',
     ],
+    [
+      'a key other than the bound one',
+      async () => ({
+        proof: await dpopProof(await newDpopKey(), { htu: tokenEndpoint }),
+        method: 'POST',
+        url: tokenEndpoint,
+        expectedJkt: key.jkt,
+      }),
+      'key_mismatch',
+    ],
   ];
   it.each(refusals)('refuses %s with invalid_dpop_proof naming the check', async (_name, input, expected) => {
     expect(await reason(await input())).toBe(`invalid_dpop_proof:${expected}`);

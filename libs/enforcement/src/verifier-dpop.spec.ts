@@ -204,6 +204,13 @@ describe('DPoP-bound approval tokens (RFC 9449 §7)', () => {
     });
   });
 
+  it('throws a TypeError, and consumes nothing, when the service passes a relative URL', async () => {
+    const token = await boundToken();
+    const proof = await dpopProof(clientKey, { htu: URL_CALLED, accessToken: token });
+    await expect(verifier().verify(token, withProof({ proof, method: 'POST', url: '/v1/transfers' }))).rejects.toThrow(TypeError);
+    expect(consumed).toEqual([]);
+  });
+
   it('refuses a replayed proof (jti already seen by the replay store)', async () => {
     const v = verifier({ consume: { kind: 'custom', consume: () => Promise.resolve(true) } });
     const token = await boundToken();

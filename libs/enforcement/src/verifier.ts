@@ -120,7 +120,10 @@ export interface VerifiedApproval {
 }
 
 export interface ApprovalVerifier {
-  /** Verifies the token against the call, then consumes it. Throws only `ApprovalTokenError`. */
+  /**
+   * Verifies the token against the call, then consumes it. Throws only `ApprovalTokenError` (and a `TypeError` when
+   * `call.dpop.url` is not absolute: a bug in the caller, not the client's fault).
+   */
   verify(token: string, call: ApprovalCall): Promise<VerifiedApproval>;
 }
 

@@ -12,6 +12,8 @@ export interface DpopProofInput {
   url: string;
   /** At a resource endpoint, the access token the proof must be bound to (`ath`); never at the token endpoint. */
   accessToken?: string;
+  /** When the presented token is DPoP-bound, its `cnf.jkt`: the proof must be signed by that key. */
+  expectedJkt?: string;
 }
 
 /**
