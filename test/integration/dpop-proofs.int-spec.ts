@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { exportJWK } from 'jose';
+import * as oidc from 'openid-client';
 import { type CountersignConfig } from '@countersign/config';
 import { DomainError } from '@countersign/domain';
 import { RedisService } from '@countersign/queue';
@@ -170,14 +173,52 @@ describe('DpopProofService (RFC 9449 at the token endpoint, real Redis)', () => 
     expect(await reason(await input())).toBe(`invalid_dpop_proof:${expected}`);
   });
 
-  it('refuses every proof while Redis is unreachable (the replay check is never skipped)', async () => {
-    const deadRedis = new RedisService(testConfig({ REDIS_URL: 'redis://127.0.0.1:1' }));
+  it('refuses every proof once the Redis connection is lost (the replay check is never skipped)', async () => {
+    const lostRedis = new RedisService(config);
+    await connected(lostRedis);
+    const verifier = new DpopProofService(config, lostRedis);
+    await lostRedis.client.quit();
+    const proof = await dpopProof(key, { htu: tokenEndpoint });
+    expect(await reason({ proof, method: 'POST', url: tokenEndpoint }, verifier)).toBe('invalid_dpop_proof:replay_store_failed');
+    lostRedis.onApplicationShutdown();
+  });
+
+  it('accepts the proof openid-client sends with a CIBA token request, and refuses that proof replayed', async () => {
+    // A token endpoint on 127.0.0.1 that checks the DPoP header of each request with the service, as the CIBA grant does.
+    const seen: string[] = [];
+    const proofs: Array<string | string[] | undefined> = [];
+    const endpoint = createServer((request, response) => {
+      request.resume();
+      proofs.push(request.headers.dpop);
+      const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}${request.url}`;
+      service.verify({ proof: request.headers.dpop, method: request.method ?? '', url }).then(
+        (jkt) => {
+          seen.push(jkt);
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ access_token: 'approval-token', token_type: 'DPoP', expires_in: 60 }));
+        },
+        (error: DomainError) => {
+          response.writeHead(400, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ error: error.code, error_description: error.message }));
+        },
+      );
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
     try {
-      const proof = await dpopProof(key, { htu: tokenEndpoint });
-      const verifier = new DpopProofService(config, deadRedis);
-      expect(await reason({ proof, method: 'POST', url: tokenEndpoint }, verifier)).toBe('invalid_dpop_proof:replay_store_failed');
+      const tokenUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/oauth/token?client=1`;
+      const client = new oidc.Configuration({ issuer: config.publicUrl, token_endpoint: tokenUrl }, 'agent-1', 'secret-1');
+      oidc.allowInsecureRequests(client);
+      const keyPair = await oidc.randomDPoPKeyPair('ES256');
+      const DPoP = oidc.getDPoPHandle(client, keyPair);
+      const tokens = await oidc.genericGrantRequest(client, 'urn:openid:params:grant-type:ciba', { auth_req_id: 'abc' }, { DPoP });
+      expect(tokens.access_token).toBe('approval-token');
+      expect(seen).toEqual([await DPoP.calculateThumbprint()]);
+
+      const replayed = await fetch(tokenUrl, { method: 'POST', headers: { dpop: String(proofs[0]) } });
+      expect(await replayed.json()).toMatchObject({ error: 'invalid_dpop_proof', error_description: 'the DPoP proof was already used' });
     } finally {
-      deadRedis.onApplicationShutdown();
+      endpoint.closeAllConnections();
+      await new Promise((resolve) => endpoint.close(resolve));
     }
   });
 
