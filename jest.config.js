@@ -16,6 +16,8 @@ const esmPackages = [
   'peek-readable',
   '@tokenizer',
   'content-disposition',
+  'openid-client',
+  'oauth4webapi',
 ];
 const base = {
   transform: {
