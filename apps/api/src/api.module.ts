@@ -11,7 +11,7 @@ import { ObservabilityModule } from '@countersign/observability';
 import { EnrollmentService, PeopleModule } from '@countersign/people';
 import { QueueModule } from '@countersign/queue';
 import { TaxonomyModule, TaxonomyService } from '@countersign/taxonomy';
-import { SigningKeysService, TokensModule } from '@countersign/tokens';
+import { DpopModule, SigningKeysService, TokensModule } from '@countersign/tokens';
 import { AdminAgentsController } from './controllers/admin-agents.controller';
 import { AdminAuditController } from './controllers/admin-audit.controller';
 import { AdminOverviewController } from './controllers/admin-overview.controller';
@@ -68,6 +68,7 @@ export class ApiModule {
         AuditModule,
         QueueModule,
         TokensModule,
+        DpopModule,
         AgentsModule,
         OAuthModule,
         TaxonomyModule,

@@ -51,6 +51,7 @@ const schema = z.object({
   SIGN_IN_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   CIRCUIT_BREAKER_THRESHOLD: z.coerce.number().int().min(0).default(10),
   CIRCUIT_BREAKER_WINDOW_MINUTES: z.coerce.number().int().min(1).default(10),
+  DPOP_PROOF_WINDOW_SECONDS: z.coerce.number().int().min(1).max(600).default(60),
   SLACK_BOT_TOKEN: z
     .string()
     .regex(/^xox[a-z]-[A-Za-z0-9-]+$/, 'must be a Slack bot token (xoxb-...)')
@@ -157,6 +158,8 @@ export interface CountersignConfig {
   /** An agent refused or denied this many times within the window is suspended; 0 turns the breaker off. */
   circuitBreakerThreshold: number;
   circuitBreakerWindowMinutes: number;
+  /** RFC 9449: how far a DPoP proof's `iat` may be from now, either way, at Countersign's own endpoints. */
+  dpopProofWindowSeconds: number;
   /** Slack is on when a bot token is set; then the signing secret and app id are required too. */
   slack: { botToken: string; signingSecret: string; appId: string; apiUrl: string } | null;
   /** VAPID keys from config, or null: generated on first start and stored encrypted. */
@@ -258,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signInRequestsPerMinute: values.SIGN_IN_REQUESTS_PER_MINUTE,
     circuitBreakerThreshold: values.CIRCUIT_BREAKER_THRESHOLD,
     circuitBreakerWindowMinutes: values.CIRCUIT_BREAKER_WINDOW_MINUTES,
+    dpopProofWindowSeconds: values.DPOP_PROOF_WINDOW_SECONDS,
     slack:
       values.SLACK_BOT_TOKEN && values.SLACK_SIGNING_SECRET && values.SLACK_APP_ID
         ? {

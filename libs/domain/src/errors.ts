@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'invalid_signature',
   'channel_unavailable',
   'last_admin',
+  'invalid_dpop_proof',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

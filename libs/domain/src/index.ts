@@ -4,6 +4,7 @@ export { describeIssue, type ExplainIssue, type InputProblem, issuePointer, pars
 export { findNulCharacter, isSingleLine } from './text';
 export { canonicalJson } from './canonical-json';
 export { computeActionDigest, type ActionDigestInput } from './action-digest';
+export * from './dpop-proof';
 export { compilePattern, matchesPattern, matchesAny, patternSpecificity, type PatternMatcher } from './patterns';
 export { parseDuration, isDuration } from './duration';
 export { redactArgs, REDACTED } from './redact';

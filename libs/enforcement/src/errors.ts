@@ -15,13 +15,19 @@ export const APPROVAL_TOKEN_ERROR_CODES = [
   'actor_mismatch',
   'already_consumed',
   'consume_failed',
+  'dpop_proof_required',
+  'dpop_proof_invalid',
+  'dpop_proof_replayed',
+  'dpop_key_mismatch',
+  'dpop_replay_store_failed',
 ] as const;
 
 export type ApprovalTokenErrorCode = (typeof APPROVAL_TOKEN_ERROR_CODES)[number];
 
 /**
- * The only error `verify` throws. Callers should answer 403 (or 503 for `jwks_unavailable` / `consume_failed`,
- * which are outages rather than a bad token) and never act.
+ * The only error `verify` throws. Callers should answer 403 (or 503 for `jwks_unavailable`, `consume_failed` and
+ * `dpop_replay_store_failed`, which are outages rather than a bad token) and never act. A `dpop_*` refusal of a
+ * DPoP-bound token may be answered 401 with `WWW-Authenticate: DPoP error="invalid_dpop_proof"` (RFC 9449 §7.1).
  */
 export class ApprovalTokenError extends Error {
   override readonly name = 'ApprovalTokenError';
@@ -36,7 +42,7 @@ export class ApprovalTokenError extends Error {
 
   /** True when the failure is on our side of the wire (retrying later may succeed), not the token's fault. */
   get isOutage(): boolean {
-    return this.code === 'jwks_unavailable' || this.code === 'consume_failed';
+    return this.code === 'jwks_unavailable' || this.code === 'consume_failed' || this.code === 'dpop_replay_store_failed';
   }
 }
 

@@ -4,6 +4,8 @@ export {
   createApprovalVerifier,
   type ApprovalApprover,
   type ApprovalCall,
+  type ApprovalDpopOptions,
+  type ApprovalDpopRequest,
   type ApprovalRisk,
   type ApprovalTokenClaims,
   type ApprovalVerifier,
@@ -14,3 +16,19 @@ export type { ConsumeStrategy, CustomConsume, OnlineConsume, RedisConsume, Redis
 export { APPROVAL_TOKEN_ERROR_CODES, ApprovalTokenError, isApprovalTokenError, type ApprovalTokenErrorCode } from './errors.js';
 export { SUPPORTED_ALGORITHMS, type ApprovalAlgorithm } from './key-resolver.js';
 export { computeActionDigest, type ActionDigestInput } from './action-digest.js';
+export {
+  createMemoryDpopReplayStore,
+  createRedisDpopReplayStore,
+  DEFAULT_DPOP_IAT_WINDOW_SECONDS,
+  DPOP_ALGORITHMS,
+  DPOP_PROOF_TYPE,
+  dpopAccessTokenHash,
+  dpopHtu,
+  DpopProofError,
+  verifyDpopProof,
+  type DpopFailure,
+  type DpopProofOptions,
+  type DpopProofRequest,
+  type DpopReplayStore,
+  type VerifiedDpopProof,
+} from './dpop.js';

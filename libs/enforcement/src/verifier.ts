@@ -1,7 +1,8 @@
 import { timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { computeActionDigest } from './action-digest.js';
 import { type ConsumeStrategy, createConsumer } from './consume.js';
-import { ApprovalTokenError } from './errors.js';
+import { createMemoryDpopReplayStore, type DpopProofOptions, DpopProofError, type DpopReplayStore, verifyDpopProof } from './dpop.js';
+import { ApprovalTokenError, type ApprovalTokenErrorCode } from './errors.js';
 import { type ApprovalAlgorithm, createKeyResolver, SUPPORTED_ALGORITHMS } from './key-resolver.js';
 
 /** The JOSE `typ` of an approval token. An RFC 9068 access token (`at+jwt`) is never accepted in its place. */
@@ -34,6 +35,26 @@ export interface ApprovalVerifierOptions {
   jwksTimeoutMs?: number;
   /** How long a fetched JWKS is trusted before it is fetched again; defaults to 10 min. */
   jwksCacheMaxAgeMs?: number;
+  /** How DPoP proofs of DPoP-bound tokens (`cnf.jkt`) are checked; tokens without `cnf` never need one. */
+  dpop?: ApprovalDpopOptions;
+}
+
+export interface ApprovalDpopOptions {
+  /** Where proof ids are remembered; defaults to one in memory (enough for a single process). */
+  replayStore?: DpopReplayStore;
+  /** How far a proof's `iat` may be from now, either way; defaults to 60 s. */
+  iatWindowSeconds?: number;
+  /** A subset of `DPOP_ALGORITHMS`; defaults to all of them (asymmetric only). */
+  algorithms?: readonly string[];
+}
+
+/** The request that carried a DPoP-bound token: its `DPoP` header(s), method and absolute URL. */
+export interface ApprovalDpopRequest {
+  /** `req.headers.dpop` as it comes (`string | string[] | undefined`); two headers are refused. */
+  proof: string | readonly string[] | undefined;
+  method: string;
+  /** The absolute URL the client called, as it would write it (scheme and host it used); the query is ignored. */
+  url: string | URL;
 }
 
 /** The call the service is about to make; the token must have been approved for exactly this. */
@@ -43,6 +64,8 @@ export interface ApprovalCall {
   args: Record<string, unknown>;
   /** The calling agent's client_id, when the service authenticated it; must equal the token's `act.sub`. */
   agent?: string;
+  /** Required when the token is DPoP-bound (`cnf.jkt`): the request's proof, checked against the token. */
+  dpop?: ApprovalDpopRequest;
 }
 
 export interface ApprovalRisk {
@@ -73,6 +96,8 @@ export interface ApprovalTokenClaims {
   action_digest: string;
   risk: ApprovalRisk;
   approvers: ApprovalApprover[];
+  /** RFC 9449 §6: present when the token is DPoP-bound to the key with this thumbprint. */
+  cnf?: { jkt: string };
   [claim: string]: unknown;
 }
 
@@ -89,11 +114,16 @@ export interface VerifiedApproval {
   approvers: ApprovalApprover[];
   issuedAt: Date;
   expiresAt: Date;
+  /** The thumbprint of the key whose DPoP proof was checked, when the token is DPoP-bound. */
+  dpopJkt?: string;
   claims: Readonly<ApprovalTokenClaims>;
 }
 
 export interface ApprovalVerifier {
-  /** Verifies the token against the call, then consumes it. Throws only `ApprovalTokenError`. */
+  /**
+   * Verifies the token against the call, then consumes it. Throws only `ApprovalTokenError` (and a `TypeError` when
+   * `call.dpop.url` is not absolute: a bug in the caller, not the client's fault).
+   */
   verify(token: string, call: ApprovalCall): Promise<VerifiedApproval>;
 }
 
@@ -167,6 +197,32 @@ function assertClaimShapes(claims: Json): asserts claims is ApprovalTokenClaims 
   }
   if (!Array.isArray(claims.approvers) || !claims.approvers.every(isApprover)) missing('approvers');
   if (typeof claims.iat !== 'number') missing('iat');
+  if (claims.cnf !== undefined && (!isObject(claims.cnf) || !nonEmptyString(claims.cnf.jkt))) missing('cnf.jkt');
+}
+
+const DPOP_ERROR_CODES: Partial<Record<DpopProofError['reason'], ApprovalTokenErrorCode>> = {
+  missing: 'dpop_proof_required',
+  replayed: 'dpop_proof_replayed',
+  key_mismatch: 'dpop_key_mismatch',
+  replay_store_failed: 'dpop_replay_store_failed',
+};
+
+/** RFC 9449 §7.1: a bound token is refused without a proof by its key over this request and this token. */
+function createDpopCheck(options: ApprovalDpopOptions = {}): (token: string, jkt: string, request?: ApprovalDpopRequest) => Promise<void> {
+  const proofOptions: DpopProofOptions = {
+    replayStore: options.replayStore ?? createMemoryDpopReplayStore(),
+    iatWindowSeconds: options.iatWindowSeconds,
+    algorithms: options.algorithms,
+  };
+  return async (token, jkt, request) => {
+    if (request === undefined) throw new ApprovalTokenError('dpop_proof_required', 'the approval token is DPoP-bound: pass call.dpop');
+    try {
+      await verifyDpopProof({ ...request, accessToken: token, expectedJkt: jkt }, proofOptions);
+    } catch (cause) {
+      if (!(cause instanceof DpopProofError)) throw cause;
+      throw new ApprovalTokenError(DPOP_ERROR_CODES[cause.reason] ?? 'dpop_proof_invalid', cause.message, { cause });
+    }
+  };
 }
 
 function sameDigest(expected: string, actual: string): boolean {
@@ -197,6 +253,7 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
   const tolerance = options.clockToleranceSeconds ?? 30;
   const maxTokenAge = options.maxTokenAge ?? DEFAULT_MAX_TOKEN_AGE_SECONDS;
   const consume = createConsumer(options.consume, tolerance);
+  const checkDpop = createDpopCheck(options.dpop);
   const keys = createKeyResolver({
     jwksUri: options.jwksUri,
     cooldownMs: options.jwksCooldownMs ?? 30_000,
@@ -306,6 +363,9 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
       throw new ApprovalTokenError('actor_mismatch', 'approval token was issued to another agent');
     }
 
+    // Before consuming: a request without the key's proof must not burn the token for its rightful holder.
+    const dpopJkt = claims.cnf?.jkt;
+    if (dpopJkt !== undefined) await checkDpop(token, dpopJkt, call.dpop);
     await consume(token, claims.jti, exp);
     return {
       approvalId: claims.approval_id,
@@ -318,6 +378,7 @@ export function createApprovalVerifier(options: ApprovalVerifierOptions): Approv
       approvers: claims.approvers,
       issuedAt: new Date(claims.iat * 1000),
       expiresAt: new Date(exp * 1000),
+      ...(dpopJkt === undefined ? {} : { dpopJkt }),
       claims,
     };
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { type JWTPayload, SignJWT } from 'jose';
+import { decodeJwt, type JWTPayload, SignJWT } from 'jose';
 import { type Actor, type AuditEntry, AuditEventType, AuditService } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { Database, type Tx } from '@countersign/database';
@@ -21,6 +21,17 @@ export interface MintApprovalToken {
   risk: { tier: string; reversibility: string | null; blast_radius: string | null };
   approvers: Array<{ sub: string; channel: string; amr: string[] }>;
   ttlSeconds: number;
+  /** RFC 9449 §6: binds the token to the DPoP key with this RFC 7638 thumbprint (claim `cnf.jkt`). */
+  dpopJkt?: string;
+}
+
+/** The claims prepare() writes beyond the registered ones. */
+interface MintedClaims {
+  act: { sub: string };
+  action: MintApprovalToken['action'];
+  action_digest: string;
+  risk: MintApprovalToken['risk'];
+  approvers: MintApprovalToken['approvers'];
 }
 
 export interface IssuedTokenRow {
@@ -84,6 +95,7 @@ export class ApprovalTokenService {
       action_digest: input.actionDigest,
       risk: input.risk,
       approvers: input.approvers,
+      ...(input.dpopJkt === undefined ? {} : { cnf: { jkt: input.dpopJkt } }),
     })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: APPROVAL_TOKEN_TYPE })
       .setIssuer(this.config.publicUrl)
@@ -101,9 +113,42 @@ export class ApprovalTokenService {
       audit: {
         type: AuditEventType.ApprovalTokenMinted,
         subject: { type: 'approval', id: input.approvalId },
-        data: { jti, audience: input.audience, expires_at: expiresAt.toISOString(), kid: key.kid },
+        data: {
+          jti,
+          audience: input.audience,
+          expires_at: expiresAt.toISOString(),
+          kid: key.kid,
+          ...(input.dpopJkt === undefined ? {} : { dpop_jkt: input.dpopJkt }),
+        },
       },
     };
+  }
+
+  /**
+   * RFC 9449 at redemption (the CIBA token grant): the client proves its DPoP key only when it redeems, after the
+   * approval's token was minted. In the redemption's transaction, the approval's usable token is revoked and a copy
+   * of its claims bound to the key (`cnf.jkt`) is minted, expiring no later than it. Null when the approval has no
+   * usable token left (consumed, revoked or expired): there is nothing to bind.
+   */
+  async bindToKey(tx: Tx, actor: Actor, approvalId: string, jkt: string): Promise<{ token: string; jti: string; expiresAt: Date } | null> {
+    const latest = await this.issued.latestForApproval(approvalId, tx);
+    if (!latest || (await this.issued.revokeUnconsumed(tx, [approvalId])) === 0) return null;
+    // Our own token, read back from our own encrypted store: its claims are the ones prepare() wrote.
+    const claims = decodeJwt<MintedClaims>(this.encryption.open(latest.tokenEnc).toString('utf8'));
+    const ttlSeconds = Number(claims.exp) - Math.floor(Date.now() / 1000);
+    if (ttlSeconds <= 0) return null;
+    return this.mint(tx, actor, {
+      approvalId,
+      action: claims.action,
+      actionDigest: claims.action_digest,
+      audience: String(claims.aud),
+      agentClientId: claims.act.sub,
+      personId: String(claims.sub),
+      risk: claims.risk,
+      approvers: claims.approvers,
+      ttlSeconds,
+      dpopJkt: jkt,
+    });
   }
 
   /** The approval token minted for an approval, for its agent's later reads; null if none was minted. */
@@ -145,7 +190,8 @@ export class ApprovalTokenService {
       return row;
     });
     if (!consumed) return { active: false };
-    const { iss, sub, aud, iat, nbf, exp, act, approval_id, action, action_digest, risk, approvers } = claims;
-    return { active: true, iss, sub, aud, iat, nbf, exp, jti, act, approval_id, action, action_digest, risk, approvers };
+    const { iss, sub, aud, iat, nbf, exp, act, approval_id, action, action_digest, risk, approvers, cnf } = claims;
+    const bound = cnf === undefined ? {} : { cnf };
+    return { active: true, iss, sub, aud, iat, nbf, exp, jti, act, approval_id, action, action_digest, risk, approvers, ...bound };
   }
 }

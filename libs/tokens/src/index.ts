@@ -8,6 +8,8 @@ export {
   type MintApprovalToken,
   type PreparedApprovalToken,
 } from './approval-token.service';
+export { type DpopProofInput, DpopProofService } from './dpop-proof.service';
+export { DpopModule } from './dpop.module';
 export { consumeRequestToken, MAX_APPROVAL_TOKEN_LENGTH } from './consume-request.input';
 export { IdTokenService } from './id-token.service';
 export { KeyEncryption } from './key-encryption';

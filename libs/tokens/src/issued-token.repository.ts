@@ -13,8 +13,9 @@ export class IssuedTokenRepository {
     );
   }
 
-  async latestForApproval(approvalId: string): Promise<{ tokenEnc: string } | null> {
-    const [row] = await this.database.query<{ token_enc: string }>(
+  async latestForApproval(approvalId: string, tx?: Tx): Promise<{ tokenEnc: string } | null> {
+    const [row] = await this.database.rows<{ token_enc: string }>(
+      tx,
       `SELECT token_enc FROM issued_tokens WHERE approval_id = $1 ORDER BY created_at DESC LIMIT 1`,
       [approvalId],
     );

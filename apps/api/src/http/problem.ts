@@ -33,6 +33,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_signature: 401,
   channel_unavailable: 409,
   last_admin: 409,
+  invalid_dpop_proof: 400,
 };
 
 const TITLES: Partial<Record<number, string>> = {
