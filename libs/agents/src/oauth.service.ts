@@ -15,7 +15,7 @@ export const MAX_FAILED_ATTEMPTS = 10;
 
 /**
  * The error codes the token and backchannel authentication endpoints can answer with: RFC 6749 §5.2's, CIBA Core
- * 1.0's (§13, §11) and RFC 9396's invalid_authorization_details.
+ * 1.0's (§13, §11), RFC 9396's invalid_authorization_details and RFC 9449's invalid_dpop_proof.
  */
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -30,7 +30,8 @@ export type OAuthErrorCode =
   | 'access_denied'
   | 'authorization_pending'
   | 'slow_down'
-  | 'expired_token';
+  | 'expired_token'
+  | 'invalid_dpop_proof';
 
 export class OAuthError extends Error {
   constructor(

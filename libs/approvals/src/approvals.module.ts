@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AgentsModule } from '@countersign/agents';
 import { PeopleModule } from '@countersign/people';
 import { TaxonomyModule } from '@countersign/taxonomy';
+import { DpopModule } from '@countersign/tokens';
 import { AgentControlService } from './agent-control.service';
 import { ApprovalEvents } from './approval-events';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
@@ -31,7 +32,7 @@ import { QuotaService } from './quota.service';
 export class KillSwitchModule {}
 
 @Module({
-  imports: [AgentsModule, KillSwitchModule, PeopleModule, TaxonomyModule],
+  imports: [AgentsModule, DpopModule, KillSwitchModule, PeopleModule, TaxonomyModule],
   providers: [
     AgentControlService,
     ApprovalEvents,

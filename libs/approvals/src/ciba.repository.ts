@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '@countersign/database';
+import { Database, type Tx } from '@countersign/database';
 import { type ApprovalStatus } from '@countersign/domain';
 
 /** One CIBA request: what its `auth_req_id` (stored as its SHA-256) maps to (docs/adr/0015-ciba.md). */
@@ -93,9 +93,9 @@ export class CibaRepository {
   }
 
   /** Marks the request redeemed: true for the one caller that did, so a second redemption never gets a token. */
-  async redeem(authReqHash: string): Promise<boolean> {
+  async redeem(tx: Tx, authReqHash: string): Promise<boolean> {
     const rows = await this.database.rows<{ approval_id: string }>(
-      undefined,
+      tx,
       `UPDATE ciba_requests SET redeemed_at = now() WHERE auth_req_hash = $1 AND redeemed_at IS NULL
        RETURNING approval_id`,
       [authReqHash],

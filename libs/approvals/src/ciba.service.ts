@@ -3,10 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditEventType, AuditService } from '@countersign/audit';
 import { type AgentRecord, AgentsService, CIBA_GRANT_TYPE, cibaOf, OAuthError, type OAuthErrorCode } from '@countersign/agents';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { DomainError, type ErrorCode, matchesAny } from '@countersign/domain';
+import { Database } from '@countersign/database';
+import { DomainError, DPOP_ALGORITHMS, type ErrorCode, matchesAny } from '@countersign/domain';
 import {
   type AgentPrincipal,
   ApprovalTokenService,
+  type DpopProofInput,
+  DpopProofService,
   IdTokenService,
   InvalidTokenError,
   KeyEncryption,
@@ -40,9 +43,12 @@ export interface BackchannelAnswer {
   interval: number;
 }
 
+/** The DPoP proof a token request came with (RFC 9449), as the transport read it. */
+export type DpopProof = Pick<DpopProofInput, 'proof' | 'method' | 'url'>;
+
 export interface CibaTokenAnswer {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   authorization_details: AuthorizationDetail[];
   id_token?: string;
@@ -64,6 +70,8 @@ export class CibaService {
     private readonly encryption: KeyEncryption,
     private readonly audit: AuditService,
     private readonly agents: AgentsService,
+    private readonly database: Database,
+    private readonly dpopProofs: DpopProofService,
   ) {}
 
   /**
@@ -86,6 +94,7 @@ export class CibaService {
       scopes_supported: [...SUPPORTED_SCOPES],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
+      dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
       response_types_supported: [],
       claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'at_hash'],
     };
@@ -163,17 +172,19 @@ export class CibaService {
   /**
    * The token endpoint's CIBA grant (CIBA Core 1.0 §10-11): pending (or too fast), expired, denied, or the approval
    * token, once. Only the client that asked may redeem: anyone else's auth_req_id is invalid_grant, as is an unknown one.
+   * With a DPoP proof (RFC 9449), checked before anything else, the token is bound to the proof's key.
    */
-  async redeem(agent: AgentRecord, authReqId: string | undefined): Promise<CibaTokenAnswer> {
+  async redeem(agent: AgentRecord, authReqId: string | undefined, dpop: DpopProof | null): Promise<CibaTokenAnswer> {
     if (!authReqId) throw new OAuthError('invalid_request', 'auth_req_id is required');
     const hash = hashOf(authReqId);
     const grant = await this.requests.find(hash);
     if (!grant || grant.agentId !== agent.id) throw new OAuthError('invalid_grant', 'auth_req_id is unknown to this client');
+    const jkt = dpop ? await this.proofKey(dpop) : null;
     switch (grant.status) {
       case 'pending':
         return this.stillPending(hash, grant);
       case 'approved':
-        return this.issue(agent, hash, authReqId, grant);
+        return this.issue(agent, hash, authReqId, grant, jkt);
       case 'expired':
         throw new OAuthError('expired_token', 'the request expired before the person decided');
       case 'denied':
@@ -193,14 +204,29 @@ export class CibaService {
     throw new OAuthError('authorization_pending', 'the person has not decided yet');
   }
 
-  private async issue(agent: AgentRecord, hash: string, authReqId: string, grant: CibaGrant): Promise<CibaTokenAnswer> {
+  /** The RFC 7638 thumbprint of the proof's key; invalid_dpop_proof naming the failed check otherwise. */
+  private async proofKey(dpop: DpopProof): Promise<string> {
+    try {
+      return await this.dpopProofs.verify(dpop);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'invalid_dpop_proof') throw new OAuthError('invalid_dpop_proof', error.message);
+      throw error;
+    }
+  }
+
+  private async issue(agent: AgentRecord, hash: string, authReqId: string, grant: CibaGrant, jkt: string | null): Promise<CibaTokenAnswer> {
     if (grant.redeemedAt) throw new OAuthError('invalid_grant', 'auth_req_id was already redeemed');
-    const token = await this.tokens.tokenFor(grant.approvalId);
-    if (!token) throw new Error(`approved approval ${grant.approvalId} has no token`);
-    // Approved near the end of the request's life, it is redeemable for as long as its token lives.
+    const actor = { type: 'agent' as const, id: agent.id, clientId: agent.clientId };
+    // Redeemed and (with DPoP) bound in one transaction: a redemption that cannot hand out a token redeems nothing.
+    const token = await this.database.transaction(async (tx) => {
+      if (!(await this.requests.redeem(tx, hash))) throw new OAuthError('invalid_grant', 'auth_req_id was already redeemed');
+      const current = jkt ? (await this.tokens.bindToKey(tx, actor, grant.approvalId, jkt))?.token : await this.tokens.tokenFor(grant.approvalId);
+      // Approved near the end of the request's life, it is redeemable for as long as its token lives.
+      if (!current || expirationOf(current) <= Math.floor(Date.now() / 1000))
+        throw new OAuthError('expired_token', 'the approval token expired, or was used or revoked, before it was redeemed');
+      return current;
+    });
     const expiresIn = expirationOf(token) - Math.floor(Date.now() / 1000);
-    if (expiresIn <= 0) throw new OAuthError('expired_token', 'the approval token expired before it was redeemed');
-    if (!(await this.requests.redeem(hash))) throw new OAuthError('invalid_grant', 'auth_req_id was already redeemed');
     const details = JSON.parse(this.encryption.open(grant.authorizationDetailsEnc).toString('utf8')) as AuthorizationDetail[];
     const idToken = grant.scopes.includes('openid')
       ? await this.idTokens.sign({
@@ -211,16 +237,17 @@ export class CibaService {
           authTime: new Date(),
         })
       : undefined;
-    await this.audit.record({ type: 'agent', id: agent.id, clientId: agent.clientId }, [
+    const tokenType = jkt ? 'DPoP' : 'Bearer';
+    await this.audit.record(actor, [
       {
         type: AuditEventType.CibaTokenIssued,
         subject: { type: 'approval', id: grant.approvalId },
-        data: { id_token: idToken !== undefined, token_type: 'Bearer' },
+        data: { id_token: idToken !== undefined, token_type: tokenType },
       },
     ]);
     return {
       access_token: token,
-      token_type: 'Bearer',
+      token_type: tokenType,
       expires_in: expiresIn,
       authorization_details: details,
       ...(idToken ? { id_token: idToken } : {}),

@@ -1,7 +1,8 @@
-import { Controller, Get, Header, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { CIBA_GRANT_TYPE, OAuthService } from '@countersign/agents';
+import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { BackchannelRefusal, type BackchannelRequest, CibaService, parseBackchannelRequest } from '@countersign/approvals';
 import { answerOAuth, readOAuthForm } from '../http/oauth-form';
 
@@ -12,10 +13,16 @@ import { answerOAuth, readOAuthForm } from '../http/oauth-form';
 @ApiTags('oauth')
 @Controller('oauth')
 export class OAuthController {
+  /** DPoP proofs name the endpoint by its public URL (PUBLIC_URL), never by the Host header. */
+  private readonly tokenEndpoint: string;
+
   constructor(
+    @Inject(CONFIG) config: CountersignConfig,
     private readonly oauth: OAuthService,
     private readonly ciba: CibaService,
-  ) {}
+  ) {
+    this.tokenEndpoint = `${config.publicUrl}/oauth/token`;
+  }
 
   @Post('token')
   @ApiOperation({ summary: `Agent access token (client_credentials) or a CIBA approval token (${CIBA_GRANT_TYPE})` })
@@ -24,7 +31,8 @@ export class OAuthController {
     return answerOAuth(reply, async () => {
       const { form, client } = readOAuthForm(request);
       if (form.grant_type !== CIBA_GRANT_TYPE) return this.oauth.token({ ...client, grantType: form.grant_type, scope: form.scope });
-      return this.ciba.redeem(await this.oauth.authenticate(client), form.auth_req_id);
+      const dpop = request.headers.dpop === undefined ? null : { proof: request.headers.dpop, method: request.method, url: this.tokenEndpoint };
+      return this.ciba.redeem(await this.oauth.authenticate(client), form.auth_req_id, dpop);
     });
   }
 
