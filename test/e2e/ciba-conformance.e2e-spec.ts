@@ -109,7 +109,7 @@ describe('OpenID CIBA refusals, each with its error code', () => {
     refusedWith(await authorize({}, { ...poll, clientSecret: 'wrong' }), 'invalid_client', 401);
   });
 
-  it("what the person may not authorize (confused deputy) is refused as access_denied (403)", async () => {
+  it('what the person may not authorize (confused deputy) is refused as access_denied (403)', async () => {
     const refused = await post('/oauth/bc-authorize', poll, {
       login_hint: (await newPerson(api.app, { permissions: ['email.*'] })).email,
       authorization_details: details(),

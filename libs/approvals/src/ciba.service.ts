@@ -220,7 +220,9 @@ export class CibaService {
     // Redeemed and (with DPoP) bound in one transaction: a redemption that cannot hand out a token redeems nothing.
     const token = await this.database.transaction(async (tx) => {
       if (!(await this.requests.redeem(tx, hash))) throw new OAuthError('invalid_grant', 'auth_req_id was already redeemed');
-      const current = jkt ? (await this.tokens.bindToKey(tx, actor, grant.approvalId, jkt))?.token : await this.tokens.tokenFor(grant.approvalId);
+      const current = jkt
+        ? (await this.tokens.bindToKey(tx, actor, grant.approvalId, jkt))?.token
+        : await this.tokens.tokenFor(grant.approvalId);
       // Approved near the end of the request's life, it is redeemable for as long as its token lives.
       if (!current || expirationOf(current) <= Math.floor(Date.now() / 1000))
         throw new OAuthError('expired_token', 'the approval token expired, or was used or revoked, before it was redeemed');

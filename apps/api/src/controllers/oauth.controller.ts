@@ -31,7 +31,8 @@ export class OAuthController {
     return answerOAuth(reply, async () => {
       const { form, client } = readOAuthForm(request);
       if (form.grant_type !== CIBA_GRANT_TYPE) return this.oauth.token({ ...client, grantType: form.grant_type, scope: form.scope });
-      const dpop = request.headers.dpop === undefined ? null : { proof: request.headers.dpop, method: request.method, url: this.tokenEndpoint };
+      const dpop =
+        request.headers.dpop === undefined ? null : { proof: request.headers.dpop, method: request.method, url: this.tokenEndpoint };
       return this.ciba.redeem(await this.oauth.authenticate(client), form.auth_req_id, dpop);
     });
   }
