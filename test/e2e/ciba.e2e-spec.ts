@@ -136,6 +136,21 @@ describe('OpenID CIBA, poll mode, with openid-client', () => {
     expect(payload.sub).toBe(person.id);
     expect(payload['urn:openid:params:jwt:claim:auth_req_id']).toBe(started.auth_req_id);
 
+    // The ID token names the person in a later request (id_token_hint); tampered, it names no one.
+    const hinted = await openid.initiateBackchannelAuthentication(client, {
+      id_token_hint: tokens.id_token!,
+      authorization_details: JSON.stringify([refund(501)]),
+    });
+    expect(typeof hinted.auth_req_id).toBe('string');
+    expect(await browser.request<{ approvals: unknown[] }>('GET', '/v1/me/approvals').then((inbox) => inbox.body.approvals)).toHaveLength(
+      1,
+    );
+    const [header, claims, signature] = tokens.id_token!.split('.');
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...(JSON.parse(Buffer.from(claims, 'base64url').toString()) as object), sub: 'someone' })).toString('base64url')}.${signature}`;
+    await expect(
+      openid.initiateBackchannelAuthentication(client, { id_token_hint: forged, authorization_details: JSON.stringify([refund(502)]) }),
+    ).rejects.toMatchObject({ error: 'invalid_request' });
+
     // Redeemed once: a second redemption never returns a token.
     const again = await tokenRequest(started.auth_req_id);
     expect(again).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'auth_req_id was already redeemed' } });
