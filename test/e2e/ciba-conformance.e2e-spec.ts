@@ -130,6 +130,15 @@ describe('OpenID CIBA refusals, each with its error code', () => {
     refusedWith(await post('/oauth/token', poll, { grant_type: CIBA_GRANT }), 'invalid_request');
     // The owner still gets its answer: the other client's attempt changed nothing.
     refusedWith(await redeem(authReqId), 'authorization_pending');
+    await api.app.get(AuditService).flush();
+    const audited = await withClient(api.config.databaseUrl, async (db) => {
+      const result = await db.query<{ actor_id: string; data: { reason: string } }>(
+        `SELECT actor_id, data FROM audit_events WHERE type = 'ciba.token_refused' AND actor_id = $1`,
+        [other.clientId],
+      );
+      return result.rows.map((row) => row.data.reason);
+    });
+    expect(audited).toEqual(["another client's auth_req_id"]);
   });
 
   it('redeemed twice: the second redemption is invalid_grant and returns no token', async () => {

@@ -33,6 +33,7 @@ export interface CibaGrant {
   redeemedAt: Date | null;
   status: ApprovalStatus;
   approvalExpiresAt: Date;
+  decidedAt: Date | null;
   personId: string;
 }
 
@@ -50,7 +51,7 @@ export class CibaRepository {
     const [row] = await this.database.rows<Record<string, unknown>>(
       undefined,
       `SELECT c.approval_id, c.agent_id, c.scopes, c.authorization_details_enc, c.expires_at, c.redeemed_at,
-              a.status, a.expires_at AS approval_expires_at, a.on_behalf_of_id
+              a.status, a.expires_at AS approval_expires_at, a.decided_at, a.on_behalf_of_id
          FROM ciba_requests c JOIN approvals a ON a.id = c.approval_id
         WHERE c.auth_req_hash = $1`,
       [authReqHash],
@@ -65,6 +66,7 @@ export class CibaRepository {
       redeemedAt: row.redeemed_at as Date | null,
       status: row.status as ApprovalStatus,
       approvalExpiresAt: row.approval_expires_at as Date,
+      decidedAt: row.decided_at as Date | null,
       personId: row.on_behalf_of_id as string,
     };
   }

@@ -178,7 +178,11 @@ export class CibaService {
     if (!authReqId) throw new OAuthError('invalid_request', 'auth_req_id is required');
     const hash = hashOf(authReqId);
     const grant = await this.requests.find(hash);
-    if (!grant || grant.agentId !== agent.id) throw new OAuthError('invalid_grant', 'auth_req_id is unknown to this client');
+    if (!grant || grant.agentId !== agent.id) {
+      // Another client's id, or a guess: worth a line in the log (the owner's own polls are not).
+      await this.refuseGrant(agent, grant?.approvalId ?? null, grant ? "another client's auth_req_id" : 'unknown auth_req_id');
+      throw new OAuthError('invalid_grant', 'auth_req_id is unknown to this client');
+    }
     const jkt = dpop ? await this.proofKey(dpop) : null;
     switch (grant.status) {
       case 'pending':
@@ -214,8 +218,17 @@ export class CibaService {
     }
   }
 
+  private async refuseGrant(agent: AgentRecord, approvalId: string | null, reason: string): Promise<void> {
+    await this.audit.record({ type: 'agent', id: agent.id, clientId: agent.clientId }, [
+      { type: AuditEventType.CibaTokenRefused, ...(approvalId ? { subject: { type: 'approval', id: approvalId } } : {}), data: { reason } },
+    ]);
+  }
+
   private async issue(agent: AgentRecord, hash: string, authReqId: string, grant: CibaGrant, jkt: string | null): Promise<CibaTokenAnswer> {
-    if (grant.redeemedAt) throw new OAuthError('invalid_grant', 'auth_req_id was already redeemed');
+    if (grant.redeemedAt) {
+      await this.refuseGrant(agent, grant.approvalId, 'already redeemed');
+      throw new OAuthError('invalid_grant', 'auth_req_id was already redeemed');
+    }
     const actor = { type: 'agent' as const, id: agent.id, clientId: agent.clientId };
     // Redeemed and (with DPoP) bound in one transaction: a redemption that cannot hand out a token redeems nothing.
     const token = await this.database.transaction(async (tx) => {
@@ -236,7 +249,7 @@ export class CibaService {
           clientId: agent.clientId,
           authReqId,
           accessToken: token,
-          authTime: new Date(),
+          authTime: grant.decidedAt ?? new Date(),
         })
       : undefined;
     const tokenType = jkt ? 'DPoP' : 'Bearer';

@@ -25,6 +25,7 @@ export enum AuditEventType {
   ApprovalTokenConsumed = 'approval_token.consumed',
   ApprovalTokenConsumeRefused = 'approval_token.consume_refused',
   CibaTokenIssued = 'ciba.token_issued',
+  CibaTokenRefused = 'ciba.token_refused',
   CallbackDelivered = 'callback.delivered',
   CallbackFailed = 'callback.failed',
   TaxonomyApplied = 'taxonomy.applied',
