@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { AuditService } from '@countersign/audit';
+import { AuditService, CLI } from '@countersign/audit';
+import { PeopleService } from '@countersign/people';
 import { newAgent, newPerson, type RunningApi, startApi, testConfig, withClient } from '@countersign/testing';
 
 const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
@@ -60,6 +61,9 @@ describe('OpenID CIBA refusals, each with its error code', () => {
 
   it('unknown or disabled person: unknown_user_id', async () => {
     refusedWith(await authorize({ login_hint: 'nobody@example.com' }), 'unknown_user_id');
+    const disabled = await newPerson(api.app, { permissions: ['payments.*'] });
+    await api.app.get(PeopleService).update(CLI, disabled.id, { status: 'disabled' });
+    refusedWith(await authorize({ login_hint: disabled.email }), 'unknown_user_id');
   });
 
   it('a binding message too long or with a line break: invalid_binding_message', async () => {
