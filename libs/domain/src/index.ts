@@ -36,3 +36,4 @@ export {
   type Verdict,
 } from './decision';
 export { isInternalHost, isPrivateAddress, normaliseHost } from './network-address';
+export { formatPath, readYamlDocument, type DocumentPath, type Locate, type YamlProblem, type YamlReading } from './yaml-document';

@@ -14,3 +14,12 @@ export type { ConsumeStrategy, CustomConsume, OnlineConsume, RedisConsume, Redis
 export { APPROVAL_TOKEN_ERROR_CODES, ApprovalTokenError, isApprovalTokenError, type ApprovalTokenErrorCode } from './errors.js';
 export { SUPPORTED_ALGORITHMS, type ApprovalAlgorithm } from './key-resolver.js';
 export { computeActionDigest, type ActionDigestInput } from './action-digest.js';
+export {
+  MCP_APPROVAL_HEADER,
+  MCP_APPROVAL_META_KEY,
+  mcpApprovalToken,
+  mcpResource,
+  verifyMcpToolCall,
+  type McpToolAction,
+  type McpToolCallContext,
+} from './mcp.js';

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { IJsonError, parseIJson } from '@countersign/domain';
+import type { Gateway } from './gateway';
+import { requestBodyProblem } from './tool-action';
+
+/** A JSON-RPC message bigger than this is not read at all; tool arguments have their own, smaller limit. */
+const MAX_BODY_BYTES = 1024 * 1024;
+export const MCP_PATH = '/mcp';
+
+class BodyTooLarge extends Error {}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The body as I-JSON when it is; otherwise as JSON.parse reads it, with the reason kept so that a tool call in it
+ * is refused (duplicate keys, for one, are gone after JSON.parse and cannot be seen later).
+ */
+function parseBody(text: string): { body: unknown; problem?: string } {
+  try {
+    return { body: parseIJson(text) };
+  } catch (error) {
+    if (!(error instanceof IJsonError) || error.reason === 'syntax') throw error;
+    return { body: JSON.parse(text) as unknown, problem: `${error.message} (at ${error.pointer || '/'})` };
+  }
+}
+
+export interface HttpListener {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Streamable HTTP at `/mcp`, one SDK transport and server per session. */
+export async function listenHttp(gateway: Gateway, host: string, port: number): Promise<HttpListener> {
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (new URL(request.url ?? '/', 'http://gateway').pathname !== MCP_PATH) {
+      response.writeHead(404).end();
+      return;
+    }
+    let parsed: { body: unknown; problem?: string } = { body: undefined };
+    if (request.method === 'POST') {
+      try {
+        parsed = parseBody(await readBody(request));
+      } catch (error) {
+        response.writeHead(error instanceof BodyTooLarge ? 413 : 400, { 'content-type': 'text/plain' });
+        response.end(error instanceof BodyTooLarge ? `the request is larger than ${MAX_BODY_BYTES} bytes` : 'the request body is not JSON');
+        return;
+      }
+    }
+    const sessionId = request.headers['mcp-session-id'];
+    let transport = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+    if (transport === undefined && sessionId === undefined && request.method === 'POST' && isInitializeRequest(parsed.body)) {
+      const fresh: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        onsessioninitialized: (id) => void sessions.set(id, fresh),
+      });
+      fresh.onclose = () => {
+        if (fresh.sessionId !== undefined) sessions.delete(fresh.sessionId);
+      };
+      await gateway.createServer().connect(fresh);
+      transport = fresh;
+    }
+    if (transport === undefined) {
+      response.writeHead(sessionId === undefined ? 400 : 404, { 'content-type': 'text/plain' });
+      response.end(sessionId === undefined ? 'no session: initialize first' : 'unknown or closed session');
+      return;
+    }
+    await requestBodyProblem.run(parsed.problem, () => transport.handleRequest(request, response, parsed.body));
+  };
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}${MCP_PATH}`,
+    close: async () => {
+      await Promise.all([...sessions.values()].map((transport) => transport.close()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** One session over this process's stdin and stdout, for an agent that starts the gateway itself. */
+export async function listenStdio(gateway: Gateway): Promise<{ close(): Promise<void> }> {
+  const transport = new StdioServerTransport();
+  const server = gateway.createServer();
+  await server.connect(transport);
+  return { close: () => server.close() };
+}
