@@ -140,12 +140,37 @@ describe('the MCP gateway in front of an MCP server, against a real Countersign'
 
   const approvalCount = () =>
     withClient(database.url, async (db) => Number((await db.query('SELECT count(*) AS n FROM approvals')).rows[0].n));
+  const approvalsFor = (resource: string) =>
+    withClient(database.url, async (db) =>
+      Number((await db.query('SELECT count(*) AS n FROM approvals WHERE action_resource = $1', [resource])).rows[0].n),
+    );
   const decideWhenPending = (type: string, verdict: 'approve' | 'deny', reason?: string) =>
     pending(type).then(async (item) => {
       const decision = await browser.decide(item.id, verdict, { reason });
       if (decision.status !== 200) throw new Error(`decision answered ${decision.status}: ${JSON.stringify(decision.body)}`);
       return item;
     });
+
+  /** A session opened by hand, to send JSON-RPC no SDK client would write; `post` answers the response's text. */
+  const rawSession = async (): Promise<(body: string, signal?: AbortSignal) => Promise<string>> => {
+    const base = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+    };
+    const initialize = { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } };
+    const opened = await fetch(gateway.url!, {
+      method: 'POST',
+      headers: base,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: initialize }),
+    });
+    const headers = { ...base, 'mcp-session-id': opened.headers.get('mcp-session-id')! };
+    await opened.text();
+    const post = async (body: string, signal?: AbortSignal) =>
+      (await fetch(gateway.url!, { method: 'POST', headers, body, signal })).text();
+    await post('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+    return post;
+  };
 
   beforeAll(async () => {
     database = await createMigratedDatabase('mcp_gateway');
@@ -323,39 +348,44 @@ describe('the MCP gateway in front of an MCP server, against a real Countersign'
     expect(textOf(oversized)).toMatch(/Refused before anyone was asked: the arguments are \d+ bytes/);
 
     // Raw JSON-RPC, as a client could send it: a duplicate key and an integer beyond 2^53.
-    const session = await fetch(gateway.url!, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-      }),
-    });
-    const sessionId = session.headers.get('mcp-session-id')!;
-    await session.text();
-    const headers = {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-session-id': sessionId,
-      'mcp-protocol-version': '2025-11-25',
-    };
-    await (await fetch(gateway.url!, { method: 'POST', headers, body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' })).text();
+    const post = await rawSession();
     for (const [id, args] of [
       [2, '{"order_id":"1010","amount":10,"amount":10000,"currency":"EUR"}'],
       [3, '{"order_id":"1011","amount":9007199254740993,"currency":"EUR"}'],
     ] as const) {
-      const response = await fetch(gateway.url!, {
-        method: 'POST',
-        headers,
-        body: `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"refund","arguments":${args}}}`,
-      });
-      const text = await response.text();
+      const text = await post(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"refund","arguments":${args}}}`);
       expect(text).toContain('"isError":true');
       expect(text).toContain('not I-JSON');
     }
     expect(await approvalCount()).toBe(before);
+  });
+
+  it('maps a retried JSON-RPC request (same session, same id) to the same approval', async () => {
+    const post = await rawSession();
+    const body =
+      '{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"refund","arguments":{"order_id":"1014","amount":60,"currency":"EUR"}}}';
+    // The connection drops while the person has not decided yet; the client sends the same request again.
+    const dropped = new AbortController();
+    const first = post(body, dropped.signal).catch(() => 'dropped');
+    const item = await pending('shop.refund');
+    dropped.abort();
+    expect(await first).toBe('dropped');
+    const retried = post(body);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await browser.decide(item.id, 'deny', { reason: 'once is enough' });
+    const answer = await retried;
+    expect(answer).toContain(item.id);
+    expect(answer).toContain('once is enough');
+    expect(await approvalsFor('order:1014')).toBe(1);
+    // Another request id in the same session is another call, and another approval.
+    const other = post(body.replace('"id":41', '"id":42'));
+    const next = await eventually(
+      () => pending('shop.refund'),
+      (found) => found.id !== item.id,
+    );
+    await browser.decide(next.id, 'deny');
+    await other;
+    expect(await approvalsFor('order:1014')).toBe(2);
   });
 
   it('answers a clear tool error when the upstream is down, and asks nobody', async () => {
