@@ -9,6 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CliModule } from '../apps/cli/src';
 import { CLI } from '../libs/audit/src';
+import { createCountersignClient } from '../libs/client/src';
 import { loadConfig } from '../libs/config/src';
 import { TaxonomyService } from '../libs/taxonomy/src';
 import { serveShopHttp } from '../examples/mcp-shop-server';
@@ -31,6 +32,8 @@ export interface GatewayFigures {
   directP50Ms: number;
   directP99Ms: number;
   overheadP50Ms: number;
+  /** What the gateway cannot go below: one auto-approved `POST /v1/approvals` from the same SDK, alone. */
+  intakeP50Ms: number;
   pending: number;
   /** The gateway process: idle, holding every pending call, and once they were all cancelled. */
   rssMiB: { before: number; holding: number; after: number };
@@ -48,7 +51,10 @@ const openFds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
 async function connect(url: string): Promise<Client> {
   const client = new Client({ name: 'bench-agent', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  // A signal per request: the SDK passes its transport's one signal to every fetch, which keeps a listener per request.
+  const perRequest = (input: string | URL, init?: RequestInit) =>
+    fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal]) : undefined });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: perRequest }));
   return client;
 }
 
@@ -128,11 +134,25 @@ export async function benchGateway(log: (message: string) => void): Promise<Gate
     clients.push(direct, through);
     await timeCalls(direct, 'lookup_order', WARM_UP);
     await timeCalls(through, 'lookup_order', WARM_UP);
+    const countersign = createCountersignClient({ baseUrl: url, clientId: agent.clientId, clientSecret: agent.clientSecret });
+    const intake = async (count: number): Promise<number[]> => {
+      const samples: number[] = [];
+      for (let index = 0; index < count; index++) {
+        const started = performance.now();
+        const request = { action: { type: 'shop.order.lookup', resource: `order:i${index}`, args: { order_id: `i${index}` } } };
+        await countersign.createApproval({ ...request, on_behalf_of: person.email, audience: 'https://shop.internal' });
+        samples.push(performance.now() - started);
+      }
+      return samples;
+    };
+    await intake(WARM_UP);
     const directSamples: number[] = [];
     const gatewaySamples: number[] = [];
+    const intakeSamples: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       directSamples.push(...(await timeCalls(direct, 'lookup_order', CALLS)));
       gatewaySamples.push(...(await timeCalls(through, 'lookup_order', CALLS)));
+      intakeSamples.push(...(await intake(CALLS)));
     }
 
     log(`mcp-gateway: ${PENDING} refunds held open by one gateway while nobody decides...`);
@@ -157,7 +177,8 @@ export async function benchGateway(log: (message: string) => void): Promise<Gate
     controller.abort();
     const outcomes = await Promise.all(held);
     if (outcomes.some((outcome) => outcome !== 'cancelled')) throw new Error('a held refund was answered although nobody decided');
-    const settle = Date.now() + 60_000;
+    // Connections to the API stay in the pool until Countersign's keep-alive timeout (72 s) closes them.
+    const settle = Date.now() + 100_000;
     while (openFds(pid) > before.fds + 10 && Date.now() < settle) await new Promise((resolve) => setTimeout(resolve, 250));
     const after = { rss: rssMiB(pid), fds: openFds(pid) };
 
@@ -170,6 +191,7 @@ export async function benchGateway(log: (message: string) => void): Promise<Gate
       directP50Ms,
       directP99Ms: percentile(directSamples, 0.99),
       overheadP50Ms: gatewayP50Ms - directP50Ms,
+      intakeP50Ms: percentile(intakeSamples, 0.5),
       pending: PENDING,
       rssMiB: { before: before.rss, holding: holding.rss, after: after.rss },
       fds: { before: before.fds, holding: holding.fds, after: after.fds },

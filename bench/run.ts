@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     [
       `MCP gateway overhead (an auto-approved tools/call through \`countersign mcp-gateway\` vs the same call to the upstream, ${gateway.calls} each, one at a time)`,
       `p50 ${gateway.gatewayP50Ms.toFixed(1)} ms, p99 ${gateway.gatewayP99Ms.toFixed(1)} ms: overhead p50 ${gateway.overheadP50Ms.toFixed(1)} ms`,
-      `p50 ${gateway.directP50Ms.toFixed(1)} ms, p99 ${gateway.directP99Ms.toFixed(1)} ms (the MCP client straight to the upstream)`,
+      `p50 ${gateway.directP50Ms.toFixed(1)} ms, p99 ${gateway.directP99Ms.toFixed(1)} ms (the MCP client straight to the upstream); Countersign's intake alone (one auto-approved POST /v1/approvals): p50 ${gateway.intakeP50Ms.toFixed(1)} ms`,
       pct(gateway.directP50Ms, gateway.gatewayP50Ms),
       'overhead p50 ≤ 5 ms',
     ],

@@ -73,13 +73,21 @@ export class Gateway {
     private readonly log: GatewayLog,
   ) {}
 
-  /** One MCP server per client session (the SDK's servers are one connection each). */
-  createServer(): McpServer {
+  /**
+   * One MCP server per client session (the SDK's servers are one connection each). `onCancelled` lets the HTTP
+   * listener end the response stream of a call the client cancelled: the SDK sends no response for it, so the
+   * stream would otherwise stay open, with its socket, until the session ends.
+   */
+  createServer(onCancelled?: (requestId: Extra['requestId']) => void): McpServer {
     const server = new McpServer(GATEWAY_INFO, { capabilities: { tools: {} } });
     server.server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await this.listTools() }));
-    server.server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-      this.callTool(server, request.params.name, request.params.arguments ?? {}, extra),
-    );
+    server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      try {
+        return await this.callTool(server, request.params.name, request.params.arguments ?? {}, extra);
+      } finally {
+        if (extra.signal.aborted) onCancelled?.(extra.requestId);
+      }
+    });
     return server;
   }
 

@@ -72,7 +72,7 @@ export async function listenHttp(gateway: Gateway, host: string, port: number): 
       fresh.onclose = () => {
         if (fresh.sessionId !== undefined) sessions.delete(fresh.sessionId);
       };
-      await gateway.createServer().connect(fresh);
+      await gateway.createServer((requestId) => fresh.closeSSEStream(requestId)).connect(fresh);
       transport = fresh;
     }
     if (transport === undefined) {

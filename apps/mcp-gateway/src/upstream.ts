@@ -88,11 +88,14 @@ export class Upstream {
     if (url !== undefined) {
       return new StreamableHTTPClientTransport(new URL(url), {
         fetch: (input, init) => {
+          // The SDK hands every request the transport's one long-lived signal; fetch keeps a listener on it per
+          // request until garbage collection. A signal of the request's own follows it without that.
+          const signal = init?.signal ? AbortSignal.any([init.signal]) : undefined;
           const token = this.approvalToken.getStore();
-          if (token === undefined) return fetch(input, init);
+          if (token === undefined) return fetch(input, { ...init, signal });
           const headers = new Headers(init?.headers);
           headers.set(MCP_APPROVAL_HEADER, token);
-          return fetch(input, { ...init, headers });
+          return fetch(input, { ...init, headers, signal });
         },
       });
     }
