@@ -157,8 +157,8 @@ export async function benchGateway(log: (message: string) => void): Promise<Gate
 
     log(`mcp-gateway: ${PENDING} refunds held open by one gateway while nobody decides...`);
     const before = { rss: rssMiB(pid), fds: openFds(pid) };
-    const controller = new AbortController();
-    const held = Array.from({ length: PENDING }, (_, index) =>
+    const controllers = Array.from({ length: PENDING }, () => new AbortController());
+    const held = controllers.map((controller, index) =>
       through
         .callTool({ name: 'refund', arguments: { order_id: `p${index}`, amount: 500, currency: 'EUR' } }, undefined, {
           signal: controller.signal,
@@ -174,7 +174,7 @@ export async function benchGateway(log: (message: string) => void): Promise<Gate
     while (openFds(pid) < before.fds + PENDING && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const holding = { rss: rssMiB(pid), fds: openFds(pid) };
-    controller.abort();
+    for (const controller of controllers) controller.abort();
     const outcomes = await Promise.all(held);
     if (outcomes.some((outcome) => outcome !== 'cancelled')) throw new Error('a held refund was answered although nobody decided');
     // Connections to the API stay in the pool until Countersign's keep-alive timeout (72 s) closes them.

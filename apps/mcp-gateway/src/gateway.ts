@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
@@ -62,9 +62,7 @@ function hintsOf(route: Route): string {
 export class Gateway {
   private routes = new Map<string, Route>();
   /** Identifies this process's stdio session, which has no session id of its own, in idempotency keys. */
-  private readonly instance = createHash('sha256')
-    .update(String(process.pid) + String(Date.now()) + String(Math.random()))
-    .digest('hex');
+  private readonly instance = randomUUID();
 
   constructor(
     private readonly config: GatewayConfig,
