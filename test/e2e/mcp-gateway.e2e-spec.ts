@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -386,6 +387,43 @@ describe('the MCP gateway in front of an MCP server, against a real Countersign'
     await browser.decide(next.id, 'deny');
     await other;
     expect(await approvalsFor('order:1014')).toBe(2);
+  });
+
+  it('answers only to loopback names and origins (DNS rebinding)', async () => {
+    const initialize = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'page', version: '1' } },
+    });
+    const post = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        // node:http, because fetch will not let a caller set Host.
+        const target = new URL(gateway.url!);
+        const request = httpRequest(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              ...headers,
+            },
+          },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on('error', reject);
+        request.end(initialize);
+      });
+    expect(await post({ host: 'attacker.example' })).toBe(403);
+    expect(await post({ origin: 'https://attacker.example' })).toBe(403);
+    expect(await post({ origin: 'http://localhost:5173' })).toBe(200);
+    expect(await post({})).toBe(200);
   });
 
   it('answers a clear tool error when the upstream is down, and asks nobody', async () => {

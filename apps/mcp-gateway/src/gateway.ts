@@ -129,9 +129,11 @@ export class Gateway {
       action = toolAction(this.config, route.upstream.config, name, args);
       await route.upstream.ready();
     } catch (error) {
+      if (!(error instanceof RefusedCall || error instanceof UpstreamUnavailable)) throw error;
+      // Countersign never saw these calls, so its audit log cannot say why they were refused: the gateway's log does.
+      this.log.warn(`tools/call ${name} refused before approval: ${error.message}`);
       if (error instanceof RefusedCall) return errorResult(`Refused before anyone was asked: ${error.message}.`);
-      if (error instanceof UpstreamUnavailable) return errorResult(`Not run: ${error.message}; nothing was sent for approval.`);
-      throw error;
+      return errorResult(`Not run: ${error.message}; nothing was sent for approval.`);
     }
     let outcome: ApprovalOutcome;
     try {

@@ -14,6 +14,31 @@ export const MCP_PATH = '/mcp';
 
 class BodyTooLarge extends Error {}
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+function hostnameOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return new URL(value.includes('://') ? value : `http://${value}`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * DNS rebinding: a web page can make a browser send requests to a gateway on 127.0.0.1 under a name of its own,
+ * and auto-approved tools would run. A gateway on a loopback address therefore answers only to loopback names,
+ * and not to a page from any other origin (what the SDK's hostHeaderValidation does for Express).
+ */
+function refusedOrigin(request: IncomingMessage, listenHost: string): string | undefined {
+  if (!LOOPBACK.has(listenHost)) return undefined;
+  const host = hostnameOf(request.headers.host);
+  if (host === undefined || !LOOPBACK.has(host)) return `the Host ${request.headers.host ?? '(none)'} is not a loopback name`;
+  const origin = request.headers.origin;
+  if (origin !== undefined && !LOOPBACK.has(hostnameOf(origin) ?? '')) return `requests from ${origin} are not accepted`;
+  return undefined;
+}
+
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -50,6 +75,11 @@ export async function listenHttp(gateway: Gateway, host: string, port: number): 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (new URL(request.url ?? '/', 'http://gateway').pathname !== MCP_PATH) {
       response.writeHead(404).end();
+      return;
+    }
+    const refused = refusedOrigin(request, host);
+    if (refused !== undefined) {
+      response.writeHead(403, { 'content-type': 'text/plain' }).end(refused);
       return;
     }
     let parsed: { body: unknown; problem?: string } = { body: undefined };
