@@ -389,6 +389,22 @@ describe('the MCP gateway in front of an MCP server, against a real Countersign'
     expect(await approvalsFor('order:1014')).toBe(2);
   });
 
+  it('with hide_unmapped, leaves unmapped tools out of tools/list, and a call to one still goes to a person as critical', async () => {
+    const file = await writeMapping('hidden.yaml', `    url: ${shop.url}`);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('listen:', 'hide_unmapped: true\nlisten:'));
+    const second = await startGateway(await loadGatewayConfig(file, env()), { log });
+    try {
+      const client = await connectHttp(second.url!);
+      expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['lookup_order', 'refund']);
+      const decided = decideWhenPending('mcp.unmapped.shop.delete_order', 'deny', 'hidden, not allowed');
+      const result = (await client.callTool({ name: 'delete_order', arguments: { order_id: '1015' } })) as CallToolResult;
+      expect((await decided).tier).toBe('critical');
+      expect(textOf(result)).toContain('hidden, not allowed');
+    } finally {
+      await second.close();
+    }
+  });
+
   it('answers only to loopback names and origins (DNS rebinding)', async () => {
     const initialize = JSON.stringify({
       jsonrpc: '2.0',

@@ -166,7 +166,9 @@ export class Gateway {
         reason: `MCP tool "${route.tool.name}" on the upstream "${route.upstream.name}".${action.mapped ? '' : ' No mapping rule covers this tool.'}${hintsOf(route)}`,
         expires_in: action.expiresIn,
       },
-      { idempotencyKey, signal: extra.signal },
+      // Not aborted mid-flight: a request the client cancels while it is on its way may still have been created,
+      // and only its id lets the gateway withdraw it (waitForPerson does, on the signal).
+      { idempotencyKey },
     );
     return this.countersign.outcomeOf(approval) ?? this.waitForPerson(server, approval, extra);
   }
