@@ -476,6 +476,21 @@ describe('the MCP gateway in front of an MCP server, against a real Countersign'
     }
   });
 
+  it('returns Countersign’s refusal when the gateway’s agent may not request the action (confused deputy)', async () => {
+    const extra = '  - tool: delete_order\n    type: payments.delete_order\n    resource: "order:{order_id}"\n';
+    const second = await startGateway(await loadGatewayConfig(await writeMapping('refused.yaml', `    url: ${shop.url}`, extra), env()), {
+      log,
+    });
+    try {
+      const client = await connectHttp(second.url!);
+      const result = (await client.callTool({ name: 'delete_order', arguments: { order_id: '1016' } })) as CallToolResult;
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(/^Not run: Countersign refused the request \(\w+\): .*payments\.delete_order/);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('refuses to start on a malformed mapping file, naming the line', async () => {
     const file = join(work, 'bad.yaml');
     await writeFile(

@@ -139,9 +139,11 @@ export class Gateway {
     try {
       outcome = await this.approve(server, route, action, extra);
     } catch (error) {
-      if (error instanceof CountersignError)
-        return errorResult(`Not run: Countersign refused the request (${error.code}): ${error.detail}`);
-      throw error;
+      if (!(error instanceof CountersignError)) throw error;
+      const unavailable = error.status === 0 || error.status >= 500;
+      return errorResult(
+        `Not run: Countersign ${unavailable ? 'could not be asked' : 'refused the request'} (${error.code}): ${error.detail}`,
+      );
     }
     if (outcome.status !== 'approved') return errorResult(describeOutcome(outcome));
     try {
