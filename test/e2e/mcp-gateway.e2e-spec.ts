@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +14,7 @@ import { CLI } from '@countersign/audit';
 import { createCountersignClient } from '@countersign/client';
 import { createApprovalVerifier, MCP_APPROVAL_HEADER } from '@countersign/enforcement';
 import { TaxonomyService } from '@countersign/taxonomy';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import {
   createMigratedDatabase,
   newAgent,
@@ -512,6 +514,113 @@ describe('the MCP gateway in front of an MCP server, against a real Countersign'
     expect(failed?.stderr).toContain('is not a valid gateway mapping file');
     expect(failed?.stderr).toMatch(/line 16:5 tools\[1\]\.type: missing required key "type"/);
     expect(failed?.stderr).toMatch(/line 17:5 tools\[1\]\.typ: unknown key "typ"/);
+  });
+
+  describe('with the person taken from each client’s bearer token (MCP authorization)', () => {
+    const AUDIENCE = 'https://gateway.test/mcp';
+    let issuer: { url: string; close(): Promise<void>; token(claims: Record<string, unknown>, audience?: string): Promise<string> };
+    let authorized: RunningGateway;
+    let other: { person: { id: string; email: string }; browser: PersonBrowser };
+
+    beforeAll(async () => {
+      const { privateKey, publicKey } = await generateKeyPair('ES256');
+      const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] });
+      const jwksServer = createHttpServer((_request, response) =>
+        response.writeHead(200, { 'content-type': 'application/json' }).end(jwks),
+      );
+      await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}`;
+      issuer = {
+        url,
+        close: () => new Promise((resolve) => jwksServer.close(() => resolve())),
+        token: (claims, audience = AUDIENCE) =>
+          new SignJWT(claims)
+            .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+            .setIssuer(url)
+            .setAudience(audience)
+            .setExpirationTime('5m')
+            .sign(privateKey),
+      };
+      other = await signedInPerson(api.app, api.url, { permissions: ['*'] });
+      const file = await writeMapping('oauth.yaml', `    url: ${shop.url}`);
+      const text = (await readFile(file, 'utf8')).replace(
+        `on_behalf_of: ${person.email}`,
+        `authorization: { issuer: "${url}", jwks_uri: "${url}/jwks", audience: "${AUDIENCE}" }`,
+      );
+      await writeFile(file, text);
+      authorized = await startGateway(await loadGatewayConfig(file, env()), { log });
+    });
+    afterAll(async () => {
+      await authorized?.close();
+      await issuer?.close();
+    });
+
+    const connectAs = async (token: string) => {
+      const client = new Client({ name: 'bearer-agent', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(authorized.url!), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+      );
+      clients.push(client);
+      return client;
+    };
+
+    it('refuses a client without a valid token, pointing at the resource metadata', async () => {
+      for (const authorization of [undefined, `Bearer ${await issuer.token({ email: person.email }, 'https://another.example')}`]) {
+        const response = await fetch(authorized.url!, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            ...(authorization ? { authorization } : {}),
+          },
+          body: '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}',
+        });
+        expect(response.status).toBe(401);
+        const metadataUrl = /resource_metadata="([^"]+)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1];
+        expect(metadataUrl).toBeDefined();
+        expect(await (await fetch(metadataUrl!)).json()).toEqual({
+          resource: authorized.url,
+          authorization_servers: [issuer.url],
+          bearer_methods_supported: ['header'],
+        });
+      }
+    });
+
+    it('asks the person the token names, and keeps the session to that person', async () => {
+      const token = await issuer.token({ email: other.person.email });
+      const client = await connectAs(token);
+      const decided = eventually(
+        () =>
+          other.browser.request<{ approvals: Array<{ id: string; status: string; action: { type: string } }> }>('GET', '/v1/me/approvals'),
+        (inbox) => inbox.body.approvals.some((item) => item.status === 'pending' && item.action.type === 'shop.refund'),
+      ).then(async (inbox) => {
+        const item = inbox.body.approvals.find((entry) => entry.status === 'pending' && entry.action.type === 'shop.refund')!;
+        await other.browser.decide(item.id, 'approve');
+        return item;
+      });
+      const result = (await client.callTool({
+        name: 'refund',
+        arguments: { order_id: '3001', amount: 90, currency: 'EUR' },
+      })) as CallToolResult;
+      const item = await decided;
+      expect(result.isError).toBeFalsy();
+      expect(JSON.parse(textOf(result))).toMatchObject({ approval_id: item.id });
+
+      // The same session with a token for someone else is refused.
+      const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId!;
+      const hijack = await fetch(authorized.url!, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': sessionId,
+          'mcp-protocol-version': '2025-11-25',
+          authorization: `Bearer ${await issuer.token({ email: person.email })}`,
+        },
+        body: '{"jsonrpc":"2.0","id":9,"method":"tools/list"}',
+      });
+      expect(hijack.status).toBe(403);
+    });
   });
 
   describe('over stdio on both sides', () => {

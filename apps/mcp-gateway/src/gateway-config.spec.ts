@@ -51,6 +51,22 @@ describe('the gateway mapping file', () => {
     expect(problemsOf('countersign: [\n')[0]).toMatch(/^line \d+:\d+ /);
   });
 
+  it('takes the person from the file or from the client’s token, not both and not neither', () => {
+    const oauth = VALID.replace(
+      'on_behalf_of: alice@example.com',
+      'authorization: { issuer: "https://id.example", jwks_uri: "https://id.example/jwks", audience: gw }',
+    );
+    expect(parseGatewayConfig(oauth, 'mapping.yaml', ENV).authorization).toEqual({
+      issuer: 'https://id.example',
+      jwksUri: 'https://id.example/jwks',
+      audience: 'gw',
+      personClaim: 'email',
+    });
+    const problem = 'line 1:1 give exactly one of "on_behalf_of" (one person) and "authorization" (the person from each client)';
+    expect(problemsOf(VALID.replace('on_behalf_of: alice@example.com\n', ''))).toEqual([problem]);
+    expect(problemsOf(oauth + 'on_behalf_of: alice@example.com\n')).toEqual([problem]);
+  });
+
   it('refuses an unset secret variable and two upstreams of one name', () => {
     expect(problemsOf(VALID, {})).toEqual(['line 4:22 countersign.client_secret_env: the environment variable GATEWAY_SECRET is not set']);
     const twice = VALID.replace('tools:', '  - name: shop\n    command: node\ntools:');

@@ -54,7 +54,18 @@ const configSchema = z.strictObject({
     approval_page_url: z.url().optional(),
   }),
   /** The person the gateway's agent acts for: email or Countersign person id. */
-  on_behalf_of: z.string().min(1).max(320),
+  on_behalf_of: z.string().min(1).max(320).optional(),
+  /** Instead: the person comes from each MCP client's bearer token (MCP authorization), issued by this issuer. */
+  authorization: z
+    .strictObject({
+      issuer: z.url(),
+      jwks_uri: z.url(),
+      /** The `aud` the tokens must carry: this gateway's resource identifier. */
+      audience: z.string().min(1),
+      /** The claim that names the person (an email or a Countersign person id). */
+      person_claim: z.string().min(1).default('email'),
+    })
+    .optional(),
   listen: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).optional(),
   hide_unmapped: z.boolean().default(false),
   max_argument_bytes: z
@@ -68,11 +79,19 @@ const configSchema = z.strictObject({
 });
 
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+export interface AuthorizationConfig {
+  issuer: string;
+  jwksUri: string;
+  audience: string;
+  personClaim: string;
+}
 export type ToolRule = z.infer<typeof toolSchema> & { matches: PatternMatcher };
 
 export interface GatewayConfig {
   countersign: { url: string; clientId: string; clientSecret: string; approvalPageUrl: string };
-  onBehalfOf: string;
+  /** Set unless `authorization` is: then each session's person comes from its client's bearer token. */
+  onBehalfOf?: string;
+  authorization?: AuthorizationConfig;
   listen?: { host: string; port: number };
   hideUnmapped: boolean;
   maxArgumentBytes: number;
@@ -114,6 +133,16 @@ export function parseGatewayConfig(text: string, file: string, env: Record<strin
       },
     ]);
   }
+  if ((value.on_behalf_of === undefined) === (value.authorization === undefined)) {
+    throw new GatewayConfigError(file, [
+      {
+        line: 1,
+        column: 1,
+        path: '',
+        message: 'give exactly one of "on_behalf_of" (one person) and "authorization" (the person from each client)',
+      },
+    ]);
+  }
   const names = new Set<string>();
   for (const [index, upstream] of value.upstreams.entries()) {
     if (names.has(upstream.name)) {
@@ -136,6 +165,12 @@ export function parseGatewayConfig(text: string, file: string, env: Record<strin
       approvalPageUrl: (value.countersign.approval_page_url ?? value.countersign.url).replace(/\/+$/, ''),
     },
     onBehalfOf: value.on_behalf_of,
+    authorization: value.authorization && {
+      issuer: value.authorization.issuer,
+      jwksUri: value.authorization.jwks_uri,
+      audience: value.authorization.audience,
+      personClaim: value.authorization.person_claim,
+    },
     listen: value.listen,
     hideUnmapped: value.hide_unmapped,
     maxArgumentBytes: value.max_argument_bytes,

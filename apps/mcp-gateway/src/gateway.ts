@@ -139,6 +139,7 @@ export class Gateway {
     try {
       outcome = await this.approve(server, route, action, extra);
     } catch (error) {
+      if (error instanceof RefusedCall) return errorResult(`Refused before anyone was asked: ${error.message}.`);
       if (!(error instanceof CountersignError)) throw error;
       const unavailable = error.status === 0 || error.status >= 500;
       return errorResult(
@@ -157,13 +158,16 @@ export class Gateway {
 
   /** Asks Countersign; a retried JSON-RPC request (same session, same id) finds the same approval. */
   private async approve(server: McpServer, route: Route, action: ToolAction, extra: Extra): Promise<ApprovalOutcome> {
+    // The bearer token's person (checked by the HTTP listener), or the one the mapping file names.
+    const person = typeof extra.authInfo?.extra?.person === 'string' ? extra.authInfo.extra.person : this.config.onBehalfOf;
+    if (person === undefined) throw new RefusedCall('the call carries no authorization naming the person it is for');
     const idempotencyKey = createHash('sha256')
       .update(`${extra.sessionId ?? this.instance}\n${String(extra.requestId)}`)
       .digest('base64url');
     const approval = await this.countersign.createApproval(
       {
         action: { type: action.type, resource: action.resource, args: action.args },
-        on_behalf_of: this.config.onBehalfOf,
+        on_behalf_of: person,
         audience: action.audience,
         reason: `MCP tool "${route.tool.name}" on the upstream "${route.upstream.name}".${action.mapped ? '' : ' No mapping rule covers this tool.'}${hintsOf(route)}`,
         expires_in: action.expiresIn,

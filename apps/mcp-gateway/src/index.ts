@@ -38,10 +38,12 @@ export async function startGateway(config: GatewayConfig, options: { stdio?: boo
     options.log,
   );
   if (options.stdio) {
+    if (config.onBehalfOf === undefined)
+      throw new Error('over stdio there is no client authorization: name the person with "on_behalf_of"');
     const listener = await listenStdio(gateway);
     return { close: async () => (await listener.close(), await gateway.close()) };
   }
   if (config.listen === undefined) throw new Error('the mapping file has no "listen" section: add one, or run over stdio (--stdio)');
-  const listener = await listenHttp(gateway, config.listen.host, config.listen.port);
+  const listener = await listenHttp(gateway, config.listen.host, config.listen.port, config.authorization);
   return { url: listener.url, close: async () => (await listener.close(), await gateway.close()) };
 }

@@ -5,7 +5,9 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { IJsonError, parseIJson } from '@countersign/domain';
+import { BearerAuthorization, RESOURCE_METADATA_PATH } from './bearer';
 import type { Gateway } from './gateway';
+import type { AuthorizationConfig } from './gateway-config';
 import { requestBodyProblem } from './tool-action';
 
 /** A JSON-RPC message bigger than this is not read at all; tool arguments have their own, smaller limit. */
@@ -69,19 +71,30 @@ export interface HttpListener {
 }
 
 /** Streamable HTTP at `/mcp`, one SDK transport and server per session. */
-export async function listenHttp(gateway: Gateway, host: string, port: number): Promise<HttpListener> {
+export async function listenHttp(gateway: Gateway, host: string, port: number, authorization?: AuthorizationConfig): Promise<HttpListener> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
+  /** With authorization, the person each session was opened for: a later request may not switch people. */
+  const sessionPeople = new Map<string, string>();
+  const bearer = authorization && new BearerAuthorization(authorization);
+  let origin = '';
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    if (new URL(request.url ?? '/', 'http://gateway').pathname !== MCP_PATH) {
-      response.writeHead(404).end();
-      return;
-    }
+    const path = new URL(request.url ?? '/', 'http://gateway').pathname;
     const refused = refusedOrigin(request, host);
     if (refused !== undefined) {
       response.writeHead(403, { 'content-type': 'text/plain' }).end(refused);
       return;
     }
+    if (bearer && request.method === 'GET' && (path === RESOURCE_METADATA_PATH || path === RESOURCE_METADATA_PATH + MCP_PATH)) {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(bearer.metadata(origin + MCP_PATH)));
+      return;
+    }
+    if (path !== MCP_PATH) {
+      response.writeHead(404).end();
+      return;
+    }
+    const auth = bearer && (await bearer.authenticate(request, response, origin + RESOURCE_METADATA_PATH + MCP_PATH));
+    if (bearer && auth === undefined) return;
     let parsed: { body: unknown; problem?: string } = { body: undefined };
     if (request.method === 'POST') {
       try {
@@ -97,10 +110,14 @@ export async function listenHttp(gateway: Gateway, host: string, port: number): 
     if (transport === undefined && sessionId === undefined && request.method === 'POST' && isInitializeRequest(parsed.body)) {
       const fresh: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
-        onsessioninitialized: (id) => void sessions.set(id, fresh),
+        onsessioninitialized: (id) => {
+          sessions.set(id, fresh);
+          if (auth) sessionPeople.set(id, auth.extra!.person as string);
+        },
       });
       fresh.onclose = () => {
         if (fresh.sessionId !== undefined) sessions.delete(fresh.sessionId);
+        if (fresh.sessionId !== undefined) sessionPeople.delete(fresh.sessionId);
       };
       await gateway.createServer((requestId) => fresh.closeSSEStream(requestId)).connect(fresh);
       transport = fresh;
@@ -110,7 +127,12 @@ export async function listenHttp(gateway: Gateway, host: string, port: number): 
       response.end(sessionId === undefined ? 'no session: initialize first' : 'unknown or closed session');
       return;
     }
-    await requestBodyProblem.run(parsed.problem, () => transport.handleRequest(request, response, parsed.body));
+    if (auth && typeof sessionId === 'string' && sessionPeople.get(sessionId) !== auth.extra!.person) {
+      response.writeHead(403, { 'content-type': 'text/plain' }).end('this session was opened for another person');
+      return;
+    }
+    const authenticated = Object.assign(request, { auth });
+    await requestBodyProblem.run(parsed.problem, () => transport.handleRequest(authenticated, response, parsed.body));
   };
 
   const server: Server = createServer((request, response) => {
@@ -124,8 +146,9 @@ export async function listenHttp(gateway: Gateway, host: string, port: number): 
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
+  origin = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}${MCP_PATH}`,
+    url: origin + MCP_PATH,
     close: async () => {
       await Promise.all([...sessions.values()].map((transport) => transport.close()));
       server.closeAllConnections();

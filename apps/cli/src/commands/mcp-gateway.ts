@@ -19,5 +19,7 @@ export async function mcpGateway(file: string, options: { stdio: boolean }): Pro
   process.once('SIGTERM', () => void stop());
   if (options.stdio) process.stdin.once('end', () => void stop());
   else
-    process.stdout.write(`Countersign MCP gateway: ${gateway.url} (acting for ${config.onBehalfOf} through ${config.countersign.url})\n`);
+    process.stdout.write(
+      `Countersign MCP gateway: ${gateway.url} (acting for ${config.onBehalfOf ?? 'the person in each client’s bearer token'} through ${config.countersign.url})\n`,
+    );
 }
