@@ -1,6 +1,6 @@
 // A sample MCP server (the official SDK) behind the Countersign MCP gateway: an order lookup, a refund and a delete.
 // With a verifier it runs a tool only when the call carries an approval token for exactly that call.
-//   node -r ./test/support/processes/register.js examples/mcp-shop-server.ts [--stdio | --port 4100]
+//   node dist/examples/mcp-shop-server.js [--stdio | --port 4100]   (after npm run build)
 //   COUNTERSIGN_URL, RESOURCE_SERVER_CLIENT_ID, RESOURCE_SERVER_CLIENT_SECRET, SHOP_AUDIENCE: verify tokens
 //   (from `countersign resource-servers create --audience https://shop.internal`); without them it verifies nothing.
 import { createServer, type Server } from 'node:http';
