@@ -38,3 +38,4 @@ export {
   type Verdict,
 } from './decision';
 export { isInternalHost, isPrivateAddress, normaliseHost } from './network-address';
+export { formatPath, readYamlDocument, type DocumentPath, type Locate, type YamlProblem, type YamlReading } from './yaml-document';
