@@ -35,14 +35,17 @@ const CONTRACT_ALONE = [
   },
 ];
 const OTHER_APPS_BY_INDEX = {
-  regex: '^(\\.\\./)+(apps/)?(api|cli|web|worker)/src/(?!index$).+',
+  regex: '^(\\.\\./)+(apps/)?(api|cli|mcp-gateway|web|worker)/src/(?!index$).+',
   message: 'Import another app only through its src/index.ts.',
 };
-const APPS_BY_INDEX = { regex: '(^|/)apps/(api|cli|web|worker)/src/(?!index$).+', message: 'Import an app only through its src/index.ts.' };
+const APPS_BY_INDEX = {
+  regex: '(^|/)apps/(api|cli|mcp-gateway|web|worker)/src/(?!index$).+',
+  message: 'Import an app only through its src/index.ts.',
+};
 const WEB_CONTRACT_ONLY = [
   { regex: '^@countersign/(?!contract$)', message: 'The web app imports only the contract types (libs/contract).' },
   {
-    regex: '(^|/)(libs/(?!contract(/|$))|apps/)|^(\\.\\./)+(api|cli|worker)/src(/|$)',
+    regex: '(^|/)(libs/(?!contract(/|$))|apps/)|^(\\.\\./)+(api|cli|mcp-gateway|worker)/src(/|$)',
     message: 'The web app imports only the contract types (libs/contract).',
   },
 ];
@@ -56,7 +59,7 @@ export const boundaries = [
   },
   { files: ['libs/contract/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: CONTRACT_ALONE }] } },
   {
-    files: ['apps/api/**/*.ts', 'apps/cli/**/*.ts', 'apps/worker/**/*.ts'],
+    files: ['apps/api/**/*.ts', 'apps/cli/**/*.ts', 'apps/mcp-gateway/**/*.ts', 'apps/worker/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [OTHER_APPS_BY_INDEX] }] },
   },
   { files: ['apps/web/**/*.ts', 'apps/web/**/*.tsx'], rules: { 'no-restricted-imports': ['error', { patterns: WEB_CONTRACT_ONLY }] } },

@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import { benchDecision } from './decision.bench';
 import { benchDelivery } from './delivery.bench';
 import { benchIntake } from './intake.bench';
+import { benchGateway } from './mcp-gateway.bench';
 import { benchClassification, benchReplay } from './taxonomy.bench';
 import { benchVerifier } from './verifier.bench';
 
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   log('taxonomy: classification of a 200-type, 500-rule taxonomy vs a lookup and one CEL evaluation...');
   const classification = benchClassification();
   const replay = await benchReplay(log);
+  const gateway = await benchGateway(log);
 
   const pct = (ours: number, ceiling: number) => `${((100 * ours) / ceiling).toFixed(0)}%`;
   const ms = (values: number[]) => values.map((value) => value.toFixed(0)).join(', ') + ' ms';
@@ -71,6 +73,20 @@ async function main(): Promise<void> {
       `${replay.ceilingSeconds.toFixed(2)} s (a bare SELECT of the same rows)`,
       pct(replay.ceilingSeconds, replay.replaySeconds),
       '< 10 s',
+    ],
+    [
+      `MCP gateway overhead (an auto-approved tools/call through \`countersign mcp-gateway\` vs the same call to the upstream, ${gateway.calls} each, one at a time)`,
+      `p50 ${gateway.gatewayP50Ms.toFixed(1)} ms, p99 ${gateway.gatewayP99Ms.toFixed(1)} ms: overhead p50 ${gateway.overheadP50Ms.toFixed(1)} ms`,
+      `p50 ${gateway.directP50Ms.toFixed(1)} ms, p99 ${gateway.directP99Ms.toFixed(1)} ms (the MCP client straight to the upstream); Countersign's intake alone (one auto-approved POST /v1/approvals): p50 ${gateway.intakeP50Ms.toFixed(1)} ms`,
+      pct(gateway.directP50Ms, gateway.gatewayP50Ms),
+      'overhead p50 ≤ 5 ms',
+    ],
+    [
+      `MCP gateway holding ${gateway.pending} pending tool calls (nobody decides; then the client cancels them all)`,
+      `RSS ${gateway.rssMiB.before} → ${gateway.rssMiB.holding} → ${gateway.rssMiB.after} MiB; open fds ${gateway.fds.before} → ${gateway.fds.holding} → ${gateway.fds.after}`,
+      'idle → holding → after (the gateway process, /proc)',
+      '',
+      'back to idle after',
     ],
     ['API RSS after the intake run', `${intake.apiRssMiB} MiB`, '', '', ''],
   ];

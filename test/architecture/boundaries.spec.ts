@@ -102,6 +102,18 @@ const CASES: Array<{ rule: string; file: string; bad: string; good: string }> = 
     good: "import { JobName } from '@countersign/queue';",
   },
   {
+    rule: 'the CLI imports the MCP gateway only through index.ts',
+    file: 'apps/cli/src/commands/probe.ts',
+    bad: "import { Gateway } from '../../../mcp-gateway/src/gateway';",
+    good: "import { startGateway } from '../../../mcp-gateway/src';",
+  },
+  {
+    rule: 'the MCP gateway imports other apps only through index.ts',
+    file: 'apps/mcp-gateway/src/probe.ts',
+    bad: "import { ProblemFilter } from '../../api/src/http/problem.filter';",
+    good: "import { createCountersignClient } from '@countersign/client';",
+  },
+  {
     rule: 'the harness imports apps only through index.ts',
     file: 'test/support/probe.ts',
     bad: "import { createWorkerApp } from '../../apps/worker/src/main';",

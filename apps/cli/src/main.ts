@@ -6,12 +6,14 @@ import { DomainError } from '@countersign/domain';
 import { createRootLogger, PinoNestLogger } from '@countersign/observability';
 import { pingOnce } from '@countersign/queue';
 import { runApi } from '../../api/src';
+import { GatewayConfigError } from '../../mcp-gateway/src';
 import { runWorker } from '../../worker/src';
 import { CliModule } from './cli.module';
 import { adminCommands } from './commands/admin-commands';
 import { runMigrations } from './commands/migrate';
 import { taxonomyCommands } from './commands/taxonomy-commands';
 import { start } from './commands/start';
+import { mcpGateway } from './commands/mcp-gateway';
 import { CommandEnvironmentError, prepareForCommand } from './local-environment';
 import { Output, snakeCaseKeys } from './output';
 
@@ -75,6 +77,12 @@ export function buildProgram(): Command {
     .command('worker')
     .description('run the background worker')
     .action(() => runWorker());
+  program
+    .command('mcp-gateway')
+    .description('put Countersign in front of MCP servers: every tool call is approved before it is forwarded')
+    .requiredOption('--config <file>', 'the mapping file (YAML): Countersign, upstreams, tool rules')
+    .option('--stdio', 'serve one MCP client over stdin/stdout instead of Streamable HTTP')
+    .action((options: { config: string; stdio?: boolean }) => mcpGateway(options.config, { stdio: options.stdio === true }));
   program
     .command('migrate')
     .description('apply pending database migrations')
@@ -261,6 +269,7 @@ function describeFailure(error: unknown): Failure {
   if (error instanceof CommanderError) {
     return { code: 'usage', message: `${error.message.replace(/^error: /, '')} (see \`countersign --help\`)` };
   }
+  if (error instanceof GatewayConfigError) return { code: 'invalid_mapping', message: error.message, lines: error.lines };
   if (error instanceof ConfigError) return { code: 'invalid_configuration', message: 'invalid configuration', lines: error.problems };
   if (error instanceof CommandEnvironmentError) return { code: 'environment', message: error.message };
   if (error instanceof DomainError) {

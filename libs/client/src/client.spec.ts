@@ -204,6 +204,21 @@ describe('createCountersignClient', () => {
     expect(fake.apiRequests()).toHaveLength(1);
   });
 
+  it('creates an approval without waiting, and reads its outcome', async () => {
+    fake.on('POST', /^\/v1\/approvals$/, (_request, response) => json(response, 201, newApproval()));
+    const countersign = client();
+    const created = await countersign.createApproval(REQUEST, { idempotencyKey: 'session-1/7' });
+    expect(created).toMatchObject({ id: 'apr_1', status: 'pending' });
+    expect(countersign.outcomeOf(created)).toBeUndefined();
+    expect(fake.apiRequests()).toHaveLength(1);
+    expect(fake.apiRequests()[0].headers['idempotency-key']).toBe('session-1/7');
+    expect(countersign.outcomeOf(newApproval({ status: 'approved', approval_token: 't.o.k' }))).toMatchObject({
+      status: 'approved',
+      approvalToken: 't.o.k',
+    });
+    expect(countersign.outcomeOf(newApproval({ status: 'expired' }))).toMatchObject({ status: 'expired' });
+  });
+
   it('caches the access token until shortly before it expires', async () => {
     fake.on('GET', /^\/v1\/approvals\/apr_1$/, (_request, response) => json(response, 200, newApproval()));
     const countersign = client();

@@ -5,6 +5,7 @@ import type {
   ApprovalOutcome,
   ApprovalRequest,
   CountersignClient,
+  CreateApprovalOptions,
   CountersignClientOptions,
   RequestApprovalOptions,
   WaitOptions,
@@ -279,17 +280,23 @@ export function createCountersignClient(options: CountersignClientOptions): Coun
     }
   };
 
+  const createApproval = (request: ApprovalRequest, createOptions: CreateApprovalOptions = {}): Promise<Approval> =>
+    api({
+      method: 'POST',
+      path: '/v1/approvals',
+      body: request,
+      headers: { 'idempotency-key': createOptions.idempotencyKey ?? randomUUID() },
+      signal: createOptions.signal,
+    });
+
   return {
     async requestApproval(request: ApprovalRequest, requestOptions: RequestApprovalOptions = {}): Promise<ApprovalOutcome> {
-      const created = await api({
-        method: 'POST',
-        path: '/v1/approvals',
-        body: request,
-        headers: { 'idempotency-key': requestOptions.idempotencyKey ?? randomUUID() },
-        signal: requestOptions.signal,
-      });
-      return waitFrom(created, requestOptions);
+      return waitFrom(await createApproval(request, requestOptions), requestOptions);
     },
+
+    createApproval,
+
+    outcomeOf: toOutcome,
 
     async waitForOutcome(id: string, waitOptions: WaitOptions = {}): Promise<ApprovalOutcome> {
       return waitFrom(await getApproval(id, { signal: waitOptions.signal }), waitOptions);

@@ -8,6 +8,7 @@ export type {
   Classification,
   CountersignClient,
   CountersignClientOptions,
+  CreateApprovalOptions,
   Notification,
   Problem,
   RequestApprovalOptions,

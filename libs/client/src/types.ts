@@ -37,10 +37,13 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-export interface RequestApprovalOptions extends WaitOptions {
+export interface CreateApprovalOptions {
   /** Sent as `Idempotency-Key`; a random one is generated when absent so the client's own retries are safe. */
   idempotencyKey?: string;
+  signal?: AbortSignal;
 }
+
+export interface RequestApprovalOptions extends WaitOptions, CreateApprovalOptions {}
 
 export interface CountersignClientOptions {
   /** Countersign's base URL, e.g. `https://countersign.example.com`. */
@@ -59,6 +62,13 @@ export interface CountersignClientOptions {
 export interface CountersignClient {
   /** Asks for approval, then waits (long-polling) until a person decides or the request expires. */
   requestApproval(request: ApprovalRequest, options?: RequestApprovalOptions): Promise<ApprovalOutcome>;
+  /**
+   * Asks for approval and returns at once, pending or not (`requestApproval` without the wait): for a caller that
+   * needs the approval's id while it waits, to link the approval page or cancel it.
+   */
+  createApproval(request: ApprovalRequest, options?: CreateApprovalOptions): Promise<Approval>;
+  /** The outcome an approval has reached, or undefined while it is pending. */
+  outcomeOf(approval: Approval): ApprovalOutcome | undefined;
   /** Waits for an existing approval to leave `pending`. */
   waitForOutcome(id: string, options?: WaitOptions): Promise<ApprovalOutcome>;
   /** Reads an approval; with `wait` (seconds, ≤ 60) the server holds the answer until the status changes. */

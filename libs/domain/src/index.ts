@@ -39,3 +39,4 @@ export {
 } from './decision';
 export { isInternalHost, isPrivateAddress, normaliseHost } from './network-address';
 export { validateOutboundUrl } from './outbound-url';
+export { formatPath, readYamlDocument, type DocumentPath, type Locate, type YamlProblem, type YamlReading } from './yaml-document';

@@ -1,5 +1,6 @@
 /** Every way an approval token can be refused. Stable strings: downstream services branch and log on them. */
 export const APPROVAL_TOKEN_ERROR_CODES = [
+  'missing',
   'malformed',
   'algorithm_not_allowed',
   'wrong_type',

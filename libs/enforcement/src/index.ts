@@ -32,3 +32,12 @@ export {
   type DpopReplayStore,
   type VerifiedDpopProof,
 } from './dpop.js';
+export {
+  MCP_APPROVAL_HEADER,
+  MCP_APPROVAL_META_KEY,
+  mcpApprovalToken,
+  mcpResource,
+  verifyMcpToolCall,
+  type McpToolAction,
+  type McpToolCallContext,
+} from './mcp.js';

@@ -15,6 +15,14 @@ Module._resolveFilename = function (request, ...rest) {
   if (request.startsWith('@countersign/')) {
     request = aliases[request] || join(root, 'libs', request.slice('@countersign/'.length), 'src', 'index.ts');
   }
+  // The SDKs import their siblings as `./name.js` (nodenext); from the sources that is `./name.ts`, as in jest.
+  if (request.startsWith('.') && request.endsWith('.js') && rest[0] && /\.ts$/.test(rest[0].filename || '')) {
+    try {
+      return resolve.call(this, request.slice(0, -3) + '.ts', ...rest);
+    } catch {
+      // Not a TypeScript sibling: resolve it as written.
+    }
+  }
   return resolve.call(this, request, ...rest);
 };
 

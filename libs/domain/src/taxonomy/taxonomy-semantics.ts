@@ -1,9 +1,11 @@
 import { parseDuration } from '../duration';
+import { formatPath, type DocumentPath } from '../yaml-document';
 import { compileCel } from './cel-environment';
 import { BLAST_RADII, REVERSIBILITIES, TIERS, isTier } from './tiers';
 import type { TaxonomyDocument } from './taxonomy.types';
 
-export type DocumentPath = (string | number)[];
+export type { DocumentPath };
+export { formatPath };
 
 /** What kind of mistake a problem is; lint reports it as the finding's code. */
 export type SemanticProblemKind = 'undefined_tier' | 'cel_syntax' | 'cel_type' | 'invalid';
@@ -109,12 +111,4 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
   });
   (doc.tests ?? []).forEach((testCase, index) => checkReference(testCase.expect.tier, ['tests', index, 'expect', 'tier']));
   return problems;
-}
-
-export function formatPath(path: DocumentPath): string {
-  let text = '';
-  for (const segment of path) {
-    text += typeof segment === 'number' ? `[${segment}]` : text === '' ? segment : `.${segment}`;
-  }
-  return text;
 }
