@@ -1,6 +1,15 @@
 import { createHmac, createPublicKey } from 'node:crypto';
 import { createApprovalVerifier, isApprovalTokenError } from '@countersign/enforcement';
-import { agentAccessToken, call, newAgent, newPerson, newResourceServer, type RunningApi, startApi } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  newAgent,
+  newPerson,
+  newResourceServer,
+  type RunningApi,
+  startApi,
+  onlineVerifier,
+} from '@countersign/testing';
 import { type PersonRecord } from '@countersign/people';
 
 const PAYMENTS = 'https://payments.internal';
@@ -30,18 +39,7 @@ describe('the whole loop for an auto-approved action', () => {
     on_behalf_of: person.email,
     audience: server.audience,
   });
-  const verifier = () =>
-    createApprovalVerifier({
-      issuer: api.config.publicUrl,
-      audience: server.audience,
-      jwksUri: `${api.url}/.well-known/jwks.json`,
-      consume: {
-        kind: 'online',
-        url: `${api.url}/v1/approval-tokens/consume`,
-        clientId: server.clientId,
-        clientSecret: server.clientSecret,
-      },
-    });
+  const verifier = () => onlineVerifier(api, server);
 
   it('returns a token the verifier SDK accepts once, bound to exactly this action', async () => {
     const created = await call<{

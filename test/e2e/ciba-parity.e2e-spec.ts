@@ -1,4 +1,3 @@
-import { createApprovalVerifier } from '@countersign/enforcement';
 import { type INestApplicationContext } from '@nestjs/common';
 import {
   agentAccessToken,
@@ -14,6 +13,7 @@ import {
   startApi,
   startWorker,
   testConfig,
+  onlineVerifier,
 } from '@countersign/testing';
 import { type PersonRecord } from '@countersign/people';
 
@@ -90,18 +90,7 @@ describe('the same request through CIBA and through POST /v1/approvals', () => {
   const inbox = async (reader: PersonBrowser) =>
     (await reader.request<{ approvals: Array<{ id: string }> }>('GET', '/v1/me/approvals')).body.approvals.map((item) => item.id);
   const view = async (id: string) => (await browser.request<ApproverView>('GET', `/v1/me/approvals/${id}`)).body;
-  const verifier = () =>
-    createApprovalVerifier({
-      issuer: api.config.publicUrl,
-      audience: server.audience,
-      jwksUri: `${api.url}/.well-known/jwks.json`,
-      consume: {
-        kind: 'online',
-        url: `${api.url}/v1/approval-tokens/consume`,
-        clientId: server.clientId,
-        clientSecret: server.clientSecret,
-      },
-    });
+  const verifier = () => onlineVerifier(api, server);
   const realCall = (amount: number) => ({
     type: 'payments.refund',
     resource: 'order:77',

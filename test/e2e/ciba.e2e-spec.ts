@@ -1,6 +1,5 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as openid from 'openid-client';
-import { createApprovalVerifier } from '@countersign/enforcement';
 import {
   newAgent,
   newResourceServer,
@@ -10,6 +9,7 @@ import {
   startApi,
   testConfig,
   withClient,
+  onlineVerifier,
 } from '@countersign/testing';
 
 const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
@@ -103,17 +103,7 @@ describe('OpenID CIBA, poll mode, with openid-client', () => {
 
     expect(tokens.token_type).toBe('bearer');
     expect(tokens.authorization_details).toEqual([refund(500)]);
-    const verifier = createApprovalVerifier({
-      issuer: api.config.publicUrl,
-      audience: server.audience,
-      jwksUri: `${api.url}/.well-known/jwks.json`,
-      consume: {
-        kind: 'online',
-        url: `${api.url}/v1/approval-tokens/consume`,
-        clientId: server.clientId,
-        clientSecret: server.clientSecret,
-      },
-    });
+    const verifier = onlineVerifier(api, server);
     const verified = await verifier.verify(tokens.access_token, {
       type: 'payments.refund',
       resource: 'order:1001',

@@ -1,4 +1,3 @@
-import { createApprovalVerifier } from '@countersign/enforcement';
 import { EnrollmentService } from '@countersign/people';
 import { CLI } from '@countersign/audit';
 import {
@@ -11,6 +10,7 @@ import {
   signedInPerson,
   startApi,
   withClient,
+  onlineVerifier,
 } from '@countersign/testing';
 
 const PAYMENTS = 'https://payments.internal';
@@ -89,17 +89,7 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
     const answered = await waiting;
     expect(answered.body.status).toBe('approved');
     expect(answered.body.decisions).toEqual([expect.objectContaining({ person: invited.id, verdict: 'approve' })]);
-    const verifier = createApprovalVerifier({
-      issuer: api.config.publicUrl,
-      audience: server.audience,
-      jwksUri: `${api.url}/.well-known/jwks.json`,
-      consume: {
-        kind: 'online',
-        url: `${api.url}/v1/approval-tokens/consume`,
-        clientId: server.clientId,
-        clientSecret: server.clientSecret,
-      },
-    });
+    const verifier = onlineVerifier(api, server);
     const verified = await verifier.verify(answered.body.approval_token!, {
       type: 'payments.refund',
       resource: 'order:42',

@@ -1,9 +1,17 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { AuditService } from '@countersign/audit';
 import { Database } from '@countersign/database';
-import { createApprovalVerifier } from '@countersign/enforcement';
 import { type PersonRecord } from '@countersign/people';
-import { agentAccessToken, call, newAgent, newPerson, newResourceServer, type RunningApi, startApi } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  newAgent,
+  newPerson,
+  newResourceServer,
+  type RunningApi,
+  startApi,
+  onlineVerifier,
+} from '@countersign/testing';
 import { ApprovalTokenService } from '@countersign/tokens';
 import { dpopProof, type DpopKey, newDpopKey } from '../../libs/enforcement/test/dpop-proofs';
 
@@ -47,18 +55,7 @@ describe('a DPoP-bound approval token (RFC 9449)', () => {
   }
   const bind = (approvalId: string, jkt: string) =>
     api.app.get(Database).transaction((tx) => api.app.get(ApprovalTokenService).bindToKey(tx, { type: 'system' }, approvalId, jkt));
-  const verifier = () =>
-    createApprovalVerifier({
-      issuer: api.config.publicUrl,
-      audience: server.audience,
-      jwksUri: `${api.url}/.well-known/jwks.json`,
-      consume: {
-        kind: 'online',
-        url: `${api.url}/v1/approval-tokens/consume`,
-        clientId: server.clientId,
-        clientSecret: server.clientSecret,
-      },
-    });
+  const verifier = () => onlineVerifier(api, server);
   const refundCall = (amount: number) => ({ type: 'payments.refund', resource: 'order:1001', args: args(amount) });
 
   it('mints the same claims with cnf.jkt, no longer-lived, and revokes the unbound token', async () => {

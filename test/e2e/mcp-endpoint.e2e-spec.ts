@@ -3,7 +3,6 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { type CallToolResult, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import { AuditService } from '@countersign/audit';
-import { createApprovalVerifier } from '@countersign/enforcement';
 import {
   agentAccessToken,
   call,
@@ -14,6 +13,7 @@ import {
   startApi,
   startWorker,
   withClient,
+  onlineVerifier,
 } from '@countersign/testing';
 
 type Approval = { id: string; status: string; status_reason: string | null; approval_token?: string };
@@ -100,17 +100,7 @@ describe('the MCP endpoint: the approval API as tools for agents that speak MCP'
     const approval = result.structuredContent as Approval;
     expect(approval.status).toBe('approved');
     expect(JSON.parse(text(result))).toMatchObject({ id: approval.id, status: 'approved' });
-    const verifier = createApprovalVerifier({
-      issuer: api.config.publicUrl,
-      audience: server.audience,
-      jwksUri: `${api.url}/.well-known/jwks.json`,
-      consume: {
-        kind: 'online',
-        url: `${api.url}/v1/approval-tokens/consume`,
-        clientId: server.clientId,
-        clientSecret: server.clientSecret,
-      },
-    });
+    const verifier = onlineVerifier(api, server);
     const realCall = { ...body.action, agent: agent.clientId };
     await expect(verifier.verify(approval.approval_token!, { ...realCall, args: { amount: 2000, currency: 'EUR' } })).rejects.toMatchObject(
       {

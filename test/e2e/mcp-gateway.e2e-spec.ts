@@ -12,7 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { type CallToolResult, ElicitRequestSchema, type ElicitRequestURLParams } from '@modelcontextprotocol/sdk/types.js';
 import { CLI } from '@countersign/audit';
 import { createCountersignClient } from '@countersign/client';
-import { createApprovalVerifier, MCP_APPROVAL_HEADER } from '@countersign/enforcement';
+import { MCP_APPROVAL_HEADER } from '@countersign/enforcement';
 import { TaxonomyService } from '@countersign/taxonomy';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import {
@@ -26,6 +26,7 @@ import {
   startWorker,
   testConfig,
   withClient,
+  onlineVerifier,
 } from '@countersign/testing';
 import { serveShopHttp, type ShopCall } from '../../examples/mcp-shop-server';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '../../apps/mcp-gateway/src';
@@ -89,18 +90,7 @@ describe('the MCP gateway in front of an MCP server, against a real Countersign'
   let gateway: RunningGateway;
   const clients: Client[] = [];
 
-  const verifier = () =>
-    createApprovalVerifier({
-      issuer: api.config.publicUrl,
-      audience: server.audience,
-      jwksUri: `${api.url}/.well-known/jwks.json`,
-      consume: {
-        kind: 'online',
-        url: `${api.url}/v1/approval-tokens/consume`,
-        clientId: server.clientId,
-        clientSecret: server.clientSecret,
-      },
-    });
+  const verifier = () => onlineVerifier(api, server);
 
   const writeMapping = async (name: string, upstream: string, extra?: string): Promise<string> => {
     const file = join(work, name);

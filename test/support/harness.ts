@@ -5,6 +5,7 @@ import { createApiApp } from '../../apps/api/src';
 import { createWorkerApp } from '../../apps/worker/src';
 import { AgentsService, type CibaRegistration, ResourceServersService } from '@countersign/agents';
 import { CLI } from '@countersign/audit';
+import { type ApprovalVerifier, createApprovalVerifier } from '@countersign/enforcement';
 import { type CountersignConfig, loadConfig } from '@countersign/config';
 import { createRootLogger, PinoNestLogger } from '@countersign/observability';
 import { PeopleService, type PersonRecord, type Role } from '@countersign/people';
@@ -41,6 +42,16 @@ export interface RunningApi {
   url: string;
   config: CountersignConfig;
   close(): Promise<void>;
+}
+
+/** The verifier SDK as a downstream service sets it up against this API: its JWKS, and online consume as `server`. */
+export function onlineVerifier(api: RunningApi, server: { audience: string; clientId: string; clientSecret: string }): ApprovalVerifier {
+  return createApprovalVerifier({
+    issuer: api.config.publicUrl,
+    audience: server.audience,
+    jwksUri: `${api.url}/.well-known/jwks.json`,
+    consume: { kind: 'online', url: `${api.url}/v1/approval-tokens/consume`, clientId: server.clientId, clientSecret: server.clientSecret },
+  });
 }
 
 /** A real API instance on a free port. PUBLIC_URL must match the port, so it is set after listening. */

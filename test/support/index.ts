@@ -7,6 +7,7 @@ export {
   newAgent,
   newPerson,
   newResourceServer,
+  onlineVerifier,
   type RunningApi,
   startApi,
   startWorker,
