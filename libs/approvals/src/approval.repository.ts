@@ -53,7 +53,7 @@ const APPROVAL_COLUMNS = [
   'decided_at',
 ].join(', ');
 /** What a read of one approval selects: every column of the record. */
-const APPROVAL_RECORD = `${APPROVAL_COLUMNS}, escalated_to, created_at, updated_at`;
+const APPROVAL_RECORD = `${APPROVAL_COLUMNS}, escalated_to, group_members, created_at, updated_at`;
 
 /**
  * One request's intake write: the approval, its audit events, its token row when it was auto-approved, and its
@@ -277,6 +277,7 @@ export function approvalFromRow(row: Record<string, unknown>): ApprovalRecord {
     callbackState: row.callback_state as ApprovalRecord['callbackState'],
     bindingMessage: (row.binding_message as string | null | undefined) ?? null,
     escalatedTo: (row.escalated_to as string[] | undefined) ?? [],
+    groupMembers: (row.group_members as Record<string, string[]> | undefined) ?? {},
     decidedAt: date(row.decided_at),
     createdAt: date(row.created_at)!,
     updatedAt: date(row.updated_at)!,

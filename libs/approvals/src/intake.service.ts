@@ -290,6 +290,7 @@ export class IntakeService {
         callbackState: keys.callbackUrl && status !== 'pending' ? 'due' : null,
         bindingMessage: ciba?.bindingMessage ?? null,
         escalatedTo: [],
+        groupMembers: {},
         decidedAt: status === 'pending' ? null : new Date(now),
       },
       // The token is minted by the system on the auto-approve rule, not by the agent.

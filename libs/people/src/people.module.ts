@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CredentialsRepository } from './credentials.repository';
 import { EnrollmentService } from './enrollment.service';
+import { GroupsRepository } from './groups.repository';
 import { PasskeyService } from './passkey.service';
 import { PeopleRepository } from './people.repository';
 import { PeopleService } from './people.service';
@@ -9,7 +10,16 @@ import { SessionService } from './session.service';
 
 /** People and how they prove who they are: passkeys, enrollment links, sessions. */
 @Module({
-  providers: [CredentialsRepository, EnrollmentService, PasskeyService, PeopleRepository, PeopleService, SessionRepository, SessionService],
-  exports: [EnrollmentService, PasskeyService, PeopleService, SessionService],
+  providers: [
+    CredentialsRepository,
+    EnrollmentService,
+    GroupsRepository,
+    PasskeyService,
+    PeopleRepository,
+    PeopleService,
+    SessionRepository,
+    SessionService,
+  ],
+  exports: [EnrollmentService, GroupsRepository, PasskeyService, PeopleService, SessionService],
 })
 export class PeopleModule {}

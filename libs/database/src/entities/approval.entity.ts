@@ -30,6 +30,12 @@ export class ApprovalEntity {
   @Column({ name: 'binding_message', type: 'text', nullable: true }) bindingMessage!: string | null;
   /** Approver entries added by escalation: eligible like the requirement's own `approvers`. */
   @Column({ name: 'escalated_to', type: 'text', array: true, default: () => "'{}'" }) escalatedTo!: string[];
+  /**
+   * The members (person ids) of each `group:` approver entry when it was resolved, by group name: at the request
+   * for the requirement's approvers, at the escalation step for the entries a step adds. Eligibility reads this,
+   * not the live membership, so a later change is visible rather than silent.
+   */
+  @Column({ name: 'group_members', type: 'jsonb', default: () => "'{}'" }) groupMembers!: Record<string, string[]>;
   @Column({ name: 'decided_at', type: 'timestamptz', nullable: true }) decidedAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { Database, type Tx } from '@countersign/database';
+
+/** The directory's reads that approvals need: who is in a group now, and who manages a person. */
+@Injectable()
+export class GroupsRepository {
+  constructor(private readonly database: Database) {}
+
+  /**
+   * The enabled members of each named group, by name, as committed now. A name with no group, or a group with no
+   * enabled member, maps to an empty list: such an entry resolves to nobody (fail closed).
+   */
+  async enabledMembers(tx: Tx | undefined, names: readonly string[]): Promise<Record<string, string[]>> {
+    const resolved: Record<string, string[]> = Object.fromEntries(names.map((name) => [name, [] as string[]]));
+    if (names.length === 0) return resolved;
+    const rows = await this.database.rows<{ name: string; person_id: string }>(
+      tx,
+      `SELECT g.name, m.person_id FROM groups g
+         JOIN group_members m ON m.group_id = g.id JOIN people p ON p.id = m.person_id AND p.status = 'active'
+        WHERE g.name = ANY($1::text[]) ORDER BY g.name, m.person_id`,
+      [names],
+    );
+    for (const row of rows) resolved[row.name].push(row.person_id);
+    return resolved;
+  }
+
+  /** The person's manager when the directory names one who is enabled; null otherwise. */
+  async enabledManagerOf(tx: Tx | undefined, personId: string): Promise<string | null> {
+    const rows = await this.database.rows<{ id: string }>(
+      tx,
+      `SELECT m.id FROM people p JOIN people m ON m.id = p.manager_id AND m.status = 'active' WHERE p.id = $1`,
+      [personId],
+    );
+    return rows[0]?.id ?? null;
+  }
+}
