@@ -1,3 +1,4 @@
+import { MAX_EXPIRES_IN_SECONDS } from '@countersign/domain';
 import { GatewayConfigError, parseGatewayConfig } from './gateway-config';
 import { RefusedCall, toolAction } from './tool-action';
 
@@ -49,6 +50,13 @@ describe('the gateway mapping file', () => {
     ]);
     expect(problemsOf(VALID + 'hide_unmaped: true\n')).toEqual(['line 14:1 hide_unmaped: unknown key "hide_unmaped"']);
     expect(problemsOf('countersign: [\n')[0]).toMatch(/^line \d+:\d+ /);
+  });
+
+  it('accepts an expires_in up to the bound agents have, and refuses one beyond it', () => {
+    const withExpiry = (seconds: number) =>
+      VALID.replace('    resource: "order:{order_id}"\n', `    resource: "order:{order_id}"\n    expires_in: ${seconds}\n`);
+    expect(parseGatewayConfig(withExpiry(MAX_EXPIRES_IN_SECONDS), 'mapping.yaml', ENV).tools[0].expires_in).toBe(MAX_EXPIRES_IN_SECONDS);
+    expect(problemsOf(withExpiry(MAX_EXPIRES_IN_SECONDS + 1))).toEqual([expect.stringMatching(/^line 14:17 tools\[0\]\.expires_in: /)]);
   });
 
   it('takes the person from the file or from the client’s token, not both and not neither', () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { compilePattern, readYamlDocument, type PatternMatcher, type YamlProblem } from '@countersign/domain';
+import { compilePattern, MAX_EXPIRES_IN_SECONDS, readYamlDocument, type PatternMatcher, type YamlProblem } from '@countersign/domain';
 
 const ACTION_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const NAME = /^[A-Za-z0-9_-]+$/;
@@ -36,12 +36,7 @@ const toolSchema = z.strictObject({
   resource: z.string().min(1).max(2000).optional(),
   audience: z.url().optional(),
   /** Seconds a person has to decide (Countersign caps it at the tier's own TTL). */
-  expires_in: z
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 24 * 3600)
-    .optional(),
+  expires_in: z.number().int().min(1).max(MAX_EXPIRES_IN_SECONDS).optional(),
 });
 
 const configSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError, isSingleLine, parseInput } from '@countersign/domain';
+import { DomainError, isSingleLine, MAX_EXPIRES_IN_SECONDS, parseInput } from '@countersign/domain';
 
 const ACTION_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 // Identifiers are one line: a control character there could pose as a second line in Slack, the web app or a log.
@@ -47,12 +47,7 @@ const schema = z.object({
     .max(2048)
     .refine(...SINGLE_LINE)
     .optional(),
-  expires_in: z
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 24 * 3600)
-    .optional(),
+  expires_in: z.number().int().min(1).max(MAX_EXPIRES_IN_SECONDS).optional(),
 });
 
 export type ApprovalRequest = z.infer<typeof schema>;

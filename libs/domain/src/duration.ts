@@ -21,3 +21,9 @@ export function parseDuration(text: string): number {
 export function isDuration(text: string): boolean {
   return typeof text === 'string' && DURATION.test(text);
 }
+
+/**
+ * The most an agent may ask for as an approval's `expires_in`, in seconds (a week). Countersign caps the request
+ * at the tier's own TTL anyway; this bound is what the request schema and the MCP gateway's mapping accept.
+ */
+export const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 3600;

@@ -6,7 +6,7 @@ export { canonicalJson } from './canonical-json';
 export { computeActionDigest, type ActionDigestInput } from './action-digest';
 export * from './dpop-proof';
 export { compilePattern, matchesPattern, matchesAny, patternSpecificity, type PatternMatcher } from './patterns';
-export { parseDuration, isDuration } from './duration';
+export { isDuration, MAX_EXPIRES_IN_SECONDS, parseDuration } from './duration';
 export { redactArgs, REDACTED } from './redact';
 export * from './taxonomy';
 export {
