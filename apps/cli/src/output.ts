@@ -56,3 +56,14 @@ export function snakeCaseKeys(value: unknown): unknown {
     ]),
   );
 }
+
+/** A command's own refusal, with its code and the lines that explain it (printed without a stack, or as JSON). */
+export class CommandFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly lines: string[] = [],
+  ) {
+    super(message);
+  }
+}
