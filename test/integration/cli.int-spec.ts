@@ -1,7 +1,17 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentAccessToken, call, newAgent, newPerson, startApi, TEST_REDIS_URL, testEnv, withClient } from '@countersign/testing';
+import {
+  agentAccessToken,
+  call,
+  newAgent,
+  newPerson,
+  type RunningApi,
+  startApi,
+  TEST_REDIS_URL,
+  testEnv,
+  withClient,
+} from '@countersign/testing';
 import { loadConfig } from '@countersign/config';
 import { cli } from './run-cli';
 
@@ -145,18 +155,7 @@ describe('the countersign CLI', () => {
     const env = testEnv();
     const api = await startApi(loadConfig(env));
     try {
-      const person = await newPerson(api.app, { permissions: ['payments.*'] });
-      const agent = await newAgent(api.app, { capabilities: ['payments.*'] });
-      const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
-      const created = await call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
-        method: 'POST',
-        token,
-        body: {
-          action: { type: 'payments.transfer', resource: 'account:ops', args: { amount: 500, currency: 'EUR' } },
-          on_behalf_of: person.email,
-        },
-      });
-      expect(created.body.status).toBe('pending');
+      const { agent, token, created } = await pendingTransfer(api);
       const started = Date.now();
       const waiting = call<{ status: string }>(`${api.url}/v1/approvals/${created.body.id}?wait=30`, { token });
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -241,18 +240,7 @@ describe('the countersign CLI', () => {
     const env = testEnv();
     const api = await startApi(loadConfig(env));
     try {
-      const person = await newPerson(api.app, { permissions: ['payments.*'] });
-      const agent = await newAgent(api.app, { capabilities: ['payments.*'] });
-      const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
-      const created = await call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
-        method: 'POST',
-        token,
-        body: {
-          action: { type: 'payments.transfer', resource: 'account:ops', args: { amount: 500, currency: 'EUR' } },
-          on_behalf_of: person.email,
-        },
-      });
-      expect(created.body.status).toBe('pending');
+      const { agent, token, created } = await pendingTransfer(api);
 
       process.env.REDIS_URL = 'redis://127.0.0.1:1';
       const suspended = await cli('--json', 'agents', 'suspend', agent.clientId, '--reason', 'kill switch, Redis down');
@@ -280,3 +268,22 @@ describe('the countersign CLI', () => {
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true });
   });
 });
+
+/** An agent with a transfer waiting for its person: what the kill switch has to cancel. */
+async function pendingTransfer(
+  api: RunningApi,
+): Promise<{ agent: { clientId: string }; token: string; created: { body: { id: string } } }> {
+  const person = await newPerson(api.app, { permissions: ['payments.*'] });
+  const agent = await newAgent(api.app, { capabilities: ['payments.*'] });
+  const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+  const created = await call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
+    method: 'POST',
+    token,
+    body: {
+      action: { type: 'payments.transfer', resource: 'account:ops', args: { amount: 500, currency: 'EUR' } },
+      on_behalf_of: person.email,
+    },
+  });
+  expect(created.body.status).toBe('pending');
+  return { agent, token, created };
+}
