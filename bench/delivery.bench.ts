@@ -148,7 +148,11 @@ export async function benchDelivery(log: (message: string) => void): Promise<Del
         const code = status === 429 ? (JSON.parse(text) as { code?: string }).code : undefined;
         if (token === flooderToken && code === 'notifications_backlogged') flooderRefused++;
         else if (token === turnedAwayToken && code === 'rate_limited') rateLimited++;
-        else errors++;
+        else {
+          errors++;
+          // The first few, word for word: a 500 here is a bug to find, and the API's own log line says which.
+          if (errors <= 3) log(`unexpected answer to an ordinary agent's request: ${status} ${text.slice(0, 300)}`);
+        }
         return null;
       }
       return { id: (JSON.parse(text) as { id: string }).id, acceptedAt };

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { TEST_REDIS_URL } from '../test/support/database';
 
@@ -34,9 +35,26 @@ export function benchEnv(databaseUrl: string, extra: Record<string, string> = {}
   };
 }
 
-/** `countersign api` or `worker` from the build, as a process of its own (stderr shown, stdout dropped). */
+/**
+ * `countersign api` or `worker` from the build, as a process of its own. Its stderr is shown; of its log (pino's
+ * JSON lines on stdout, at LOG_LEVEL warn) the errors are shown too, prefixed with the command, so that a 500 in a
+ * benchmark leaves its stack trace behind.
+ */
 export function spawnCountersign(command: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, 'bin', 'countersign.js'), command], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'countersign.js'), command], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (isErrorLogLine(line)) process.stderr.write(`[${command}] ${line}\n`);
+  });
+  return child;
+}
+
+/** A pino line at level error (50) or fatal (60). */
+function isErrorLogLine(line: string): boolean {
+  try {
+    return ((JSON.parse(line) as { level?: unknown }).level as number) >= 50;
+  } catch {
+    return false;
+  }
 }
 
 /** Waits until an API started as a process of its own answers its readiness check (Postgres and Redis up). */
