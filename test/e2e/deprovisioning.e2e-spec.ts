@@ -294,6 +294,28 @@ describe('deprovisioning: disabling a person takes everything away at once, audi
     expect(updated.data).toMatchObject({ deprovisioned: { cancelled_approvals: [waitingOnThem.id], revoked_tokens: 1 } });
   });
 
+  it('fails closed behind the service: a person disabled without the rest (a crash, a racing intake) has no session and no usable token', async () => {
+    const { person: stranded, browser } = await signedInPerson(api.app, api.url, { role: 'approver' });
+    const server = await newResourceServer(api.app);
+    const approved = await call<View>(`${api.url}/v1/approvals`, {
+      token: agentToken,
+      body: { action: { type: 'test.auto', resource: 'thing:3', args: {} }, on_behalf_of: stranded.email, audience: server.audience },
+    });
+    expect(approved.body).toMatchObject({ status: 'approved' });
+    // Only the status flips: the sessions and the token rows are as they were.
+    await withClient(database.url, (client) => client.query(`UPDATE people SET status = 'disabled' WHERE id = $1`, [stranded.id]));
+    expect((await browser.request('GET', '/v1/me')).status).toBe(401);
+    const consumed = await call(`${api.url}/v1/approval-tokens/consume`, {
+      body: { token: approved.body.approval_token },
+      headers: { authorization: 'Basic ' + Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64') },
+    });
+    expect(consumed.body).toEqual({ active: false });
+    // Disabling again through the service finishes the job (it is idempotent): the sessions end, the token is revoked.
+    await disable(stranded);
+    const [updated] = (await auditSoon(stranded.id, 'person.updated')).slice(-1);
+    expect(updated.data).toMatchObject({ ended_sessions: 1, deprovisioned: { revoked_tokens: 1 } });
+  });
+
   it('the CLI disables through the same path: sessions end, an approval only they could decide expires', async () => {
     const { p5 } = cast;
     await useTiers({ high: `{ decision: approve, approvals: 1, approvers: [${only(p5)}], step_up: none, channels: [slack], ttl: 30m }` });
