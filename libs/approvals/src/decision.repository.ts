@@ -216,7 +216,7 @@ export class DecisionRepository {
 
   /**
    * Takes the decider's row lock (shared) and reads their status, before the approval's lock: deprovisioning holds
-   * the person's row FOR UPDATE and then locks their approvals, so in this order a decision either finishes before a
+   * the person's row (exclusively) and then locks their approvals, so in this order a decision either finishes before a
    * disable touches the approval, or waits for it and sees the person disabled. Never the approval first (deadlock).
    */
   async lockDecider(tx: Tx, personId: string): Promise<boolean> {
