@@ -270,7 +270,7 @@ describe('deprovisioning: disabling a person takes everything away at once, audi
     expect((await agentView(escalating.id)).status).toBe('approved');
   });
 
-  it('agents acting for them are refused with unknown_person; their pending requests are cancelled and unconsumed tokens revoked', async () => {
+  it('agents acting for them are refused with unknown_person (and unknown_user_id through CIBA); their pending requests are cancelled and unconsumed tokens revoked', async () => {
     const { p4 } = cast;
     const server = await newResourceServer(api.app);
     const approved = await call<View>(`${api.url}/v1/approvals`, {
@@ -290,6 +290,26 @@ describe('deprovisioning: disabling a person takes everything away at once, audi
     const refused = await request('test.notify', p4.person.email);
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ code: 'unknown_person' });
+    // The CIBA door asks the same intake, in CIBA's words.
+    const cibaAgent = await newAgent(api.app, {
+      capabilities: ['*'],
+      ciba: { deliveryMode: 'poll', authorizationDetailsTypes: ['test.notify'] },
+    });
+    const backchannel = await fetch(`${api.url}/oauth/bc-authorize`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: 'Basic ' + Buffer.from(`${cibaAgent.clientId}:${cibaAgent.clientSecret}`).toString('base64'),
+      },
+      body: new URLSearchParams({
+        login_hint: p4.person.email,
+        authorization_details: JSON.stringify([{ type: 'test.notify', identifier: 'thing:9', locations: ['https://svc.internal'] }]),
+      }),
+    });
+    expect({ status: backchannel.status, error: ((await backchannel.json()) as { error: string }).error }).toEqual({
+      status: 400,
+      error: 'unknown_user_id',
+    });
     const [updated] = (await auditSoon(p4.person.id, 'person.updated')).slice(-1);
     expect(updated.data).toMatchObject({ deprovisioned: { cancelled_approvals: [waitingOnThem.id], revoked_tokens: 1 } });
   });
