@@ -153,6 +153,20 @@ export function buildProgram(): Command {
       withApp(command, (app, out) => adminCommands.peopleEnrollLink(app, out, reference)),
     );
   people
+    .command('disable <person>')
+    .description(
+      "disable a person (by email or id) and deprovision them: sessions, push and Slack links, pending decisions, their agents' requests",
+    )
+    .action((reference: string, _options: unknown, command: Command) =>
+      withApp(command, (app, out, live) => adminCommands.peopleSetStatus(app, out, reference, 'disabled', live), { live: true }),
+    );
+  people
+    .command('enable <person>')
+    .description('enable a disabled person again (nothing deprovisioning removed comes back)')
+    .action((reference: string, _options: unknown, command: Command) =>
+      withApp(command, (app, out, live) => adminCommands.peopleSetStatus(app, out, reference, 'active', live)),
+    );
+  people
     .command('list')
     .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.peopleList(app, out)));
 

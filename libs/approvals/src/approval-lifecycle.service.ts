@@ -4,6 +4,7 @@ import { Database } from '@countersign/database';
 import { nextStatus, type Requirement } from '@countersign/domain';
 import { Metrics } from '@countersign/observability';
 import { jobId, JobName, QueueService } from '@countersign/queue';
+import { ApprovalEscalation } from './approval-escalation';
 import { ApprovalEvents } from './approval-events';
 import { LiveEvents } from './live-events';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
@@ -36,6 +37,7 @@ export class ApprovalLifecycleService {
     private readonly events: ApprovalEvents,
     private readonly live: LiveEvents,
     private readonly metrics: Metrics,
+    private readonly escalation: ApprovalEscalation,
     @Optional() @Inject(APPROVAL_OUTREACH) private readonly outreach: ApprovalOutreach | null = null,
   ) {}
 
@@ -169,15 +171,7 @@ export class ApprovalLifecycleService {
    * approvers added, or null when it was escalated already, is final, or has nobody to escalate to.
    */
   async escalate(approvalId: string): Promise<{ approval: ApprovalRecord; added: string[] } | null> {
-    return this.database.transaction(async (tx) => {
-      const approval = await this.approvals.claimEscalation(tx, approvalId);
-      if (!approval) return null;
-      const added = approval.escalatedTo;
-      await this.audit.append(tx, SYSTEM, [
-        { type: AuditEventType.ApprovalEscalated, subject: { type: 'approval', id: approvalId }, data: { escalate_to: added } },
-      ]);
-      return { approval, added };
-    });
+    return this.database.transaction((tx) => this.escalation.escalate(tx, SYSTEM, approvalId));
   }
 
   /** Every message sent about the final approval now shows its outcome (the channels' showOutcome is done). */

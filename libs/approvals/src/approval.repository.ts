@@ -198,6 +198,83 @@ export class ApprovalRepository {
     return rows.map((row) => row.id);
   }
 
+  /**
+   * Deprovisioning: locks, in id order (one lock order for every multi-row lock here), the pending approvals a
+   * person is part of: requested on their behalf, naming them among their approvers (`entries`, from
+   * `approverEntriesFor`; `on_behalf_of` covers the requested-for person), or holding a decision of theirs.
+   * Returns the ones requested on their behalf and the others apart. (When eligibility resolves `group:` entries,
+   * add the approvals whose `group_members` snapshot lists them: `OR EXISTS (SELECT 1 FROM jsonb_each(a.group_members) g
+   * WHERE g.value ? $1)`.)
+   */
+  async lockPendingInvolving(tx: Tx, personId: string, entries: string[]): Promise<{ onBehalfOf: string[]; approving: string[] }> {
+    const rows = await this.database.rows<{ id: string; on_behalf: boolean }>(
+      tx,
+      `SELECT a.id, a.on_behalf_of_id = $1 AS on_behalf FROM approvals a
+        WHERE a.status = 'pending'
+          AND (a.on_behalf_of_id = $1 OR a.requirement->'approvers' ?| $2::text[] OR a.escalated_to && $2::text[]
+               OR EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = a.id AND d.person_id = $1))
+        ORDER BY a.id FOR UPDATE OF a`,
+      [personId, entries],
+    );
+    return {
+      onBehalfOf: rows.filter((row) => row.on_behalf).map((row) => row.id),
+      approving: rows.filter((row) => !row.on_behalf).map((row) => row.id),
+    };
+  }
+
+  /**
+   * Read after the locks are held: for each approval, the approvals that count and how many enabled people who may
+   * decide it have not decided yet (the same resolution as planning and eligibility: `on_behalf_of`, `role:`,
+   * `person:`; a `group:` entry would add `OR a.group_members->(substr(e, 7)) ? p.id::text` over the entries once
+   * eligibility resolves groups), and whether an escalation is still to come.
+   */
+  async quorumState(
+    tx: Tx,
+    approvalIds: string[],
+  ): Promise<Array<{ id: string; approvalsRequired: number; approvalsCounted: number; eligibleUndecided: number; canEscalate: boolean }>> {
+    if (approvalIds.length === 0) return [];
+    const rows = await this.database.rows<{
+      id: string;
+      approvals_required: number;
+      approvals_counted: number;
+      eligible_undecided: number;
+      can_escalate: boolean;
+    }>(
+      tx,
+      `SELECT a.id, COALESCE((a.requirement->>'approvals_required')::int, 1) AS approvals_required,
+              (SELECT count(*)::int FROM decisions d WHERE d.approval_id = a.id AND d.verdict = 'approve') AS approvals_counted,
+              (SELECT count(*)::int FROM people p
+                WHERE p.status = 'active'
+                  AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = a.id AND d.person_id = p.id)
+                  AND EXISTS (SELECT 1 FROM unnest(e.entries) AS entry
+                               WHERE (entry = 'on_behalf_of' AND p.id = a.on_behalf_of_id) OR entry = 'role:' || p.role
+                                  OR entry = 'person:' || p.id::text OR entry = 'person:' || lower(p.email))) AS eligible_undecided,
+              a.escalated_at IS NULL AND jsonb_array_length(COALESCE(a.requirement->'escalate_to', '[]'::jsonb)) > 0 AS can_escalate
+         FROM approvals a
+         CROSS JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(a.requirement->'approvers')) || a.escalated_to AS entries) e
+        WHERE a.id = ANY($1::uuid[]) AND a.status = 'pending'
+        ORDER BY a.id`,
+      [approvalIds],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      approvalsRequired: row.approvals_required,
+      approvalsCounted: row.approvals_counted,
+      eligibleUndecided: row.eligible_undecided,
+      canEscalate: row.can_escalate,
+    }));
+  }
+
+  /** The approved approvals requested on the person's behalf: the ones that may have a token still to revoke. */
+  async approvedIdsOnBehalfOf(tx: Tx, personId: string): Promise<string[]> {
+    const rows = await this.database.rows<{ id: string }>(
+      tx,
+      `SELECT id FROM approvals WHERE on_behalf_of_id = $1 AND status = 'approved'`,
+      [personId],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Claims the reminder once: true for the one caller that set `reminded_at` on a still pending approval. */
   async claimReminder(approvalId: string): Promise<boolean> {
     const rows = await this.database.query<{ id: string }>(

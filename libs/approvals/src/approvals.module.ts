@@ -4,6 +4,7 @@ import { PeopleModule } from '@countersign/people';
 import { TaxonomyModule } from '@countersign/taxonomy';
 import { DpopModule } from '@countersign/tokens';
 import { AgentControlService } from './agent-control.service';
+import { ApprovalEscalation } from './approval-escalation';
 import { ApprovalEvents } from './approval-events';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { ApprovalReportsRepository } from './approval-reports.repository';
@@ -16,18 +17,23 @@ import { CibaRepository } from './ciba.repository';
 import { CibaService } from './ciba.service';
 import { DecisionRepository } from './decision.repository';
 import { DecisionService } from './decision.service';
+import { DeprovisioningFollowUps } from './deprovisioning-follow-ups';
 import { IntakeWriter } from './intake-writer';
 import { LiveEvents } from './live-events';
 import { IntakeService } from './intake.service';
 import { KillSwitchService } from './kill-switch.service';
 import { PartiesRepository } from './parties.repository';
+import { PersonDeprovisioningService } from './person-deprovisioning.service';
 import { QuotaService } from './quota.service';
 
-/** The kill switch's transaction: Postgres only, so the CLI suspends an agent without Redis. */
+/**
+ * The admin transactions that need Postgres only, so the CLI runs them without Redis: the kill switch, and the
+ * approvals' part of disabling a person (it registers itself with the people library's Deprovisioning).
+ */
 @Module({
-  imports: [AgentsModule],
-  providers: [ApprovalRepository, KillSwitchService],
-  exports: [ApprovalRepository, KillSwitchService],
+  imports: [AgentsModule, PeopleModule],
+  providers: [ApprovalEscalation, ApprovalRepository, DecisionRepository, KillSwitchService, PersonDeprovisioningService],
+  exports: [ApprovalEscalation, ApprovalRepository, DecisionRepository, KillSwitchService, PersonDeprovisioningService],
 })
 export class KillSwitchModule {}
 
@@ -44,8 +50,8 @@ export class KillSwitchModule {}
     CallbacksService,
     CibaRepository,
     CibaService,
-    DecisionRepository,
     DecisionService,
+    DeprovisioningFollowUps,
     IntakeService,
     IntakeWriter,
     LiveEvents,

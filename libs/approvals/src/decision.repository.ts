@@ -196,6 +196,34 @@ export class DecisionRepository {
     }
   }
 
+  /**
+   * Deprovisioning: the person's decisions on these (locked, pending) approvals stop counting. They are deleted;
+   * what they were is returned for the audit event that records them (the log keeps what the table no longer does).
+   */
+  async voidDecisionsOf(
+    tx: Tx,
+    personId: string,
+    approvalIds: string[],
+  ): Promise<Array<{ approvalId: string; verdict: Verdict; channel: string; decidedAt: Date }>> {
+    if (approvalIds.length === 0) return [];
+    const rows = await this.database.rows<{ approval_id: string; verdict: Verdict; channel: string; created_at: Date }>(
+      tx,
+      `DELETE FROM decisions WHERE person_id = $1 AND approval_id = ANY($2::uuid[]) RETURNING approval_id, verdict, channel, created_at`,
+      [personId, approvalIds],
+    );
+    return rows.map((row) => ({ approvalId: row.approval_id, verdict: row.verdict, channel: row.channel, decidedAt: row.created_at }));
+  }
+
+  /**
+   * Takes the decider's row lock (shared) and reads their status, before the approval's lock: deprovisioning holds
+   * the person's row (exclusively) and then locks their approvals, so in this order a decision either finishes before a
+   * disable touches the approval, or waits for it and sees the person disabled. Never the approval first (deadlock).
+   */
+  async lockDecider(tx: Tx, personId: string): Promise<boolean> {
+    const rows = await this.database.rows<{ status: string }>(tx, `SELECT status FROM people WHERE id = $1 FOR SHARE`, [personId]);
+    return rows[0]?.status === 'active';
+  }
+
   /** The approval's deliveries (one per person × channel × kind), oldest first. */
   async notificationsOf(approvalId: string): Promise<NotificationView[]> {
     const rows = await this.database.query<{

@@ -146,6 +146,8 @@ export class DecisionService {
     // Inside the transaction every query uses its connection: a second one taken from the pool while waiting on
     // the row lock can deadlock the pool under load.
     const result = await this.database.transaction(async (tx) => {
+      // The decider first, then the approval: deprovisioning's lock order. A person disabled meanwhile decides nothing.
+      if (!(await this.decisions.lockDecider(tx, person.id))) throw new DomainError('forbidden', 'your account is disabled');
       const locked = isUuid(approvalId) ? await this.decisions.lockForDecision(tx, approvalId) : null;
       const approval = locked?.row.approval ?? null;
       assertDecidable(person, approval, { verdict: input.verdict, stepUp }, decidedAt);

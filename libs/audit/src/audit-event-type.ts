@@ -16,6 +16,8 @@ export enum AuditEventType {
   ApprovalOpened = 'approval.opened',
   DecisionRecorded = 'decision.recorded',
   DecisionRefused = 'decision.refused',
+  /** A disabled person's decision on a pending approval, deleted: it no longer counts (docs/adr/0020). */
+  DecisionVoided = 'decision.voided',
   ResourceServerCreated = 'resource_server.created',
   ApprovalRequested = 'approval.requested',
   ApprovalClassified = 'approval.classified',

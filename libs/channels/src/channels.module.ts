@@ -2,14 +2,13 @@ import { Global, Module } from '@nestjs/common';
 import { APPROVAL_OUTREACH, ApprovalsModule } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PeopleModule } from '@countersign/people';
+import { ChannelsDeprovisioningModule } from './channels-deprovisioning';
 import { DeliveryPlanner } from './delivery-planner';
 import { DeliveryRepository } from './delivery.repository';
 import { NOTIFICATION_CHANNELS, type NotificationChannel } from './notification-channel';
 import { NotificationService } from './notification.service';
-import { PushSubscriptionRepository } from './push-subscription.repository';
 import { PushSubscriptionsService } from './push-subscriptions.service';
 import { createSlackClient, SLACK_CLIENT, SlackChannel } from './slack.channel';
-import { SlackIdentityRepository } from './slack-identity.repository';
 import { SlackInteractionsService } from './slack-interactions.service';
 import { SlackLinksService } from './slack-links.service';
 import { VapidKeysService } from './vapid-keys.service';
@@ -22,15 +21,13 @@ import { WebPushChannel } from './web-push.channel';
  */
 @Global()
 @Module({
-  imports: [ApprovalsModule, PeopleModule],
+  imports: [ApprovalsModule, ChannelsDeprovisioningModule, PeopleModule],
   providers: [
     DeliveryPlanner,
     DeliveryRepository,
     NotificationService,
-    PushSubscriptionRepository,
     PushSubscriptionsService,
     SlackChannel,
-    SlackIdentityRepository,
     SlackInteractionsService,
     SlackLinksService,
     VapidKeysService,

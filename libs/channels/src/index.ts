@@ -1,3 +1,4 @@
+export { ChannelsDeprovisioning, ChannelsDeprovisioningModule } from './channels-deprovisioning';
 export { ChannelsModule } from './channels.module';
 export {
   type ChannelType,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '@countersign/database';
+import { Database, type Tx } from '@countersign/database';
 
 export interface PushSubscriptionRecord {
   id: string;
@@ -51,6 +51,15 @@ export class PushSubscriptionRepository {
       [id, personId ?? null],
     );
     return rows.length > 0;
+  }
+
+  /** Every subscription of the person (deprovisioning), in the caller's transaction; returns the removed ids. */
+  async removeAllFor(tx: Tx, personId: string): Promise<Array<{ id: string; endpoint: string }>> {
+    return this.database.rows<{ id: string; endpoint: string }>(
+      tx,
+      `DELETE FROM push_subscriptions WHERE person_id = $1 RETURNING id, endpoint`,
+      [personId],
+    );
   }
 
   async markSent(id: string): Promise<void> {

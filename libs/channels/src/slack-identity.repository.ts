@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, postgresErrorCode } from '@countersign/database';
+import { Database, postgresErrorCode, type Tx } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
 
 export interface SlackIdentity {
@@ -73,11 +73,12 @@ export class SlackIdentityRepository {
     ]);
   }
 
-  async unlink(personId: string): Promise<boolean> {
-    const rows = await this.database.query<{ person_id: string }>(`DELETE FROM slack_identities WHERE person_id = $1 RETURNING person_id`, [
+  /** The person's link removed; in the caller's transaction when given (deprovisioning). Returns what it was. */
+  async unlink(personId: string, tx?: Tx): Promise<SlackIdentity | null> {
+    const rows = await this.database.rows<SlackIdentityRow>(tx, `DELETE FROM slack_identities WHERE person_id = $1 RETURNING *`, [
       personId,
     ]);
-    return rows.length > 0;
+    return rows[0] ? slackIdentityFromRow(rows[0]) : null;
   }
 
   /** Remembers a signed interaction; false when it was seen before (a replay). Old entries outlive Slack's window. */

@@ -4,6 +4,7 @@ import {
   type ApprovalStatus,
   assertDecidable,
   assertFirstDecision,
+  canStillBeApproved,
   type DecidableApproval,
   decisionLatency,
   decisionReason,
@@ -285,5 +286,20 @@ describe('decisionLatency', () => {
     expect(decisionLatency(null, now, {})).toEqual({ latencyMs: null, fast: false });
     expect(decisionLatency(new Date(now.getTime() - 1_500), now, {})).toEqual({ latencyMs: 1_500, fast: true });
     expect(decisionLatency(new Date(now.getTime() - 1_500), now, { fast_decision_seconds: 1 })).toEqual({ latencyMs: 1_500, fast: false });
+  });
+});
+
+describe('canStillBeApproved (after a person is taken away)', () => {
+  it('a 2-of quorum with one counted approval needs one more eligible person', () => {
+    expect(canStillBeApproved({ approvalsRequired: 2, approvalsCounted: 1, eligibleUndecided: 1 })).toBe(true);
+    expect(canStillBeApproved({ approvalsRequired: 2, approvalsCounted: 1, eligibleUndecided: 0 })).toBe(false);
+  });
+  it('a 2-of quorum whose only approval was voided needs two others', () => {
+    expect(canStillBeApproved({ approvalsRequired: 2, approvalsCounted: 0, eligibleUndecided: 1 })).toBe(false);
+    expect(canStillBeApproved({ approvalsRequired: 2, approvalsCounted: 0, eligibleUndecided: 2 })).toBe(true);
+  });
+  it('nobody left is stranded, even for a requirement that claims zero approvals', () => {
+    expect(canStillBeApproved({ approvalsRequired: 0, approvalsCounted: 0, eligibleUndecided: 0 })).toBe(false);
+    expect(canStillBeApproved({ approvalsRequired: 1, approvalsCounted: 0, eligibleUndecided: 0 })).toBe(false);
   });
 });

@@ -143,6 +143,15 @@ export function outcomeOf(decisions: readonly RecordedVerdict[], approvalsRequir
   return approvers.size >= Math.max(1, approvalsRequired) ? 'approved' : 'pending';
 }
 
+/**
+ * Whether a pending approval can still reach its quorum: the approvals that still count, plus one from each enabled
+ * eligible person who has not decided yet, must reach `approvalsRequired`. Deprovisioning asks this after taking a
+ * person away; an approval that cannot is escalated, or expired when there is no escalation left.
+ */
+export function canStillBeApproved(quorum: { approvalsRequired: number; approvalsCounted: number; eligibleUndecided: number }): boolean {
+  return quorum.approvalsCounted + quorum.eligibleUndecided >= Math.max(1, quorum.approvalsRequired);
+}
+
 export interface CastDecision extends RecordedVerdict {
   email: string;
   reason: string | null;

@@ -17,6 +17,7 @@ export {
   type Approver,
   assertDecidable,
   assertFirstDecision,
+  canStillBeApproved,
   type CastDecision,
   type DecidableApproval,
   type DecisionAttempt,

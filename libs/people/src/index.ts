@@ -1,3 +1,10 @@
+export {
+  Deprovisioning,
+  DEPROVISIONING_PARTS,
+  type DeprovisioningOutcome,
+  type DeprovisioningPart,
+  type DeprovisioningStep,
+} from './deprovisioning';
 export { ENROLLMENT_LINK_TTL_MS, type EnrollmentLink, EnrollmentService, type SignedIn } from './enrollment.service';
 export { parseCredentialResponse, PasskeyService, type PasskeyView } from './passkey.service';
 export { GroupsRepository } from './groups.repository';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CredentialsRepository } from './credentials.repository';
+import { Deprovisioning } from './deprovisioning';
 import { EnrollmentService } from './enrollment.service';
 import { GroupsRepository } from './groups.repository';
 import { PasskeyService } from './passkey.service';
@@ -12,6 +13,7 @@ import { SessionService } from './session.service';
 @Module({
   providers: [
     CredentialsRepository,
+    Deprovisioning,
     EnrollmentService,
     GroupsRepository,
     PasskeyService,
@@ -20,6 +22,6 @@ import { SessionService } from './session.service';
     SessionRepository,
     SessionService,
   ],
-  exports: [EnrollmentService, GroupsRepository, PasskeyService, PeopleService, SessionService],
+  exports: [Deprovisioning, EnrollmentService, GroupsRepository, PasskeyService, PeopleService, SessionService],
 })
 export class PeopleModule {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService } from '@countersign/audit';
 import { Database } from '@countersign/database';
 import { DomainError } from '@countersign/domain';
+import { Deprovisioning } from './deprovisioning';
 import { PeopleRepository, type PersonRecord } from './people.repository';
 import { SessionRepository } from './session.repository';
 
@@ -32,6 +33,7 @@ export class PeopleService {
     private readonly people: PeopleRepository,
     private readonly audit: AuditService,
     private readonly sessions: SessionRepository,
+    private readonly deprovisioning: Deprovisioning,
   ) {}
 
   async add(actor: Actor, input: AddPerson): Promise<PersonRecord> {
@@ -60,8 +62,12 @@ export class PeopleService {
   }
 
   /**
-   * Changes role, permissions or status; disabling a person ends every session they have, in the same transaction.
-   * A change that would leave no enabled admin is refused (`last_admin`).
+   * Changes role, permissions or status. A change that would leave no enabled admin is refused (`last_admin`).
+   * Disabling is deprovisioning, whoever asks (admin API, CLI, SCIM), in the same transaction: every session ends,
+   * and each registered part (`Deprovisioning`) takes away what the person held: push subscriptions and Slack link,
+   * decisions on pending approvals, approvals left without anyone to decide them, their agents' requests and
+   * unconsumed tokens (docs/adr/0020-deprovisioning.md). Run again on a disabled person, it finishes what a crash
+   * left undone. Re-enabling restores none of it.
    */
   async update(actor: Actor, reference: string, changes: PersonChanges): Promise<PersonRecord> {
     if (changes.role !== undefined && !ROLES.includes(changes.role))
@@ -71,7 +77,9 @@ export class PeopleService {
       throw new DomainError('invalid_request', 'status must be active or disabled', { field: 'status' });
     const found = await this.people.findByReference(reference);
     if (!found) throw new DomainError('not_found', `no person ${JSON.stringify(reference)}`);
-    return this.database.transaction(async (tx) => {
+    const disabling = changes.status === 'disabled';
+    if (disabling) this.deprovisioning.assertComplete();
+    const { updated, afterCommit } = await this.database.transaction(async (tx) => {
       const mayRemoveAnAdmin = changes.status === 'disabled' || (changes.role !== undefined && changes.role !== 'admin');
       if (mayRemoveAnAdmin) await this.people.lockAdminSet(tx);
       const current = (await this.people.lockForUpdate(tx, found.id))!;
@@ -92,7 +100,8 @@ export class PeopleService {
         });
       }
       const updated = await this.people.update(tx, current.id, next);
-      const endedSessions = next.status === 'disabled' ? await this.sessions.endAllFor(tx, current.id) : 0;
+      const endedSessions = disabling ? await this.sessions.endAllFor(tx, current.id) : 0;
+      const deprovisioned = disabling ? await this.deprovisioning.run(tx, actor, updated) : null;
       await this.audit.append(tx, actor, [
         {
           type: AuditEventType.PersonUpdated,
@@ -101,11 +110,14 @@ export class PeopleService {
             before: { role: current.role, permissions: current.permissions, status: current.status },
             after: next,
             ended_sessions: endedSessions,
+            ...(deprovisioned ? { deprovisioned: deprovisioned.summary } : {}),
           },
         },
       ]);
-      return updated;
+      return { updated, afterCommit: deprovisioned?.afterCommit };
     });
+    if (afterCommit) await afterCommit();
+    return updated;
   }
 
   async find(reference: string): Promise<PersonRecord | null> {

@@ -96,6 +96,8 @@ export const jobId = {
   /** Escalation brought forward because an approver has no reachable channel (the scheduled one stays, a no-op). */
   escalateEarly: (approvalId: string) => `escalate-early-${approvalId}`,
   plan: (approvalId: string) => `plan-${approvalId}`,
+  /** The plan that reaches the approvers an escalation added outside the escalation job (deprovisioning). */
+  planEscalated: (approvalId: string) => `plan-escalated-${approvalId}`,
   /** A delivery row is one approval × person × channel × kind, so its id is that job's fixed id. */
   deliver: (deliveryId: string) => `deliver-${deliveryId}`,
   showOutcome: (approvalId: string) => `outcome-${approvalId}`,

@@ -36,15 +36,16 @@ export class IssuedTokenRepository {
 
   /**
    * Marks the token consumed if, and only if, it is still usable: one UPDATE, so two concurrent consumers
-   * cannot both win. A suspended agent's tokens are inactive (the kill switch).
+   * cannot both win. A suspended agent's tokens are inactive (the kill switch), and so are the tokens of a person
+   * who was disabled (deprovisioning revokes them; this also covers one minted while the disable was committing).
    */
   async consume(tx: Tx, jti: string, audience: string, resourceServerId: string): Promise<{ approvalId: string } | null> {
     const [row] = await this.database.rows<{ approval_id: string }>(
       tx,
       `UPDATE issued_tokens t SET consumed_at = now(), consumed_by = $3
         WHERE t.jti = $1 AND t.audience = $2 AND t.consumed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
-          AND EXISTS (SELECT 1 FROM approvals a JOIN agents g ON g.id = a.agent_id
-                       WHERE a.id = t.approval_id AND a.status = 'approved' AND g.status = 'active')
+          AND EXISTS (SELECT 1 FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id
+                       WHERE a.id = t.approval_id AND a.status = 'approved' AND g.status = 'active' AND p.status = 'active')
         RETURNING t.approval_id`,
       [jti, audience, resourceServerId],
     );

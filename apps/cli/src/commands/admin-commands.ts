@@ -119,6 +119,28 @@ export const adminCommands = {
     out.result(enrollment, () => `Enrollment link (once, until ${enrollment.expires_at}; earlier links stop working): ${enrollment.url}`);
   },
 
+  /**
+   * Disabling deprovisions the person in one transaction (PeopleService.update). Without Redis it is done all the
+   * same; agents waiting on their cancelled or expired approvals learn it when their wait ends, callbacks go out
+   * with the worker's next sweep, and escalated approvers see the approval in their inbox without a message.
+   */
+  async peopleSetStatus(
+    app: INestApplicationContext,
+    out: Output,
+    reference: string,
+    status: 'active' | 'disabled',
+    live: boolean,
+  ): Promise<boolean> {
+    const person = await app.get(PeopleService).update(CLI, reference, { status });
+    out.result(person, () => `${person.email} is ${person.status === 'active' ? 'enabled' : 'disabled'}`);
+    if (status === 'disabled' && !live)
+      out.warn(
+        "Redis (REDIS_URL) could not be reached: agents waiting on the person's cancelled or expired approvals learn it when their wait ends, " +
+          "callbacks go out with the worker's next sweep, and approvers added by an escalation are not messaged.",
+      );
+    return true;
+  },
+
   async peopleList(app: INestApplicationContext, out: Output) {
     const people = await app.get(PeopleService).list();
     out.result(people, () =>
