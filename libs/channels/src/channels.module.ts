@@ -4,6 +4,7 @@ import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PeopleModule } from '@countersign/people';
 import { DeliveryPlanner } from './delivery-planner';
 import { DeliveryRepository } from './delivery.repository';
+import { EmailChannel } from './email.channel';
 import { NOTIFICATION_CHANNELS, type NotificationChannel } from './notification-channel';
 import { NotificationService } from './notification.service';
 import { PushSubscriptionRepository } from './push-subscription.repository';
@@ -26,6 +27,7 @@ import { WebPushChannel } from './web-push.channel';
   providers: [
     DeliveryPlanner,
     DeliveryRepository,
+    EmailChannel,
     NotificationService,
     PushSubscriptionRepository,
     PushSubscriptionsService,
@@ -38,7 +40,7 @@ import { WebPushChannel } from './web-push.channel';
     { provide: SLACK_CLIENT, inject: [CONFIG], useFactory: (config: CountersignConfig) => createSlackClient(config) },
     {
       provide: NOTIFICATION_CHANNELS,
-      inject: [SlackChannel, WebPushChannel],
+      inject: [SlackChannel, WebPushChannel, EmailChannel],
       useFactory: (...channels: NotificationChannel[]) => channels,
     },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
