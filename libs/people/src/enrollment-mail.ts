@@ -8,7 +8,7 @@ export function renderEnrollmentEmail(
   link: { url: string; expires_at: string },
   publicUrl: string,
 ): { subject: string; text: string; html: string } {
-  const intro = `You have been invited to Countersign at ${publicUrl}, where you approve or deny what AI agents ask to do.`;
+  const intro = `You have been invited to Countersign (${new URL(publicUrl).host}), where you approve or deny what AI agents ask to do.`;
   const how = `Open this link to create your passkey. It works once, until ${link.expires_at}; a newer link replaces it.`;
   const ignore = 'If you did not expect this invitation, ignore this mail: nothing happens unless the link is opened.';
   return {
