@@ -477,3 +477,42 @@ describe('email (SMTP): enrollment links are emailed', () => {
     }
   });
 });
+
+describe('email (SMTP): without SMTP_URL', () => {
+  it('email deliveries are planned off, and enrollment links are only returned', async () => {
+    const api = await startApi(testConfig());
+    try {
+      await api.app.get(TaxonomyService).apply(CLI, EMAIL_TAXONOMY, 'email for every tier, SMTP off');
+      await sleep(2_100);
+      const agent = await newAgent(api.app);
+      const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+      const invited = await call<{ person: { email: string }; enrollment: { url: string; emailed: boolean } }>(
+        `${api.url}/v1/admin/people`,
+        {
+          headers: { authorization: `Bearer ${api.config.adminToken!}` },
+          body: { email: `nosmtp-${Date.now()}@example.com`, role: 'approver', permissions: ['*'] },
+        },
+      );
+      expect(invited.status).toBe(201);
+      expect(invited.body.enrollment.emailed).toBe(false);
+      expect(invited.body.enrollment.url).toMatch(/\/enroll#token=/);
+      const created = await call<View>(`${api.url}/v1/approvals`, {
+        token,
+        body: {
+          action: { type: 'chat.send', resource: 'channel:ops', args: { channel: '#ops' } },
+          on_behalf_of: invited.body.person.email,
+          audience: 'https://chat.internal',
+        },
+      });
+      expect(created.status).toBe(201);
+      const approval = await until(
+        'planned',
+        async () => (await call<View>(`${api.url}/v1/approvals/${created.body.id}`, { token })).body,
+        (v) => v.notifications.length > 0,
+      );
+      expect(approval.notifications).toEqual([expect.objectContaining({ channel: 'email', kind: 'request', state: 'off' })]);
+    } finally {
+      await api.close();
+    }
+  });
+});
