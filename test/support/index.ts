@@ -19,6 +19,7 @@ export * from './soft-authenticator';
 export { PersonBrowser, signedInPerson } from './people';
 export { dmChannel, FakeSlack, type FakeSlackUser, type SlackCall } from './fakes/fake-slack';
 export { FakePushService, type FakeSubscription, type ReceivedPush } from './fakes/fake-push';
+export { type ReceivedMail, type SmtpRefusal, type SmtpStage, TestSmtpServer } from './fakes/smtp';
 export {
   addVirtualAuthenticator,
   type AxeViolation,

@@ -9,6 +9,8 @@ export enum AuditEventType {
   PersonUpdated = 'person.updated',
   PersonSignedIn = 'person.signed_in',
   EnrollmentLinkIssued = 'person.enrollment_link_issued',
+  EnrollmentLinkEmailed = 'person.enrollment_link_emailed',
+  EnrollmentLinkEmailFailed = 'person.enrollment_link_email_failed',
   PasskeyAdded = 'person.passkey_added',
   PasskeyRemoved = 'person.passkey_removed',
   AgentUpdated = 'agent.updated',

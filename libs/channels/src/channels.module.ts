@@ -5,6 +5,7 @@ import { PeopleModule } from '@countersign/people';
 import { ChannelsDeprovisioningModule } from './channels-deprovisioning';
 import { DeliveryPlanner } from './delivery-planner';
 import { DeliveryRepository } from './delivery.repository';
+import { EmailChannel } from './email.channel';
 import { NOTIFICATION_CHANNELS, type NotificationChannel } from './notification-channel';
 import { NotificationService } from './notification.service';
 import { PushSubscriptionsService } from './push-subscriptions.service';
@@ -25,6 +26,7 @@ import { WebPushChannel } from './web-push.channel';
   providers: [
     DeliveryPlanner,
     DeliveryRepository,
+    EmailChannel,
     NotificationService,
     PushSubscriptionsService,
     SlackChannel,
@@ -35,7 +37,7 @@ import { WebPushChannel } from './web-push.channel';
     { provide: SLACK_CLIENT, inject: [CONFIG], useFactory: (config: CountersignConfig) => createSlackClient(config) },
     {
       provide: NOTIFICATION_CHANNELS,
-      inject: [SlackChannel, WebPushChannel],
+      inject: [SlackChannel, WebPushChannel, EmailChannel],
       useFactory: (...channels: NotificationChannel[]) => channels,
     },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },

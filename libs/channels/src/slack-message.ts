@@ -24,7 +24,7 @@ export function escapeMrkdwn(text: string): string {
     .replace(/\r?\n/g, ' ');
 }
 
-function truncate(text: string, max: number): string {
+export function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -40,7 +40,7 @@ export function argumentLines(args: Record<string, unknown>, prefix = ''): strin
   return lines;
 }
 
-const OUTCOME_TEXT: Record<string, string> = {
+export const OUTCOME_TEXT: Record<string, string> = {
   approved: 'Approved',
   denied: 'Denied',
   expired: 'Expired without a decision',
@@ -100,11 +100,16 @@ export function renderApprovalMessage(approval: ApprovalSummary, options: SlackM
   return { text: escapeMrkdwn(`${headline}: ${approval.action.type} on ${approval.action.resource}`), blocks };
 }
 
-function outcomeBy(approval: ApprovalSummary): string {
-  if (approval.status !== 'approved' && approval.status !== 'denied') return '';
-  const deciders = approval.decisions.filter((decision) =>
+/** Who made a final approval final: the approvers (or the one who denied); none for expired or cancelled ones. */
+export function decidersOf(approval: ApprovalSummary): ApprovalSummary['decisions'] {
+  if (approval.status !== 'approved' && approval.status !== 'denied') return [];
+  return approval.decisions.filter((decision) =>
     approval.status === 'approved' ? decision.verdict === 'approve' : decision.verdict === 'deny',
   );
+}
+
+function outcomeBy(approval: ApprovalSummary): string {
+  const deciders = decidersOf(approval);
   if (deciders.length === 0) return '';
   const names = deciders.map((decision) => `${escapeMrkdwn(decision.person.display_name)} (${decision.channel})`).join(', ');
   const reason = approval.status === 'denied' && deciders[0].reason ? `: ${escapeMrkdwn(truncate(deciders[0].reason, MAX_VALUE))}` : '';

@@ -49,6 +49,34 @@ describe('loadConfig', () => {
     }
   });
 
+  it('email is off without SMTP_URL; with one it needs SMTP_FROM, and only smtp:// or smtps:// URLs with a host', () => {
+    expect(loadConfig(valid).smtp).toBeNull();
+    expect(() => loadConfig({ ...valid, SMTP_URL: 'smtp://127.0.0.1:2525' })).toThrow(/SMTP_FROM: required/);
+    expect(loadConfig({ ...valid, SMTP_URL: 'smtps://u:p@mail.example.com', SMTP_FROM: 'Countersign <cs@example.com>' }).smtp).toEqual({
+      url: 'smtps://u:p@mail.example.com',
+      from: 'Countersign <cs@example.com>',
+    });
+    expect(loadConfig({ ...valid, SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_FROM: 'cs@example.com' }).smtp?.from).toBe('cs@example.com');
+    for (const bad of ['http://mail.example.com', 'smtp://', 'mail.example.com', 'direct://x']) {
+      expect(() => loadConfig({ ...valid, SMTP_URL: bad, SMTP_FROM: 'cs@example.com' })).toThrow(/SMTP_URL/);
+    }
+    for (const bad of ['not an address', 'a@b.c\r\nBcc: eve@example.com', 'Name <nope>']) {
+      expect(() => loadConfig({ ...valid, SMTP_URL: 'smtp://127.0.0.1', SMTP_FROM: bad })).toThrow(/SMTP_FROM/);
+    }
+  });
+
+  it("never echoes the SMTP URL's credentials in a refusal", () => {
+    let error: unknown;
+    try {
+      loadConfig({ ...valid, SMTP_URL: 'ftp://user:hunter2secret@mail.example.com' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain('SMTP_URL');
+    expect((error as ConfigError).message).not.toContain('hunter2secret');
+  });
+
   it('applies defaults and derives the public URL from the port', () => {
     const config = loadConfig({ ...valid, PORT: '4100' });
     expect(config.publicUrl).toBe('http://localhost:4100');

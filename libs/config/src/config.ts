@@ -11,6 +11,16 @@ const DEFAULT_PUSH_SERVICE_ORIGINS = [
 ];
 const PUSH_ORIGIN_PATTERN = /^https:\/\/(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?$/;
 
+/** `smtp://` (STARTTLS when offered; `?requireTLS=true` insists) or `smtps://` (TLS from the start), with a host. */
+function isSmtpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 const schema = z.object({
   DATABASE_URL: z.string().url({ message: 'must be a postgres:// URL' }),
   REDIS_URL: z.string().url({ message: 'must be a redis:// URL' }),
@@ -89,6 +99,15 @@ const schema = z.object({
       'must be comma-separated https origins (a leading *. allows subdomains), or *',
     ),
   ALLOW_PRIVATE_PUSH_ENDPOINTS: booleanString.default(false),
+  SMTP_URL: z
+    .string()
+    .refine(isSmtpUrl, 'must be an smtp:// or smtps:// URL with a host (smtp://user:password@mail.example.com:587)')
+    .optional(),
+  SMTP_FROM: z
+    .string()
+    .max(320)
+    .regex(/^([^<>\r\n"]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, 'must be an address (countersign@example.com) or Name <address>')
+    .optional(),
   NOTIFICATION_REDELIVERY_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
   WORKER_LOCK_DURATION_MS: z.coerce
     .number()
@@ -174,6 +193,12 @@ export interface CountersignConfig {
   pushServiceOrigins: string[];
   /** Development and tests only: push endpoints on loopback and private addresses (a local push service). */
   allowPrivatePushEndpoints: boolean;
+  /**
+   * Email is on when SMTP_URL is set (then SMTP_FROM is required): the SMTP server every mail goes through (approval
+   * notifications, enrollment links), chosen by the admin like SLACK_API_URL, so any host is allowed. The URL may hold
+   * credentials: it is never logged.
+   */
+  smtp: { url: string; from: string } | null;
   /** A notification still queued this long is re-enqueued by the sweep (its job may have died with Redis). */
   notificationRedeliveryAfterSeconds: number;
   /**
@@ -208,6 +233,7 @@ export const SENSITIVE_VARIABLES = [
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',
   'VAPID_PRIVATE_KEY',
+  'SMTP_URL',
 ] as const;
 
 export class ConfigError extends Error {
@@ -232,6 +258,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('SLACK_APP_ID: required when SLACK_BOT_TOKEN is set (clicks are checked against it)');
   if (Boolean(values.VAPID_PUBLIC_KEY) !== Boolean(values.VAPID_PRIVATE_KEY))
     problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither');
+  if (values.SMTP_URL && !values.SMTP_FROM) problems.push('SMTP_FROM: required when SMTP_URL is set (the address mail is sent from)');
   if (problems.length > 0) throw new ConfigError(problems);
   const publicUrl = (values.PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, '');
   return {
@@ -279,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pushCaFile: values.PUSH_CA_FILE ?? null,
     pushServiceOrigins: values.PUSH_SERVICE_ORIGINS,
     allowPrivatePushEndpoints: values.ALLOW_PRIVATE_PUSH_ENDPOINTS,
+    smtp: values.SMTP_URL && values.SMTP_FROM ? { url: values.SMTP_URL, from: values.SMTP_FROM } : null,
     notificationRedeliveryAfterSeconds: values.NOTIFICATION_REDELIVERY_AFTER_SECONDS,
     workerLockDurationMs: values.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: values.WORKER_STALLED_INTERVAL_MS,

@@ -32,7 +32,11 @@ export const Me = z
   .meta({ id: 'Me', description: 'The signed-in person and the CSRF token of this session.' });
 
 export const EnrollmentLink = z
-  .object({ url: z.string(), expires_at: timestamp })
+  .object({
+    url: z.string(),
+    expires_at: timestamp,
+    emailed: z.boolean().describe('True when the link was also emailed to the person (SMTP configured and the server took the mail).'),
+  })
   .meta({ id: 'EnrollmentLink', description: 'A one-time link to enroll a passkey (earlier links stop working).' });
 
 export const People = z.object({ people: z.array(Person) }).meta({ id: 'People' });

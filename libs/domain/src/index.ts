@@ -1,7 +1,7 @@
 export { DomainError, ERROR_CODES, type ErrorCode } from './errors';
 export { parseIJson, jsonPointer, IJsonError, DEFAULT_I_JSON_MAX_DEPTH, type IJsonErrorReason, type IJsonOptions } from './i-json';
 export { describeIssue, type ExplainIssue, type InputProblem, issuePointer, parseInput } from './parse-input';
-export { findNulCharacter, isSingleLine } from './text';
+export { escapeHtml, findNulCharacter, headerLine, isSingleLine } from './text';
 export { canonicalJson } from './canonical-json';
 export { computeActionDigest, type ActionDigestInput } from './action-digest';
 export * from './dpop-proof';

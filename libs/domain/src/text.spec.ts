@@ -1,4 +1,4 @@
-import { findNulCharacter, isSingleLine } from './text';
+import { escapeHtml, findNulCharacter, headerLine, isSingleLine } from './text';
 
 describe('isSingleLine', () => {
   it('accepts ordinary identifiers, Unicode included', () => {
@@ -30,5 +30,21 @@ describe('findNulCharacter', () => {
   it('finds nothing in values without it', () => {
     expect(findNulCharacter({ a: ['x', 1, null, true, { b: 'tab\tand\nline' }] })).toBeUndefined();
     expect(findNulCharacter(42)).toBeUndefined();
+  });
+});
+
+describe('escapeHtml', () => {
+  it('makes markup, entities and attribute quotes inert', () => {
+    expect(escapeHtml(`<script>alert("x")</script> & 'y'`)).toBe('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;');
+    expect(escapeHtml('&lt;')).toBe('&amp;lt;');
+    expect(escapeHtml('plain text, café')).toBe('plain text, café');
+  });
+});
+
+describe('headerLine', () => {
+  it('turns line breaks and other controls into spaces, so no header can be injected', () => {
+    expect(headerLine('Approval\r\nBcc: eve@example.com')).toBe('Approval Bcc: eve@example.com');
+    expect(headerLine('a\u0000b\u2028c\td')).toBe('a b c d');
+    expect(headerLine('  ordinary subject ')).toBe('ordinary subject');
   });
 });

@@ -28,3 +28,19 @@ export function findNulCharacter(value: unknown, path: (string | number)[] = [])
   }
   return undefined;
 }
+
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Makes text inert in HTML, in element content and in quoted attribute values alike (an email's HTML part). */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => HTML_ENTITIES[character]);
+}
+
+/**
+ * One line for a mail header (a subject): control characters, line breaks included, become spaces, so a value
+ * cannot start a header of its own or end the headers early.
+ */
+export function headerLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+}

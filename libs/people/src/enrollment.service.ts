@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   type AuthenticationResponseJSON,
   type PublicKeyCredentialCreationOptionsJSON,
@@ -7,11 +7,12 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
-import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { CONFIG, type CountersignConfig, MAILER, type Mailer } from '@countersign/config';
 import { type EnrollmentLink } from '@countersign/contract';
 import { Database } from '@countersign/database';
 import { DomainError } from '@countersign/domain';
 import { CredentialsRepository } from './credentials.repository';
+import { renderEnrollmentEmail } from './enrollment-mail';
 import { parseCredentialResponse, PasskeyService, type PasskeyView } from './passkey.service';
 import { PeopleRepository, type PersonRecord } from './people.repository';
 import { type AddPerson, PeopleService } from './people.service';
@@ -45,24 +46,58 @@ export class EnrollmentService {
     private readonly passkeys: PasskeyService,
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
+    /** With SMTP configured, links are emailed to the person too (ConfigModule provides it, null without SMTP_URL). */
+    @Optional() @Inject(MAILER) private readonly mailer: Mailer | null = null,
   ) {}
 
-  /** Adds a person and returns their enrollment link. */
+  /** Adds a person and returns their enrollment link (emailed to them too when SMTP is configured). */
   async invite(actor: Actor, input: AddPerson): Promise<{ person: PersonRecord; enrollment: EnrollmentLink }> {
     const person = await this.people.add(actor, input);
     return { person, enrollment: await this.issueLink(actor, person.id) };
   }
 
-  /** A new single-use link for a person (earlier unused links stop working). */
+  /** A new single-use link for a person (earlier unused links stop working), emailed to them when SMTP is configured. */
   async issueLink(actor: Actor, reference: string): Promise<EnrollmentLink> {
-    return (await this.issueLinkUnless(actor, reference, 0))!;
+    const { person, link } = (await this.issueLinkUnless(actor, reference, 0))!;
+    return this.emailLink(actor, person, link);
+  }
+
+  /**
+   * Emails the link to the person's address, after the link's transaction (no row lock held across SMTP), and audits
+   * that it did, or why not. A mail that fails does not undo the link: the caller gets it with `emailed: false` and
+   * can hand it over another way. The log never holds the token of an emailed link.
+   */
+  private async emailLink(actor: Actor, person: PersonRecord, link: Omit<EnrollmentLink, 'emailed'>): Promise<EnrollmentLink> {
+    if (!this.mailer) return { ...link, emailed: false };
+    try {
+      await this.mailer.send({ to: person.email, ...renderEnrollmentEmail(link, this.config.publicUrl) });
+    } catch (error) {
+      const detail = (error as Error).message.slice(0, 500);
+      this.logger.warn(`the enrollment link for ${person.email} could not be emailed: ${detail}`);
+      await this.audit.record(actor, [
+        { type: AuditEventType.EnrollmentLinkEmailFailed, subject: { type: 'person', id: person.id }, data: { detail } },
+      ]);
+      return { ...link, emailed: false };
+    }
+    await this.audit.record(actor, [
+      {
+        type: AuditEventType.EnrollmentLinkEmailed,
+        subject: { type: 'person', id: person.id },
+        data: { to: person.email, expires_at: link.expires_at },
+      },
+    ]);
+    return { ...link, emailed: true };
   }
 
   /**
    * Issues a link unless one was issued for the person within `recentMs` (then null), deciding under a lock on
    * the person's row so instances starting together print one working link, not one each that void each other.
    */
-  private async issueLinkUnless(actor: Actor, reference: string, recentMs: number): Promise<EnrollmentLink | null> {
+  private async issueLinkUnless(
+    actor: Actor,
+    reference: string,
+    recentMs: number,
+  ): Promise<{ person: PersonRecord; link: Omit<EnrollmentLink, 'emailed'> } | null> {
     const person = await this.peopleRepository.findByReference(reference);
     if (!person) throw new DomainError('not_found', `no person ${JSON.stringify(reference)}`);
     if (person.status !== 'active')
@@ -82,7 +117,7 @@ export class EnrollmentService {
       ]);
       return true;
     });
-    return issued ? { url: `${this.config.publicUrl}/enroll#token=${token}`, expires_at: expiresAt.toISOString() } : null;
+    return issued ? { person, link: { url: `${this.config.publicUrl}/enroll#token=${token}`, expires_at: expiresAt.toISOString() } } : null;
   }
 
   /**
@@ -110,12 +145,15 @@ export class EnrollmentService {
         if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
       }
     }
-    const link = await this.issueLinkUnless(SYSTEM, email, BOOTSTRAP_LINK_REUSE_MS);
-    if (!link) {
-      this.logger.warn(`first admin ${email}: another instance printed an enrollment link moments ago; use the one in its log`);
+    const issued = await this.issueLinkUnless(SYSTEM, email, BOOTSTRAP_LINK_REUSE_MS);
+    if (!issued) {
+      this.logger.warn(`first admin ${email}: another instance issued an enrollment link moments ago; use the one in its log or mail`);
       return null;
     }
-    this.logger.warn(`first admin ${email}: enroll a passkey at ${link.url} (valid until ${link.expires_at}, once)`);
+    const link = await this.emailLink(SYSTEM, issued.person, issued.link);
+    if (link.emailed)
+      this.logger.warn(`first admin ${email}: an enrollment link was emailed to them (valid until ${link.expires_at}, once)`);
+    else this.logger.warn(`first admin ${email}: enroll a passkey at ${link.url} (valid until ${link.expires_at}, once)`);
     return link;
   }
 

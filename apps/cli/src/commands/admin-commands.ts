@@ -109,14 +109,18 @@ export const adminCommands = {
     out.result({ ...person, enrollment }, () =>
       [
         `Added ${person.email} (${person.role}) with id ${person.id}`,
-        `  enrollment link (once, until ${enrollment.expires_at}): ${enrollment.url}`,
+        `  enrollment link (once, until ${enrollment.expires_at}${enrollment.emailed ? `; emailed to ${person.email}` : ''}): ${enrollment.url}`,
       ].join('\n'),
     );
   },
 
   async peopleEnrollLink(app: INestApplicationContext, out: Output, reference: string) {
     const enrollment = await app.get(EnrollmentService).issueLink(CLI, reference);
-    out.result(enrollment, () => `Enrollment link (once, until ${enrollment.expires_at}; earlier links stop working): ${enrollment.url}`);
+    out.result(
+      enrollment,
+      () =>
+        `Enrollment link (once, until ${enrollment.expires_at}; earlier links stop working${enrollment.emailed ? '; emailed to the person' : ''}): ${enrollment.url}`,
+    );
   },
 
   /**

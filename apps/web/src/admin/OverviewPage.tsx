@@ -14,7 +14,7 @@ const OUTCOME_LABELS: Record<string, string> = {
   cancelled: 'Cancelled',
   pending: 'Pending',
 };
-const CHANNEL_LABELS: Record<string, string> = { slack: 'Slack', web_push: 'Web push' };
+const CHANNEL_LABELS: Record<string, string> = { slack: 'Slack', web_push: 'Web push', email: 'Email' };
 
 export function OverviewPage() {
   const [days, setDays] = useState(7);

@@ -38,8 +38,10 @@ export function PeoplePage() {
         <div className="card notice-card" role="status">
           <h2>Enrollment link for {link.email}</h2>
           <p>
-            Send this link to them yourself (it is not emailed). It works once, until {formatDateTime(link.enrollment.expires_at)}; with it
-            they create their passkey.
+            {link.enrollment.emailed
+              ? `It was emailed to ${link.email}; you can also send it to them yourself.`
+              : 'Send this link to them yourself (it was not emailed).'}{' '}
+            It works once, until {formatDateTime(link.enrollment.expires_at)}; with it they create their passkey.
           </p>
           <CopyField label="Enrollment link" value={link.enrollment.url} />
         </div>

@@ -30,7 +30,7 @@ const approveTier = z.strictObject({
   approvers: z.array(approver).min(1).optional(),
   step_up: z.enum(['none', 'passkey']).optional(),
   channels: z
-    .array(z.enum(['slack', 'web_push']))
+    .array(z.enum(['slack', 'web_push', 'email']))
     .min(1)
     .optional(),
   ttl: duration.optional(),

@@ -1,0 +1,42 @@
+import { type ApprovalSummary } from '@countersign/approvals';
+
+/** An approval as channels render it, with text an agent controls in every field it can; the specs' renderers' input. */
+export const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSummary => ({
+  id: '6f1c1d52-7d1e-4f7e-9a70-1f1d2b3c4d5e',
+  status: 'pending',
+  status_reason: null,
+  tier: 'medium',
+  action: {
+    type: 'chat.message.send',
+    resource: 'channel:ops',
+    args: { text: '<!everyone> *win* <https://evil.example|here>', token: '[REDACTED]' },
+  },
+  agent: { name: 'bot_*x*' },
+  on_behalf_of: { id: 'p1', email: 'a@example.com', display_name: 'Alice' },
+  step_up: 'none',
+  created_at: '2026-01-01T00:00:00.000Z',
+  expires_at: '2026-01-01T00:30:00.000Z',
+  audience: 'https://chat.internal',
+  classification: {
+    tier: 'medium',
+    reversibility: 'compensable',
+    blast_radius: 'team',
+    rule: 'chat.message.send',
+    taxonomy_version: 1,
+    reasons: [],
+  },
+  requirement: { approvals_required: 1, approvers: ['on_behalf_of'], step_up: 'none', channels: ['slack'] },
+  escalated_to: [],
+  notifications: [],
+  provenance: [],
+  provenance_warnings: ['Untrusted provenance: web'],
+  agent_reason: { text: 'Trust me, <@U123> said so', label: "The agent's own words: Countersign has not verified them." },
+  binding_message: null,
+  decisions: [],
+  decided_at: null,
+  agent_id: 'g1',
+  on_behalf_of_id: 'p1',
+  eligible: ['on_behalf_of'],
+  escalate_to: [],
+  ...overrides,
+});
