@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { CredentialsRepository } from './credentials.repository';
 import { EnrollmentService } from './enrollment.service';
+import { GroupAdminRepository } from './group-admin.repository';
 import { GroupsRepository } from './groups.repository';
+import { GroupsService } from './groups.service';
 import { PasskeyService } from './passkey.service';
 import { PeopleRepository } from './people.repository';
 import { PeopleService } from './people.service';
@@ -13,13 +15,15 @@ import { SessionService } from './session.service';
   providers: [
     CredentialsRepository,
     EnrollmentService,
+    GroupAdminRepository,
     GroupsRepository,
+    GroupsService,
     PasskeyService,
     PeopleRepository,
     PeopleService,
     SessionRepository,
     SessionService,
   ],
-  exports: [EnrollmentService, GroupsRepository, PasskeyService, PeopleService, SessionService],
+  exports: [EnrollmentService, GroupsRepository, GroupsService, PasskeyService, PeopleService, SessionService],
 })
 export class PeopleModule {}
