@@ -7,6 +7,7 @@ import { AuditModule, SYSTEM } from '@countersign/audit';
 import { ChannelsModule } from '@countersign/channels';
 import { ConfigModule, type CountersignConfig } from '@countersign/config';
 import { DatabaseModule } from '@countersign/database';
+import { DirectoryModule } from '@countersign/directory';
 import { ObservabilityModule } from '@countersign/observability';
 import { EnrollmentService, PeopleModule } from '@countersign/people';
 import { QueueModule } from '@countersign/queue';
@@ -35,6 +36,8 @@ import { McpSessions } from './mcp/mcp-sessions';
 import { AdminGuard, AgentAuthGuard, PeopleOnlyGuard, ResourceServerAuthGuard, SessionGuard } from './http/auth.guards';
 import { ProblemFilter } from './http/problem.filter';
 import { SignInThrottleGuard } from './http/sign-in-throttle.guard';
+import { ScimAuthGuard } from './scim/scim-auth.guard';
+import { ScimController } from './scim/scim.controller';
 
 /**
  * First start: a signing key and the default taxonomy exist before the first request, and someone can become admin.
@@ -73,6 +76,7 @@ export class ApiModule {
         OAuthModule,
         TaxonomyModule,
         PeopleModule,
+        DirectoryModule,
         ApprovalsModule,
         ChannelsModule,
         TerminusModule,
@@ -98,6 +102,7 @@ export class ApiModule {
         DiscoveryController,
         OAuthController,
         PushController,
+        ScimController,
         SlackController,
       ],
       providers: [
@@ -111,6 +116,7 @@ export class ApiModule {
         SessionGuard,
         PeopleOnlyGuard,
         SignInThrottleGuard,
+        ScimAuthGuard,
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
     };

@@ -4,6 +4,7 @@ import { ApprovalsModule, KillSwitchModule } from '@countersign/approvals';
 import { AuditModule } from '@countersign/audit';
 import { ConfigModule, type CountersignConfig } from '@countersign/config';
 import { DatabaseModule } from '@countersign/database';
+import { DirectoryModule } from '@countersign/directory';
 import { ObservabilityModule } from '@countersign/observability';
 import { PeopleModule } from '@countersign/people';
 import { QueueModule } from '@countersign/queue';
@@ -27,6 +28,7 @@ export class CliModule {
         TokensModule,
         AgentsModule,
         PeopleModule,
+        DirectoryModule,
         TaxonomyModule,
         KillSwitchModule,
         ...(options.live ? [ObservabilityModule, QueueModule, ApprovalsModule] : []),

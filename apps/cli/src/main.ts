@@ -145,6 +145,24 @@ export function buildProgram(): Command {
     .command('list')
     .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.peopleList(app, out)));
 
+  const scimTokens = program.command('scim-tokens').description("the directory's bearer tokens for SCIM provisioning (/scim/v2)");
+  scimTokens
+    .command('create')
+    .description('a new token for a directory (Okta, Microsoft Entra...); printed once, stored as a hash')
+    .requiredOption('--name <name>', 'which directory holds it, e.g. "okta"')
+    .action((options: { name: string }, command: Command) =>
+      withApp(command, (app, out) => adminCommands.scimTokensCreate(app, out, options)),
+    );
+  scimTokens
+    .command('list')
+    .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.scimTokensList(app, out)));
+  scimTokens
+    .command('revoke <token>')
+    .description('refuse a token from now on (by id, or by name when one token has it)')
+    .action((reference: string, _options: unknown, command: Command) =>
+      withApp(command, (app, out) => adminCommands.scimTokensRevoke(app, out, reference)),
+    );
+
   const servers = program.command('resource-servers').description('downstream services that verify and consume approval tokens');
   servers
     .command('create')

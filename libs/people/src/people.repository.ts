@@ -54,8 +54,8 @@ export class PeopleRepository {
   ): Promise<'email' | 'userName' | 'externalId' | null> {
     const rows = await this.database.rows<{ email: boolean; user_name: boolean; external_id: boolean }>(
       tx,
-      `SELECT bool_or(email = $1) AS email, bool_or(lower(user_name) = lower($2)) AS user_name, bool_or(external_id = $3) AS external_id
-         FROM people WHERE (email = $1 OR lower(user_name) = lower($2) OR external_id = $3) AND id IS DISTINCT FROM $4::uuid`,
+      `SELECT bool_or(email = $1) AS email, bool_or(lower(coalesce(user_name, email)) = lower($2)) AS user_name, bool_or(external_id = $3) AS external_id
+         FROM people WHERE (email = $1 OR lower(coalesce(user_name, email)) = lower($2) OR external_id = $3) AND id IS DISTINCT FROM $4::uuid`,
       [fields.email, fields.userName ?? null, fields.externalId ?? null, exceptId],
     );
     const row = rows[0];
@@ -132,8 +132,9 @@ export class PeopleRepository {
   }
 
   /**
-   * The directory's view of people (SCIM): not those it deleted, optionally one by user name (case-insensitively)
-   * or external id, a page of them in creation order, and how many match.
+   * The directory's view of people (SCIM): not those it deleted, optionally one by user name (case-insensitively;
+   * a person added by hand is known by their email until the directory names them) or external id or id, a page of
+   * them in creation order, and how many match.
    */
   async listForDirectory(query: {
     userName?: string;
@@ -146,7 +147,7 @@ export class PeopleRepository {
       undefined,
       `WITH matching AS (
          SELECT * FROM people
-          WHERE directory_deleted_at IS NULL AND ($1::text IS NULL OR lower(user_name) = lower($1))
+          WHERE directory_deleted_at IS NULL AND ($1::text IS NULL OR lower(coalesce(user_name, email)) = lower($1))
             AND ($2::text IS NULL OR external_id = $2) AND ($3::uuid IS NULL OR id = $3::uuid))
        SELECT (SELECT count(*)::int FROM matching) AS total, page.person
          FROM (SELECT 1) one

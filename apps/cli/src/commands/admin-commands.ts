@@ -5,6 +5,7 @@ import { AgentControlService, KillSwitchService } from '@countersign/approvals';
 import { AuditService, CLI } from '@countersign/audit';
 import { EnrollmentService, PeopleService, type Role } from '@countersign/people';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { ScimTokensService } from '@countersign/directory';
 import { ACTIVE_KEY_CACHE_MS, announceRotation, SigningKeysService } from '@countersign/tokens';
 import { type Output, splitList, table } from '../output';
 
@@ -132,6 +133,38 @@ export const adminCommands = {
         })),
       ),
     );
+  },
+
+  async scimTokensCreate(app: INestApplicationContext, out: Output, options: { name: string }) {
+    const { token, secret } = await app.get(ScimTokensService).create(CLI, options.name);
+    out.result({ ...token, token: secret }, () =>
+      [
+        `Created SCIM token ${token.name} (${token.id})`,
+        `  bearer token: ${secret}`,
+        `  SCIM base URL: ${app.get<CountersignConfig>(CONFIG).publicUrl}/scim/v2`,
+        'The token is shown once and stored only as a hash: paste it into the directory now.',
+      ].join('\n'),
+    );
+  },
+
+  async scimTokensList(app: INestApplicationContext, out: Output) {
+    const tokens = await app.get(ScimTokensService).list();
+    out.result(tokens, () =>
+      table(
+        tokens.map((token) => ({
+          id: token.id,
+          name: token.name,
+          created: token.createdAt.toISOString(),
+          last_used: token.lastUsedAt?.toISOString() ?? '',
+          revoked: token.revokedAt?.toISOString() ?? '',
+        })),
+      ),
+    );
+  },
+
+  async scimTokensRevoke(app: INestApplicationContext, out: Output, reference: string) {
+    const token = await app.get(ScimTokensService).revoke(CLI, reference);
+    out.result(token, () => `SCIM token ${token.name} (${token.id}) is revoked: the directory's requests with it are refused`);
   },
 
   async resourceServersCreate(app: INestApplicationContext, out: Output, options: { audience: string }) {
