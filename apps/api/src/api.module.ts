@@ -15,6 +15,7 @@ import { TaxonomyModule, TaxonomyService } from '@countersign/taxonomy';
 import { DpopModule, SigningKeysService, TokensModule } from '@countersign/tokens';
 import { AdminAgentsController } from './controllers/admin-agents.controller';
 import { AdminAuditController } from './controllers/admin-audit.controller';
+import { AdminGroupsController } from './controllers/admin-groups.controller';
 import { AdminOverviewController } from './controllers/admin-overview.controller';
 import { AdminPeopleController } from './controllers/admin-people.controller';
 import { AdminResourceServersController } from './controllers/admin-resource-servers.controller';
@@ -85,6 +86,7 @@ export class ApiModule {
       controllers: [
         AdminAgentsController,
         AdminAuditController,
+        AdminGroupsController,
         AdminOverviewController,
         AdminSlackController,
         AdminPeopleController,
