@@ -20,6 +20,9 @@ const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
+/** The ids of a list response's resources, in order. */
+const ids = (list: Scim): unknown[] => (list.Resources as Array<{ id: unknown }>).map((resource) => resource.id);
+
 describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra send it', () => {
   let api: RunningApi;
   let bearer: string;
@@ -237,9 +240,9 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
 
     // Entra finds it by userName, and by externalId.
     const byUserName = await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
-    expect(byUserName.body.Resources.map((user: Scim) => user.id)).toEqual([id]);
+    expect(ids(byUserName.body)).toEqual([id]);
     const byExternalId = await scim('GET', `/Users?filter=${encodeURIComponent(`externalId eq "0a21f0f2-${suffix}"`)}`);
-    expect(byExternalId.body.Resources.map((user: Scim) => user.id)).toEqual([id]);
+    expect(ids(byExternalId.body)).toEqual([id]);
 
     // Update User: several attributes in one PatchOp, capitalised ops, Entra's paths; attributes we keep none of are ignored.
     const updated = await scim('PATCH', `/Users/${id}`, {
@@ -352,7 +355,7 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
     expect(total).toBeGreaterThanOrEqual(3);
     const second = await scim('GET', '/Groups?startIndex=2&count=2');
     expect(second.body).toMatchObject({ totalResults: total, startIndex: 2, itemsPerPage: 2 });
-    expect(second.body.Resources.map((group: Scim) => group.id)).toEqual(all.body.Resources.slice(1, 3).map((group: Scim) => group.id));
+    expect(ids(second.body)).toEqual(ids(all.body).slice(1, 3));
     const none = await scim('GET', '/Groups?count=0');
     expect(none.body).toMatchObject({ totalResults: total, itemsPerPage: 0, Resources: [] });
     expect(names).toHaveLength(3);
@@ -361,9 +364,9 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
     expect(config.status).toBe(200);
     expect(config.body).toMatchObject({ patch: { supported: true }, filter: { supported: true }, bulk: { supported: false } });
     const types = await scim('GET', '/ResourceTypes');
-    expect(types.body.Resources.map((type: Scim) => type.id)).toEqual(['User', 'Group']);
+    expect(ids(types.body)).toEqual(['User', 'Group']);
     const schemas = await scim('GET', '/Schemas');
-    expect(schemas.body.Resources.map((schema: Scim) => schema.id)).toEqual([USER, ENTERPRISE, GROUP]);
+    expect(ids(schemas.body)).toEqual([USER, ENTERPRISE, GROUP]);
     expect((await scim('GET', `/Schemas/${USER}`)).body.name).toBe('User');
     expectScimError(await scim('GET', '/ResourceTypes/Nope'), 404);
   });
@@ -578,7 +581,7 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
       expect(bad.body.field).toBe('permissions');
       const listed = await admin.request<Scim>('GET', '/v1/admin/groups');
       expect(listed.status).toBe(200);
-      expect(listed.body.groups.find((candidate: Scim) => candidate.id === group.id)).toMatchObject({
+      expect((listed.body.groups as Scim[]).find((candidate) => candidate.id === group.id)).toMatchObject({
         name: group.name,
         member_count: 0,
         permissions: [],
