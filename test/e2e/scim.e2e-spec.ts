@@ -129,6 +129,23 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
     expect(found.body.Resources[0].id).toBe(id);
     expect((await scim('GET', `/Users/${id}`)).body.userName).toBe(userName);
 
+    // Update User: Okta replaces the whole profile with PUT.
+    const replaced = await scim('PUT', `/Users/${id}`, {
+      schemas: [USER],
+      id,
+      userName,
+      name: { givenName: 'Another', familyName: 'User' },
+      emails: [{ primary: true, value: userName, type: 'work' }],
+      displayName: 'Another User',
+      externalId: '00ujl29u0le5T6Aj10h7',
+      active: true,
+      groups: [],
+      meta: { resourceType: 'User' },
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatchObject({ id, displayName: 'Another User', active: true });
+    expect((await rows<Scim>(`SELECT display_name FROM people WHERE id = $1`, [id]))[0].display_name).toBe('Another User');
+
     // Push Group, with the user as a member.
     const groupName = `Test SCIMv2 ${unique()}`;
     const group = await scim('POST', '/Groups', { schemas: [GROUP], displayName: groupName, members: [] });
@@ -177,9 +194,10 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
     expectScimError(await scim('GET', `/Groups/${groupId}`), 404);
 
     const personEvents = await audited(id);
-    expect(personEvents.map((event) => event.type)).toEqual(['person.created', 'person.updated']);
+    expect(personEvents.map((event) => event.type)).toEqual(['person.created', 'person.updated', 'person.updated']);
     expect(personEvents.every((event) => event.actor_type === 'directory' && event.actor_id === tokenId)).toBe(true);
-    expect(personEvents[1].data).toMatchObject({ before: { status: 'active' }, after: { status: 'disabled' } });
+    expect(personEvents[1].data).toMatchObject({ before: { display_name: 'Test User' }, after: { display_name: 'Another User' } });
+    expect(personEvents[2].data).toMatchObject({ before: { status: 'active' }, after: { status: 'disabled' } });
     const groupEvents = await audited(groupId);
     expect(groupEvents.map((event) => event.type)).toEqual([
       'group.created',
@@ -331,6 +349,8 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
       deleted: true,
     });
     expectScimError(await scim('DELETE', `/Users/${id}`), 404);
+    // The group no longer shows the deleted user as a member.
+    expect((await scim('GET', `/Groups/${groupId}`)).body.members).toEqual([]);
     const events = await audited(id);
     expect(events.map((event) => event.type)).toEqual([
       'person.created',

@@ -7,7 +7,7 @@ export interface GroupRecord {
   externalId: string | null;
   /** Action patterns every member may authorize, beside their own (intake takes the union). */
   permissions: string[];
-  /** The members' person ids (enabled or not), in the order they were added. */
+  /** The members' person ids (enabled or not; not those the directory deleted), in the order they were added. */
   memberIds: string[];
   createdAt: Date;
   updatedAt: Date;
@@ -24,7 +24,8 @@ export interface GroupQuery {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const GROUP_COLUMNS = `g.id, g.name, g.external_id, g.permissions, g.created_at, g.updated_at,
-  coalesce((SELECT array_agg(m.person_id ORDER BY m.added_at, m.person_id) FROM group_members m WHERE m.group_id = g.id), '{}') AS member_ids`;
+  coalesce((SELECT array_agg(m.person_id ORDER BY m.added_at, m.person_id) FROM group_members m
+              JOIN people p ON p.id = m.person_id AND p.directory_deleted_at IS NULL WHERE m.group_id = g.id), '{}') AS member_ids`;
 
 /** Groups as the directory (SCIM) and the admin API change them; `GroupsRepository` holds approvals' reads. */
 @Injectable()
