@@ -515,17 +515,39 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
       });
       expectScimError(missing, 400, 'invalidValue');
       expect(await rows(`SELECT person_id FROM group_members WHERE group_id = $1`, [group.body.id])).toEqual([]);
+      const halfGroup = `x-${unique()}`;
       expectScimError(
-        await scim('POST', '/Groups', { schemas: [GROUP], displayName: `x-${unique()}`, members: [{ value: 'nobody' }] }),
+        await scim('POST', '/Groups', {
+          schemas: [GROUP],
+          displayName: halfGroup,
+          members: [{ value: first.body.id }, { value: 'nobody' }],
+        }),
         400,
         'invalidValue',
       );
+      expect(await rows(`SELECT id FROM groups WHERE name = $1`, [halfGroup])).toEqual([]);
       expectScimError(
         await scim('PATCH', `/Groups/${group.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'owners', value: [] }] }),
         400,
         'invalidPath',
       );
       expectScimError(await scim('GET', '/Users/not-a-uuid'), 404);
+    });
+
+    it('keeps every one of concurrent membership patches (the group row is locked, changes are additions)', async () => {
+      const people = await Promise.all([0, 1, 2, 3].map(() => newPerson(api.app)));
+      const group = await scim('POST', '/Groups', { schemas: [GROUP], displayName: `race-${unique()}` });
+      const answers = await Promise.all(
+        people.map((person) =>
+          scim('PATCH', `/Groups/${group.body.id}`, {
+            schemas: [PATCH_OP],
+            Operations: [{ op: 'add', path: 'members', value: [{ value: person.id }] }],
+          }),
+        ),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual([204, 204, 204, 204]);
+      const members = await rows<{ person_id: string }>(`SELECT person_id FROM group_members WHERE group_id = $1`, [group.body.id]);
+      expect(members.map((member) => member.person_id).sort()).toEqual(people.map((person) => person.id).sort());
     });
 
     it('accepts application/json too, and refuses other media types in SCIM format', async () => {
