@@ -1,4 +1,6 @@
-import { call, type RunningApi, startApi, TEST_REDIS_URL } from '@countersign/testing';
+import { CLI } from '@countersign/audit';
+import { GroupsService } from '@countersign/people';
+import { call, newPerson, type RunningApi, startApi, TEST_REDIS_URL } from '@countersign/testing';
 import { cli } from './run-cli';
 
 describe('countersign scim-tokens', () => {
@@ -43,5 +45,27 @@ describe('countersign scim-tokens', () => {
     expect(unknown.stderr).toMatch(/no SCIM token/);
     const blank = await cli('scim-tokens', 'create', '--name', ' ');
     expect(blank.code).toBe(1);
+  });
+
+  it('lists groups and sets a group’s permissions by name; a bad pattern is refused and changes nothing', async () => {
+    const member = await newPerson(api.app);
+    const name = `cli-group-${Date.now().toString(36)}`;
+    const group = await api.app.get(GroupsService).create(CLI, { name, memberIds: [member.id] });
+    const set = await cli('--json', 'groups', 'set-permissions', name, '--permissions', 'payments.refund,chat.*');
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ id: group.id, permissions: ['payments.refund', 'chat.*'] });
+    const bad = await cli('groups', 'set-permissions', group.id, '--permissions', 'payments/refund');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/not an action pattern/);
+    const listed = JSON.parse((await cli('--json', 'groups', 'list')).stdout) as Array<{
+      id: string;
+      permissions: string[];
+      member_count: number;
+    }>;
+    expect(listed.find((candidate) => candidate.id === group.id)).toMatchObject({
+      permissions: ['payments.refund', 'chat.*'],
+      member_count: 1,
+    });
+    expect((await cli('groups', 'set-permissions', 'no-such-group', '--permissions', '')).code).toBe(1);
   });
 });

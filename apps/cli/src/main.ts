@@ -145,6 +145,18 @@ export function buildProgram(): Command {
     .command('list')
     .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.peopleList(app, out)));
 
+  const groups = program.command('groups').description("the directory's groups and the permissions they give their members");
+  groups
+    .command('list')
+    .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.groupsList(app, out)));
+  groups
+    .command('set-permissions <group>')
+    .description("replace a group's permissions (by id or name): action patterns every member may authorize, beside their own")
+    .requiredOption('--permissions <patterns>', 'comma-separated action patterns, e.g. "payments.refund,chat.*"; "" for none')
+    .action((reference: string, options: { permissions: string }, command: Command) =>
+      withApp(command, (app, out) => adminCommands.groupsSetPermissions(app, out, reference, options)),
+    );
+
   const scimTokens = program.command('scim-tokens').description("the directory's bearer tokens for SCIM provisioning (/scim/v2)");
   scimTokens
     .command('create')

@@ -3,7 +3,7 @@ import { AgentsService, type CibaRegistration, ResourceServersService } from '@c
 import { DomainError } from '@countersign/domain';
 import { AgentControlService, KillSwitchService } from '@countersign/approvals';
 import { AuditService, CLI } from '@countersign/audit';
-import { EnrollmentService, PeopleService, type Role } from '@countersign/people';
+import { EnrollmentService, GroupsService, PeopleService, type Role } from '@countersign/people';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { ScimTokensService } from '@countersign/directory';
 import { ACTIVE_KEY_CACHE_MS, announceRotation, SigningKeysService } from '@countersign/tokens';
@@ -133,6 +133,31 @@ export const adminCommands = {
         })),
       ),
     );
+  },
+
+  async groupsList(app: INestApplicationContext, out: Output) {
+    const { groups } = await app.get(GroupsService).list({ offset: 0, limit: 10_000 });
+    out.result(
+      groups.map((group) => ({ ...group, memberCount: group.memberIds.length })),
+      () =>
+        table(
+          groups.map((group) => ({
+            id: group.id,
+            name: group.name,
+            members: String(group.memberIds.length),
+            permissions: group.permissions.join(','),
+          })),
+        ),
+    );
+  },
+
+  /** A group by id or name; its permissions replaced (what every member may authorize, beside their own). */
+  async groupsSetPermissions(app: INestApplicationContext, out: Output, reference: string, options: { permissions: string }) {
+    const groups = app.get(GroupsService);
+    const found = (await groups.find(reference)) ?? (await groups.list({ name: reference, offset: 0, limit: 1 })).groups[0];
+    if (!found) throw new DomainError('not_found', `no group ${JSON.stringify(reference)} (give its id or name)`);
+    const group = await groups.change(CLI, found.id, { permissions: splitList(options.permissions) });
+    out.result(group, () => `Group ${group.name}: members may authorize ${group.permissions.join(', ') || 'nothing more than their own'}`);
   },
 
   async scimTokensCreate(app: INestApplicationContext, out: Output, options: { name: string }) {
