@@ -424,6 +424,7 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
       const userName = `malformed-${unique()}@example.com`;
       expectScimError(await scim('POST', '/Users', `{"schemas":["${USER}"],"userName":"${userName}",`), 400, 'invalidSyntax');
       expectScimError(await scim('POST', '/Users', '[1,2]'), 400, 'invalidSyntax');
+      expectScimError(await scim('POST', '/Users', ''), 400, 'invalidSyntax');
       expectScimError(
         await scim('POST', '/Users', { ...userBody(userName), schemas: ['urn:example:params:scim:schemas:Custom'] }),
         400,

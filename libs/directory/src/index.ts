@@ -1,5 +1,5 @@
 export { DirectoryModule } from './directory.module';
-export { type ScimType } from './scim-error';
+export { scimError, type ScimType } from './scim-error';
 export { explainScimIssue, ScimGroupBody, ScimListQuery, ScimPatchBody, ScimUserBody } from './scim-input';
 export { listResponse, resourceTypes, SCIM, schemas, serviceProviderConfig } from './scim-schemas';
 export { ScimGroupsService } from './scim-groups.service';

@@ -27,7 +27,7 @@ export function sendScimError(reply: FastifyReply, problem: Problem): void {
 
 function scimTypeOf(problem: Problem): ScimType | undefined {
   if (typeof problem.scimType === 'string') return problem.scimType as ScimType;
-  if (problem.code === 'invalid_json' || problem.detail === 'the body must be a JSON object') return 'invalidSyntax';
+  if (problem.code === 'invalid_json') return 'invalidSyntax';
   if (problem.code === 'conflict') return 'uniqueness';
   if (problem.status === 400) return 'invalidValue';
   return undefined;

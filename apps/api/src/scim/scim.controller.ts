@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Put, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeController } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
+import { type z } from 'zod';
 import { type Actor } from '@countersign/audit';
 import {
   explainScimIssue,
@@ -12,6 +13,7 @@ import {
   ScimPatchBody,
   ScimUserBody,
   ScimUsersService,
+  scimError,
   schemas,
   serviceProviderConfig,
 } from '@countersign/directory';
@@ -93,7 +95,7 @@ export class ScimController {
   @Post('Users')
   @Header('content-type', SCIM_CONTENT_TYPE)
   async createUser(@CurrentDirectory() actor: Actor, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    const user = await this.users.create(actor, parseBody(ScimUserBody, body, explainScimIssue));
+    const user = await this.users.create(actor, scimBody(ScimUserBody, body));
     void reply.header('location', user.meta.location);
     return user;
   }
@@ -101,13 +103,13 @@ export class ScimController {
   @Put('Users/:id')
   @Header('content-type', SCIM_CONTENT_TYPE)
   replaceUser(@CurrentDirectory() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
-    return this.users.replace(actor, id, parseBody(ScimUserBody, body, explainScimIssue));
+    return this.users.replace(actor, id, scimBody(ScimUserBody, body));
   }
 
   @Patch('Users/:id')
   @Header('content-type', SCIM_CONTENT_TYPE)
   patchUser(@CurrentDirectory() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
-    return this.users.patch(actor, id, parseBody(ScimPatchBody, body, explainScimIssue));
+    return this.users.patch(actor, id, scimBody(ScimPatchBody, body));
   }
 
   @Delete('Users/:id')
@@ -131,7 +133,7 @@ export class ScimController {
   @Post('Groups')
   @Header('content-type', SCIM_CONTENT_TYPE)
   async createGroup(@CurrentDirectory() actor: Actor, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    const group = await this.groups.create(actor, parseBody(ScimGroupBody, body, explainScimIssue));
+    const group = await this.groups.create(actor, scimBody(ScimGroupBody, body));
     void reply.header('location', group.meta.location);
     return group;
   }
@@ -139,13 +141,13 @@ export class ScimController {
   @Put('Groups/:id')
   @Header('content-type', SCIM_CONTENT_TYPE)
   replaceGroup(@CurrentDirectory() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
-    return this.groups.replace(actor, id, parseBody(ScimGroupBody, body, explainScimIssue));
+    return this.groups.replace(actor, id, scimBody(ScimGroupBody, body));
   }
 
   @Patch('Groups/:id')
   @HttpCode(204)
   async patchGroup(@CurrentDirectory() actor: Actor, @Param('id') id: string, @Body() body: unknown): Promise<void> {
-    await this.groups.patch(actor, id, parseBody(ScimPatchBody, body, explainScimIssue));
+    await this.groups.patch(actor, id, scimBody(ScimPatchBody, body));
   }
 
   @Delete('Groups/:id')
@@ -153,6 +155,12 @@ export class ScimController {
   async deleteGroup(@CurrentDirectory() actor: Actor, @Param('id') id: string): Promise<void> {
     await this.groups.remove(actor, id);
   }
+}
+
+/** A SCIM request body: a JSON object (else `invalidSyntax`), parsed with its schema (a bad member is `invalidValue`). */
+function scimBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw scimError('invalidSyntax', 'the body must be a JSON object');
+  return parseBody(schema, body, explainScimIssue);
 }
 
 function found<T>(value: T | undefined, message: string): T {
