@@ -449,6 +449,11 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
       expectScimError(await scim('GET', `/Users?filter=${encodeURIComponent('title eq "boss"')}`), 400, 'invalidFilter');
       expectScimError(await scim('GET', `/Groups?filter=${encodeURIComponent('userName eq "a"')}`), 400, 'invalidFilter');
       expectScimError(await scim('GET', '/Users?startIndex=first'), 400, 'invalidValue');
+      for (const path of ['/Users', '/Groups']) {
+        const notAnId = await scim('GET', `${path}?filter=${encodeURIComponent('id eq "not-a-uuid"')}`);
+        expect(notAnId.status).toBe(200);
+        expect(notAnId.body.totalResults).toBe(0);
+      }
     });
 
     it('refuses a patch to an unknown path, or with an unknown op, and applies none of its operations', async () => {

@@ -3,6 +3,7 @@ import { type Actor } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { DomainError } from '@countersign/domain';
 import { type GroupRecord, GroupsService } from '@countersign/people';
+import { isUuid, NO_ID } from './ids';
 import { parseFilter } from './scim-filter';
 import { type ScimGroupBody, type ScimListQuery, type ScimPatchBody } from './scim-input';
 import { checkSchemas, groupPatch } from './scim-patch';
@@ -31,7 +32,7 @@ export class ScimGroupsService {
     const { total, groups } = await this.groups.list({
       name: filter?.attribute === 'displayName' ? filter.value : undefined,
       externalId: filter?.attribute === 'externalId' ? filter.value : undefined,
-      id: filter?.attribute === 'id' ? (isUuid(filter.value) ? filter.value : '00000000-0000-0000-0000-000000000000') : undefined,
+      id: filter?.attribute === 'id' ? (isUuid(filter.value) ? filter.value : NO_ID) : undefined,
       offset,
       limit,
     });
@@ -107,6 +108,3 @@ export class ScimGroupsService {
 function excludes(query: ScimListQuery, attribute: string): boolean {
   return (query.excludedAttributes ?? '').split(',').some((name) => name.trim().toLowerCase() === attribute);
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (value: string) => UUID.test(value);

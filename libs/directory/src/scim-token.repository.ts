@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Tx } from '@countersign/database';
+import { isUuid } from './ids';
 
 export interface ScimTokenRecord {
   id: string;
@@ -8,8 +9,6 @@ export interface ScimTokenRecord {
   lastUsedAt: Date | null;
   revokedAt: Date | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class ScimTokenRepository {
@@ -26,7 +25,7 @@ export class ScimTokenRepository {
 
   /** The token's stored hash, for the constant-time comparison; null when there is no such token. */
   async findForCheck(id: string): Promise<{ secretHash: Buffer; revokedAt: Date | null } | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const rows = await this.database.query<{ secret_hash: Buffer; revoked_at: Date | null }>(
       `SELECT secret_hash, revoked_at FROM scim_tokens WHERE id = $1`,
       [id],

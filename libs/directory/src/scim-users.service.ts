@@ -3,6 +3,7 @@ import { type Actor } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { DomainError } from '@countersign/domain';
 import { PeopleService, type PersonChanges, type PersonRecord } from '@countersign/people';
+import { isUuid, NO_ID } from './ids';
 import { parseFilter } from './scim-filter';
 import { type ScimListQuery, type ScimPatchBody, type ScimUserBody } from './scim-input';
 import { applyUserPatch, checkSchemas, type ScimUserState, userFromBody } from './scim-patch';
@@ -31,7 +32,7 @@ export class ScimUsersService {
     const { total, people } = await this.people.listForDirectory({
       userName: filter?.attribute === 'userName' ? filter.value : undefined,
       externalId: filter?.attribute === 'externalId' ? filter.value : undefined,
-      id: filter?.attribute === 'id' ? filter.value : undefined,
+      id: filter?.attribute === 'id' ? (isUuid(filter.value) ? filter.value : NO_ID) : undefined,
       offset,
       limit,
     });
@@ -93,8 +94,8 @@ export class ScimUsersService {
   }
 
   private async existing(id: string): Promise<PersonRecord> {
-    const person = (await this.people.listForDirectory({ id: isUuid(id) ? id : undefined, offset: 0, limit: 1 })).people[0];
-    if (!isUuid(id) || !person) throw new DomainError('not_found', `no User ${JSON.stringify(id)}`);
+    const person = isUuid(id) ? (await this.people.listForDirectory({ id, offset: 0, limit: 1 })).people[0] : undefined;
+    if (!person) throw new DomainError('not_found', `no User ${JSON.stringify(id)}`);
     return person;
   }
 
@@ -128,6 +129,3 @@ function stateOf(person: PersonRecord): ScimUserState {
     managerId: person.managerId,
   };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (value: string) => UUID.test(value);

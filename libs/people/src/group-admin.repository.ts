@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database, postgresErrorCode, type Tx } from '@countersign/database';
+import { isUuid } from './people.repository';
 
 export interface GroupRecord {
   id: string;
@@ -20,8 +21,6 @@ export interface GroupQuery {
   offset: number;
   limit: number;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const GROUP_COLUMNS = `g.id, g.name, g.external_id, g.permissions, g.created_at, g.updated_at,
   coalesce((SELECT array_agg(m.person_id ORDER BY m.added_at, m.person_id) FROM group_members m
@@ -49,14 +48,14 @@ export class GroupAdminRepository {
   }
 
   async find(tx: Tx | undefined, id: string): Promise<GroupRecord | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const rows = await this.database.rows<Record<string, unknown>>(tx, `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.id = $1`, [id]);
     return rows[0] ? groupFromRow(rows[0]) : null;
   }
 
   /** Locks the group's row, so concurrent membership patches apply one after the other. */
   async lockForUpdate(tx: Tx, id: string): Promise<GroupRecord | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     await this.database.rows(tx, `SELECT id FROM groups WHERE id = $1 FOR UPDATE`, [id]);
     return this.find(tx, id);
   }

@@ -31,6 +31,11 @@ const ADMIN_SET_LOCK = 7_214_004;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether a reference is an id (a UUID) rather than an email or a name. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
 @Injectable()
 export class PeopleRepository {
   constructor(private readonly database: Database) {}
