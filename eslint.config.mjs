@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 // The architecture's boundaries (DEVELOPERS.md, "Conventions"), by folder. A folder's `no-restricted-imports`
 // replaces, not extends, a broader folder's, so each list below is complete for its folder.
-const FEATURE_LIBS = 'agents|approvals|audit|channels|client|config|database|observability|people|queue|taxonomy|tokens';
+const FEATURE_LIBS = 'agents|approvals|audit|channels|client|config|database|directory|observability|people|queue|taxonomy|tokens';
 const NO_APPS = { regex: '(^|/)apps/', message: 'Libraries never import apps.' };
 const PURE_DOMAIN = [
   NO_APPS,

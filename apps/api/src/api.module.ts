@@ -7,6 +7,7 @@ import { AuditModule, SYSTEM } from '@countersign/audit';
 import { ChannelsModule } from '@countersign/channels';
 import { ConfigModule, type CountersignConfig } from '@countersign/config';
 import { DatabaseModule } from '@countersign/database';
+import { DirectoryModule } from '@countersign/directory';
 import { ObservabilityModule } from '@countersign/observability';
 import { EnrollmentService, PeopleModule } from '@countersign/people';
 import { QueueModule } from '@countersign/queue';
@@ -14,6 +15,7 @@ import { TaxonomyModule, TaxonomyService } from '@countersign/taxonomy';
 import { DpopModule, SigningKeysService, TokensModule } from '@countersign/tokens';
 import { AdminAgentsController } from './controllers/admin-agents.controller';
 import { AdminAuditController } from './controllers/admin-audit.controller';
+import { AdminGroupsController } from './controllers/admin-groups.controller';
 import { AdminOverviewController } from './controllers/admin-overview.controller';
 import { AdminPeopleController } from './controllers/admin-people.controller';
 import { AdminResourceServersController } from './controllers/admin-resource-servers.controller';
@@ -35,6 +37,8 @@ import { McpSessions } from './mcp/mcp-sessions';
 import { AdminGuard, AgentAuthGuard, PeopleOnlyGuard, ResourceServerAuthGuard, SessionGuard } from './http/auth.guards';
 import { ProblemFilter } from './http/problem.filter';
 import { SignInThrottleGuard } from './http/sign-in-throttle.guard';
+import { ScimAuthGuard } from './scim/scim-auth.guard';
+import { ScimController } from './scim/scim.controller';
 
 /**
  * First start: a signing key and the default taxonomy exist before the first request, and someone can become admin.
@@ -73,6 +77,7 @@ export class ApiModule {
         OAuthModule,
         TaxonomyModule,
         PeopleModule,
+        DirectoryModule,
         ApprovalsModule,
         ChannelsModule,
         TerminusModule,
@@ -81,6 +86,7 @@ export class ApiModule {
       controllers: [
         AdminAgentsController,
         AdminAuditController,
+        AdminGroupsController,
         AdminOverviewController,
         AdminSlackController,
         AdminPeopleController,
@@ -98,6 +104,7 @@ export class ApiModule {
         DiscoveryController,
         OAuthController,
         PushController,
+        ScimController,
         SlackController,
       ],
       providers: [
@@ -111,6 +118,7 @@ export class ApiModule {
         SessionGuard,
         PeopleOnlyGuard,
         SignInThrottleGuard,
+        ScimAuthGuard,
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
     };

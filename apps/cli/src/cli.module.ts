@@ -5,6 +5,7 @@ import { AuditModule } from '@countersign/audit';
 import { ChannelsDeprovisioningModule } from '@countersign/channels';
 import { ConfigModule, type CountersignConfig } from '@countersign/config';
 import { DatabaseModule } from '@countersign/database';
+import { DirectoryModule } from '@countersign/directory';
 import { ObservabilityModule } from '@countersign/observability';
 import { PeopleModule } from '@countersign/people';
 import { QueueModule } from '@countersign/queue';
@@ -28,6 +29,7 @@ export class CliModule {
         TokensModule,
         AgentsModule,
         PeopleModule,
+        DirectoryModule,
         TaxonomyModule,
         KillSwitchModule,
         ChannelsDeprovisioningModule,

@@ -170,6 +170,36 @@ export function buildProgram(): Command {
     .command('list')
     .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.peopleList(app, out)));
 
+  const groups = program.command('groups').description("the directory's groups and the permissions they give their members");
+  groups
+    .command('list')
+    .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.groupsList(app, out)));
+  groups
+    .command('set-permissions <group>')
+    .description("replace a group's permissions (by id or name): action patterns every member may authorize, beside their own")
+    .requiredOption('--permissions <patterns>', 'comma-separated action patterns, e.g. "payments.refund,chat.*"; "" for none')
+    .action((reference: string, options: { permissions: string }, command: Command) =>
+      withApp(command, (app, out) => adminCommands.groupsSetPermissions(app, out, reference, options)),
+    );
+
+  const scimTokens = program.command('scim-tokens').description("the directory's bearer tokens for SCIM provisioning (/scim/v2)");
+  scimTokens
+    .command('create')
+    .description('a new token for a directory (Okta, Microsoft Entra...); printed once, stored as a hash')
+    .requiredOption('--name <name>', 'which directory holds it, e.g. "okta"')
+    .action((options: { name: string }, command: Command) =>
+      withApp(command, (app, out) => adminCommands.scimTokensCreate(app, out, options)),
+    );
+  scimTokens
+    .command('list')
+    .action((_options: unknown, command: Command) => withApp(command, (app, out) => adminCommands.scimTokensList(app, out)));
+  scimTokens
+    .command('revoke <token>')
+    .description('refuse a token from now on (by id, or by name when one token has it)')
+    .action((reference: string, _options: unknown, command: Command) =>
+      withApp(command, (app, out) => adminCommands.scimTokensRevoke(app, out, reference)),
+    );
+
   const servers = program.command('resource-servers').description('downstream services that verify and consume approval tokens');
   servers
     .command('create')

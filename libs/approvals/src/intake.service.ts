@@ -87,7 +87,7 @@ export class IntakeService {
         ? null
         : validateCallbackUrl(request.callback_url, this.config.allowPrivateCallbackUrls).toString(),
     );
-    const outcome = await this.classify(actor, agent, person, request);
+    const outcome = await this.classify(actor, agent, person, parties.groupPermissions, request);
     if (outcome.status === 'pending') await this.checkPendingLimits(actor, agent, person, limits, parties);
 
     const stored = await this.store(actor, agent, person, request, outcome, { idempotencyKey, requestHash, callbackUrl }, ciba);
@@ -138,7 +138,13 @@ export class IntakeService {
   }
 
   /** The active taxonomy's classification, the audience, and the outcome: refused (denied), automatic or pending. */
-  private async classify(actor: Actor, agent: AgentRecord, person: PersonRecord, request: ApprovalRequest): Promise<Outcome> {
+  private async classify(
+    actor: Actor,
+    agent: AgentRecord,
+    person: PersonRecord,
+    groupPermissions: string[],
+    request: ApprovalRequest,
+  ): Promise<Outcome> {
     const { version, taxonomy } = await this.taxonomy.active();
     const classification = taxonomy.classify({
       action: request.action,
@@ -156,7 +162,7 @@ export class IntakeService {
       await this.refuseWithoutApproval(actor, error);
       throw error;
     }
-    const refusal = refusalFor(agent, person, request.action.type, classification);
+    const refusal = refusalFor(agent, person, groupPermissions, request.action.type, classification);
     const status: ApprovalStatus = refusal ? 'denied' : classification.requirement.decision === 'auto_approve' ? 'approved' : 'pending';
     return { version, classification, audience, refusal, status };
   }
@@ -341,12 +347,21 @@ export class IntakeService {
   }
 }
 
-/** DESIGN.md principle 2 (confused deputy): the agent's capabilities AND the person's permissions; then policy. */
-function refusalFor(agent: AgentRecord, person: PersonRecord, type: string, classification: Classification): Refusal | null {
+/**
+ * DESIGN.md principle 2 (confused deputy): the agent's capabilities AND the person's permissions (their own, or
+ * a group's they belong to); then policy.
+ */
+function refusalFor(
+  agent: AgentRecord,
+  person: PersonRecord,
+  groupPermissions: string[],
+  type: string,
+  classification: Classification,
+): Refusal | null {
   if (!matchesAny(agent.capabilities, type)) {
     return { code: 'capability_missing', message: `agent ${agent.name} lacks the capability for ${type}` };
   }
-  if (!matchesAny(person.permissions, type)) {
+  if (!matchesAny(person.permissions, type) && !matchesAny(groupPermissions, type)) {
     return {
       code: 'permission_missing',
       message: `${person.email} lacks the permission for ${type}; an agent cannot act beyond its principal`,

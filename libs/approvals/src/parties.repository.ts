@@ -16,6 +16,8 @@ export interface Parties {
   pendingApprovals: number;
   /** The person's pending approvals on their behalf, from all agents (kept by the same triggers). */
   personPendingApprovals: number;
+  /** The permissions the person gains from the directory's groups they belong to (added to their own at intake). */
+  groupPermissions: string[];
 }
 
 /**
@@ -44,11 +46,15 @@ export class PartiesRepository {
       person: Record<string, unknown> | null;
       pending: number | null;
       person_pending: number | null;
+      group_permissions: string[] | null;
     }>(
       `SELECT (SELECT to_jsonb(a) FROM agents a WHERE a.id = q.agent_id) AS agent,
               p.person,
               (SELECT c.pending FROM agent_pending c WHERE c.agent_id = q.agent_id) AS pending,
-              (SELECT c.pending FROM person_pending c WHERE c.person_id = p.id) AS person_pending
+              (SELECT c.pending FROM person_pending c WHERE c.person_id = p.id) AS person_pending,
+              (SELECT array_agg(DISTINCT permission) FROM group_members m JOIN groups g ON g.id = m.group_id,
+                      unnest(g.permissions) AS permission
+                WHERE m.person_id = p.id) AS group_permissions
          FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (agent_id uuid, person_id uuid, person_email text)) WITH ORDINALITY
            AS q(agent_id, person_id, person_email, ordinality)
          LEFT JOIN LATERAL (SELECT to_jsonb(p) AS person, p.id FROM people p WHERE p.id = q.person_id OR p.email = q.person_email LIMIT 1) p ON true
@@ -60,6 +66,7 @@ export class PartiesRepository {
       person: row.person ? personFromRow(row.person) : null,
       pendingApprovals: row.pending ?? 0,
       personPendingApprovals: row.person_pending ?? 0,
+      groupPermissions: row.group_permissions ?? [],
     }));
   }
 }

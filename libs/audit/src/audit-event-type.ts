@@ -45,6 +45,14 @@ export enum AuditEventType {
   PushSubscribed = 'push.subscribed',
   PushUnsubscribed = 'push.unsubscribed',
   PushSubscriptionGone = 'push.subscription_gone',
+  GroupCreated = 'group.created',
+  GroupUpdated = 'group.updated',
+  GroupMembersChanged = 'group.members_changed',
+  GroupPermissionsChanged = 'group.permissions_changed',
+  GroupDeleted = 'group.deleted',
+  ScimTokenCreated = 'scim.token_created',
+  ScimTokenRevoked = 'scim.token_revoked',
+  ScimRequestRefused = 'scim.request_refused',
 }
 
 /** Who did something. Services take this as their first argument. */
@@ -55,7 +63,9 @@ export type Actor =
   | { type: 'system'; id?: undefined }
   /** Whoever holds COUNTERSIGN_ADMIN_TOKEN (automation); admins who sign in act as people. */
   | { type: 'admin_token'; id?: undefined }
-  | { type: 'cli'; id?: undefined };
+  | { type: 'cli'; id?: undefined }
+  /** The organization's directory, provisioning over SCIM with the bearer token of this id. */
+  | { type: 'directory'; id: string };
 
 export const SYSTEM: Actor = { type: 'system' };
 export const CLI: Actor = { type: 'cli' };

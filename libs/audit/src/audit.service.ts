@@ -125,6 +125,7 @@ function actorId(actor: Actor): string | null {
       return actor.clientId;
     case 'person':
     case 'resource_server':
+    case 'directory':
       return actor.id;
     case 'system':
     case 'admin_token':

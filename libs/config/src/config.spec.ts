@@ -99,6 +99,12 @@ describe('loadConfig', () => {
     expect((error as Error).message).not.toContain('short-secret-value');
   });
 
+  it("SCIM's provisioned people are members unless SCIM_DEFAULT_ROLE names another role", () => {
+    expect(loadConfig(valid).scimDefaultRole).toBe('member');
+    expect(loadConfig({ ...valid, SCIM_DEFAULT_ROLE: 'approver' }).scimDefaultRole).toBe('approver');
+    expect(() => loadConfig({ ...valid, SCIM_DEFAULT_ROLE: 'owner' })).toThrow(/SCIM_DEFAULT_ROLE/);
+  });
+
   it('strips a trailing slash from PUBLIC_URL so token issuers compare exactly', () => {
     expect(loadConfig({ ...valid, PUBLIC_URL: 'https://approve.example.com/' }).publicUrl).toBe('https://approve.example.com');
   });

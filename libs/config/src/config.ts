@@ -132,6 +132,7 @@ const schema = z.object({
   WEB_ROOT: z.string().min(1).optional(),
   WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  SCIM_DEFAULT_ROLE: z.enum(['admin', 'approver', 'member']).default('member'),
 });
 
 /** Every variable Countersign reads (docker-compose.yml's spec checks that it passes no other). */
@@ -222,6 +223,8 @@ export interface CountersignConfig {
   workerHeartbeatFile: string | null;
   /** Reverse proxies in front of the API whose X-Forwarded-For is believed (the client address); 0: none. */
   trustProxyHops: number;
+  /** The role of a person the directory provisions over SCIM (their permissions come from their groups). */
+  scimDefaultRole: 'admin' | 'approver' | 'member';
 }
 
 /** Names of the variables whose values must never appear in logs or errors. */
@@ -316,5 +319,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webRoot: values.WEB_ROOT ?? null,
     workerHeartbeatFile: values.WORKER_HEARTBEAT_FILE ?? null,
     trustProxyHops: values.TRUST_PROXY_HOPS,
+    scimDefaultRole: values.SCIM_DEFAULT_ROLE,
   };
 }

@@ -41,6 +41,31 @@ export const EnrollmentLink = z
 
 export const People = z.object({ people: z.array(Person) }).meta({ id: 'People' });
 
+// --- Groups (the directory's, with the permissions a member gains; docs/adr/0017-scim-provisioning.md) ---
+
+export const GroupSummary = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    external_id: z.string().nullable().describe("The directory's id for the group (SCIM externalId), if any"),
+    permissions: patterns.describe('Action type patterns every member may authorize, beside their own'),
+    member_count: z.number().int().min(0),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: 'GroupSummary', description: 'A group of people, from the directory (SCIM) or the admin API.' });
+
+export const GroupMember = z
+  .object({ id: z.string(), email: z.string(), display_name: z.string(), status: z.enum(['active', 'disabled']) })
+  .meta({ id: 'GroupMember' });
+
+export const GroupDetail = GroupSummary.extend({ members: z.array(GroupMember) }).meta({
+  id: 'GroupDetail',
+  description: 'A group with its members.',
+});
+
+export const Groups = z.object({ groups: z.array(GroupSummary) }).meta({ id: 'Groups' });
+
 export const Invitation = z
   .object({ person: Person, enrollment: EnrollmentLink })
   .meta({ id: 'Invitation', description: 'An invited person and their enrollment link.' });
@@ -421,6 +446,10 @@ export const UpdatePersonRequest = z
   .strictObject({ role: Role.optional(), permissions: patterns.optional(), status: z.enum(['active', 'disabled']).optional() })
   .meta({ id: 'UpdatePersonRequest', description: "Changes to a person's role, permissions or status (disabling ends their sessions)." });
 
+export const SetGroupPermissionsRequest = z
+  .strictObject({ permissions: patterns })
+  .meta({ id: 'SetGroupPermissionsRequest', description: "A group's permissions, replacing the old ones (audited)." });
+
 export const CreateResourceServerRequest = z
   .strictObject({ audience: z.string().describe('An absolute URL, e.g. https://payments.internal') })
   .meta({ id: 'CreateResourceServerRequest', description: 'A resource server to register.' });
@@ -447,6 +476,11 @@ export type Me = z.infer<typeof Me>;
 export type EnrollmentLink = z.infer<typeof EnrollmentLink>;
 export type People = z.infer<typeof People>;
 export type Invitation = z.infer<typeof Invitation>;
+export type GroupSummary = z.infer<typeof GroupSummary>;
+export type GroupMember = z.infer<typeof GroupMember>;
+export type GroupDetail = z.infer<typeof GroupDetail>;
+export type Groups = z.infer<typeof Groups>;
+export type SetGroupPermissionsRequest = z.infer<typeof SetGroupPermissionsRequest>;
 export type Passkey = z.infer<typeof Passkey>;
 export type Passkeys = z.infer<typeof Passkeys>;
 export type SessionView = z.infer<typeof SessionView>;
@@ -496,6 +530,10 @@ export const ADMIN_SCHEMAS = [
   EnrollmentLink,
   People,
   Invitation,
+  GroupSummary,
+  GroupMember,
+  GroupDetail,
+  Groups,
   Passkey,
   Passkeys,
   SessionView,
@@ -533,6 +571,7 @@ export const ADMIN_SCHEMAS = [
   SuspendAgentRequest,
   InvitePersonRequest,
   UpdatePersonRequest,
+  SetGroupPermissionsRequest,
   CreateResourceServerRequest,
   ActivateTaxonomyRequest,
   SlackLinkRequest,

@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { CredentialsRepository } from './credentials.repository';
 import { Deprovisioning } from './deprovisioning';
 import { EnrollmentService } from './enrollment.service';
+import { GroupAdminRepository } from './group-admin.repository';
 import { GroupsRepository } from './groups.repository';
+import { GroupsService } from './groups.service';
 import { PasskeyService } from './passkey.service';
 import { PeopleRepository } from './people.repository';
 import { PeopleService } from './people.service';
@@ -15,13 +17,15 @@ import { SessionService } from './session.service';
     CredentialsRepository,
     Deprovisioning,
     EnrollmentService,
+    GroupAdminRepository,
     GroupsRepository,
+    GroupsService,
     PasskeyService,
     PeopleRepository,
     PeopleService,
     SessionRepository,
     SessionService,
   ],
-  exports: [Deprovisioning, EnrollmentService, GroupsRepository, PasskeyService, PeopleService, SessionService],
+  exports: [Deprovisioning, EnrollmentService, GroupsRepository, GroupsService, PasskeyService, PeopleService, SessionService],
 })
 export class PeopleModule {}

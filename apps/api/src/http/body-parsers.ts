@@ -57,16 +57,21 @@ export function registerUrlGuard(fastify: FastifyInstance): void {
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
-    const text = body as string;
-    keepRaw(request, text);
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, parseIJson(text));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  // SCIM clients send application/scim+json (RFC 7644 §3.1); it is JSON, parsed the same way.
+  fastify.addContentTypeParser(
+    ['application/json', 'application/scim+json'],
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    (request, body, done) => {
+      const text = body as string;
+      keepRaw(request, text);
+      if (text.trim() === '') return done(null, undefined);
+      try {
+        done(null, parseIJson(text));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
+  );
   fastify.addContentTypeParser(
     ['application/yaml', 'text/yaml'],
     { parseAs: 'string', bodyLimit: TAXONOMY_BODY_LIMIT_BYTES },

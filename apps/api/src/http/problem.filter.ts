@@ -1,10 +1,14 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { type FastifyReply } from 'fastify';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { DomainError, IJsonError } from '@countersign/domain';
 import { currentCorrelationId } from '@countersign/observability';
+import { SCIM_PREFIX, sendScimError } from '../scim/scim-errors';
 import { problem, type Problem, STATUS_BY_CODE } from './problem';
 
-/** Renders every error as application/problem+json; the only place the API maps errors to HTTP. */
+/**
+ * Renders every error as application/problem+json (as a SCIM error body on the SCIM routes, RFC 7644 §3.12); the
+ * only place the API maps errors to HTTP.
+ */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemFilter.name);
@@ -12,7 +16,8 @@ export class ProblemFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = toProblem(error, this.logger);
-    sendProblem(reply, body);
+    if (host.switchToHttp().getRequest<FastifyRequest>().url.startsWith(SCIM_PREFIX)) sendScimError(reply, body);
+    else sendProblem(reply, body);
   }
 }
 

@@ -3,8 +3,9 @@ import { AgentsService, type CibaRegistration, ResourceServersService } from '@c
 import { DomainError } from '@countersign/domain';
 import { AgentControlService, KillSwitchService } from '@countersign/approvals';
 import { AuditService, CLI } from '@countersign/audit';
-import { EnrollmentService, PeopleService, type Role } from '@countersign/people';
+import { EnrollmentService, GroupsService, PeopleService, type Role } from '@countersign/people';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { ScimTokensService } from '@countersign/directory';
 import { ACTIVE_KEY_CACHE_MS, announceRotation, SigningKeysService } from '@countersign/tokens';
 import { type Output, splitList, table } from '../output';
 
@@ -158,6 +159,63 @@ export const adminCommands = {
         })),
       ),
     );
+  },
+
+  async groupsList(app: INestApplicationContext, out: Output) {
+    const { groups } = await app.get(GroupsService).list({ offset: 0, limit: 10_000 });
+    out.result(
+      groups.map((group) => ({ ...group, memberCount: group.memberIds.length })),
+      () =>
+        table(
+          groups.map((group) => ({
+            id: group.id,
+            name: group.name,
+            members: String(group.memberIds.length),
+            permissions: group.permissions.join(','),
+          })),
+        ),
+    );
+  },
+
+  /** A group by id or name; its permissions replaced (what every member may authorize, beside their own). */
+  async groupsSetPermissions(app: INestApplicationContext, out: Output, reference: string, options: { permissions: string }) {
+    const groups = app.get(GroupsService);
+    const found = (await groups.find(reference)) ?? (await groups.list({ name: reference, offset: 0, limit: 1 })).groups[0];
+    if (!found) throw new DomainError('not_found', `no group ${JSON.stringify(reference)} (give its id or name)`);
+    const group = await groups.change(CLI, found.id, { permissions: splitList(options.permissions) });
+    out.result(group, () => `Group ${group.name}: members may authorize ${group.permissions.join(', ') || 'nothing more than their own'}`);
+  },
+
+  async scimTokensCreate(app: INestApplicationContext, out: Output, options: { name: string }) {
+    const { token, secret } = await app.get(ScimTokensService).create(CLI, options.name);
+    out.result({ ...token, token: secret }, () =>
+      [
+        `Created SCIM token ${token.name} (${token.id})`,
+        `  bearer token: ${secret}`,
+        `  SCIM base URL: ${app.get<CountersignConfig>(CONFIG).publicUrl}/scim/v2`,
+        'The token is shown once and stored only as a hash: paste it into the directory now.',
+      ].join('\n'),
+    );
+  },
+
+  async scimTokensList(app: INestApplicationContext, out: Output) {
+    const tokens = await app.get(ScimTokensService).list();
+    out.result(tokens, () =>
+      table(
+        tokens.map((token) => ({
+          id: token.id,
+          name: token.name,
+          created: token.createdAt.toISOString(),
+          last_used: token.lastUsedAt?.toISOString() ?? '',
+          revoked: token.revokedAt?.toISOString() ?? '',
+        })),
+      ),
+    );
+  },
+
+  async scimTokensRevoke(app: INestApplicationContext, out: Output, reference: string) {
+    const token = await app.get(ScimTokensService).revoke(CLI, reference);
+    out.result(token, () => `SCIM token ${token.name} (${token.id}) is revoked: the directory's requests with it are refused`);
   },
 
   async resourceServersCreate(app: INestApplicationContext, out: Output, options: { audience: string }) {

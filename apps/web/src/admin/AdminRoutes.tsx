@@ -2,6 +2,7 @@ import { NavLink, Route, Routes } from 'react-router';
 import { NotFoundPage } from '../pages/NotFoundPage';
 import { AgentPage, AgentsPage } from './AgentsPage';
 import { AuditPage } from './AuditPage';
+import { GroupsPage } from './GroupsPage';
 import { OverviewPage } from './OverviewPage';
 import { PeoplePage } from './PeoplePage';
 import { ResourceServersPage } from './ResourceServersPage';
@@ -11,6 +12,7 @@ import './admin.css';
 const SECTIONS = [
   { to: '/admin', label: 'Overview', end: true },
   { to: '/admin/people', label: 'People' },
+  { to: '/admin/groups', label: 'Groups' },
   { to: '/admin/agents', label: 'Agents' },
   { to: '/admin/resource-servers', label: 'Resource servers' },
   { to: '/admin/taxonomy', label: 'Taxonomy' },
@@ -35,6 +37,7 @@ export function AdminRoutes() {
       <Routes>
         <Route index element={<OverviewPage />} />
         <Route path="people" element={<PeoplePage />} />
+        <Route path="groups" element={<GroupsPage />} />
         <Route path="agents" element={<AgentsPage />} />
         <Route path="agents/:id" element={<AgentPage />} />
         <Route path="resource-servers" element={<ResourceServersPage />} />
