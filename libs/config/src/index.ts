@@ -1,3 +1,3 @@
-export { CONFIG_VARIABLES, type CountersignConfig, ConfigError, loadConfig, SENSITIVE_VARIABLES } from './config';
+export { CONFIG_VARIABLES, type CountersignConfig, ConfigError, loadConfig, type OidcProviderConfig, SENSITIVE_VARIABLES } from './config';
 export { CONFIG, ConfigModule } from './config.module';
 export { checkedLookup, outboundAgents, RefusedAddressError, refusedAddressOf } from './outbound';

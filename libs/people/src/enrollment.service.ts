@@ -120,12 +120,14 @@ export class EnrollmentService {
   }
 
   async enrollmentOptions(token: unknown): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    this.refuseWhenSsoRequired('enrollment links are');
     const person = await this.linkedPerson(token);
     return this.passkeys.registrationOptions(person, 'enrollment');
   }
 
   /** Registers the first passkey through the link (used up only if the passkey is stored) and signs the person in. */
   async enroll(token: unknown, response: unknown, userAgent: string | null): Promise<SignedIn> {
+    this.refuseWhenSsoRequired('enrollment links are');
     const person = await this.linkedPerson(token);
     const registration = parseCredentialResponse<RegistrationResponseJSON>(response, 'response');
     return this.database.transaction(async (tx) => {
@@ -146,6 +148,7 @@ export class EnrollmentService {
 
   /** With an email: that person's passkeys are allowed; an unknown email gets the same discoverable options. */
   async loginOptions(email: unknown): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    this.refuseWhenSsoRequired('passkey-only sign-in is');
     if (email !== undefined && typeof email !== 'string')
       throw new DomainError('invalid_request', 'email must be a string', { field: 'email' });
     const person = email ? await this.people.findActive(email.trim().toLowerCase()) : null;
@@ -153,6 +156,7 @@ export class EnrollmentService {
   }
 
   async login(response: unknown, userAgent: string | null): Promise<SignedIn> {
+    this.refuseWhenSsoRequired('passkey-only sign-in is');
     const assertion = parseCredentialResponse<AuthenticationResponseJSON>(response, 'response');
     const personId = await this.passkeys.verifyLogin(assertion);
     const person = await this.people.findActive(personId);
@@ -202,6 +206,12 @@ export class EnrollmentService {
         { type: AuditEventType.PasskeyRemoved, subject: { type: 'person', id: person.id }, data: { passkey_id: id } },
       ]);
     });
+  }
+
+  /** REQUIRE_SSO: people sign in through their organization only; passkeys still confirm (step-up) and can be added in settings. */
+  private refuseWhenSsoRequired(what: string): void {
+    if (this.config.requireSso)
+      throw new DomainError('sso_required', `${what} turned off: this deployment requires single sign-on (sign in with your organization)`);
   }
 
   private async linkedPerson(token: unknown): Promise<PersonRecord> {
