@@ -265,8 +265,7 @@ export class SsoService {
     if (error instanceof openid.AuthorizationResponseError || error instanceof openid.ResponseBodyError) {
       return new SsoRefused('idp_error', `${provider.name} refused the sign-in: ${(error as { error?: string }).error ?? detail}`);
     }
-    const code = (error as { code?: unknown }).code;
-    if (error instanceof openid.ClientError && code !== 'OAUTH_RESPONSE_IS_NOT_CONFORM' && code !== 'OAUTH_RESPONSE_IS_NOT_JSON') {
+    if (!unreachable(error) && error instanceof openid.ClientError) {
       this.logger.warn(`single sign-on through ${provider.id} refused: ${detail}`);
       return new SsoRefused('invalid_response', `${provider.name}'s answer failed validation: ${detail}`);
     }
@@ -288,6 +287,23 @@ export class SsoService {
       },
     ]);
   }
+}
+
+/**
+ * The IdP could not be reached or answered with something other than its protocol (a proxy's error page): fetch's
+ * own failures (refused, reset, DNS, timeout), which openid-client passes on or wraps, whatever realm made them.
+ */
+function unreachable(error: unknown): boolean {
+  for (
+    let cause = error, depth = 0;
+    typeof cause === 'object' && cause !== null && depth < 5;
+    cause = (cause as { cause?: unknown }).cause, depth += 1
+  ) {
+    const { name, message, code } = cause as { name?: unknown; message?: unknown; code?: unknown };
+    if (message === 'fetch failed' || name === 'TimeoutError' || name === 'AbortError') return true;
+    if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') return true;
+  }
+  return false;
 }
 
 function sha256(value: string): string {
