@@ -55,6 +55,8 @@ describe('single sign-on (OpenID Connect)', () => {
         'dave-sub': { email: email('dave'), email_verified: true },
         'erin-sub': { email: email('erin'), email_verified: true },
         'heidi-sub': { email: email('heidi'), email_verified: true },
+        'alice-again-sub': { email: email('alice'), email_verified: true },
+        'ivan-sub': { email: email('ivan'), email_verified: true },
       },
     });
     fake = await new FakeOidcIssuer(FAKE_CLIENT).start();
@@ -183,6 +185,31 @@ describe('single sign-on (OpenID Connect)', () => {
     expect(again.location).toBe(`${api.url}/inbox`);
     expect((await me(api, again.jar)).body.person?.id).toBe(alice.id);
     expect((await auditOf('person.signed_in', 'alice-sub')).map((row) => row.data.provider)).toEqual(['corp-link', 'corp']);
+
+    // Another identity at the same issuer with her verified email: she is linked already, never relinked.
+    const second = await ssoSignIn(api, 'corp-link', 'alice-again-sub');
+    expect(second.location).toBe(refusal(api, 'no_account', 'corp-link'));
+    expect(second.session).toBeUndefined();
+    expect(await auditOf('person.sign_in_refused', 'alice-again-sub')).toEqual([
+      expect.objectContaining({ subject_id: alice.id, data: expect.objectContaining({ reason: 'no_account' }) }),
+    ]);
+  });
+
+  it('the person cancels at the provider: the sign-in page says the provider did not complete it', async () => {
+    await newPerson(api.app, { email: email('ivan') });
+    const jar = new CookieJar();
+    const start = await jar.fetch(`${api.url}/v1/auth/sso/corp-link/start`);
+    const atProvider = await jar.fetch(start.headers.get('location')!);
+    const interaction = new URL(atProvider.headers.get('location')!, idp.issuer).href;
+    // oidc-provider's own "abort" of its interaction: back to Countersign with error=access_denied.
+    let response = await jar.fetch(`${interaction}/abort`);
+    while (new URL(response.headers.get('location')!, idp.issuer).origin === idp.issuer)
+      response = await jar.fetch(new URL(response.headers.get('location')!, idp.issuer).href);
+    const callbackUrl = response.headers.get('location')!;
+    expect(new URL(callbackUrl).searchParams.get('error')).toBe('access_denied');
+    const callback = await jar.fetch(callbackUrl);
+    expect(callback.headers.get('location')).toBe(refusal(api, 'idp_error', 'corp-link'));
+    expect(jar.get(api.url, SESSION)).toBeUndefined();
   });
 
   it('an unverified email is never linked, and an email nobody has creates no account', async () => {

@@ -160,6 +160,7 @@ function parseOidcProviders(text: string | undefined, problems: string[]): OidcP
   let json: unknown;
   try {
     json = JSON.parse(text);
+    if (!Array.isArray(json)) throw new TypeError('not an array');
   } catch {
     problems.push('OIDC_PROVIDERS: must be a JSON array of providers ({"id","name","issuer","client_id","client_secret",...})');
     return [];

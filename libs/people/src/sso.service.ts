@@ -174,7 +174,7 @@ export class SsoService {
     const session = await this.database.transaction(async (tx) => {
       if (linked) {
         if (!(await this.repository.link(tx, { issuer, subject, personId: signedIn.id, provider: provider.id, email: email! })))
-          throw new SsoRefused('no_account', `this account is already linked to another ${provider.name} identity; ask an admin`);
+          return null;
       } else {
         await this.repository.recordSignIn(tx, issuer, subject);
       }
@@ -193,6 +193,11 @@ export class SsoService {
       ]);
       return created;
     });
+    if (!session) {
+      // The person is already linked to another identity at this issuer (or this one was linked meanwhile): never relinked here.
+      await this.refuse(provider, 'no_account', signedIn, identity);
+      throw new SsoRefused('no_account', `this account is already linked to another ${provider.name} identity; ask an admin`);
+    }
     return { person: signedIn, session, returnTo: login.returnTo };
   }
 
