@@ -1,5 +1,6 @@
 import { type Browser } from 'playwright-core';
 import {
+  axeViolations,
   closeBrowserSuite,
   freePort,
   invite,
@@ -26,6 +27,7 @@ describe('the web app: sign in with the organization (OpenID Connect)', () => {
   let idp: RunningOidcProvider;
   let api: RunningApi;
   let webUrl: string;
+  let providers: string;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -37,7 +39,7 @@ describe('the web app: sign in with the organization (OpenID Connect)', () => {
         'judy-sub': { email: `judy-${stamp}@example.com`, email_verified: true, name: 'Judy' },
       },
     });
-    const providers = JSON.stringify([providerConfig(idp.issuer, CLIENT, { id: 'corp', name: 'Corp ID', link_by_verified_email: true })]);
+    providers = JSON.stringify([providerConfig(idp.issuer, CLIENT, { id: 'corp', name: 'Corp ID', link_by_verified_email: true })]);
     [browser, api] = await Promise.all([
       launchBrowser(),
       startApi(testConfig({ PORT: String(port), PUBLIC_URL: webUrl, OIDC_PROVIDERS: providers })),
@@ -82,5 +84,26 @@ describe('the web app: sign in with the organization (OpenID Connect)', () => {
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Your Corp ID account is not linked to anyone in Countersign');
     expect(await page.evaluate(async () => (await fetch('/v1/me')).status)).toBe(401);
     await context.close();
+  });
+
+  it('the sign-in page offers the provider beside passkeys, and only the provider when SSO is required', async () => {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${webUrl}/sign-in`);
+    await page.getByRole('link', { name: 'Sign in with Corp ID' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+
+    const ssoOnly = await startApi(testConfig({ OIDC_PROVIDERS: providers, REQUIRE_SSO: 'true' }));
+    try {
+      await page.goto(`${ssoOnly.url}/sign-in`);
+      await page.getByRole('link', { name: 'Sign in with Corp ID' }).waitFor();
+      await page.getByText('Passkeys still confirm risky approvals').waitFor();
+      expect(await page.getByRole('button', { name: 'Sign in with a passkey' }).count()).toBe(0);
+      expect(await axeViolations(page)).toEqual([]);
+    } finally {
+      await ssoOnly.close();
+      await context.close();
+    }
   });
 });

@@ -110,6 +110,13 @@ export class EnrollmentService {
         if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
       }
     }
+    if (this.config.requireSso) {
+      // Enrollment links are refused under REQUIRE_SSO: the first admin signs in through the organization instead.
+      this.logger.warn(
+        `first admin ${email}: sign in through single sign-on with this email (the provider needs link_by_verified_email), then add a passkey in Settings`,
+      );
+      return null;
+    }
     const link = await this.issueLinkUnless(SYSTEM, email, BOOTSTRAP_LINK_REUSE_MS);
     if (!link) {
       this.logger.warn(`first admin ${email}: another instance printed an enrollment link moments ago; use the one in its log`);
