@@ -1,10 +1,15 @@
 import { type Browser } from 'playwright-core';
 import {
+  addVirtualAuthenticator,
+  agentAccessToken,
   axeViolations,
+  call,
   closeBrowserSuite,
   freePort,
   invite,
   launchBrowser,
+  newAgent,
+  newResourceServer,
   providerConfig,
   type RunningApi,
   type RunningOidcProvider,
@@ -37,6 +42,7 @@ describe('the web app: sign in with the organization (OpenID Connect)', () => {
       accounts: {
         'ivan-sub': { email: `ivan-${stamp}@example.com`, email_verified: true, name: 'Ivan' },
         'judy-sub': { email: `judy-${stamp}@example.com`, email_verified: true, name: 'Judy' },
+        'kim-sub': { email: `kim-${stamp}@example.com`, email_verified: true, name: 'Kim' },
       },
     });
     providers = JSON.stringify([providerConfig(idp.issuer, CLIENT, { id: 'corp', name: 'Corp ID', link_by_verified_email: true })]);
@@ -105,5 +111,43 @@ describe('the web app: sign in with the organization (OpenID Connect)', () => {
       await ssoOnly.close();
       await context.close();
     }
+  });
+
+  it('signed in by SSO with no passkey: a step-up tier offers adding one (no link), then approves with it', async () => {
+    const { person } = await invite(api, { email: `kim-${stamp}@example.com` });
+    const agent = await newAgent(api.app, { capabilities: ['payments.*'] });
+    const server = await newResourceServer(api.app);
+    // High tier in the default taxonomy: a refund between 50 and 10,000 needs a passkey step-up.
+    const created = await call<{ id: string; status: string }>(`${api.url}/v1/approvals`, {
+      token: await agentAccessToken(api.url, agent.clientId, agent.clientSecret),
+      body: {
+        action: { type: 'payments.refund', resource: 'order:77', args: { amount: 500, currency: 'EUR' } },
+        on_behalf_of: person.email,
+        audience: server.audience,
+        reason: 'Charged twice.',
+      },
+    });
+    expect(created.status).toBe(201);
+
+    const { context, page } = await signInAtIdp('kim-sub');
+    await page.waitForURL(`${webUrl}/inbox`);
+    await addVirtualAuthenticator(page);
+    await page.goto(`${webUrl}/approvals/${created.body.id}`);
+    await page.getByRole('button', { name: 'Approve with passkey' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('you have no passkey to confirm with');
+    await page.getByRole('link', { name: 'Add a passkey' }).click();
+
+    await page.waitForURL(`${webUrl}/settings?**`);
+    await page.getByText('You have no passkey yet').waitFor();
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('link', { name: 'Back to the approval' }).click();
+    await page.waitForURL(`${webUrl}/approvals/${created.body.id}`);
+    await page.getByRole('button', { name: 'Approve with passkey' }).click();
+    await page.getByRole('heading', { name: 'You approved it' }).waitFor();
+    const seen = await call<{ status: string }>(`${api.url}/v1/approvals/${created.body.id}`, {
+      token: await agentAccessToken(api.url, agent.clientId, agent.clientSecret),
+    });
+    expect(seen.body.status).toBe('approved');
+    await context.close();
   });
 });
