@@ -323,6 +323,37 @@ describe('single sign-on (OpenID Connect)', () => {
     });
   });
 
+  describe('claims only in userinfo (an IdP that keeps the ID token small)', () => {
+    afterEach(() => {
+      fake.claimsIn = 'id_token';
+      fake.userinfoSub = null;
+    });
+
+    it("links by the verified email from userinfo, whose sub must be the ID token's", async () => {
+      const lena = await newPerson(api.app, { email: email('lena') });
+      fake.sub = `lena-${stamp}`;
+      fake.claims = { email: lena.email, email_verified: true };
+      fake.claimsIn = 'userinfo';
+
+      // Userinfo answering for someone else is refused: its claims are not believed.
+      fake.userinfoSub = 'someone-else';
+      const mismatched = await ssoSignIn(api, 'fake', '');
+      expect(mismatched.location).toBe(refusal(api, 'invalid_response', 'fake'));
+      expect(mismatched.session).toBeUndefined();
+
+      fake.userinfoSub = null;
+      const linked = await ssoSignIn(api, 'fake', '');
+      expect(linked.location).toBe(`${api.url}/inbox`);
+      expect((await me(api, linked.jar)).body.person?.id).toBe(lena.id);
+
+      // Unverified in userinfo: not linked.
+      const mona = await newPerson(api.app, { email: email('mona') });
+      fake.sub = `mona-${stamp}`;
+      fake.claims = { email: mona.email, email_verified: false };
+      expect((await ssoSignIn(api, 'fake', '')).location).toBe(refusal(api, 'email_not_verified', 'fake'));
+    });
+  });
+
   describe('REQUIRE_SSO=true', () => {
     it('refuses passkey-only sign-in and enrollment links with a clear error', async () => {
       const browser = new PersonBrowser(ssoOnly.url);

@@ -142,20 +142,20 @@ export class SsoService {
       await this.refuse(provider, 'invalid_state', null, {});
       throw new SsoRefused('invalid_state', 'this sign-in is unknown, used, expired or was started in another browser; start again');
     }
-    const claims = await this.redeem(provider, login.codeVerifier, state!, login.nonce, query);
+    const { claims, accessToken } = await this.redeem(provider, login.codeVerifier, state!, login.nonce, query);
     const issuer = claims.iss;
     const subject = claims.sub;
-    const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : null;
     const identity = { provider: provider.id, issuer, sub: subject };
 
     let person = await this.repository.personOf(issuer, subject);
-    let linked = false;
+    let linkedEmail: string | null = null;
     if (!person) {
-      if (!provider.linkByVerifiedEmail || !email) {
+      if (!provider.linkByVerifiedEmail) {
         await this.refuse(provider, 'no_account', null, identity);
         throw new SsoRefused('no_account', `no Countersign account is linked to this ${provider.name} identity; ask an admin`);
       }
-      if (claims.email_verified !== true) {
+      const { email, verified } = await this.linkingEmail(provider, claims, accessToken);
+      if (!email || !verified) {
         await this.refuse(provider, 'email_not_verified', null, identity);
         throw new SsoRefused('email_not_verified', `${provider.name} does not say your email address is verified, so it cannot be linked`);
       }
@@ -164,7 +164,7 @@ export class SsoService {
         await this.refuse(provider, 'no_account', null, identity);
         throw new SsoRefused('no_account', `no Countersign account has the email address ${provider.name} gave; ask an admin`);
       }
-      linked = true;
+      linkedEmail = email;
     }
     if (person.status !== 'active') {
       await this.refuse(provider, 'account_disabled', person, identity);
@@ -172,15 +172,15 @@ export class SsoService {
     }
     const signedIn = person;
     const session = await this.database.transaction(async (tx) => {
-      if (linked) {
-        if (!(await this.repository.link(tx, { issuer, subject, personId: signedIn.id, provider: provider.id, email: email! })))
+      if (linkedEmail) {
+        if (!(await this.repository.link(tx, { issuer, subject, personId: signedIn.id, provider: provider.id, email: linkedEmail })))
           return null;
       } else {
         await this.repository.recordSignIn(tx, issuer, subject);
       }
       const created = await this.sessions.create(tx, signedIn, userAgent);
       await this.audit.append(tx, { type: 'person', id: signedIn.id }, [
-        ...(linked
+        ...(linkedEmail
           ? [
               {
                 type: AuditEventType.SsoIdentityLinked,
@@ -244,7 +244,7 @@ export class SsoService {
     state: string,
     nonce: string,
     query: URLSearchParams,
-  ): Promise<openid.IDToken> {
+  ): Promise<{ claims: openid.IDToken; accessToken: string }> {
     const configuration = await this.configuration(provider);
     try {
       const tokens = await openid.authorizationCodeGrant(configuration, new URL(`${this.callbackUrl(provider)}?${query.toString()}`), {
@@ -255,12 +255,42 @@ export class SsoService {
       });
       const claims = tokens.claims();
       if (!claims) throw new Error('no ID token');
-      return claims;
+      return { claims, accessToken: tokens.access_token };
     } catch (error) {
       const refused = this.failure(provider, error);
       if (refused.reason !== 'idp_unavailable') await this.refuse(provider, refused.reason, null, {});
       throw refused;
     }
+  }
+
+  /**
+   * The email to link by and whether the IdP verified it: from the ID token, or, when it leaves them out (some IdPs
+   * put profile claims only in userinfo when an access token is issued), from userinfo, whose `sub` openid-client
+   * checks against the ID token's.
+   */
+  private async linkingEmail(
+    provider: OidcProviderConfig,
+    claims: openid.IDToken,
+    accessToken: string,
+  ): Promise<{ email: string | null; verified: boolean }> {
+    let source: Record<string, unknown> = claims;
+    const configuration = await this.configuration(provider);
+    if (
+      (typeof claims.email !== 'string' || typeof claims.email_verified !== 'boolean') &&
+      configuration.serverMetadata().userinfo_endpoint
+    ) {
+      try {
+        source = await openid.fetchUserInfo(configuration, accessToken, claims.sub);
+      } catch (error) {
+        const refused = this.failure(provider, error);
+        if (refused.reason !== 'idp_unavailable') await this.refuse(provider, refused.reason, null, {});
+        throw refused;
+      }
+    }
+    return {
+      email: typeof source.email === 'string' ? source.email.trim().toLowerCase() : null,
+      verified: source.email_verified === true,
+    };
   }
 
   /** openid-client's failures, sorted into the IdP being unreachable, the IdP refusing, and a response that failed our checks. */

@@ -23,6 +23,10 @@ export class FakeOidcIssuer {
   tampering: IdTokenTampering = 'none';
   sub = 'fake-subject';
   claims: Record<string, unknown> = {};
+  /** Where `claims` go: the ID token (most IdPs), or only the userinfo response (some, when an access token is issued). */
+  claimsIn: 'id_token' | 'userinfo' = 'id_token';
+  /** The `sub` userinfo answers with (default: the ID token's), to prove the client checks they match. */
+  userinfoSub: string | null = null;
   /** Token requests received, with whether their PKCE verifier matched. */
   readonly tokenRequests: Array<{ pkce: boolean }> = [];
   url = '';
@@ -31,6 +35,7 @@ export class FakeOidcIssuer {
   private jwk!: JWK;
   private foreignKey!: webcrypto.CryptoKey;
   private readonly codes = new Map<string, PendingCode>();
+  private readonly accessTokens = new Set<string>();
 
   constructor(readonly client: { client_id: string; client_secret: string }) {}
 
@@ -63,6 +68,7 @@ export class FakeOidcIssuer {
           authorization_endpoint: `${this.url}/authorize`,
           token_endpoint: `${this.url}/token`,
           jwks_uri: `${this.url}/jwks`,
+          userinfo_endpoint: `${this.url}/userinfo`,
           response_types_supported: ['code'],
           subject_types_supported: ['public'],
           id_token_signing_alg_values_supported: ['ES256'],
@@ -102,12 +108,19 @@ export class FakeOidcIssuer {
             .digest('base64url') === pending.codeChallenge;
         this.tokenRequests.push({ pkce });
         if (!pkce) return json(400, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
+        const accessToken = randomBytes(16).toString('base64url');
+        this.accessTokens.add(accessToken);
         return json(200, {
-          access_token: randomBytes(16).toString('base64url'),
+          access_token: accessToken,
           token_type: 'Bearer',
           expires_in: 300,
           id_token: await this.idToken(pending),
         });
+      }
+      case '/userinfo': {
+        const token = (request.headers.authorization ?? '').replace(/^Bearer /, '');
+        if (!this.accessTokens.has(token)) return json(401, { error: 'invalid_token' });
+        return json(200, { sub: this.userinfoSub ?? this.sub, ...this.claims });
       }
       default:
         return json(404, { error: 'not_found' });
@@ -118,7 +131,8 @@ export class FakeOidcIssuer {
     const now = Math.floor(Date.now() / 1000);
     const tampering = this.tampering;
     const issuedAt = tampering === 'expired' ? now - 3_600 : now;
-    return new SignJWT({ nonce: tampering === 'wrong_nonce' ? 'another-nonce' : pending.nonce, ...this.claims })
+    const claims = this.claimsIn === 'id_token' ? this.claims : {};
+    return new SignJWT({ nonce: tampering === 'wrong_nonce' ? 'another-nonce' : pending.nonce, ...claims })
       .setProtectedHeader({ alg: 'ES256', kid: 'fake-1', typ: 'JWT' })
       .setIssuer(tampering === 'wrong_issuer' ? 'https://impostor.example' : this.url)
       .setAudience(tampering === 'wrong_audience' ? 'someone-else' : pending.clientId)
