@@ -64,6 +64,7 @@ describe('single sign-on (OpenID Connect)', () => {
       providerConfig(idp.issuer, CLIENT, { id: 'corp', name: 'Corp ID' }),
       providerConfig(idp.issuer, CLIENT, { id: 'corp-link', name: 'Corp ID (linking)', link_by_verified_email: true }),
       providerConfig(fake.url, FAKE_CLIENT, { id: 'fake', name: 'Fake', link_by_verified_email: true }),
+      providerConfig(fake.url, FAKE_CLIENT, { id: 'fake-post', name: 'Fake (post)', token_endpoint_auth_method: 'client_secret_post' }),
     ]);
     api = await startApi(testConfig({ PORT: String(port), PUBLIC_URL: urls[0], OIDC_PROVIDERS: providers }));
     ssoOnly = await startApi(
@@ -82,7 +83,7 @@ describe('single sign-on (OpenID Connect)', () => {
     const start = await jar.fetch(`${at.url}/v1/auth/sso/${provider}/start${next ? `?next=${encodeURIComponent(next)}` : ''}`);
     expect(start.status).toBe(303);
     const authorization = start.headers.get('location')!;
-    const callbackUrl = provider === 'fake' ? await followOnce(authorization) : await signInAtProvider(jar, authorization, login);
+    const callbackUrl = provider.startsWith('fake') ? await followOnce(authorization) : await signInAtProvider(jar, authorization, login);
     expect(callbackUrl.startsWith(`${at.url}/v1/auth/sso/${provider}/callback?`)).toBe(true);
     const callback = await jar.fetch(callbackUrl);
     expect(callback.status).toBe(303);
@@ -119,6 +120,7 @@ describe('single sign-on (OpenID Connect)', () => {
         { id: 'corp', name: 'Corp ID' },
         { id: 'corp-link', name: 'Corp ID (linking)' },
         { id: 'fake', name: 'Fake' },
+        { id: 'fake-post', name: 'Fake (post)' },
       ],
       required: false,
     });
@@ -321,6 +323,18 @@ describe('single sign-on (OpenID Connect)', () => {
         expect.arrayContaining(['invalid_response']),
       );
     });
+  });
+
+  it('client_secret_post when the provider is configured so (client_secret_basic otherwise)', async () => {
+    const olga = await newPerson(api.app, { email: email('olga') });
+    fake.sub = `olga-${stamp}`;
+    fake.claims = { email: olga.email, email_verified: true };
+    expect((await ssoSignIn(api, 'fake', '')).location).toBe(`${api.url}/inbox`); // linked (basic)
+    expect(fake.clientAuthentications.at(-1)).toBe('client_secret_basic');
+    const post = await ssoSignIn(api, 'fake-post', '');
+    expect(post.location).toBe(`${api.url}/inbox`);
+    expect(fake.clientAuthentications.at(-1)).toBe('client_secret_post');
+    expect((await me(api, post.jar)).body.person?.id).toBe(olga.id);
   });
 
   describe('claims only in userinfo (an IdP that keeps the ID token small)', () => {

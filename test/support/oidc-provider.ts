@@ -161,7 +161,7 @@ export async function signInAtProvider(jar: CookieJar, authorizationUrl: string,
 export function providerConfig(
   issuer: string,
   client: { client_id: string; client_secret: string },
-  extra: { id?: string; name?: string; link_by_verified_email?: boolean } = {},
+  extra: { id?: string; name?: string; link_by_verified_email?: boolean; token_endpoint_auth_method?: string } = {},
 ): Record<string, unknown> {
   return {
     id: extra.id ?? 'corp',
@@ -169,5 +169,6 @@ export function providerConfig(
     issuer,
     ...client,
     link_by_verified_email: extra.link_by_verified_email ?? false,
+    ...(extra.token_endpoint_auth_method ? { token_endpoint_auth_method: extra.token_endpoint_auth_method } : {}),
   };
 }

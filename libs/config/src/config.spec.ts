@@ -127,6 +127,7 @@ describe('loadConfig', () => {
             clientId: 'countersign',
             clientSecret: 'the-client-secret-value',
             linkByVerifiedEmail: false,
+            tokenEndpointAuthMethod: 'client_secret_basic',
             scopes: ['email', 'profile'],
           },
         ],
@@ -158,6 +159,10 @@ describe('loadConfig', () => {
         [JSON.stringify([corp, { ...corp, link_by_verified_email: 'yes' }]), /OIDC_PROVIDERS\[1\]\["link_by_verified_email"\]/],
         [JSON.stringify([{ ...corp, clientSecret: 'typo' }]), /OIDC_PROVIDERS\[0\]: Unrecognized key/i],
         [JSON.stringify([corp, corp]), /the id "corp" is used twice/],
+        [
+          JSON.stringify([{ ...corp, token_endpoint_auth_method: 'private_key_jwt' }]),
+          /OIDC_PROVIDERS\[0\]\["token_endpoint_auth_method"\]/,
+        ],
       ];
       for (const [value, expected] of cases) {
         let error: unknown;

@@ -127,6 +127,8 @@ export interface OidcProviderConfig {
   issuer: string;
   clientId: string;
   clientSecret: string;
+  /** How the client secret is sent to the token endpoint (RFC 6749 §2.3.1: HTTP Basic, or in the form body). */
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post';
   /** First sign-in without a linked identity links to the person with the same email, only if the IdP says it is verified. */
   linkByVerifiedEmail: boolean;
   /** Scopes asked for beside `openid` (default: email profile). */
@@ -150,6 +152,7 @@ const oidcProviderSchema = z
     client_id: z.string().min(1).max(500),
     client_secret: z.string().min(1).max(2000),
     link_by_verified_email: z.boolean().default(false),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token')).default(['email', 'profile']),
   })
   .strict();
@@ -181,6 +184,7 @@ function parseOidcProviders(text: string | undefined, problems: string[]): OidcP
     clientId: provider.client_id,
     clientSecret: provider.client_secret,
     linkByVerifiedEmail: provider.link_by_verified_email,
+    tokenEndpointAuthMethod: provider.token_endpoint_auth_method,
     scopes: [...new Set(provider.scopes.filter((scope) => scope !== 'openid'))],
   }));
 }

@@ -221,7 +221,9 @@ export class SsoService {
           new URL(provider.issuer),
           provider.clientId,
           { redirect_uris: [this.callbackUrl(provider)], response_types: ['code'] },
-          openid.ClientSecretBasic(provider.clientSecret),
+          provider.tokenEndpointAuthMethod === 'client_secret_post'
+            ? openid.ClientSecretPost(provider.clientSecret)
+            : openid.ClientSecretBasic(provider.clientSecret),
           { timeout: IDP_TIMEOUT_SECONDS, execute: insecure ? [openid.allowInsecureRequests] : [] },
         )
         .then((discovered) => {

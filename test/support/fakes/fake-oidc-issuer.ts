@@ -29,6 +29,8 @@ export class FakeOidcIssuer {
   userinfoSub: string | null = null;
   /** Token requests received, with whether their PKCE verifier matched. */
   readonly tokenRequests: Array<{ pkce: boolean }> = [];
+  /** How each token request authenticated the client. */
+  readonly clientAuthentications: string[] = [];
   url = '';
   private server!: Server;
   private key!: webcrypto.CryptoKey;
@@ -73,7 +75,7 @@ export class FakeOidcIssuer {
           subject_types_supported: ['public'],
           id_token_signing_alg_values_supported: ['ES256'],
           code_challenge_methods_supported: ['S256'],
-          token_endpoint_auth_methods_supported: ['client_secret_basic'],
+          token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
         });
       case '/jwks':
         return json(200, { keys: [this.jwk] });
@@ -96,8 +98,12 @@ export class FakeOidcIssuer {
       }
       case '/token': {
         const body = new URLSearchParams(await readBody(request));
+        // client_secret_basic, or client_secret_post (the credentials in the form): whichever the client used.
         const basic = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
-        const [id, secret] = basic.split(':').map((part) => decodeURIComponent(part));
+        const [id, secret] = request.headers.authorization
+          ? basic.split(':').map((part) => decodeURIComponent(part))
+          : [body.get('client_id'), body.get('client_secret')];
+        this.clientAuthentications.push(request.headers.authorization ? 'client_secret_basic' : 'client_secret_post');
         if (id !== this.client.client_id || secret !== this.client.client_secret) return json(401, { error: 'invalid_client' });
         const pending = this.codes.get(body.get('code') ?? '');
         this.codes.delete(body.get('code') ?? '');
