@@ -78,8 +78,12 @@ export function SignInPage() {
         <h1>Sign in to Countersign</h1>
         <p>
           Countersign asks you before AI agents do things that matter.{' '}
-          {sso?.required ? 'Sign in with your organization' : 'Sign in with your organization or with a passkey'} to see what is waiting for
-          you.
+          {sso?.required
+            ? 'Sign in with your organization'
+            : sso && sso.providers.length > 0
+              ? 'Sign in with your organization or with a passkey'
+              : 'Sign in with the passkey on this device (or your phone)'}{' '}
+          to see what is waiting for you.
         </p>
         {ssoError && (
           <p className="error" role="alert">
