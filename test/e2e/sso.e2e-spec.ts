@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type RegistrationResponseJSON, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { AuditService, CLI } from '@countersign/audit';
 import { PeopleService } from '@countersign/people';
@@ -278,6 +279,17 @@ describe('single sign-on (OpenID Connect)', () => {
     const atOther = await crossed.fetch(crossedCallback.replace('/sso/corp-link/callback', '/sso/corp/callback'));
     expect(atOther.headers.get('location')).toBe(refusal(api, 'invalid_state', 'corp'));
     expect(crossed.get(api.url, SESSION)).toBeUndefined();
+
+    // Past its ten minutes (the row's expiry moved back): refused like an unknown one.
+    const late = new CookieJar();
+    const lateStart = await late.fetch(`${api.url}/v1/auth/sso/corp-link/start`);
+    const lateCallback = await signInAtProvider(late, lateStart.headers.get('location')!, 'erin-sub');
+    const stateHash = createHash('sha256').update(new URL(lateCallback).searchParams.get('state')!).digest('base64url');
+    await withClient(api.config.databaseUrl, (client) =>
+      client.query(`UPDATE sso_logins SET expires_at = now() - interval '1 second' WHERE state_hash = $1`, [stateHash]),
+    );
+    expect((await late.fetch(lateCallback)).headers.get('location')).toBe(refusal(api, 'invalid_state', 'corp-link'));
+    expect(late.get(api.url, SESSION)).toBeUndefined();
 
     // No state at all, and an unknown provider.
     expect((await new CookieJar().fetch(`${api.url}/v1/auth/sso/corp/callback?code=x`)).headers.get('location')).toBe(
