@@ -394,6 +394,18 @@ describe('single sign-on (OpenID Connect)', () => {
       expect((await new PersonBrowser(api.url).request('POST', '/v1/auth/login/options', {})).status).toBe(200);
     });
 
+    it('the bootstrap admin gets no enrollment link (it could not be used); they sign in through SSO', async () => {
+      const bootstrap = email('root');
+      const started = await startApi(
+        testConfig({ OIDC_PROVIDERS: providers, REQUIRE_SSO: 'true', COUNTERSIGN_BOOTSTRAP_EMAIL: bootstrap }),
+      );
+      await started.close();
+      const links = await withClient(api.config.databaseUrl, (client) =>
+        client.query(`SELECT 1 FROM enrollment_links l JOIN people p ON p.id = l.person_id WHERE p.email = $1`, [bootstrap]),
+      );
+      expect(links.rowCount).toBe(0);
+    });
+
     it('a person signed in by SSO must still pass the passkey step-up; with no passkey they add one in settings, no link needed', async () => {
       const grace = await newPerson(ssoOnly.app, { email: email('grace'), role: 'approver' });
       fake.sub = `grace-${stamp}`;
