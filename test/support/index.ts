@@ -15,6 +15,16 @@ export {
   testEnv,
 } from './harness';
 export { spawnWorker, type StartedProcess, startPrivateRedis } from './processes';
+export {
+  CookieJar,
+  type OidcAccount,
+  type OidcClient,
+  providerConfig,
+  type RunningOidcProvider,
+  signInAtProvider,
+  startOidcProvider,
+} from './oidc-provider';
+export { FakeOidcIssuer, type IdTokenTampering } from './fakes/fake-oidc-issuer';
 export * from './soft-authenticator';
 export { PersonBrowser, signedInPerson } from './people';
 export { dmChannel, FakeSlack, type FakeSlackUser, type SlackCall } from './fakes/fake-slack';

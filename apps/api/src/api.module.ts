@@ -23,6 +23,7 @@ import { AdminTaxonomyController } from './controllers/admin-taxonomy.controller
 import { ApprovalTokensController } from './controllers/approval-tokens.controller';
 import { ApprovalsController } from './controllers/approvals.controller';
 import { AuthController } from './controllers/auth.controller';
+import { SsoController } from './controllers/sso.controller';
 import { AdminSlackController, MeChannelsController, PushController } from './controllers/channels.controller';
 import { HealthController } from './controllers/health.controller';
 import { JwksController } from './controllers/jwks.controller';
@@ -95,6 +96,7 @@ export class ApiModule {
         ApprovalTokensController,
         ApprovalsController,
         AuthController,
+        SsoController,
         HealthController,
         JwksController,
         MeChannelsController,

@@ -11,6 +11,7 @@ export type {
   Person,
   PersonDecision as Decision,
   Problem,
+  SsoProviders,
 } from '@countersign/contract';
 
 /** An answer other than 2xx, with the API's own explanation (RFC 9457 `detail`) as the message. */

@@ -8,6 +8,8 @@ export enum AuditEventType {
   PersonCreated = 'person.created',
   PersonUpdated = 'person.updated',
   PersonSignedIn = 'person.signed_in',
+  PersonSignInRefused = 'person.sign_in_refused',
+  SsoIdentityLinked = 'person.sso_identity_linked',
   EnrollmentLinkIssued = 'person.enrollment_link_issued',
   EnrollmentLinkEmailed = 'person.enrollment_link_emailed',
   EnrollmentLinkEmailFailed = 'person.enrollment_link_email_failed',

@@ -139,4 +139,82 @@ describe('loadConfig', () => {
     // A required variable set empty is still missing.
     expect(() => loadConfig({ ...valid, COUNTERSIGN_KEY_ENCRYPTION_SECRET: '' })).toThrow(/COUNTERSIGN_KEY_ENCRYPTION_SECRET/);
   });
+
+  describe('single sign-on (OIDC_PROVIDERS, REQUIRE_SSO)', () => {
+    const corp = {
+      id: 'corp',
+      name: 'Corp ID',
+      issuer: 'https://login.example.com/tenant',
+      client_id: 'countersign',
+      client_secret: 'the-client-secret-value',
+    };
+
+    it('is off by default; a provider gets the defaults (no linking, email and profile scopes)', () => {
+      expect(loadConfig(valid)).toMatchObject({ oidcProviders: [], requireSso: false });
+      expect(loadConfig({ ...valid, OIDC_PROVIDERS: JSON.stringify([corp]), REQUIRE_SSO: 'true' })).toMatchObject({
+        requireSso: true,
+        oidcProviders: [
+          {
+            id: 'corp',
+            name: 'Corp ID',
+            issuer: 'https://login.example.com/tenant',
+            clientId: 'countersign',
+            clientSecret: 'the-client-secret-value',
+            linkByVerifiedEmail: false,
+            tokenEndpointAuthMethod: 'client_secret_basic',
+            scopes: ['email', 'profile'],
+          },
+        ],
+      });
+      const linking = { ...corp, link_by_verified_email: true, scopes: ['openid', 'email'] };
+      expect(loadConfig({ ...valid, OIDC_PROVIDERS: JSON.stringify([linking]) }).oidcProviders[0]).toMatchObject({
+        linkByVerifiedEmail: true,
+        scopes: ['email'],
+      });
+    });
+
+    it('http issuers only on loopback (development and tests)', () => {
+      for (const issuer of ['http://127.0.0.1:4000', 'http://localhost:4000/realm']) {
+        expect(loadConfig({ ...valid, OIDC_PROVIDERS: JSON.stringify([{ ...corp, issuer }]) }).oidcProviders[0].issuer).toBe(issuer);
+      }
+      expect(() => loadConfig({ ...valid, OIDC_PROVIDERS: JSON.stringify([{ ...corp, issuer: 'http://login.example.com' }]) })).toThrow(
+        /OIDC_PROVIDERS\[0\]\["issuer"\]: must be an https URL/,
+      );
+    });
+
+    it('names each problem by index and field, never echoing the secret', () => {
+      const cases: Array<[string, RegExp]> = [
+        ['not json', /OIDC_PROVIDERS: must be a JSON array/],
+        ['{}', /OIDC_PROVIDERS: must be a JSON array/],
+        ['[]', /OIDC_PROVIDERS: must list at least one provider/],
+        [JSON.stringify([{ ...corp, id: 'Corp!' }]), /OIDC_PROVIDERS\[0\]\["id"\]/],
+        [JSON.stringify([{ ...corp, client_secret: undefined }]), /OIDC_PROVIDERS\[0\]\["client_secret"\]/],
+        [JSON.stringify([{ ...corp, issuer: 'https://login.example.com/?x=1' }]), /OIDC_PROVIDERS\[0\]\["issuer"\]: must have no query/],
+        [JSON.stringify([corp, { ...corp, link_by_verified_email: 'yes' }]), /OIDC_PROVIDERS\[1\]\["link_by_verified_email"\]/],
+        [JSON.stringify([{ ...corp, clientSecret: 'typo' }]), /OIDC_PROVIDERS\[0\]: Unrecognized key/i],
+        [JSON.stringify([corp, corp]), /the id "corp" is used twice/],
+        [
+          JSON.stringify([{ ...corp, token_endpoint_auth_method: 'private_key_jwt' }]),
+          /OIDC_PROVIDERS\[0\]\["token_endpoint_auth_method"\]/,
+        ],
+      ];
+      for (const [value, expected] of cases) {
+        let error: unknown;
+        try {
+          loadConfig({ ...valid, OIDC_PROVIDERS: value });
+        } catch (caught) {
+          error = caught;
+        }
+        expect({ value, error: error instanceof ConfigError ? error.message : error }).toEqual({
+          value,
+          error: expect.stringMatching(expected),
+        });
+        expect((error as Error).message).not.toContain('the-client-secret-value');
+      }
+    });
+
+    it('REQUIRE_SSO without a provider is refused: nobody could sign in', () => {
+      expect(() => loadConfig({ ...valid, REQUIRE_SSO: 'true' })).toThrow(/REQUIRE_SSO: needs OIDC_PROVIDERS/);
+    });
+  });
 });

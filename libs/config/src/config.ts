@@ -133,7 +133,81 @@ const schema = z.object({
   WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   SCIM_DEFAULT_ROLE: z.enum(['admin', 'approver', 'member']).default('member'),
+  OIDC_PROVIDERS: z.string().optional(),
+  REQUIRE_SSO: booleanString.default(false),
 });
+
+/** One organization's OpenID provider people sign in through (docs/adr/0016-single-sign-on.md). */
+export interface OidcProviderConfig {
+  /** In URLs (`/v1/auth/sso/<id>/start`) and the audit: lowercase letters, digits and dashes. */
+  id: string;
+  /** On the sign-in button: "Sign in with <name>". */
+  name: string;
+  /** The issuer identifier; its discovery document is `<issuer>/.well-known/openid-configuration`. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** How the client secret is sent to the token endpoint (RFC 6749 §2.3.1: HTTP Basic, or in the form body). */
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post';
+  /** First sign-in without a linked identity links to the person with the same email, only if the IdP says it is verified. */
+  linkByVerifiedEmail: boolean;
+  /** Scopes asked for beside `openid` (default: email profile). */
+  scopes: string[];
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const oidcProviderSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be 1-40 lowercase letters, digits or dashes'),
+    name: z.string().trim().min(1).max(60),
+    issuer: z
+      .string()
+      .url()
+      .refine((value) => {
+        const url = new URL(value);
+        return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+      }, 'must be an https URL (http only on loopback, for development)')
+      .refine((value) => !new URL(value).search && !new URL(value).hash, 'must have no query or fragment'),
+    client_id: z.string().min(1).max(500),
+    client_secret: z.string().min(1).max(2000),
+    link_by_verified_email: z.boolean().default(false),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token')).default(['email', 'profile']),
+  })
+  .strict();
+
+/** OIDC_PROVIDERS: a JSON array of providers; each problem is named with the provider's index and field, never a secret. */
+function parseOidcProviders(text: string | undefined, problems: string[]): OidcProviderConfig[] {
+  if (text === undefined) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+    if (!Array.isArray(json)) throw new TypeError('not an array');
+  } catch {
+    problems.push('OIDC_PROVIDERS: must be a JSON array of providers ({"id","name","issuer","client_id","client_secret",...})');
+    return [];
+  }
+  const parsed = z.array(oidcProviderSchema).min(1, 'must list at least one provider').safeParse(json);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      problems.push(`OIDC_PROVIDERS${issue.path.map((part) => `[${JSON.stringify(part)}]`).join('')}: ${issue.message}`);
+    return [];
+  }
+  const ids = parsed.data.map((provider) => provider.id);
+  const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (duplicate) problems.push(`OIDC_PROVIDERS: the id ${JSON.stringify(duplicate)} is used twice`);
+  return parsed.data.map((provider) => ({
+    id: provider.id,
+    name: provider.name,
+    issuer: provider.issuer,
+    clientId: provider.client_id,
+    clientSecret: provider.client_secret,
+    linkByVerifiedEmail: provider.link_by_verified_email,
+    tokenEndpointAuthMethod: provider.token_endpoint_auth_method,
+    scopes: [...new Set(provider.scopes.filter((scope) => scope !== 'openid'))],
+  }));
+}
 
 /** Every variable Countersign reads (docker-compose.yml's spec checks that it passes no other). */
 export const CONFIG_VARIABLES = Object.keys(schema.shape) as ReadonlyArray<keyof typeof schema.shape>;
@@ -225,6 +299,10 @@ export interface CountersignConfig {
   trustProxyHops: number;
   /** The role of a person the directory provisions over SCIM (their permissions come from their groups). */
   scimDefaultRole: 'admin' | 'approver' | 'member';
+  /** The OpenID providers people may sign in through (OIDC_PROVIDERS); empty: single sign-on is off. */
+  oidcProviders: OidcProviderConfig[];
+  /** People sign in only through single sign-on: passkey-only sign-in and enrollment links are refused (step-up stays). */
+  requireSso: boolean;
 }
 
 /** Names of the variables whose values must never appear in logs or errors. */
@@ -237,6 +315,7 @@ export const SENSITIVE_VARIABLES = [
   'SLACK_SIGNING_SECRET',
   'VAPID_PRIVATE_KEY',
   'SMTP_URL',
+  'OIDC_PROVIDERS',
 ] as const;
 
 export class ConfigError extends Error {
@@ -262,6 +341,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (Boolean(values.VAPID_PUBLIC_KEY) !== Boolean(values.VAPID_PRIVATE_KEY))
     problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither');
   if (values.SMTP_URL && !values.SMTP_FROM) problems.push('SMTP_FROM: required when SMTP_URL is set (the address mail is sent from)');
+  const oidcProviders = parseOidcProviders(values.OIDC_PROVIDERS, problems);
+  if (values.REQUIRE_SSO && oidcProviders.length === 0 && !values.OIDC_PROVIDERS)
+    problems.push('REQUIRE_SSO: needs OIDC_PROVIDERS (nobody could sign in)');
   if (problems.length > 0) throw new ConfigError(problems);
   const publicUrl = (values.PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, '');
   return {
@@ -320,5 +402,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerHeartbeatFile: values.WORKER_HEARTBEAT_FILE ?? null,
     trustProxyHops: values.TRUST_PROXY_HOPS,
     scimDefaultRole: values.SCIM_DEFAULT_ROLE,
+    oidcProviders,
+    requireSso: values.REQUIRE_SSO,
   };
 }

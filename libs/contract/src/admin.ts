@@ -76,6 +76,14 @@ export const Passkey = z
 
 export const Passkeys = z.object({ passkeys: z.array(Passkey) }).meta({ id: 'Passkeys' });
 
+export const SsoProvider = z
+  .object({ id: z.string(), name: z.string() })
+  .meta({ id: 'SsoProvider', description: 'An OpenID provider people sign in through: `GET /v1/auth/sso/{id}/start`.' });
+
+export const SsoProviders = z
+  .object({ providers: z.array(SsoProvider), required: z.boolean().describe('Passkey-only sign-in and enrollment links are off.') })
+  .meta({ id: 'SsoProviders', description: 'The single sign-on providers for the sign-in page (docs/adr/0016).' });
+
 export const SessionView = z
   .object({ id: z.string(), user_agent: z.string().nullable(), created_at: timestamp, last_seen_at: timestamp, current: z.boolean() })
   .meta({ id: 'SessionView', description: "One of a person's open sessions; `current` is the one asking." });
@@ -483,6 +491,8 @@ export type Groups = z.infer<typeof Groups>;
 export type SetGroupPermissionsRequest = z.infer<typeof SetGroupPermissionsRequest>;
 export type Passkey = z.infer<typeof Passkey>;
 export type Passkeys = z.infer<typeof Passkeys>;
+export type SsoProvider = z.infer<typeof SsoProvider>;
+export type SsoProviders = z.infer<typeof SsoProviders>;
 export type SessionView = z.infer<typeof SessionView>;
 export type Sessions = z.infer<typeof Sessions>;
 export type PushSubscriptionView = z.infer<typeof PushSubscriptionView>;
@@ -536,6 +546,8 @@ export const ADMIN_SCHEMAS = [
   Groups,
   Passkey,
   Passkeys,
+  SsoProvider,
+  SsoProviders,
   SessionView,
   Sessions,
   PushSubscriptionView,

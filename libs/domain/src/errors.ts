@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   'channel_unavailable',
   'last_admin',
   'invalid_dpop_proof',
+  'sso_required',
+  'sso_unavailable',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

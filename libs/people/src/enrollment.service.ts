@@ -145,6 +145,13 @@ export class EnrollmentService {
         if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
       }
     }
+    if (this.config.requireSso) {
+      // Enrollment links are refused under REQUIRE_SSO: the first admin signs in through the organization instead.
+      this.logger.warn(
+        `first admin ${email}: sign in through single sign-on with this email (the provider needs link_by_verified_email), then add a passkey in Settings`,
+      );
+      return null;
+    }
     const issued = await this.issueLinkUnless(SYSTEM, email, BOOTSTRAP_LINK_REUSE_MS);
     if (!issued) {
       this.logger.warn(`first admin ${email}: another instance issued an enrollment link moments ago; use the one in its log or mail`);
@@ -158,12 +165,14 @@ export class EnrollmentService {
   }
 
   async enrollmentOptions(token: unknown): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    this.refuseWhenSsoRequired('enrollment links are');
     const person = await this.linkedPerson(token);
     return this.passkeys.registrationOptions(person, 'enrollment');
   }
 
   /** Registers the first passkey through the link (used up only if the passkey is stored) and signs the person in. */
   async enroll(token: unknown, response: unknown, userAgent: string | null): Promise<SignedIn> {
+    this.refuseWhenSsoRequired('enrollment links are');
     const person = await this.linkedPerson(token);
     const registration = parseCredentialResponse<RegistrationResponseJSON>(response, 'response');
     return this.database.transaction(async (tx) => {
@@ -184,6 +193,7 @@ export class EnrollmentService {
 
   /** With an email: that person's passkeys are allowed; an unknown email gets the same discoverable options. */
   async loginOptions(email: unknown): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    this.refuseWhenSsoRequired('passkey-only sign-in is');
     if (email !== undefined && typeof email !== 'string')
       throw new DomainError('invalid_request', 'email must be a string', { field: 'email' });
     const person = email ? await this.people.findActive(email.trim().toLowerCase()) : null;
@@ -191,6 +201,7 @@ export class EnrollmentService {
   }
 
   async login(response: unknown, userAgent: string | null): Promise<SignedIn> {
+    this.refuseWhenSsoRequired('passkey-only sign-in is');
     const assertion = parseCredentialResponse<AuthenticationResponseJSON>(response, 'response');
     const personId = await this.passkeys.verifyLogin(assertion);
     const person = await this.people.findActive(personId);
@@ -240,6 +251,12 @@ export class EnrollmentService {
         { type: AuditEventType.PasskeyRemoved, subject: { type: 'person', id: person.id }, data: { passkey_id: id } },
       ]);
     });
+  }
+
+  /** REQUIRE_SSO: people sign in through their organization only; passkeys still confirm (step-up) and can be added in settings. */
+  private refuseWhenSsoRequired(what: string): void {
+    if (this.config.requireSso)
+      throw new DomainError('sso_required', `${what} turned off: this deployment requires single sign-on (sign in with your organization)`);
   }
 
   private async linkedPerson(token: unknown): Promise<PersonRecord> {

@@ -14,3 +14,13 @@ export { PeopleModule } from './people.module';
 export { personFromRow, type PersonRecord } from './people.repository';
 export { type AddPerson, PeopleService, type PersonChanges, type Role, ROLES, validatePatterns } from './people.service';
 export { type NewSession, type PersonSession, SessionService } from './session.service';
+export {
+  safeReturnPath,
+  SSO_LOGIN_TTL_MS,
+  SsoRefused,
+  type SsoRefusalReason,
+  SsoService,
+  type SsoSignedIn,
+  type SsoStart,
+  ssoStartQuery,
+} from './sso.service';

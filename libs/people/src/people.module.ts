@@ -10,8 +10,10 @@ import { PeopleRepository } from './people.repository';
 import { PeopleService } from './people.service';
 import { SessionRepository } from './session.repository';
 import { SessionService } from './session.service';
+import { SsoRepository } from './sso.repository';
+import { SsoService } from './sso.service';
 
-/** People and how they prove who they are: passkeys, enrollment links, sessions. */
+/** People and how they prove who they are: passkeys, enrollment links, single sign-on, sessions. */
 @Module({
   providers: [
     CredentialsRepository,
@@ -25,7 +27,9 @@ import { SessionService } from './session.service';
     PeopleService,
     SessionRepository,
     SessionService,
+    SsoRepository,
+    SsoService,
   ],
-  exports: [Deprovisioning, EnrollmentService, GroupsRepository, GroupsService, PasskeyService, PeopleService, SessionService],
+  exports: [Deprovisioning, EnrollmentService, GroupsRepository, GroupsService, PasskeyService, PeopleService, SessionService, SsoService],
 })
 export class PeopleModule {}

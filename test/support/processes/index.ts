@@ -17,7 +17,7 @@ export interface StartedProcess {
   readonly output: () => string;
 }
 
-function track(child: ChildProcess): StartedProcess {
+export function trackProcess(child: ChildProcess): StartedProcess {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -49,7 +49,7 @@ export async function spawnWorker(env: Record<string, string>): Promise<StartedP
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const started = track(child);
+  const started = trackProcess(child);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`the worker did not start within ${START_TIMEOUT_MS} ms: ${started.output()}`)),
@@ -80,7 +80,7 @@ export async function startPrivateRedis(port: number): Promise<StartedProcess & 
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const started = track(child);
+  const started = trackProcess(child);
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {

@@ -34,6 +34,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   channel_unavailable: 409,
   last_admin: 409,
   invalid_dpop_proof: 400,
+  sso_required: 403,
+  sso_unavailable: 503,
 };
 
 const TITLES: Partial<Record<number, string>> = {

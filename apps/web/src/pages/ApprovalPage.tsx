@@ -295,6 +295,7 @@ function DecisionPanel({
 }) {
   const [busy, setBusy] = useState<'approve' | 'deny' | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [needsPasskey, setNeedsPasskey] = useState(false);
   const [reason, setReason] = useState('');
   const reasonId = useId();
 
@@ -330,6 +331,8 @@ function DecisionPanel({
       if (stepUp) body.step_up = stepUp;
       onDecided({ verdict, view: await api.post<ApproverView>(`/v1/me/approvals/${view.id}/decision`, body) });
     } catch (caught) {
+      // Signed in through the organization with no passkey yet: step-up needs one, added in Settings (no link needed).
+      setNeedsPasskey(caught instanceof ApiError && caught.code === 'step_up_required');
       setError(errorMessage(caught));
     } finally {
       setBusy(null);
@@ -357,6 +360,14 @@ function DecisionPanel({
       {error && (
         <p className="error" role="alert">
           {error}
+        </p>
+      )}
+      {needsPasskey && (
+        <p>
+          <Link className="button primary" to={`/settings?next=${encodeURIComponent(`/approvals/${view.id}`)}#passkeys`}>
+            Add a passkey
+          </Link>{' '}
+          then come back to approve. Signing in with your organization does not replace the passkey this approval asks for.
         </p>
       )}
     </section>

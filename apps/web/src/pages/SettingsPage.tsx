@@ -4,7 +4,9 @@ import { type Passkey, type SessionView, type SlackLink } from '@countersign/con
 import { api, errorMessage } from '../api';
 import { formatDateTime, useTitle } from '../format';
 import { enablePush, pushSupported, type PushSubscriptionView } from '../push';
+import { Link, useSearchParams } from 'react-router';
 import { usePerson } from '../session';
+import { safeNext } from './SignInPage';
 
 /** Loads one list for a settings section; `reload` after a change. */
 function useResource<T>(path: string): { data: T | null; error: string | null; reload: () => Promise<void> } {
@@ -48,6 +50,8 @@ function PasskeysSection() {
   const [actionError, setActionError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const nameId = useId();
+  const [params] = useSearchParams();
+  const back = params.get('next') ? safeNext(params.get('next')) : null;
 
   const add = async () => {
     setBusy(true);
@@ -82,11 +86,22 @@ function PasskeysSection() {
   };
 
   return (
-    <section className="card" aria-labelledby="passkeys-title">
+    <section className="card" id="passkeys" aria-labelledby="passkeys-title">
       <h2 id="passkeys-title">Passkeys</h2>
       <p className="muted small">
         Your passkeys sign you in and confirm risky approvals. Keep at least two (for example, your laptop and your phone).
       </p>
+      {data && data.passkeys.length === 0 && (
+        <p className="notice" role="status">
+          You have no passkey yet. Signing in with your organization does not confirm risky approvals: add a passkey on this device below;
+          no enrollment link is needed.
+        </p>
+      )}
+      {back && data && data.passkeys.length > 0 && (
+        <p>
+          <Link to={back}>Back to the approval</Link>
+        </p>
+      )}
       {error && (
         <p className="error" role="alert">
           {error}
