@@ -332,10 +332,17 @@ describe('email (SMTP): approval mails through a real SMTP server', () => {
     let open = false;
     smtp.refuse = (_stage, recipient) => (!open && recipient === frank.email ? { code: 421, message: '4.3.2 Try again later' } : null);
     const approval = await chat(frank.email);
+    // Attempts are counted when claimed, before the SMTP conversation: wait until the first one was refused, or it
+    // could still be talking to the server when it opens below, and send the mail itself.
     await until(
-      'an attempt made',
-      () => withClient(database.url, (client) => client.query(`SELECT attempts FROM deliveries WHERE approval_id = $1`, [approval.id])),
-      (result) => (result.rows[0]?.attempts ?? 0) >= 1,
+      'an attempt refused',
+      () =>
+        withClient(database.url, (client) =>
+          client.query<{ attempts: number; detail: string | null }>(`SELECT attempts, detail FROM deliveries WHERE approval_id = $1`, [
+            approval.id,
+          ]),
+        ),
+      (result) => (result.rows[0]?.attempts ?? 0) >= 1 && (result.rows[0]?.detail ?? '').includes('421'),
     );
     await withClient(database.url, (client) =>
       client.query(
@@ -480,7 +487,9 @@ describe('email (SMTP): enrollment links are emailed', () => {
 
 describe('email (SMTP): without SMTP_URL', () => {
   it('email deliveries are planned off, and enrollment links are only returned', async () => {
-    const api = await startApi(testConfig());
+    // A database of its own: the taxonomy applied here must not become the shared test database's active version.
+    const database = await createMigratedDatabase('email_off');
+    const api = await startApi(testConfig({ DATABASE_URL: database.url }));
     try {
       await api.app.get(TaxonomyService).apply(CLI, EMAIL_TAXONOMY, 'email for every tier, SMTP off');
       await sleep(2_100);
@@ -513,6 +522,7 @@ describe('email (SMTP): without SMTP_URL', () => {
       expect(approval.notifications).toEqual([expect.objectContaining({ channel: 'email', kind: 'request', state: 'off' })]);
     } finally {
       await api.close();
+      await database.drop();
     }
   });
 });
