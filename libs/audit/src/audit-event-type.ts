@@ -41,6 +41,9 @@ export enum AuditEventType {
   PushSubscribed = 'push.subscribed',
   PushUnsubscribed = 'push.unsubscribed',
   PushSubscriptionGone = 'push.subscription_gone',
+  DelegationCreated = 'delegation.created',
+  DelegationRevoked = 'delegation.revoked',
+  DelegationUsed = 'delegation.used',
 }
 
 /** Who did something. Services take this as their first argument. */

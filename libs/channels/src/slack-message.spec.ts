@@ -38,6 +38,7 @@ const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSummary => 
   agent_id: 'g1',
   on_behalf_of_id: 'p1',
   eligible: ['on_behalf_of'],
+  group_members: {},
   escalate_to: [],
   ...overrides,
 });
@@ -94,6 +95,7 @@ describe('Slack messages rendered from the structured action', () => {
       decisions: [
         {
           person: { id: 'p1', email: 'a@example.com', display_name: 'Alice' },
+          for: null,
           verdict: 'deny',
           reason: 'no *way*',
           channel: 'slack',

@@ -24,6 +24,12 @@ export class GroupsRepository {
     return resolved;
   }
 
+  /** Every group's name: what taxonomy lint checks `group:` entries against. */
+  async names(): Promise<string[]> {
+    const rows = await this.database.rows<{ name: string }>(undefined, `SELECT name FROM groups ORDER BY name`);
+    return rows.map((row) => row.name);
+  }
+
   /** The person's manager when the directory names one who is enabled; null otherwise. */
   async enabledManagerOf(tx: Tx | undefined, personId: string): Promise<string | null> {
     const rows = await this.database.rows<{ id: string }>(
@@ -33,4 +39,17 @@ export class GroupsRepository {
     );
     return rows[0]?.id ?? null;
   }
+}
+
+/**
+ * SQL for `{ name: [person id, …] }`, the enabled members of each group named by the `text[]` expression `names`
+ * (a name with no group maps to `[]`): the one rule a `group:` entry resolves by, used inside the statements that
+ * record it (intake's insert, an escalation's update) so resolving costs no round trip of its own.
+ */
+export function enabledMembersJsonSql(names: string): string {
+  return `(SELECT COALESCE(jsonb_object_agg(n.name, COALESCE(
+            (SELECT jsonb_agg(m.person_id ORDER BY m.person_id) FROM groups g
+               JOIN group_members m ON m.group_id = g.id JOIN people p ON p.id = m.person_id AND p.status = 'active'
+              WHERE g.name = n.name), '[]'::jsonb)), '{}'::jsonb)
+           FROM unnest(${names}) AS n(name))`;
 }

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CredentialsRepository } from './credentials.repository';
+import { DelegationService } from './delegation.service';
+import { DelegationsRepository } from './delegations.repository';
 import { EnrollmentService } from './enrollment.service';
 import { GroupsRepository } from './groups.repository';
 import { PasskeyService } from './passkey.service';
@@ -12,6 +14,8 @@ import { SessionService } from './session.service';
 @Module({
   providers: [
     CredentialsRepository,
+    DelegationService,
+    DelegationsRepository,
     EnrollmentService,
     GroupsRepository,
     PasskeyService,
@@ -20,6 +24,6 @@ import { SessionService } from './session.service';
     SessionRepository,
     SessionService,
   ],
-  exports: [EnrollmentService, GroupsRepository, PasskeyService, PeopleService, SessionService],
+  exports: [DelegationService, EnrollmentService, GroupsRepository, PasskeyService, PeopleService, SessionService],
 })
 export class PeopleModule {}

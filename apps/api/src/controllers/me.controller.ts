@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGu
 import { ApiBody, ApiCreatedResponse, ApiDefaultResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
 import { type Inbox, type Me, type Passkeys, ref, type Sessions } from '@countersign/contract';
-import { type ApproverView, ApproverService, approverView, DecisionService, parseDecisionInput } from '@countersign/approvals';
+import { type ApproverView, ApproverService, DecisionService, parseDecisionInput } from '@countersign/approvals';
 import { EnrollmentService, PasskeyService, type PasskeyView, type PersonSession, SessionService } from '@countersign/people';
 import { CurrentSession, SessionGuard } from '../http/auth.guards';
 import { personView } from './person-view';
@@ -102,6 +102,6 @@ export class MeController {
   @ApiOkResponse({ schema: ref('ApproverView') })
   async decide(@CurrentSession() session: PersonSession, @Param('id') id: string, @Body() body: unknown): Promise<ApproverView> {
     const settled = await this.decisions.decide(session.person, id, parseDecisionInput(body), 'web');
-    return approverView(settled, session.person);
+    return this.approver.render(settled, session.person);
   }
 }
