@@ -105,7 +105,7 @@ export class DelegationsRepository {
     return rows.map(fromRow);
   }
 
-  /** Ends a delegation now; null when it was revoked already (the guarded UPDATE lets one of two revocations win). */
+  /** Ends a delegation now; null when it was revoked already (of two concurrent revocations, the guarded statement lets one win). */
   async revoke(tx: Tx, id: string, revokedBy: string): Promise<Date | null> {
     const rows = await this.database.rows<{ revoked_at: Date }>(
       tx,
