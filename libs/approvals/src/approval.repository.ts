@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type OutboxEvent } from '@countersign/audit';
 import { type ApprovalEntity, Database, type Tx } from '@countersign/database';
-import { type ApprovalStatus, eligibleEntries, groupNames, type Requirement } from '@countersign/domain';
+import { type ApprovalStatus, eligibleEntries, type Requirement } from '@countersign/domain';
 import { enabledMembersJsonSql } from '@countersign/people';
 import { type IssuedTokenRow } from '@countersign/tokens';
 import { CIBA_INSERT, CIBA_RECORDSET, type CibaRequestRow } from './ciba.repository';
@@ -26,14 +26,12 @@ export type ApprovalRecord = Omit<ApprovalEntity, 'classification' | 'requiremen
   /** What the taxonomy compiled for the approval's tier when it was created. */
   requirement: Requirement;
 };
-/** `groupMembers` of a new approval is resolved by the insert itself (`insertWithRecords`): what is passed is ignored. */
 export type NewApproval = Omit<ApprovalRecord, 'id' | 'createdAt' | 'updatedAt' | 'decidedAt'> & { decidedAt: Date | null };
 
 /** What the intake insert returns of each approval it wrote. */
 export interface InsertedApproval {
   createdAt: Date;
   updatedAt: Date;
-  groupMembers: Record<string, string[]>;
 }
 
 const APPROVAL_COLUMNS = [
@@ -84,10 +82,8 @@ export class ApprovalRepository {
    * The intake write for a batch of requests: every approval, its audit events (into the outbox) and its token row,
    * in ONE statement, which Postgres runs atomically, instead of a transaction of several round trips per request.
    * A request whose idempotency key the agent already used writes nothing (its approval insert does nothing, and
-   * the other inserts select from the approvals actually inserted). A pending approval whose requirement names
-   * `group:` approvers has them resolved to the groups' enabled members in the same statement (`group_members`,
-   * docs/adr/0018-groups-and-delegation.md); any other request only carries an empty `group_names`. Returns the
-   * inserted ids with their timestamps and resolved members.
+   * the other inserts select from the approvals actually inserted). `groupMembers` come resolved (`IntakeWriter`).
+   * Returns the inserted ids with their timestamps.
    */
   async insertWithRecords(items: IntakeWrite[]): Promise<Map<string, InsertedApproval>> {
     const approvals = items.map(({ approval }) => ({
@@ -114,24 +110,22 @@ export class ApprovalRepository {
       callback_state: approval.callbackState,
       binding_message: approval.bindingMessage,
       decided_at: approval.decidedAt?.toISOString() ?? null,
-      group_names: approval.status === 'pending' ? groupNames(approval.requirement.approvers) : [],
+      group_members: approval.groupMembers,
     }));
     const audit = items.flatMap(({ approval, audit: events }) => events.map((event) => ({ ...event, approvalId: approval.id })));
     const tokens = items.flatMap(({ token }) => (token ? [token] : []));
     const cibaRequests = items.flatMap(({ ciba }) => (ciba ? [ciba] : []));
-    const rows = await this.database.query<{ id: string; created_at: Date; updated_at: Date; group_members: Record<string, string[]> }>(
+    const rows = await this.database.query<{ id: string; created_at: Date; updated_at: Date }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
            id uuid, agent_id uuid, on_behalf_of_id uuid, action_type text, action_resource text, args jsonb, audience text,
            reason text, provenance text[], tier text, classification jsonb, requirement jsonb, taxonomy_version int,
            action_digest text, status text, status_reason text, expires_at timestamptz, idempotency_key text,
-           request_hash text, callback_url text, callback_state text, binding_message text, decided_at timestamptz, group_names text[])
+           request_hash text, callback_url text, callback_state text, binding_message text, decided_at timestamptz, group_members jsonb)
        ), a AS (
          INSERT INTO approvals (${APPROVAL_COLUMNS}, group_members)
-         SELECT ${APPROVAL_COLUMNS},
-                CASE WHEN cardinality(group_names) > 0 THEN ${enabledMembersJsonSql('group_names')} ELSE '{}'::jsonb END
-           FROM input ORDER BY agent_id -- the pending counters' row locks, in one order (migration 1764500000000)
-         ON CONFLICT DO NOTHING RETURNING id, created_at, updated_at, group_members
+         SELECT ${APPROVAL_COLUMNS}, group_members FROM input ORDER BY agent_id -- the pending counters' row locks, in one order (migration 1764500000000)
+         ON CONFLICT DO NOTHING RETURNING id, created_at, updated_at
        ), o AS (
          INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data)
          SELECT v."occurredAt"::timestamptz, v."actorType", v."actorId", v.type, v."subjectType", v."subjectId", v.data
@@ -152,10 +146,10 @@ export class ApprovalRepository {
            FROM jsonb_to_recordset($4::jsonb) AS v(${CIBA_RECORDSET})
            JOIN a ON a.id = v."approvalId"
        )
-       SELECT id, created_at, updated_at, group_members FROM a`,
+       SELECT id, created_at, updated_at FROM a`,
       [JSON.stringify(approvals), JSON.stringify(audit), JSON.stringify(tokens), JSON.stringify(cibaRequests)],
     );
-    return new Map(rows.map((row) => [row.id, { createdAt: row.created_at, updatedAt: row.updated_at, groupMembers: row.group_members }]));
+    return new Map(rows.map((row) => [row.id, { createdAt: row.created_at, updatedAt: row.updated_at }]));
   }
 
   // The reads below are prepared statements through `Database.rows` (ADR 0009): they run on every request that
