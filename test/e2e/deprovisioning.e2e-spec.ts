@@ -110,7 +110,7 @@ describe('deprovisioning: disabling a person takes everything away at once, audi
     api = await startApi(testConfig({ DATABASE_URL: database.url, ...slack.config(), ...push.config() }));
     worker = await startWorker(api.config);
     admin = await person('admin');
-    for (const name of ['p1', 'p2', 'q2a', 'q2b', 'p3', 'a3', 'p4', 'p5', 'p6', 'q6']) cast[name] = await person();
+    for (const name of ['p1', 'p2', 'q2a', 'q2b', 'p3', 'a3', 'p4', 'p5', 'p6', 'q6', 'g1', 'g2']) cast[name] = await person();
     requester = await newPerson(api.app, { permissions: ['*'] });
     await useTiers();
     const agent = await newAgent(api.app, { capabilities: ['*'] });
@@ -268,6 +268,28 @@ describe('deprovisioning: disabling a person takes everything away at once, audi
     );
     expect((await decide(a3, escalating.id)).status).toBe(200);
     expect((await agentView(escalating.id)).status).toBe('approved');
+  });
+
+  it('a group: approver counts through the members recorded on the approval: it waits while one remains, and expires when the last is disabled', async () => {
+    const { g1, g2 } = cast;
+    await withClient(database.url, async (client) => {
+      const group = await client.query<{ id: string }>(`INSERT INTO groups (name) VALUES ('deprov-finance') RETURNING id`);
+      await client.query(`INSERT INTO group_members (group_id, person_id) VALUES ($1, $2), ($1, $3)`, [
+        group.rows[0].id,
+        g1.person.id,
+        g2.person.id,
+      ]);
+    });
+    await useTiers({
+      critical: '{ decision: approve, approvals: 1, approvers: ["group:deprov-finance"], step_up: none, channels: [slack], ttl: 30m }',
+    });
+    const finance = await pending('test.critical');
+
+    await disable(g1);
+    // g2 is still a recorded, enabled member: nothing is stranded.
+    expect((await agentView(finance.id)).status).toBe('pending');
+    await disable(g2);
+    expect((await agentView(finance.id)).status).toBe('expired');
   });
 
   it('agents acting for them are refused with unknown_person (and unknown_user_id through CIBA); their pending requests are cancelled and unconsumed tokens revoked', async () => {

@@ -247,6 +247,26 @@ describe('taxonomy administration against stored approvals', () => {
       expect((await cli('taxonomy', 'lint', '--strict', warned)).code).toBe(1);
     });
 
+    it('lint warns about a group: entry naming no group, given the groups (--groups) or reading them (--directory)', async () => {
+      // A name no other suite sharing this database creates.
+      const group = `ledger-${Date.now().toString(36)}`;
+      const grouped = file(
+        'grouped.yaml',
+        DEFAULT.replace('approvers: [on_behalf_of, "role:admin"]', `approvers: [on_behalf_of, "group:${group}"]`),
+      );
+      const withoutGroups = await cli('taxonomy', 'lint', grouped);
+      expect(withoutGroups).toMatchObject({ code: 0, stdout: expect.stringContaining('0 errors, 0 warnings') });
+      const unknown = await cli('taxonomy', 'lint', '--groups', 'ops, security', grouped);
+      expect(unknown.code).toBe(0);
+      expect(unknown.stdout).toMatch(
+        new RegExp(`grouped\\.yaml:\\d+:\\d+ warning unknown_group tiers\\.critical\\.approvers\\[1\\]: group:${group} names no group`),
+      );
+      expect((await cli('taxonomy', 'lint', '--strict', '--groups', 'ops', grouped)).code).toBe(1);
+      expect((await cli('taxonomy', 'lint', '--groups', group, grouped)).stdout).toContain('0 errors, 0 warnings');
+      const directory = await cli('taxonomy', 'lint', '--directory', grouped);
+      expect(directory.stdout).toContain(`warning unknown_group tiers.critical.approvers[1]: group:${group}`);
+    });
+
     it('replays against stored approvals and refuses a relaxation unless --allow-relax', async () => {
       await request(30);
       const relaxed = file('relaxed.yaml', RELAXED);

@@ -222,11 +222,24 @@ export function buildProgram(): Command {
   taxonomy
     .command('lint <file>')
     .description(
-      'check a taxonomy file: schema, CEL, undefined tiers (errors); unreachable rules, shadowed globs, unused sensitive args (warnings)',
+      'check a taxonomy file: schema, CEL, undefined tiers (errors); unreachable rules, shadowed globs, unused sensitive args, ' +
+        'group: entries naming no group (warnings; with --groups or --directory)',
     )
     .option('--strict', 'exit 1 on warnings too')
-    .action((file: string, options: { strict?: boolean }, command: Command) =>
-      withOutput(command, (out) => taxonomyCommands.lint(out, file, options)),
+    .option('--groups <names>', "the directory's group names, comma-separated (for a check without a database, e.g. in CI)")
+    .option('--directory', "check group: entries against the deployment's groups (reads the database)")
+    .action((file: string, options: { strict?: boolean; groups?: string; directory?: boolean }, command: Command) =>
+      options.directory
+        ? withApp(command, (app, out) => taxonomyCommands.lintWithDirectory(app, out, file, options))
+        : withOutput(command, (out) =>
+            taxonomyCommands.lint(out, file, {
+              ...options,
+              knownGroups: options.groups
+                ?.split(',')
+                .map((name) => name.trim())
+                .filter((name) => name !== ''),
+            }),
+          ),
     );
   taxonomy
     .command('test <file>')

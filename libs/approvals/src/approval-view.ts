@@ -2,10 +2,12 @@ import {
   type AgentApproval,
   type AgentDecision,
   type ApproverView as WireApproverView,
+  type GroupEntry,
   type InboxItem as WireInboxItem,
 } from '@countersign/contract';
+import { decidingFor } from '@countersign/domain';
 import { type ApprovalRecord, eligibleEntriesOf } from './approval.repository';
-import { type ApprovalActivity, type InboxRow, type NotificationView } from './decision.repository';
+import { type ApprovalActivity, type GroupRosterRow, type InboxRow, type NotificationView, type PersonName } from './decision.repository';
 
 // Every view of an approval, in one place: the agent's (`ApprovalView`), a person's (`InboxItem`, `ApproverView`)
 // and a channel's (`ApprovalSummary`). Services read rows; these turn them into what a reader is shown.
@@ -66,10 +68,12 @@ export type InboxItem = WireInboxItem;
 export type ApproverView = WireApproverView;
 
 /** An approval as channels render it: the approver's view without the reader's own part. */
-export type ApprovalSummary = Omit<ApproverView, 'you'> & {
+export type ApprovalSummary = Omit<ApproverView, 'you' | 'groups'> & {
   agent_id: string;
   on_behalf_of_id: string;
   eligible: string[];
+  /** The members recorded for each group of a `group:` entry (by group name). */
+  group_members: Record<string, string[]>;
   escalate_to: string[];
 };
 
@@ -88,12 +92,49 @@ export function inboxItem(row: InboxRow): InboxItem {
   };
 }
 
+const personRef = (person: PersonName) => ({ id: person.id, email: person.email, display_name: person.displayName });
+
+/**
+ * Each `group:` entry's members for the view: the recorded ones (eligible unless disabled since, shown as `left`
+ * when they have left the group since: eligibility reads the record) and those who joined since (not eligible).
+ */
+export function groupRosterView(groupMembers: Record<string, string[]>, roster: readonly GroupRosterRow[]): GroupEntry[] {
+  return Object.keys(groupMembers)
+    .sort()
+    .map((name) => ({
+      entry: `group:${name}`,
+      members: roster
+        .filter((row) => row.name === name)
+        .map((row) => {
+          const state = !row.recorded ? 'joined' : row.status === 'disabled' ? 'disabled' : row.member_now ? 'member' : 'left';
+          return {
+            person: { id: row.id, email: row.email, display_name: row.display_name },
+            state,
+            eligible: state === 'member' || state === 'left',
+          };
+        }),
+    }));
+}
+
+/** What the approver's view adds for its reader: the group entries' members, and in whose right the reader decides. */
+export interface ReaderContext {
+  groups: GroupEntry[];
+  decidingFor: PersonName | null;
+}
+
 /** The approval as `reader` sees it; `you` says what is left for them to do. */
-export function approverView({ row, decisions, notifications }: ApprovalActivity, reader: { id: string } | null): ApproverView {
+export function approverView(
+  { row, decisions, notifications }: ApprovalActivity,
+  reader: { id: string } | null,
+  context: ReaderContext = { groups: [], decidingFor: null },
+): ApproverView {
   const { approval } = row;
   const classification = approval.classification;
   const requirement = approval.requirement;
   const mine = decisions.find((decision) => decision.personId === reader?.id) ?? null;
+  // One decision per right: nothing is left to do once the right the reader would use has been used.
+  const right = context.decidingFor?.id ?? reader?.id;
+  const rightUsed = decisions.some((decision) => decidingFor(decision) === right);
   const open = approval.status === 'pending' && approval.expiresAt.getTime() > Date.now();
   return {
     ...inboxItem(row),
@@ -109,6 +150,7 @@ export function approverView({ row, decisions, notifications }: ApprovalActivity
       channels: requirement.channels,
     },
     escalated_to: approval.escalatedTo,
+    groups: context.groups,
     notifications,
     provenance: approval.provenance,
     provenance_warnings: classification.reasons.filter((reason) => reason.startsWith('Untrusted provenance')),
@@ -116,26 +158,33 @@ export function approverView({ row, decisions, notifications }: ApprovalActivity
     binding_message: approval.bindingMessage,
     decisions: decisions.map((decision) => ({
       person: { id: decision.personId, email: decision.email, display_name: decision.displayName },
+      for: decision.via && personRef(decision.via),
       verdict: decision.verdict,
       reason: decision.reason,
       channel: decision.channel,
       step_up: decision.amr.includes('passkey'),
       decided_at: decision.createdAt.toISOString(),
     })),
-    you: { can_decide: open && mine === null, step_up_required: requirement.step_up === 'passkey', your_decision: mine?.verdict ?? null },
+    you: {
+      can_decide: open && mine === null && !rightUsed,
+      step_up_required: requirement.step_up === 'passkey',
+      your_decision: mine?.verdict ?? null,
+      deciding_for: context.decidingFor && personRef(context.decidingFor),
+    },
     decided_at: approval.decidedAt?.toISOString() ?? null,
   };
 }
 
 /** The summary of an approval read with its activity (`APPROVAL_ACTIVITY_SQL`). */
 export function approvalSummary(activity: ApprovalActivity): ApprovalSummary {
-  const { you: _you, ...view } = approverView(activity, null);
+  const { you: _you, groups: _groups, ...view } = approverView(activity, null);
   const { approval } = activity.row;
   return {
     ...view,
     agent_id: approval.agentId,
     on_behalf_of_id: approval.onBehalfOfId,
     eligible: eligibleEntriesOf(approval),
+    group_members: approval.groupMembers,
     escalate_to: approval.requirement.escalate_to ?? [],
   };
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type OutboxEvent } from '@countersign/audit';
 import { type ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { type ApprovalStatus, eligibleEntries, type Requirement } from '@countersign/domain';
+import { enabledMembersJsonSql } from '@countersign/people';
 import { type IssuedTokenRow } from '@countersign/tokens';
 import { CIBA_INSERT, CIBA_RECORDSET, type CibaRequestRow } from './ciba.repository';
 
@@ -26,6 +27,12 @@ export type ApprovalRecord = Omit<ApprovalEntity, 'classification' | 'requiremen
   requirement: Requirement;
 };
 export type NewApproval = Omit<ApprovalRecord, 'id' | 'createdAt' | 'updatedAt' | 'decidedAt'> & { decidedAt: Date | null };
+
+/** What the intake insert returns of each approval it wrote. */
+export interface InsertedApproval {
+  createdAt: Date;
+  updatedAt: Date;
+}
 
 const APPROVAL_COLUMNS = [
   'id',
@@ -75,9 +82,10 @@ export class ApprovalRepository {
    * The intake write for a batch of requests: every approval, its audit events (into the outbox) and its token row,
    * in ONE statement, which Postgres runs atomically, instead of a transaction of several round trips per request.
    * A request whose idempotency key the agent already used writes nothing (its approval insert does nothing, and
-   * the other inserts select from the approvals actually inserted). Returns the inserted ids with their timestamps.
+   * the other inserts select from the approvals actually inserted). `groupMembers` come resolved (`IntakeWriter`).
+   * Returns the inserted ids with their timestamps.
    */
-  async insertWithRecords(items: IntakeWrite[]): Promise<Map<string, { createdAt: Date; updatedAt: Date }>> {
+  async insertWithRecords(items: IntakeWrite[]): Promise<Map<string, InsertedApproval>> {
     const approvals = items.map(({ approval }) => ({
       id: approval.id,
       agent_id: approval.agentId,
@@ -102,6 +110,7 @@ export class ApprovalRepository {
       callback_state: approval.callbackState,
       binding_message: approval.bindingMessage,
       decided_at: approval.decidedAt?.toISOString() ?? null,
+      group_members: approval.groupMembers,
     }));
     const audit = items.flatMap(({ approval, audit: events }) => events.map((event) => ({ ...event, approvalId: approval.id })));
     const tokens = items.flatMap(({ token }) => (token ? [token] : []));
@@ -112,10 +121,10 @@ export class ApprovalRepository {
            id uuid, agent_id uuid, on_behalf_of_id uuid, action_type text, action_resource text, args jsonb, audience text,
            reason text, provenance text[], tier text, classification jsonb, requirement jsonb, taxonomy_version int,
            action_digest text, status text, status_reason text, expires_at timestamptz, idempotency_key text,
-           request_hash text, callback_url text, callback_state text, binding_message text, decided_at timestamptz)
+           request_hash text, callback_url text, callback_state text, binding_message text, decided_at timestamptz, group_members jsonb)
        ), a AS (
-         INSERT INTO approvals (${APPROVAL_COLUMNS})
-         SELECT ${APPROVAL_COLUMNS} FROM input ORDER BY agent_id -- the pending counters' row locks, in one order (migration 1764500000000)
+         INSERT INTO approvals (${APPROVAL_COLUMNS}, group_members)
+         SELECT ${APPROVAL_COLUMNS}, group_members FROM input ORDER BY agent_id -- the pending counters' row locks, in one order (migration 1764500000000)
          ON CONFLICT DO NOTHING RETURNING id, created_at, updated_at
        ), o AS (
          INSERT INTO audit_outbox (occurred_at, actor_type, actor_id, type, subject_type, subject_id, data)
@@ -201,10 +210,9 @@ export class ApprovalRepository {
   /**
    * Deprovisioning: locks, in id order (one lock order for every multi-row lock here), the pending approvals a
    * person is part of: requested on their behalf, naming them among their approvers (`entries`, from
-   * `approverEntriesFor`; `on_behalf_of` covers the requested-for person), or holding a decision of theirs.
-   * Returns the ones requested on their behalf and the others apart. (When eligibility resolves `group:` entries,
-   * add the approvals whose `group_members` snapshot lists them: `OR EXISTS (SELECT 1 FROM jsonb_each(a.group_members) g
-   * WHERE g.value ? $1)`.)
+   * `approverEntriesFor`; `on_behalf_of` covers the requested-for person),
+   * a `group:` entry whose recorded members list them, or holding a decision of theirs. Returns the ones requested
+   * on their behalf and the others apart.
    */
   async lockPendingInvolving(tx: Tx, personId: string, entries: string[]): Promise<{ onBehalfOf: string[]; approving: string[] }> {
     const rows = await this.database.rows<{ id: string; on_behalf: boolean }>(
@@ -212,9 +220,10 @@ export class ApprovalRepository {
       `SELECT a.id, a.on_behalf_of_id = $1 AS on_behalf FROM approvals a
         WHERE a.status = 'pending'
           AND (a.on_behalf_of_id = $1 OR a.requirement->'approvers' ?| $2::text[] OR a.escalated_to && $2::text[]
+               OR EXISTS (SELECT 1 FROM jsonb_each(a.group_members) g WHERE g.value ? $3::text)
                OR EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = a.id AND d.person_id = $1))
         ORDER BY a.id FOR UPDATE OF a`,
-      [personId, entries],
+      [personId, entries, personId],
     );
     return {
       onBehalfOf: rows.filter((row) => row.on_behalf).map((row) => row.id),
@@ -225,8 +234,8 @@ export class ApprovalRepository {
   /**
    * Read after the locks are held: for each approval, the approvals that count and how many enabled people who may
    * decide it have not decided yet (the same resolution as planning and eligibility: `on_behalf_of`, `role:`,
-   * `person:`; a `group:` entry would add `OR a.group_members->(substr(e, 7)) ? p.id::text` over the entries once
-   * eligibility resolves groups), and whether an escalation is still to come.
+   * `person:`, and `group:` through the members recorded on the approval; a delegate is not counted, so an approval
+   * left only to a delegate is escalated rather than trusted to them), and whether an escalation is still to come.
    */
   async quorumState(
     tx: Tx,
@@ -248,7 +257,8 @@ export class ApprovalRepository {
                   AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = a.id AND d.person_id = p.id)
                   AND EXISTS (SELECT 1 FROM unnest(e.entries) AS entry
                                WHERE (entry = 'on_behalf_of' AND p.id = a.on_behalf_of_id) OR entry = 'role:' || p.role
-                                  OR entry = 'person:' || p.id::text OR entry = 'person:' || lower(p.email))) AS eligible_undecided,
+                                  OR entry = 'person:' || p.id::text OR entry = 'person:' || lower(p.email)
+                                  OR (entry LIKE 'group:%' AND a.group_members->(substr(entry, 7)) ? p.id::text))) AS eligible_undecided,
               a.escalated_at IS NULL AND jsonb_array_length(COALESCE(a.requirement->'escalate_to', '[]'::jsonb)) > 0 AS can_escalate
          FROM approvals a
          CROSS JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(a.requirement->'approvers')) || a.escalated_to AS entries) e
@@ -284,12 +294,19 @@ export class ApprovalRepository {
     return rows.length > 0;
   }
 
-  /** Adds the escalation's approvers once, in the caller's transaction; null when it was done or is not due. */
+  /**
+   * Adds the escalation's approvers once, in the caller's transaction, resolving its `group:` entries to their
+   * enabled members now (recorded beside the request's); null when it was done or is not due.
+   */
   async claimEscalation(tx: Tx, approvalId: string): Promise<ApprovalRecord | null> {
     return this.one(
       tx,
       `UPDATE approvals SET escalated_at = now(), updated_at = now(),
-              escalated_to = ARRAY(SELECT jsonb_array_elements_text(requirement->'escalate_to'))
+              escalated_to = ARRAY(SELECT jsonb_array_elements_text(requirement->'escalate_to')),
+              -- A group the request already resolved keeps the request's record (the right side of || wins).
+              group_members = ${enabledMembersJsonSql(
+                `ARRAY(SELECT substr(e, 7) FROM jsonb_array_elements_text(requirement->'escalate_to') AS e WHERE e LIKE 'group:%')`,
+              )} || group_members
         WHERE id = $1 AND status = 'pending' AND escalated_at IS NULL AND jsonb_array_length(COALESCE(requirement->'escalate_to', '[]'::jsonb)) > 0
         RETURNING ${APPROVAL_RECORD}`,
       [approvalId],

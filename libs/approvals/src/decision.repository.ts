@@ -4,10 +4,22 @@ import { Database, postgresErrorCode, type Tx } from '@countersign/database';
 import { type ApprovalStatus, type Verdict } from '@countersign/domain';
 import { approvalFromRow, type ApprovalRecord } from './approval.repository';
 
+/** A person as a view names them. */
+export interface PersonName {
+  id: string;
+  email: string;
+  displayName: string;
+}
+
 export interface DecisionRecord {
   personId: string;
   email: string;
   displayName: string;
+  /** Set when the person decided for a delegator: whose right the decision used ("Bob for Alice"). */
+  viaDelegationOf: string | null;
+  via: PersonName | null;
+  /** The delegator's email, for the settlement's reason. */
+  viaEmail: string | null;
   verdict: Verdict;
   reason: string | null;
   channel: 'web' | 'slack';
@@ -26,10 +38,37 @@ export interface InboxQuery {
   personId: string;
   /** `role:…` and `person:…` entries naming this person in a requirement's approvers. */
   entries: string[];
+  /** The delegators whose approvals this person may decide now (enabled, delegation in force), and their entries. */
+  delegators: { ids: string[]; entries: string[] };
   status: ApprovalStatus;
   limit: number;
   /** The last row of the previous page: microseconds since the epoch (exact, unlike a Date) and id. */
   after: { createdMicros: string; id: string } | null;
+}
+
+/** One person of a `group:` entry: recorded on the approval, a member now, or both. */
+export interface GroupRosterRow {
+  name: string;
+  id: string;
+  email: string;
+  display_name: string;
+  status: 'active' | 'disabled';
+  recorded: boolean;
+  member_now: boolean;
+}
+
+/**
+ * Who an approval's entries name, in SQL, for the people whose ids are `ids` (uuid[] and the same as text[]) and
+ * whose `role:`/`person:` entries are `entries`: the mirror of `isEligibleApprover` (libs/domain decision.ts). A
+ * `group:` entry names the members recorded in `a.group_members`, never today's members.
+ */
+function eligibleSql(ids: string, entries: string, idsAsText: string): string {
+  return `((a.on_behalf_of_id = ANY(${ids}) AND (a.requirement->'approvers' ? 'on_behalf_of' OR 'on_behalf_of' = ANY(a.escalated_to)))
+           OR a.requirement->'approvers' ?| ${entries} OR a.escalated_to && ${entries}
+           OR (a.group_members <> '{}'::jsonb AND EXISTS (
+                 SELECT 1 FROM jsonb_each(a.group_members) AS gm(name, members)
+                  WHERE gm.members ?| ${idsAsText}
+                    AND (a.requirement->'approvers' ? ('group:' || gm.name) OR ('group:' || gm.name) = ANY(a.escalated_to)))))`;
 }
 
 /** What a reader of an approval sees of its notifications: who was reached on which channel, and how it went. */
@@ -40,6 +79,7 @@ type DecisionRow = {
   person_id: string;
   email: string;
   display_name: string;
+  via: { id: string; email: string; display_name: string } | null;
   verdict: Verdict;
   reason: string | null;
   channel: 'web' | 'slack';
@@ -66,11 +106,16 @@ export type ActivityRow = {
   notifications: Array<Omit<NotificationView, 'person'> & { person_id: string }>;
 };
 
+// The delegator a decision stood in for (`vp`, joined on decisions.via_delegation_of), or null.
+const VIA_JSON = `CASE WHEN vp.id IS NULL THEN NULL ELSE jsonb_build_object('id', vp.id, 'email', vp.email, 'display_name', vp.display_name) END`;
+
 // An approval's decisions and deliveries as JSON arrays, for the approval whose id is `approvalId` (a column or a parameter).
 const decisionsJson = (approvalId: string) =>
   `COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', d.person_id, 'email', dp.email, 'display_name', dp.display_name, 'verdict', d.verdict,
-                                                 'reason', d.reason, 'channel', d.channel, 'amr', d.amr, 'fast', d.fast, 'created_at', d.created_at) ORDER BY d.created_at, d.id)
-               FROM decisions d JOIN people dp ON dp.id = d.person_id WHERE d.approval_id = ${approvalId}), '[]'::jsonb)`;
+                                                 'reason', d.reason, 'channel', d.channel, 'amr', d.amr, 'fast', d.fast, 'created_at', d.created_at,
+                                                 'via', ${VIA_JSON}) ORDER BY d.created_at, d.id)
+               FROM decisions d JOIN people dp ON dp.id = d.person_id LEFT JOIN people vp ON vp.id = d.via_delegation_of
+              WHERE d.approval_id = ${approvalId}), '[]'::jsonb)`;
 const notificationsJson = (approvalId: string) =>
   `COALESCE((SELECT jsonb_agg(jsonb_build_object('person_id', n.person_id, 'channel', n.channel, 'kind', n.kind, 'state', n.state, 'detail', n.detail,
                                                  'attempts', n.attempts, 'updated_at', n.updated_at) ORDER BY n.created_at, n.person_id, n.channel, n.kind)
@@ -96,11 +141,18 @@ export function activityFromRow(row: ActivityRow): ApprovalActivity {
   };
 }
 
+function viaFromRow(via: DecisionRow['via']): Pick<DecisionRecord, 'viaDelegationOf' | 'via' | 'viaEmail'> {
+  return via
+    ? { viaDelegationOf: via.id, via: { id: via.id, email: via.email, displayName: via.display_name }, viaEmail: via.email }
+    : { viaDelegationOf: null, via: null, viaEmail: null };
+}
+
 function decisionsFromJson(decisions: ActivityRow['decisions']): DecisionRecord[] {
   return decisions.map((d) => ({
     personId: d.person_id,
     email: d.email,
     displayName: d.display_name,
+    ...viaFromRow(d.via),
     verdict: d.verdict,
     reason: d.reason,
     channel: d.channel,
@@ -143,14 +195,16 @@ export class DecisionRepository {
   async decisionsOf(tx: Tx | undefined, approvalId: string): Promise<DecisionRecord[]> {
     const rows = await this.database.rows<DecisionRow>(
       tx,
-      `SELECT d.person_id, p.email, p.display_name, d.verdict, d.reason, d.channel, d.amr, d.fast, d.created_at
-         FROM decisions d JOIN people p ON p.id = d.person_id WHERE d.approval_id = $1 ORDER BY d.created_at, d.id`,
+      `SELECT d.person_id, p.email, p.display_name, d.verdict, d.reason, d.channel, d.amr, d.fast, d.created_at, ${VIA_JSON} AS via
+         FROM decisions d JOIN people p ON p.id = d.person_id LEFT JOIN people vp ON vp.id = d.via_delegation_of
+        WHERE d.approval_id = $1 ORDER BY d.created_at, d.id`,
       [approvalId],
     );
     return rows.map((row) => ({
       personId: row.person_id,
       email: row.email,
       displayName: row.display_name,
+      ...viaFromRow(row.via),
       verdict: row.verdict,
       reason: row.reason,
       channel: row.channel,
@@ -172,12 +226,14 @@ export class DecisionRepository {
       amr: string[];
       latencyMs: number | null;
       fast: boolean;
+      viaDelegationOf: string | null;
     },
   ): Promise<Date | null> {
     try {
       const [row] = await this.database.rows<{ created_at: Date }>(
         tx,
-        `INSERT INTO decisions (approval_id, person_id, verdict, reason, channel, amr, latency_ms, fast) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at`,
+        `INSERT INTO decisions (approval_id, person_id, verdict, reason, channel, amr, latency_ms, fast, via_delegation_of)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at`,
         [
           decision.approvalId,
           decision.personId,
@@ -187,6 +243,7 @@ export class DecisionRepository {
           decision.amr,
           decision.latencyMs,
           decision.fast,
+          decision.viaDelegationOf,
         ],
       );
       return row.created_at;
@@ -303,9 +360,11 @@ export class DecisionRepository {
   }
 
   /**
-   * Approvals this person may decide, newest first, by keyset (created_at, id): the on-behalf-of person where
-   * the requirement lists `on_behalf_of`, or anyone a `role:`/`person:` entry names. Pending ones past their expiry
-   * are left out (they are expiring, not waiting).
+   * Approvals this person may decide, newest first, by keyset (created_at, id): in their own right (the
+   * on-behalf-of person where the requirement lists `on_behalf_of`, anyone a `role:`/`person:` entry names, the
+   * recorded members of a `group:` entry), or through a delegation in force (a delegator's right, never on a request
+   * made on the person's own behalf). The SQL mirror of `decidingCapacity` (libs/domain decision.ts). Pending ones
+   * past their expiry are left out (they are expiring, not waiting).
    */
   async inbox(query: InboxQuery): Promise<Array<InboxRow & { cursor: { createdMicros: string; id: string } }>> {
     const rows = await this.database.query<{
@@ -320,13 +379,22 @@ export class DecisionRepository {
       `SELECT to_jsonb(a) AS approval, (extract(epoch FROM a.created_at) * 1000000)::bigint::text AS created_micros, a.id, g.name AS agent_name, p.id AS obo_id, p.email AS obo_email, p.display_name AS obo_name
          FROM approvals a JOIN agents g ON g.id = a.agent_id JOIN people p ON p.id = a.on_behalf_of_id
         WHERE a.status = $1
-          AND ((a.on_behalf_of_id = $2 AND (a.requirement->'approvers' ? 'on_behalf_of' OR 'on_behalf_of' = ANY(a.escalated_to)))
-               OR a.requirement->'approvers' ?| $3::text[] OR a.escalated_to && $3::text[])
+          AND (${eligibleSql('$2::uuid[]', '$3::text[]', '$2::text[]')}
+               OR (cardinality($7::uuid[]) > 0 AND a.on_behalf_of_id <> ($2::uuid[])[1] AND ${eligibleSql('$7::uuid[]', '$8::text[]', '$7::text[]')}))
           AND ($1 <> 'pending' OR a.expires_at > now())
           AND ($4::bigint IS NULL OR ((extract(epoch FROM a.created_at) * 1000000)::bigint, a.id) < ($4::bigint, $5::uuid))
         ORDER BY a.created_at DESC, a.id DESC
         LIMIT $6`,
-      [query.status, query.personId, query.entries, query.after?.createdMicros ?? null, query.after?.id ?? null, query.limit],
+      [
+        query.status,
+        [query.personId],
+        query.entries,
+        query.after?.createdMicros ?? null,
+        query.after?.id ?? null,
+        query.limit,
+        query.delegators.ids,
+        query.delegators.entries,
+      ],
     );
     return rows.map((row) => ({
       approval: approvalFromRow(row.approval),
@@ -334,6 +402,29 @@ export class DecisionRepository {
       onBehalfOf: { id: row.obo_id, email: row.obo_email, displayName: row.obo_name },
       cursor: { createdMicros: row.created_micros, id: row.id },
     }));
+  }
+
+  /**
+   * Each `group:` entry's members as recorded on the approval and as they are now, with their names and status:
+   * what the approver's view shows so that a membership change during a pending approval is visible.
+   */
+  async groupRoster(groupMembers: Record<string, string[]>): Promise<GroupRosterRow[]> {
+    const names = Object.keys(groupMembers);
+    if (names.length === 0) return [];
+    return this.database.query<GroupRosterRow>(
+      `WITH recorded AS (
+         SELECT r.key AS name, m.person_id::uuid AS person_id FROM jsonb_each($1::jsonb) AS r(key, value)
+           CROSS JOIN LATERAL jsonb_array_elements_text(r.value) AS m(person_id)
+       ), present AS (
+         SELECT g.name, m.person_id FROM groups g JOIN group_members m ON m.group_id = g.id WHERE g.name = ANY($2::text[])
+       )
+       SELECT COALESCE(r.name, n.name) AS name, p.id, p.email, p.display_name, p.status,
+              r.person_id IS NOT NULL AS recorded, n.person_id IS NOT NULL AS member_now
+         FROM recorded r FULL JOIN present n ON n.name = r.name AND n.person_id = r.person_id
+         JOIN people p ON p.id = COALESCE(r.person_id, n.person_id)
+        ORDER BY 1, p.email`,
+      [JSON.stringify(groupMembers), names],
+    );
   }
 
   /** The approval with the names a person needs to read it. */

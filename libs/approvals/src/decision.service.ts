@@ -6,17 +6,19 @@ import { Database, type Tx } from '@countersign/database';
 import {
   assertDecidable,
   assertFirstDecision,
+  decidingCapacity,
   decisionLatency,
   decisionReason,
   DomainError,
   type InputProblem,
   MAX_DECISION_REASON,
+  mayDecide,
   parseInput,
   settlementOf,
   type Verdict,
 } from '@countersign/domain';
 import { Metrics } from '@countersign/observability';
-import { PasskeyService, type PersonRecord } from '@countersign/people';
+import { DelegationService, type DelegationInForce, PasskeyService, type PersonRecord } from '@countersign/people';
 import { ApprovalTokenService } from '@countersign/tokens';
 import { AgentControlService } from './agent-control.service';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
@@ -87,6 +89,7 @@ export class DecisionService {
     private readonly lifecycle: ApprovalLifecycleService,
     private readonly tokens: ApprovalTokenService,
     private readonly passkeys: PasskeyService,
+    private readonly delegations: DelegationService,
     private readonly agentControl: AgentControlService,
     private readonly audit: AuditService,
     private readonly metrics: Metrics,
@@ -129,7 +132,8 @@ export class DecisionService {
     response: AuthenticationResponseJSON,
   ): Promise<{ amr: string[]; actionDigest: string }> {
     const approval = await this.approvals.findById(approvalId);
-    assertDecidable(person, approval, { verdict, stepUp: approval && { actionDigest: approval.actionDigest } }, new Date());
+    const delegations = await this.delegationsFor(undefined, person, approval);
+    assertDecidable(person, approval, { verdict, stepUp: approval && { actionDigest: approval.actionDigest } }, new Date(), delegations);
     return { amr: await this.passkeys.verifyStepUp(person, approval, response), actionDigest: approval.actionDigest };
   }
 
@@ -150,10 +154,13 @@ export class DecisionService {
       if (!(await this.decisions.lockDecider(tx, person.id))) throw new DomainError('forbidden', 'your account is disabled');
       const locked = isUuid(approvalId) ? await this.decisions.lockForDecision(tx, approvalId) : null;
       const approval = locked?.row.approval ?? null;
-      assertDecidable(person, approval, { verdict: input.verdict, stepUp }, decidedAt);
+      // Read now, in this transaction: a delegation that ended or was revoked a moment ago grants nothing.
+      const delegations = await this.delegationsFor(tx, person, approval);
+      assertDecidable(person, approval, { verdict: input.verdict, stepUp }, decidedAt, delegations);
       const { row, agentClientId } = locked!; // assertDecidable refuses a missing approval
+      const via = decidingCapacity(person, approval, delegations, decidedAt)!.via as DelegationInForce | null;
       const { decisions: earlier, notifications, shownAt } = await this.decisions.decidingActivity(tx, approvalId, person.id, channel);
-      assertFirstDecision(person, earlier);
+      assertFirstDecision(person, earlier, via?.delegator.id ?? null);
       // Approval fatigue: measured from when this channel showed the person the request, against the tier's threshold.
       const { latencyMs, fast } = decisionLatency(shownAt, decidedAt, approval.requirement);
       const createdAt = await this.decisions.insert(tx, {
@@ -165,12 +172,16 @@ export class DecisionService {
         amr,
         latencyMs,
         fast,
+        viaDelegationOf: via?.delegator.id ?? null,
       });
       if (!createdAt) throw new DomainError('already_decided', 'you have already decided this approval');
       const decision: DecisionRecord = {
         personId: person.id,
         email: person.email,
         displayName: person.displayName,
+        viaDelegationOf: via?.delegator.id ?? null,
+        via: via && { id: via.delegator.id, email: via.delegator.email, displayName: via.delegatorName },
+        viaEmail: via?.delegator.email ?? null,
         verdict: input.verdict,
         reason: input.reason,
         channel,
@@ -193,8 +204,18 @@ export class DecisionService {
             latency_ms: latencyMs,
             approvals: approvals.length,
             approvals_required: approval.requirement.approvals_required,
+            ...(via ? { via_delegation_of: via.delegator.id, delegation: via.id } : {}),
           },
         },
+        ...(via
+          ? [
+              {
+                type: AuditEventType.DelegationUsed,
+                subject: { type: 'delegation', id: via.id },
+                data: { approval_id: approvalId, delegator: via.delegator.id, delegate: person.id, verdict: input.verdict },
+              },
+            ]
+          : []),
       ];
       const settlement = settlementOf(approval, decisions);
       let final: ApprovalRecord | null = null;
@@ -220,6 +241,12 @@ export class DecisionService {
     this.metrics.decisions.inc({ verdict: input.verdict, channel });
     if (result.fast) this.metrics.fastDecisions.inc({ verdict: input.verdict });
     return result;
+  }
+
+  /** The delegations to the person in force now; only read when the person may not decide in their own right. */
+  private async delegationsFor(tx: Tx | undefined, person: PersonRecord, approval: ApprovalRecord | null): Promise<DelegationInForce[]> {
+    if (!approval || mayDecide(person, approval) || approval.onBehalfOfId === person.id) return [];
+    return this.delegations.inForceTo(tx, person.id);
   }
 
   private async mint(

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { Emitter } from '@socket.io/redis-emitter';
 import { type Redis } from 'ioredis';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { type Approver, approverEntriesFor } from '@countersign/domain';
+import { type Approver, approverEntriesFor, type GroupMembers, groupMembersNamed } from '@countersign/domain';
 import { createRedis } from '@countersign/queue';
 import { type ApprovalRecord } from './approval.repository';
 
@@ -13,9 +13,20 @@ export function liveEventsKey(redisPrefix: string): string {
   return `${redisPrefix}:socket.io`;
 }
 
-/** The rooms of people who may decide an approval listing these approver entries. */
-export function approverRooms(onBehalfOfId: string, entries: readonly string[]): string[] {
-  return [...new Set(entries.map((entry) => (entry === 'on_behalf_of' ? `person:${onBehalfOfId}` : `entry:${entry}`)))];
+/**
+ * The rooms of people who may decide an approval listing these approver entries: a `group:` entry reaches the
+ * members recorded for it (`groupMembers`) in their own rooms. Delegates are not sent live events (their inbox shows
+ * delegated approvals when it next loads).
+ */
+export function approverRooms(onBehalfOfId: string, entries: readonly string[], groupMembers: GroupMembers = {}): string[] {
+  return [
+    ...new Set([
+      ...entries
+        .filter((entry) => !entry.startsWith('group:'))
+        .map((entry) => (entry === 'on_behalf_of' ? `person:${onBehalfOfId}` : `entry:${entry}`)),
+      ...groupMembersNamed(entries, groupMembers).map((id) => `person:${id}`),
+    ]),
+  ];
 }
 
 /** The rooms a signed-in person's sockets join: their own, and one per approver entry that names them. */
@@ -49,7 +60,7 @@ export class LiveEvents implements OnApplicationShutdown {
   emit(event: LiveEventName, approval: ApprovalRecord, entries: readonly string[]): void {
     const payload = { id: approval.id, status: approval.status, tier: approval.tier, updated_at: approval.updatedAt.toISOString() };
     try {
-      const rooms = [agentRoom(approval.agentId), ...approverRooms(approval.onBehalfOfId, entries)];
+      const rooms = [agentRoom(approval.agentId), ...approverRooms(approval.onBehalfOfId, entries, approval.groupMembers)];
       this.emitter.to(rooms).emit(event, payload);
     } catch (error) {
       this.logger.warn(`could not emit ${event} for ${approval.id}: ${(error as Error).message}`);

@@ -55,6 +55,9 @@ export enum AuditEventType {
   ScimTokenCreated = 'scim.token_created',
   ScimTokenRevoked = 'scim.token_revoked',
   ScimRequestRefused = 'scim.request_refused',
+  DelegationCreated = 'delegation.created',
+  DelegationRevoked = 'delegation.revoked',
+  DelegationUsed = 'delegation.used',
 }
 
 /** Who did something. Services take this as their first argument. */

@@ -37,6 +37,7 @@ export const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSumm
   agent_id: 'g1',
   on_behalf_of_id: 'p1',
   eligible: ['on_behalf_of'],
+  group_members: {},
   escalate_to: [],
   ...overrides,
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type ApprovalOutreach, type ApprovalRecord, eligibleEntriesOf } from '@countersign/approvals';
 import { MicroBatch } from '@countersign/database';
+import { groupMembersNamed } from '@countersign/domain';
 import { jobId, JobName, QueueService } from '@countersign/queue';
 import { type DeliveryRecord, DeliveryRepository, type PlanItem } from './delivery.repository';
 import { type ChannelType, NOTIFICATION_CHANNELS, type NotificationChannel } from './notification-channel';
@@ -36,6 +37,7 @@ export class DeliveryPlanner implements ApprovalOutreach {
   /** A new pending approval; if this fails, the approval stays un-notified and the worker's sweep plans it. */
   async planNew(approval: ApprovalRecord): Promise<void> {
     const requirement = approval.requirement;
+    const entries = eligibleEntriesOf(approval);
     await this.planAndEnqueue(
       {
         id: approval.id,
@@ -47,7 +49,8 @@ export class DeliveryPlanner implements ApprovalOutreach {
       {
         approvalId: approval.id,
         onBehalfOfId: approval.onBehalfOfId,
-        entries: eligibleEntriesOf(approval),
+        entries,
+        groupMembers: groupMembersNamed(entries, approval.groupMembers),
         channels: requirement.channels,
         kind: 'request',
       },

@@ -33,6 +33,8 @@ export interface PlanItem {
   approvalId: string;
   onBehalfOfId: string;
   entries: string[];
+  /** The people the `group:` entries among `entries` name: their members recorded on the approval (`groupMembersNamed`). */
+  groupMembers: string[];
   channels: ChannelType[];
   kind: DeliveryKind;
 }
@@ -75,7 +77,8 @@ export class DeliveryRepository {
 
   /**
    * Plans the deliveries of several approvals in one statement: one row per active, undecided approver (the
-   * approval's `entries`: `on_behalf_of`, `role:…`, `person:<id or email>`) × the tier's channels, inserted where
+   * approval's `entries`: `on_behalf_of`, `role:…`, `person:<id or email>`, and the recorded members of its `group:`
+   * entries) × the tier's channels, inserted where
    * it does not exist yet (the unique key makes planning idempotent). A channel the deployment has not configured
    * is planned `off`; web push to someone without a subscription `unreachable`, instead of costing a job. A first
    * request's plan also marks the approval notified (the sweep's sign that planning happened). Answers, per item,
@@ -84,7 +87,7 @@ export class DeliveryRepository {
   async plan(items: PlanItem[], enabled: ChannelType[]): Promise<DeliveryRecord[][]> {
     const rows = await this.database.query<DeliveryRow>(
       `WITH input AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(approval_id uuid, on_behalf_of_id uuid, entries text[], channels text[], kind text)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(approval_id uuid, on_behalf_of_id uuid, entries text[], group_members uuid[], channels text[], kind text)
        ), wanted AS (
          SELECT i.approval_id, i.kind, p.id AS person_id, p.created_at AS person_created, c.channel, c.ord,
                 CASE WHEN NOT (c.channel = ANY($2::text[])) THEN 'off' WHEN NOT c.reachable THEN 'unreachable' ELSE 'queued' END AS state,
@@ -92,7 +95,8 @@ export class DeliveryRepository {
            FROM input i
            JOIN people p ON p.status = 'active'
                 AND ((p.id = i.on_behalf_of_id AND 'on_behalf_of' = ANY(i.entries)) OR ('role:' || p.role) = ANY(i.entries)
-                     OR ('person:' || p.id::text) = ANY(i.entries) OR ('person:' || lower(p.email)) = ANY(i.entries))
+                     OR ('person:' || p.id::text) = ANY(i.entries) OR ('person:' || lower(p.email)) = ANY(i.entries)
+                     OR p.id = ANY(i.group_members))
            -- Web push reaches only someone with a subscription; the other channels find out when they send.
            CROSS JOIN LATERAL (
              SELECT u.channel, u.ord, u.channel <> 'web_push' OR EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id) AS reachable
@@ -122,6 +126,7 @@ export class DeliveryRepository {
             approval_id: item.approvalId,
             on_behalf_of_id: item.onBehalfOfId,
             entries: item.entries,
+            group_members: item.groupMembers,
             channels: item.channels,
             kind: item.kind,
           })),

@@ -55,6 +55,7 @@ describe('approval mails rendered from the structured action', () => {
       decisions: [
         {
           person: { id: 'p1', email: 'a@example.com', display_name: 'Alice <b>' },
+          for: null,
           verdict: 'deny',
           reason: 'no <script>',
           channel: 'web',
@@ -69,5 +70,23 @@ describe('approval mails rendered from the structured action', () => {
     expect(mail.text).toContain('no <script>');
     expect(mail.html).toContain('Alice &lt;b&gt;');
     expect(mail.html).not.toContain('<script');
+  });
+
+  it('an outcome decided through a delegation names both people, as Slack does', () => {
+    const decided = approval({
+      status: 'approved',
+      decisions: [
+        {
+          person: { id: 'p2', email: 'b@example.com', display_name: 'Bob' },
+          for: { id: 'p1', email: 'a@example.com', display_name: 'Alice' },
+          verdict: 'approve',
+          reason: null,
+          channel: 'web',
+          step_up: false,
+          decided_at: '2026-01-01T00:01:00.000Z',
+        },
+      ],
+    });
+    expect(renderOutcomeEmail(decided, 'https://cs.example').text).toContain('is final: approved by Bob for Alice (web)');
   });
 });

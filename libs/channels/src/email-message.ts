@@ -108,7 +108,12 @@ export function renderOutcomeEmail(approval: ApprovalSummary, publicUrl: string)
   const link = approvalPageUrl(publicUrl, approval.id);
   const outcome = OUTCOME_TEXT[approval.status] ?? approval.status;
   const deciders = decidersOf(approval);
-  const by = deciders.map((decision) => `${inert(decision.person.display_name)} (${decision.channel})`).join(', ');
+  const by = deciders
+    .map(
+      (decision) =>
+        `${inert(decision.person.display_name)}${decision.for ? ` for ${inert(decision.for.display_name)}` : ''} (${decision.channel})`,
+    )
+    .join(', ');
   const reason = approval.status === 'denied' && deciders[0]?.reason ? inert(truncate(deciders[0].reason, MAX_VALUE)) : null;
   const headline = `${outcome}: ${inert(approval.action.type)} on ${inert(approval.action.resource)}`;
   const lines = [

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ApprovalLifecycleService, type ApprovalSummary, ApproverService, LiveEvents } from '@countersign/approvals';
 import { AuditEventType, outboxEvents, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
+import { groupMembersNamed } from '@countersign/domain';
 import { PeopleService, type PersonRecord } from '@countersign/people';
 import { jobId, JobName, QueueService, RetryLaterError } from '@countersign/queue';
 import { DeliveryPlanner } from './delivery-planner';
@@ -63,6 +64,7 @@ export class NotificationService {
         approvalId: approval.id,
         onBehalfOfId: approval.on_behalf_of_id,
         entries: approval.eligible,
+        groupMembers: groupMembersNamed(approval.eligible, approval.group_members),
         channels: approval.requirement.channels as ChannelType[],
         kind,
       },

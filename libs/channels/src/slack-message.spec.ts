@@ -54,6 +54,7 @@ describe('Slack messages rendered from the structured action', () => {
       decisions: [
         {
           person: { id: 'p1', email: 'a@example.com', display_name: 'Alice' },
+          for: null,
           verdict: 'deny',
           reason: 'no *way*',
           channel: 'slack',

@@ -111,7 +111,12 @@ export function decidersOf(approval: ApprovalSummary): ApprovalSummary['decision
 function outcomeBy(approval: ApprovalSummary): string {
   const deciders = decidersOf(approval);
   if (deciders.length === 0) return '';
-  const names = deciders.map((decision) => `${escapeMrkdwn(decision.person.display_name)} (${decision.channel})`).join(', ');
+  const names = deciders
+    .map(
+      (decision) =>
+        `${escapeMrkdwn(decision.person.display_name)}${decision.for ? ` for ${escapeMrkdwn(decision.for.display_name)}` : ''} (${decision.channel})`,
+    )
+    .join(', ');
   const reason = approval.status === 'denied' && deciders[0].reason ? `: ${escapeMrkdwn(truncate(deciders[0].reason, MAX_VALUE))}` : '';
   return ` by ${names}${reason}`;
 }

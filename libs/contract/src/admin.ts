@@ -70,6 +70,40 @@ export const Invitation = z
   .object({ person: Person, enrollment: EnrollmentLink })
   .meta({ id: 'Invitation', description: 'An invited person and their enrollment link.' });
 
+// --- Delegation (docs/adr/0018-groups-and-delegation.md) ---
+
+const DelegationParty = z.object({ id: z.string(), email: z.string(), display_name: z.string() });
+
+export const Delegation = z
+  .object({
+    id: z.string(),
+    delegator: DelegationParty.describe('Whose approvals are handed over.'),
+    delegate: DelegationParty.describe('Who may decide them meanwhile.'),
+    starts_at: timestamp,
+    ends_at: timestamp,
+    reason: z.string().nullable(),
+    state: z
+      .enum(['scheduled', 'active', 'ended', 'revoked'])
+      .describe('Where it stands now; an ended or revoked delegation grants nothing from that moment on.'),
+    created_by: z.string(),
+    created_at: timestamp,
+    revoked_at: timestamp.nullable(),
+  })
+  .meta({ id: 'Delegation', description: "A person's approvals handed to another enabled person for a period of at most 90 days." });
+
+export const Delegations = z
+  .object({ delegations: z.array(Delegation) })
+  .meta({ id: 'Delegations', description: 'Delegations a person gave and holds, newest first.' });
+
+export const CreateDelegationRequest = z
+  .strictObject({
+    delegate: z.string().min(1).describe("The delegate: an enabled person's id or email (not yourself)."),
+    starts_at: z.iso.datetime({ offset: true }).optional().describe('Default: now.'),
+    ends_at: z.iso.datetime({ offset: true }).describe('Required: at most 90 days after the start.'),
+    reason: z.string().max(500).optional(),
+  })
+  .meta({ id: 'CreateDelegationRequest', description: 'A delegation to create (`POST /v1/me/delegations`, or an admin for a person).' });
+
 export const Passkey = z
   .object({ id: z.string(), name: z.string(), created_at: timestamp, last_used_at: timestamp.nullable(), backed_up: z.boolean() })
   .meta({ id: 'Passkey', description: "One of a person's passkeys." });
@@ -493,6 +527,9 @@ export type Passkey = z.infer<typeof Passkey>;
 export type Passkeys = z.infer<typeof Passkeys>;
 export type SsoProvider = z.infer<typeof SsoProvider>;
 export type SsoProviders = z.infer<typeof SsoProviders>;
+export type Delegation = z.infer<typeof Delegation>;
+export type Delegations = z.infer<typeof Delegations>;
+export type CreateDelegationRequest = z.infer<typeof CreateDelegationRequest>;
 export type SessionView = z.infer<typeof SessionView>;
 export type Sessions = z.infer<typeof Sessions>;
 export type PushSubscriptionView = z.infer<typeof PushSubscriptionView>;
@@ -548,6 +585,8 @@ export const ADMIN_SCHEMAS = [
   Passkeys,
   SsoProvider,
   SsoProviders,
+  Delegation,
+  Delegations,
   SessionView,
   Sessions,
   PushSubscriptionView,
@@ -587,4 +626,5 @@ export const ADMIN_SCHEMAS = [
   CreateResourceServerRequest,
   ActivateTaxonomyRequest,
   SlackLinkRequest,
+  CreateDelegationRequest,
 ];

@@ -79,6 +79,7 @@ export const Inbox = z
 export const PersonDecision = z
   .object({
     person: PersonRef,
+    for: PersonRef.nullable().describe('Set when the person decided through a delegation: whose approvals they stood in for.'),
     verdict: z.enum(['approve', 'deny']),
     reason: z.string().nullable(),
     channel: z.string(),
@@ -86,6 +87,23 @@ export const PersonDecision = z
     decided_at: timestamp,
   })
   .meta({ id: 'PersonDecision', description: 'A decision as a person sees it.' });
+
+export const GroupEntry = z
+  .object({
+    entry: z.string().describe('The approver entry, e.g. `group:finance`.'),
+    members: z.array(
+      z.object({
+        person: PersonRef,
+        state: z
+          .enum(['member', 'left', 'disabled', 'joined'])
+          .describe(
+            '`member`: recorded and still in the group; `left`: recorded, has left the group since (still eligible); `disabled`: recorded, disabled since (never decides); `joined`: joined after the entry was resolved (not eligible).',
+          ),
+        eligible: z.boolean(),
+      }),
+    ),
+  })
+  .meta({ id: 'GroupEntry', description: "A `group:` approver entry's members, as recorded on the approval and as they are now." });
 
 export const ApproverView = InboxItem.extend({
   status_reason: z.string().nullable(),
@@ -99,6 +117,9 @@ export const ApproverView = InboxItem.extend({
     channels: z.array(z.string()),
   }),
   escalated_to: z.array(z.string()).describe('Approver entries added when the approval was escalated.'),
+  groups: z
+    .array(GroupEntry)
+    .describe("Each `group:` approver entry's members as recorded when it was resolved, and who joined since (not eligible)."),
   notifications: z.array(Notification),
   provenance: z.array(z.string()),
   provenance_warnings: z.array(z.string()),
@@ -108,7 +129,12 @@ export const ApproverView = InboxItem.extend({
     .nullable()
     .describe("OpenID CIBA's binding message: the agent shows the same text, so the person can tell it is the request they expect."),
   decisions: z.array(PersonDecision),
-  you: z.object({ can_decide: z.boolean(), step_up_required: z.boolean(), your_decision: z.string().nullable() }),
+  you: z.object({
+    can_decide: z.boolean(),
+    step_up_required: z.boolean(),
+    your_decision: z.string().nullable(),
+    deciding_for: PersonRef.nullable().describe('Set when you may decide only through a delegation: whose approvals you stand in for.'),
+  }),
   decided_at: timestamp.nullable(),
 }).meta({ id: 'ApproverView', description: 'An approval as Countersign renders it for a person (DESIGN.md principle 3).' });
 
@@ -144,6 +170,7 @@ export type AgentApproval = z.infer<typeof AgentApproval>;
 export type InboxItem = z.infer<typeof InboxItem>;
 export type Inbox = z.infer<typeof Inbox>;
 export type PersonDecision = z.infer<typeof PersonDecision>;
+export type GroupEntry = z.infer<typeof GroupEntry>;
 export type ApproverView = z.infer<typeof ApproverView>;
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 export type Problem = z.infer<typeof Problem>;
@@ -158,6 +185,7 @@ export const CONTRACT_SCHEMAS = [
   InboxItem,
   Inbox,
   PersonDecision,
+  GroupEntry,
   ApproverView,
   DecisionRequest,
   Problem,

@@ -8,7 +8,11 @@ import {
   type DecidableApproval,
   decisionLatency,
   decisionReason,
+  decidingCapacity,
+  type Delegation,
   eligibleEntries,
+  groupMembersNamed,
+  isActiveDelegation,
   isEligibleApprover,
   isFastDecision,
   isFinal,
@@ -74,9 +78,25 @@ describe('isEligibleApprover', () => {
     expect(isEligibleApprover(alice, alice.id, ['person:bob@example.com'])).toBe(false);
   });
 
-  it('group:<name> matches nobody yet, and an empty list nobody at all', () => {
+  it('group:<name> matches nobody without a recorded membership, and an empty list nobody at all', () => {
     expect(isEligibleApprover(alice, alice.id, ['group:finance'])).toBe(false);
+    expect(isEligibleApprover(alice, alice.id, ['group:finance'], { finance: [] })).toBe(false);
     expect(isEligibleApprover(alice, alice.id, [])).toBe(false);
+  });
+
+  it('group:<name> matches the members recorded for that group, and only for an entry that names it', () => {
+    const members = { finance: [alice.id], ops: [bob.id] };
+    expect(isEligibleApprover(alice, bob.id, ['group:finance'], members)).toBe(true);
+    expect(isEligibleApprover(bob, alice.id, ['group:finance'], members)).toBe(false);
+    expect(isEligibleApprover(bob, alice.id, ['role:approver', 'group:finance'], members)).toBe(false);
+    expect(isEligibleApprover(alice, bob.id, ['group:fin'], members)).toBe(false);
+    expect(isEligibleApprover(alice, bob.id, ['group:constructor'], members)).toBe(false);
+  });
+
+  it('a disabled person matches no entry at all', () => {
+    const disabled = { ...alice, status: 'disabled' as const };
+    expect(isEligibleApprover(disabled, alice.id, ['on_behalf_of'])).toBe(false);
+    expect(isEligibleApprover(disabled, bob.id, ['group:finance'], { finance: [alice.id] })).toBe(false);
   });
 
   it('a role name is not a prefix match', () => {
@@ -125,6 +145,26 @@ describe('outcomeOf (quorum)', () => {
   it('a requirement of zero approvals still needs one person', () => {
     expect(outcomeOf([], 0)).toBe('pending');
   });
+
+  it('approvals_from needs that many distinct recorded members of the group among the approvals', () => {
+    const carol = '33333333-3333-4333-8333-333333333333';
+    const quorum = { approvalsRequired: 2, approvalsFrom: { 'group:finance': 2 }, groupMembers: { finance: [alice.id, carol] } };
+    const approve = (personId: string) => ({ personId, verdict: 'approve' as const });
+    expect(outcomeOf([approve(alice.id), approve(bob.id)], quorum)).toBe('pending');
+    expect(outcomeOf([approve(alice.id), approve(bob.id), approve(carol)], quorum)).toBe('approved');
+    expect(outcomeOf([approve(alice.id), approve(carol)], quorum)).toBe('approved');
+    expect(outcomeOf([approve(alice.id), approve(carol)], { ...quorum, groupMembers: {} })).toBe('pending');
+  });
+
+  it("counts a decision through a delegation as the delegator's, once", () => {
+    const carol = '33333333-3333-4333-8333-333333333333';
+    const quorum = { approvalsRequired: 2, approvalsFrom: { 'group:finance': 2 }, groupMembers: { finance: [alice.id, carol] } };
+    // Bob is not in finance, but approves for Alice, who is.
+    const forAlice = { personId: bob.id, verdict: 'approve' as const, viaDelegationOf: alice.id };
+    expect(outcomeOf([forAlice], quorum)).toBe('pending');
+    expect(outcomeOf([forAlice, { personId: carol, verdict: 'approve' }], quorum)).toBe('approved');
+    expect(outcomeOf([forAlice, { personId: alice.id, verdict: 'approve' }], 2)).toBe('pending');
+  });
 });
 
 describe('stepUpChallenge', () => {
@@ -162,6 +202,7 @@ const approval = (overrides: Partial<DecidableApproval> = {}): DecidableApproval
   tier: 'medium',
   actionDigest: 'sha256:abc',
   escalatedTo: [],
+  groupMembers: {},
   requirement: { approvers: ['on_behalf_of'], approvals_required: 1, step_up: 'none' },
   ...overrides,
 });
@@ -177,6 +218,19 @@ function refusal(run: () => void): { code: string; message: string; details: unk
 }
 
 describe('eligibility of an approval', () => {
+  it('a group entry reads the recorded members, not whoever is in the group now', () => {
+    const grouped = approval({
+      requirement: { approvers: ['group:finance'], approvals_required: 1, step_up: 'none' },
+      groupMembers: { finance: [bob.id] },
+    });
+    expect(mayDecide(bob, grouped)).toBe(true);
+    expect(mayDecide(alice, grouped)).toBe(false);
+    expect(groupMembersNamed(['on_behalf_of', 'group:finance', 'group:ops'], { finance: [bob.id], ops: [bob.id, alice.id] })).toEqual([
+      bob.id,
+      alice.id,
+    ]);
+  });
+
   it("reads the requirement's approvers plus the escalation entries", () => {
     const escalated = approval({ escalatedTo: ['role:admin'] });
     expect(eligibleEntries(escalated)).toEqual(['on_behalf_of', 'role:admin']);
@@ -267,6 +321,13 @@ describe('settlementOf', () => {
     expect(settlementOf(approval(), [cast(alice, 'deny')])).toEqual({ to: 'denied', reason: 'denied by alice@example.com' });
   });
 
+  it('names a delegate with the person they stood in for', () => {
+    expect(settlementOf(approval(), [{ ...cast(bob, 'approve'), viaEmail: alice.email }])).toEqual({
+      to: 'approved',
+      reason: 'approved by bob@example.com for alice@example.com',
+    });
+  });
+
   it('moves only a pending approval (the state machine)', () => {
     expect(refusal(() => settlementOf(approval({ status: 'approved' }), [cast(alice, 'approve')]))?.code).toBe('invalid_transition');
   });
@@ -301,5 +362,69 @@ describe('canStillBeApproved (after a person is taken away)', () => {
   it('nobody left is stranded, even for a requirement that claims zero approvals', () => {
     expect(canStillBeApproved({ approvalsRequired: 0, approvalsCounted: 0, eligibleUndecided: 0 })).toBe(false);
     expect(canStillBeApproved({ approvalsRequired: 1, approvalsCounted: 0, eligibleUndecided: 0 })).toBe(false);
+  });
+});
+
+describe('delegation', () => {
+  const carol = { id: '33333333-3333-4333-8333-333333333333', email: 'carol@example.com', role: 'member' };
+  const finance = approval({
+    onBehalfOfId: carol.id,
+    requirement: { approvers: ['group:finance'], approvals_required: 1, step_up: 'none' },
+    groupMembers: { finance: [alice.id] },
+  });
+  const fromAlice = (overrides: Partial<Delegation> = {}): Delegation => ({
+    id: 'd1',
+    delegator: alice,
+    startsAt: new Date(now.getTime() - 3_600_000),
+    endsAt: new Date(now.getTime() + 3_600_000),
+    revokedAt: null,
+    ...overrides,
+  });
+
+  it('lets a delegate decide what the delegator may decide, recording the delegation', () => {
+    expect(mayDecide(bob, finance)).toBe(false);
+    expect(decidingCapacity(bob, finance, [fromAlice()], now)).toEqual({ via: fromAlice() });
+    expect(refusal(() => assertDecidable(bob, finance, { verdict: 'approve', stepUp: null }, now, [fromAlice()]))).toBeNull();
+  });
+
+  it('a delegate who may decide in their own right decides as themselves', () => {
+    expect(decidingCapacity(alice, finance, [{ ...fromAlice(), delegator: bob }], now)).toEqual({ via: null });
+  });
+
+  it('grants nothing once ended, before it starts, once revoked, or from a delegator who may not decide either', () => {
+    expect(decidingCapacity(bob, finance, [fromAlice({ endsAt: now })], now)).toBeNull();
+    expect(decidingCapacity(bob, finance, [fromAlice({ startsAt: new Date(now.getTime() + 1) })], now)).toBeNull();
+    expect(decidingCapacity(bob, finance, [fromAlice({ revokedAt: now })], now)).toBeNull();
+    expect(decidingCapacity(bob, finance, [fromAlice({ delegator: carol })], now)).toBeNull();
+    expect(
+      refusal(() => assertDecidable(bob, finance, { verdict: 'approve', stepUp: null }, now, [fromAlice({ endsAt: now })]))?.code,
+    ).toBe('not_found');
+  });
+
+  it('grants nothing from a disabled delegator, or to a disabled delegate', () => {
+    expect(decidingCapacity(bob, finance, [fromAlice({ delegator: { ...alice, status: 'disabled' } })], now)).toBeNull();
+    expect(decidingCapacity({ ...bob, status: 'disabled' }, finance, [fromAlice()], now)).toBeNull();
+  });
+
+  it("never lets a delegate approve a request made on the delegate's own behalf", () => {
+    const bobsOwn = { ...finance, onBehalfOfId: bob.id };
+    expect(decidingCapacity(bob, bobsOwn, [fromAlice()], now)).toBeNull();
+    // Alice herself still may.
+    expect(decidingCapacity(alice, bobsOwn, [], now)).toEqual({ via: null });
+  });
+
+  it('one decision per right: the delegator after the delegate, or the delegate after the delegator, is refused', () => {
+    const forAlice = { personId: bob.id, verdict: 'approve' as const, viaDelegationOf: alice.id };
+    expect(refusal(() => assertFirstDecision(alice, [forAlice]))?.message).toContain('delegate has already decided');
+    expect(refusal(() => assertFirstDecision(bob, [{ personId: alice.id, verdict: 'approve' }], alice.id))?.message).toContain(
+      'already decided',
+    );
+    expect(refusal(() => assertFirstDecision(carol, [forAlice], alice.id))?.code).toBe('already_decided');
+    expect(refusal(() => assertFirstDecision(carol, [forAlice]))).toBeNull();
+  });
+
+  it('is active only from its start until its end, unless revoked', () => {
+    expect(isActiveDelegation(fromAlice(), now)).toBe(true);
+    expect(isActiveDelegation(fromAlice(), new Date(now.getTime() + 3_600_000))).toBe(false);
   });
 });

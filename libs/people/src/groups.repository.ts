@@ -11,17 +11,19 @@ export class GroupsRepository {
    * enabled member, maps to an empty list: such an entry resolves to nobody (fail closed).
    */
   async enabledMembers(tx: Tx | undefined, names: readonly string[]): Promise<Record<string, string[]>> {
-    const resolved: Record<string, string[]> = Object.fromEntries(names.map((name) => [name, [] as string[]]));
-    if (names.length === 0) return resolved;
-    const rows = await this.database.rows<{ name: string; person_id: string }>(
+    if (names.length === 0) return {};
+    const [row] = await this.database.rows<{ members: Record<string, string[]> }>(
       tx,
-      `SELECT g.name, m.person_id FROM groups g
-         JOIN group_members m ON m.group_id = g.id JOIN people p ON p.id = m.person_id AND p.status = 'active'
-        WHERE g.name = ANY($1::text[]) ORDER BY g.name, m.person_id`,
+      `SELECT ${enabledMembersJsonSql('$1::text[]')} AS members`,
       [names],
     );
-    for (const row of rows) resolved[row.name].push(row.person_id);
-    return resolved;
+    return row.members;
+  }
+
+  /** Every group's name: what taxonomy lint checks `group:` entries against. */
+  async names(): Promise<string[]> {
+    const rows = await this.database.rows<{ name: string }>(undefined, `SELECT name FROM groups ORDER BY name`);
+    return rows.map((row) => row.name);
   }
 
   /** The person's manager when the directory names one who is enabled; null otherwise. */
@@ -33,4 +35,17 @@ export class GroupsRepository {
     );
     return rows[0]?.id ?? null;
   }
+}
+
+/**
+ * SQL for `{ name: [person id, …] }`, the enabled members of each group named by the `text[]` expression `names`
+ * (a name with no group maps to `[]`): the one rule a `group:` entry resolves by, for `enabledMembers` (intake, once
+ * per batch) and inside the escalation's update, which records the entries it adds in the same statement.
+ */
+export function enabledMembersJsonSql(names: string): string {
+  return `(SELECT COALESCE(jsonb_object_agg(n.name, COALESCE(
+            (SELECT jsonb_agg(m.person_id ORDER BY m.person_id) FROM groups g
+               JOIN group_members m ON m.group_id = g.id JOIN people p ON p.id = m.person_id AND p.status = 'active'
+              WHERE g.name = n.name), '[]'::jsonb)), '{}'::jsonb)
+           FROM unnest(${names}) AS n(name))`;
 }

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CredentialsRepository } from './credentials.repository';
+import { DelegationService } from './delegation.service';
+import { DelegationsRepository } from './delegations.repository';
 import { Deprovisioning } from './deprovisioning';
 import { EnrollmentService } from './enrollment.service';
 import { GroupAdminRepository } from './group-admin.repository';
@@ -17,6 +19,8 @@ import { SsoService } from './sso.service';
 @Module({
   providers: [
     CredentialsRepository,
+    DelegationService,
+    DelegationsRepository,
     Deprovisioning,
     EnrollmentService,
     GroupAdminRepository,
@@ -30,6 +34,16 @@ import { SsoService } from './sso.service';
     SsoRepository,
     SsoService,
   ],
-  exports: [Deprovisioning, EnrollmentService, GroupsRepository, GroupsService, PasskeyService, PeopleService, SessionService, SsoService],
+  exports: [
+    DelegationService,
+    Deprovisioning,
+    EnrollmentService,
+    GroupsRepository,
+    GroupsService,
+    PasskeyService,
+    PeopleService,
+    SessionService,
+    SsoService,
+  ],
 })
 export class PeopleModule {}

@@ -48,9 +48,9 @@ export class TaxonomyReviewService {
     private readonly history: ApprovalHistoryRepository,
   ) {}
 
-  /** Lint findings and the file's own test results; touches no database. */
-  check(source: string): { lint: LintReport; tests: TaxonomyTestReport | null } {
-    const { lint, tests } = checkTaxonomy(source);
+  /** Lint findings (`group:` entries checked against the directory's groups) and the file's own test results. */
+  async check(source: string): Promise<{ lint: LintReport; tests: TaxonomyTestReport | null }> {
+    const { lint, tests } = checkTaxonomy(source, { runTests: true, knownGroups: await this.taxonomies.knownGroups() });
     return { lint, tests };
   }
 

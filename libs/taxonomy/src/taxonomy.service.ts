@@ -12,6 +12,7 @@ import {
   type LintFinding,
   loadTaxonomy,
 } from '@countersign/domain';
+import { GroupsRepository } from '@countersign/people';
 import { TaxonomyRepository, type TaxonomyVersionRecord, type TaxonomyVersionSummary } from './taxonomy.repository';
 
 /** How stale an instance's compiled taxonomy may be after another instance applies a new version. */
@@ -41,7 +42,13 @@ export class TaxonomyService {
     private readonly database: Database,
     private readonly versions: TaxonomyRepository,
     private readonly audit: AuditService,
+    private readonly groups: GroupsRepository,
   ) {}
+
+  /** The directory's group names, read through the people library: lint warns about a `group:` entry naming another. */
+  knownGroups(): Promise<string[]> {
+    return this.groups.names();
+  }
 
   /**
    * Lints the document and runs its own tests (lint errors and failing tests refuse it with a DomainError
@@ -49,7 +56,7 @@ export class TaxonomyService {
    * activates it. Nothing is written when it is refused.
    */
   async apply(actor: Actor, source: string, comment?: string): Promise<AppliedTaxonomy> {
-    const { warnings, tests } = admit(source);
+    const { warnings, tests } = admit(source, await this.knownGroups());
     const checksum = 'sha256:' + createHash('sha256').update(source).digest('hex');
     const version = await this.database.transaction(async (tx) => {
       await this.versions.lock(tx);
@@ -148,8 +155,8 @@ export class TaxonomyService {
 }
 
 /** The gate every version passes before it can be active: no lint errors, and its own tests pass. */
-function admit(source: string): Pick<AppliedTaxonomy, 'warnings' | 'tests'> {
-  const check = checkTaxonomy(source);
+function admit(source: string, knownGroups?: readonly string[]): Pick<AppliedTaxonomy, 'warnings' | 'tests'> {
+  const check = checkTaxonomy(source, { runTests: true, knownGroups });
   if (check.lint.errors > 0) {
     throw invalidTaxonomyError(check.lint);
   }

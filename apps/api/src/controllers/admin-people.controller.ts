@@ -1,7 +1,10 @@
-import { Body, Controller, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type Actor } from '@countersign/audit';
 import {
+  CreateDelegationRequest,
+  type Delegation,
+  type Delegations,
   type EnrollmentLink,
   type Invitation,
   InvitePersonRequest,
@@ -11,9 +14,10 @@ import {
   UpdatePersonRequest,
 } from '@countersign/contract';
 import { DomainError } from '@countersign/domain';
-import { EnrollmentService, PeopleService } from '@countersign/people';
+import { DelegationService, EnrollmentService, PeopleService } from '@countersign/people';
 import { parseAdminBody } from '../http/admin-body';
 import { AdminGuard, CurrentAdmin } from '../http/auth.guards';
+import { delegationView, newDelegation } from './delegation-view';
 import { personView } from './person-view';
 
 /** People: invite (with a one-time enrollment link), re-issue links, role, permissions, disable. */
@@ -25,6 +29,7 @@ export class AdminPeopleController {
   constructor(
     private readonly people: PeopleService,
     private readonly enrollment: EnrollmentService,
+    private readonly delegations: DelegationService,
   ) {}
 
   @Get()
@@ -65,5 +70,31 @@ export class AdminPeopleController {
       throw new DomainError('conflict', 'an admin cannot disable or demote themselves; ask another admin');
     }
     return personView(await this.people.update(actor, id, changes));
+  }
+
+  @Get(':id/delegations')
+  @ApiOperation({ summary: "A person's delegations, given and held, newest first" })
+  @ApiOkResponse({ schema: ref('Delegations') })
+  async listDelegations(@Param('id') id: string): Promise<Delegations> {
+    return { delegations: (await this.delegations.list(id)).map((delegation) => delegationView(delegation)) };
+  }
+
+  @Post(':id/delegations')
+  @ApiOperation({ summary: "Hand a person's approvals to another enabled person (for their absence; at most 90 days)" })
+  @ApiBody({ schema: ref('CreateDelegationRequest') })
+  @ApiCreatedResponse({ schema: ref('Delegation') })
+  async delegate(@CurrentAdmin() actor: Actor, @Param('id') id: string, @Body() body: unknown): Promise<Delegation> {
+    return delegationView(await this.delegations.create(actor, id, newDelegation(parseAdminBody(CreateDelegationRequest, body))));
+  }
+
+  @Delete(':id/delegations/:delegationId')
+  @ApiOperation({ summary: "End one of the person's delegations now" })
+  @ApiOkResponse({ schema: ref('Delegation') })
+  async revokeDelegation(
+    @CurrentAdmin() actor: Actor,
+    @Param('id') id: string,
+    @Param('delegationId') delegationId: string,
+  ): Promise<Delegation> {
+    return delegationView(await this.delegations.revoke(actor, delegationId, id));
   }
 }

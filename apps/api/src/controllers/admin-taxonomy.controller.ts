@@ -102,7 +102,7 @@ export class AdminTaxonomyController {
   @ApiConsumes('application/yaml')
   @ApiBody(YAML_BODY)
   @ApiOkResponse({ schema: ref('TaxonomyCheck') })
-  check(@Body() source: unknown): TaxonomyCheck {
+  check(@Body() source: unknown): Promise<TaxonomyCheck> {
     return this.review.check(yamlBody(source));
   }
 

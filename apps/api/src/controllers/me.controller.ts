@@ -1,10 +1,28 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiDefaultResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
-import { type Inbox, type Me, type Passkeys, ref, type Sessions } from '@countersign/contract';
-import { type ApproverView, ApproverService, approverView, DecisionService, parseDecisionInput } from '@countersign/approvals';
-import { EnrollmentService, PasskeyService, type PasskeyView, type PersonSession, SessionService } from '@countersign/people';
+import {
+  CreateDelegationRequest,
+  type Delegation,
+  type Delegations,
+  type Inbox,
+  type Me,
+  type Passkeys,
+  ref,
+  type Sessions,
+} from '@countersign/contract';
+import { type ApproverView, ApproverService, DecisionService, parseDecisionInput } from '@countersign/approvals';
+import {
+  DelegationService,
+  EnrollmentService,
+  PasskeyService,
+  type PasskeyView,
+  type PersonSession,
+  SessionService,
+} from '@countersign/people';
+import { parseAdminBody } from '../http/admin-body';
 import { CurrentSession, SessionGuard } from '../http/auth.guards';
+import { delegationView, newDelegation } from './delegation-view';
 import { personView } from './person-view';
 
 type Body = Record<string, unknown> | undefined;
@@ -21,6 +39,7 @@ export class MeController {
     private readonly sessions: SessionService,
     private readonly approver: ApproverService,
     private readonly decisions: DecisionService,
+    private readonly delegations: DelegationService,
   ) {}
 
   @Get()
@@ -64,6 +83,30 @@ export class MeController {
     return { sessions: await this.sessions.listOpen(session.person, session) };
   }
 
+  @Get('delegations')
+  @ApiOperation({ summary: 'The delegations I gave and hold, newest first' })
+  @ApiOkResponse({ schema: ref('Delegations') })
+  async listDelegations(@CurrentSession() session: PersonSession): Promise<Delegations> {
+    return { delegations: (await this.delegations.list(session.person.id)).map((delegation) => delegationView(delegation)) };
+  }
+
+  @Post('delegations')
+  @ApiOperation({ summary: 'Hand my approvals to another enabled person until ends_at (at most 90 days)' })
+  @ApiBody({ schema: ref('CreateDelegationRequest') })
+  @ApiCreatedResponse({ schema: ref('Delegation') })
+  async delegate(@CurrentSession() session: PersonSession, @Body() body: unknown): Promise<Delegation> {
+    const request = newDelegation(parseAdminBody(CreateDelegationRequest, body));
+    const actor = { type: 'person' as const, id: session.person.id };
+    return delegationView(await this.delegations.create(actor, session.person.id, request));
+  }
+
+  @Delete('delegations/:id')
+  @ApiOperation({ summary: 'End a delegation I gave or hold, now' })
+  @ApiOkResponse({ schema: ref('Delegation') })
+  async revokeDelegation(@CurrentSession() session: PersonSession, @Param('id') id: string): Promise<Delegation> {
+    return delegationView(await this.delegations.revoke({ type: 'person', id: session.person.id }, id, session.person.id));
+  }
+
   @Get('approvals')
   @ApiOperation({ summary: 'Approvals I may decide, newest first (status=pending by default; cursor = next_cursor)' })
   @ApiOkResponse({ schema: ref('Inbox') })
@@ -102,6 +145,6 @@ export class MeController {
   @ApiOkResponse({ schema: ref('ApproverView') })
   async decide(@CurrentSession() session: PersonSession, @Param('id') id: string, @Body() body: unknown): Promise<ApproverView> {
     const settled = await this.decisions.decide(session.person, id, parseDecisionInput(body), 'web');
-    return approverView(settled, session.person);
+    return this.approver.render(settled, session.person);
   }
 }

@@ -18,8 +18,9 @@ import { type Output, table } from '../output';
  * others are one service call each. Each returns false when the command should exit 1.
  */
 export const taxonomyCommands = {
-  lint(out: Output, file: string, options: { strict?: boolean }): boolean {
-    const { lint } = checkTaxonomy(readFileSync(file, 'utf8'), { runTests: false });
+  /** `knownGroups`: the directory's group names (`--groups`, or `--directory` read them); unknown, groups are not checked. */
+  lint(out: Output, file: string, options: { strict?: boolean; knownGroups?: readonly string[] }): boolean {
+    const { lint } = checkTaxonomy(readFileSync(file, 'utf8'), { runTests: false, knownGroups: options.knownGroups });
     out.result(lint, () =>
       [
         ...lint.findings.map((finding) => formatFinding(file, finding)),
@@ -27,6 +28,11 @@ export const taxonomyCommands = {
       ].join('\n'),
     );
     return lint.errors === 0 && (options.strict !== true || lint.warnings === 0);
+  },
+
+  /** Lint with the group names of the deployment's directory. */
+  async lintWithDirectory(app: INestApplicationContext, out: Output, file: string, options: { strict?: boolean }): Promise<boolean> {
+    return this.lint(out, file, { ...options, knownGroups: await app.get(TaxonomyService).knownGroups() });
   },
 
   test(out: Output, file: string): boolean {

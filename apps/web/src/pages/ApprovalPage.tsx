@@ -210,13 +210,36 @@ export function ApprovalPage() {
             : `${view.requirement.approvals_required} approvals from different people are needed`}
           {view.requirement.step_up === 'passkey' ? ', each confirmed with a passkey.' : '.'} Who may decide: {describeApprovers(view)}.
         </p>
+        {view.you.deciding_for && (
+          <p className="notice">
+            You decide this for {view.you.deciding_for.display_name || view.you.deciding_for.email}, who delegated their approvals to you.
+          </p>
+        )}
+        {view.groups.map((group) => (
+          <div key={group.entry}>
+            <h3>{group.entry.replace(/^group:/, 'Group ')}</h3>
+            {group.members.length === 0 ? (
+              <p className="muted">Nobody: the group had no enabled member when the request was made.</p>
+            ) : (
+              <ul aria-label={`Members of ${group.entry}`}>
+                {group.members.map((member) => (
+                  <li key={member.person.id}>
+                    {member.person.display_name || member.person.email}
+                    {member.state !== 'member' && <span className="tag">{GROUP_MEMBER_STATE[member.state]}</span>}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        ))}
         {view.decisions.length === 0 ? (
           <p className="muted">No one has decided yet.</p>
         ) : (
           <ul className="decisions">
             {view.decisions.map((decision) => (
               <li key={decision.person.id}>
-                <strong>{decision.person.display_name || decision.person.email}</strong>{' '}
+                <strong>{decision.person.display_name || decision.person.email}</strong>
+                {decision.for && ` for ${decision.for.display_name || decision.for.email}`}{' '}
                 {decision.verdict === 'approve' ? 'approved' : 'denied'}
                 {decision.step_up && ' with a passkey'} via {decision.channel}, {formatDateTime(decision.decided_at)}
                 {decision.reason && <span className="decision-reason"> — “{decision.reason}”</span>}
@@ -243,13 +266,24 @@ function riskLine(view: ApproverView): string {
   return `${REVERSIBILITY[reversibility]?.title ?? reversibility} · ${BLAST_RADIUS[blastRadius]?.title ?? blastRadius}`;
 }
 
+/** How a group entry's member stands now against the approval's record (eligibility keeps to the record). */
+const GROUP_MEMBER_STATE = {
+  member: 'member',
+  left: 'left the group since the request (still eligible)',
+  disabled: 'disabled since the request (cannot decide)',
+  joined: 'joined since the request (not eligible)',
+} as const;
+
 function describeApprovers(view: ApproverView): string {
   const entries = [...view.requirement.approvers, ...view.escalated_to];
   return entries
     .map((entry) =>
       entry === 'on_behalf_of'
         ? `${view.on_behalf_of.display_name || view.on_behalf_of.email} (the person it is for)`
-        : entry.replace(/^role:/, 'anyone with the role ').replace(/^person:/, ''),
+        : entry
+            .replace(/^role:/, 'anyone with the role ')
+            .replace(/^group:/, 'the members of group ')
+            .replace(/^person:/, ''),
     )
     .join(', ');
 }

@@ -1,6 +1,6 @@
 import { type PublicKeyCredentialCreationOptionsJSON, startRegistration } from '@simplewebauthn/browser';
 import { useCallback, useEffect, useId, useState } from 'react';
-import { type Passkey, type SessionView, type SlackLink } from '@countersign/contract';
+import { type Delegation, type Passkey, type SessionView, type SlackLink } from '@countersign/contract';
 import { api, errorMessage } from '../api';
 import { formatDateTime, useTitle } from '../format';
 import { enablePush, pushSupported, type PushSubscriptionView } from '../push';
@@ -36,6 +36,7 @@ export function SettingsPage() {
         Signed in as <strong>{person.email}</strong> ({person.role}). {describePermissions(person.permissions)}
       </p>
       <PasskeysSection />
+      <DelegationsSection />
       <PushSection />
       <SlackSection />
       <SessionsSection />
@@ -146,6 +147,127 @@ function PasskeysSection() {
         </div>
         <button type="button" className="button primary" onClick={() => void add()} disabled={busy}>
           {busy ? 'Waiting for your passkey…' : 'Add a passkey'}
+        </button>
+      </div>
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {actionError && (
+        <p className="error" role="alert">
+          {actionError}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** My approvals handed to someone else while I am away, and those handed to me (docs/adr/0018). */
+function DelegationsSection() {
+  const person = usePerson();
+  const { data, error, reload } = useResource<{ delegations: Delegation[] }>('/v1/me/delegations');
+  const [delegate, setDelegate] = useState('');
+  const [until, setUntil] = useState('');
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const delegateId = useId();
+  const untilId = useId();
+  const reasonId = useId();
+
+  const create = async () => {
+    setBusy(true);
+    setActionError(null);
+    setNotice(null);
+    try {
+      const created = await api.post<Delegation>('/v1/me/delegations', {
+        delegate: delegate.trim(),
+        ends_at: until ? new Date(until).toISOString() : '',
+        ...(reason.trim() ? { reason: reason.trim() } : {}),
+      });
+      setDelegate('');
+      setUntil('');
+      setReason('');
+      await reload();
+      setNotice(`${created.delegate.display_name} may decide your approvals until ${formatDateTime(created.ends_at)}.`);
+    } catch (caught) {
+      setActionError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const revoke = async (delegation: Delegation) => {
+    setActionError(null);
+    setNotice(null);
+    try {
+      await api.delete(`/v1/me/delegations/${encodeURIComponent(delegation.id)}`);
+      await reload();
+      setNotice('Delegation ended.');
+    } catch (caught) {
+      setActionError(errorMessage(caught));
+    }
+  };
+
+  const live = data?.delegations.filter((delegation) => delegation.state === 'active' || delegation.state === 'scheduled') ?? [];
+  return (
+    <section className="card" aria-labelledby="delegations-title">
+      <h2 id="delegations-title">Delegation</h2>
+      <p className="muted small">
+        While you are away, someone else may decide the approvals you may decide (never a request made on their own behalf), for at most 90
+        days. It stops at its end, or as soon as either of you ends it.
+      </p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {data && live.length > 0 && (
+        <ul className="settings-list" aria-label="Delegations in force or scheduled">
+          {live.map((delegation) => {
+            const mine = delegation.delegator.id === person.id;
+            const other = mine ? delegation.delegate : delegation.delegator;
+            return (
+              <li key={delegation.id}>
+                <span className="item-main">
+                  <strong>{mine ? `To ${other.display_name}` : `For ${other.display_name}`}</strong>
+                  {delegation.state === 'scheduled' && <span className="tag">scheduled</span>}
+                  <br />
+                  <span className="muted small">
+                    {formatDateTime(delegation.starts_at)} – {formatDateTime(delegation.ends_at)}
+                    {delegation.reason ? ` · ${delegation.reason}` : ''}
+                  </span>
+                </span>
+                <button
+                  type="button"
+                  className="button small"
+                  onClick={() => void revoke(delegation)}
+                  aria-label={`End the delegation ${mine ? 'to' : 'from'} ${other.display_name}`}
+                >
+                  End
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <div className="inline-form">
+        <div className="field">
+          <label htmlFor={delegateId}>Delegate (email)</label>
+          <input id={delegateId} type="email" value={delegate} onChange={(event) => setDelegate(event.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor={untilId}>Until</label>
+          <input id={untilId} type="datetime-local" value={until} onChange={(event) => setUntil(event.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor={reasonId}>Reason (optional)</label>
+          <input id={reasonId} type="text" maxLength={500} value={reason} onChange={(event) => setReason(event.target.value)} />
+        </div>
+        <button type="button" className="button primary" onClick={() => void create()} disabled={busy || !delegate.trim() || !until}>
+          {busy ? 'Delegating…' : 'Delegate my approvals'}
         </button>
       </div>
       {notice && (

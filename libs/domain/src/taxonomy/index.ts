@@ -7,6 +7,7 @@ export { CEL_VARIABLES } from './cel-environment';
 export { findDefaultTaxonomyPath } from './default-taxonomy-path';
 export {
   checkTaxonomy,
+  type CheckOptions,
   invalidTaxonomyError,
   lintTaxonomy,
   type LintCode,

@@ -291,6 +291,7 @@ function buildRequirement(config: TierConfig): Requirement {
         decision: 'approve',
         approvals_required: config.approvals ?? 1,
         approvers: [...(config.approvers ?? DEFAULT_APPROVERS)],
+        ...(config.approvals_from === undefined ? {} : { approvals_from: Object.freeze({ ...config.approvals_from }) }),
         step_up: config.step_up ?? 'none',
         channels: [...(config.channels ?? DEFAULT_CHANNELS)],
         ttl_seconds: parseDuration(config.ttl ?? DEFAULT_TTL),

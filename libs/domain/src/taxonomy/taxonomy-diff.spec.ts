@@ -105,4 +105,24 @@ describe('diffTaxonomies', () => {
       ['files.delete', [], 'up'],
     ]);
   });
+
+  it('a tier that needs fewer approvals from a group relaxes it, even with more approvals in all', () => {
+    const grouped = SAMPLE_TAXONOMY_YAML.replace(
+      'approvers: [on_behalf_of, "role:admin"], step_up: passkey,',
+      'approvers: [on_behalf_of, "group:finance"], approvals_from: { "group:finance": 2 }, step_up: passkey,',
+    );
+    const before = loadTaxonomy(grouped);
+    const fewerFromFinance = loadTaxonomy(
+      grouped.replace(
+        'approvals: 2, approvers: [on_behalf_of, "group:finance"], approvals_from: { "group:finance": 2 }',
+        'approvals: 3, approvers: [on_behalf_of, "group:finance"], approvals_from: { "group:finance": 1 }',
+      ),
+    );
+    expect(diffTaxonomies(before, fewerFromFinance).tiers).toEqual([expect.objectContaining({ tier: 'critical', strictness: 'looser' })]);
+    const dropped = loadTaxonomy(grouped.replace(', approvals_from: { "group:finance": 2 }', ''));
+    expect(diffTaxonomies(before, dropped).tiers).toEqual([
+      { tier: 'critical', fields: [{ field: 'approvals_from', before: { 'group:finance': 2 }, after: null }], strictness: 'looser' },
+    ]);
+    expect(diffTaxonomies(dropped, before).tiers).toEqual([expect.objectContaining({ strictness: 'stricter' })]);
+  });
 });

@@ -150,3 +150,40 @@ describe('globCovers', () => {
     expect(globCovers(general, specific)).toBe(covers);
   });
 });
+
+describe('groups in the taxonomy', () => {
+  const grouped = SAMPLE_TAXONOMY_YAML.replace(
+    'approvers: [on_behalf_of, "role:admin"], step_up: passkey,',
+    'approvers: [on_behalf_of, "group:finance", "group:treasury"], approvals_from: { "group:finance": 2 }, step_up: passkey,',
+  );
+
+  it('warns about a group: entry naming no group in the directory, with its line, when the groups are known', () => {
+    const warnings = lintTaxonomy(grouped, ['finance']).findings.filter((finding) => finding.code === 'unknown_group');
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        path: 'tiers.critical.approvers[2]',
+        line: lineOf(grouped, 'group:treasury'),
+        message: expect.stringContaining('group:treasury names no group'),
+      }),
+    ]);
+    expect(lintTaxonomy(grouped, ['finance', 'treasury']).findings.filter((finding) => finding.code === 'unknown_group')).toEqual([]);
+    // A file checked without a directory (CI) cannot know the groups: no warning either way.
+    expect(lintTaxonomy(grouped).findings.filter((finding) => finding.code === 'unknown_group')).toEqual([]);
+  });
+
+  it('compiles approvals_from into the requirement', () => {
+    const { taxonomy } = checkTaxonomy(grouped, { runTests: false });
+    expect(taxonomy?.requirementFor('critical').approvals_from).toEqual({ 'group:finance': 2 });
+    expect(taxonomy?.requirementFor('high').approvals_from).toBeUndefined();
+  });
+
+  it('refuses approvals_from naming an entry the tier does not list, or more than its approvals', () => {
+    const unlisted = grouped.replace('approvals_from: { "group:finance": 2 }', 'approvals_from: { "group:ops": 1 }');
+    expect(errorsOf(unlisted)).toEqual([expect.objectContaining({ message: expect.stringContaining('group:ops, which is not among') })]);
+    const tooMany = grouped.replace('approvals_from: { "group:finance": 2 }', 'approvals_from: { "group:finance": 3 }');
+    expect(errorsOf(tooMany)).toEqual([expect.objectContaining({ message: expect.stringContaining('raise approvals') })]);
+    const notGroup = grouped.replace('approvals_from: { "group:finance": 2 }', 'approvals_from: { "role:admin": 1 }');
+    expect(errorsOf(notGroup)).toEqual([expect.objectContaining({ code: 'schema' })]);
+  });
+});

@@ -10,7 +10,7 @@ import type { CompiledTaxonomy, TaxonomyAction, TaxonomyDocument } from './taxon
 /** Errors block an apply; warnings are reported beside it. */
 export type LintSeverity = 'error' | 'warning';
 
-export type LintCode = TaxonomyErrorKind | 'unreachable_rule' | 'shadowed_glob' | 'unused_sensitive_arg';
+export type LintCode = TaxonomyErrorKind | 'unreachable_rule' | 'shadowed_glob' | 'unused_sensitive_arg' | 'unknown_group';
 
 export interface LintFinding {
   severity: LintSeverity;
@@ -50,11 +50,20 @@ export function invalidTaxonomyError(lint: LintReport): DomainError {
   );
 }
 
-export function lintTaxonomy(yamlText: string): LintReport {
-  return checkTaxonomy(yamlText, { runTests: false }).lint;
+export interface CheckOptions {
+  runTests: boolean;
+  /**
+   * The directory's group names, when the caller can read them: a `group:` entry naming another group is warned
+   * about (it resolves to nobody). Undefined (a file checked without a database): groups are not checked.
+   */
+  knownGroups?: readonly string[];
 }
 
-export function checkTaxonomy(yamlText: string, options: { runTests: boolean } = { runTests: true }): TaxonomyCheck {
+export function lintTaxonomy(yamlText: string, knownGroups?: readonly string[]): LintReport {
+  return checkTaxonomy(yamlText, { runTests: false, knownGroups }).lint;
+}
+
+export function checkTaxonomy(yamlText: string, options: CheckOptions = { runTests: true }): TaxonomyCheck {
   const reading = readTaxonomy(yamlText);
   if (reading.taxonomy === undefined) {
     const findings = reading.errors.map(({ kind, ...error }): LintFinding => ({ severity: 'error', code: kind, ...error }));
@@ -69,7 +78,12 @@ export function checkTaxonomy(yamlText: string, options: { runTests: boolean } =
     path: formatPath(path),
     message,
   });
-  const findings = [...unreachableRules(document, warning), ...shadowedGlobs(document, warning), ...unusedSensitiveArgs(taxonomy, warning)];
+  const findings = [
+    ...unreachableRules(document, warning),
+    ...shadowedGlobs(document, warning),
+    ...unusedSensitiveArgs(taxonomy, warning),
+    ...(options.knownGroups === undefined ? [] : unknownGroups(document, new Set(options.knownGroups), warning)),
+  ];
   const tests = options.runTests ? withLines(runTaxonomyTests(taxonomy), reading.locate) : null;
   return { lint: report(findings), tests, taxonomy };
 }
@@ -180,6 +194,24 @@ function unusedSensitiveArgs(taxonomy: CompiledTaxonomy, warn: Warn): LintFindin
       }
     });
   });
+  return findings;
+}
+
+/** A `group:NAME` approver (or escalation entry) naming no group in the directory resolves to nobody. */
+function unknownGroups(document: TaxonomyDocument, known: ReadonlySet<string>, warn: Warn): LintFinding[] {
+  const findings: LintFinding[] = [];
+  for (const [tier, config] of Object.entries(document.tiers)) {
+    if (config.decision !== 'approve') continue;
+    for (const field of ['approvers', 'escalate_to'] as const) {
+      (config[field] ?? []).forEach((entry, index) => {
+        const name = entry.startsWith('group:') ? entry.slice('group:'.length) : null;
+        if (name !== null && !known.has(name))
+          findings.push(
+            warn('unknown_group', ['tiers', tier, field, index], `${entry} names no group in the directory: it resolves to nobody`),
+          );
+      });
+    }
+  }
   return findings;
 }
 

@@ -55,6 +55,23 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
           message: `${approvals} distinct approvals can never be reached when the only approver is on_behalf_of; add a role or group`,
         });
       }
+      for (const [entry, count] of Object.entries(config.approvals_from ?? {})) {
+        const path = ['tiers', name, 'approvals_from', entry];
+        if (![...approvers, ...(config.escalate_to ?? [])].includes(entry)) {
+          problems.push({
+            kind: 'invalid',
+            path,
+            atKey: true,
+            message: `approvals_from names ${entry}, which is not among the tier's approvers`,
+          });
+        } else if (count > approvals) {
+          problems.push({
+            kind: 'invalid',
+            path,
+            message: `${count} approvals from ${entry} is more than the tier's approvals (${approvals}); raise approvals`,
+          });
+        }
+      }
       if (config.escalate_after !== undefined && config.escalate_to === undefined) {
         problems.push({ kind: 'invalid', path: ['tiers', name, 'escalate_after'], message: 'escalate_after needs escalate_to' });
       }

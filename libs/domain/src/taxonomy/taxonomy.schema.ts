@@ -28,6 +28,9 @@ const approveTier = z.strictObject({
   decision: z.literal('approve'),
   approvals: z.number().int().min(1).max(10).optional(),
   approvers: z.array(approver).min(1).optional(),
+  approvals_from: z
+    .record(z.string().regex(/^group:\S+$/, { message: 'approvals_from names "group:<name>" entries' }), z.number().int().min(1).max(10))
+    .optional(),
   step_up: z.enum(['none', 'passkey']).optional(),
   channels: z
     .array(z.enum(['slack', 'web_push', 'email']))

@@ -14,6 +14,8 @@ export interface ApproveTierConfig {
   approvals?: number;
   /** "on_behalf_of", "role:<role>", "group:<name>" or "person:<id or email>". */
   approvers?: string[];
+  /** Of the `approvals`, how many must come from members of a group: `{ "group:finance": 2 }`. */
+  approvals_from?: Record<string, number>;
   step_up?: StepUp;
   channels?: NotificationChannelType[];
   ttl?: string;
@@ -98,6 +100,8 @@ export interface Requirement {
   decision: Decision;
   approvals_required: number;
   approvers: string[];
+  /** Only when the tier sets it: of the approvals, how many from the recorded members of each `group:` entry. */
+  approvals_from?: Record<string, number>;
   step_up: StepUp;
   channels: NotificationChannelType[];
   /** How long the request may stay pending; 0 for tiers that are decided at once (auto_approve, deny). */
