@@ -341,7 +341,9 @@ function escalationFields(
   const tierChannels = config.channels ?? DEFAULT_CHANNELS;
   const written =
     config.escalation ??
-    (config.escalate_after !== undefined && config.escalate_to !== undefined ? [{ after: config.escalate_after, to: config.escalate_to }] : []);
+    (config.escalate_after !== undefined && config.escalate_to !== undefined
+      ? [{ after: config.escalate_after, to: config.escalate_to }]
+      : []);
   const escalation: EscalationStep[] = written.map((step) => ({
     after_seconds: parseDuration(step.after),
     to: [...step.to],

@@ -221,7 +221,8 @@ function escalationsReachingNobody(document: TaxonomyDocument, warn: Warn): Lint
     const steps = config.escalation ?? (config.escalate_to === undefined ? [] : [{ to: config.escalate_to }]);
     steps.forEach((step, index) => {
       if (!step.to.every((entry) => entry === MANAGER_ENTRY)) return;
-      const path: DocumentPath = config.escalation === undefined ? ['tiers', name, 'escalate_to'] : ['tiers', name, 'escalation', index, 'to'];
+      const path: DocumentPath =
+        config.escalation === undefined ? ['tiers', name, 'escalate_to'] : ['tiers', name, 'escalation', index, 'to'];
       findings.push(
         warn(
           'escalation_may_reach_nobody',

@@ -58,7 +58,7 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
           message: `${approvals} distinct approvals can never be reached when the only approver is on_behalf_of; add a role or group`,
         });
       }
-      if (config.escalate_after !== undefined && config.escalate_to === undefined) {
+      if (config.escalate_after !== undefined && config.escalate_to === undefined && config.escalation === undefined) {
         problems.push({ kind: 'invalid', path: ['tiers', name, 'escalate_after'], message: 'escalate_after needs escalate_to' });
       }
       problems.push(...ladderProblems(name, config, approvers));
