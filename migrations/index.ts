@@ -10,9 +10,10 @@ import { PersonPendingCount1764640000000 } from './1764640000000-person-pending-
 import { DeliverySentAt1764700000000 } from './1764700000000-delivery-sent-at';
 import { Ciba1764800000000 } from './1764800000000-ciba';
 import { Directory1764900000000 } from './1764900000000-directory';
+import { EscalationLadder1764940000000 } from './1764940000000-escalation-ladder';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000, PeopleAndDecisions1764100000000, TaxonomyAdmin1764200000000, Channels1764300000000, SlackDmChannel1764400000000,
   AgentPendingCount1764500000000, DeliveryClaims1764600000000, PersonPendingCount1764640000000, DeliverySentAt1764700000000,
-  Ciba1764800000000, Directory1764900000000,
+  Ciba1764800000000, Directory1764900000000, EscalationLadder1764940000000,
 ];

@@ -1,8 +1,18 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { Database } from '@countersign/database';
-import { nextStatus, type Requirement } from '@countersign/domain';
+import {
+  directoryNeeds,
+  eligibleEntries,
+  escalationLadder,
+  type EscalationStep,
+  mergeGroupMembers,
+  nextStatus,
+  type Requirement,
+  resolveStepEntries,
+} from '@countersign/domain';
 import { Metrics } from '@countersign/observability';
+import { GroupsRepository } from '@countersign/people';
 import { jobId, JobName, QueueService } from '@countersign/queue';
 import { ApprovalEvents } from './approval-events';
 import { LiveEvents } from './live-events';
@@ -17,6 +27,21 @@ const SWEEP_BATCH = 500;
  */
 export interface ApprovalOutreach {
   planNew(approval: ApprovalRecord): Promise<void>;
+  /** Reaches the approvers an escalation step added, on the step's channels (nobody already notified again). */
+  planEscalation(taken: EscalationStepTaken): Promise<void>;
+}
+
+/** An escalation step that fired: the approval after it, and what the step added. */
+export interface EscalationStepTaken {
+  approval: ApprovalRecord;
+  /** 1-based: the approval's `escalation_step` now. */
+  step: number;
+  /** The entries the step added to `escalated_to` (`manager` already resolved to `person:<id>`). */
+  added: string[];
+  /** The channels the step reaches its approvers on. */
+  channels: EscalationStep['channels'];
+  /** The people the step resolved from the directory: the manager, the members of the groups it added. */
+  people: string[];
 }
 export const APPROVAL_OUTREACH = Symbol('APPROVAL_OUTREACH');
 
@@ -36,6 +61,7 @@ export class ApprovalLifecycleService {
     private readonly events: ApprovalEvents,
     private readonly live: LiveEvents,
     private readonly metrics: Metrics,
+    private readonly groups: GroupsRepository,
     @Optional() @Inject(APPROVAL_OUTREACH) private readonly outreach: ApprovalOutreach | null = null,
   ) {}
 
@@ -136,15 +162,8 @@ export class ApprovalLifecycleService {
         ),
       );
     }
-    if (requirement.escalate_after_seconds && requirement.escalate_to.length > 0) {
-      enqueues.push(
-        this.queue.enqueue(
-          JobName.EscalateApproval,
-          { approvalId: approval.id },
-          { jobId: jobId.escalate(approval.id), delayMs: requirement.escalate_after_seconds * 1000 },
-        ),
-      );
-    }
+    const firstStep = escalationLadder(requirement)[0];
+    if (firstStep !== undefined) enqueues.push(this.scheduleEscalationStep(approval, 1, firstStep));
     return enqueues;
   }
 
@@ -165,19 +184,89 @@ export class ApprovalLifecycleService {
   }
 
   /**
-   * Once per approval: its `escalate_to` approvers become eligible (audited). Returns the approval with the
-   * approvers added, or null when it was escalated already, is final, or has nobody to escalate to.
+   * Step `step` (1-based) of the approval's escalation ladder, exactly once: its entries become eligible (`group:`
+   * members snapshotted, `manager` resolved to the on-behalf-of person's enabled manager as `person:<id>`), audited
+   * with what they resolved to; then the added approvers are reached on the step's channels and the next step is
+   * scheduled. `early` marks a step brought forward (nobody reachable, an approver disabled). Null when the step
+   * was taken already, the step before it was not, there is no such step, or the approval is final or expired.
    */
-  async escalate(approvalId: string): Promise<{ approval: ApprovalRecord; added: string[] } | null> {
-    return this.database.transaction(async (tx) => {
-      const approval = await this.approvals.claimEscalation(tx, approvalId);
-      if (!approval) return null;
-      const added = approval.escalatedTo;
+  async escalate(approvalId: string, step: number, options: { early?: boolean } = {}): Promise<EscalationStepTaken | null> {
+    const taken = await this.database.transaction(async (tx) => {
+      const claimed = await this.approvals.claimEscalationStep(tx, approvalId, step);
+      if (!claimed) return null;
+      const ladder = escalationLadder(claimed.requirement);
+      const rung = ladder[step - 1];
+      const needs = directoryNeeds(rung);
+      const members = await this.groups.enabledMembers(tx, needs.groups);
+      const managerId = needs.manager ? await this.groups.enabledManagerOf(tx, claimed.onBehalfOfId) : null;
+      const added = resolveStepEntries(rung, managerId, eligibleEntries(claimed));
+      const groupMembers = mergeGroupMembers(claimed.groupMembers, members);
+      const addedGroups = added.filter((entry) => entry.startsWith('group:')).map((entry) => entry.slice('group:'.length));
+      const people = [
+        ...new Set([
+          ...(managerId !== null && added.includes(`person:${managerId}`) ? [managerId] : []),
+          ...addedGroups.flatMap((name) => groupMembers[name] ?? []),
+        ]),
+      ];
+      const approval = await this.approvals.recordEscalationStep(tx, approvalId, added, groupMembers);
+      const reachedNobody = added.every(
+        (entry) => entry.startsWith('group:') && (groupMembers[entry.slice('group:'.length)] ?? []).length === 0,
+      );
       await this.audit.append(tx, SYSTEM, [
-        { type: AuditEventType.ApprovalEscalated, subject: { type: 'approval', id: approvalId }, data: { escalate_to: added } },
+        {
+          type: AuditEventType.ApprovalEscalated,
+          subject: { type: 'approval', id: approvalId },
+          data: {
+            step,
+            steps: ladder.length,
+            early: options.early === true,
+            to: rung.to,
+            added,
+            channels: rung.channels,
+            ...(needs.manager ? { manager: managerId } : {}),
+            ...(addedGroups.length > 0 ? { groups: Object.fromEntries(addedGroups.map((name) => [name, groupMembers[name] ?? []])) } : {}),
+            people,
+            ...(reachedNobody ? { resolved_to_nobody: true } : {}),
+          },
+        },
       ]);
-      return { approval, added };
+      return { approval, step, added, channels: rung.channels, people, next: ladder[step] };
     });
+    if (!taken) return null;
+    const { next, ...result } = taken;
+    this.logger.log(`approval ${approvalId} escalation step ${step}: added ${result.added.join(', ') || 'nobody'}`);
+    // The added approvers' screens, including group members and the manager by their own rooms.
+    this.live.emit('approval.created', result.approval, [...result.added, ...result.people.map((id) => `person:${id}`)]);
+    if (this.outreach) await this.outreach.planEscalation(result);
+    else
+      await this.queue.enqueue(
+        JobName.PlanNotifications,
+        { approvalId, agentId: result.approval.agentId },
+        { jobId: jobId.plan(`${approvalId}-${step}`) },
+      );
+    if (next !== undefined) await this.scheduleEscalationStep(result.approval, step + 1, next);
+    return result;
+  }
+
+  /**
+   * Brings the approval's next escalation step forward to now (for a caller that knows its approvers cannot act,
+   * e.g. one was disabled). Null when there is no step left, or the approval is no longer pending: the caller
+   * decides what then (let it expire, say so).
+   */
+  async escalateNow(approvalId: string): Promise<EscalationStepTaken | null> {
+    const approval = await this.approvals.findById(approvalId);
+    if (!approval || approval.status !== 'pending') return null;
+    return this.escalate(approvalId, approval.escalationStep + 1, { early: true });
+  }
+
+  /** The step's job, due `after_seconds` after the request (at once if that has passed); its id is fixed per step. */
+  private scheduleEscalationStep(approval: ApprovalRecord, step: number, rung: EscalationStep): Promise<void> {
+    const dueAt = approval.createdAt.getTime() + rung.after_seconds * 1000;
+    return this.queue.enqueue(
+      JobName.EscalateApproval,
+      { approvalId: approval.id, step },
+      { jobId: jobId.escalate(approval.id, step), delayMs: Math.max(0, dueAt - Date.now()) },
+    );
   }
 
   /** Every message sent about the final approval now shows its outcome (the channels' showOutcome is done). */

@@ -4,6 +4,7 @@ import {
   type ApproverView as WireApproverView,
   type InboxItem as WireInboxItem,
 } from '@countersign/contract';
+import { escalationProgress } from '@countersign/domain';
 import { type ApprovalRecord, eligibleEntriesOf } from './approval.repository';
 import { type ApprovalActivity, type InboxRow, type NotificationView } from './decision.repository';
 
@@ -42,6 +43,7 @@ export function toApprovalView(
     expires_at: approval.expiresAt.toISOString(),
     decided_at: approval.decidedAt ? approval.decidedAt.toISOString() : null,
     decisions,
+    escalation: escalationView(approval),
     notifications,
     ...(approval.status === 'approved' && approvalToken ? { approval_token: approvalToken } : {}),
   };
@@ -60,6 +62,16 @@ export function classificationView(approval: ApprovalRecord): ApprovalView['clas
   };
 }
 
+/** Where the approval is on its ladder; a final approval has no next step. */
+export function escalationView(approval: ApprovalRecord): ApprovalView['escalation'] {
+  const progress = escalationProgress(approval.requirement, approval.escalationStep, approval.createdAt);
+  return {
+    step: progress.step,
+    steps: progress.steps,
+    next_step_at: approval.status === 'pending' && progress.nextAt !== null ? progress.nextAt.toISOString() : null,
+  };
+}
+
 export type InboxItem = WireInboxItem;
 
 /** What a person sees of an approval: rendered by Countersign from the structured action (DESIGN.md principle 3). */
@@ -70,7 +82,6 @@ export type ApprovalSummary = Omit<ApproverView, 'you'> & {
   agent_id: string;
   on_behalf_of_id: string;
   eligible: string[];
-  escalate_to: string[];
 };
 
 export function inboxItem(row: InboxRow): InboxItem {
@@ -109,6 +120,7 @@ export function approverView({ row, decisions, notifications }: ApprovalActivity
       channels: requirement.channels,
     },
     escalated_to: approval.escalatedTo,
+    escalation: escalationView(approval),
     notifications,
     provenance: approval.provenance,
     provenance_warnings: classification.reasons.filter((reason) => reason.startsWith('Untrusted provenance')),
@@ -136,6 +148,5 @@ export function approvalSummary(activity: ApprovalActivity): ApprovalSummary {
     agent_id: approval.agentId,
     on_behalf_of_id: approval.onBehalfOfId,
     eligible: eligibleEntriesOf(approval),
-    escalate_to: approval.requirement.escalate_to ?? [],
   };
 }

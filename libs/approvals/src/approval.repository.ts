@@ -53,7 +53,7 @@ const APPROVAL_COLUMNS = [
   'decided_at',
 ].join(', ');
 /** What a read of one approval selects: every column of the record. */
-const APPROVAL_RECORD = `${APPROVAL_COLUMNS}, escalated_to, group_members, created_at, updated_at`;
+const APPROVAL_RECORD = `${APPROVAL_COLUMNS}, escalated_to, escalation_step, group_members, created_at, updated_at`;
 
 /**
  * One request's intake write: the approval, its audit events, its token row when it was auto-approved, and its
@@ -207,16 +207,32 @@ export class ApprovalRepository {
     return rows.length > 0;
   }
 
-  /** Adds the escalation's approvers once, in the caller's transaction; null when it was done or is not due. */
-  async claimEscalation(tx: Tx, approvalId: string): Promise<ApprovalRecord | null> {
+  /**
+   * Claims step `step` (1-based) of the approval's escalation ladder, in the caller's transaction: of every job,
+   * sweep and early escalation that tries the same step, one matches (the step before it must be the last taken).
+   * Null when the step was taken already, an earlier one was not, the ladder has no such step, or the approval is
+   * final or past its expiry. The row stays locked until the caller records what the step added.
+   */
+  async claimEscalationStep(tx: Tx, approvalId: string, step: number): Promise<ApprovalRecord | null> {
     return this.one(
       tx,
-      `UPDATE approvals SET escalated_at = now(), updated_at = now(),
-              escalated_to = ARRAY(SELECT jsonb_array_elements_text(requirement->'escalate_to'))
-        WHERE id = $1 AND status = 'pending' AND escalated_at IS NULL AND jsonb_array_length(COALESCE(requirement->'escalate_to', '[]'::jsonb)) > 0
+      `UPDATE approvals SET escalation_step = $2, escalated_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'pending' AND expires_at > now() AND escalation_step = $2 - 1
+          AND jsonb_array_length(COALESCE(requirement->'escalation', '[]'::jsonb)) >= $2
         RETURNING ${APPROVAL_RECORD}`,
-      [approvalId],
+      [approvalId, step],
     );
+  }
+
+  /** What a claimed step added: its entries after those of earlier steps, and the group snapshots merged in. */
+  async recordEscalationStep(tx: Tx, approvalId: string, added: string[], groupMembers: Record<string, string[]>): Promise<ApprovalRecord> {
+    const updated = await this.one(
+      tx,
+      `UPDATE approvals SET escalated_to = escalated_to || $2::text[], group_members = $3::jsonb WHERE id = $1 RETURNING ${APPROVAL_RECORD}`,
+      [approvalId, added, JSON.stringify(groupMembers)],
+    );
+    if (!updated) throw new Error(`approval ${approvalId} vanished while its escalation step was recorded`);
+    return updated;
   }
 
   async markMessagesUpdated(approvalId: string): Promise<void> {
@@ -277,6 +293,7 @@ export function approvalFromRow(row: Record<string, unknown>): ApprovalRecord {
     callbackState: row.callback_state as ApprovalRecord['callbackState'],
     bindingMessage: (row.binding_message as string | null | undefined) ?? null,
     escalatedTo: (row.escalated_to as string[] | undefined) ?? [],
+    escalationStep: (row.escalation_step as number | undefined) ?? 0,
     groupMembers: (row.group_members as Record<string, string[]> | undefined) ?? {},
     decidedAt: date(row.decided_at),
     createdAt: date(row.created_at)!,

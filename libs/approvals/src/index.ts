@@ -1,5 +1,5 @@
 export { AgentControlService } from './agent-control.service';
-export { APPROVAL_OUTREACH, type ApprovalOutreach, ApprovalLifecycleService } from './approval-lifecycle.service';
+export { APPROVAL_OUTREACH, type ApprovalOutreach, ApprovalLifecycleService, type EscalationStepTaken } from './approval-lifecycle.service';
 export { type AdminOverview, type AgentApprovalView, ApprovalReportsService, MAX_OVERVIEW_DAYS } from './approval-reports.service';
 export {
   type ApprovalRequest,

@@ -28,6 +28,7 @@ const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSummary => 
   },
   requirement: { approvals_required: 1, approvers: ['on_behalf_of'], step_up: 'none', channels: ['slack'] },
   escalated_to: [],
+  escalation: { step: 0, steps: 0, next_step_at: null },
   notifications: [],
   provenance: [],
   provenance_warnings: ['Untrusted provenance: web'],
@@ -38,7 +39,6 @@ const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSummary => 
   agent_id: 'g1',
   on_behalf_of_id: 'p1',
   eligible: ['on_behalf_of'],
-  escalate_to: [],
   ...overrides,
 });
 
