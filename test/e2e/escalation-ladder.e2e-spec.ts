@@ -157,7 +157,14 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
     expect(steps.map(({ at: _at, ...step }) => step)).toEqual([
       expect.objectContaining({ step: 1, steps: 4, early: false, added: ['role:admin'], people: [] }),
       expect.objectContaining({ step: 2, steps: 4, early: false, added: [`person:${cfo.email}`], people: [] }),
-      expect.objectContaining({ step: 3, steps: 4, early: false, added: [`person:${manager.id}`], manager: manager.id, people: [manager.id] }),
+      expect.objectContaining({
+        step: 3,
+        steps: 4,
+        early: false,
+        added: [`person:${manager.id}`],
+        manager: manager.id,
+        people: [manager.id],
+      }),
       expect.objectContaining({
         step: 4,
         early: false,
