@@ -200,8 +200,12 @@ export class ApprovalLifecycleService {
       const members = await this.groups.enabledMembers(tx, needs.groups);
       const managerId = needs.manager ? await this.groups.enabledManagerOf(tx, claimed.onBehalfOfId) : null;
       const added = resolveStepEntries(rung, managerId, eligibleEntries(claimed));
-      const groupMembers = mergeGroupMembers(claimed.groupMembers, members);
       const addedGroups = added.filter((entry) => entry.startsWith('group:')).map((entry) => entry.slice('group:'.length));
+      // Only the groups this step adds: a group the approval listed already keeps what was recorded for it.
+      const groupMembers = mergeGroupMembers(
+        claimed.groupMembers,
+        Object.fromEntries(addedGroups.map((name) => [name, members[name] ?? []])),
+      );
       const people = [
         ...new Set([
           ...(managerId !== null && added.includes(`person:${managerId}`) ? [managerId] : []),
