@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type INestApplicationContext } from '@nestjs/common';
 import { ApprovalLifecycleService } from '@countersign/approvals';
 import { AuditService, CLI } from '@countersign/audit';
+import { jobId, QueueName, QueueService } from '@countersign/queue';
 import { TaxonomyService } from '@countersign/taxonomy';
 import {
   agentAccessToken,
@@ -270,5 +271,19 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
     const after = (await escalations(approval.id)).length;
     await sleepUntil(created + (AFTER[3] + 2) * 1000);
     expect(await escalations(approval.id)).toHaveLength(after);
+  });
+
+  it('a requirement stored before the ladder (escalate_after + escalate_to only) is one step, found by the sweep when its job was lost', async () => {
+    const erin = await person();
+    const approval = await request(erin.email);
+    // What an approval requested before this version looks like, with its delayed job gone with Redis.
+    expect(await api.app.get(QueueService).queue(QueueName.Lifecycle).remove(jobId.escalate(approval.id, 1))).toBe(1);
+    await sql(`UPDATE approvals SET requirement = requirement - 'escalation' WHERE id = $1`, [approval.id]);
+    expect((await agentView(approval.id)).escalation).toMatchObject({ step: 0, steps: 1 });
+
+    await reached(admin.slackUser, approval.id);
+    expect(await escalations(approval.id)).toEqual([expect.objectContaining({ step: 1, steps: 1, added: ['role:admin'] })]);
+    expect((await agentView(approval.id)).escalation).toEqual({ step: 1, steps: 1, next_step_at: null });
+    expect((await call(`${api.url}/v1/approvals/${approval.id}/cancel`, { token: agentToken, body: {} })).status).toBe(200);
   });
 });

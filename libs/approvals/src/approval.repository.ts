@@ -56,6 +56,16 @@ const APPROVAL_COLUMNS = [
 const APPROVAL_RECORD = `${APPROVAL_COLUMNS}, escalated_to, escalation_step, group_members, created_at, updated_at`;
 
 /**
+ * In SQL over an approvals row: how many steps its ladder has, and the delay (seconds) of the step due next
+ * (`escalation_step` counts those taken). Requirements stored before the ladder have no `escalation`: their one
+ * step is `escalate_after_seconds` + `escalate_to`, as `escalationLadder()` reads them.
+ */
+export const LADDER_LENGTH_SQL = `COALESCE(jsonb_array_length(requirement->'escalation'),
+  CASE WHEN requirement->>'escalate_after_seconds' IS NOT NULL AND jsonb_array_length(COALESCE(requirement->'escalate_to', '[]'::jsonb)) > 0 THEN 1 ELSE 0 END)`;
+export const NEXT_STEP_AFTER_SQL = `COALESCE(requirement->'escalation'->escalation_step->>'after_seconds',
+  CASE WHEN NOT requirement ? 'escalation' AND escalation_step = 0 THEN requirement->>'escalate_after_seconds' END)::int`;
+
+/**
  * One request's intake write: the approval, its audit events, its token row when it was auto-approved, and its
  * CIBA request when it came through that door.
  */
@@ -218,7 +228,7 @@ export class ApprovalRepository {
       tx,
       `UPDATE approvals SET escalation_step = $2, escalated_at = now(), updated_at = now()
         WHERE id = $1 AND status = 'pending' AND expires_at > now() AND escalation_step = $2 - 1
-          AND jsonb_array_length(COALESCE(requirement->'escalation', '[]'::jsonb)) >= $2
+          AND ${LADDER_LENGTH_SQL} >= $2
         RETURNING ${APPROVAL_RECORD}`,
       [approvalId, step],
     );

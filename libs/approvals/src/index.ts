@@ -28,7 +28,13 @@ export {
   type ApprovalActivity,
   type NotificationView,
 } from './decision.repository';
-export { type ApprovalRecord, eligibleEntriesOf, type StoredClassification } from './approval.repository';
+export {
+  type ApprovalRecord,
+  eligibleEntriesOf,
+  LADDER_LENGTH_SQL,
+  NEXT_STEP_AFTER_SQL,
+  type StoredClassification,
+} from './approval.repository';
 export { CallbacksService } from './callbacks.service';
 export {
   actionOf,

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { activityFromRow, type ActivityRow, APPROVAL_ACTIVITY_SQL, approvalSummary, type ApprovalSummary } from '@countersign/approvals';
+import {
+  activityFromRow,
+  type ActivityRow,
+  APPROVAL_ACTIVITY_SQL,
+  approvalSummary,
+  type ApprovalSummary,
+  LADDER_LENGTH_SQL,
+  NEXT_STEP_AFTER_SQL,
+} from '@countersign/approvals';
 import { type OutboxEvent } from '@countersign/audit';
 import { Database } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
@@ -318,8 +326,8 @@ export class DeliveryRepository {
       // The next step of each ladder, once its delay has passed: step k+1 is `requirement.escalation[k]`.
       this.database.query<{ id: string; step: number }>(
         `SELECT id, escalation_step + 1 AS step FROM approvals
-          WHERE status = 'pending' AND expires_at > now() AND jsonb_array_length(COALESCE(requirement->'escalation', '[]'::jsonb)) > escalation_step
-            AND created_at + make_interval(secs => (requirement->'escalation'->escalation_step->>'after_seconds')::int + $1) < now()
+          WHERE status = 'pending' AND expires_at > now() AND ${LADDER_LENGTH_SQL} > escalation_step
+            AND created_at + make_interval(secs => ${NEXT_STEP_AFTER_SQL} + $1) < now()
           ORDER BY created_at LIMIT $2`,
         [graceSeconds, limit],
       ),
