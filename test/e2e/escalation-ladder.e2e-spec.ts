@@ -286,4 +286,21 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
     expect((await agentView(approval.id)).escalation).toEqual({ step: 1, steps: 1, next_step_at: null });
     expect((await call(`${api.url}/v1/approvals/${approval.id}/cancel`, { token: agentToken, body: {} })).status).toBe(200);
   });
+
+  it('a step is taken once, only after the step before it, and never on a final approval (races, out of order, no such step)', async () => {
+    const frank = await person();
+    const approval = await request(frank.email);
+    const lifecycle = api.app.get(ApprovalLifecycleService);
+    const both = await Promise.all([lifecycle.escalate(approval.id, 1), lifecycle.escalate(approval.id, 1)]);
+    expect(both.filter((taken) => taken !== null)).toEqual([expect.objectContaining({ step: 1 })]);
+    expect(await lifecycle.escalate(approval.id, 3)).toBeNull();
+    expect(await lifecycle.escalate(approval.id, 2)).toMatchObject({ step: 2, added: [`person:${cfo.email}`] });
+    expect(await lifecycle.escalate(approval.id, 2)).toBeNull();
+    expect((await call(`${api.url}/v1/approvals/${approval.id}/cancel`, { token: agentToken, body: {} })).status).toBe(200);
+    expect(await lifecycle.escalate(approval.id, 3)).toBeNull();
+    expect(await lifecycle.escalate('00000000-0000-4000-8000-000000000000', 1)).toBeNull();
+    expect((await escalations(approval.id)).map((step) => step.step)).toEqual([1, 2]);
+    const [row] = await sql<{ escalation_step: number }>(`SELECT escalation_step FROM approvals WHERE id = $1`, [approval.id]);
+    expect(row.escalation_step).toBe(2);
+  });
 });
