@@ -1,5 +1,6 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import { type Browser } from 'playwright-core';
+import { ApprovalLifecycleService } from '@countersign/approvals';
 import {
   addVirtualAuthenticator,
   agentAccessToken,
@@ -195,6 +196,24 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       expect((await call(`${api.url}/v1/approvals/${approval.id}/cancel`, { token: agentToken, body: {} })).status).toBe(200);
       await page.getByRole('heading', { name: 'Cancelled' }).waitFor({ timeout: 10_000 });
       expect(await page.getByRole('button', { name: /Approve|Deny/ }).count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the approval page shows where the approval is on its escalation ladder', async () => {
+    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    try {
+      // A large refund is critical: the default taxonomy escalates it to the admins after 30 minutes (one step).
+      const approval = await requestRefund(person.email, {
+        action: { type: 'payments.refund', resource: 'order:9001', args: { amount: 20000, currency: 'EUR' } },
+      });
+      await page.goto(`${api.webUrl}/approvals/${approval.id}`);
+      await page.getByText('Not escalated yet (the tier has one escalation step); the next step is due', { exact: false }).waitFor();
+      // What deprovisioning does when the only approver is gone: the step is taken now.
+      expect(await api.app.get(ApprovalLifecycleService).escalateNow(approval.id)).toMatchObject({ step: 1 });
+      await page.reload();
+      await page.getByText('Escalation step 1 of 1.', { exact: true }).waitFor();
     } finally {
       await context.close();
     }

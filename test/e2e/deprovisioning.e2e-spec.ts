@@ -260,7 +260,7 @@ describe('deprovisioning: disabling a person takes everything away at once, audi
 
     expect((await agentView(escalating.id)).status).toBe('pending');
     expect((await auditSoon(escalating.id, 'approval.escalated'))[0].data).toMatchObject({
-      escalate_to: [`person:${a3.person.email}`],
+      added: [`person:${a3.person.email}`],
     });
     await slack.waitFor(
       'chat.postMessage',

@@ -26,7 +26,9 @@ export class JobHandlers {
       },
       [JobName.DeliverCallback]: ({ approvalId, status }) => this.callbacks.deliver(approvalId, status),
       [JobName.RemindApproval]: ({ approvalId }) => this.notifications.remind(approvalId),
-      [JobName.EscalateApproval]: ({ approvalId }) => this.notifications.escalate(approvalId),
+      [JobName.EscalateApproval]: async ({ approvalId, step, early }) => {
+        await this.lifecycle.escalate(approvalId, step ?? 1, { early });
+      },
       [JobName.PlanNotifications]: ({ approvalId }) => this.notifications.plan(approvalId),
       [JobName.DeliverNotification]: ({ deliveryId }) => this.notifications.deliver(deliveryId),
       [JobName.ShowOutcome]: ({ approvalId }) => this.notifications.showOutcome(approvalId),

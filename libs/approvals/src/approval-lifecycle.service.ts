@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { Database } from '@countersign/database';
-import { nextStatus, type Requirement } from '@countersign/domain';
+import { escalationLadder, type EscalationStep, nextStatus, type Requirement } from '@countersign/domain';
 import { Metrics } from '@countersign/observability';
 import { jobId, JobName, QueueService } from '@countersign/queue';
-import { ApprovalEscalation } from './approval-escalation';
+import { ApprovalEscalation, type EscalationStepTaken, type StepTaken } from './approval-escalation';
 import { ApprovalEvents } from './approval-events';
 import { LiveEvents } from './live-events';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
@@ -18,7 +18,10 @@ const SWEEP_BATCH = 500;
  */
 export interface ApprovalOutreach {
   planNew(approval: ApprovalRecord): Promise<void>;
+  /** Reaches the approvers an escalation step added, on the step's channels (nobody already notified again). */
+  planEscalation(taken: EscalationStepTaken): Promise<void>;
 }
+
 export const APPROVAL_OUTREACH = Symbol('APPROVAL_OUTREACH');
 
 /** How long a request waits for its follow-up enqueues before answering anyway (Postgres already has the truth). */
@@ -138,15 +141,8 @@ export class ApprovalLifecycleService {
         ),
       );
     }
-    if (requirement.escalate_after_seconds && requirement.escalate_to.length > 0) {
-      enqueues.push(
-        this.queue.enqueue(
-          JobName.EscalateApproval,
-          { approvalId: approval.id },
-          { jobId: jobId.escalate(approval.id), delayMs: requirement.escalate_after_seconds * 1000 },
-        ),
-      );
-    }
+    const firstStep = escalationLadder(requirement)[0];
+    if (firstStep !== undefined) enqueues.push(this.scheduleEscalationStep(approval, 1, firstStep));
     return enqueues;
   }
 
@@ -167,11 +163,56 @@ export class ApprovalLifecycleService {
   }
 
   /**
-   * Once per approval: its `escalate_to` approvers become eligible (audited). Returns the approval with the
-   * approvers added, or null when it was escalated already, is final, or has nobody to escalate to.
+   * Step `step` (1-based) of the approval's escalation ladder, exactly once: its entries become eligible (`group:`
+   * members snapshotted, `manager` resolved to the on-behalf-of person's enabled manager as `person:<id>`), audited
+   * with what they resolved to; then the added approvers are reached on the step's channels and the next step is
+   * scheduled. `early` marks a step brought forward (nobody reachable, an approver disabled). Null when the step
+   * was taken already, the step before it was not, there is no such step, or the approval is final or expired.
    */
-  async escalate(approvalId: string): Promise<{ approval: ApprovalRecord; added: string[] } | null> {
-    return this.database.transaction((tx) => this.escalation.escalate(tx, SYSTEM, approvalId));
+  async escalate(approvalId: string, step: number, options: { early?: boolean } = {}): Promise<EscalationStepTaken | null> {
+    const taken = await this.database.transaction((tx) => this.escalation.takeStep(tx, SYSTEM, approvalId, step, options));
+    if (!taken) return null;
+    await this.afterEscalationStep(taken);
+    return { approval: taken.approval, step: taken.step, added: taken.added, channels: taken.channels, people: taken.people };
+  }
+
+  /** After a step's commit: the added approvers' screens, their messages on the step's channels, the next step's job. */
+  async afterEscalationStep(taken: StepTaken): Promise<void> {
+    const { next, ...result } = taken;
+    const approvalId = result.approval.id;
+    const step = result.step;
+    this.logger.log(`approval ${approvalId} escalation step ${step}: added ${result.added.join(', ') || 'nobody'}`);
+    // The added approvers' screens, including group members and the manager by their own rooms.
+    this.live.emit('approval.created', result.approval, [...result.added, ...result.people.map((id) => `person:${id}`)]);
+    if (this.outreach) await this.outreach.planEscalation(result);
+    else
+      await this.queue.enqueue(
+        JobName.PlanNotifications,
+        { approvalId, agentId: result.approval.agentId },
+        { jobId: jobId.plan(`${approvalId}-${step}`) },
+      );
+    if (next !== undefined) await this.scheduleEscalationStep(result.approval, step + 1, next);
+  }
+
+  /**
+   * Brings the approval's next escalation step forward to now (for a caller that knows its approvers cannot act,
+   * e.g. one was disabled). Null when there is no step left, or the approval is no longer pending: the caller
+   * decides what then (let it expire, say so).
+   */
+  async escalateNow(approvalId: string): Promise<EscalationStepTaken | null> {
+    const approval = await this.approvals.findById(approvalId);
+    if (!approval || approval.status !== 'pending') return null;
+    return this.escalate(approvalId, approval.escalationStep + 1, { early: true });
+  }
+
+  /** The step's job, due `after_seconds` after the request (at once if that has passed); its id is fixed per step. */
+  private scheduleEscalationStep(approval: ApprovalRecord, step: number, rung: EscalationStep): Promise<void> {
+    const dueAt = approval.createdAt.getTime() + rung.after_seconds * 1000;
+    return this.queue.enqueue(
+      JobName.EscalateApproval,
+      { approvalId: approval.id, step },
+      { jobId: jobId.escalate(approval.id, step), delayMs: Math.max(0, dueAt - Date.now()) },
+    );
   }
 
   /** Every message sent about the final approval now shows its outcome (the channels' showOutcome is done). */

@@ -5,7 +5,7 @@ import {
   type GroupEntry,
   type InboxItem as WireInboxItem,
 } from '@countersign/contract';
-import { decidingFor } from '@countersign/domain';
+import { decidingFor, escalationProgress } from '@countersign/domain';
 import { type ApprovalRecord, eligibleEntriesOf } from './approval.repository';
 import { type ApprovalActivity, type GroupRosterRow, type InboxRow, type NotificationView, type PersonName } from './decision.repository';
 
@@ -44,6 +44,7 @@ export function toApprovalView(
     expires_at: approval.expiresAt.toISOString(),
     decided_at: approval.decidedAt ? approval.decidedAt.toISOString() : null,
     decisions,
+    escalation: escalationView(approval),
     notifications,
     ...(approval.status === 'approved' && approvalToken ? { approval_token: approvalToken } : {}),
   };
@@ -62,6 +63,16 @@ export function classificationView(approval: ApprovalRecord): ApprovalView['clas
   };
 }
 
+/** Where the approval is on its ladder; a final approval has no next step. */
+export function escalationView(approval: ApprovalRecord): ApprovalView['escalation'] {
+  const progress = escalationProgress(approval.requirement, approval.escalationStep, approval.createdAt);
+  return {
+    step: progress.step,
+    steps: progress.steps,
+    next_step_at: approval.status === 'pending' && progress.nextAt !== null ? progress.nextAt.toISOString() : null,
+  };
+}
+
 export type InboxItem = WireInboxItem;
 
 /** What a person sees of an approval: rendered by Countersign from the structured action (DESIGN.md principle 3). */
@@ -74,7 +85,6 @@ export type ApprovalSummary = Omit<ApproverView, 'you' | 'groups'> & {
   eligible: string[];
   /** The members recorded for each group of a `group:` entry (by group name). */
   group_members: Record<string, string[]>;
-  escalate_to: string[];
 };
 
 export function inboxItem(row: InboxRow): InboxItem {
@@ -151,6 +161,7 @@ export function approverView(
     },
     escalated_to: approval.escalatedTo,
     groups: context.groups,
+    escalation: escalationView(approval),
     notifications,
     provenance: approval.provenance,
     provenance_warnings: classification.reasons.filter((reason) => reason.startsWith('Untrusted provenance')),
@@ -185,6 +196,5 @@ export function approvalSummary(activity: ApprovalActivity): ApprovalSummary {
     on_behalf_of_id: approval.onBehalfOfId,
     eligible: eligibleEntriesOf(approval),
     group_members: approval.groupMembers,
-    escalate_to: approval.requirement.escalate_to ?? [],
   };
 }

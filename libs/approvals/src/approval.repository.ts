@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { type OutboxEvent } from '@countersign/audit';
 import { type ApprovalEntity, Database, type Tx } from '@countersign/database';
 import { type ApprovalStatus, eligibleEntries, type Requirement } from '@countersign/domain';
-import { enabledMembersJsonSql } from '@countersign/people';
 import { type IssuedTokenRow } from '@countersign/tokens';
 import { CIBA_INSERT, CIBA_RECORDSET, type CibaRequestRow } from './ciba.repository';
 
@@ -60,7 +59,17 @@ const APPROVAL_COLUMNS = [
   'decided_at',
 ].join(', ');
 /** What a read of one approval selects: every column of the record. */
-const APPROVAL_RECORD = `${APPROVAL_COLUMNS}, escalated_to, group_members, created_at, updated_at`;
+const APPROVAL_RECORD = `${APPROVAL_COLUMNS}, escalated_to, escalation_step, group_members, created_at, updated_at`;
+
+/**
+ * In SQL over an approvals row: how many steps its ladder has, and the delay (seconds) of the step due next
+ * (`escalation_step` counts those taken). Requirements stored before the ladder have no `escalation`: their one
+ * step is `escalate_after_seconds` + `escalate_to`, as `escalationLadder()` reads them.
+ */
+export const LADDER_LENGTH_SQL = `COALESCE(jsonb_array_length(requirement->'escalation'),
+  CASE WHEN requirement->>'escalate_after_seconds' IS NOT NULL AND jsonb_array_length(COALESCE(requirement->'escalate_to', '[]'::jsonb)) > 0 THEN 1 ELSE 0 END)`;
+export const NEXT_STEP_AFTER_SQL = `COALESCE(requirement->'escalation'->escalation_step->>'after_seconds',
+  CASE WHEN NOT requirement ? 'escalation' AND escalation_step = 0 THEN requirement->>'escalate_after_seconds' END)::int`;
 
 /**
  * One request's intake write: the approval, its audit events, its token row when it was auto-approved, and its
@@ -259,7 +268,7 @@ export class ApprovalRepository {
                                WHERE (entry = 'on_behalf_of' AND p.id = a.on_behalf_of_id) OR entry = 'role:' || p.role
                                   OR entry = 'person:' || p.id::text OR entry = 'person:' || lower(p.email)
                                   OR (entry LIKE 'group:%' AND a.group_members->(substr(entry, 7)) ? p.id::text))) AS eligible_undecided,
-              a.escalated_at IS NULL AND jsonb_array_length(COALESCE(a.requirement->'escalate_to', '[]'::jsonb)) > 0 AS can_escalate
+              a.escalation_step < ${LADDER_LENGTH_SQL.replaceAll('requirement', 'a.requirement')} AS can_escalate
          FROM approvals a
          CROSS JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(a.requirement->'approvers')) || a.escalated_to AS entries) e
         WHERE a.id = ANY($1::uuid[]) AND a.status = 'pending'
@@ -295,22 +304,39 @@ export class ApprovalRepository {
   }
 
   /**
-   * Adds the escalation's approvers once, in the caller's transaction, resolving its `group:` entries to their
-   * enabled members now (recorded beside the request's); null when it was done or is not due.
+   * Claims step `step` (1-based) of the approval's escalation ladder, in the caller's transaction: of every job,
+   * sweep and early escalation that tries the same step, one matches (the step before it must be the last taken).
+   * Null when the step was taken already, an earlier one was not, the ladder has no such step, or the approval is
+   * final or past its expiry. The row stays locked until the caller records what the step added.
    */
-  async claimEscalation(tx: Tx, approvalId: string): Promise<ApprovalRecord | null> {
+  async claimEscalationStep(tx: Tx, approvalId: string, step: number): Promise<ApprovalRecord | null> {
     return this.one(
       tx,
-      `UPDATE approvals SET escalated_at = now(), updated_at = now(),
-              escalated_to = ARRAY(SELECT jsonb_array_elements_text(requirement->'escalate_to')),
-              -- A group the request already resolved keeps the request's record (the right side of || wins).
-              group_members = ${enabledMembersJsonSql(
-                `ARRAY(SELECT substr(e, 7) FROM jsonb_array_elements_text(requirement->'escalate_to') AS e WHERE e LIKE 'group:%')`,
-              )} || group_members
-        WHERE id = $1 AND status = 'pending' AND escalated_at IS NULL AND jsonb_array_length(COALESCE(requirement->'escalate_to', '[]'::jsonb)) > 0
+      `UPDATE approvals SET escalation_step = $2, escalated_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'pending' AND expires_at > now() AND escalation_step = $2 - 1
+          AND ${LADDER_LENGTH_SQL} >= $2
         RETURNING ${APPROVAL_RECORD}`,
-      [approvalId],
+      [approvalId, step],
     );
+  }
+
+  /** What a claimed step added: its entries after those of earlier steps, and the group snapshots merged in. */
+  /** The number of escalation steps the approval has taken; null when there is no such approval. */
+  async escalationStepOf(tx: Tx, approvalId: string): Promise<number | null> {
+    const rows = await this.database.rows<{ escalation_step: number }>(tx, `SELECT escalation_step FROM approvals WHERE id = $1`, [
+      approvalId,
+    ]);
+    return rows[0]?.escalation_step ?? null;
+  }
+
+  async recordEscalationStep(tx: Tx, approvalId: string, added: string[], groupMembers: Record<string, string[]>): Promise<ApprovalRecord> {
+    const updated = await this.one(
+      tx,
+      `UPDATE approvals SET escalated_to = escalated_to || $2::text[], group_members = $3::jsonb WHERE id = $1 RETURNING ${APPROVAL_RECORD}`,
+      [approvalId, added, JSON.stringify(groupMembers)],
+    );
+    if (!updated) throw new Error(`approval ${approvalId} vanished while its escalation step was recorded`);
+    return updated;
   }
 
   async markMessagesUpdated(approvalId: string): Promise<void> {
@@ -371,6 +397,7 @@ export function approvalFromRow(row: Record<string, unknown>): ApprovalRecord {
     callbackState: row.callback_state as ApprovalRecord['callbackState'],
     bindingMessage: (row.binding_message as string | null | undefined) ?? null,
     escalatedTo: (row.escalated_to as string[] | undefined) ?? [],
+    escalationStep: (row.escalation_step as number | undefined) ?? 0,
     groupMembers: (row.group_members as Record<string, string[]> | undefined) ?? {},
     decidedAt: date(row.decided_at),
     createdAt: date(row.created_at)!,

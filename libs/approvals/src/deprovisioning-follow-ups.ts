@@ -1,8 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { jobId, JobName, QueueService } from '@countersign/queue';
 import { ApprovalLifecycleService } from './approval-lifecycle.service';
-import { type ApprovalRecord } from './approval.repository';
-import { LiveEvents } from './live-events';
 import { type ApprovalsDeprovisioned, PersonDeprovisioningService } from './person-deprovisioning.service';
 
 /** As long as a request waits for Redis after a commit (ApprovalLifecycleService's wait). */
@@ -11,7 +8,7 @@ const FOLLOW_UP_WAIT_MS = 2_000;
 /**
  * After a person's deprovisioning committed (where Redis is loaded): the agents of cancelled and expired approvals
  * are told (long-polls wake, callbacks go out, messages show the outcome), and escalated approvals' new approvers
- * are reached, as the escalation job does. Without it (the CLI without Redis) the worker's sweeps send the callbacks.
+ * are reached and the next step scheduled, as the escalation job does. Without it (the CLI without Redis) the worker's sweeps send the callbacks.
  */
 @Injectable()
 export class DeprovisioningFollowUps implements OnModuleInit {
@@ -20,8 +17,6 @@ export class DeprovisioningFollowUps implements OnModuleInit {
   constructor(
     private readonly step: PersonDeprovisioningService,
     private readonly lifecycle: ApprovalLifecycleService,
-    private readonly queue: QueueService,
-    private readonly live: LiveEvents,
   ) {}
 
   onModuleInit(): void {
@@ -36,19 +31,10 @@ export class DeprovisioningFollowUps implements OnModuleInit {
   private async run({ finished, escalated }: ApprovalsDeprovisioned): Promise<void> {
     const work = Promise.all([
       ...finished.map((approval) => this.lifecycle.afterCommit(approval)),
-      ...escalated.map(({ approval, added }) => this.reachEscalated(approval, added)),
+      ...escalated.map((step) => this.lifecycle.afterEscalationStep(step)),
     ]).catch((error: Error) => this.logger.error(`deprovisioning follow-ups failed: ${error.message}`));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, FOLLOW_UP_WAIT_MS)))]);
     clearTimeout(timer);
-  }
-
-  private async reachEscalated(approval: ApprovalRecord, added: string[]): Promise<void> {
-    this.live.emit('approval.created', approval, added);
-    await this.queue.enqueue(
-      JobName.PlanNotifications,
-      { approvalId: approval.id, agentId: approval.agentId },
-      { jobId: jobId.planEscalated(approval.id), priority: await this.queue.fairPriority(approval.tier, approval.agentId) },
-    );
   }
 }

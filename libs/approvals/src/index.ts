@@ -1,4 +1,5 @@
 export { AgentControlService } from './agent-control.service';
+export { type EscalationStepTaken } from './approval-escalation';
 export { APPROVAL_OUTREACH, type ApprovalOutreach, ApprovalLifecycleService } from './approval-lifecycle.service';
 export { type AdminOverview, type AgentApprovalView, ApprovalReportsService, MAX_OVERVIEW_DAYS } from './approval-reports.service';
 export {
@@ -28,7 +29,13 @@ export {
   type ApprovalActivity,
   type NotificationView,
 } from './decision.repository';
-export { type ApprovalRecord, eligibleEntriesOf, type StoredClassification } from './approval.repository';
+export {
+  type ApprovalRecord,
+  eligibleEntriesOf,
+  LADDER_LENGTH_SQL,
+  NEXT_STEP_AFTER_SQL,
+  type StoredClassification,
+} from './approval.repository';
 export { CallbacksService } from './callbacks.service';
 export {
   actionOf,

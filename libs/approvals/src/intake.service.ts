@@ -296,6 +296,7 @@ export class IntakeService {
         callbackState: keys.callbackUrl && status !== 'pending' ? 'due' : null,
         bindingMessage: ciba?.bindingMessage ?? null,
         escalatedTo: [],
+        escalationStep: 0,
         groupMembers: {},
         decidedAt: status === 'pending' ? null : new Date(now),
       },

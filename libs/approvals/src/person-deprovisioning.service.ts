@@ -4,7 +4,7 @@ import { type Tx } from '@countersign/database';
 import { approverEntriesFor, canStillBeApproved, nextStatus } from '@countersign/domain';
 import { Deprovisioning, type DeprovisioningOutcome, type DeprovisioningStep, type PersonRecord } from '@countersign/people';
 import { ApprovalTokenService } from '@countersign/tokens';
-import { ApprovalEscalation } from './approval-escalation';
+import { ApprovalEscalation, type StepTaken } from './approval-escalation';
 import { type ApprovalRecord, ApprovalRepository } from './approval.repository';
 import { DecisionRepository } from './decision.repository';
 
@@ -12,8 +12,8 @@ import { DecisionRepository } from './decision.repository';
 export interface ApprovalsDeprovisioned {
   /** Now final (cancelled, expired): their agents are told, their messages show the outcome. */
   finished: ApprovalRecord[];
-  /** Escalated: the added approvers are reached. */
-  escalated: Array<{ approval: ApprovalRecord; added: string[] }>;
+  /** Escalated one step: the added approvers are reached, and the step after it is scheduled. */
+  escalated: StepTaken[];
 }
 
 /** The work that needs Redis (wake waiters, callbacks, notify escalated approvers); provided where Redis is loaded. */
@@ -118,11 +118,11 @@ export class PersonDeprovisioningService implements DeprovisioningStep, OnModule
   }
 
   /**
-   * The one place deprovisioning escalates: today's single step. When escalation becomes a ladder, this advances it
-   * one step now (the loop above asks again until the approval can be approved or has no step left).
+   * The one place deprovisioning escalates: the ladder's next step, now (the loop above asks again until the
+   * approval can be approved or has no step left).
    */
-  private escalateNow(tx: Tx, actor: Actor, approvalId: string, why: string) {
-    return this.escalation.escalate(tx, actor, approvalId, `no enabled approver remains (${why})`);
+  private escalateNow(tx: Tx, actor: Actor, approvalId: string, why: string): Promise<StepTaken | null> {
+    return this.escalation.takeNextStep(tx, actor, approvalId, `no enabled approver remains (${why})`);
   }
 }
 

@@ -27,6 +27,7 @@ export const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSumm
   },
   requirement: { approvals_required: 1, approvers: ['on_behalf_of'], step_up: 'none', channels: ['slack'] },
   escalated_to: [],
+  escalation: { step: 0, steps: 0, next_step_at: null },
   notifications: [],
   provenance: [],
   provenance_warnings: ['Untrusted provenance: web'],
@@ -38,6 +39,5 @@ export const approval = (overrides: Partial<ApprovalSummary> = {}): ApprovalSumm
   on_behalf_of_id: 'p1',
   eligible: ['on_behalf_of'],
   group_members: {},
-  escalate_to: [],
   ...overrides,
 });

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type ApprovalOutreach, type ApprovalRecord, eligibleEntriesOf } from '@countersign/approvals';
+import { type ApprovalOutreach, type ApprovalRecord, eligibleEntriesOf, type EscalationStepTaken } from '@countersign/approvals';
+import { escalationLadder } from '@countersign/domain';
 import { MicroBatch } from '@countersign/database';
 import { groupMembersNamed } from '@countersign/domain';
 import { jobId, JobName, QueueService } from '@countersign/queue';
@@ -11,8 +12,9 @@ export interface PlannedApproval {
   id: string;
   agentId: string;
   tier: string;
-  escalateTo: string[];
-  escalated: boolean;
+  /** Steps of its escalation ladder taken, and how many there are. */
+  escalationStep: number;
+  escalationSteps: number;
 }
 
 /**
@@ -43,8 +45,8 @@ export class DeliveryPlanner implements ApprovalOutreach {
         id: approval.id,
         agentId: approval.agentId,
         tier: approval.tier,
-        escalateTo: requirement.escalate_to ?? [],
-        escalated: (approval.escalatedTo ?? []).length > 0,
+        escalationStep: approval.escalationStep ?? 0,
+        escalationSteps: escalationLadder(requirement).length,
       },
       {
         approvalId: approval.id,
@@ -53,6 +55,33 @@ export class DeliveryPlanner implements ApprovalOutreach {
         groupMembers: groupMembersNamed(entries, approval.groupMembers),
         channels: requirement.channels,
         kind: 'request',
+      },
+    );
+  }
+
+  /**
+   * The approvers an escalation step added, on the step's channels. Only people with no delivery of this approval
+   * yet: someone already reached (an approver of the tier, or of an earlier step, whom the step names again) is
+   * not notified twice. A step that reaches nobody new brings the next step forward, like an unreachable approver.
+   */
+  async planEscalation(taken: EscalationStepTaken): Promise<void> {
+    const { approval } = taken;
+    await this.planAndEnqueue(
+      {
+        id: approval.id,
+        agentId: approval.agentId,
+        tier: approval.tier,
+        escalationStep: taken.step,
+        escalationSteps: escalationLadder(approval.requirement).length,
+      },
+      {
+        approvalId: approval.id,
+        onBehalfOfId: approval.onBehalfOfId,
+        entries: taken.added,
+        groupMembers: groupMembersNamed(taken.added, approval.groupMembers),
+        channels: taken.channels,
+        kind: 'request',
+        newPeopleOnly: true,
       },
     );
   }
@@ -78,8 +107,14 @@ export class DeliveryPlanner implements ApprovalOutreach {
     if (approvers.size === 0 || approvers.size > reached.size) await this.escalateEarly(approval);
   }
 
+  /** The next step of the ladder, now (one step per call: the step's own plan may bring the one after it forward). */
   async escalateEarly(approval: PlannedApproval): Promise<void> {
-    if (approval.escalateTo.length === 0 || approval.escalated) return;
-    await this.queue.enqueue(JobName.EscalateApproval, { approvalId: approval.id }, { jobId: jobId.escalateEarly(approval.id) });
+    const step = approval.escalationStep + 1;
+    if (step > approval.escalationSteps) return;
+    await this.queue.enqueue(
+      JobName.EscalateApproval,
+      { approvalId: approval.id, step, early: true },
+      { jobId: jobId.escalateEarly(approval.id, step) },
+    );
   }
 }

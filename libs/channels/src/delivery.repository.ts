@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { activityFromRow, type ActivityRow, APPROVAL_ACTIVITY_SQL, approvalSummary, type ApprovalSummary } from '@countersign/approvals';
+import {
+  activityFromRow,
+  type ActivityRow,
+  APPROVAL_ACTIVITY_SQL,
+  approvalSummary,
+  type ApprovalSummary,
+  LADDER_LENGTH_SQL,
+  NEXT_STEP_AFTER_SQL,
+} from '@countersign/approvals';
 import { type OutboxEvent } from '@countersign/audit';
 import { Database } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
@@ -37,6 +45,8 @@ export interface PlanItem {
   groupMembers: string[];
   channels: ChannelType[];
   kind: DeliveryKind;
+  /** Only people with no delivery of this approval yet (an escalation step's plan: nobody is notified twice). */
+  newPeopleOnly?: boolean;
 }
 
 /** Why a push cannot reach someone, as planning records it. */
@@ -87,7 +97,7 @@ export class DeliveryRepository {
   async plan(items: PlanItem[], enabled: ChannelType[]): Promise<DeliveryRecord[][]> {
     const rows = await this.database.query<DeliveryRow>(
       `WITH input AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(approval_id uuid, on_behalf_of_id uuid, entries text[], group_members uuid[], channels text[], kind text)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(approval_id uuid, on_behalf_of_id uuid, entries text[], group_members uuid[], channels text[], kind text, new_people_only boolean)
        ), wanted AS (
          SELECT i.approval_id, i.kind, p.id AS person_id, p.created_at AS person_created, c.channel, c.ord,
                 CASE WHEN NOT (c.channel = ANY($2::text[])) THEN 'off' WHEN NOT c.reachable THEN 'unreachable' ELSE 'queued' END AS state,
@@ -103,6 +113,7 @@ export class DeliveryRepository {
                FROM unnest(i.channels) WITH ORDINALITY AS u(channel, ord)
            ) c
           WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = i.approval_id AND d.person_id = p.id)
+            AND NOT (i.new_people_only AND EXISTS (SELECT 1 FROM deliveries e WHERE e.approval_id = i.approval_id AND e.person_id = p.id))
        ), inserted AS (
          INSERT INTO deliveries (approval_id, person_id, channel, kind, state, detail)
          SELECT approval_id, person_id, channel, kind, state, detail FROM wanted ORDER BY approval_id, person_created, person_id, ord
@@ -129,6 +140,7 @@ export class DeliveryRepository {
             group_members: item.groupMembers,
             channels: item.channels,
             kind: item.kind,
+            new_people_only: item.newPeopleOnly === true,
           })),
         ),
         enabled,
@@ -296,7 +308,8 @@ export class DeliveryRepository {
     unplanned: Array<{ id: string; agent_id: string; tier: string }>;
     queued: Array<{ id: string; agent_id: string; tier: string }>;
     reminders: string[];
-    escalations: string[];
+    /** The step due next of each approval whose ladder has one past its delay. */
+    escalations: Array<{ id: string; step: number }>;
     outcomes: string[];
   }> {
     const [unplanned, queued, reminders, escalations, outcomes] = await Promise.all([
@@ -315,9 +328,12 @@ export class DeliveryRepository {
             AND created_at + make_interval(secs => (requirement->>'remind_after_seconds')::int + $1) < now() AND expires_at > now() ORDER BY created_at LIMIT $2`,
         [graceSeconds, limit],
       ),
-      this.database.query<{ id: string }>(
-        `SELECT id FROM approvals WHERE status = 'pending' AND escalated_at IS NULL AND (requirement->>'escalate_after_seconds') IS NOT NULL
-            AND created_at + make_interval(secs => (requirement->>'escalate_after_seconds')::int + $1) < now() AND expires_at > now() ORDER BY created_at LIMIT $2`,
+      // The next step of each ladder, once its delay has passed: step k+1 is `requirement.escalation[k]`.
+      this.database.query<{ id: string; step: number }>(
+        `SELECT id, escalation_step + 1 AS step FROM approvals
+          WHERE status = 'pending' AND expires_at > now() AND ${LADDER_LENGTH_SQL} > escalation_step
+            AND created_at + make_interval(secs => ${NEXT_STEP_AFTER_SQL} + $1) < now()
+          ORDER BY created_at LIMIT $2`,
         [graceSeconds, limit],
       ),
       this.database.query<{ id: string }>(
@@ -330,7 +346,7 @@ export class DeliveryRepository {
       unplanned,
       queued,
       reminders: reminders.map((row) => row.id),
-      escalations: escalations.map((row) => row.id),
+      escalations,
       outcomes: outcomes.map((row) => row.id),
     };
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ApprovalLifecycleService, type ApprovalSummary, ApproverService, LiveEvents } from '@countersign/approvals';
+import { ApprovalLifecycleService, type ApprovalSummary, ApproverService } from '@countersign/approvals';
 import { AuditEventType, outboxEvents, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { groupMembersNamed } from '@countersign/domain';
@@ -21,7 +21,7 @@ const CLAIM_RECHECK_MS = 5_000;
 
 /**
  * Flow 2 of DESIGN.md, the worker's side of reaching people: plan one delivery per approver × channel, deliver
- * each through its channel, remind, escalate, and show every outcome in the messages already sent. Every step
+ * each through its channel, remind, reach the approvers escalation steps add, and show every outcome in the messages already sent. Every step
  * is idempotent (delivery rows are unique, state changes are guarded), so a job run twice or re-enqueued by the
  * sweep after Redis lost it never sends a second message.
  */
@@ -38,7 +38,6 @@ export class NotificationService {
     private readonly approver: ApproverService,
     private readonly people: PeopleService,
     private readonly queue: QueueService,
-    private readonly live: LiveEvents,
     private readonly lifecycle: ApprovalLifecycleService,
   ) {
     this.byType = new Map(channels.map((channel) => [channel.type, channel]));
@@ -57,8 +56,8 @@ export class NotificationService {
         id: approval.id,
         agentId: approval.agent_id,
         tier: approval.tier,
-        escalateTo: approval.escalate_to,
-        escalated: approval.escalated_to.length > 0,
+        escalationStep: approval.escalation.step,
+        escalationSteps: approval.escalation.steps,
       },
       {
         approvalId: approval.id,
@@ -188,15 +187,6 @@ export class NotificationService {
     await this.plan(approvalId, 'reminder');
   }
 
-  /** Once per approval: the `escalate_to` approvers become eligible, and are notified. */
-  async escalate(approvalId: string): Promise<void> {
-    const escalated = await this.lifecycle.escalate(approvalId);
-    if (!escalated) return;
-    this.logger.log(`approval ${approvalId} escalated to ${escalated.added.join(', ')}`);
-    this.live.emit('approval.created', escalated.approval, escalated.added);
-    await this.plan(approvalId, 'request');
-  }
-
   /** What Redis may have lost (a restart without persistence): re-enqueued from Postgres, with the same job ids. */
   async sweep(): Promise<number> {
     const overdue = await this.deliveries.overdue(this.config.notificationRedeliveryAfterSeconds, SWEEP_BATCH);
@@ -239,8 +229,8 @@ export class NotificationService {
       );
     }
     for (const id of overdue.reminders) await this.queue.enqueue(JobName.RemindApproval, { approvalId: id }, { jobId: jobId.remind(id) });
-    for (const id of overdue.escalations)
-      await this.queue.enqueue(JobName.EscalateApproval, { approvalId: id }, { jobId: jobId.escalate(id) });
+    for (const { id, step } of overdue.escalations)
+      await this.queue.enqueue(JobName.EscalateApproval, { approvalId: id, step }, { jobId: jobId.escalate(id, step) });
     for (const id of overdue.outcomes) await this.queue.enqueue(JobName.ShowOutcome, { approvalId: id }, { jobId: jobId.showOutcome(id) });
     return overdue.unplanned.length + overdue.reminders.length + overdue.escalations.length + overdue.outcomes.length;
   }
@@ -252,8 +242,8 @@ export class NotificationService {
       id: approval.id,
       agentId: approval.agent_id,
       tier: approval.tier,
-      escalateTo: approval.escalate_to,
-      escalated: approval.escalated_to.length > 0,
+      escalationStep: approval.escalation.step,
+      escalationSteps: approval.escalation.steps,
     });
   }
 

@@ -128,6 +128,7 @@ function newApproval(overrides: Partial<Approval> = {}): Approval {
     expires_at: new Date(Date.now() + 600_000).toISOString(),
     decided_at: null,
     decisions: [],
+    escalation: { step: 0, steps: 0, next_step_at: null },
     notifications: [],
     ...overrides,
   };

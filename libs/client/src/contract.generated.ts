@@ -32,6 +32,15 @@ export interface components {
             /** @description RFC 3339 timestamp */
             updated_at: string;
         };
+        /** @description Where the approval is on its tier's escalation ladder. */
+        Escalation: {
+            /** @description Steps of the escalation ladder taken so far (0: none yet). */
+            step: number;
+            /** @description How many steps the tier's ladder has (0: the tier does not escalate). */
+            steps: number;
+            /** @description When the next step fires if nobody decides first; null when no step is left. */
+            next_step_at: string | null;
+        };
         /** @description What an agent learns of each person's decision. */
         AgentDecision: {
             person: string;
@@ -68,6 +77,7 @@ export interface components {
             expires_at: string;
             decided_at: string | null;
             decisions: components["schemas"]["AgentDecision"][];
+            escalation: components["schemas"]["Escalation"];
             /** @description Empty until the worker has planned the notifications. */
             notifications: components["schemas"]["Notification"][];
             /** @description Present only when `status` is `approved`. */
@@ -100,6 +110,7 @@ export type operations = Record<string, never>;
 export type ApprovalStatus = components['schemas']['ApprovalStatus'];
 export type Classification = components['schemas']['Classification'];
 export type Notification = components['schemas']['Notification'];
+export type Escalation = components['schemas']['Escalation'];
 export type AgentDecision = components['schemas']['AgentDecision'];
 export type AgentApproval = components['schemas']['AgentApproval'];
 export type Problem = components['schemas']['Problem'];

@@ -32,6 +32,14 @@ export const Notification = z
   })
   .meta({ id: 'Notification', description: 'Who was notified on which channel and how it went.' });
 
+export const Escalation = z
+  .object({
+    step: z.number().int().describe('Steps of the escalation ladder taken so far (0: none yet).'),
+    steps: z.number().int().describe("How many steps the tier's ladder has (0: the tier does not escalate)."),
+    next_step_at: timestamp.nullable().describe('When the next step fires if nobody decides first; null when no step is left.'),
+  })
+  .meta({ id: 'Escalation', description: "Where the approval is on its tier's escalation ladder." });
+
 export const AgentDecision = z
   .object({ person: z.string(), verdict: z.string(), reason: z.string().nullable(), channel: z.string(), decided_at: timestamp })
   .meta({ id: 'AgentDecision', description: "What an agent learns of each person's decision." });
@@ -51,6 +59,7 @@ export const AgentApproval = z
     expires_at: timestamp,
     decided_at: timestamp.nullable(),
     decisions: z.array(AgentDecision),
+    escalation: Escalation,
     notifications: z.array(Notification).describe('Empty until the worker has planned the notifications.'),
     approval_token: z.string().optional().describe('Present only when `status` is `approved`.'),
   })
@@ -116,10 +125,11 @@ export const ApproverView = InboxItem.extend({
     step_up: z.string(),
     channels: z.array(z.string()),
   }),
-  escalated_to: z.array(z.string()).describe('Approver entries added when the approval was escalated.'),
+  escalated_to: z.array(z.string()).describe('Approver entries added by the escalation steps taken (a manager as `person:<id>`).'),
   groups: z
     .array(GroupEntry)
     .describe("Each `group:` approver entry's members as recorded when it was resolved, and who joined since (not eligible)."),
+  escalation: Escalation,
   notifications: z.array(Notification),
   provenance: z.array(z.string()),
   provenance_warnings: z.array(z.string()),
@@ -165,6 +175,7 @@ export const Problem = z
 export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
 export type Classification = z.infer<typeof Classification>;
 export type Notification = z.infer<typeof Notification>;
+export type Escalation = z.infer<typeof Escalation>;
 export type AgentDecision = z.infer<typeof AgentDecision>;
 export type AgentApproval = z.infer<typeof AgentApproval>;
 export type InboxItem = z.infer<typeof InboxItem>;
@@ -180,6 +191,7 @@ export const CONTRACT_SCHEMAS = [
   ApprovalStatus,
   Classification,
   Notification,
+  Escalation,
   AgentDecision,
   AgentApproval,
   InboxItem,

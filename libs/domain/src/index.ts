@@ -8,6 +8,15 @@ export * from './dpop-proof';
 export { compilePattern, matchesPattern, matchesAny, patternSpecificity, type PatternMatcher } from './patterns';
 export { isDuration, MAX_EXPIRES_IN_SECONDS, parseDuration } from './duration';
 export { redactArgs, REDACTED } from './redact';
+export {
+  directoryNeeds,
+  escalationLadder,
+  type EscalationProgress,
+  escalationProgress,
+  MANAGER_ENTRY,
+  mergeGroupMembers,
+  resolveStepEntries,
+} from './escalation';
 export * from './taxonomy';
 export {
   APPROVAL_STATUSES,

@@ -26,7 +26,8 @@ export interface JobPayloads {
   [JobName.SweepExpiredApprovals]: Record<string, never>;
   [JobName.DeliverCallback]: { approvalId: string; status: string };
   [JobName.RemindApproval]: { approvalId: string };
-  [JobName.EscalateApproval]: { approvalId: string };
+  /** `step` is the ladder's step to take (1-based; absent in jobs enqueued before the ladder: step 1). */
+  [JobName.EscalateApproval]: { approvalId: string; step?: number; early?: boolean };
   [JobName.PlanNotifications]: { approvalId: string; agentId: string };
   [JobName.DeliverNotification]: { deliveryId: string; agentId: string };
   [JobName.ShowOutcome]: { approvalId: string };
@@ -40,7 +41,7 @@ const JOB_PAYLOAD_SCHEMAS: { [N in JobName]: z.ZodType<JobPayloads[N]> } = {
   [JobName.SweepExpiredApprovals]: z.record(z.string(), z.never()),
   [JobName.DeliverCallback]: z.object({ approvalId: z.string(), status: z.string() }),
   [JobName.RemindApproval]: approval,
-  [JobName.EscalateApproval]: approval,
+  [JobName.EscalateApproval]: z.object({ approvalId: z.string(), step: z.number().int().min(1).optional(), early: z.boolean().optional() }),
   [JobName.PlanNotifications]: z.object({ approvalId: z.string(), agentId: z.string() }),
   [JobName.DeliverNotification]: z.object({ deliveryId: z.string(), agentId: z.string() }),
   [JobName.ShowOutcome]: approval,
@@ -92,12 +93,11 @@ export const jobId = {
   expire: (approvalId: string) => `expire-${approvalId}`,
   callback: (approvalId: string, status: string) => `callback-${approvalId}-${status}`,
   remind: (approvalId: string) => `remind-${approvalId}`,
-  escalate: (approvalId: string) => `escalate-${approvalId}`,
-  /** Escalation brought forward because an approver has no reachable channel (the scheduled one stays, a no-op). */
-  escalateEarly: (approvalId: string) => `escalate-early-${approvalId}`,
+  /** Step `step` of the escalation ladder, at its time: each step is one job, claimed once in Postgres. */
+  escalate: (approvalId: string, step: number) => `escalate-${approvalId}-${step}`,
+  /** A step brought forward because an approver has no reachable channel (its scheduled job stays, then a no-op). */
+  escalateEarly: (approvalId: string, step: number) => `escalate-early-${approvalId}-${step}`,
   plan: (approvalId: string) => `plan-${approvalId}`,
-  /** The plan that reaches the approvers an escalation added outside the escalation job (deprovisioning). */
-  planEscalated: (approvalId: string) => `plan-escalated-${approvalId}`,
   /** A delivery row is one approval × person × channel × kind, so its id is that job's fixed id. */
   deliver: (deliveryId: string) => `deliver-${deliveryId}`,
   showOutcome: (approvalId: string) => `outcome-${approvalId}`,

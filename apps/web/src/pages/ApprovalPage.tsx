@@ -232,6 +232,7 @@ export function ApprovalPage() {
             )}
           </div>
         ))}
+        {view.escalation.steps > 0 && <p className="escalation">{describeEscalation(view.escalation)}</p>}
         {view.decisions.length === 0 ? (
           <p className="muted">No one has decided yet.</p>
         ) : (
@@ -286,6 +287,15 @@ function describeApprovers(view: ApproverView): string {
             .replace(/^person:/, ''),
     )
     .join(', ');
+}
+
+/** "Escalation step 2 of 3; the next step is due …": where the approval is on its tier's ladder. */
+function describeEscalation(escalation: ApproverView['escalation']): string {
+  const where =
+    escalation.step === 0
+      ? `Not escalated yet (the tier has ${escalation.steps === 1 ? 'one escalation step' : `${escalation.steps} escalation steps`})`
+      : `Escalation step ${escalation.step} of ${escalation.steps}`;
+  return escalation.next_step_at === null ? `${where}.` : `${where}; the next step is due ${formatDateTime(escalation.next_step_at)}.`;
 }
 
 function RiskExplained({ view }: { view: ApproverView }) {

@@ -28,8 +28,10 @@ export class ApprovalEntity {
   @Column({ name: 'callback_state', type: 'text', nullable: true }) callbackState!: 'due' | 'delivered' | 'failed' | null;
   /** OpenID CIBA's binding_message: shown to the person on every channel, so they can match it to the agent's screen. */
   @Column({ name: 'binding_message', type: 'text', nullable: true }) bindingMessage!: string | null;
-  /** Approver entries added by escalation: eligible like the requirement's own `approvers`. */
+  /** Approver entries added by the escalation steps taken, in order: eligible like the requirement's own `approvers`. */
   @Column({ name: 'escalated_to', type: 'text', array: true, default: () => "'{}'" }) escalatedTo!: string[];
+  /** How many steps of the requirement's escalation ladder have fired (0: none yet); `escalated_at` is the latest's time. */
+  @Column({ name: 'escalation_step', type: 'int', default: 0 }) escalationStep!: number;
   /**
    * The members (person ids) of each `group:` approver entry when it was resolved, by group name: at the request
    * for the requirement's approvers, at the escalation step for the entries a step adds. Eligibility reads this,

@@ -29,6 +29,7 @@ describe('compiled taxonomy: classify', () => {
       remind_after_seconds: null,
       escalate_after_seconds: 1800,
       escalate_to: ['role:admin'],
+      escalation: [{ after_seconds: 1800, to: ['role:admin'], channels: ['web_push', 'slack'] }],
     });
   });
 

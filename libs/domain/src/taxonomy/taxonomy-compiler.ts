@@ -3,19 +3,19 @@ import { DomainError } from '../errors';
 import { compilePattern, patternSpecificity, type PatternMatcher } from '../patterns';
 import { compileCel, type CelProgram } from './cel-environment';
 import { parseTaxonomy } from './taxonomy-parser';
-import { findSemanticProblems, formatPath } from './taxonomy-semantics';
+import { DEFAULT_TTL, findSemanticProblems, formatPath } from './taxonomy-semantics';
 import { TIERS, raiseTier, stricterTier, tierRank, type BlastRadius, type Reversibility, type Tier } from './tiers';
 import type {
   Classification,
   ClassificationInput,
   CompiledTaxonomy,
+  EscalationStep,
   Requirement,
   TaxonomyAction,
   TaxonomyDocument,
   TierConfig,
 } from './taxonomy.types';
 
-const DEFAULT_TTL = '30m';
 const DEFAULT_TOKEN_TTL = '5m';
 const DEFAULT_CHANNELS: Requirement['channels'] = ['web_push', 'slack'];
 const DEFAULT_APPROVERS = ['on_behalf_of'];
@@ -284,6 +284,7 @@ function buildRequirement(config: TierConfig): Requirement {
         remind_after_seconds: null,
         escalate_after_seconds: null,
         escalate_to: [],
+        escalation: [],
       };
       break;
     case 'approve':
@@ -297,8 +298,7 @@ function buildRequirement(config: TierConfig): Requirement {
         ttl_seconds: parseDuration(config.ttl ?? DEFAULT_TTL),
         token_ttl_seconds: parseDuration(config.token_ttl ?? DEFAULT_TOKEN_TTL),
         remind_after_seconds: config.remind_after === undefined ? null : parseDuration(config.remind_after),
-        escalate_after_seconds: config.escalate_after === undefined ? null : parseDuration(config.escalate_after),
-        escalate_to: [...(config.escalate_to ?? [])],
+        ...escalationFields(config),
         ...(config.fast_decision_seconds === undefined ? {} : { fast_decision_seconds: config.fast_decision_seconds }),
       };
       break;
@@ -314,6 +314,7 @@ function buildRequirement(config: TierConfig): Requirement {
         remind_after_seconds: null,
         escalate_after_seconds: null,
         escalate_to: [],
+        escalation: [],
       };
       break;
   }
@@ -321,7 +322,39 @@ function buildRequirement(config: TierConfig): Requirement {
   Object.freeze(requirement.approvers);
   Object.freeze(requirement.channels);
   Object.freeze(requirement.escalate_to);
+  for (const step of requirement.escalation ?? []) {
+    Object.freeze(step.to);
+    Object.freeze(step.channels);
+    Object.freeze(step);
+  }
+  Object.freeze(requirement.escalation);
   return Object.freeze(requirement);
+}
+
+/**
+ * The ladder of an approve tier: its `escalation` steps, or the one step `escalate_after` + `escalate_to` (on the
+ * tier's channels). The first step is also kept as `escalate_after_seconds`/`escalate_to`, which requirements
+ * stored before the ladder carried.
+ */
+function escalationFields(
+  config: Extract<TierConfig, { decision: 'approve' }>,
+): Pick<Requirement, 'escalate_after_seconds' | 'escalate_to' | 'escalation'> {
+  const tierChannels = config.channels ?? DEFAULT_CHANNELS;
+  const written =
+    config.escalation ??
+    (config.escalate_after !== undefined && config.escalate_to !== undefined
+      ? [{ after: config.escalate_after, to: config.escalate_to }]
+      : []);
+  const escalation: EscalationStep[] = written.map((step) => ({
+    after_seconds: parseDuration(step.after),
+    to: [...step.to],
+    channels: [...(step.channels ?? tierChannels)],
+  }));
+  return {
+    escalate_after_seconds: escalation[0]?.after_seconds ?? null,
+    escalate_to: [...(escalation[0]?.to ?? [])],
+    escalation,
+  };
 }
 
 function firstLine(message: string): string {

@@ -1,4 +1,5 @@
 import { DomainError } from '../errors';
+import { MANAGER_ENTRY } from '../escalation';
 import { compilePattern, patternSpecificity } from '../patterns';
 import { celReferences, compileCel } from './cel-environment';
 import { compileTaxonomy } from './taxonomy-compiler';
@@ -10,7 +11,8 @@ import type { CompiledTaxonomy, TaxonomyAction, TaxonomyDocument } from './taxon
 /** Errors block an apply; warnings are reported beside it. */
 export type LintSeverity = 'error' | 'warning';
 
-export type LintCode = TaxonomyErrorKind | 'unreachable_rule' | 'shadowed_glob' | 'unused_sensitive_arg' | 'unknown_group';
+export type LintCode =
+  TaxonomyErrorKind | 'unreachable_rule' | 'shadowed_glob' | 'unused_sensitive_arg' | 'unknown_group' | 'escalation_may_reach_nobody';
 
 export interface LintFinding {
   severity: LintSeverity;
@@ -83,6 +85,7 @@ export function checkTaxonomy(yamlText: string, options: CheckOptions = { runTes
     ...shadowedGlobs(document, warning),
     ...unusedSensitiveArgs(taxonomy, warning),
     ...(options.knownGroups === undefined ? [] : unknownGroups(document, new Set(options.knownGroups), warning)),
+    ...escalationsReachingNobody(document, warning),
   ];
   const tests = options.runTests ? withLines(runTaxonomyTests(taxonomy), reading.locate) : null;
   return { lint: report(findings), tests, taxonomy };
@@ -211,6 +214,19 @@ function unknownGroups(document: TaxonomyDocument, known: ReadonlySet<string>, w
           );
       });
     }
+    (config.escalation ?? []).forEach((step, stepIndex) =>
+      step.to.forEach((entry, index) => {
+        const name = entry.startsWith('group:') ? entry.slice('group:'.length) : null;
+        if (name !== null && !known.has(name))
+          findings.push(
+            warn(
+              'unknown_group',
+              ['tiers', tier, 'escalation', stepIndex, 'to', index],
+              `${entry} names no group in the directory: it resolves to nobody`,
+            ),
+          );
+      }),
+    );
   }
   return findings;
 }
@@ -233,6 +249,32 @@ function hasPath(node: unknown, segments: readonly string[]): boolean {
   const [segment, ...rest] = segments;
   const keys = segment === '*' ? Object.keys(container) : Object.prototype.hasOwnProperty.call(container, segment) ? [segment] : [];
   return keys.some((key) => hasPath(container[key], rest));
+}
+
+/**
+ * An escalation step whose only entry is `manager` reaches nobody for a person the directory names no enabled
+ * manager for (people added by hand, the top of the organization): the step is then audited as resolved to nobody
+ * and the approval waits for the next one. A fallback entry beside it (`role:`, `person:`) keeps the step useful.
+ */
+function escalationsReachingNobody(document: TaxonomyDocument, warn: Warn): LintFinding[] {
+  const findings: LintFinding[] = [];
+  for (const [name, config] of Object.entries(document.tiers)) {
+    if (config.decision !== 'approve') continue;
+    const steps = config.escalation ?? (config.escalate_to === undefined ? [] : [{ to: config.escalate_to }]);
+    steps.forEach((step, index) => {
+      if (!step.to.every((entry) => entry === MANAGER_ENTRY)) return;
+      const path: DocumentPath =
+        config.escalation === undefined ? ['tiers', name, 'escalate_to'] : ['tiers', name, 'escalation', index, 'to'];
+      findings.push(
+        warn(
+          'escalation_may_reach_nobody',
+          path,
+          `escalation step ${index + 1} of tier "${name}" names only the manager: it reaches nobody when the directory names no enabled manager for the person; add a fallback such as "role:admin"`,
+        ),
+      );
+    });
+  }
+  return findings;
 }
 
 function withLines(tests: TaxonomyTestReport, locate: Locate): TaxonomyTestReport {

@@ -2,10 +2,13 @@ import { parseDuration } from '../duration';
 import { formatPath, type DocumentPath } from '../yaml-document';
 import { compileCel } from './cel-environment';
 import { BLAST_RADII, REVERSIBILITIES, TIERS, isTier } from './tiers';
-import type { TaxonomyDocument } from './taxonomy.types';
+import type { ApproveTierConfig, TaxonomyDocument } from './taxonomy.types';
 
 export type { DocumentPath };
 export { formatPath };
+
+/** How long an approve tier's request stays pending when the tier sets no `ttl`. */
+export const DEFAULT_TTL = '30m';
 
 /** What kind of mistake a problem is; lint reports it as the finding's code. */
 export type SemanticProblemKind = 'undefined_tier' | 'cel_syntax' | 'cel_type' | 'invalid';
@@ -57,7 +60,7 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
       }
       for (const [entry, count] of Object.entries(config.approvals_from ?? {})) {
         const path = ['tiers', name, 'approvals_from', entry];
-        if (![...approvers, ...(config.escalate_to ?? [])].includes(entry)) {
+        if (![...approvers, ...(config.escalate_to ?? []), ...(config.escalation ?? []).flatMap((step) => step.to)].includes(entry)) {
           problems.push({
             kind: 'invalid',
             path,
@@ -72,9 +75,10 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
           });
         }
       }
-      if (config.escalate_after !== undefined && config.escalate_to === undefined) {
+      if (config.escalate_after !== undefined && config.escalate_to === undefined && config.escalation === undefined) {
         problems.push({ kind: 'invalid', path: ['tiers', name, 'escalate_after'], message: 'escalate_after needs escalate_to' });
       }
+      problems.push(...ladderProblems(name, config, approvers));
       if (config.ttl !== undefined) {
         const ttl = parseDuration(config.ttl);
         for (const field of ['remind_after', 'escalate_after'] as const) {
@@ -127,5 +131,55 @@ export function findSemanticProblems(doc: TaxonomyDocument): SemanticProblem[] {
     });
   });
   (doc.tests ?? []).forEach((testCase, index) => checkReference(testCase.expect.tier, ['tests', index, 'expect', 'tier']));
+  return problems;
+}
+
+/**
+ * A tier's `escalation` ladder: not beside `escalate_after`/`escalate_to` (two ladders), delays strictly increasing
+ * and shorter than the ttl (a step after expiry never fires), and each step adding an entry the tier and the
+ * steps before it do not list (a step that adds nobody only looks like oversight).
+ */
+function ladderProblems(name: string, config: ApproveTierConfig, approvers: readonly string[]): SemanticProblem[] {
+  const ladder = config.escalation;
+  if (ladder === undefined) return [];
+  const problems: SemanticProblem[] = [];
+  if (config.escalate_after !== undefined || config.escalate_to !== undefined) {
+    const field = config.escalate_after !== undefined ? 'escalate_after' : 'escalate_to';
+    problems.push({
+      kind: 'invalid',
+      path: ['tiers', name, field],
+      message: `${field} is the one-step form of escalation: write the step into escalation instead of using both`,
+    });
+  }
+  const ttl = parseDuration(config.ttl ?? DEFAULT_TTL);
+  const listed = new Set(approvers);
+  let previous: { after: string; seconds: number } | undefined;
+  ladder.forEach((step, index) => {
+    const path: DocumentPath = ['tiers', name, 'escalation', index];
+    const seconds = parseDuration(step.after);
+    if (previous !== undefined && seconds <= previous.seconds) {
+      problems.push({
+        kind: 'invalid',
+        path: [...path, 'after'],
+        message: `escalation step ${index + 1} (after ${step.after}) must come later than step ${index} (after ${previous.after}): delays increase strictly`,
+      });
+    }
+    if (seconds >= ttl) {
+      problems.push({
+        kind: 'invalid',
+        path: [...path, 'after'],
+        message: `escalation step ${index + 1} (after ${step.after}) must fire before the tier's ttl (${config.ttl ?? DEFAULT_TTL})`,
+      });
+    }
+    if (step.to.every((entry) => listed.has(entry))) {
+      problems.push({
+        kind: 'invalid',
+        path: [...path, 'to'],
+        message: `escalation step ${index + 1} adds nobody: ${step.to.join(', ')} ${step.to.length === 1 ? 'is' : 'are'} already an approver or in an earlier step`,
+      });
+    }
+    for (const entry of step.to) listed.add(entry);
+    previous = { after: step.after, seconds };
+  });
   return problems;
 }

@@ -16,6 +16,16 @@ const tokenTtl = duration.refine((text) => !isDuration(text) || parseDuration(te
 const approver = z.string().regex(/^(on_behalf_of|(role|group|person):\S+)$/, {
   message: 'approver must be "on_behalf_of", "role:<role>", "group:<name>" or "person:<id>"',
 });
+/** What an escalation step may add: any approver, or `manager` (the on-behalf-of person's manager, found when the step fires). */
+const escalationApprover = z.string().regex(/^(on_behalf_of|manager|(role|group|person):\S+)$/, {
+  message: 'escalation approver must be "on_behalf_of", "manager", "role:<role>", "group:<name>" or "person:<id>"',
+});
+const channel = z.enum(['slack', 'web_push', 'email'], { message: 'unknown channel: channels are "slack", "web_push" and "email"' });
+const escalationStep = z.strictObject({
+  after: duration,
+  to: z.array(escalationApprover).min(1, { message: 'an escalation step must add at least one approver' }),
+  channels: z.array(channel).min(1).optional(),
+});
 const tierName = z.string().min(1);
 const reversibility = z.enum(REVERSIBILITIES as [string, ...string[]]);
 const blastRadius = z.enum(BLAST_RADII as [string, ...string[]]);
@@ -32,15 +42,13 @@ const approveTier = z.strictObject({
     .record(z.string().regex(/^group:\S+$/, { message: 'approvals_from names "group:<name>" entries' }), z.number().int().min(1).max(10))
     .optional(),
   step_up: z.enum(['none', 'passkey']).optional(),
-  channels: z
-    .array(z.enum(['slack', 'web_push', 'email']))
-    .min(1)
-    .optional(),
+  channels: z.array(channel).min(1).optional(),
   ttl: duration.optional(),
   token_ttl: tokenTtl.optional(),
   remind_after: duration.optional(),
   escalate_after: duration.optional(),
-  escalate_to: z.array(approver).min(1).optional(),
+  escalate_to: z.array(escalationApprover).min(1).optional(),
+  escalation: z.array(escalationStep).min(1).optional(),
   /** A decision sooner than this after the person was shown the request is flagged fast; 0 turns the flag off. */
   fast_decision_seconds: z.number().min(0).max(300).optional(),
 });

@@ -21,9 +21,30 @@ export interface ApproveTierConfig {
   ttl?: string;
   token_ttl?: string;
   remind_after?: string;
+  /** The one-step form of `escalation` (kept working: it compiles to a ladder of one step). */
   escalate_after?: string;
   escalate_to?: string[];
+  /** The escalation ladder: steps in order of their delays, each adding approvers. Not together with escalate_after. */
+  escalation?: EscalationStepConfig[];
   fast_decision_seconds?: number;
+}
+
+/** One rung of a tier's escalation ladder, as written in the taxonomy. */
+export interface EscalationStepConfig {
+  /** How long after the request this step fires (a duration). */
+  after: string;
+  /** Approver entries the step adds: "on_behalf_of", "role:<role>", "group:<name>", "person:<id or email>", or "manager". */
+  to: string[];
+  /** The channels to reach the added approvers on; the tier's channels when left out. */
+  channels?: NotificationChannelType[];
+}
+
+/** One compiled step of the ladder (`Requirement.escalation`). */
+export interface EscalationStep {
+  after_seconds: number;
+  /** As written; `manager` and `group:` entries are resolved when the step fires. */
+  to: string[];
+  channels: NotificationChannelType[];
 }
 
 export interface DenyTierConfig {
@@ -109,8 +130,15 @@ export interface Requirement {
   /** Lifetime of the approval token; 0 when no token is ever issued (deny). */
   token_ttl_seconds: number;
   remind_after_seconds: number | null;
+  /** The first step of `escalation` (what was the one escalation before the ladder); null without a ladder. */
   escalate_after_seconds: number | null;
+  /** The first step's entries; empty without a ladder. */
   escalate_to: string[];
+  /**
+   * The escalation ladder, in firing order. Absent from requirements stored before the ladder existed: read it
+   * through `escalationLadder()`, which derives it from `escalate_after_seconds`/`escalate_to`.
+   */
+  escalation?: EscalationStep[];
   /** Only when the tier sets it: decisions sooner than this after the person was shown the request are flagged (default FAST_DECISION_MS). */
   fast_decision_seconds?: number;
 }
