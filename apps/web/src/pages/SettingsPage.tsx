@@ -7,6 +7,7 @@ import { enablePush, pushSupported, type PushSubscriptionView } from '../push';
 import { Link, useSearchParams } from 'react-router';
 import { usePerson } from '../session';
 import { safeNext } from './SignInPage';
+import { Feedback } from '../components/Feedback';
 
 /** Loads one list for a settings section; `reload` after a change. */
 function useResource<T>(path: string): { data: T | null; error: string | null; reload: () => Promise<void> } {
@@ -149,16 +150,7 @@ function PasskeysSection() {
           {busy ? 'Waiting for your passkey…' : 'Add a passkey'}
         </button>
       </div>
-      {notice && (
-        <p className="notice" role="status">
-          {notice}
-        </p>
-      )}
-      {actionError && (
-        <p className="error" role="alert">
-          {actionError}
-        </p>
-      )}
+      <Feedback notice={notice} error={actionError} />
     </section>
   );
 }
@@ -270,16 +262,7 @@ function DelegationsSection() {
           {busy ? 'Delegating…' : 'Delegate my approvals'}
         </button>
       </div>
-      {notice && (
-        <p className="notice" role="status">
-          {notice}
-        </p>
-      )}
-      {actionError && (
-        <p className="error" role="alert">
-          {actionError}
-        </p>
-      )}
+      <Feedback notice={notice} error={actionError} />
     </section>
   );
 }
@@ -331,16 +314,7 @@ function PushSection() {
       ) : (
         <p>This browser cannot receive push notifications.</p>
       )}
-      {notice && (
-        <p className="notice" role="status">
-          {notice}
-        </p>
-      )}
-      {actionError && (
-        <p className="error" role="alert">
-          {actionError}
-        </p>
-      )}
+      <Feedback notice={notice} error={actionError} />
       {error && (
         <p className="error" role="alert">
           {error}
