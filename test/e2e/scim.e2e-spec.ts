@@ -570,6 +570,48 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
     });
   });
 
+  it("deprovisions at once when the directory deactivates a person (Entra's PATCH) or deletes one: sessions end, their agents' requests are cancelled and refused", async () => {
+    const agent = await newAgent(api.app, { capabilities: ['chat.*'] });
+    const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+    const request = (email: string) =>
+      call<Scim>(`${api.url}/v1/approvals`, {
+        token,
+        body: {
+          action: { type: 'chat.message.send', resource: 'channel:ops', args: { text: 'hi' } },
+          on_behalf_of: email,
+          audience: 'https://chat.internal',
+        },
+      });
+    const status = async (id: string) => (await call<Scim>(`${api.url}/v1/approvals/${id}`, { token })).body.status as string;
+    const [alice, bob] = await Promise.all([
+      signedInPerson(api.app, api.url, { permissions: ['chat.*'] }),
+      signedInPerson(api.app, api.url, { permissions: ['chat.*'] }),
+    ]);
+    const [forAlice, forBob] = [(await request(alice.person.email)).body, (await request(bob.person.email)).body];
+    expect([forAlice.status, forBob.status]).toEqual(['pending', 'pending']);
+    expect((await alice.browser.request('GET', '/v1/me')).status).toBe(200);
+    expect((await bob.browser.request('GET', '/v1/me')).status).toBe(200);
+
+    const deactivated = await scim('PATCH', `/Users/${alice.person.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+    });
+    expect(deactivated.status).toBe(200);
+    expect(deactivated.body.active).toBe(false);
+    expect((await alice.browser.request('GET', '/v1/me')).status).toBe(401);
+    expect(await status(forAlice.id as string)).toBe('cancelled');
+    expect((await request(alice.person.email)).body.code).toBe('unknown_person');
+
+    expect((await scim('DELETE', `/Users/${bob.person.id}`)).status).toBe(204);
+    expect((await bob.browser.request('GET', '/v1/me')).status).toBe(401);
+    expect(await status(forBob.id as string)).toBe('cancelled');
+    expect((await request(bob.person.email)).body.code).toBe('unknown_person');
+    expect((await audited(bob.person.id)).find((event) => event.type === 'person.updated')?.data).toMatchObject({
+      deleted_by_directory: true,
+      deprovisioned: { cancelled_approvals: [forBob.id] },
+    });
+  });
+
   describe('permissions from groups', () => {
     it('lets an agent act for a person only through a group, and refuses once the person leaves it', async () => {
       const person = await newPerson(api.app, { permissions: ['chat.*'] });
