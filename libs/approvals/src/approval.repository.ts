@@ -268,7 +268,7 @@ export class ApprovalRepository {
                                WHERE (entry = 'on_behalf_of' AND p.id = a.on_behalf_of_id) OR entry = 'role:' || p.role
                                   OR entry = 'person:' || p.id::text OR entry = 'person:' || lower(p.email)
                                   OR (entry LIKE 'group:%' AND a.group_members->(substr(entry, 7)) ? p.id::text))) AS eligible_undecided,
-              a.escalation_step < ${LADDER_LENGTH_SQL.replaceAll('requirement', 'a.requirement')} AS can_escalate
+              a.escalation_step < ${LADDER_LENGTH_SQL} AS can_escalate
          FROM approvals a
          CROSS JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(a.requirement->'approvers')) || a.escalated_to AS entries) e
         WHERE a.id = ANY($1::uuid[]) AND a.status = 'pending'
