@@ -42,7 +42,7 @@ export class GroupsRepository {
  * (a name with no group maps to `[]`): the one rule a `group:` entry resolves by, for `enabledMembers` (intake, once
  * per batch) and inside the escalation's update, which records the entries it adds in the same statement.
  */
-export function enabledMembersJsonSql(names: string): string {
+function enabledMembersJsonSql(names: string): string {
   return `(SELECT COALESCE(jsonb_object_agg(n.name, COALESCE(
             (SELECT jsonb_agg(m.person_id ORDER BY m.person_id) FROM groups g
                JOIN group_members m ON m.group_id = g.id JOIN people p ON p.id = m.person_id AND p.status = 'active'

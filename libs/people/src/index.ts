@@ -10,7 +10,7 @@ export {
 export { ENROLLMENT_LINK_TTL_MS, type EnrollmentLink, EnrollmentService, type SignedIn } from './enrollment.service';
 export { parseCredentialResponse, PasskeyService, type PasskeyView } from './passkey.service';
 export { type GroupQuery, type GroupRecord } from './group-admin.repository';
-export { enabledMembersJsonSql, GroupsRepository } from './groups.repository';
+export { GroupsRepository } from './groups.repository';
 export { type GroupChanges, GroupsService, type NewGroup } from './groups.service';
 export { PeopleModule } from './people.module';
 export { personFromRow, type PersonRecord } from './people.repository';
