@@ -87,7 +87,9 @@ describe('the web app: sign in with the organization (OpenID Connect)', () => {
   it('someone the directory knows but Countersign does not: back on the sign-in page with a clear message', async () => {
     const { context, page } = await signInAtIdp('judy-sub');
     await page.waitForURL(`${webUrl}/sign-in?**`);
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('Your Corp ID account is not linked to anyone in Countersign');
+    await expect(page.getByRole('alert').textContent()).resolves.toContain(
+      'The account you used at Corp ID is not linked to anyone in Countersign',
+    );
     expect(await page.evaluate(async () => (await fetch('/v1/me')).status)).toBe(401);
     await context.close();
   });

@@ -12,23 +12,26 @@ export function safeNext(next: string | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/inbox';
 }
 
-/** Why single sign-on came back without a session (`/sign-in?sso_error=<reason>&provider=<id>`), in words. */
+/**
+ * Why single sign-on came back without a session (`/sign-in?sso_error=<reason>&provider=<id>`), in words. `provider`
+ * is the provider's name, or "your organization": it never starts a sentence.
+ */
 export function ssoErrorMessage(reason: string, provider: string): string {
   switch (reason) {
     case 'no_account':
-      return `Your ${provider} account is not linked to anyone in Countersign. Ask an admin to add you with the same email address.`;
+      return `The account you used at ${provider} is not linked to anyone in Countersign. Ask an admin to add you with the same email address.`;
     case 'email_not_verified':
-      return `${provider} has not verified your email address, so Countersign cannot match it to your account. Verify it there, or ask an admin.`;
+      return `Your email address is not verified at ${provider}, so Countersign cannot match it to your account. Verify it there, or ask an admin.`;
     case 'account_disabled':
       return 'Your Countersign account is disabled. Ask an admin if you think this is a mistake.';
     case 'idp_unavailable':
-      return `${provider} cannot be reached right now, so you could not be signed in. Try again in a moment; sessions that are already open keep working.`;
+      return `Countersign cannot reach ${provider} right now, so you could not be signed in. Try again in a moment; sessions that are already open keep working.`;
     case 'idp_error':
-      return `${provider} did not complete the sign-in (it was cancelled or refused). Try again.`;
+      return `The sign-in at ${provider} did not complete (it was cancelled or refused). Try again.`;
     case 'invalid_state':
       return 'This sign-in expired, was already used, or was started in another browser. Start again.';
     case 'invalid_response':
-      return `${provider}'s answer could not be verified, so you were not signed in. Try again, and tell an admin if it keeps happening.`;
+      return `The answer from ${provider} could not be verified, so you were not signed in. Try again, and tell an admin if it keeps happening.`;
     case 'unknown_provider':
       return 'This sign-in option is not configured. Choose one of the options below.';
     default:
@@ -69,7 +72,7 @@ export function SignInPage() {
   };
 
   const providerId = params.get('provider') ?? '';
-  const providerName = sso?.providers.find((provider) => provider.id === providerId)?.name ?? 'Your organization';
+  const providerName = sso?.providers.find((provider) => provider.id === providerId)?.name ?? 'your organization';
   const passkeys = sso !== null && !sso.required;
 
   return (
@@ -85,7 +88,8 @@ export function SignInPage() {
               : 'Sign in with the passkey on this device (or your phone)'}{' '}
           to see what is waiting for you.
         </p>
-        {ssoError && (
+        {/* Once the providers are known (or failed to load), so the message names the provider from the start. */}
+        {ssoError && sso && (
           <p className="error" role="alert">
             {ssoErrorMessage(ssoError, providerName)}
           </p>
