@@ -2,8 +2,8 @@ import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { type Actor, type AuditEntry, AuditEventType, AuditService } from '@countersign/audit';
 import { type Tx } from '@countersign/database';
 import { Deprovisioning, type DeprovisioningOutcome, type DeprovisioningStep, PeopleModule, type PersonRecord } from '@countersign/people';
-import { PushSubscriptionRepository } from './push-subscription.repository';
-import { SlackIdentityRepository } from './slack-identity.repository';
+import { PushSubscriptionRepository } from './web-push/push-subscription.repository';
+import { SlackIdentityRepository } from './slack/slack-identity.repository';
 
 /**
  * The channels' part of disabling a person (docs/adr/0020-deprovisioning.md): their push subscriptions and their

@@ -5,15 +5,15 @@ import { PeopleModule } from '@countersign/people';
 import { ChannelsDeprovisioningModule } from './channels-deprovisioning';
 import { DeliveryPlanner } from './delivery-planner';
 import { DeliveryRepository } from './delivery.repository';
-import { EmailChannel } from './email.channel';
+import { EmailChannel } from './email/email.channel';
 import { NOTIFICATION_CHANNELS, type NotificationChannel } from './notification-channel';
 import { NotificationService } from './notification.service';
-import { PushSubscriptionsService } from './push-subscriptions.service';
-import { createSlackClient, SLACK_CLIENT, SlackChannel } from './slack.channel';
-import { SlackInteractionsService } from './slack-interactions.service';
-import { SlackLinksService } from './slack-links.service';
-import { VapidKeysService } from './vapid-keys.service';
-import { WebPushChannel } from './web-push.channel';
+import { PushSubscriptionsService } from './web-push/push-subscriptions.service';
+import { createSlackClient, SLACK_CLIENT, SlackChannel } from './slack/slack.channel';
+import { SlackInteractionsService } from './slack/slack-interactions.service';
+import { SlackLinksService } from './slack/slack-links.service';
+import { VapidKeysService } from './web-push/vapid-keys.service';
+import { WebPushChannel } from './web-push/web-push.channel';
 
 /**
  * Reaching people out of band: the channels (one class each, under one token), deliveries, Slack and push APIs.

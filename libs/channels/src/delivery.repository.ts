@@ -12,7 +12,7 @@ import { type OutboxEvent } from '@countersign/audit';
 import { Database } from '@countersign/database';
 import { personFromRow, type PersonRecord } from '@countersign/people';
 import { type ChannelType, type DeliveryKind, type DeliveryState } from './notification-channel';
-import { type SlackIdentity, slackIdentityFromRow, type SlackIdentityRow } from './slack-identity.repository';
+import { type SlackIdentity, slackIdentityFromRow, type SlackIdentityRow } from './slack/slack-identity.repository';
 
 export interface DeliveryRecord {
   id: string;

@@ -9,10 +9,10 @@ export {
   type NotificationChannel,
 } from './notification-channel';
 export { NotificationService } from './notification.service';
-export { parseSubscription, type PushSubscriptionInput, pushSubscriptionInput } from './push-subscription.input';
-export { type PushSubscriptionView, PushSubscriptionsService } from './push-subscriptions.service';
-export { SlackInteractionsService, type SlackAnswer, type SlackRequest } from './slack-interactions.service';
-export { type SlackLinkView, SlackLinksService } from './slack-links.service';
-export { escapeMrkdwn, renderApprovalMessage } from './slack-message';
-export { checkSlackSignature, signSlackRequest, SLACK_MAX_SKEW_SECONDS } from './slack-signature';
-export { MAX_PUSH_PAYLOAD_BYTES, pushPayload } from './web-push.channel';
+export { parseSubscription, type PushSubscriptionInput, pushSubscriptionInput } from './web-push/push-subscription.input';
+export { type PushSubscriptionView, PushSubscriptionsService } from './web-push/push-subscriptions.service';
+export { SlackInteractionsService, type SlackAnswer, type SlackRequest } from './slack/slack-interactions.service';
+export { type SlackLinkView, SlackLinksService } from './slack/slack-links.service';
+export { escapeMrkdwn, renderApprovalMessage } from './slack/slack-message';
+export { checkSlackSignature, signSlackRequest, SLACK_MAX_SKEW_SECONDS } from './slack/slack-signature';
+export { MAX_PUSH_PAYLOAD_BYTES, pushPayload } from './web-push/web-push.channel';

@@ -1,6 +1,6 @@
 import { type ApprovalSummary } from '@countersign/approvals';
 import { type PersonRecord } from '@countersign/people';
-import { type SlackIdentity } from './slack-identity.repository';
+import { type SlackIdentity } from './slack/slack-identity.repository';
 
 export type ChannelType = 'slack' | 'web_push' | 'email';
 export type DeliveryKind = 'request' | 'reminder';

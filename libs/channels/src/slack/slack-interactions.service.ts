@@ -5,7 +5,7 @@ import { type Actor, AuditEventType, AuditService, SYSTEM } from '@countersign/a
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { decisionReason, DomainError, MAX_DECISION_REASON, type Verdict } from '@countersign/domain';
 import { type PersonRecord } from '@countersign/people';
-import { DeliveryRepository } from './delivery.repository';
+import { DeliveryRepository } from '../delivery.repository';
 import { SlackChannel } from './slack.channel';
 import { SlackIdentityRepository } from './slack-identity.repository';
 import { parseSlackPayload, type SlackPayload } from './slack-payload.input';

@@ -1,4 +1,4 @@
-import { approval } from './approval-summary.fixture';
+import { approval } from '../approval-summary.fixture';
 import { inert, renderApprovalEmail, renderOutcomeEmail } from './email-message';
 
 const options = { publicUrl: 'https://cs.example', kind: 'request' as const };

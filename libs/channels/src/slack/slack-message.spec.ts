@@ -1,6 +1,6 @@
-import { approval } from './approval-summary.fixture';
+import { approval } from '../approval-summary.fixture';
 import { escapeMrkdwn, renderApprovalMessage } from './slack-message';
-import { MAX_PUSH_PAYLOAD_BYTES, pushPayload } from './web-push.channel';
+import { MAX_PUSH_PAYLOAD_BYTES, pushPayload } from '../web-push/web-push.channel';
 
 describe('Slack messages rendered from the structured action', () => {
   it("shows a CIBA request's binding message, escaped, and no binding block without one", () => {

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { CONFIG, type CountersignConfig, MAILER, type Mailer, SmtpError } from '@countersign/config';
 import { PermanentJobError } from '@countersign/queue';
-import { DeliveryRepository } from './delivery.repository';
+import { DeliveryRepository } from '../delivery.repository';
 import { renderApprovalEmail, renderOutcomeEmail } from './email-message';
-import { type DeliveryOutcome, type Notification, type NotificationChannel } from './notification-channel';
+import { type DeliveryOutcome, type Notification, type NotificationChannel } from '../notification-channel';
 
 /**
  * Email through the deployment's SMTP server (SMTP_URL), to the person's address (people.email): one mail per

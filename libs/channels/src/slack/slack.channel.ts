@@ -3,7 +3,7 @@ import { WebClient, ErrorCode as SlackErrorCode, LogLevel, type WebAPICallResult
 import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PermanentJobError, RetryLaterError } from '@countersign/queue';
-import { type DeliveryOutcome, type Notification, type NotificationChannel } from './notification-channel';
+import { type DeliveryOutcome, type Notification, type NotificationChannel } from '../notification-channel';
 import { renderApprovalMessage } from './slack-message';
 import { type SlackIdentity, SlackIdentityRepository } from './slack-identity.repository';
 

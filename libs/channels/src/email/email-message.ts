@@ -1,6 +1,6 @@
 import { type ApprovalSummary } from '@countersign/approvals';
 import { escapeHtml, headerLine } from '@countersign/domain';
-import { argumentLines, decidersOf, OUTCOME_TEXT, truncate } from './slack-message';
+import { argumentLines, decidersOf, OUTCOME_TEXT, truncate } from '../slack/slack-message';
 
 const MAX_ARG_LINES = 20;
 const MAX_VALUE = 300;
