@@ -96,6 +96,8 @@ describe('the web app: sign in with the organization (OpenID Connect)', () => {
 
   it('the sign-in page offers the provider beside passkeys, and only the provider when SSO is required', async () => {
     const context = await browser.newContext({ bypassCSP: true });
+    // A wait that never ends fails within 20 s naming its step, not at jest's 60 s naming only the test.
+    context.setDefaultTimeout(20_000);
     const page = await context.newPage();
     await page.goto(`${webUrl}/sign-in`);
     await page.getByRole('link', { name: 'Sign in with Corp ID' }).waitFor();
