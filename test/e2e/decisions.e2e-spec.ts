@@ -54,11 +54,11 @@ describe('people decide: invite, enroll, sign in, inbox, step-up, token', () => 
     const { person: invited, enrollment } = await api.app
       .get(EnrollmentService)
       .invite(CLI, { email: `alice-${Date.now()}@example.com`, role: 'approver', permissions: ['payments.*'] });
-    expect(enrollment.url).toMatch(new RegExp(`^${api.config.publicUrl}/enroll#token=[A-Za-z0-9_-]{43}$`));
+    expect(enrollment!.url).toMatch(new RegExp(`^${api.config.publicUrl}/enroll#token=[A-Za-z0-9_-]{43}$`));
     const browser = new PersonBrowser(api.url);
-    expect((await browser.enroll(enrollment.url)).status).toBe(200);
+    expect((await browser.enroll(enrollment!.url)).status).toBe(200);
     // The link was single use.
-    expect((await new PersonBrowser(api.url).enroll(enrollment.url)).body).toMatchObject({ code: 'invalid_enrollment_link' });
+    expect((await new PersonBrowser(api.url).enroll(enrollment!.url)).body).toMatchObject({ code: 'invalid_enrollment_link' });
 
     // A fresh browser signs in with the discoverable passkey.
     const later = new PersonBrowser(api.url, browser.authenticator);

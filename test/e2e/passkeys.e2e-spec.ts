@@ -26,7 +26,7 @@ describe('passkeys and sessions', () => {
     const { enrollment } = await api.app
       .get(EnrollmentService)
       .invite(CLI, { email: `cookie-${Date.now()}@example.com`, role: 'approver', permissions: [] });
-    const token = new URL(enrollment.url).hash.replace('#token=', '');
+    const token = new URL(enrollment!.url).hash.replace('#token=', '');
     const browser = new PersonBrowser(api.url);
     const options = await browser.request<PublicKeyCredentialCreationOptionsJSON>('POST', '/v1/auth/enrollment/options', { token });
     expect(options.body.authenticatorSelection).toMatchObject({ userVerification: 'required', residentKey: 'required' });
@@ -113,7 +113,7 @@ describe('passkeys and sessions', () => {
       const { person: invited, enrollment } = await api.app
         .get(EnrollmentService)
         .invite(CLI, { email: `header-${Date.now()}-${authorization.length}@example.com`, role: 'approver', permissions: [] });
-      const token = new URL(enrollment.url).hash.replace('#token=', '');
+      const token = new URL(enrollment!.url).hash.replace('#token=', '');
       const enrollOptions = await new PersonBrowser(api.url).request<PublicKeyCredentialCreationOptionsJSON>(
         'POST',
         '/v1/auth/enrollment/options',

@@ -406,6 +406,31 @@ describe('single sign-on (OpenID Connect)', () => {
       expect(links.rowCount).toBe(0);
     });
 
+    it('an admin invites without a link (it could not be used) and cannot issue one: 403 sso_required, no link stored', async () => {
+      const admin = await newPerson(ssoOnly.app, { email: email('olga'), role: 'admin' });
+      fake.sub = `olga-${stamp}`;
+      fake.claims = { email: admin.email, email_verified: true };
+      const signedIn = await ssoSignIn(ssoOnly, 'fake', '');
+      const browser = new PersonBrowser(ssoOnly.url);
+      browser.cookie = `${SESSION}=${signedIn.session}`;
+      browser.csrfToken = (await me(ssoOnly, signedIn.jar)).body.csrf_token!;
+
+      const invited = await browser.request<{ person: { id: string; email: string }; enrollment: unknown }>('POST', '/v1/admin/people', {
+        email: email('pat'),
+        role: 'approver',
+      });
+      expect(invited).toMatchObject({ status: 201, body: { person: { email: email('pat') }, enrollment: null } });
+      const reissued = await browser.request('POST', `/v1/admin/people/${invited.body.person.id}/enrollment`, {});
+      expect(reissued).toMatchObject({
+        status: 403,
+        body: { code: 'sso_required', detail: expect.stringContaining('requires single sign-on') },
+      });
+      const links = await withClient(api.config.databaseUrl, (client) =>
+        client.query(`SELECT 1 FROM enrollment_links WHERE person_id = $1`, [invited.body.person.id]),
+      );
+      expect(links.rowCount).toBe(0);
+    });
+
     it('a person signed in by SSO must still pass the passkey step-up; with no passkey they add one in settings, no link needed', async () => {
       const grace = await newPerson(ssoOnly.app, { email: email('grace'), role: 'approver' });
       fake.sub = `grace-${stamp}`;

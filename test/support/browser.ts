@@ -147,7 +147,7 @@ export async function invite(
     role: overrides.role ?? 'approver',
     permissions: overrides.permissions ?? ['*'],
   });
-  return { person, enrollmentUrl: enrollment.url };
+  return { person, enrollmentUrl: enrollment!.url };
 }
 
 export interface SignedInPage {

@@ -102,7 +102,7 @@ export async function signedInPerson(
     .get(EnrollmentService)
     .invite(CLI, { email, role: overrides.role ?? 'approver', permissions: overrides.permissions ?? ['*'] });
   const browser = new PersonBrowser(apiUrl);
-  const enrolled = await browser.enroll(enrollment.url);
+  const enrolled = await browser.enroll(enrollment!.url);
   if (enrolled.status !== 200) throw new Error(`enrollment answered ${enrolled.status}: ${JSON.stringify(enrolled.body)}`);
   return { person, browser };
 }

@@ -67,7 +67,12 @@ export const GroupDetail = GroupSummary.extend({ members: z.array(GroupMember) }
 export const Groups = z.object({ groups: z.array(GroupSummary) }).meta({ id: 'Groups' });
 
 export const Invitation = z
-  .object({ person: Person, enrollment: EnrollmentLink })
+  .object({
+    person: Person,
+    enrollment: EnrollmentLink.nullable().describe(
+      'Null when the deployment requires single sign-on (REQUIRE_SSO): the person signs in through their organization, no link needed.',
+    ),
+  })
   .meta({ id: 'Invitation', description: 'An invited person and their enrollment link.' });
 
 // --- Delegation (docs/adr/0018-groups-and-delegation.md) ---

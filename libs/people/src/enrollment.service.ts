@@ -50,14 +50,21 @@ export class EnrollmentService {
     @Optional() @Inject(MAILER) private readonly mailer: Mailer | null = null,
   ) {}
 
-  /** Adds a person and returns their enrollment link (emailed to them too when SMTP is configured). */
-  async invite(actor: Actor, input: AddPerson): Promise<{ person: PersonRecord; enrollment: EnrollmentLink }> {
+  /**
+   * Adds a person and returns their enrollment link (emailed to them too when SMTP is configured). Under REQUIRE_SSO
+   * no link is issued (null): it could not be used, and the person signs in through their organization instead.
+   */
+  async invite(actor: Actor, input: AddPerson): Promise<{ person: PersonRecord; enrollment: EnrollmentLink | null }> {
     const person = await this.people.add(actor, input);
-    return { person, enrollment: await this.issueLink(actor, person.id) };
+    return { person, enrollment: this.config.requireSso ? null : await this.issueLink(actor, person.id) };
   }
 
-  /** A new single-use link for a person (earlier unused links stop working), emailed to them when SMTP is configured. */
+  /**
+   * A new single-use link for a person (earlier unused links stop working), emailed to them when SMTP is configured.
+   * Refused under REQUIRE_SSO (403 `sso_required`), where the link would be refused when opened.
+   */
   async issueLink(actor: Actor, reference: string): Promise<EnrollmentLink> {
+    this.refuseWhenSsoRequired('enrollment links are');
     const { person, link } = (await this.issueLinkUnless(actor, reference, 0))!;
     return this.emailLink(actor, person, link);
   }

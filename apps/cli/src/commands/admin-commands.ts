@@ -110,7 +110,9 @@ export const adminCommands = {
     out.result({ ...person, enrollment }, () =>
       [
         `Added ${person.email} (${person.role}) with id ${person.id}`,
-        `  enrollment link (once, until ${enrollment.expires_at}${enrollment.emailed ? `; emailed to ${person.email}` : ''}): ${enrollment.url}`,
+        enrollment
+          ? `  enrollment link (once, until ${enrollment.expires_at}${enrollment.emailed ? `; emailed to ${person.email}` : ''}): ${enrollment.url}`
+          : '  no enrollment link: this deployment requires single sign-on, so they sign in through their organization',
       ].join('\n'),
     );
   },

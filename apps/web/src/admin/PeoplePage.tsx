@@ -10,7 +10,7 @@ const ROLES = ['approver', 'member', 'admin'] as const;
 
 export function PeoplePage() {
   const { data, error, reload } = useLoad(() => api.get<People>('/v1/admin/people'));
-  const [link, setLink] = useState<{ email: string; enrollment: EnrollmentLink } | null>(null);
+  const [link, setLink] = useState<{ email: string; enrollment: EnrollmentLink | null } | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const me = usePerson();
@@ -34,7 +34,13 @@ export function PeoplePage() {
           await reload();
         }}
       />
-      {link && (
+      {link && !link.enrollment && (
+        <div className="card notice-card" role="status">
+          <h2>{link.email} was added</h2>
+          <p>This deployment requires single sign-on: they sign in through your organization, no enrollment link is needed.</p>
+        </div>
+      )}
+      {link?.enrollment && (
         <div className="card notice-card" role="status">
           <h2>Enrollment link for {link.email}</h2>
           <p>
@@ -154,7 +160,7 @@ export function PeoplePage() {
   );
 }
 
-function InviteForm({ onInvited }: { onInvited: (email: string, enrollment: EnrollmentLink) => Promise<void> }) {
+function InviteForm({ onInvited }: { onInvited: (email: string, enrollment: EnrollmentLink | null) => Promise<void> }) {
   const [email, setEmail] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [role, setRole] = useState<string>('approver');
