@@ -86,6 +86,18 @@ export class SlackBoltService implements OnApplicationShutdown {
     if (socket) await socket.client.disconnect();
   }
 
+  /**
+   * The interaction was recorded as seen before its acknowledgement: one that cannot be sent (the socket dropped just
+   * then) must not stop it from being handled, or the envelope Slack re-sends, a replay by then, would be a lost click.
+   */
+  private async acknowledge(ack: (body?: never) => Promise<void>, body?: unknown): Promise<void> {
+    try {
+      await ack(body as never);
+    } catch (error) {
+      this.logger.warn(`could not acknowledge a Slack interaction, handling it anyway: ${(error as Error).message}`);
+    }
+  }
+
   private listen(app: App, slack: SlackConfig): void {
     // The checks every payload passes on either way in (shape, replay, app id), before any listener.
     app.use(async (args: AnyMiddlewareArgs & AllMiddlewareArgs) => {
@@ -95,21 +107,21 @@ export class SlackBoltService implements OnApplicationShutdown {
         args.context.payload = payload;
         return args.next();
       }
-      if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
+      if ('ack' in args && typeof args.ack === 'function') await this.acknowledge(args.ack as (body?: unknown) => Promise<void>);
     });
     const payloadOf = (context: Record<string, unknown>) => context.payload as SlackPayload;
     app.action({ type: 'block_actions', action_id: 'approve' }, async ({ ack, context }) => {
-      await ack();
+      await this.acknowledge(ack);
       await this.interactions.approveClicked(payloadOf(context));
     });
     app.action({ type: 'block_actions', action_id: 'deny' }, async ({ ack, context }) => {
-      await ack();
+      await this.acknowledge(ack);
       await this.interactions.denyClicked(payloadOf(context));
     });
     app.view('deny_with_reason', async ({ ack, context }) => {
       const problem = this.interactions.reasonProblem(payloadOf(context));
       // A reason the modal could not have sent is refused in the modal (and audited when it is submitted anyway).
-      await ack(problem ? { response_action: 'errors', errors: { reason: problem } } : { response_action: 'clear' });
+      await this.acknowledge(ack, problem ? { response_action: 'errors', errors: { reason: problem } } : { response_action: 'clear' });
       await this.interactions.reasonSubmitted(payloadOf(context));
     });
     app.command(slack.command, async ({ ack, context }) => {
@@ -120,7 +132,7 @@ export class SlackBoltService implements OnApplicationShutdown {
             return { response_type: 'ephemeral' as const, text: 'Countersign could not answer just now. Please try again.' };
           })
         : undefined;
-      await ack(reply as never);
+      await this.acknowledge(ack, reply);
     });
     app.event('app_home_opened', async ({ context }) => {
       const user = this.interactions.userOf(payloadOf(context));
