@@ -1,4 +1,3 @@
-import { type INestApplicationContext } from '@nestjs/common';
 import { AuditService } from '@countersign/audit';
 import {
   agentAccessToken,
@@ -8,7 +7,6 @@ import {
   FakeSlack,
   type FakeSlackUser,
   newAgent,
-  type RunningApi,
   signedInPerson,
   startApi,
   startWorker,
@@ -194,7 +192,10 @@ describe('Slack on Bolt (ADR 0022)', () => {
       const approval = await env.approvalFor(alice);
       expect(
         await withClient(database.url, async (client) => {
-          const rows = await client.query(`SELECT team_id, enterprise_id FROM slack_identities WHERE person_id = $1`, [alice.id]);
+          const rows = await client.query<{ team_id: string; enterprise_id: string | null }>(
+            `SELECT team_id, enterprise_id FROM slack_identities WHERE person_id = $1`,
+            [alice.id],
+          );
           return rows.rows;
         }),
       ).toEqual([{ team_id: 'T1GRID', enterprise_id: 'E1ORG' }]);
@@ -298,7 +299,7 @@ describe('Slack on Bolt (ADR 0022)', () => {
       expect(opened()).toBe(before + 1);
       // Unacknowledged when the connection went, so Slack sent it again on the new one; it is acknowledged there.
       await until(
-        async () => socket().acks.filter((ack) => ack.envelope_id === envelope.envelope_id).length,
+        () => Promise.resolve(socket().acks.filter((ack) => ack.envelope_id === envelope.envelope_id).length),
         (count) => count >= 1,
       );
       const decided = await until(

@@ -50,7 +50,7 @@ export class FakeSlackSocketMode {
       if (!this.tickets.delete(ticket)) return socket.close(4001, 'invalid ticket');
       this.connections += 1;
       this.current = socket;
-      socket.on('message', (data) => this.received(String(data)));
+      socket.on('message', (data: Buffer) => this.received(data.toString('utf8')));
       socket.on('close', () => {
         if (this.current === socket) this.current = null;
       });

@@ -107,7 +107,7 @@ export class SlackBoltService implements OnApplicationShutdown {
         args.context.payload = payload;
         return args.next();
       }
-      if ('ack' in args && typeof args.ack === 'function') await this.acknowledge(args.ack as (body?: unknown) => Promise<void>);
+      if ('ack' in args && typeof args.ack === 'function') await this.acknowledge(args.ack);
     });
     const payloadOf = (context: Record<string, unknown>) => context.payload as SlackPayload;
     app.action({ type: 'block_actions', action_id: 'approve' }, async ({ ack, context }) => {

@@ -17,12 +17,16 @@ export class SlackHomeService {
   constructor(@Inject(CONFIG) private readonly config: CountersignConfig) {}
 
   /** app_home_opened: publish the person's Home tab (views.publish). */
-  async homeOpened(_user: SlackUserRef): Promise<void> {
+  homeOpened(_user: SlackUserRef): Promise<void> {
     // The Home tab comes with the App Home helper's implementation.
+    return Promise.resolve();
   }
 
   /** The slash command's answer: an ephemeral message listing the person's pending approvals. */
-  async commandReply(_user: SlackUserRef, _text: string): Promise<{ response_type: 'ephemeral'; text: string; blocks?: unknown[] }> {
-    return { response_type: 'ephemeral', text: `Your pending approvals are in Countersign: ${this.config.publicUrl}/approvals` };
+  commandReply(_user: SlackUserRef, _text: string): Promise<{ response_type: 'ephemeral'; text: string; blocks?: unknown[] }> {
+    return Promise.resolve({
+      response_type: 'ephemeral',
+      text: `Your pending approvals are in Countersign: ${this.config.publicUrl}/approvals`,
+    });
   }
 }
