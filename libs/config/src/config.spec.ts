@@ -127,6 +127,8 @@ describe('loadConfig', () => {
       'SLACK_BOT_TOKEN',
       'SLACK_SIGNING_SECRET',
       'SLACK_APP_ID',
+      'SLACK_APP_TOKEN',
+      'SLACK_COMMAND',
       'VAPID_PUBLIC_KEY',
       'VAPID_PRIVATE_KEY',
       'VAPID_SUBJECT',
