@@ -41,11 +41,9 @@ export class SlackBoltService implements OnApplicationShutdown {
         logger,
         // apps.connections.open goes where every Web API call goes (a fake Slack in tests).
         installerOptions: { clientOptions: { ...clientOptions } },
-        customPropertiesExtractor: (args: { envelope_id?: string }) => ({
-          // Slack re-sends an envelope it saw no acknowledgement for, with the same id: that id is the replay key.
-          ...(args.envelope_id ? { replayKey: createHash('sha256').update(`envelope:${args.envelope_id}`).digest('hex') } : {}),
-          transport: 'socket',
-        }),
+        // Slack re-sends an envelope it saw no acknowledgement for, with the same id: that id is the replay key.
+        customPropertiesExtractor: (args: { envelope_id?: string }) =>
+          args.envelope_id ? { replayKey: createHash('sha256').update(`envelope:${args.envelope_id}`).digest('hex') } : {},
       });
     } else {
       this.http = new SlackHttpReceiver(slack.signingSecret, this.interactions, (error) =>

@@ -69,7 +69,7 @@ export class SlackHttpReceiver implements Receiver {
           ...(Number.isInteger(retryNum) ? { retryNum } : {}),
           ...(header(request, 'x-slack-retry-reason') ? { retryReason: header(request, 'x-slack-retry-reason') } : {}),
           // The signature covers timestamp and body: the same signature twice is the same request replayed.
-          customProperties: { replayKey: createHash('sha256').update(signature!).digest('hex'), transport: 'http' },
+          customProperties: { replayKey: createHash('sha256').update(signature!).digest('hex') },
         })
         .then(
           // No listener acknowledged (nothing of ours handles this payload): Slack gets its empty 200.
