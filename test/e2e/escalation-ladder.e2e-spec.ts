@@ -17,6 +17,7 @@ import {
   startApi,
   startWorker,
   testConfig,
+  until,
   withClient,
 } from '@countersign/testing';
 
@@ -195,7 +196,11 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
     // Nobody was notified twice: Alice once (the request), every step's approver once.
     for (const reachedOnce of [alice, admin, cfo, manager]) expect(postsTo(reachedOnce.slackUser, approval.id)).toHaveLength(1);
     expect((await click(slack.signedClick({ approvalId: approval.id, action: 'approve', user: manager.slackUser }))).status).toBe(200);
-    expect((await agentView(approval.id)).status).toBe('approved');
+    // Slack is answered first, the decision follows (ADR 0022).
+    await until(
+      () => agentView(approval.id),
+      (view) => view.status === 'approved',
+    );
   });
 
   it('a decision after step 1 stops steps 2, 3 and 4: nothing more is posted or audited', async () => {
@@ -205,7 +210,10 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
     const created = new Date(approval.created_at).getTime();
     await reached(admin.slackUser, approval.id);
     expect((await click(slack.signedClick({ approvalId: approval.id, action: 'approve', user: admin.slackUser }))).status).toBe(200);
-    expect((await agentView(approval.id)).status).toBe('approved');
+    await until(
+      () => agentView(approval.id),
+      (view) => view.status === 'approved',
+    );
 
     // Past the last step's time, with the sweep running every second.
     await sleepUntil(created + (AFTER[3] + 2) * 1000);

@@ -17,6 +17,7 @@ import {
   startWorker,
   TEST_REDIS_URL,
   testConfig,
+  until,
 } from '@countersign/testing';
 
 jest.setTimeout(60_000);
@@ -124,8 +125,11 @@ describe('reminders, escalation, and what survives Redis losing its jobs', () =>
     ]);
 
     expect((await click(slack.signedClick({ approvalId: approval.id, action: 'approve', user: admin.slackUser }))).status).toBe(200);
-    const view = (await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body;
-    expect(view.status).toBe('approved');
+    // Slack is answered first, the decision follows (ADR 0022).
+    const view = await until(
+      async () => (await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body,
+      (read) => read.status === 'approved',
+    );
     expect(view.decisions).toEqual([expect.objectContaining({ person: admin.id, channel: 'slack' })]);
     // Both of Alice's messages and the admin's now show the outcome.
     for (const message of [...postsTo(alice.slackUser, approval.id), ...postsTo(admin.slackUser, approval.id)]) {

@@ -13,6 +13,7 @@ export {
   startWorker,
   testConfig,
   testEnv,
+  until,
 } from './harness';
 export { spawnWorker, type StartedProcess, startPrivateRedis } from './processes';
 export {
@@ -28,6 +29,7 @@ export { FakeOidcIssuer, type IdTokenTampering } from './fakes/fake-oidc-issuer'
 export * from './soft-authenticator';
 export { PersonBrowser, signedInPerson } from './people';
 export { dmChannel, FakeSlack, type FakeSlackUser, type SlackCall } from './fakes/fake-slack';
+export { type Envelope, type EnvelopeAck, FakeSlackSocketMode } from './fakes/fake-slack-socket-mode';
 export { FakePushService, type FakeSubscription, type ReceivedPush } from './fakes/fake-push';
 export { type ReceivedMail, type SmtpRefusal, type SmtpStage, TestSmtpServer } from './fakes/smtp';
 export {

@@ -10,13 +10,16 @@ import { NOTIFICATION_CHANNELS, type NotificationChannel } from './notification-
 import { NotificationService } from './notification.service';
 import { PushSubscriptionsService } from './web-push/push-subscriptions.service';
 import { createSlackClient, SLACK_CLIENT, SlackChannel } from './slack/slack.channel';
+import { SlackBoltService } from './slack/slack-bolt.service';
+import { SlackHomeService } from './slack/slack-home.service';
 import { SlackInteractionsService } from './slack/slack-interactions.service';
 import { SlackLinksService } from './slack/slack-links.service';
 import { VapidKeysService } from './web-push/vapid-keys.service';
 import { WebPushChannel } from './web-push/web-push.channel';
 
 /**
- * Reaching people out of band: the channels (one class each, under one token), deliveries, Slack and push APIs.
+ * Reaching people out of band: the channels (one class each, under one token), deliveries, Slack and push APIs, and
+ * Slack's incoming side on Bolt (`SlackBoltService`, which only the API starts).
  * Global for one export: APPROVAL_OUTREACH, which the approvals library (imported here, so it cannot import this)
  * injects to plan new approvals' notifications at intake.
  */
@@ -29,7 +32,9 @@ import { WebPushChannel } from './web-push/web-push.channel';
     EmailChannel,
     NotificationService,
     PushSubscriptionsService,
+    SlackBoltService,
     SlackChannel,
+    SlackHomeService,
     SlackInteractionsService,
     SlackLinksService,
     VapidKeysService,
@@ -42,6 +47,6 @@ import { WebPushChannel } from './web-push/web-push.channel';
     },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
   ],
-  exports: [APPROVAL_OUTREACH, NotificationService, PushSubscriptionsService, SlackInteractionsService, SlackLinksService],
+  exports: [APPROVAL_OUTREACH, NotificationService, PushSubscriptionsService, SlackBoltService, SlackLinksService],
 })
 export class ChannelsModule {}

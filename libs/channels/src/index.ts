@@ -11,7 +11,8 @@ export {
 export { NotificationService } from './notification.service';
 export { parseSubscription, type PushSubscriptionInput, pushSubscriptionInput } from './web-push/push-subscription.input';
 export { type PushSubscriptionView, PushSubscriptionsService } from './web-push/push-subscriptions.service';
-export { SlackInteractionsService, type SlackAnswer, type SlackRequest } from './slack/slack-interactions.service';
+export { SlackBoltService } from './slack/slack-bolt.service';
+export { type SlackAnswer, type SlackHttpRequest } from './slack/slack-http.receiver';
 export { type SlackLinkView, SlackLinksService } from './slack/slack-links.service';
 export { escapeMrkdwn, renderApprovalMessage } from './slack/slack-message';
 export { checkSlackSignature, signSlackRequest, SLACK_MAX_SKEW_SECONDS } from './slack/slack-signature';

@@ -22,8 +22,21 @@ describe('loadConfig', () => {
       signingSecret: 's'.repeat(32),
       appId: 'A0123',
       apiUrl: 'http://127.0.0.1:9/api/',
+      appToken: null,
+      command: '/countersign',
     });
     expect(loadConfig(valid).slack).toBeNull();
+  });
+
+  it('Slack over Socket Mode with an app-level token; the slash command is configurable and checked', () => {
+    const slack = { ...valid, SLACK_BOT_TOKEN: 'xoxb-123-abc', SLACK_SIGNING_SECRET: 's'.repeat(32), SLACK_APP_ID: 'A0123' };
+    expect(loadConfig({ ...slack, SLACK_APP_TOKEN: 'xapp-1-A0123-456-abc', SLACK_COMMAND: '/approve-it' }).slack).toMatchObject({
+      appToken: 'xapp-1-A0123-456-abc',
+      command: '/approve-it',
+    });
+    expect(() => loadConfig({ ...slack, SLACK_APP_TOKEN: 'xoxb-123-abc' })).toThrow(/SLACK_APP_TOKEN: must be a Slack app-level token/);
+    for (const command of ['countersign', '/Countersign', '/with space', '/'])
+      expect(() => loadConfig({ ...slack, SLACK_COMMAND: command })).toThrow(/SLACK_COMMAND: must be a slash command/);
   });
 
   it('VAPID keys come in pairs; the subject defaults to a mailto: for http deployments', () => {
@@ -114,6 +127,8 @@ describe('loadConfig', () => {
       'SLACK_BOT_TOKEN',
       'SLACK_SIGNING_SECRET',
       'SLACK_APP_ID',
+      'SLACK_APP_TOKEN',
+      'SLACK_COMMAND',
       'VAPID_PUBLIC_KEY',
       'VAPID_PRIVATE_KEY',
       'VAPID_SUBJECT',

@@ -72,6 +72,14 @@ const schema = z.object({
     .regex(/^A[A-Z0-9]+$/, 'must be a Slack app id (A...)')
     .optional(),
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-[A-Za-z0-9-]+$/, 'must be a Slack app-level token (xapp-...)')
+    .optional(),
+  SLACK_COMMAND: z
+    .string()
+    .regex(/^\/[a-z0-9][a-z0-9_-]{0,31}$/, 'must be a slash command: "/" and up to 32 lowercase letters, digits, "-" or "_"')
+    .default('/countersign'),
   VAPID_PUBLIC_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{87}$/, 'must be a base64url uncompressed P-256 public key')
@@ -254,8 +262,11 @@ export interface CountersignConfig {
   circuitBreakerWindowMinutes: number;
   /** RFC 9449: how far a DPoP proof's `iat` may be from now, either way, at Countersign's own endpoints. */
   dpopProofWindowSeconds: number;
-  /** Slack is on when a bot token is set; then the signing secret and app id are required too. */
-  slack: { botToken: string; signingSecret: string; appId: string; apiUrl: string } | null;
+  /**
+   * Slack is on when a bot token is set; then the signing secret and app id are required too. With an app-level
+   * token (`appToken`) interactions arrive over Socket Mode, without it at `POST /slack/events` (ADR 0022).
+   */
+  slack: { botToken: string; signingSecret: string; appId: string; apiUrl: string; appToken: string | null; command: string } | null;
   /** VAPID keys from config, or null: generated on first start and stored encrypted. */
   vapidKeys: { publicKey: string; privateKey: string } | null;
   vapidSubject: string;
@@ -313,6 +324,7 @@ export const SENSITIVE_VARIABLES = [
   'REDIS_URL',
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
   'VAPID_PRIVATE_KEY',
   'SMTP_URL',
   'OIDC_PROVIDERS',
@@ -381,6 +393,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             signingSecret: values.SLACK_SIGNING_SECRET,
             appId: values.SLACK_APP_ID,
             apiUrl: values.SLACK_API_URL.replace(/\/*$/, '/'),
+            appToken: values.SLACK_APP_TOKEN ?? null,
+            command: values.SLACK_COMMAND,
           }
         : null,
     vapidKeys:

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { signSlackRequest } from '@countersign/channels';
+import { FakeSlackSocketMode } from './fake-slack-socket-mode';
 
 export interface SlackCall {
   method: string;
@@ -32,6 +33,10 @@ export class FakeSlack {
   readonly calls: SlackCall[] = [];
   readonly users = new Map<string, FakeSlackUser>();
   readonly messages: Message[] = [];
+  /** Messages only one user sees (`chat.postEphemeral`), e.g. a decision that failed after the click. */
+  readonly ephemerals: Array<{ channel: string; user: string; text: string }> = [];
+  /** Socket Mode, when `withSocketMode()` turned it on: `apps.connections.open` answers its URL. */
+  socketMode: FakeSlackSocketMode | null = null;
   /** Added to every answer (a slow Slack). */
   latencyMs = 0;
   /** Methods whose next answers are lost after the call took effect (the connection drops, as when a worker dies). */
@@ -84,14 +89,27 @@ export class FakeSlack {
     return this;
   }
 
-  close(): Promise<void> {
+  /** Interactions arrive over Socket Mode: the config carries the app-level token, and a WebSocket server runs. */
+  async withSocketMode(): Promise<FakeSlackSocketMode> {
+    this.socketMode = await new FakeSlackSocketMode().start();
+    return this.socketMode;
+  }
+
+  async close(): Promise<void> {
     this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.socketMode?.close();
   }
 
   /** The API's config for this fake. */
   config(): Record<string, string> {
-    return { SLACK_BOT_TOKEN: this.botToken, SLACK_SIGNING_SECRET: this.signingSecret, SLACK_APP_ID: this.appId, SLACK_API_URL: this.url };
+    return {
+      SLACK_BOT_TOKEN: this.botToken,
+      SLACK_SIGNING_SECRET: this.signingSecret,
+      SLACK_APP_ID: this.appId,
+      SLACK_API_URL: this.url,
+      ...(this.socketMode ? { SLACK_APP_TOKEN: this.socketMode.appToken } : {}),
+    };
   }
 
   addUser(email: string, user: Partial<FakeSlackUser> = {}): FakeSlackUser {
@@ -144,18 +162,16 @@ export class FakeSlack {
     return this.messages.filter((message) => message.channel === dmChannel(user.id) && JSON.stringify(message.blocks).includes(approvalId));
   }
 
-  /** A block_actions interaction as Slack signs it and posts it to the app's request URL. */
-  signedClick(options: {
+  /** A block_actions interaction: a click on a DM's button, as Slack sends it. */
+  clickPayload(options: {
     approvalId: string;
     action: 'approve' | 'deny';
     user: FakeSlackUser;
     channel?: string;
     teamId?: string;
     appId?: string;
-    timestamp?: number;
-    secret?: string;
-  }) {
-    const payload = {
+  }): Record<string, unknown> {
+    return {
       type: 'block_actions',
       api_app_id: options.appId ?? this.appId,
       team: { id: options.teamId ?? options.user.team_id, domain: 'acme' },
@@ -175,23 +191,38 @@ export class FakeSlack {
       ],
       response_url: 'https://hooks.slack.invalid/actions/1',
     };
-    return this.signed(`payload=${encodeURIComponent(JSON.stringify(payload))}`, options.timestamp, options.secret);
   }
 
   /** A view_submission of the deny modal (reason typed by the person). */
-  signedDenySubmission(options: { approvalId: string; user: FakeSlackUser; reason: string }) {
-    const payload = {
+  denySubmissionPayload(options: { approvalId: string; user: FakeSlackUser; reason: string; appId?: string }): Record<string, unknown> {
+    return {
       type: 'view_submission',
-      api_app_id: this.appId,
+      api_app_id: options.appId ?? this.appId,
       team: { id: options.user.team_id },
+      enterprise: options.user.enterprise_id ? { id: options.user.enterprise_id } : null,
       user: { id: options.user.id, team_id: options.user.team_id },
       view: {
+        type: 'modal',
         callback_id: 'deny_with_reason',
         private_metadata: options.approvalId,
         state: { values: { reason: { reason: { type: 'plain_text_input', value: options.reason } } } },
       },
     };
-    return this.signed(`payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  }
+
+  /** A block_actions interaction as Slack signs it and posts it to the app's request URL. */
+  signedClick(options: Parameters<FakeSlack['clickPayload']>[0] & { timestamp?: number; secret?: string }) {
+    return this.signedPayload(this.clickPayload(options), options.timestamp, options.secret);
+  }
+
+  /** A view_submission of the deny modal, signed. */
+  signedDenySubmission(options: Parameters<FakeSlack['denySubmissionPayload']>[0]) {
+    return this.signedPayload(this.denySubmissionPayload(options));
+  }
+
+  /** An interaction payload as Slack posts it: the form's `payload` member, signed. */
+  signedPayload(payload: Record<string, unknown>, timestamp?: number, secret?: string) {
+    return this.signed(`payload=${encodeURIComponent(JSON.stringify(payload))}`, timestamp, secret);
   }
 
   signed(
@@ -228,6 +259,11 @@ export class FakeSlack {
   }
 
   private respond(call: SlackCall): Record<string, unknown> {
+    // Socket Mode's connection is opened with the app-level token, and only with it.
+    if (call.method === 'apps.connections.open') {
+      if (!this.socketMode || call.token !== this.socketMode.appToken) return { ok: false, error: 'invalid_auth' };
+      return { ok: true, url: this.socketMode.connectionUrl() };
+    }
     if (call.token !== this.botToken) return { ok: false, error: 'invalid_auth' };
     const args = call.args;
     switch (call.method) {
@@ -281,7 +317,13 @@ export class FakeSlack {
         };
       }
       case 'views.open':
+      case 'views.publish':
         return { ok: true, view: { id: 'V' + randomBytes(4).toString('hex').toUpperCase() } };
+      case 'chat.postEphemeral': {
+        if (this.goneChannels.has(String(args.channel))) return { ok: false, error: 'channel_not_found' };
+        this.ephemerals.push({ channel: String(args.channel), user: String(args.user), text: String(args.text) });
+        return { ok: true, message_ts: `${Math.floor(Date.now() / 1000)}.${String(++this.sequence).padStart(6, '0')}` };
+      }
       default:
         return { ok: false, error: 'unknown_method' };
     }

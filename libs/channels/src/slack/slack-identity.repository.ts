@@ -39,11 +39,22 @@ export class SlackIdentityRepository {
     return rows[0] ? slackIdentityFromRow(rows[0]) : null;
   }
 
-  /** The person linked to this Slack user in this team, with the link. */
-  async personFor(teamId: string, slackUserId: string): Promise<{ identity: SlackIdentity; person: PersonRecord } | null> {
+  /**
+   * The person linked to this Slack user, with the link. In an Enterprise Grid org the user id is the org's, the same
+   * in every workspace: the identity is (enterprise id, user id) and the team the click came from does not matter.
+   * Outside a Grid it is (team id, user id), and a link made inside a Grid never matches a click without its org.
+   */
+  async personFor(user: { userId: string; teamId: string | null; enterpriseId: string | null }): Promise<{
+    identity: SlackIdentity;
+    person: PersonRecord;
+  } | null> {
+    const [where, key] = user.enterpriseId
+      ? ['s.enterprise_id = $1', user.enterpriseId]
+      : ['s.team_id = $1 AND s.enterprise_id IS NULL', user.teamId];
+    if (!key) return null;
     const rows = await this.database.query<SlackIdentityRow & { person: Record<string, unknown> }>(
-      `SELECT s.*, to_jsonb(p) AS person FROM slack_identities s JOIN people p ON p.id = s.person_id WHERE s.team_id = $1 AND s.slack_user_id = $2`,
-      [teamId, slackUserId],
+      `SELECT s.*, to_jsonb(p) AS person FROM slack_identities s JOIN people p ON p.id = s.person_id WHERE ${where} AND s.slack_user_id = $2`,
+      [key, user.userId],
     );
     return rows[0] ? { identity: slackIdentityFromRow(rows[0]), person: personFromRow(rows[0].person) } : null;
   }

@@ -138,6 +138,12 @@ export class SlackChannel implements NotificationChannel {
     });
   }
 
+  /** A message only this Slack user sees, in the channel given (the DM), e.g. that a click decided nothing. */
+  async tell(channel: string, slackUserId: string, text: string): Promise<void> {
+    if (!this.client) return;
+    await this.client.chat.postEphemeral({ channel, user: slackUserId, text });
+  }
+
   /** The bot's DM with the person: `conversations.open` the first time, then the channel remembered with the link. */
   private async dmChannel(client: WebClient, identity: SlackIdentity): Promise<string> {
     if (identity.dmChannelId) return identity.dmChannelId;
