@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { APPROVAL_OUTREACH, ApprovalsModule } from '@countersign/approvals';
+import { APPROVAL_OUTREACH, APPROVAL_WATCHER, ApprovalsModule } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PeopleModule } from '@countersign/people';
 import { ChannelsDeprovisioningModule } from './channels-deprovisioning';
@@ -10,6 +10,7 @@ import { NOTIFICATION_CHANNELS, type NotificationChannel } from './notification-
 import { NotificationService } from './notification.service';
 import { PushSubscriptionsService } from './web-push/push-subscriptions.service';
 import { createSlackClient, SLACK_CLIENT, SlackChannel } from './slack/slack.channel';
+import { SlackHomeService } from './slack/slack-home.service';
 import { SlackInteractionsService } from './slack/slack-interactions.service';
 import { SlackLinksService } from './slack/slack-links.service';
 import { VapidKeysService } from './web-push/vapid-keys.service';
@@ -17,8 +18,8 @@ import { WebPushChannel } from './web-push/web-push.channel';
 
 /**
  * Reaching people out of band: the channels (one class each, under one token), deliveries, Slack and push APIs.
- * Global for one export: APPROVAL_OUTREACH, which the approvals library (imported here, so it cannot import this)
- * injects to plan new approvals' notifications at intake.
+ * Global for two exports the approvals library (imported here, so it cannot import this) injects: APPROVAL_OUTREACH,
+ * to plan new approvals' notifications at intake, and APPROVAL_WATCHER, told of changes (Slack Home tabs).
  */
 @Global()
 @Module({
@@ -30,6 +31,7 @@ import { WebPushChannel } from './web-push/web-push.channel';
     NotificationService,
     PushSubscriptionsService,
     SlackChannel,
+    SlackHomeService,
     SlackInteractionsService,
     SlackLinksService,
     VapidKeysService,
@@ -41,7 +43,16 @@ import { WebPushChannel } from './web-push/web-push.channel';
       useFactory: (...channels: NotificationChannel[]) => channels,
     },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
+    { provide: APPROVAL_WATCHER, useExisting: SlackHomeService },
   ],
-  exports: [APPROVAL_OUTREACH, NotificationService, PushSubscriptionsService, SlackInteractionsService, SlackLinksService],
+  exports: [
+    APPROVAL_OUTREACH,
+    APPROVAL_WATCHER,
+    NotificationService,
+    PushSubscriptionsService,
+    SlackHomeService,
+    SlackInteractionsService,
+    SlackLinksService,
+  ],
 })
 export class ChannelsModule {}

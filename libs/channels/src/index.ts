@@ -11,6 +11,9 @@ export {
 export { NotificationService } from './notification.service';
 export { parseSubscription, type PushSubscriptionInput, pushSubscriptionInput } from './web-push/push-subscription.input';
 export { type PushSubscriptionView, PushSubscriptionsService } from './web-push/push-subscriptions.service';
+export { bindSlackUser, type SlackBindingRefusal } from './slack/slack-binding';
+export { SlackHomeService, type SlackUserRef } from './slack/slack-home.service';
+export { renderCommandReply, renderHomeView } from './slack/slack-home';
 export { SlackInteractionsService, type SlackAnswer, type SlackRequest } from './slack/slack-interactions.service';
 export { type SlackLinkView, SlackLinksService } from './slack/slack-links.service';
 export { escapeMrkdwn, renderApprovalMessage } from './slack/slack-message';

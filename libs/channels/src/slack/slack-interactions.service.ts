@@ -7,6 +7,7 @@ import { decisionReason, DomainError, MAX_DECISION_REASON, type Verdict } from '
 import { type PersonRecord } from '@countersign/people';
 import { DeliveryRepository } from '../delivery.repository';
 import { SlackChannel } from './slack.channel';
+import { bindSlackUser } from './slack-binding';
 import { SlackIdentityRepository } from './slack-identity.repository';
 import { parseSlackPayload, type SlackPayload } from './slack-payload.input';
 import { checkSlackSignature } from './slack-signature';
@@ -117,15 +118,14 @@ export class SlackInteractionsService {
 
   /** The linked, active person behind this Slack user in this team (and Grid org), or a refusal. */
   private async clicker(payload: SlackPayload): Promise<PersonRecord> {
-    const userId = payload.user?.id;
-    const teamId = payload.user?.team_id ?? payload.team?.id;
-    if (!userId || !teamId) throw new Refusal('no_user');
-    const linked = await this.identities.personFor(teamId, userId);
-    if (!linked) throw new Refusal('unknown_slack_user');
-    if (payload.team?.id && payload.team.id !== linked.identity.teamId && !linked.identity.enterpriseId) throw new Refusal('wrong_team');
-    if (linked.identity.enterpriseId && payload.enterprise?.id !== linked.identity.enterpriseId) throw new Refusal('wrong_enterprise');
-    if (linked.person.status !== 'active') throw new Refusal('person_disabled');
-    return linked.person;
+    const bound = await bindSlackUser(this.identities, {
+      userId: payload.user?.id,
+      userTeamId: payload.user?.team_id,
+      teamId: payload.team?.id ?? null,
+      enterpriseId: payload.enterprise?.id ?? null,
+    });
+    if ('refusal' in bound) throw new Refusal(bound.refusal);
+    return bound.person;
   }
 
   private async decide(person: PersonRecord, approvalId: string, verdict: Verdict, reason: string | null): Promise<void> {
