@@ -11,6 +11,7 @@ import { NotificationService } from './notification.service';
 import { PushSubscriptionsService } from './web-push/push-subscriptions.service';
 import { createSlackClient, SLACK_CLIENT, SlackChannel } from './slack/slack.channel';
 import { SlackHomeService } from './slack/slack-home.service';
+import { SlackHomeWatcher } from './slack/slack-home-watcher';
 import { SlackInteractionsService } from './slack/slack-interactions.service';
 import { SlackLinksService } from './slack/slack-links.service';
 import { VapidKeysService } from './web-push/vapid-keys.service';
@@ -32,6 +33,7 @@ import { WebPushChannel } from './web-push/web-push.channel';
     PushSubscriptionsService,
     SlackChannel,
     SlackHomeService,
+    SlackHomeWatcher,
     SlackInteractionsService,
     SlackLinksService,
     VapidKeysService,
@@ -43,7 +45,7 @@ import { WebPushChannel } from './web-push/web-push.channel';
       useFactory: (...channels: NotificationChannel[]) => channels,
     },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
-    { provide: APPROVAL_WATCHER, useExisting: SlackHomeService },
+    { provide: APPROVAL_WATCHER, useExisting: SlackHomeWatcher },
   ],
   exports: [
     APPROVAL_OUTREACH,

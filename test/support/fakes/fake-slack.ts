@@ -32,6 +32,8 @@ export class FakeSlack {
   readonly calls: SlackCall[] = [];
   readonly users = new Map<string, FakeSlackUser>();
   readonly messages: Message[] = [];
+  /** Each user's Home tab as last published (`views.publish`). */
+  readonly homeViews = new Map<string, unknown>();
   /** Added to every answer (a slow Slack). */
   latencyMs = 0;
   /** Methods whose next answers are lost after the call took effect (the connection drops, as when a worker dies). */
@@ -279,6 +281,14 @@ export class FakeSlack {
             ...(args.include_all_metadata ? { metadata: message.metadata } : {}),
           })),
         };
+      }
+      case 'views.publish': {
+        const user = String(args.user_id);
+        const view = args.view as { type?: string } | undefined;
+        if (!/^[UW][A-Z0-9]+$/.test(user)) return { ok: false, error: 'invalid_arguments' };
+        if (view?.type !== 'home') return { ok: false, error: 'invalid_arguments' };
+        this.homeViews.set(user, view);
+        return { ok: true, view: { id: 'V' + randomBytes(4).toString('hex').toUpperCase(), type: 'home' } };
       }
       case 'views.open':
         return { ok: true, view: { id: 'V' + randomBytes(4).toString('hex').toUpperCase() } };

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type ApprovalRecord, type ApprovalWatcher, ApproverService } from '@countersign/approvals';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ApproverService } from '@countersign/approvals';
 import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { groupMembersNamed } from '@countersign/domain';
@@ -16,7 +16,8 @@ import {
 import { SlackChannel } from './slack.channel';
 import { bindSlackUser, type SlackBindingRefusal, type SlackUserRef } from './slack-binding';
 import { DEFAULT_SLACK_COMMAND, type HomeRenderOptions, type PendingList, renderCommandReply, renderHomeView } from './slack-home';
-import { SlackIdentityRepository } from './slack-identity.repository';
+import { type SlackIdentity, SlackIdentityRepository } from './slack-identity.repository';
+import { ChannelsDeprovisioning } from '../channels-deprovisioning';
 
 export { type SlackUserRef } from './slack-binding';
 
@@ -27,11 +28,11 @@ const INBOX_PAGE = 100;
  * The Slack App Home tab and the slash command: a Slack user's pending approvals, as their Countersign inbox lists
  * them (ApproverService.inbox: the one eligibility definition, with escalation, groups and delegation). The Slack
  * user is taken as a person by the clicks' rule (`bindSlackUser`); anyone else is told they are not linked and
- * sees nothing. When an approval changes, the Home tabs that may list it are republished from the worker, only for
- * people who opened theirs, coalesced per person.
+ * sees nothing. When an approval changes (SlackHomeWatcher), the Home tabs that may list it are republished from
+ * the worker, only for people who opened theirs, coalesced per person.
  */
 @Injectable()
-export class SlackHomeService implements ApprovalWatcher {
+export class SlackHomeService implements OnModuleInit {
   private readonly logger = new Logger(SlackHomeService.name);
 
   constructor(
@@ -42,7 +43,12 @@ export class SlackHomeService implements ApprovalWatcher {
     private readonly slack: SlackChannel,
     private readonly queue: QueueService,
     private readonly audit: AuditService,
+    private readonly deprovisioning: ChannelsDeprovisioning,
   ) {}
+
+  onModuleInit(): void {
+    this.deprovisioning.onSlackUnlinked((identity) => void this.unlinked(identity));
+  }
 
   /** app_home_opened: publish the person's Home tab (views.publish). */
   async homeOpened(user: SlackUserRef): Promise<void> {
@@ -68,18 +74,6 @@ export class SlackHomeService implements ApprovalWatcher {
     return renderCommandReply('person' in bound ? await this.pendingOf(bound.person) : notListed(bound.refusal), this.renderOptions());
   }
 
-  /** After an approval's change committed (API or worker): one job finds whose Home tabs to republish. Never throws. */
-  approvalChanged(approval: ApprovalRecord): void {
-    if (!this.config.slack) return;
-    this.queue
-      .enqueue(
-        JobName.RefreshSlackHomes,
-        { approvalId: approval.id },
-        { jobId: jobId.refreshSlackHomes(approval.id, approval.status, approval.escalationStep ?? 0), priority: SLACK_HOME_PRIORITY },
-      )
-      .catch((error: Error) => this.logger.warn(`Home tabs will not show the change of ${approval.id}: ${error.message}`));
-  }
-
   /** The job: the Home tabs that may list the approval (of people who opened theirs), each republished at its window's end. */
   async refreshFor(approvalId: string): Promise<void> {
     const approval = await this.approver.summary(approvalId);
@@ -103,6 +97,19 @@ export class SlackHomeService implements ApprovalWatcher {
         ? { state: 'disabled' }
         : await this.pendingOf(person);
     await this.slack.publishHome(identity.slackUserId, renderHomeView(list, this.renderOptions()));
+  }
+
+  /**
+   * A disabled person's link is gone: a Home tab they opened stops listing their approvals now (best effort, like a
+   * live event: nothing is decided from it, and opening it again shows the same).
+   */
+  private async unlinked(identity: SlackIdentity): Promise<void> {
+    if (!identity.homeOpenedAt) return;
+    try {
+      await this.slack.publishHome(identity.slackUserId, renderHomeView({ state: 'not_linked' }, this.renderOptions()));
+    } catch (error) {
+      this.logger.warn(`could not clear the Home tab of Slack user ${identity.slackUserId}: ${(error as Error).message}`);
+    }
   }
 
   /**
