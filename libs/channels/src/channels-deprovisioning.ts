@@ -48,7 +48,7 @@ export class ChannelsDeprovisioning implements DeprovisioningStep, OnModuleInit 
     const listener = this.slackUnlinked;
     return {
       summary: { removed_push_subscriptions: removed.length, removed_slack_link: slack !== null },
-      afterCommit: slack && listener ? async () => listener(slack) : undefined,
+      afterCommit: slack && listener ? () => Promise.resolve(listener(slack)) : undefined,
     };
   }
 }
