@@ -54,13 +54,14 @@ describe('Slack App Home and the slash command: the person sees their own pendin
   });
 
   /** Medium tier in the default taxonomy: the on-behalf-of person decides, no step-up. */
-  const request = async (email: string, text = 'deploy done'): Promise<View> => {
+  const request = async (email: string, text = 'deploy done', extra: Record<string, unknown> = {}): Promise<View> => {
     const created = await call<View>(`${api.url}/v1/approvals`, {
       token: agentToken,
       body: {
         action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text } },
         on_behalf_of: email,
         audience: 'https://chat.internal',
+        ...extra,
       },
     });
     expect(created.status).toBe(201);
@@ -218,6 +219,16 @@ describe('Slack App Home and the slash command: the person sees their own pendin
     );
     // The command does not count as opening the Home tab: nothing is published to Frank.
     expect(publishesTo(frank.user.id)).toEqual([]);
+  });
+
+  it('an approval that expires leaves the Home tab by itself', async () => {
+    const judy = await linkedPerson();
+    await home.homeOpened(judy.ref);
+    const before = publishesTo(judy.user.id).length;
+    const soon = await request(judy.person.email, 'deploy done', { expires_in: 2 });
+    await republished(judy.user.id, before, (v) => v.includes(soon.id));
+    const listed = publishesTo(judy.user.id).length;
+    await republished(judy.user.id, listed, (v) => !v.includes(soon.id) && v.includes('Nothing waits for your decision'));
   });
 
   it("a delegate who opened Home is republished when their delegator's approval arrives, and it is listed", async () => {
