@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApprovalLifecycleService, CallbacksService } from '@countersign/approvals';
-import { NotificationService } from '@countersign/channels';
+import { NotificationService, SlackHomeService } from '@countersign/channels';
 import { JobName, type JobPayloads, parseJobPayload } from '@countersign/queue';
 
 export type JobHandler<N extends JobName> = (payload: JobPayloads[N]) => Promise<void>;
@@ -14,6 +14,7 @@ export class JobHandlers {
     private readonly lifecycle: ApprovalLifecycleService,
     private readonly callbacks: CallbacksService,
     private readonly notifications: NotificationService,
+    private readonly slackHomes: SlackHomeService,
   ) {
     this.byName = {
       [JobName.ExpireApproval]: async ({ approvalId }) => {
@@ -32,6 +33,8 @@ export class JobHandlers {
       [JobName.PlanNotifications]: ({ approvalId }) => this.notifications.plan(approvalId),
       [JobName.DeliverNotification]: ({ deliveryId }) => this.notifications.deliver(deliveryId),
       [JobName.ShowOutcome]: ({ approvalId }) => this.notifications.showOutcome(approvalId),
+      [JobName.RefreshSlackHomes]: ({ approvalId }) => this.slackHomes.refreshFor(approvalId),
+      [JobName.PublishSlackHome]: ({ personId }) => this.slackHomes.publish(personId),
     };
   }
 

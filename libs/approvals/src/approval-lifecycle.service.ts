@@ -6,7 +6,7 @@ import { Metrics } from '@countersign/observability';
 import { jobId, JobName, QueueService } from '@countersign/queue';
 import { ApprovalEscalation, type EscalationStepTaken, type StepTaken } from './approval-escalation';
 import { ApprovalEvents } from './approval-events';
-import { LiveEvents } from './live-events';
+import { type LiveEventName, LiveEvents } from './live-events';
 import { ApprovalRepository, type ApprovalRecord } from './approval.repository';
 
 const SWEEP_BATCH = 500;
@@ -23,6 +23,16 @@ export interface ApprovalOutreach {
 }
 
 export const APPROVAL_OUTREACH = Symbol('APPROVAL_OUTREACH');
+
+/**
+ * Told, after the commit, of every change to who has an approval waiting (created, escalated, final): the live
+ * events' moment. The channels library provides it (Slack Home tabs); it must not throw or keep the caller waiting.
+ */
+export interface ApprovalWatcher {
+  approvalChanged(approval: ApprovalRecord): void;
+}
+
+export const APPROVAL_WATCHER = Symbol('APPROVAL_WATCHER');
 
 /** How long a request waits for its follow-up enqueues before answering anyway (Postgres already has the truth). */
 const FOLLOW_UP_WAIT_MS = 2_000;
@@ -42,6 +52,7 @@ export class ApprovalLifecycleService {
     private readonly metrics: Metrics,
     private readonly escalation: ApprovalEscalation,
     @Optional() @Inject(APPROVAL_OUTREACH) private readonly outreach: ApprovalOutreach | null = null,
+    @Optional() @Inject(APPROVAL_WATCHER) private readonly watcher: ApprovalWatcher | null = null,
   ) {}
 
   /**
@@ -55,7 +66,7 @@ export class ApprovalLifecycleService {
     if (!options.created) await this.events.statusChanged(approval.id, approval.status);
     const requirement = approval.requirement;
     const needsPeople = requirement.decision === 'approve';
-    this.live.emit(
+    this.announce(
       options.created ? 'approval.created' : 'approval.updated',
       approval,
       needsPeople ? [...requirement.approvers, ...(approval.escalatedTo ?? [])] : [],
@@ -146,6 +157,12 @@ export class ApprovalLifecycleService {
     return enqueues;
   }
 
+  /** Every change people may see, in one place: their screens (live events) and the watcher (Slack Home tabs). */
+  private announce(event: LiveEventName, approval: ApprovalRecord, entries: readonly string[]): void {
+    this.live.emit(event, approval, entries);
+    if (entries.length > 0) this.watcher?.approvalChanged(approval);
+  }
+
   /** Ends a pending approval whose expiry has passed; a no-op for any other approval (safe to run twice). */
   async expire(approvalId: string): Promise<ApprovalRecord | null> {
     return this.finish(SYSTEM, approvalId, 'expire', 'expired before a decision', true);
@@ -183,7 +200,7 @@ export class ApprovalLifecycleService {
     const step = result.step;
     this.logger.log(`approval ${approvalId} escalation step ${step}: added ${result.added.join(', ') || 'nobody'}`);
     // The added approvers' screens, including group members and the manager by their own rooms.
-    this.live.emit('approval.created', result.approval, [...result.added, ...result.people.map((id) => `person:${id}`)]);
+    this.announce('approval.created', result.approval, [...result.added, ...result.people.map((id) => `person:${id}`)]);
     if (this.outreach) await this.outreach.planEscalation(result);
     else
       await this.queue.enqueue(

@@ -1,6 +1,12 @@
 export { AgentControlService } from './agent-control.service';
 export { type EscalationStepTaken } from './approval-escalation';
-export { APPROVAL_OUTREACH, type ApprovalOutreach, ApprovalLifecycleService } from './approval-lifecycle.service';
+export {
+  APPROVAL_OUTREACH,
+  APPROVAL_WATCHER,
+  type ApprovalOutreach,
+  type ApprovalWatcher,
+  ApprovalLifecycleService,
+} from './approval-lifecycle.service';
 export { type AdminOverview, type AgentApprovalView, ApprovalReportsService, MAX_OVERVIEW_DAYS } from './approval-reports.service';
 export {
   type ApprovalRequest,

@@ -3,7 +3,7 @@ import { type Actor, type AuditEntry, AuditEventType, AuditService } from '@coun
 import { type Tx } from '@countersign/database';
 import { Deprovisioning, type DeprovisioningOutcome, type DeprovisioningStep, PeopleModule, type PersonRecord } from '@countersign/people';
 import { PushSubscriptionRepository } from './web-push/push-subscription.repository';
-import { SlackIdentityRepository } from './slack/slack-identity.repository';
+import { type SlackIdentity, SlackIdentityRepository } from './slack/slack-identity.repository';
 
 /**
  * The channels' part of disabling a person (docs/adr/0020-deprovisioning.md): their push subscriptions and their
@@ -11,6 +11,8 @@ import { SlackIdentityRepository } from './slack/slack-identity.repository';
  */
 @Injectable()
 export class ChannelsDeprovisioning implements DeprovisioningStep, OnModuleInit {
+  private slackUnlinked: ((identity: SlackIdentity) => void) | null = null;
+
   constructor(
     private readonly deprovisioning: Deprovisioning,
     private readonly subscriptions: PushSubscriptionRepository,
@@ -20,6 +22,11 @@ export class ChannelsDeprovisioning implements DeprovisioningStep, OnModuleInit 
 
   onModuleInit(): void {
     this.deprovisioning.register('channels', this);
+  }
+
+  /** Told after the commit of each Slack link removed here (where Slack is loaded: the Home tab then says so); must not wait or throw. */
+  onSlackUnlinked(listener: (identity: SlackIdentity) => void): void {
+    this.slackUnlinked = listener;
   }
 
   async deprovision(tx: Tx, actor: Actor, person: PersonRecord): Promise<DeprovisioningOutcome> {
@@ -38,7 +45,11 @@ export class ChannelsDeprovisioning implements DeprovisioningStep, OnModuleInit 
         data: { slack_user_id: slack.slackUserId, team_id: slack.teamId, reason },
       });
     await this.audit.append(tx, actor, entries);
-    return { summary: { removed_push_subscriptions: removed.length, removed_slack_link: slack !== null } };
+    const listener = this.slackUnlinked;
+    return {
+      summary: { removed_push_subscriptions: removed.length, removed_slack_link: slack !== null },
+      afterCommit: slack && listener ? () => Promise.resolve(listener(slack)) : undefined,
+    };
   }
 }
 
@@ -49,6 +60,6 @@ export class ChannelsDeprovisioning implements DeprovisioningStep, OnModuleInit 
 @Module({
   imports: [PeopleModule],
   providers: [ChannelsDeprovisioning, PushSubscriptionRepository, SlackIdentityRepository],
-  exports: [PushSubscriptionRepository, SlackIdentityRepository],
+  exports: [ChannelsDeprovisioning, PushSubscriptionRepository, SlackIdentityRepository],
 })
 export class ChannelsDeprovisioningModule {}

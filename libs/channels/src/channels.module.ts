@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { APPROVAL_OUTREACH, ApprovalsModule } from '@countersign/approvals';
+import { APPROVAL_OUTREACH, APPROVAL_WATCHER, ApprovalsModule } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PeopleModule } from '@countersign/people';
 import { ChannelsDeprovisioningModule } from './channels-deprovisioning';
@@ -12,6 +12,7 @@ import { PushSubscriptionsService } from './web-push/push-subscriptions.service'
 import { createSlackClient, SLACK_CLIENT, SlackChannel } from './slack/slack.channel';
 import { SlackBoltService } from './slack/slack-bolt.service';
 import { SlackHomeService } from './slack/slack-home.service';
+import { SlackHomeWatcher } from './slack/slack-home-watcher';
 import { SlackInteractionsService } from './slack/slack-interactions.service';
 import { SlackLinksService } from './slack/slack-links.service';
 import { VapidKeysService } from './web-push/vapid-keys.service';
@@ -20,8 +21,8 @@ import { WebPushChannel } from './web-push/web-push.channel';
 /**
  * Reaching people out of band: the channels (one class each, under one token), deliveries, Slack and push APIs, and
  * Slack's incoming side on Bolt (`SlackBoltService`, which only the API starts).
- * Global for one export: APPROVAL_OUTREACH, which the approvals library (imported here, so it cannot import this)
- * injects to plan new approvals' notifications at intake.
+ * Global for two exports the approvals library (imported here, so it cannot import this) injects: APPROVAL_OUTREACH,
+ * to plan new approvals' notifications at intake, and APPROVAL_WATCHER, told of changes (Slack Home tabs).
  */
 @Global()
 @Module({
@@ -35,6 +36,7 @@ import { WebPushChannel } from './web-push/web-push.channel';
     SlackBoltService,
     SlackChannel,
     SlackHomeService,
+    SlackHomeWatcher,
     SlackInteractionsService,
     SlackLinksService,
     VapidKeysService,
@@ -46,7 +48,16 @@ import { WebPushChannel } from './web-push/web-push.channel';
       useFactory: (...channels: NotificationChannel[]) => channels,
     },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
+    { provide: APPROVAL_WATCHER, useExisting: SlackHomeWatcher },
   ],
-  exports: [APPROVAL_OUTREACH, NotificationService, PushSubscriptionsService, SlackBoltService, SlackLinksService],
+  exports: [
+    APPROVAL_OUTREACH,
+    APPROVAL_WATCHER,
+    NotificationService,
+    PushSubscriptionsService,
+    SlackBoltService,
+    SlackHomeService,
+    SlackLinksService,
+  ],
 })
 export class ChannelsModule {}

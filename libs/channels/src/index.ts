@@ -13,6 +13,9 @@ export { parseSubscription, type PushSubscriptionInput, pushSubscriptionInput } 
 export { type PushSubscriptionView, PushSubscriptionsService } from './web-push/push-subscriptions.service';
 export { SlackBoltService } from './slack/slack-bolt.service';
 export { type SlackAnswer, type SlackHttpRequest } from './slack/slack-http.receiver';
+export { bindSlackUser, type SlackBindingRefusal } from './slack/slack-binding';
+export { SlackHomeService, type SlackUserRef } from './slack/slack-home.service';
+export { renderCommandReply, renderHomeView } from './slack/slack-home';
 export { type SlackLinkView, SlackLinksService } from './slack/slack-links.service';
 export { escapeMrkdwn, renderApprovalMessage } from './slack/slack-message';
 export { checkSlackSignature, signSlackRequest, SLACK_MAX_SKEW_SECONDS } from './slack/slack-signature';

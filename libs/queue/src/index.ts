@@ -13,6 +13,8 @@ export {
   PermanentJobError,
   QueueName,
   RetryLaterError,
+  SLACK_HOME_PRIORITY,
+  SLACK_HOME_WINDOW_MS,
 } from './jobs';
 export { QueueModule } from './queue.module';
 export { type EnqueueOptions, QueueService } from './queue.service';

@@ -19,6 +19,9 @@ export enum JobName {
   PlanNotifications = 'notification.plan',
   DeliverNotification = 'notification.deliver',
   ShowOutcome = 'notification.show-outcome',
+  /** An approval changed: republish the Slack Home tabs that may list it (each by a `PublishSlackHome`). */
+  RefreshSlackHomes = 'slack.home-refresh',
+  PublishSlackHome = 'slack.home-publish',
 }
 
 export interface JobPayloads {
@@ -31,6 +34,8 @@ export interface JobPayloads {
   [JobName.PlanNotifications]: { approvalId: string; agentId: string };
   [JobName.DeliverNotification]: { deliveryId: string; agentId: string };
   [JobName.ShowOutcome]: { approvalId: string };
+  [JobName.RefreshSlackHomes]: { approvalId: string };
+  [JobName.PublishSlackHome]: { personId: string };
 }
 
 const approval = z.object({ approvalId: z.string() });
@@ -45,6 +50,8 @@ const JOB_PAYLOAD_SCHEMAS: { [N in JobName]: z.ZodType<JobPayloads[N]> } = {
   [JobName.PlanNotifications]: z.object({ approvalId: z.string(), agentId: z.string() }),
   [JobName.DeliverNotification]: z.object({ deliveryId: z.string(), agentId: z.string() }),
   [JobName.ShowOutcome]: approval,
+  [JobName.RefreshSlackHomes]: approval,
+  [JobName.PublishSlackHome]: z.object({ personId: z.string() }),
 };
 
 /**
@@ -69,6 +76,8 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   [JobName.PlanNotifications]: QueueName.Notifications,
   [JobName.DeliverNotification]: QueueName.Notifications,
   [JobName.ShowOutcome]: QueueName.Notifications,
+  [JobName.RefreshSlackHomes]: QueueName.Notifications,
+  [JobName.PublishSlackHome]: QueueName.Notifications,
 };
 
 /**
@@ -85,6 +94,8 @@ export const JOB_RETRY: Record<JobName, { attempts: number; backoffMs: number }>
   [JobName.PlanNotifications]: { attempts: 10, backoffMs: 500 },
   [JobName.DeliverNotification]: { attempts: 9, backoffMs: 500 },
   [JobName.ShowOutcome]: { attempts: 10, backoffMs: 1_000 },
+  [JobName.RefreshSlackHomes]: { attempts: 5, backoffMs: 1_000 },
+  [JobName.PublishSlackHome]: { attempts: 5, backoffMs: 1_000 },
 };
 
 /** Fixed job ids make enqueueing idempotent: the same fact never becomes two jobs. */
@@ -101,7 +112,22 @@ export const jobId = {
   /** A delivery row is one approval × person × channel × kind, so its id is that job's fixed id. */
   deliver: (deliveryId: string) => `deliver-${deliveryId}`,
   showOutcome: (approvalId: string) => `outcome-${approvalId}`,
+  /** One per state of the approval that changes whose inbox lists it: its status and the escalation steps taken. */
+  refreshSlackHomes: (approvalId: string, status: string, escalationStep: number) => `homes-${approvalId}-${status}-${escalationStep}`,
+  /**
+   * One per person per window: the changes of a window share the job that runs at its end (and reads the inbox
+   * then). A fixed id per person would not do: completed jobs keep their id for a day.
+   */
+  publishSlackHome: (personId: string, window: number) => `home-${personId}-${window}`,
 };
+
+/** Home tab republishes of one person within this window (ms) are one job, run at the window's end. */
+export const SLACK_HOME_WINDOW_MS = 2_000;
+/**
+ * After every delivery: the start of a fifth band, past the lowest tier's (BullMQ allows up to 2^21). A Home tab
+ * can wait; and at a band's start, `isFlooding` does not take it for a flood.
+ */
+export const SLACK_HOME_PRIORITY = 2_000_001;
 
 /** A failure that retrying cannot fix (bad URL, gone row): the processor stops retrying. */
 export class PermanentJobError extends Error {}

@@ -37,6 +37,8 @@ export class FakeSlack {
   readonly ephemerals: Array<{ channel: string; user: string; text: string }> = [];
   /** Socket Mode, when `withSocketMode()` turned it on: `apps.connections.open` answers its URL. */
   socketMode: FakeSlackSocketMode | null = null;
+  /** Each user's Home tab as last published (`views.publish`). */
+  readonly homeViews = new Map<string, unknown>();
   /** Added to every answer (a slow Slack). */
   latencyMs = 0;
   /** Methods whose next answers are lost after the call took effect (the connection drops, as when a worker dies). */
@@ -316,8 +318,15 @@ export class FakeSlack {
           })),
         };
       }
+      case 'views.publish': {
+        const user = String(args.user_id);
+        const view = args.view as { type?: string } | undefined;
+        if (!/^[UW][A-Z0-9]+$/.test(user)) return { ok: false, error: 'invalid_arguments' };
+        if (view?.type !== 'home') return { ok: false, error: 'invalid_arguments' };
+        this.homeViews.set(user, view);
+        return { ok: true, view: { id: 'V' + randomBytes(4).toString('hex').toUpperCase(), type: 'home' } };
+      }
       case 'views.open':
-      case 'views.publish':
         return { ok: true, view: { id: 'V' + randomBytes(4).toString('hex').toUpperCase() } };
       case 'chat.postEphemeral': {
         if (this.goneChannels.has(String(args.channel))) return { ok: false, error: 'channel_not_found' };

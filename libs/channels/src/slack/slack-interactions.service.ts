@@ -6,9 +6,10 @@ import { decisionReason, DomainError, MAX_DECISION_REASON, type Verdict } from '
 import { type PersonRecord } from '@countersign/people';
 import { DeliveryRepository } from '../delivery.repository';
 import { SlackChannel } from './slack.channel';
+import { bindSlackUser } from './slack-binding';
 import { SlackIdentityRepository } from './slack-identity.repository';
 import { checkSlackPayload, parseSlackPayload, type SlackPayload } from './slack-payload.input';
-import { type SlackUserRef } from './slack-home.service';
+import { type SlackUserRef } from './slack-binding';
 
 class Refusal extends Error {}
 
@@ -155,13 +156,9 @@ export class SlackInteractionsService {
    * be the user's.
    */
   private async clicker(payload: SlackPayload): Promise<PersonRecord> {
-    const user = this.userOf(payload);
-    if (!user || (!user.teamId && !user.enterpriseId)) throw new Refusal('no_user');
-    const linked = await this.identities.personFor(user);
-    if (!linked) throw new Refusal('unknown_slack_user');
-    if (!linked.identity.enterpriseId && payload.team?.id && payload.team.id !== linked.identity.teamId) throw new Refusal('wrong_team');
-    if (linked.person.status !== 'active') throw new Refusal('person_disabled');
-    return linked.person;
+    const bound = await bindSlackUser(this.identities, { ...this.userOf(payload), workspaceId: payload.team?.id ?? null });
+    if ('refusal' in bound) throw new Refusal(bound.refusal);
+    return bound.person;
   }
 
   /**

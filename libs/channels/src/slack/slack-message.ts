@@ -121,8 +121,13 @@ function outcomeBy(approval: ApprovalSummary): string {
   return ` by ${names}${reason}`;
 }
 
-function context(text: string): Block {
+export function context(text: string): Block {
   return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
+}
+
+/** A time as Slack shows it in the reader's own time zone (the ISO text where a client cannot). */
+export function slackDate(iso: string): string {
+  return `<!date^${Math.floor(new Date(iso).getTime() / 1000)}^{date_short_pretty} {time}|${iso}>`;
 }
 
 function contentBlocks(approval: ApprovalSummary): Block[] {
@@ -172,10 +177,6 @@ function contentBlocks(approval: ApprovalSummary): Block[] {
       },
     });
   }
-  blocks.push(
-    context(
-      `Expires <!date^${Math.floor(new Date(approval.expires_at).getTime() / 1000)}^{date_short_pretty} {time}|${approval.expires_at}>`,
-    ),
-  );
+  blocks.push(context(`Expires ${slackDate(approval.expires_at)}`));
   return blocks;
 }

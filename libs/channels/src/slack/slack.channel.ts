@@ -144,6 +144,13 @@ export class SlackChannel implements NotificationChannel {
     await this.client.chat.postEphemeral({ channel, user: slackUserId, text });
   }
 
+  /** Publishes a user's Home tab (`views.publish`); Slack's failures map onto the job's like a delivery's. */
+  async publishHome(slackUserId: string, view: { type: 'home'; blocks: unknown[] }): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    await this.call(() => client.views.publish({ user_id: slackUserId, view: view as never }));
+  }
+
   /** The bot's DM with the person: `conversations.open` the first time, then the channel remembered with the link. */
   private async dmChannel(client: WebClient, identity: SlackIdentity): Promise<string> {
     if (identity.dmChannelId) return identity.dmChannelId;
