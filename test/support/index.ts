@@ -34,6 +34,7 @@ export {
   addVirtualAuthenticator,
   type AxeViolation,
   axeViolations,
+  type BrowserSuite,
   CHROMIUM_PATH,
   chromiumProcess,
   closeBrowserSuite,
@@ -43,5 +44,7 @@ export {
   type SignedInPage,
   signInThroughUi,
   startWebApi,
+  useBrowserSuite,
   type VirtualAuthenticator,
 } from './browser';
+export { defaultTaxonomyWithMediumTier, type SlackApprovalSuite, type SlackApprover, useSlackApprovalSuite } from './slack-approvals';
