@@ -196,13 +196,28 @@ export class ApprovalRepository {
     );
   }
 
-  /** The kill switch: every pending approval of the agent moves to `to` (their callbacks fall due). Returns their ids. */
+  /**
+   * The kill switch: every pending approval of the agent moves to `to` (their callbacks fall due). Returns their ids.
+   * Locks in the order disabling a person does (people, then approvals by id): first the people they were requested
+   * for (FOR KEY SHARE, as the pending counters' foreign key takes it when this commits), then the approvals. With
+   * the one statement only, the approvals were locked first and the person at commit, while a disable held that
+   * person and waited for the approvals: a deadlock. (An approval requested for someone else between the two
+   * statements is still cancelled; its person is then locked at commit, as before.)
+   */
   async transitionPendingOfAgent(tx: Tx, agentId: string, to: ApprovalStatus, reason: string): Promise<string[]> {
+    await this.database.rows(
+      tx,
+      `SELECT p.id FROM people p
+        WHERE p.id IN (SELECT a.on_behalf_of_id FROM approvals a WHERE a.agent_id = $1 AND a.status = 'pending')
+        ORDER BY p.id FOR KEY SHARE`,
+      [agentId],
+    );
     const rows = await this.database.rows<{ id: string }>(
       tx,
-      `UPDATE approvals SET status = $2, status_reason = $3, decided_at = now(), updated_at = now(),
-              callback_state = CASE WHEN callback_url IS NULL THEN NULL ELSE 'due' END
-        WHERE agent_id = $1 AND status = 'pending' RETURNING id`,
+      `WITH locked AS (SELECT id FROM approvals WHERE agent_id = $1 AND status = 'pending' ORDER BY id FOR UPDATE)
+       UPDATE approvals a SET status = $2, status_reason = $3, decided_at = now(), updated_at = now(),
+              callback_state = CASE WHEN a.callback_url IS NULL THEN NULL ELSE 'due' END
+         FROM locked WHERE a.id = locked.id AND a.status = 'pending' RETURNING a.id`,
       [agentId, to, reason],
     );
     return rows.map((row) => row.id);
