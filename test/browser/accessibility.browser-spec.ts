@@ -1,37 +1,20 @@
-import { type Browser } from 'playwright-core';
-import {
-  agentAccessToken,
-  axeViolations,
-  call,
-  closeBrowserSuite,
-  enrolledPerson,
-  launchBrowser,
-  newAgent,
-  newResourceServer,
-  type RunningApi,
-  startWebApi,
-} from '@countersign/testing';
+import { agentAccessToken, axeViolations, call, enrolledPerson, newAgent, newResourceServer, useBrowserSuite } from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
 describe('accessibility (axe-core): the approver pages have no serious or critical violations', () => {
-  let browser: Browser;
-  let api: RunningApi & { webUrl: string };
-
-  beforeAll(async () => {
-    [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
-  });
-  afterAll(async () => {
-    await closeBrowserSuite(browser, api);
-  });
+  const suite = useBrowserSuite();
 
   it('sign-in, inbox with an approval, the approval page (with a provenance warning), settings', async () => {
-    const agent = await newAgent(api.app, { capabilities: ['payments.*'] });
-    const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
-    const { audience } = await newResourceServer(api.app, `https://payments.internal/${Date.now()}`);
-    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'], context: { bypassCSP: true } });
+    const agent = await newAgent(suite.api.app, { capabilities: ['payments.*'] });
+    const token = await agentAccessToken(suite.api.url, agent.clientId, agent.clientSecret);
+    const { audience } = await newResourceServer(suite.api.app, `https://payments.internal/${Date.now()}`);
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, {
+      permissions: ['payments.*'],
+      context: { bypassCSP: true },
+    });
     try {
-      const created = await call<{ id: string }>(`${api.url}/v1/approvals`, {
+      const created = await call<{ id: string }>(`${suite.api.url}/v1/approvals`, {
         token,
         body: {
           action: {
@@ -76,10 +59,10 @@ describe('accessibility (axe-core): the approver pages have no serious or critic
   });
 
   it('the scan does find a violation when there is one (an unlabelled field injected into the page)', async () => {
-    const context = await browser.newContext({ bypassCSP: true });
+    const context = await suite.browser.newContext({ bypassCSP: true });
     try {
       const page = await context.newPage();
-      await page.goto(`${api.webUrl}/sign-in`);
+      await page.goto(`${suite.webUrl}/sign-in`);
       await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
       await page.evaluate(`document.querySelector('main').insertAdjacentHTML('beforeend', '<input type="text">')`);
       expect((await axeViolations(page)).map((violation) => violation.id)).toContain('label');

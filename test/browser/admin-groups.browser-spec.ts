@@ -1,35 +1,18 @@
-import { type Browser } from 'playwright-core';
 import { CLI } from '@countersign/audit';
 import { GroupsService } from '@countersign/people';
-import {
-  axeViolations,
-  closeBrowserSuite,
-  enrolledPerson,
-  launchBrowser,
-  newPerson,
-  type RunningApi,
-  startWebApi,
-} from '@countersign/testing';
+import { axeViolations, enrolledPerson, newPerson, useBrowserSuite } from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
 describe("the admin console's Groups page", () => {
-  let browser: Browser;
-  let api: RunningApi & { webUrl: string };
-
-  beforeAll(async () => {
-    [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
-  });
-  afterAll(async () => {
-    await closeBrowserSuite(browser, api);
-  });
+  const suite = useBrowserSuite();
 
   it('lists the directory’s groups with their member counts and permissions, and edits a group’s permissions', async () => {
-    const groups = api.app.get(GroupsService);
-    const members = await Promise.all([newPerson(api.app), newPerson(api.app)]);
+    const groups = suite.api.app.get(GroupsService);
+    const members = await Promise.all([newPerson(suite.api.app), newPerson(suite.api.app)]);
     const name = `finance-${Date.now().toString(36)}`;
     const group = await groups.create(CLI, { name, externalId: 'entra-finance', memberIds: members.map((member) => member.id) });
-    const { context, page } = await enrolledPerson(browser, api, {
+    const { context, page } = await enrolledPerson(suite.browser, suite.api, {
       role: 'admin',
       permissions: ['*'],
       context: { bypassCSP: true, viewport: { width: 1280, height: 900 } },

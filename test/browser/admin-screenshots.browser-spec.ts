@@ -1,18 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser } from 'playwright-core';
 import {
   addVirtualAuthenticator,
   agentAccessToken,
   call,
-  closeBrowserSuite,
   invite,
-  launchBrowser,
   newAgent,
   newResourceServer,
-  type RunningApi,
   signedInPerson,
-  startWebApi,
+  useBrowserSuite,
   withClient,
 } from '@countersign/testing';
 
@@ -27,24 +23,19 @@ const OUT = join(__dirname, '..', '..', 'docs', 'screenshots');
 jest.setTimeout(120_000);
 
 run('screenshots of the admin console', () => {
-  let browser: Browser;
-  let api: RunningApi & { webUrl: string };
+  const suite = useBrowserSuite();
 
-  beforeAll(async () => {
+  beforeAll(() => {
     mkdirSync(OUT, { recursive: true });
-    [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
-  });
-  afterAll(async () => {
-    await closeBrowserSuite(browser, api);
   });
 
   it('writes admin-overview.png and admin-taxonomy.png', async () => {
-    const { audience } = await newResourceServer(api.app);
+    const { audience } = await newResourceServer(suite.api.app);
     const approvers = await Promise.all(
-      ['dana@example.com', 'lee@example.com'].map((email) => signedInPerson(api.app, api.webUrl, { email, permissions: ['*'] })),
+      ['dana@example.com', 'lee@example.com'].map((email) => signedInPerson(suite.api.app, suite.webUrl, { email, permissions: ['*'] })),
     );
-    const agents = await Promise.all(['support-bot', 'release-bot'].map((name) => newAgent(api.app, { name, capabilities: ['*'] })));
-    const tokens = await Promise.all(agents.map((agent) => agentAccessToken(api.url, agent.clientId, agent.clientSecret)));
+    const agents = await Promise.all(['support-bot', 'release-bot'].map((name) => newAgent(suite.api.app, { name, capabilities: ['*'] })));
+    const tokens = await Promise.all(agents.map((agent) => agentAccessToken(suite.api.url, agent.clientId, agent.clientSecret)));
     const requests: Array<{ type: string; resource: string; args: Record<string, unknown> }> = [
       { type: 'payments.refund', resource: 'order:1', args: { amount: 20, currency: 'EUR' } },
       { type: 'payments.refund', resource: 'order:2', args: { amount: 35, currency: 'EUR' } },
@@ -61,7 +52,7 @@ run('screenshots of the admin console', () => {
     ];
     const ids: string[] = [];
     for (const [index, action] of requests.entries()) {
-      const answer = await call<{ id: string }>(`${api.url}/v1/approvals`, {
+      const answer = await call<{ id: string }>(`${suite.api.url}/v1/approvals`, {
         token: tokens[index % 2],
         body: { action, on_behalf_of: approvers[index % 2].person.email, audience },
       });
@@ -82,8 +73,8 @@ run('screenshots of the admin console', () => {
       const decided = await decide(index, verdict, open);
       if (decided.status !== 200) throw new Error(`decision ${index} answered ${decided.status}: ${JSON.stringify(decided.body)}`);
     }
-    await call(`${api.url}/v1/approvals/${ids[11]}/cancel`, { token: tokens[1], body: {} });
-    await withClient(api.config.databaseUrl, async (client) => {
+    await call(`${suite.api.url}/v1/approvals/${ids[11]}/cancel`, { token: tokens[1], body: {} });
+    await withClient(suite.api.config.databaseUrl, async (client) => {
       // Spread the decisions over minutes, and record two deliveries that did not arrive, as the worker would.
       await client.query(`UPDATE approvals SET created_at = decided_at - interval '95 seconds' WHERE id = $1`, [ids[2]]);
       await client.query(`UPDATE approvals SET created_at = decided_at - interval '4 minutes' WHERE id = $1`, [ids[3]]);
@@ -95,8 +86,8 @@ run('screenshots of the admin console', () => {
       );
     });
 
-    const { enrollmentUrl } = await invite(api, { role: 'admin', permissions: ['*'] });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { enrollmentUrl } = await invite(suite.api, { role: 'admin', permissions: ['*'] });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const page = await context.newPage();
       await addVirtualAuthenticator(page);
@@ -104,11 +95,11 @@ run('screenshots of the admin console', () => {
       await page.getByRole('button', { name: 'Create my passkey' }).click();
       await page.waitForURL('**/inbox');
 
-      await page.goto(`${api.webUrl}/admin`);
+      await page.goto(`${suite.webUrl}/admin`);
       await page.getByRole('heading', { name: 'Fast approvals', exact: true }).waitFor();
       await page.screenshot({ path: join(OUT, 'admin-overview.png'), fullPage: true });
 
-      await page.goto(`${api.webUrl}/admin/taxonomy`);
+      await page.goto(`${suite.webUrl}/admin/taxonomy`);
       const editor = page.getByLabel('Taxonomy file (YAML)');
       await page.getByRole('table', { name: 'Versions' }).waitFor();
       const source = await editor.inputValue();

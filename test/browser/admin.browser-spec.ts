@@ -1,37 +1,26 @@
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { TaxonomyService } from '@countersign/taxonomy';
 import {
   agentAccessToken,
   type AxeViolation,
   axeViolations,
   call,
-  closeBrowserSuite,
   enrolledPerson,
-  launchBrowser,
   newResourceServer,
-  type RunningApi,
-  startWebApi,
+  useBrowserSuite,
 } from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
 describe('the admin console', () => {
-  let browser: Browser;
-  let api: RunningApi & { webUrl: string };
-
-  beforeAll(async () => {
-    [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
-  });
-  afterAll(async () => {
-    await closeBrowserSuite(browser, api);
-  });
+  const suite = useBrowserSuite();
 
   /**
    * An admin enrolled through the UI in a context of their own. `bypassCSP` only for the accessibility scan: the
    * app's CSP rightly refuses the injected axe script.
    */
   async function signedInAdmin(options: { bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; email: string }> {
-    const { context, page, person } = await enrolledPerson(browser, api, {
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, {
       role: 'admin',
       permissions: ['*'],
       context: { bypassCSP: options.bypassCSP ?? false, viewport: { width: 1280, height: 900 } },
@@ -40,10 +29,10 @@ describe('the admin console', () => {
   }
 
   it('a non-admin opening /admin sees the admins-only page, and no admin link', async () => {
-    const { context, page } = await enrolledPerson(browser, api, { role: 'approver', permissions: ['payments.*'] });
+    const { context, page } = await enrolledPerson(suite.browser, suite.api, { role: 'approver', permissions: ['payments.*'] });
     try {
       await expect(page.getByRole('link', { name: 'Admin' }).count()).resolves.toBe(0);
-      await page.goto(`${api.webUrl}/admin/agents`);
+      await page.goto(`${suite.webUrl}/admin/agents`);
       await page.getByRole('heading', { name: 'Admins only' }).waitFor();
       await expect(page.getByRole('navigation', { name: 'Admin sections' }).count()).resolves.toBe(0);
       await expect(page.getByRole('button', { name: 'Create agent' }).count()).resolves.toBe(0);
@@ -54,7 +43,7 @@ describe('the admin console', () => {
 
   it('creates an agent (secret shown once); its high-tier request reaches the inbox; suspending it empties the inbox live and its token is refused', async () => {
     const admin = await signedInAdmin();
-    const approver = await enrolledPerson(browser, api, { role: 'approver', permissions: ['payments.*'] });
+    const approver = await enrolledPerson(suite.browser, suite.api, { role: 'approver', permissions: ['payments.*'] });
     try {
       const { page } = admin;
       await page.getByRole('link', { name: 'Admin' }).click();
@@ -82,9 +71,9 @@ describe('the admin console', () => {
       await expect(page.getByRole('region', { name: `Credentials for ${name}` }).count()).resolves.toBe(0);
       expect(await page.content()).not.toContain(secret);
 
-      const token = await agentAccessToken(api.url, clientId, secret);
-      const { audience } = await newResourceServer(api.app);
-      const created = await call<{ id: string; status: string; classification: { tier: string } }>(`${api.url}/v1/approvals`, {
+      const token = await agentAccessToken(suite.api.url, clientId, secret);
+      const { audience } = await newResourceServer(suite.api.app);
+      const created = await call<{ id: string; status: string; classification: { tier: string } }>(`${suite.api.url}/v1/approvals`, {
         token,
         body: {
           action: { type: 'payments.refund', resource: 'order:4411', args: { amount: 500, currency: 'EUR' } },
@@ -120,8 +109,8 @@ describe('the admin console', () => {
       await expect(approver.page.getByRole('link', { name: /Payments: refund/ }).count()).resolves.toBe(0);
 
       // The token it held is refused, and it cannot get a new one.
-      expect((await call(`${api.url}/v1/approvals/${created.body.id}`, { token })).status).toBe(401);
-      const again = await fetch(`${api.url}/oauth/token`, {
+      expect((await call(`${suite.api.url}/v1/approvals/${created.body.id}`, { token })).status).toBe(401);
+      const again = await fetch(`${suite.api.url}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret }).toString(),
@@ -137,11 +126,11 @@ describe('the admin console', () => {
     const admin = await signedInAdmin();
     try {
       const { page } = admin;
-      const taxonomy = api.app.get(TaxonomyService);
+      const taxonomy = suite.api.app.get(TaxonomyService);
       const versionsBefore = (await taxonomy.list()).map((version) => version.version);
       const activeBefore = (await taxonomy.list()).find((version) => version.active)?.version;
 
-      await page.goto(`${api.webUrl}/admin/taxonomy`);
+      await page.goto(`${suite.webUrl}/admin/taxonomy`);
       const editor = page.getByLabel('Taxonomy file (YAML)');
       await expect(editor.inputValue()).resolves.toContain('tiers:');
       const rowsBefore = await page.getByRole('table', { name: 'Versions' }).getByRole('row').count();
@@ -190,11 +179,11 @@ describe('the admin console', () => {
 
   it('applies a taxonomy change, shows the diff, rolls back with a required reason, and finds it in the audit log', async () => {
     const admin = await signedInAdmin();
-    const taxonomy = api.app.get(TaxonomyService);
+    const taxonomy = suite.api.app.get(TaxonomyService);
     const before = (await taxonomy.list()).find((version) => version.active)?.version ?? 0;
     try {
       const { page } = admin;
-      await page.goto(`${api.webUrl}/admin/taxonomy`);
+      await page.goto(`${suite.webUrl}/admin/taxonomy`);
       const editor = page.getByLabel('Taxonomy file (YAML)');
       await expect(editor.inputValue()).resolves.toContain('small refund');
       const source = await editor.inputValue();
@@ -254,7 +243,7 @@ describe('the admin console', () => {
     try {
       const { page, email } = admin;
       page.on('dialog', (dialog) => void dialog.accept());
-      await page.goto(`${api.webUrl}/admin/people`);
+      await page.goto(`${suite.webUrl}/admin/people`);
       const invitee = `invitee-${Date.now().toString(36)}@example.com`;
       await page.getByLabel('Email').fill(invitee);
       await page.getByLabel('Role').selectOption('approver');
@@ -279,7 +268,7 @@ describe('the admin console', () => {
       const { page } = admin;
       const results: Record<string, AxeViolation[]> = {};
       const scan = async (path: string, ready: () => Promise<unknown>) => {
-        await page.goto(`${api.webUrl}${path}`);
+        await page.goto(`${suite.webUrl}${path}`);
         await ready();
         results[path] = await axeViolations(page);
       };

@@ -1,17 +1,13 @@
 import { createECDH, randomBytes } from 'node:crypto';
-import { type Browser } from 'playwright-core';
 import { ApprovalLifecycleService } from '@countersign/approvals';
 import {
   addVirtualAuthenticator,
   agentAccessToken,
   call,
-  closeBrowserSuite,
   enrolledPerson,
-  launchBrowser,
   newAgent,
   newResourceServer,
-  type RunningApi,
-  startWebApi,
+  useBrowserSuite,
 } from '@countersign/testing';
 
 jest.setTimeout(90_000);
@@ -25,27 +21,23 @@ type AgentView = {
 };
 
 describe('the approver in the browser: live inbox, the approval page, step-up, deny, expiry, settings', () => {
-  let browser: Browser;
-  let api: RunningApi & { webUrl: string };
   let agentToken: string;
   let agentName: string;
   let audience: string;
 
+  // The settings test's stubbed subscription points at push.example.test (no worker runs here: nothing is pushed).
+  const suite = useBrowserSuite({ PUSH_SERVICE_ORIGINS: 'https://push.example.test' });
+
   beforeAll(async () => {
-    // The settings test's stubbed subscription points at push.example.test (no worker runs here: nothing is pushed).
-    [browser, api] = await Promise.all([launchBrowser(), startWebApi({ PUSH_SERVICE_ORIGINS: 'https://push.example.test' })]);
     agentName = `refund-bot-${randomBytes(3).toString('hex')}`;
-    const agent = await newAgent(api.app, { name: agentName, capabilities: ['payments.*', 'email.*'] });
-    agentToken = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
-    audience = (await newResourceServer(api.app, `https://payments.internal/${Date.now()}`)).audience;
-  });
-  afterAll(async () => {
-    await closeBrowserSuite(browser, api);
+    const agent = await newAgent(suite.api.app, { name: agentName, capabilities: ['payments.*', 'email.*'] });
+    agentToken = await agentAccessToken(suite.api.url, agent.clientId, agent.clientSecret);
+    audience = (await newResourceServer(suite.api.app, `https://payments.internal/${Date.now()}`)).audience;
   });
 
   /** High tier in the default taxonomy: a refund between 50 and 10,000 needs the person and a passkey step-up. */
   const requestRefund = async (onBehalfOf: string, overrides: Record<string, unknown> = {}) => {
-    const created = await call<AgentView>(`${api.url}/v1/approvals`, {
+    const created = await call<AgentView>(`${suite.api.url}/v1/approvals`, {
       token: agentToken,
       body: {
         action: {
@@ -68,12 +60,12 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
 
   it('the whole journey: invited by an admin, enrolled, the request appears live, step-up approve, the agent gets its token', async () => {
     const email = `journey-${Date.now()}@example.com`;
-    const invited = await call<{ person: { id: string }; enrollment: { url: string } }>(`${api.url}/v1/admin/people`, {
-      token: api.config.adminToken!,
+    const invited = await call<{ person: { id: string }; enrollment: { url: string } }>(`${suite.api.url}/v1/admin/people`, {
+      token: suite.api.config.adminToken!,
       body: { email, role: 'approver', permissions: ['payments.*'] },
     });
     expect(invited.status).toBe(201);
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     try {
       const page = await context.newPage();
       const authenticator = await addVirtualAuthenticator(page);
@@ -109,7 +101,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       await page.getByText("The agent's own words: Countersign has not verified them.").waitFor();
       await page.getByText('The customer was charged twice for order 8812.').waitFor();
 
-      const waiting = call<AgentView>(`${api.url}/v1/approvals/${approval.id}?wait=30`, { token: agentToken });
+      const waiting = call<AgentView>(`${suite.api.url}/v1/approvals/${approval.id}?wait=30`, { token: agentToken });
       await new Promise((resolve) => setTimeout(resolve, 200));
       const signCountBefore = (await authenticator.credentials())[0].signCount;
       await page.getByRole('button', { name: 'Approve with passkey' }).click();
@@ -130,7 +122,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       // Decided: the inbox no longer lists it, and the page cannot decide it again.
       await page.getByRole('link', { name: '← Inbox' }).click();
       await page.getByRole('heading', { name: 'Nothing waits for you' }).waitFor();
-      await page.goto(`${api.webUrl}/approvals/${approval.id}`);
+      await page.goto(`${suite.webUrl}/approvals/${approval.id}`);
       await page.getByRole('heading', { name: 'Approved', exact: true }).waitFor();
       expect(await page.getByRole('button', { name: /Approve/ }).count()).toBe(0);
     } finally {
@@ -139,15 +131,15 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('deny with a reason: the agent sees denied and the reason', async () => {
-    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
     try {
       const approval = await requestRefund(person.email);
-      await page.goto(`${api.webUrl}/approvals/${approval.id}`);
+      await page.goto(`${suite.webUrl}/approvals/${approval.id}`);
       await page.getByLabel(/Reason for denying/).fill('We already refunded this order last week.');
       await page.getByRole('button', { name: 'Deny' }).click();
       await page.getByRole('heading', { name: 'You denied it' }).waitFor();
 
-      const seen = await call<AgentView>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken });
+      const seen = await call<AgentView>(`${suite.api.url}/v1/approvals/${approval.id}`, { token: agentToken });
       expect(seen.body.status).toBe('denied');
       expect(seen.body.approval_token).toBeUndefined();
       expect(seen.body.decisions).toEqual([
@@ -159,10 +151,10 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('an expired approval shows as expired and offers no decision; the API refuses one too', async () => {
-    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
     try {
       const approval = await requestRefund(person.email, { expires_in: 2 });
-      await page.goto(`${api.webUrl}/approvals/${approval.id}`);
+      await page.goto(`${suite.webUrl}/approvals/${approval.id}`);
       await page.getByRole('heading', { name: 'Payments: refund' }).waitFor();
       await page.getByRole('heading', { name: 'Expired: it can no longer be decided' }).waitFor({ timeout: 10_000 });
       await expect(page.getByTestId('approval-status').textContent()).resolves.toBe('Expired');
@@ -179,7 +171,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       }, approval.id);
       expect(refused.status).toBeGreaterThanOrEqual(400);
       expect(refused.body.code).toBe('expired');
-      const seen = await call<AgentView>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken });
+      const seen = await call<AgentView>(`${suite.api.url}/v1/approvals/${approval.id}`, { token: agentToken });
       expect(seen.body.status).toBe('expired');
     } finally {
       await context.close();
@@ -187,13 +179,13 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('the approval page follows a change made elsewhere without a reload (the agent cancels)', async () => {
-    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
     try {
       const approval = await requestRefund(person.email);
-      await page.goto(`${api.webUrl}/approvals/${approval.id}`);
+      await page.goto(`${suite.webUrl}/approvals/${approval.id}`);
       await page.getByRole('button', { name: 'Approve with passkey' }).waitFor();
       await page.waitForTimeout(300);
-      expect((await call(`${api.url}/v1/approvals/${approval.id}/cancel`, { token: agentToken, body: {} })).status).toBe(200);
+      expect((await call(`${suite.api.url}/v1/approvals/${approval.id}/cancel`, { token: agentToken, body: {} })).status).toBe(200);
       await page.getByRole('heading', { name: 'Cancelled' }).waitFor({ timeout: 10_000 });
       expect(await page.getByRole('button', { name: /Approve|Deny/ }).count()).toBe(0);
     } finally {
@@ -202,16 +194,16 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('the approval page shows where the approval is on its escalation ladder', async () => {
-    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
     try {
       // A large refund is critical: the default taxonomy escalates it to the admins after 30 minutes (one step).
       const approval = await requestRefund(person.email, {
         action: { type: 'payments.refund', resource: 'order:9001', args: { amount: 20000, currency: 'EUR' } },
       });
-      await page.goto(`${api.webUrl}/approvals/${approval.id}`);
+      await page.goto(`${suite.webUrl}/approvals/${approval.id}`);
       await page.getByText('Not escalated yet (the tier has one escalation step); the next step is due', { exact: false }).waitFor();
       // What deprovisioning does when the only approver is gone: the step is taken now.
-      expect(await api.app.get(ApprovalLifecycleService).escalateNow(approval.id)).toMatchObject({ step: 1 });
+      expect(await suite.api.app.get(ApprovalLifecycleService).escalateNow(approval.id)).toMatchObject({ step: 1 });
       await page.reload();
       await page.getByText('Escalation step 1 of 1.', { exact: true }).waitFor();
     } finally {
@@ -220,7 +212,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('the inbox pages through older approvals with the cursor', async () => {
-    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
     try {
       for (let index = 0; index < 26; index++) {
         await requestRefund(person.email, {
@@ -244,7 +236,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('an approval created while the live connection is still being made appears once it connects', async () => {
-    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
     try {
       // Hold the page's socket until the approval exists: the event about it is sent while nobody listens.
       let release!: () => void;
@@ -266,7 +258,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('keyboard only: from the inbox to a denied approval without a mouse', async () => {
-    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
     try {
       const approval = await requestRefund(person.email);
       await page.getByRole('link', { name: /Payments: refund/ }).waitFor();
@@ -292,7 +284,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       expect(await focused()).toBe('BUTTON:Deny');
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: 'You denied it' }).waitFor();
-      const seen = await call<AgentView>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken });
+      const seen = await call<AgentView>(`${suite.api.url}/v1/approvals/${approval.id}`, { token: agentToken });
       expect(seen.body.decisions).toEqual([expect.objectContaining({ verdict: 'deny', reason: 'Not during the freeze.' })]);
     } finally {
       await context.close();
@@ -300,11 +292,11 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('someone who may not decide an approval is told so, not shown it', async () => {
-    const owner = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
-    const other = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    const owner = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
+    const other = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
     try {
       const approval = await requestRefund(owner.person.email);
-      await other.page.goto(`${api.webUrl}/approvals/${approval.id}`);
+      await other.page.goto(`${suite.webUrl}/approvals/${approval.id}`);
       await expect(other.page.getByRole('alert').textContent()).resolves.toBe(
         'This approval does not exist, or it is not yours to decide.',
       );
@@ -316,13 +308,13 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('on a phone (390×844): the approval page fits the width, the key facts are on the first screen, the buttons reachable', async () => {
-    const { context, page, person } = await enrolledPerson(browser, api, {
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, {
       permissions: ['payments.*'],
       viewport: { width: 390, height: 844 },
     });
     try {
       const approval = await requestRefund(person.email);
-      await page.goto(`${api.webUrl}/approvals/${approval.id}`);
+      await page.goto(`${suite.webUrl}/approvals/${approval.id}`);
       await page.getByRole('heading', { name: 'Payments: refund' }).waitFor();
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
       const facts = page.locator('dl.facts');
@@ -345,7 +337,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
   });
 
   it('settings: passkeys listed, another added, the last one cannot be removed; push enabled on this device', async () => {
-    const { context, page, authenticator } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    const { context, page, authenticator } = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
     try {
       await page.getByRole('link', { name: 'Settings' }).click();
       const passkeys = page.getByRole('list', { name: 'Your passkeys' });
@@ -381,7 +373,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
         expirationTime: null,
         keys: { p256dh: p256dh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
       };
-      await context.grantPermissions(['notifications'], { origin: api.webUrl });
+      await context.grantPermissions(['notifications'], { origin: suite.webUrl });
       await page.evaluate(`(() => {
         const fake = ${JSON.stringify(subscription)};
         PushManager.prototype.getSubscription = async () => null;
@@ -394,7 +386,7 @@ describe('the approver in the browser: live inbox, the approval page, step-up, d
       await page.getByText(/Notifications are on for this device/).waitFor({ timeout: 15_000 });
       expect(await page.evaluate('window.__subscribedWithKey')).toBe(65);
       expect(await page.evaluate('navigator.serviceWorker.getRegistration("/").then((r) => r && r.active && r.active.scriptURL)')).toBe(
-        `${api.webUrl}/sw.js`,
+        `${suite.webUrl}/sw.js`,
       );
       await expect(page.getByRole('list', { name: 'Devices that get notifications' }).textContent()).resolves.toContain(
         'https://push.example.test',

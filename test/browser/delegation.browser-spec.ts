@@ -1,22 +1,13 @@
-import { type Browser } from 'playwright-core';
-import { call, closeBrowserSuite, enrolledPerson, launchBrowser, newPerson, type RunningApi, startWebApi } from '@countersign/testing';
+import { call, enrolledPerson, newPerson, useBrowserSuite } from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
 describe('delegation in Settings', () => {
-  let browser: Browser;
-  let api: RunningApi & { webUrl: string };
-
-  beforeAll(async () => {
-    [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
-  });
-  afterAll(async () => {
-    await closeBrowserSuite(browser, api);
-  });
+  const suite = useBrowserSuite();
 
   it('hands my approvals to a colleague until a date, shows it, refuses a bad one, and ends it', async () => {
-    const colleague = await newPerson(api.app, { email: `colleague-${Date.now()}@example.com` });
-    const { context, page, person } = await enrolledPerson(browser, api, { permissions: ['*'] });
+    const colleague = await newPerson(suite.api.app, { email: `colleague-${Date.now()}@example.com` });
+    const { context, page, person } = await enrolledPerson(suite.browser, suite.api, { permissions: ['*'] });
     try {
       await page.getByRole('link', { name: 'Settings' }).click();
       await page.getByRole('heading', { name: 'Delegation' }).waitFor();
@@ -35,8 +26,8 @@ describe('delegation in Settings', () => {
       await expect(list.textContent()).resolves.toContain('On leave');
 
       const held = await call<{ delegations: Array<{ state: string; delegate: { id: string } }> }>(
-        `${api.url}/v1/admin/people/${colleague.id}/delegations`,
-        { token: api.config.adminToken! },
+        `${suite.api.url}/v1/admin/people/${colleague.id}/delegations`,
+        { token: suite.api.config.adminToken! },
       );
       expect(held.body.delegations).toEqual([
         expect.objectContaining({ state: 'active', delegate: expect.objectContaining({ id: colleague.id }) }),
@@ -45,8 +36,8 @@ describe('delegation in Settings', () => {
       await list.getByRole('button', { name: /End the delegation to/ }).click();
       await page.getByText('Delegation ended.').waitFor();
       expect(await list.count()).toBe(0);
-      const ended = await call<{ delegations: Array<{ state: string }> }>(`${api.url}/v1/admin/people/${colleague.id}/delegations`, {
-        token: api.config.adminToken!,
+      const ended = await call<{ delegations: Array<{ state: string }> }>(`${suite.api.url}/v1/admin/people/${colleague.id}/delegations`, {
+        token: suite.api.config.adminToken!,
       });
       expect(ended.body.delegations.map((delegation) => delegation.state)).toEqual(['revoked']);
     } finally {

@@ -1,5 +1,4 @@
-import { type Browser } from 'playwright-core';
-import { closeBrowserSuite, enrolledPerson, launchBrowser, type RunningApi, startWebApi } from '@countersign/testing';
+import { enrolledPerson, useBrowserSuite } from '@countersign/testing';
 
 jest.setTimeout(60_000);
 
@@ -28,31 +27,23 @@ interface Manifest {
 }
 
 describe('the web app on a phone: installable (iOS push needs the home screen) and a one-row header', () => {
-  let browser: Browser;
-  let api: RunningApi & { webUrl: string };
-
-  beforeAll(async () => {
-    [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
-  });
-  afterAll(async () => {
-    await closeBrowserSuite(browser, api);
-  });
+  const suite = useBrowserSuite();
 
   it('links a valid web app manifest, served as application/manifest+json and allowed by the CSP, with real PNG icons', async () => {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     try {
       const page = await context.newPage();
       const violations: string[] = [];
       page.on('console', (message) => {
         if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
       });
-      await page.goto(`${api.webUrl}/sign-in`);
+      await page.goto(`${suite.webUrl}/sign-in`);
       // A string: the root tsconfig has no DOM types (the other browser suites do the same).
       const links = await page.evaluate<{ manifest: string | null; appleTouchIcon: string | null }>(`({
         manifest: document.querySelector('link[rel="manifest"]')?.href ?? null,
         appleTouchIcon: document.querySelector('link[rel="apple-touch-icon"]')?.href ?? null,
       })`);
-      expect(links.manifest).toBe(`${api.webUrl}/manifest.webmanifest`);
+      expect(links.manifest).toBe(`${suite.webUrl}/manifest.webmanifest`);
 
       const response = await fetch(links.manifest!);
       expect(response.status).toBe(200);
@@ -91,7 +82,11 @@ describe('the web app on a phone: installable (iOS push needs the home screen) a
 
   it('at 390 px wide the header is one row, nothing overflows it, and a long email is ellipsised with the whole in its title', async () => {
     const email = `a.rather.long.name.for.a.person-${Date.now().toString(36)}@approvals.example.com`;
-    const { context, page } = await enrolledPerson(browser, api, { email, role: 'admin', viewport: { width: 390, height: 844 } });
+    const { context, page } = await enrolledPerson(suite.browser, suite.api, {
+      email,
+      role: 'admin',
+      viewport: { width: 390, height: 844 },
+    });
     try {
       interface Layout {
         headerHeight: number;

@@ -1,17 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import {
   agentAccessToken,
   call,
-  closeBrowserSuite,
   enrolledPerson,
-  launchBrowser,
   newAgent,
   newResourceServer,
   type RunningApi,
   type SignedInPage,
-  startWebApi,
+  useBrowserSuite,
 } from '@countersign/testing';
 
 /**
@@ -72,21 +70,20 @@ const SHOTS: Shot[] = [
 ];
 
 run('screenshots of the main pages (docs/screenshots)', () => {
-  let browser: Browser;
-  let api: RunningApi & { webUrl: string };
   let seeded: Seeded;
+
+  const suite = useBrowserSuite();
 
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
-    [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
-    const admin = await enrolledPerson(browser, api, {
+    const admin = await enrolledPerson(suite.browser, suite.api, {
       email: 'maya.okafor@example.com',
       displayName: 'Maya Okafor',
       role: 'admin',
       permissions: ['*'],
       context: { viewport: DESKTOP },
     });
-    const phone = await enrolledPerson(browser, api, {
+    const phone = await enrolledPerson(suite.browser, suite.api, {
       email: 'sam.lindqvist@example.com',
       displayName: 'Sam Lindqvist',
       role: 'approver',
@@ -94,13 +91,13 @@ run('screenshots of the main pages (docs/screenshots)', () => {
       viewport: PHONE,
     });
 
-    const agent = await newAgent(api.app, { name: 'support-copilot', capabilities: ['*'] });
-    const token = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
-    const payments = (await newResourceServer(api.app, 'https://payments.internal')).audience;
-    const mail = (await newResourceServer(api.app, 'https://mail.internal')).audience;
-    const crm = (await newResourceServer(api.app, 'https://crm-db.internal')).audience;
+    const agent = await newAgent(suite.api.app, { name: 'support-copilot', capabilities: ['*'] });
+    const token = await agentAccessToken(suite.api.url, agent.clientId, agent.clientSecret);
+    const payments = (await newResourceServer(suite.api.app, 'https://payments.internal')).audience;
+    const mail = (await newResourceServer(suite.api.app, 'https://mail.internal')).audience;
+    const crm = (await newResourceServer(suite.api.app, 'https://crm-db.internal')).audience;
     const request = async (body: Record<string, unknown>) => {
-      const created = await call<{ id: string }>(`${api.url}/v1/approvals`, { token, body });
+      const created = await call<{ id: string }>(`${suite.api.url}/v1/approvals`, { token, body });
       if (created.status !== 201) throw new Error(`seeding answered ${created.status}: ${JSON.stringify(created.body)}`);
       return created.body.id;
     };
@@ -148,11 +145,8 @@ run('screenshots of the main pages (docs/screenshots)', () => {
       audience: payments,
       reason: 'Damaged goods, photos attached to the ticket.',
     });
-    seeded = { api, admin, phone, approvals: { refund, campaign, write, drop } };
+    seeded = { api: suite.api, admin, phone, approvals: { refund, campaign, write, drop } };
   }, 120_000);
-  afterAll(async () => {
-    await closeBrowserSuite(browser, api);
-  });
 
   it.each(SHOTS.map((shot) => [shot.file, shot] as const))(
     '%s',

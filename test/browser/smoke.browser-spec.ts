@@ -1,38 +1,20 @@
-import { type Browser } from 'playwright-core';
-import {
-  addVirtualAuthenticator,
-  closeBrowserSuite,
-  enrolledPerson,
-  invite,
-  launchBrowser,
-  type RunningApi,
-  signInThroughUi,
-  startWebApi,
-} from '@countersign/testing';
+import { addVirtualAuthenticator, enrolledPerson, invite, signInThroughUi, useBrowserSuite } from '@countersign/testing';
 
 jest.setTimeout(60_000);
 
 describe('the web app: served by the API, enroll and sign in with a passkey', () => {
-  let browser: Browser;
-  let api: RunningApi & { webUrl: string };
-
-  beforeAll(async () => {
-    [browser, api] = await Promise.all([launchBrowser(), startWebApi()]);
-  });
-  afterAll(async () => {
-    await closeBrowserSuite(browser, api);
-  });
+  const suite = useBrowserSuite();
 
   it('serves the app with a strict CSP at app routes, and API paths stay JSON 404s', async () => {
     for (const path of ['/', '/inbox', '/approvals/123', '/settings', '/enroll', '/admin/people']) {
-      const response = await fetch(`${api.url}${path}`);
+      const response = await fetch(`${suite.api.url}${path}`);
       expect({ path, status: response.status }).toEqual({ path, status: 200 });
       expect(response.headers.get('content-type')).toMatch(/^text\/html/);
       expect(response.headers.get('cache-control')).toBe('no-store');
       const csp = response.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("script-src 'self'");
       expect(csp).toContain("frame-ancestors 'none'");
-      expect(csp).toContain(`connect-src 'self' ws://localhost:${new URL(api.webUrl).port}`);
+      expect(csp).toContain(`connect-src 'self' ws://localhost:${new URL(suite.webUrl).port}`);
       expect(csp).not.toContain('unsafe-inline');
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(response.headers.get('referrer-policy')).toBe('no-referrer');
@@ -49,20 +31,20 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
       '/.well-known/nothing',
       '/inbox/../v1/x',
     ]) {
-      const response = await fetch(`${api.url}${path}`);
+      const response = await fetch(`${suite.api.url}${path}`);
       expect({ path, status: response.status }).toEqual({ path, status: 404 });
       expect(response.headers.get('content-type')).toMatch(/json/);
     }
-    const html = await (await fetch(`${api.url}/inbox`)).text();
+    const html = await (await fetch(`${suite.api.url}/inbox`)).text();
     const script = /<script[^>]*src="([^"]+)"/.exec(html)?.[1];
     expect(script).toMatch(/^\/assets\/.+\.js$/);
-    const asset = await fetch(`${api.url}${script}`);
+    const asset = await fetch(`${suite.api.url}${script}`);
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
   });
 
   it('enrolls through /enroll#token=…, lands on the empty inbox, and signs in again after signing out', async () => {
-    const { context, page, authenticator, person } = await enrolledPerson(browser, api, { permissions: ['payments.*'] });
+    const { context, page, authenticator, person } = await enrolledPerson(suite.browser, suite.api, { permissions: ['payments.*'] });
     try {
       expect(await authenticator.credentials()).toEqual([expect.objectContaining({ isResidentCredential: true })]);
       await page.getByRole('heading', { name: 'Nothing waits for you' }).waitFor();
@@ -73,10 +55,10 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
 
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.waitForURL(/\/sign-in/);
-      await page.goto(`${api.webUrl}/settings`);
+      await page.goto(`${suite.webUrl}/settings`);
       await page.waitForURL('**/sign-in?next=%2Fsettings');
 
-      await signInThroughUi(page, api.webUrl, '/inbox');
+      await signInThroughUi(page, suite.webUrl, '/inbox');
       await page.getByRole('heading', { name: 'Nothing waits for you' }).waitFor();
 
       // The session ends behind the page's back (timeout, signed out elsewhere): the next call sends them to sign in.
@@ -95,8 +77,8 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
   });
 
   it('an enrollment link works once; opening it again says so and signs no one in', async () => {
-    const { enrollmentUrl } = await invite(api);
-    const context = await browser.newContext();
+    const { enrollmentUrl } = await invite(suite.api);
+    const context = await suite.browser.newContext();
     try {
       const page = await context.newPage();
       await addVirtualAuthenticator(page);
@@ -109,7 +91,7 @@ describe('the web app: served by the API, enroll and sign in with a passkey', ()
       await page.goto(enrollmentUrl);
       await page.getByRole('button', { name: 'Create my passkey' }).click();
       await expect(page.getByRole('alert').textContent()).resolves.toMatch(/unknown, used or expired/);
-      await page.goto(`${api.webUrl}/inbox`);
+      await page.goto(`${suite.webUrl}/inbox`);
       await page.waitForURL('**/sign-in?next=%2Finbox');
     } finally {
       await context.close();

@@ -1,25 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { type INestApplicationContext } from '@nestjs/common';
 import { ApprovalLifecycleService } from '@countersign/approvals';
-import { AuditService, CLI } from '@countersign/audit';
+import { AuditService } from '@countersign/audit';
 import { jobId, QueueName, QueueService } from '@countersign/queue';
-import { TaxonomyService } from '@countersign/taxonomy';
-import {
-  agentAccessToken,
-  call,
-  createMigratedDatabase,
-  dmChannel,
-  FakeSlack,
-  type FakeSlackUser,
-  newAgent,
-  type RunningApi,
-  signedInPerson,
-  startApi,
-  startWorker,
-  testConfig,
-  until,
-  withClient,
-} from '@countersign/testing';
+import { call, defaultTaxonomyWithMediumTier, type SlackApprover, until, useSlackApprovalSuite } from '@countersign/testing';
 
 jest.setTimeout(90_000);
 
@@ -42,45 +24,27 @@ const AFTER = [2, 4, 6, 8];
 
 /** The default taxonomy with a medium tier (Slack only) that escalates in four steps, 2 s apart. */
 function ladderTaxonomy(cfoEmail: string): string {
-  const source = readFileSync('taxonomy/default.yaml', 'utf8');
   const ladder = [
     `{ after: ${AFTER[0]}s, to: ["role:admin"] }`,
     `{ after: ${AFTER[1]}s, to: ["person:${cfoEmail}"], channels: [slack] }`,
     `{ after: ${AFTER[2]}s, to: [manager] }`,
     `{ after: ${AFTER[3]}s, to: ["group:${GROUP}"] }`,
   ].join(',\n                 ');
-  const withLadder = source.replace(
-    / {2}medium: +\{[^}]*\}/,
-    `  medium:    { decision: approve, approvals: 1, approvers: [on_behalf_of], step_up: none, channels: [slack], ttl: 30m,\n               escalation: [${ladder}] }`,
+  return defaultTaxonomyWithMediumTier(
+    `{ decision: approve, approvals: 1, approvers: [on_behalf_of], step_up: none, channels: [slack], ttl: 30m,\n               escalation: [${ladder}] }`,
   );
-  if (withLadder === source) throw new Error('the medium tier was not found in the default taxonomy');
-  return withLadder;
 }
 
 describe('an escalation ladder: steps fire in order, each reaching the approvers it adds; a decision stops the rest', () => {
-  let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
-  let slack: FakeSlack;
-  let api: RunningApi;
-  let worker: INestApplicationContext;
-  let agentToken: string;
-  let admin: Awaited<ReturnType<typeof person>>;
-  let cfo: Awaited<ReturnType<typeof person>>;
-  let manager: Awaited<ReturnType<typeof person>>;
-  let finance: Array<Awaited<ReturnType<typeof person>>>;
-
-  const sql = <T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> =>
-    withClient(database.url, async (client) => (await client.query<T>(text, values)).rows);
-
-  const person = async (role: 'approver' | 'admin' = 'approver') => {
-    const { person: created, browser } = await signedInPerson(api.app, api.url, { role });
-    return { ...created, browser, slackUser: slack.addUser(created.email) };
-  };
+  const suite = useSlackApprovalSuite('ladder');
+  const { person, sql, postsTo, reached, click } = suite;
+  const request = (email: string) => suite.request<View>(email);
+  let admin: SlackApprover;
+  let cfo: SlackApprover;
+  let manager: SlackApprover;
+  let finance: SlackApprover[];
 
   beforeAll(async () => {
-    [database, slack] = await Promise.all([createMigratedDatabase('ladder'), new FakeSlack().start()]);
-    api = await startApi(
-      testConfig({ DATABASE_URL: database.url, ...slack.config(), EXPIRY_SWEEP_SECONDS: '1', NOTIFICATION_REDELIVERY_AFTER_SECONDS: '1' }),
-    );
     [admin, cfo, manager] = [await person('admin'), await person(), await person()];
     finance = [await person(), await person(), await person()];
     // The finance group: two enabled members and one who was disabled (not part of the snapshot).
@@ -88,44 +52,15 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
     for (const member of finance) await sql(`INSERT INTO group_members (group_id, person_id) VALUES ($1, $2)`, [group.id, member.id]);
     await sql(`UPDATE people SET status = 'disabled' WHERE id = $1`, [finance[2].id]);
 
-    await api.app.get(TaxonomyService).apply(CLI, ladderTaxonomy(cfo.email), 'an escalation ladder for tests');
-    // Every instance re-reads the active version within 2 s.
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
-    const agent = await newAgent(api.app);
-    agentToken = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
-    worker = await startWorker(api.config);
-  });
-  afterAll(async () => {
-    await worker?.close();
-    await api?.close();
-    await slack?.close();
-    await database?.drop();
+    await suite.applyTaxonomy(ladderTaxonomy(cfo.email), 'an escalation ladder for tests');
+    await suite.startWorker();
   });
 
-  const request = async (email: string): Promise<View> => {
-    const created = await call<View>(`${api.url}/v1/approvals`, {
-      token: agentToken,
-      body: {
-        action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: 'hello' } },
-        on_behalf_of: email,
-        audience: 'https://chat.internal',
-      },
-    });
-    expect(created.status).toBe(201);
-    return created.body;
-  };
-  const agentView = async (id: string): Promise<View> => (await call<View>(`${api.url}/v1/approvals/${id}`, { token: agentToken })).body;
-  const postsTo = (user: FakeSlackUser, approvalId: string) =>
-    slack
-      .callsTo('chat.postMessage')
-      .filter((c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
-  const reached = (user: FakeSlackUser, approvalId: string) =>
-    slack.waitFor('chat.postMessage', (c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
-  const click = (signed: { body: string; headers: Record<string, string> }) =>
-    call(`${api.url}/slack/events`, { method: 'POST', body: signed.body, headers: signed.headers });
+  const agentView = async (id: string): Promise<View> =>
+    (await call<View>(`${suite.api.url}/v1/approvals/${id}`, { token: suite.agentToken })).body;
   /** The approval's `approval.escalated` events, oldest first, with when each was written. */
   const escalations = async (approvalId: string): Promise<Array<Escalated & { at: number }>> => {
-    const events = await api.app.get(AuditService).search({ type: 'approval.escalated', subjectId: approvalId, limit: 50 });
+    const events = await suite.api.app.get(AuditService).search({ type: 'approval.escalated', subjectId: approvalId, limit: 50 });
     return events
       .sort((a, b) => Number(BigInt(a.seq) - BigInt(b.seq)))
       .map((event) => ({ ...(event.data as unknown as Escalated), at: new Date(event.occurredAt).getTime() }));
@@ -195,7 +130,9 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
 
     // Nobody was notified twice: Alice once (the request), every step's approver once.
     for (const reachedOnce of [alice, admin, cfo, manager]) expect(postsTo(reachedOnce.slackUser, approval.id)).toHaveLength(1);
-    expect((await click(slack.signedClick({ approvalId: approval.id, action: 'approve', user: manager.slackUser }))).status).toBe(200);
+    expect((await click(suite.slack.signedClick({ approvalId: approval.id, action: 'approve', user: manager.slackUser }))).status).toBe(
+      200,
+    );
     // Slack is answered first, the decision follows (ADR 0022).
     await until(
       () => agentView(approval.id),
@@ -209,7 +146,7 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
     const approval = await request(bob.email);
     const created = new Date(approval.created_at).getTime();
     await reached(admin.slackUser, approval.id);
-    expect((await click(slack.signedClick({ approvalId: approval.id, action: 'approve', user: admin.slackUser }))).status).toBe(200);
+    expect((await click(suite.slack.signedClick({ approvalId: approval.id, action: 'approve', user: admin.slackUser }))).status).toBe(200);
     await until(
       () => agentView(approval.id),
       (view) => view.status === 'approved',
@@ -244,14 +181,14 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
     expect(steps[3]).toMatchObject({ step: 4, early: true });
     expect(steps[3].at - created).toBeLessThan(AFTER[3] * 1000);
     expect(postsTo(gone.slackUser, approval.id)).toEqual([]);
-    expect((await call(`${api.url}/v1/approvals/${approval.id}/cancel`, { token: agentToken, body: {} })).status).toBe(200);
+    expect((await call(`${suite.api.url}/v1/approvals/${approval.id}/cancel`, { token: suite.agentToken, body: {} })).status).toBe(200);
   });
 
   it('escalateNow takes the next step at once (for an approver who was disabled); the scheduled job of that step is then a no-op', async () => {
     const dave = await person();
     const approval = await request(dave.email);
     const created = new Date(approval.created_at).getTime();
-    const lifecycle = api.app.get(ApprovalLifecycleService);
+    const lifecycle = suite.api.app.get(ApprovalLifecycleService);
 
     const taken = await lifecycle.escalateNow(approval.id);
     expect(taken).toMatchObject({ step: 1, added: ['role:admin'] });
@@ -274,7 +211,7 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
     expect(postsTo(admin.slackUser, approval.id)).toHaveLength(1);
 
     // Cancelled: nothing is left to take.
-    expect((await call(`${api.url}/v1/approvals/${approval.id}/cancel`, { token: agentToken, body: {} })).status).toBe(200);
+    expect((await call(`${suite.api.url}/v1/approvals/${approval.id}/cancel`, { token: suite.agentToken, body: {} })).status).toBe(200);
     expect(await lifecycle.escalateNow(approval.id)).toBeNull();
     const after = (await escalations(approval.id)).length;
     await sleepUntil(created + (AFTER[3] + 2) * 1000);
@@ -285,26 +222,26 @@ describe('an escalation ladder: steps fire in order, each reaching the approvers
     const erin = await person();
     const approval = await request(erin.email);
     // What an approval requested before this version looks like, with its delayed job gone with Redis.
-    expect(await api.app.get(QueueService).queue(QueueName.Lifecycle).remove(jobId.escalate(approval.id, 1))).toBe(1);
+    expect(await suite.api.app.get(QueueService).queue(QueueName.Lifecycle).remove(jobId.escalate(approval.id, 1))).toBe(1);
     await sql(`UPDATE approvals SET requirement = requirement - 'escalation' WHERE id = $1`, [approval.id]);
     expect((await agentView(approval.id)).escalation).toMatchObject({ step: 0, steps: 1 });
 
     await reached(admin.slackUser, approval.id);
     expect(await escalations(approval.id)).toEqual([expect.objectContaining({ step: 1, steps: 1, added: ['role:admin'] })]);
     expect((await agentView(approval.id)).escalation).toEqual({ step: 1, steps: 1, next_step_at: null });
-    expect((await call(`${api.url}/v1/approvals/${approval.id}/cancel`, { token: agentToken, body: {} })).status).toBe(200);
+    expect((await call(`${suite.api.url}/v1/approvals/${approval.id}/cancel`, { token: suite.agentToken, body: {} })).status).toBe(200);
   });
 
   it('a step is taken once, only after the step before it, and never on a final approval (races, out of order, no such step)', async () => {
     const frank = await person();
     const approval = await request(frank.email);
-    const lifecycle = api.app.get(ApprovalLifecycleService);
+    const lifecycle = suite.api.app.get(ApprovalLifecycleService);
     const both = await Promise.all([lifecycle.escalate(approval.id, 1), lifecycle.escalate(approval.id, 1)]);
     expect(both.filter((taken) => taken !== null)).toEqual([expect.objectContaining({ step: 1 })]);
     expect(await lifecycle.escalate(approval.id, 3)).toBeNull();
     expect(await lifecycle.escalate(approval.id, 2)).toMatchObject({ step: 2, added: [`person:${cfo.email}`] });
     expect(await lifecycle.escalate(approval.id, 2)).toBeNull();
-    expect((await call(`${api.url}/v1/approvals/${approval.id}/cancel`, { token: agentToken, body: {} })).status).toBe(200);
+    expect((await call(`${suite.api.url}/v1/approvals/${approval.id}/cancel`, { token: suite.agentToken, body: {} })).status).toBe(200);
     expect(await lifecycle.escalate(approval.id, 3)).toBeNull();
     expect(await lifecycle.escalate('00000000-0000-4000-8000-000000000000', 1)).toBeNull();
     expect((await escalations(approval.id)).map((step) => step.step)).toEqual([1, 2]);

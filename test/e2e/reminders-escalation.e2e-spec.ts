@@ -1,24 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { type INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { CLI } from '@countersign/audit';
-import { TaxonomyService } from '@countersign/taxonomy';
-import {
-  agentAccessToken,
-  call,
-  createMigratedDatabase,
-  dmChannel,
-  FakeSlack,
-  type FakeSlackUser,
-  newAgent,
-  type RunningApi,
-  signedInPerson,
-  startApi,
-  startWorker,
-  TEST_REDIS_URL,
-  testConfig,
-  until,
-} from '@countersign/testing';
+import { call, defaultTaxonomyWithMediumTier, dmChannel, TEST_REDIS_URL, until, useSlackApprovalSuite } from '@countersign/testing';
 
 jest.setTimeout(60_000);
 
@@ -31,87 +12,38 @@ type View = {
 
 /** The default taxonomy with a medium tier that reminds after 2 s and escalates to admins after 4 s. */
 function fastTaxonomy(): string {
-  const source = readFileSync('taxonomy/default.yaml', 'utf8');
-  const fast = source.replace(
-    / {2}medium: +\{[^}]*\}/,
-    '  medium:    { decision: approve, approvals: 1, approvers: [on_behalf_of], step_up: none,\n               channels: [slack], ttl: 30m, remind_after: 2s, escalate_after: 4s, escalate_to: ["role:admin"] }',
+  return defaultTaxonomyWithMediumTier(
+    '{ decision: approve, approvals: 1, approvers: [on_behalf_of], step_up: none,\n               channels: [slack], ttl: 30m, remind_after: 2s, escalate_after: 4s, escalate_to: ["role:admin"] }',
   );
-  if (fast === source) throw new Error('the medium tier was not found in the default taxonomy');
-  return fast;
 }
 
 describe('reminders, escalation, and what survives Redis losing its jobs', () => {
-  let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
-  let slack: FakeSlack;
-  let api: RunningApi;
-  let worker: INestApplicationContext | null = null;
-  let agentToken: string;
+  const suite = useSlackApprovalSuite('reminders');
+  const { person, postsTo, reached, click } = suite;
+  const request = (email: string) => suite.request<View>(email);
 
   beforeAll(async () => {
-    [database, slack] = await Promise.all([createMigratedDatabase('reminders'), new FakeSlack().start()]);
-    api = await startApi(
-      testConfig({ DATABASE_URL: database.url, ...slack.config(), EXPIRY_SWEEP_SECONDS: '1', NOTIFICATION_REDELIVERY_AFTER_SECONDS: '1' }),
-    );
-    await api.app.get(TaxonomyService).apply(CLI, fastTaxonomy(), 'fast reminders for tests');
-    // Every instance re-reads the active version within 2 s.
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
-    const agent = await newAgent(api.app);
-    agentToken = await agentAccessToken(api.url, agent.clientId, agent.clientSecret);
+    await suite.applyTaxonomy(fastTaxonomy(), 'fast reminders for tests');
   });
-  afterAll(async () => {
-    await worker?.close();
-    await api.close();
-    await slack.close();
-    await database.drop();
-  });
-
-  const person = async (role: 'approver' | 'admin' = 'approver') => {
-    const { person: created, browser } = await signedInPerson(api.app, api.url, { role });
-    return { ...created, browser, slackUser: slack.addUser(created.email) };
-  };
-  const request = async (email: string) => {
-    const created = await call<View>(`${api.url}/v1/approvals`, {
-      token: agentToken,
-      body: {
-        action: { type: 'chat.message.send', resource: 'channel:ops', args: { channel: '#ops', text: 'hello' } },
-        on_behalf_of: email,
-        audience: 'https://chat.internal',
-      },
-    });
-    expect(created.status).toBe(201);
-    return created.body;
-  };
-  const postsTo = (user: FakeSlackUser, approvalId: string) =>
-    slack
-      .callsTo('chat.postMessage')
-      .filter((c) => c.args.channel === dmChannel(user.id) && JSON.stringify(c.args.blocks).includes(approvalId));
-  const click = (signed: { body: string; headers: Record<string, string> }) =>
-    call(`${api.url}/slack/events`, { method: 'POST', body: signed.body, headers: signed.headers });
 
   it('reminds the approver on time, then escalates to the admins, who become eligible and can decide', async () => {
-    worker = await startWorker(api.config);
+    await suite.startWorker();
     const alice = await person();
     const admin = await person('admin');
     const started = Date.now();
     const approval = await request(alice.email);
 
-    await slack.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === dmChannel(alice.slackUser.id) && JSON.stringify(c.args.blocks).includes(approval.id),
-    );
+    await reached(alice.slackUser, approval.id);
     expect((await admin.browser.request('GET', `/v1/me/approvals/${approval.id}`)).status).toBe(404);
 
-    const reminder = await slack.waitFor(
+    const reminder = await suite.slack.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === dmChannel(alice.slackUser.id) && String(c.args.text).startsWith('Reminder'),
     );
     expect(reminder.at - started).toBeGreaterThanOrEqual(2_000);
     expect(reminder.at - started).toBeLessThan(4_000);
 
-    const escalated = await slack.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === dmChannel(admin.slackUser.id) && JSON.stringify(c.args.blocks).includes(approval.id),
-    );
+    const escalated = await reached(admin.slackUser, approval.id);
     expect(escalated.at - started).toBeGreaterThanOrEqual(4_000);
     expect(escalated.at - started).toBeLessThan(7_000);
     // Exactly one request and one reminder for Alice, one request for the admin.
@@ -124,56 +56,52 @@ describe('reminders, escalation, and what survives Redis losing its jobs', () =>
       'role:admin',
     ]);
 
-    expect((await click(slack.signedClick({ approvalId: approval.id, action: 'approve', user: admin.slackUser }))).status).toBe(200);
+    expect((await click(suite.slack.signedClick({ approvalId: approval.id, action: 'approve', user: admin.slackUser }))).status).toBe(200);
     // Slack is answered first, the decision follows (ADR 0022).
     const view = await until(
-      async () => (await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body,
+      async () => (await call<View>(`${suite.api.url}/v1/approvals/${approval.id}`, { token: suite.agentToken })).body,
       (read) => read.status === 'approved',
     );
     expect(view.decisions).toEqual([expect.objectContaining({ person: admin.id, channel: 'slack' })]);
     // Both of Alice's messages and the admin's now show the outcome.
     for (const message of [...postsTo(alice.slackUser, approval.id), ...postsTo(admin.slackUser, approval.id)]) {
       const channel = message.args.channel as string;
-      await slack.waitFor('chat.update', (c) => c.args.channel === channel && JSON.stringify(c.args.blocks).includes('Approved'));
+      await suite.slack.waitFor('chat.update', (c) => c.args.channel === channel && JSON.stringify(c.args.blocks).includes('Approved'));
     }
   });
 
   it('a delivery whose answer was lost (the worker never learned it was sent) is retried without a second message', async () => {
     const bob = await person();
-    slack.dropAnswers.set('chat.postMessage', 1);
+    suite.slack.dropAnswers.set('chat.postMessage', 1);
     const approval = await request(bob.email);
     const deadline = Date.now() + 10_000;
     let view: View;
     do {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      view = (await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body;
+      view = (await call<View>(`${suite.api.url}/v1/approvals/${approval.id}`, { token: suite.agentToken })).body;
     } while (!view.notifications.some((n) => n.kind === 'request' && n.state === 'sent') && Date.now() < deadline);
     expect(view.notifications.find((n) => n.kind === 'request')).toMatchObject({ state: 'sent' });
-    expect(slack.callsTo('conversations.history').length).toBeGreaterThan(0);
+    expect(suite.slack.callsTo('conversations.history').length).toBeGreaterThan(0);
     expect(postsTo(bob.slackUser, approval.id).filter((c) => !String(c.args.text).startsWith('Reminder'))).toHaveLength(1);
-    expect(slack.messages.filter((m) => m.channel === dmChannel(bob.slackUser.id) && !m.text.startsWith('Reminder'))).toHaveLength(1);
+    expect(suite.slack.messages.filter((m) => m.channel === dmChannel(bob.slackUser.id) && !m.text.startsWith('Reminder'))).toHaveLength(1);
   });
 
   it('Redis loses every job while the worker is down: the sweep re-plans from Postgres; one message, nothing decided', async () => {
-    await worker?.close();
-    worker = null;
+    await suite.stopWorker();
     const carol = await person();
     const approval = await request(carol.email);
     // What a Redis restart without persistence does to this deployment: every queued and delayed job is gone.
     const redis = new Redis(TEST_REDIS_URL);
-    const keys = await redis.keys(`${api.config.redisPrefix}:*`);
+    const keys = await redis.keys(`${suite.api.config.redisPrefix}:*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
     expect(keys.some((key) => key.includes(':bull:notifications:'))).toBe(true);
 
     await new Promise((resolve) => setTimeout(resolve, 1_200));
-    worker = await startWorker(api.config);
-    await slack.waitFor(
-      'chat.postMessage',
-      (c) => c.args.channel === dmChannel(carol.slackUser.id) && JSON.stringify(c.args.blocks).includes(approval.id),
-    );
+    await suite.startWorker();
+    await reached(carol.slackUser, approval.id);
     // The lost reminder is found by the sweep too.
-    await slack.waitFor(
+    await suite.slack.waitFor(
       'chat.postMessage',
       (c) =>
         c.args.channel === dmChannel(carol.slackUser.id) &&
@@ -182,7 +110,7 @@ describe('reminders, escalation, and what survives Redis losing its jobs', () =>
     );
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(postsTo(carol.slackUser, approval.id)).toHaveLength(2);
-    const view = (await call<View>(`${api.url}/v1/approvals/${approval.id}`, { token: agentToken })).body;
+    const view = (await call<View>(`${suite.api.url}/v1/approvals/${approval.id}`, { token: suite.agentToken })).body;
     expect(view.status).toBe('pending');
     expect(view.decisions).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { AuditService, CLI } from '@countersign/audit';
 import { ScimTokensService } from '@countersign/directory';
 import { GroupsService } from '@countersign/people';
@@ -12,6 +13,7 @@ import {
   startApi,
   withClient,
 } from '@countersign/testing';
+import { SCIM_REFUSALS_PER_MINUTE } from '../../apps/api/src';
 
 type Scim = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -682,5 +684,79 @@ describe('SCIM 2.0 provisioning (RFC 7643/7644), as Okta and Microsoft Entra sen
       const { browser: approver } = await signedInPerson(api.app, api.url);
       expect((await approver.request('GET', '/v1/admin/groups')).status).toBe(403);
     });
+  });
+});
+
+describe('refused SCIM requests are throttled per address: a flood of bad tokens does not flood the audit chain', () => {
+  let api: RunningApi;
+  let bearer: string;
+
+  beforeAll(async () => {
+    api = await startApi();
+    bearer = (await api.app.get(ScimTokensService).create(CLI, 'directory')).secret;
+  });
+  afterAll(() => api.close());
+
+  /** GET /scim/v2/Users from `localAddress` (any 127.x address reaches the API's 127.0.0.1 on loopback). */
+  const users = (token: string | null, localAddress = '127.0.0.1') =>
+    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Scim }>((resolve, reject) => {
+      const url = new URL(`${api.url}/scim/v2/Users`);
+      const outgoing = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          localAddress,
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(text) as Scim }),
+          );
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+
+  const refusalsAudited = async (address: string) => {
+    await api.app.get(AuditService).flush();
+    return withClient(
+      api.config.databaseUrl,
+      async (client) =>
+        (
+          await client.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM audit_events WHERE type = 'scim.request_refused' AND data->>'remote_address' = $1`,
+            [address],
+          )
+        ).rows[0].n,
+    );
+  };
+
+  it('audits the first refusals of the minute, then answers 429 in SCIM format without checking or auditing; other addresses are not affected', async () => {
+    // The database is the run's: the suite above was refused from 127.0.0.1 too.
+    const [before, beforeElsewhere] = [await refusalsAudited('127.0.0.1'), await refusalsAudited('127.0.0.2')];
+    for (let n = 0; n < SCIM_REFUSALS_PER_MINUTE; n++) expect((await users(`csscim.not-a-token-${n}`)).status).toBe(401);
+    for (const token of ['csscim.still-wrong', null, bearer]) {
+      // Past the limit even a good token is refused unchecked from this address until its minute is over.
+      const throttled = await users(token);
+      expect(throttled.status).toBe(429);
+      expect(throttled.headers['content-type']).toMatch(/^application\/scim\+json/);
+      expect(throttled.body).toEqual({ schemas: [ERROR], status: '429', detail: expect.stringMatching(/too many refused SCIM requests/) });
+      expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(throttled.headers['retry-after'])).toBeLessThanOrEqual(60);
+    }
+    expect((await refusalsAudited('127.0.0.1')) - before).toBe(SCIM_REFUSALS_PER_MINUTE);
+
+    // Another address: its own count; the directory's good token works.
+    expect((await users(bearer, '127.0.0.2')).status).toBe(200);
+    expect((await users('csscim.wrong', '127.0.0.2')).status).toBe(401);
+    expect((await refusalsAudited('127.0.0.2')) - beforeElsewhere).toBe(1);
+
+    const metrics = await fetch(`${api.url}/metrics`).then((response) => response.text());
+    expect(metrics).toMatch(/^countersign_scim_refusals_throttled_total 3$/m);
   });
 });

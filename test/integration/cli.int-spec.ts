@@ -118,6 +118,54 @@ describe('the countersign CLI', () => {
     }
   });
 
+  it('refuses a numeric option that is not a whole number in its range, naming the option, and does nothing', async () => {
+    const name = `cli-numbers-${Date.now()}`;
+    const create = (option: string, value: string) => cli('agents', 'create', '--name', name, '--capabilities', 'email.*', option, value);
+    for (const [refused, option, range] of [
+      [await create('--max-pending', '-5'), '--max-pending <n>', '1 to 2147483647'],
+      [await create('--requests-per-minute', '1e3'), '--requests-per-minute <n>', '1 to 2147483647'],
+      [await create('--requests-per-minute', '1.5'), '--requests-per-minute <n>', '1 to 2147483647'],
+      [await create('--max-pending', '0'), '--max-pending <n>', '1 to 2147483647'],
+      [await cli('taxonomy', 'unknown', '--days', 'abc'), '--days <n>', '1 to 3650'],
+      [await cli('taxonomy', 'unknown', '--days', '99999'), '--days <n>', '1 to 3650'],
+      [await cli('taxonomy', 'replay', 'taxonomy/default.yaml', '--last', '1e3'), '--last <n>', '1 to 1000000'],
+      [await cli('taxonomy', 'replay', 'taxonomy/default.yaml', '--days', ''), '--days <n>', '1 to 3650'],
+    ] as const) {
+      expect(refused).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: expect.stringMatching(
+          new RegExp(`^error: option '${option}' argument '.*' is invalid\\. must be a whole number from ${range} `),
+        ),
+      });
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const json = await cli('--json', 'taxonomy', 'unknown', '--days', '7days');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: { code: 'usage', message: expect.stringContaining("option '--days <n>' argument '7days' is invalid") },
+    });
+    // None of the refused creations made the agent; a whole number in range does.
+    expect(
+      (JSON.parse((await cli('--json', 'agents', 'list')).stdout) as Array<{ name: string }>).some((agent) => agent.name === name),
+    ).toBe(false);
+    const created = await cli(
+      '--json',
+      'agents',
+      'create',
+      '--name',
+      name,
+      '--capabilities',
+      'email.*',
+      '--max-pending',
+      '25',
+      '--requests-per-minute',
+      '600',
+    );
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ max_pending: 25, requests_per_minute: 600 });
+  });
+
   it('refuses bad input with a clear message and exit code 1', async () => {
     const duplicate = await cli('people', 'add', '--email', 'not-an-email', '--role', 'member');
     expect(duplicate.code).toBe(1);

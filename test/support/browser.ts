@@ -99,6 +99,48 @@ export async function startWebApi(overrides: Record<string, string> = {}): Promi
   return { ...api, webUrl: api.config.publicUrl };
 }
 
+/** A browser suite's shared Chromium and API, available from its `beforeAll` on (see `useBrowserSuite`). */
+export interface BrowserSuite {
+  readonly browser: Browser;
+  readonly api: RunningApi & { webUrl: string };
+  readonly webUrl: string;
+}
+
+/**
+ * Registers the usual suite hooks: `beforeAll` launches Chromium and starts a web API (`startWebApi(overrides)`),
+ * `afterAll` ends both with `closeBrowserSuite`. Call it at the top of the `describe`, before the suite's own
+ * `beforeAll` (hooks run in the order they are registered), and read the handle inside hooks and tests.
+ */
+export function useBrowserSuite(overrides: Record<string, string> = {}): BrowserSuite {
+  let browser: Browser | undefined;
+  let api: (RunningApi & { webUrl: string }) | undefined;
+  beforeAll(async () => {
+    const [launched, serving] = await Promise.allSettled([launchBrowser(), startWebApi(overrides)]);
+    browser = launched.status === 'fulfilled' ? launched.value : undefined;
+    api = serving.status === 'fulfilled' ? serving.value : undefined;
+    if (launched.status === 'rejected') throw launched.reason;
+    if (serving.status === 'rejected') throw serving.reason;
+  });
+  afterAll(async () => {
+    await closeBrowserSuite(browser, api);
+  });
+  const running = () => {
+    if (!browser || !api) throw new Error('the browser suite is not running (read it in a hook or test after useBrowserSuite)');
+    return { browser, api };
+  };
+  return {
+    get browser() {
+      return running().browser;
+    },
+    get api() {
+      return running().api;
+    },
+    get webUrl() {
+      return running().api.webUrl;
+    },
+  };
+}
+
 export interface VirtualAuthenticator {
   cdp: CDPSession;
   authenticatorId: string;

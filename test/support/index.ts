@@ -36,6 +36,7 @@ export {
   addVirtualAuthenticator,
   type AxeViolation,
   axeViolations,
+  type BrowserSuite,
   CHROMIUM_PATH,
   chromiumProcess,
   closeBrowserSuite,
@@ -45,5 +46,7 @@ export {
   type SignedInPage,
   signInThroughUi,
   startWebApi,
+  useBrowserSuite,
   type VirtualAuthenticator,
 } from './browser';
+export { defaultTaxonomyWithMediumTier, type SlackApprovalSuite, type SlackApprover, useSlackApprovalSuite } from './slack-approvals';

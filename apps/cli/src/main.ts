@@ -5,12 +5,14 @@ import { ConfigError, loadConfig } from '@countersign/config';
 import { DomainError } from '@countersign/domain';
 import { createRootLogger, PinoNestLogger } from '@countersign/observability';
 import { pingOnce } from '@countersign/queue';
+import { REPLAY_MAX_APPROVALS, REVIEW_MAX_DAYS } from '@countersign/taxonomy';
 import { CliModule } from './cli.module';
 import { adminCommands } from './commands/admin-commands';
 import { runMigrations } from './commands/migrate';
 import { taxonomyCommands } from './commands/taxonomy-commands';
 import { CommandEnvironmentError, prepareForCommand } from './local-environment';
 import { CommandFailure, Output, snakeCaseKeys } from './output';
+import { INTEGER_COLUMN_MAX, wholeNumber } from './whole-number';
 
 type GlobalOptions = { json?: boolean };
 
@@ -109,8 +111,8 @@ export function buildProgram(): Command {
     .requiredOption('--name <name>', 'unique name')
     .requiredOption('--capabilities <patterns>', 'comma-separated action patterns, e.g. "email.*,payments.transfer"')
     .option('--callback-secret', 'also generate a secret that signs callback bodies (HMAC header)')
-    .option('--requests-per-minute <n>', 'quota (default from config)')
-    .option('--max-pending <n>', 'pending approvals at once (default from config)')
+    .option('--requests-per-minute <n>', 'quota (default from config)', wholeNumber(1, INTEGER_COLUMN_MAX))
+    .option('--max-pending <n>', 'pending approvals at once (default from config)', wholeNumber(1, INTEGER_COLUMN_MAX))
     .option('--ciba-mode <mode>', 'OpenID CIBA: poll or ping (the agent may then use /oauth/bc-authorize)')
     .option('--ciba-notification-endpoint <url>', 'CIBA ping mode: where Countersign POSTs {auth_req_id}')
     .option('--ciba-types <types>', 'CIBA: comma-separated authorization_details types (action types) the agent may send')
@@ -280,17 +282,17 @@ export function buildProgram(): Command {
   taxonomy
     .command('replay <file>')
     .description('classify stored approvals with the file and report what would change; exits 1 if any would get less oversight')
-    .option('--last <n>', 'the newest N approvals (default 1000)')
-    .option('--days <n>', 'approvals of the last N days')
+    .option('--last <n>', 'the newest N approvals (default 1000)', wholeNumber(1, REPLAY_MAX_APPROVALS))
+    .option('--days <n>', 'approvals of the last N days', wholeNumber(1, REVIEW_MAX_DAYS))
     .option('--allow-relax', 'exit 0 even when some approvals would get less oversight')
-    .action((file: string, options: { last?: string; days?: string; allowRelax?: boolean }, command: Command) =>
+    .action((file: string, options: { last?: number; days?: number; allowRelax?: boolean }, command: Command) =>
       withApp(command, (app, out) => taxonomyCommands.replay(app, out, file, options)),
     );
   taxonomy
     .command('unknown')
     .description('action types requested recently that matched no taxonomy entry, with counts and agents')
-    .option('--days <n>', 'how far back', '7')
-    .action((options: { days: string }, command: Command) =>
+    .option('--days <n>', 'how far back', wholeNumber(1, REVIEW_MAX_DAYS), 7)
+    .action((options: { days: number }, command: Command) =>
       withApp(command, (app, out) => taxonomyCommands.unknownActions(app, out, options.days)),
     );
 

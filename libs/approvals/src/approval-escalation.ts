@@ -43,18 +43,20 @@ export class ApprovalEscalation {
   ) {}
 
   /**
-   * Step `step` (1-based); null when it was taken already, an earlier one was not, there is no such step, or the
-   * approval is final. `next` is the step after it, if any, for the caller to schedule.
+   * Step `which` (1-based), or the one after the last taken (`'next'`); null when it was taken already, an earlier
+   * one was not, there is no such step, or the approval is final. `next` is the step after it, if any, for the
+   * caller to schedule.
    */
   async takeStep(
     tx: Tx,
     actor: Actor,
     approvalId: string,
-    step: number,
+    which: number | 'next',
     options: { early?: boolean; reason?: string } = {},
   ): Promise<StepTaken | null> {
-    const claimed = await this.approvals.claimEscalationStep(tx, approvalId, step);
+    const claimed = await this.approvals.claimEscalationStep(tx, approvalId, which);
     if (!claimed) return null;
+    const step = claimed.escalationStep;
     const ladder = escalationLadder(claimed.requirement);
     const rung = ladder[step - 1];
     const needs = directoryNeeds(rung);
@@ -100,8 +102,7 @@ export class ApprovalEscalation {
   }
 
   /** The step after the last one taken, now (deprovisioning: its approvers cannot act); null as for `takeStep`. */
-  async takeNextStep(tx: Tx, actor: Actor, approvalId: string, reason: string): Promise<StepTaken | null> {
-    const taken = await this.approvals.escalationStepOf(tx, approvalId);
-    return taken === null ? null : this.takeStep(tx, actor, approvalId, taken + 1, { early: true, reason });
+  takeNextStep(tx: Tx, actor: Actor, approvalId: string, reason: string): Promise<StepTaken | null> {
+    return this.takeStep(tx, actor, approvalId, 'next', { early: true, reason });
   }
 }

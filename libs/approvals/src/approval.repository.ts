@@ -196,13 +196,28 @@ export class ApprovalRepository {
     );
   }
 
-  /** The kill switch: every pending approval of the agent moves to `to` (their callbacks fall due). Returns their ids. */
+  /**
+   * The kill switch: every pending approval of the agent moves to `to` (their callbacks fall due). Returns their ids.
+   * Locks in the order disabling a person does (people, then approvals by id): first the people they were requested
+   * for (FOR KEY SHARE, as the pending counters' foreign key takes it when this commits), then the approvals. With
+   * the one statement only, the approvals were locked first and the person at commit, while a disable held that
+   * person and waited for the approvals: a deadlock. (An approval requested for someone else between the two
+   * statements is still cancelled; its person is then locked at commit, as before.)
+   */
   async transitionPendingOfAgent(tx: Tx, agentId: string, to: ApprovalStatus, reason: string): Promise<string[]> {
+    await this.database.rows(
+      tx,
+      `SELECT p.id FROM people p
+        WHERE p.id IN (SELECT a.on_behalf_of_id FROM approvals a WHERE a.agent_id = $1 AND a.status = 'pending')
+        ORDER BY p.id FOR KEY SHARE`,
+      [agentId],
+    );
     const rows = await this.database.rows<{ id: string }>(
       tx,
-      `UPDATE approvals SET status = $2, status_reason = $3, decided_at = now(), updated_at = now(),
-              callback_state = CASE WHEN callback_url IS NULL THEN NULL ELSE 'due' END
-        WHERE agent_id = $1 AND status = 'pending' RETURNING id`,
+      `WITH locked AS (SELECT id FROM approvals WHERE agent_id = $1 AND status = 'pending' ORDER BY id FOR UPDATE)
+       UPDATE approvals a SET status = $2, status_reason = $3, decided_at = now(), updated_at = now(),
+              callback_state = CASE WHEN a.callback_url IS NULL THEN NULL ELSE 'due' END
+         FROM locked WHERE a.id = locked.id AND a.status = 'pending' RETURNING a.id`,
       [agentId, to, reason],
     );
     return rows.map((row) => row.id);
@@ -304,31 +319,24 @@ export class ApprovalRepository {
   }
 
   /**
-   * Claims step `step` (1-based) of the approval's escalation ladder, in the caller's transaction: of every job,
-   * sweep and early escalation that tries the same step, one matches (the step before it must be the last taken).
-   * Null when the step was taken already, an earlier one was not, the ladder has no such step, or the approval is
-   * final or past its expiry. The row stays locked until the caller records what the step added.
+   * Claims step `step` (1-based) of the approval's escalation ladder, or the step after the last one taken (`next`),
+   * in the caller's transaction: of every job, sweep and early escalation that tries the same step, one matches (the
+   * step before it must be the last taken). Null when the step was taken already, an earlier one was not, the ladder
+   * has no such step, or the approval is final or past its expiry. The row stays locked until the caller records
+   * what the step added; the record's `escalationStep` is the step claimed.
    */
-  async claimEscalationStep(tx: Tx, approvalId: string, step: number): Promise<ApprovalRecord | null> {
+  async claimEscalationStep(tx: Tx, approvalId: string, step: number | 'next'): Promise<ApprovalRecord | null> {
     return this.one(
       tx,
-      `UPDATE approvals SET escalation_step = $2, escalated_at = now(), updated_at = now()
-        WHERE id = $1 AND status = 'pending' AND expires_at > now() AND escalation_step = $2 - 1
-          AND ${LADDER_LENGTH_SQL} >= $2
+      `UPDATE approvals SET escalation_step = escalation_step + 1, escalated_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'pending' AND expires_at > now() AND ($2::int IS NULL OR escalation_step = $2 - 1)
+          AND ${LADDER_LENGTH_SQL} > escalation_step
         RETURNING ${APPROVAL_RECORD}`,
-      [approvalId, step],
+      [approvalId, step === 'next' ? null : step],
     );
   }
 
   /** What a claimed step added: its entries after those of earlier steps, and the group snapshots merged in. */
-  /** The number of escalation steps the approval has taken; null when there is no such approval. */
-  async escalationStepOf(tx: Tx, approvalId: string): Promise<number | null> {
-    const rows = await this.database.rows<{ escalation_step: number }>(tx, `SELECT escalation_step FROM approvals WHERE id = $1`, [
-      approvalId,
-    ]);
-    return rows[0]?.escalation_step ?? null;
-  }
-
   async recordEscalationStep(tx: Tx, approvalId: string, added: string[], groupMembers: Record<string, string[]>): Promise<ApprovalRecord> {
     const updated = await this.one(
       tx,

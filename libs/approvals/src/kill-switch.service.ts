@@ -18,6 +18,9 @@ export interface Suspension {
  * suspended (the agents library), its pending approvals cancelled (here, through the state machine) and its
  * unconsumed approval tokens revoked (the tokens library), all in one transaction, all audited.
  * AgentControlService adds the follow-ups that need Redis (waking long-polls, enqueueing callbacks).
+ * Lock order: the agent's row, the people its pending approvals were requested for, then those approvals by id;
+ * disabling a person (PeopleService.update, then PersonDeprovisioningService) takes the person and the approvals
+ * it shares with this in the same order.
  */
 @Injectable()
 export class KillSwitchService {

@@ -46,6 +46,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly scimRefusalsThrottled = new Counter({
+    name: 'countersign_scim_refusals_throttled_total',
+    help: 'SCIM requests answered 429 unchecked and unaudited: their address was refused too often within the minute',
+    registers: [this.registry],
+  });
+
   readonly queueDepth = new Gauge({
     name: 'countersign_queue_jobs',
     help: 'Jobs in each queue by state',

@@ -3,6 +3,7 @@ export { TaxonomyModule } from './taxonomy.module';
 export { type ActiveTaxonomy, type AppliedTaxonomy, TAXONOMY_REFRESH_MS, TaxonomyService } from './taxonomy.service';
 export {
   REPLAY_MAX_APPROVALS,
+  REVIEW_MAX_DAYS,
   type ReplayResult,
   type ReplayWindow,
   TaxonomyReviewService,

@@ -19,6 +19,8 @@ import { TaxonomyService } from './taxonomy.service';
 
 const REPLAY_PAGE = 5_000;
 export const REPLAY_MAX_APPROVALS = 1_000_000;
+/** How far back the reviews look at most, in days. */
+export const REVIEW_MAX_DAYS = 3650;
 const DAY_MS = 86_400_000;
 const UNKNOWN_ACTIONS_LIMIT = 200;
 
@@ -97,7 +99,8 @@ export class TaxonomyReviewService {
 
   /** Action types requested in the last `days` days that matched nothing, and what the active taxonomy does now. */
   async unknownActions(days: number): Promise<UnknownActionsReport> {
-    if (!(days > 0 && days <= 3650)) throw new DomainError('invalid_request', 'days must be between 1 and 3650', { field: 'days' });
+    if (!(days > 0 && days <= REVIEW_MAX_DAYS))
+      throw new DomainError('invalid_request', `days must be between 1 and ${REVIEW_MAX_DAYS}`, { field: 'days' });
     const rows = await this.history.unknownActions(new Date(Date.now() - days * DAY_MS), UNKNOWN_ACTIONS_LIMIT);
     const { taxonomy } = await this.taxonomies.active();
     return {

@@ -13,6 +13,7 @@ export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
  */
 export function sendScimError(reply: FastifyReply, problem: Problem): void {
   if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="countersign-scim"');
+  if (typeof problem.retry_after_seconds === 'number') void reply.header('retry-after', String(problem.retry_after_seconds));
   void reply
     .status(problem.status)
     .header('content-type', SCIM_CONTENT_TYPE)

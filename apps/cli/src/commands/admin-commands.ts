@@ -18,8 +18,8 @@ export const adminCommands = {
       name: string;
       capabilities: string;
       callbackSecret?: boolean;
-      requestsPerMinute?: string;
-      maxPending?: string;
+      requestsPerMinute?: number;
+      maxPending?: number;
       cibaMode?: string;
       cibaNotificationEndpoint?: string;
       cibaTypes?: string;
@@ -29,8 +29,8 @@ export const adminCommands = {
       name: options.name,
       capabilities: splitList(options.capabilities),
       withCallbackSecret: options.callbackSecret === true,
-      requestsPerMinute: options.requestsPerMinute === undefined ? undefined : Number(options.requestsPerMinute),
-      maxPending: options.maxPending === undefined ? undefined : Number(options.maxPending),
+      requestsPerMinute: options.requestsPerMinute,
+      maxPending: options.maxPending,
       ciba: cibaOption(options),
     });
     out.result({ ...created.agent, client_secret: created.clientSecret, callback_secret: created.callbackSecret }, () =>

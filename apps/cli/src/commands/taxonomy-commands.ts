@@ -121,12 +121,9 @@ export const taxonomyCommands = {
     app: INestApplicationContext,
     out: Output,
     file: string,
-    options: { last?: string; days?: string; allowRelax?: boolean },
+    options: { last?: number; days?: number; allowRelax?: boolean },
   ): Promise<boolean> {
-    const window = {
-      last: options.last === undefined ? undefined : Number(options.last),
-      days: options.days === undefined ? undefined : Number(options.days),
-    };
+    const window = { last: options.last, days: options.days };
     const result = await app
       .get(TaxonomyReviewService)
       .replay(readFileSync(file, 'utf8'), window, (replayed) => out.progress(`replayed ${replayed} approvals...`));
@@ -136,8 +133,8 @@ export const taxonomyCommands = {
     return !refused;
   },
 
-  async unknownActions(app: INestApplicationContext, out: Output, days: string) {
-    const report = await app.get(TaxonomyReviewService).unknownActions(Number(days));
+  async unknownActions(app: INestApplicationContext, out: Output, days: number) {
+    const report = await app.get(TaxonomyReviewService).unknownActions(days);
     out.result(report, () =>
       report.actions.length === 0
         ? `No unknown action types in the last ${days} days`
