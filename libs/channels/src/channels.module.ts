@@ -12,6 +12,9 @@ import { PushSubscriptionsService } from './web-push/push-subscriptions.service'
 import { createSlackClient, SLACK_CLIENT, SlackChannel } from './slack/slack.channel';
 import { SlackInteractionsService } from './slack/slack-interactions.service';
 import { SlackLinksService } from './slack/slack-links.service';
+import { createTeamsBotFramework, TEAMS_BOT_FRAMEWORK } from './teams/teams-bot-framework';
+import { TeamsActivitiesService } from './teams/teams-activities.service';
+import { TeamsChannel } from './teams/teams.channel';
 import { VapidKeysService } from './web-push/vapid-keys.service';
 import { WebPushChannel } from './web-push/web-push.channel';
 
@@ -32,16 +35,19 @@ import { WebPushChannel } from './web-push/web-push.channel';
     SlackChannel,
     SlackInteractionsService,
     SlackLinksService,
+    TeamsActivitiesService,
+    TeamsChannel,
     VapidKeysService,
     WebPushChannel,
     { provide: SLACK_CLIENT, inject: [CONFIG], useFactory: (config: CountersignConfig) => createSlackClient(config) },
+    { provide: TEAMS_BOT_FRAMEWORK, inject: [CONFIG], useFactory: (config: CountersignConfig) => createTeamsBotFramework(config) },
     {
       provide: NOTIFICATION_CHANNELS,
-      inject: [SlackChannel, WebPushChannel, EmailChannel],
+      inject: [SlackChannel, WebPushChannel, EmailChannel, TeamsChannel],
       useFactory: (...channels: NotificationChannel[]) => channels,
     },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
   ],
-  exports: [APPROVAL_OUTREACH, NotificationService, PushSubscriptionsService, SlackInteractionsService, SlackLinksService],
+  exports: [APPROVAL_OUTREACH, NotificationService, PushSubscriptionsService, SlackInteractionsService, SlackLinksService, TeamsActivitiesService],
 })
 export class ChannelsModule {}

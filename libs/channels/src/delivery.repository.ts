@@ -338,7 +338,7 @@ export class DeliveryRepository {
       ),
       this.database.query<{ id: string }>(
         `SELECT DISTINCT a.id FROM approvals a JOIN deliveries d ON d.approval_id = a.id AND d.state = 'sent' AND d.external_ref IS NOT NULL AND d.outcome_shown IS NULL
-          WHERE a.status <> 'pending' AND a.decided_at < now() - make_interval(secs => $1) AND d.channel IN ('slack', 'email') LIMIT $2`,
+          WHERE a.status <> 'pending' AND a.decided_at < now() - make_interval(secs => $1) AND d.channel IN ('slack', 'email', 'teams') LIMIT $2`,
         [graceSeconds, limit],
       ),
     ]);

@@ -15,4 +15,6 @@ export { SlackInteractionsService, type SlackAnswer, type SlackRequest } from '.
 export { type SlackLinkView, SlackLinksService } from './slack/slack-links.service';
 export { escapeMrkdwn, renderApprovalMessage } from './slack/slack-message';
 export { checkSlackSignature, signSlackRequest, SLACK_MAX_SKEW_SECONDS } from './slack/slack-signature';
+export { type TeamsAnswer, TeamsActivitiesService, type TeamsRequest } from './teams/teams-activities.service';
+export { escapeCardText, renderApprovalCard } from './teams/teams-card';
 export { MAX_PUSH_PAYLOAD_BYTES, pushPayload } from './web-push/web-push.channel';

@@ -14,7 +14,7 @@ const OUTCOME_LABELS: Record<string, string> = {
   cancelled: 'Cancelled',
   pending: 'Pending',
 };
-const CHANNEL_LABELS: Record<string, string> = { slack: 'Slack', web_push: 'Web push', email: 'Email' };
+const CHANNEL_LABELS: Record<string, string> = { slack: 'Slack', web_push: 'Web push', email: 'Email', teams: 'Teams' };
 
 export function OverviewPage() {
   const [days, setDays] = useState(7);
@@ -217,7 +217,7 @@ function OverviewBody({ overview }: { overview: Overview }) {
             {decisions.recent_fast.map((row) => (
               <li key={`${row.approval_id}-${row.person}`}>
                 <TierBadge tier={row.tier} /> {actionLabel(row.action_type)} — {row.verdict === 'approve' ? 'approved' : 'denied'} by{' '}
-                {row.person} {row.channel === 'slack' ? 'in Slack' : 'on the web'}, {formatDateTime(row.decided_at)}{' '}
+                {row.person} {row.channel === 'web' ? 'on the web' : `in ${CHANNEL_LABELS[row.channel] ?? row.channel}`}, {formatDateTime(row.decided_at)}{' '}
                 <Link to={`/admin/audit?subject_id=${row.approval_id}`}>audit trail</Link>
               </li>
             ))}
