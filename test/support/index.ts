@@ -28,6 +28,7 @@ export { FakeOidcIssuer, type IdTokenTampering } from './fakes/fake-oidc-issuer'
 export * from './soft-authenticator';
 export { PersonBrowser, signedInPerson } from './people';
 export { dmChannel, FakeSlack, type FakeSlackUser, type SlackCall } from './fakes/fake-slack';
+export { type CardMessage, type ConnectorCall, FakeTeams, type FakeTeamsUser, type TokenTampering } from './fakes/fake-teams';
 export { FakePushService, type FakeSubscription, type ReceivedPush } from './fakes/fake-push';
 export { type ReceivedMail, type SmtpRefusal, type SmtpStage, TestSmtpServer } from './fakes/smtp';
 export {

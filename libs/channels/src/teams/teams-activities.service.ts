@@ -76,14 +76,14 @@ export class TeamsActivitiesService {
     const incoming = activity as IncomingActivity;
     // Only the channel's own tokens: an Emulator or skill token (other issuers, other keys) never reaches botbuilder.
     if (tokenIssuer(request.authorization) !== bot.config.tokenIssuer) {
-      await this.refused(SYSTEM, approvalIdOf(incoming), 'wrong_issuer', teamsUser(incoming));
+      await this.refused(SYSTEM, null, 'wrong_issuer', unverified(incoming));
       throw new DomainError('unauthenticated', 'Teams activity refused: not a Bot Framework channel token');
     }
     let authenticated;
     try {
       authenticated = await bot.authentication.authenticateRequest(activity as never, request.authorization!);
     } catch (error) {
-      await this.refused(SYSTEM, approvalIdOf(incoming), 'invalid_token', { ...teamsUser(incoming), detail: (error as Error).message.slice(0, 300) });
+      await this.refused(SYSTEM, null, 'invalid_token', { ...unverified(incoming), detail: (error as Error).message.slice(0, 300) });
       throw new DomainError('unauthenticated', 'Teams activity refused: the token did not verify');
     }
     // Signed from here on. Where the bot would answer: never a service URL outside the allow-list (SSRF).
@@ -249,6 +249,12 @@ function tokenIssuer(authorization: string | undefined): string | null {
 function approvalIdOf(activity: IncomingActivity): string | null {
   const id = activity.value?.action?.data?.approval_id;
   return typeof id === 'string' ? id : null;
+}
+
+/** What an activity whose token did not verify claims: recorded as data, never as the event's subject. */
+function unverified(activity: IncomingActivity): Record<string, unknown> {
+  const claimed = approvalIdOf(activity);
+  return { ...teamsUser(activity), claimed_approval_id: claimed && isUuid(claimed) ? claimed : null };
 }
 
 function teamsUser(activity: IncomingActivity): Record<string, unknown> {
