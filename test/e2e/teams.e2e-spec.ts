@@ -112,16 +112,28 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
   const refusalOf = async (activity: Record<string, unknown>) =>
     (await refusals()).filter((event) => event.data.activity_id === activity.id).map((event) => event.data.reason);
   const linkOf = (personId: string) =>
-    withClient(database.url, async (client) => (await client.query(`SELECT * FROM teams_identities WHERE person_id = $1`, [personId])).rows[0]);
+    withClient(
+      database.url,
+      async (client) =>
+        (await client.query<Record<string, unknown>>(`SELECT * FROM teams_identities WHERE person_id = $1`, [personId])).rows[0],
+    );
   const card = (approvalId: string, user: FakeTeamsUser): Promise<CardMessage> =>
-    until(`the card about ${approvalId}`, () => teams.cardsAbout(approvalId, user)[0], (message) => message !== undefined);
+    until(
+      `the card about ${approvalId}`,
+      () => teams.cardsAbout(approvalId, user)[0],
+      (message) => message !== undefined,
+    );
   /** An approver who installed the bot in Teams (linked by email). */
   const linkedPerson = async (): Promise<{ person: PersonRecord; user: FakeTeamsUser }> => {
     const person = await newPerson(api.app, { role: 'approver' });
     const user = teams.addUser(person.email);
     const answer = await teams.post(api.url, teams.installation(user));
     expect(answer.status).toBe(200);
-    await until('the link', () => linkOf(person.id), (row) => row !== undefined);
+    await until(
+      'the link',
+      () => linkOf(person.id),
+      (row) => row !== undefined,
+    );
     return { person, user };
   };
 
@@ -137,7 +149,11 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
     const lookup = teams.calls.find((c) => c.method === 'GET' && c.path.endsWith(`/members/${encodeURIComponent(user.id)}`));
     expect(lookup?.token).toBeTruthy();
     // The token came from the login URL with the app's credentials, for the Bot Framework scope.
-    expect(teams.tokenRequests[0]).toMatchObject({ grant_type: 'client_credentials', client_id: teams.appId, scope: 'https://api.botframework.com/.default' });
+    expect(teams.tokenRequests[0]).toMatchObject({
+      grant_type: 'client_credentials',
+      client_id: teams.appId,
+      scope: 'https://api.botframework.com/.default',
+    });
     // A user whose address matches nobody is not linked.
     const stranger = teams.addUser('nobody-here@example.com');
     const installation = teams.installation(stranger);
@@ -167,7 +183,11 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
     ]);
     expect(message.card.actions?.[2]?.url).toBe(`${api.config.publicUrl}/approvals/${approval.id}`);
     expect(message.card.body.some((element) => element.type === 'Input.Text' && element.id === 'reason')).toBe(true);
-    const sent = await until('sent', () => view(approval.id), (v) => v.notifications.some((n) => n.channel === 'teams' && n.state === 'sent'));
+    const sent = await until(
+      'sent',
+      () => view(approval.id),
+      (v) => v.notifications.some((n) => n.channel === 'teams' && n.state === 'sent'),
+    );
     expect(sent.notifications).toEqual([expect.objectContaining({ channel: 'teams', state: 'sent', kind: 'request' })]);
 
     const answer = await teams.post(api.url, teams.cardAction(user, { verb: 'approve', approvalId: approval.id, replyToId: message.id }));
@@ -179,7 +199,11 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
     expect(decided.status).toBe('approved');
     expect(decided.approval_token).toEqual(expect.any(String));
     expect(decided.decisions).toEqual([expect.objectContaining({ verdict: 'approve', channel: 'teams' })]);
-    const updated = await until('the card updated', () => teams.cardsAbout(approval.id, user)[0]!, (m) => m.updates > 0);
+    const updated = await until(
+      'the card updated',
+      () => teams.cardsAbout(approval.id, user)[0],
+      (m) => m.updates > 0,
+    );
     expect(updated.card.actions?.map((action) => action.type)).toEqual(['Action.OpenUrl']);
     expect(updated.card.body.some((element) => element.type === 'Input.Text')).toBe(false);
     expect(JSON.stringify(updated.card)).toContain('Approved by');
@@ -198,8 +222,12 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
     expect(replay.body).toMatchObject({ value: 'This action was already received.' });
     expect(await refusalOf(deny)).toEqual(['replay']);
     expect((await view(approval.id)).decisions).toHaveLength(1);
-    await until('the card updated', () => teams.cardsAbout(approval.id, user)[0]!, (m) => m.updates > 0);
-    expect(JSON.stringify(teams.cardsAbout(approval.id, user)[0]!.card)).toContain('not during the freeze');
+    await until(
+      'the card updated',
+      () => teams.cardsAbout(approval.id, user)[0],
+      (m) => m.updates > 0,
+    );
+    expect(JSON.stringify(teams.cardsAbout(approval.id, user)[0].card)).toContain('not during the freeze');
   });
 
   it('a step-up tier gets only the link to the approval page: no buttons, no input, no sensitive arg', async () => {
@@ -211,7 +239,12 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
     });
     const message = await card(approval.id, user);
     expect(message.card.actions).toEqual([
-      { type: 'Action.OpenUrl', title: 'Review in Countersign', url: `${api.config.publicUrl}/approvals/${approval.id}`, style: 'positive' },
+      {
+        type: 'Action.OpenUrl',
+        title: 'Review in Countersign',
+        url: `${api.config.publicUrl}/approvals/${approval.id}`,
+        style: 'positive',
+      },
     ]);
     expect(message.card.body.some((element) => String(element.type).startsWith('Input.'))).toBe(false);
     expect(JSON.stringify(message)).not.toContain(SECRET);
@@ -245,7 +278,11 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
       expect({ what, status: answer.status }).toEqual({ what, status: 401 });
       expect({ what, reasons: await refusalOf(activity) }).toEqual({ what, reasons: [reason] });
     }
-    const noToken = await fetch(`${api.url}/teams/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(approve()) });
+    const noToken = await fetch(`${api.url}/teams/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(approve()),
+    });
     expect(noToken.status).toBe(401);
 
     // A service URL outside the allow-list, even signed: refused before anything is sent there.
@@ -259,7 +296,12 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
       ['another tenant', approve({ tenantId: '11111111-2222-3333-4444-555555555555' }), 'wrong_tenant', 403],
       ['another linked person, on the card', approve({ conversationId: user.conversationId }, bob), 'not_the_persons_card', 200],
       ['another linked person, in their own chat', approve({}, bob), 'not_the_persons_card', 200],
-      ['the same Entra user under another Teams id', { ...approve(), from: { id: '29:someone-else', aadObjectId: user.aadObjectId } }, 'wrong_user', 200],
+      [
+        'the same Entra user under another Teams id',
+        { ...approve(), from: { id: '29:someone-else', aadObjectId: user.aadObjectId } },
+        'wrong_user',
+        200,
+      ],
       ['an unlinked user', approve({}, teams.addUser('unlinked@example.com')), 'unknown_teams_user', 200],
       ["a card that is not this approval's", approve({ replyToId: otherCard.id }), 'not_the_persons_card', 200],
       ['an unknown verb', approve({ verb: 'escalate' }), 'invalid_action', 200],
@@ -280,7 +322,11 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
   it('a person who has not installed the bot is unreachable; disabling a person removes their link', async () => {
     const unlinked = await newPerson(api.app, { role: 'approver' });
     const approval = await chat(unlinked.email);
-    const unreachable = await until('planned', () => view(approval.id), (v) => v.notifications.some((n) => n.state === 'unreachable'));
+    const unreachable = await until(
+      'planned',
+      () => view(approval.id),
+      (v) => v.notifications.some((n) => n.state === 'unreachable'),
+    );
     expect(unreachable.notifications).toEqual([expect.objectContaining({ channel: 'teams', state: 'unreachable' })]);
 
     const { person } = await linkedPerson();

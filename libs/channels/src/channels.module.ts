@@ -48,6 +48,13 @@ import { WebPushChannel } from './web-push/web-push.channel';
     },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
   ],
-  exports: [APPROVAL_OUTREACH, NotificationService, PushSubscriptionsService, SlackInteractionsService, SlackLinksService, TeamsActivitiesService],
+  exports: [
+    APPROVAL_OUTREACH,
+    NotificationService,
+    PushSubscriptionsService,
+    SlackInteractionsService,
+    SlackLinksService,
+    TeamsActivitiesService,
+  ],
 })
 export class ChannelsModule {}

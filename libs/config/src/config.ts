@@ -97,7 +97,12 @@ const schema = z.object({
   TEAMS_SERVICE_URLS: z
     .string()
     .default('https://smba.trafficmanager.net/')
-    .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
     .refine((urls) => urls.length > 0 && urls.every(isServiceUrlPrefix), 'must be comma-separated https URLs (http only on loopback)'),
   VAPID_PUBLIC_KEY: z
     .string()

@@ -176,7 +176,9 @@ export class FakeTeams {
 
   /** The cards a user was sent about an approval, as they stand. */
   cardsAbout(approvalId: string, user: FakeTeamsUser): CardMessage[] {
-    return this.messages.filter((message) => message.conversationId === user.conversationId && JSON.stringify(message.card).includes(approvalId));
+    return this.messages.filter(
+      (message) => message.conversationId === user.conversationId && JSON.stringify(message.card).includes(approvalId),
+    );
   }
 
   private activityBase(user: FakeTeamsUser, tenantId = user.tenantId): Record<string, unknown> {
@@ -205,7 +207,11 @@ export class FakeTeams {
       response.end(JSON.stringify(body));
     };
     if (request.method === 'GET' && url.pathname === '/botframework/openidconfiguration')
-      return json(200, { issuer: this.issuer, jwks_uri: `${this.base}/botframework/keys`, id_token_signing_alg_values_supported: ['RS256'] });
+      return json(200, {
+        issuer: this.issuer,
+        jwks_uri: `${this.base}/botframework/keys`,
+        id_token_signing_alg_values_supported: ['RS256'],
+      });
     if (request.method === 'GET' && url.pathname === '/botframework/keys')
       return json(200, { keys: [{ ...this.jwk, endorsements: ['msteams', 'webchat'] }] });
     if (request.method === 'POST' && url.pathname === `/${this.tenantId}/oauth2/v2.0/token`) {
@@ -232,7 +238,8 @@ export class FakeTeams {
     if (!known) return json(404, { error: { code: 'ConversationNotFound', message: 'unknown conversation' } });
     if (request.method === 'GET' && collection === 'members') {
       const user = this.users.get(itemId ?? '');
-      if (!user || user.conversationId !== conversationId) return json(404, { error: { code: 'MemberNotFound', message: 'no such member' } });
+      if (!user || user.conversationId !== conversationId)
+        return json(404, { error: { code: 'MemberNotFound', message: 'no such member' } });
       return json(200, {
         id: user.id,
         name: user.email,
@@ -247,14 +254,14 @@ export class FakeTeams {
     const card = (body.attachments as Array<{ content?: CardMessage['card'] }> | undefined)?.[0]?.content;
     if (request.method === 'POST') {
       const id = `1:${++this.sequence}${randomBytes(4).toString('hex')}`;
-      if (card) this.messages.push({ conversationId, id, text: String(body.text ?? ''), card, updates: 0 });
+      if (card) this.messages.push({ conversationId, id, text: typeof body.text === 'string' ? body.text : '', card, updates: 0 });
       return json(201, { id });
     }
     if (request.method === 'PUT' && itemId) {
       const message = this.messages.find((candidate) => candidate.conversationId === conversationId && candidate.id === itemId);
       if (!message || !card) return json(404, { error: { code: 'ActivityNotFound', message: 'unknown activity' } });
       message.card = card;
-      message.text = String(body.text ?? '');
+      message.text = typeof body.text === 'string' ? body.text : '';
       message.updates += 1;
       return json(200, { id: itemId });
     }

@@ -217,8 +217,8 @@ function OverviewBody({ overview }: { overview: Overview }) {
             {decisions.recent_fast.map((row) => (
               <li key={`${row.approval_id}-${row.person}`}>
                 <TierBadge tier={row.tier} /> {actionLabel(row.action_type)} — {row.verdict === 'approve' ? 'approved' : 'denied'} by{' '}
-                {row.person} {row.channel === 'web' ? 'on the web' : `in ${CHANNEL_LABELS[row.channel] ?? row.channel}`}, {formatDateTime(row.decided_at)}{' '}
-                <Link to={`/admin/audit?subject_id=${row.approval_id}`}>audit trail</Link>
+                {row.person} {row.channel === 'web' ? 'on the web' : `in ${CHANNEL_LABELS[row.channel] ?? row.channel}`},{' '}
+                {formatDateTime(row.decided_at)} <Link to={`/admin/audit?subject_id=${row.approval_id}`}>audit trail</Link>
               </li>
             ))}
           </ul>

@@ -96,7 +96,12 @@ export class TeamsActivitiesService {
     }
     const tenants = [incoming.channelData?.tenant?.id, incoming.conversation?.tenantId].filter((id) => id !== undefined);
     if (incoming.channelId !== 'msteams' || tenants.length === 0 || tenants.some((id) => id !== bot.config.tenantId)) {
-      await this.refused(SYSTEM, approvalIdOf(incoming), incoming.channelId !== 'msteams' ? 'wrong_channel' : 'wrong_tenant', teamsUser(incoming));
+      await this.refused(
+        SYSTEM,
+        approvalIdOf(incoming),
+        incoming.channelId !== 'msteams' ? 'wrong_channel' : 'wrong_tenant',
+        teamsUser(incoming),
+      );
       throw new DomainError('forbidden', 'Teams activity refused: not from this organization');
     }
     const answer = await bot.adapter.run(authenticated, activity as never, (context) => this.turn(context, incoming));
@@ -128,7 +133,12 @@ export class TeamsActivitiesService {
       const hash = createHash('sha256').update(`${activity.conversation.id}\n${activity.id}`).digest('hex');
       if (!(await this.identities.firstSeen(hash))) throw new Refusal('replay');
       const verb = activity.value?.action?.verb;
-      if (activity.value?.action?.type !== 'Action.Execute' || !TEAMS_VERBS.includes(verb as TeamsVerb) || !approvalId || !isUuid(approvalId))
+      if (
+        activity.value?.action?.type !== 'Action.Execute' ||
+        !TEAMS_VERBS.includes(verb as TeamsVerb) ||
+        !approvalId ||
+        !isUuid(approvalId)
+      )
         throw new Refusal('invalid_action');
       const person = await this.clicker(activity);
       // Only the card Countersign sent this person, in their conversation with the bot, decides.
@@ -189,7 +199,7 @@ export class TeamsActivitiesService {
     let member: { aadObjectId?: string; email?: string; userPrincipalName?: string };
     try {
       const connector = await this.bot!.connector(serviceUrl);
-      member = (await connector.conversations.getConversationMember(activity.conversation.id, from.id)) as unknown as typeof member;
+      member = await connector.conversations.getConversationMember(activity.conversation.id, from.id);
     } catch (error) {
       this.logger.warn(`Teams member lookup failed: ${(error as Error).message}`);
       return;
@@ -240,7 +250,9 @@ function tokenIssuer(authorization: string | undefined): string | null {
   if (!match) return null;
   try {
     const payload: unknown = JSON.parse(Buffer.from(match[2], 'base64url').toString('utf8'));
-    return payload && typeof payload === 'object' && typeof (payload as { iss?: unknown }).iss === 'string' ? (payload as { iss: string }).iss : null;
+    return payload && typeof payload === 'object' && typeof (payload as { iss?: unknown }).iss === 'string'
+      ? (payload as { iss: string }).iss
+      : null;
   } catch {
     return null;
   }

@@ -25,7 +25,11 @@ export const TEAMS_BOT_FRAMEWORK = Symbol('TEAMS_BOT_FRAMEWORK');
 
 /** CloudAdapter, with its turn for an activity already authenticated (the invoke's response returned, not written). */
 export class TeamsAdapter extends CloudAdapter {
-  run(authenticated: AuthenticateRequestResult, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
+  run(
+    authenticated: AuthenticateRequestResult,
+    activity: Activity,
+    logic: (context: TurnContext) => Promise<void>,
+  ): Promise<InvokeResponse | undefined> {
     return this.processActivity(authenticated, activity, logic);
   }
 }
@@ -82,12 +86,14 @@ class TeamsCredentials extends AppCredentials {
         signal: AbortSignal.timeout(10_000),
       });
     } catch (error) {
-      throw new Error(`the Teams token endpoint could not be reached: ${(error as Error).message}`);
+      throw new Error(`the Teams token endpoint could not be reached: ${(error as Error).message}`, { cause: error });
     }
     const body = (await response.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; error?: unknown };
     // 400/401: a wrong app id, password or tenant; retrying does not fix it.
     if (response.status === 400 || response.status === 401)
-      throw new PermanentJobError(`the Teams token endpoint refused the bot's credentials: ${String(body.error ?? response.status)}`);
+      throw new PermanentJobError(
+        `the Teams token endpoint refused the bot's credentials: ${typeof body.error === 'string' ? body.error : response.status}`,
+      );
     if (!response.ok || typeof body.access_token !== 'string')
       throw new Error(`the Teams token endpoint answered ${response.status} without a token`);
     const seconds = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in ?? 3600);
@@ -100,18 +106,18 @@ class TeamsCredentialsFactory extends ServiceClientCredentialsFactory {
     super();
   }
 
-  async isValidAppId(appId: string): Promise<boolean> {
-    return appId === this.teams.appId;
+  isValidAppId(appId: string): Promise<boolean> {
+    return Promise.resolve(appId === this.teams.appId);
   }
 
   /** Never: an app id is required when Teams is on, and every activity must carry a token. */
-  async isAuthenticationDisabled(): Promise<boolean> {
-    return false;
+  isAuthenticationDisabled(): Promise<boolean> {
+    return Promise.resolve(false);
   }
 
-  async createCredentials(appId: string, audience: string | undefined): Promise<AppCredentials> {
-    if (appId !== this.teams.appId) throw new Error('Invalid appId.');
-    return new TeamsCredentials(this.teams, audience || this.teams.oauthScope);
+  createCredentials(appId: string, audience: string | undefined): Promise<AppCredentials> {
+    if (appId !== this.teams.appId) return Promise.reject(new Error('Invalid appId.'));
+    return Promise.resolve(new TeamsCredentials(this.teams, audience || this.teams.oauthScope));
   }
 }
 

@@ -61,8 +61,22 @@ export function renderApprovalCard(approval: ApprovalSummary, options: TeamsCard
         maxLength: MAX_DECISION_REASON,
       });
       actions.push(
-        { type: 'Action.Execute', title: 'Approve', verb: 'approve', style: 'positive', associatedInputs: 'none', data: { approval_id: approval.id } },
-        { type: 'Action.Execute', title: 'Deny', verb: 'deny', style: 'destructive', associatedInputs: 'auto', data: { approval_id: approval.id } },
+        {
+          type: 'Action.Execute',
+          title: 'Approve',
+          verb: 'approve',
+          style: 'positive',
+          associatedInputs: 'none',
+          data: { approval_id: approval.id },
+        },
+        {
+          type: 'Action.Execute',
+          title: 'Deny',
+          verb: 'deny',
+          style: 'destructive',
+          associatedInputs: 'auto',
+          data: { approval_id: approval.id },
+        },
         { type: 'Action.OpenUrl', title: 'Open in Countersign', url: link },
       );
     } else {
