@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditEventType, AuditService, SYSTEM } from '@countersign/audit';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PermanentJobError } from '@countersign/queue';
-import { DeliveryRepository } from '../delivery.repository';
+import { DeliveryRepository, NO_TEAMS_LINK } from '../delivery.repository';
 import { type DeliveryOutcome, type Notification, type NotificationChannel } from '../notification-channel';
 import { connectorFailure, ServiceUrlRefused, TEAMS_BOT_FRAMEWORK, type TeamsBotFramework } from './teams-bot-framework';
 import { ADAPTIVE_CARD_CONTENT_TYPE, renderApprovalCard } from './teams-card';
@@ -36,7 +36,7 @@ export class TeamsChannel implements NotificationChannel {
     if (typeof notification.externalRef?.activity_id === 'string')
       return { state: 'sent', externalRef: notification.externalRef, detail: 'an earlier attempt posted the card' };
     const identity = await this.identities.forPerson(notification.person.id);
-    if (!identity) return { state: 'unreachable', detail: 'the person has not installed the Countersign bot in Teams' };
+    if (!identity) return { state: 'unreachable', detail: NO_TEAMS_LINK };
     const { text, card } = renderApprovalCard(notification.approval, { publicUrl: this.config.publicUrl, kind: notification.kind });
     const connector = await this.connector(identity.serviceUrl, notification.person.id);
     let activityId: string | undefined;
