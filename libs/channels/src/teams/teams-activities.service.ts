@@ -118,11 +118,12 @@ export class TeamsActivitiesService {
       return;
     }
     if (activity.conversation?.conversationType !== 'personal') return;
+    // Installing the bot (Teams adds the bot, or the user, to the personal conversation) or writing to it.
     const installed =
-      activity.type === 'installationUpdate' ||
+      (activity.type === 'installationUpdate' && activity.action !== 'remove') ||
       activity.type === 'message' ||
-      (activity.type === 'conversationUpdate' && (activity.membersAdded ?? []).some((member) => member.id === activity.from?.id));
-    if (installed && (activity.type !== 'installationUpdate' || activity.action !== 'remove')) await this.link(context, activity);
+      (activity.type === 'conversationUpdate' && (activity.membersAdded ?? []).length > 0);
+    if (installed) await this.link(context, activity);
   }
 
   /** An Approve or Deny from a card: the message Teams shows the person in answer. */
@@ -204,8 +205,9 @@ export class TeamsActivitiesService {
       this.logger.warn(`Teams member lookup failed: ${(error as Error).message}`);
       return;
     }
-    const email = [member.email, member.userPrincipalName].find((address) => typeof address === 'string' && address.includes('@'));
-    const person = known?.person ?? (email ? await this.people.findActive(email) : null);
+    let person = known?.person ?? null;
+    for (const address of [member.email, member.userPrincipalName])
+      if (!person && typeof address === 'string' && address.includes('@')) person = await this.people.findActive(address);
     if (member.aadObjectId !== from.aadObjectId || !person || person.status !== 'active') {
       await this.refused(SYSTEM, null, 'no_matching_person', teamsUser(activity));
       return;
