@@ -319,6 +319,62 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
     expect((await view(approval.id)).status).toBe('approved');
   });
 
+  it('a 403 from the Bot Connector fails the delivery without retrying; a 503 is retried and one card arrives', async () => {
+    const { person: carol, user: carolUser } = await linkedPerson();
+    teams.onSend = (conversationId) => (conversationId === carolUser.conversationId ? { status: 403 } : null);
+    const refused = await chat(carol.email);
+    const failed = await until(
+      'failed',
+      () => view(refused.id),
+      (v) => v.notifications.some((n) => n.state === 'failed'),
+    );
+    expect(failed.notifications).toEqual([expect.objectContaining({ channel: 'teams', state: 'failed' })]);
+    const posts = () =>
+      teams.calls.filter(
+        (c) => c.method === 'POST' && c.path === `/teams/v3/conversations/${encodeURIComponent(carolUser.conversationId)}/activities`,
+      );
+    expect(posts()).toHaveLength(1);
+
+    let unavailable = 1;
+    teams.onSend = (conversationId) => (conversationId === carolUser.conversationId && unavailable-- > 0 ? { status: 503 } : null);
+    const retried = await chat(carol.email, 'second try');
+    await until(
+      'sent',
+      () => view(retried.id),
+      (v) => v.notifications.some((n) => n.state === 'sent'),
+    );
+    expect(teams.cardsAbout(retried.id, carolUser)).toHaveLength(1);
+    teams.onSend = null;
+  });
+
+  it('a card posted whose answer was lost is posted again (at least once); only the recorded card decides', async () => {
+    const { person, user } = await linkedPerson();
+    let drops = 1;
+    teams.onSend = (conversationId) => (conversationId === user.conversationId && drops-- > 0 ? 'drop' : null);
+    const approval = await chat(person.email);
+    await until(
+      'sent',
+      () => view(approval.id),
+      (v) => v.notifications.some((n) => n.state === 'sent'),
+    );
+    teams.onSend = null;
+    const cards = teams.cardsAbout(approval.id, user);
+    expect(cards).toHaveLength(2);
+    const [lost, recorded] = cards;
+    const onLost = teams.cardAction(user, { verb: 'approve', approvalId: approval.id, replyToId: lost.id });
+    await teams.post(api.url, onLost);
+    expect(await refusalOf(onLost)).toEqual(['not_the_persons_card']);
+    expect((await view(approval.id)).status).toBe('pending');
+    await teams.post(api.url, teams.cardAction(user, { verb: 'approve', approvalId: approval.id, replyToId: recorded.id }));
+    expect((await view(approval.id)).status).toBe('approved');
+    await until(
+      'the recorded card updated',
+      () => teams.cardsAbout(approval.id, user)[1],
+      (m) => m.updates > 0,
+    );
+    expect(teams.cardsAbout(approval.id, user)[0].updates).toBe(0);
+  });
+
   it('a person who has not installed the bot is unreachable; disabling a person removes their link', async () => {
     const unlinked = await newPerson(api.app, { role: 'approver' });
     const approval = await chat(unlinked.email);

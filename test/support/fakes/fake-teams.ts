@@ -57,6 +57,11 @@ export class FakeTeams {
   readonly users = new Map<string, FakeTeamsUser>();
   /** Token requests from the bot (client credentials). */
   readonly tokenRequests: Array<Record<string, string>> = [];
+  /**
+   * Decides how the connector answers a new card (POST of an activity with an attachment): an error status (with
+   * headers), `drop` (the card is posted, the connection is cut before the answer), or null to answer normally.
+   */
+  onSend: ((conversationId: string) => { status: number; headers?: Record<string, string> } | 'drop' | null) | null = null;
   private readonly accessTokens = new Set<string>();
   private server!: Server;
   private key!: KeyPair;
@@ -253,8 +258,18 @@ export class FakeTeams {
     if (collection !== 'activities' || !body) return json(400, { error: { code: 'BadArgument', message: 'unexpected request' } });
     const card = (body.attachments as Array<{ content?: CardMessage['card'] }> | undefined)?.[0]?.content;
     if (request.method === 'POST') {
+      const fault = card ? (this.onSend?.(conversationId) ?? null) : null;
+      if (fault && fault !== 'drop') {
+        response.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.headers ?? {}) });
+        response.end(JSON.stringify({ error: { code: 'Fault', message: `status ${fault.status}` } }));
+        return;
+      }
       const id = `1:${++this.sequence}${randomBytes(4).toString('hex')}`;
       if (card) this.messages.push({ conversationId, id, text: typeof body.text === 'string' ? body.text : '', card, updates: 0 });
+      if (fault === 'drop') {
+        response.socket?.destroy();
+        return;
+      }
       return json(201, { id });
     }
     if (request.method === 'PUT' && itemId) {
