@@ -285,6 +285,11 @@ describe('Microsoft Teams: an Adaptive Card DM; only the linked user, from our t
     });
     expect(noToken.status).toBe(401);
 
+    // Not an activity at all: refused at the edge, audited.
+    const before = (await refusals()).filter((event) => event.data.reason === 'invalid_activity').length;
+    expect((await teams.post(api.url, { ...approve(), type: 42 })).status).toBe(400);
+    expect((await refusals()).filter((event) => event.data.reason === 'invalid_activity')).toHaveLength(before + 1);
+
     // A service URL outside the allow-list, even signed: refused before anything is sent there.
     const elsewhere = { ...approve(), serviceUrl: teams.elsewhereUrl };
     const outside = await teams.post(api.url, elsewhere, await teams.token({ serviceUrl: teams.elsewhereUrl }));

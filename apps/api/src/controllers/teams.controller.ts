@@ -12,10 +12,8 @@ export class TeamsController {
   @Post('messages')
   async messages(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     const authorization = request.headers.authorization;
-    const answer = await this.activities.handle({
-      authorization: typeof authorization === 'string' ? authorization : undefined,
-      body: request.body,
-    });
+    const activity = await this.activities.parse(request.body);
+    const answer = await this.activities.handle({ authorization: typeof authorization === 'string' ? authorization : undefined, activity });
     void reply.status(answer.status);
     return answer.body ?? {};
   }

@@ -211,7 +211,7 @@ function OverviewBody({ overview }: { overview: Overview }) {
           <h2>Fast approvals</h2>
           <p>
             These decisions came less than {decisions.fast_threshold_seconds} seconds (or the tier&apos;s own threshold) after the person
-            was shown the request, on the web or in Slack: too quick to have read it. Worth a word with them.
+            was shown the request, on the web, in Slack or in Teams: too quick to have read it. Worth a word with them.
           </p>
           <ul className="plain-list">
             {decisions.recent_fast.map((row) => (

@@ -8,35 +8,19 @@ import { PeopleService, type PersonRecord } from '@countersign/people';
 import { DeliveryRepository } from '../delivery.repository';
 import { isAllowedServiceUrl, TEAMS_BOT_FRAMEWORK, type TeamsBotFramework } from './teams-bot-framework';
 import { TEAMS_VERBS, type TeamsVerb } from './teams-card';
+import { parseTeamsActivity, type TeamsActivity } from './teams-activity.input';
 import { TeamsIdentityRepository } from './teams-identity.repository';
 
-/** What the Bot Framework POSTs to `/teams/messages`: the Authorization header and the activity (parsed JSON). */
+/** What the Bot Framework POSTs to `/teams/messages`: the Authorization header and the activity. */
 export interface TeamsRequest {
   authorization: string | undefined;
-  body: unknown;
+  activity: TeamsActivity;
 }
 
 /** The HTTP answer: an invoke's response (the card action's message), or an empty 200 for other activities. */
 export interface TeamsAnswer {
   status: number;
   body?: unknown;
-}
-
-/** The fields of an activity this service reads (botbuilder's Activity, as received: nothing is trusted yet). */
-interface IncomingActivity {
-  type?: unknown;
-  id?: unknown;
-  name?: unknown;
-  channelId?: unknown;
-  serviceUrl?: unknown;
-  replyToId?: unknown;
-  from?: { id?: unknown; aadObjectId?: unknown };
-  recipient?: { id?: unknown };
-  conversation?: { id?: unknown; tenantId?: unknown; conversationType?: unknown };
-  channelData?: { tenant?: { id?: unknown } };
-  action?: unknown;
-  membersAdded?: Array<{ id?: unknown }>;
-  value?: { action?: { type?: unknown; verb?: unknown; data?: { approval_id?: unknown; reason?: unknown } } };
 }
 
 class Refusal extends Error {}
@@ -65,15 +49,20 @@ export class TeamsActivitiesService {
     private readonly audit: AuditService,
   ) {}
 
+  /** The transport's parse of the body (ADR 0012); a body that is not an activity is refused and audited. */
+  async parse(body: unknown): Promise<TeamsActivity> {
+    try {
+      return parseTeamsActivity(body);
+    } catch (error) {
+      if (error instanceof DomainError) await this.refused(SYSTEM, null, 'invalid_activity', { detail: error.message.slice(0, 300) });
+      throw error;
+    }
+  }
+
   async handle(request: TeamsRequest): Promise<TeamsAnswer> {
     const bot = this.bot;
     if (!bot) throw new DomainError('channel_unavailable', 'Teams is not configured on this deployment');
-    const activity = request.body;
-    if (!activity || typeof activity !== 'object' || Array.isArray(activity) || typeof (activity as IncomingActivity).type !== 'string') {
-      await this.refused(SYSTEM, null, 'invalid_activity', {});
-      throw new DomainError('invalid_request', 'the body must be a Bot Framework activity');
-    }
-    const incoming = activity as IncomingActivity;
+    const incoming = request.activity;
     // Only the channel's own tokens: an Emulator or skill token (other issuers, other keys) never reaches botbuilder.
     if (tokenIssuer(request.authorization) !== bot.config.tokenIssuer) {
       await this.refused(SYSTEM, null, 'wrong_issuer', unverified(incoming));
@@ -81,7 +70,7 @@ export class TeamsActivitiesService {
     }
     let authenticated;
     try {
-      authenticated = await bot.authentication.authenticateRequest(activity as never, request.authorization!);
+      authenticated = await bot.authentication.authenticateRequest(incoming as never, request.authorization!);
     } catch (error) {
       await this.refused(SYSTEM, null, 'invalid_token', { ...unverified(incoming), detail: (error as Error).message.slice(0, 300) });
       throw new DomainError('unauthenticated', 'Teams activity refused: the token did not verify');
@@ -94,7 +83,7 @@ export class TeamsActivitiesService {
       });
       throw new DomainError('forbidden', 'Teams activity refused: its service URL is not allowed');
     }
-    const tenants = [incoming.channelData?.tenant?.id, incoming.conversation?.tenantId].filter((id) => id !== undefined);
+    const tenants = [incoming.channelData?.tenant?.id, incoming.conversation?.tenantId].filter((id) => id !== undefined && id !== null);
     if (incoming.channelId !== 'msteams' || tenants.length === 0 || tenants.some((id) => id !== bot.config.tenantId)) {
       await this.refused(
         SYSTEM,
@@ -104,11 +93,11 @@ export class TeamsActivitiesService {
       );
       throw new DomainError('forbidden', 'Teams activity refused: not from this organization');
     }
-    const answer = await bot.adapter.run(authenticated, activity as never, (context) => this.turn(context, incoming));
+    const answer = await bot.adapter.run(authenticated, incoming as never, (context) => this.turn(context, incoming));
     return answer ? { status: answer.status, body: answer.body } : { status: 200 };
   }
 
-  private async turn(context: TurnContext, activity: IncomingActivity): Promise<void> {
+  private async turn(context: TurnContext, activity: TeamsActivity): Promise<void> {
     if (activity.type === 'invoke' && activity.name === CARD_ACTION) {
       const message = await this.cardAction(activity);
       await context.sendActivity({
@@ -127,7 +116,7 @@ export class TeamsActivitiesService {
   }
 
   /** An Approve or Deny from a card: the message Teams shows the person in answer. */
-  private async cardAction(activity: IncomingActivity): Promise<string> {
+  private async cardAction(activity: TeamsActivity): Promise<string> {
     const approvalId = approvalIdOf(activity);
     try {
       if (typeof activity.id !== 'string' || typeof activity.conversation?.id !== 'string') throw new Refusal('invalid_activity');
@@ -162,7 +151,7 @@ export class TeamsActivitiesService {
   }
 
   /** The linked, active person behind this Entra user and Teams user id in our tenant, or a refusal. */
-  private async clicker(activity: IncomingActivity): Promise<PersonRecord> {
+  private async clicker(activity: TeamsActivity): Promise<PersonRecord> {
     const aadObjectId = activity.from?.aadObjectId;
     if (typeof aadObjectId !== 'string' || typeof activity.from?.id !== 'string') throw new Refusal('no_user');
     const linked = await this.identities.personFor(this.bot!.config.tenantId, aadObjectId);
@@ -190,7 +179,7 @@ export class TeamsActivitiesService {
    * the connector reports it for this conversation), keeping the 1:1 conversation for proactive cards. A user
    * already linked keeps the link, with the conversation refreshed; one whose address matches nobody is not linked.
    */
-  private async link(context: TurnContext, activity: IncomingActivity): Promise<void> {
+  private async link(context: TurnContext, activity: TeamsActivity): Promise<void> {
     const from = activity.from;
     const tenantId = this.bot!.config.tenantId;
     if (typeof from?.id !== 'string' || typeof from.aadObjectId !== 'string' || typeof activity.conversation?.id !== 'string') return;
@@ -260,18 +249,18 @@ function tokenIssuer(authorization: string | undefined): string | null {
   }
 }
 
-function approvalIdOf(activity: IncomingActivity): string | null {
+function approvalIdOf(activity: TeamsActivity): string | null {
   const id = activity.value?.action?.data?.approval_id;
   return typeof id === 'string' ? id : null;
 }
 
 /** What an activity whose token did not verify claims: recorded as data, never as the event's subject. */
-function unverified(activity: IncomingActivity): Record<string, unknown> {
+function unverified(activity: TeamsActivity): Record<string, unknown> {
   const claimed = approvalIdOf(activity);
   return { ...teamsUser(activity), claimed_approval_id: claimed && isUuid(claimed) ? claimed : null };
 }
 
-function teamsUser(activity: IncomingActivity): Record<string, unknown> {
+function teamsUser(activity: TeamsActivity): Record<string, unknown> {
   const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 200) : null);
   return {
     aad_object_id: text(activity.from?.aadObjectId),
