@@ -30,6 +30,7 @@ export * from './soft-authenticator';
 export { PersonBrowser, signedInPerson } from './people';
 export { dmChannel, FakeSlack, type FakeSlackUser, type SlackCall } from './fakes/fake-slack';
 export { type Envelope, type EnvelopeAck, FakeSlackSocketMode } from './fakes/fake-slack-socket-mode';
+export { type CardMessage, type ConnectorCall, FakeTeams, type FakeTeamsUser, type TokenTampering } from './fakes/fake-teams';
 export { FakePushService, type FakeSubscription, type ReceivedPush } from './fakes/fake-push';
 export { type ReceivedMail, type SmtpRefusal, type SmtpStage, TestSmtpServer } from './fakes/smtp';
 export {

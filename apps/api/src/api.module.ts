@@ -31,6 +31,7 @@ import { MeController } from './controllers/me.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { DiscoveryController, OAuthController } from './controllers/oauth.controller';
 import { SlackController } from './controllers/slack.controller';
+import { TeamsController } from './controllers/teams.controller';
 import { LiveGateway } from './live/live.gateway';
 import { ApprovalTools } from './mcp/approval-tools';
 import { McpController } from './mcp/mcp.controller';
@@ -108,6 +109,7 @@ export class ApiModule {
         PushController,
         ScimController,
         SlackController,
+        TeamsController,
       ],
       providers: [
         FirstStart,

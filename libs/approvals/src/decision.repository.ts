@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Database, postgresErrorCode, type Tx } from '@countersign/database';
 import { type ApprovalStatus, type Verdict } from '@countersign/domain';
 import { approvalFromRow, type ApprovalRecord } from './approval.repository';
+import { type DecisionChannel } from './decision.service';
 
 /** A person as a view names them. */
 export interface PersonName {
@@ -22,7 +23,7 @@ export interface DecisionRecord {
   viaEmail: string | null;
   verdict: Verdict;
   reason: string | null;
-  channel: 'web' | 'slack';
+  channel: DecisionChannel;
   amr: string[];
   fast: boolean;
   createdAt: Date;
@@ -82,7 +83,7 @@ type DecisionRow = {
   via: { id: string; email: string; display_name: string } | null;
   verdict: Verdict;
   reason: string | null;
-  channel: 'web' | 'slack';
+  channel: DecisionChannel;
   amr: string[];
   fast: boolean;
   created_at: Date;
@@ -222,7 +223,7 @@ export class DecisionRepository {
       personId: string;
       verdict: Verdict;
       reason: string | null;
-      channel: 'web' | 'slack';
+      channel: DecisionChannel;
       amr: string[];
       latencyMs: number | null;
       fast: boolean;
@@ -347,12 +348,12 @@ export class DecisionRepository {
    * before it waited). "Shown" is when the person was shown the request on the channel they decide on: the web
    * page's first view, or the first Slack DM about it that was delivered.
    */
-  async decidingActivity(tx: Tx, approvalId: string, personId: string, channel: 'web' | 'slack'): Promise<DecidingActivity> {
+  async decidingActivity(tx: Tx, approvalId: string, personId: string, channel: DecisionChannel): Promise<DecidingActivity> {
     const [row] = await this.database.rows<Pick<ActivityRow, 'decisions' | 'notifications'> & { shown_at: Date | null }>(
       tx,
       `SELECT ${decisionsJson('$1')} AS decisions, ${notificationsJson('$1')} AS notifications,
-              CASE WHEN $3 = 'slack'
-                   THEN (SELECT min(sent_at) FROM deliveries WHERE approval_id = $1 AND person_id = $2 AND channel = 'slack' AND state = 'sent')
+              CASE WHEN $3 <> 'web'
+                   THEN (SELECT min(sent_at) FROM deliveries WHERE approval_id = $1 AND person_id = $2 AND channel = $3 AND state = 'sent')
                    ELSE (SELECT first_opened_at FROM approval_views WHERE approval_id = $1 AND person_id = $2) END AS shown_at`,
       [approvalId, personId, channel],
     );

@@ -25,7 +25,8 @@ import { ApprovalLifecycleService } from './approval-lifecycle.service';
 import { type ApprovalRecord, ApprovalRepository, isUuid } from './approval.repository';
 import { type ApprovalActivity, type DecisionRecord, DecisionRepository } from './decision.repository';
 
-export type DecisionChannel = 'web' | 'slack';
+/** Where a decision was made: the web app, or a channel's message (its buttons are bound to the linked user). */
+export type DecisionChannel = 'web' | 'slack' | 'teams';
 
 /** A person's decision, as every channel hands it to the service. */
 export interface DecisionInput {
@@ -145,7 +146,7 @@ export class DecisionService {
     stepUp: { amr: string[]; actionDigest: string } | null,
   ): Promise<{ settled: ApprovalActivity; final: ApprovalRecord | null }> {
     const actor: Actor = { type: 'person', id: person.id };
-    const amr = [channel === 'slack' ? 'slack' : 'session', ...(stepUp?.amr ?? [])];
+    const amr = [channel === 'web' ? 'session' : channel, ...(stepUp?.amr ?? [])];
     const decidedAt = new Date();
     // Inside the transaction every query uses its connection: a second one taken from the pool while waiting on
     // the row lock can deadlock the pool under load.

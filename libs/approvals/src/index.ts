@@ -38,6 +38,7 @@ export {
 export {
   type ApprovalRecord,
   eligibleEntriesOf,
+  isUuid,
   LADDER_LENGTH_SQL,
   NEXT_STEP_AFTER_SQL,
   type StoredClassification,

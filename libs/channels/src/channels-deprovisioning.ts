@@ -4,10 +4,11 @@ import { type Tx } from '@countersign/database';
 import { Deprovisioning, type DeprovisioningOutcome, type DeprovisioningStep, PeopleModule, type PersonRecord } from '@countersign/people';
 import { PushSubscriptionRepository } from './web-push/push-subscription.repository';
 import { type SlackIdentity, SlackIdentityRepository } from './slack/slack-identity.repository';
+import { TeamsIdentityRepository } from './teams/teams-identity.repository';
 
 /**
  * The channels' part of disabling a person (docs/adr/0020-deprovisioning.md): their push subscriptions and their
- * Slack link are deleted in the transaction that disables them, each audited. Nothing is kept for a re-enable.
+ * Slack and Teams links are deleted in the transaction that disables them, each audited. Nothing is kept for a re-enable.
  */
 @Injectable()
 export class ChannelsDeprovisioning implements DeprovisioningStep, OnModuleInit {
@@ -17,6 +18,7 @@ export class ChannelsDeprovisioning implements DeprovisioningStep, OnModuleInit 
     private readonly deprovisioning: Deprovisioning,
     private readonly subscriptions: PushSubscriptionRepository,
     private readonly identities: SlackIdentityRepository,
+    private readonly teamsIdentities: TeamsIdentityRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -32,6 +34,7 @@ export class ChannelsDeprovisioning implements DeprovisioningStep, OnModuleInit 
   async deprovision(tx: Tx, actor: Actor, person: PersonRecord): Promise<DeprovisioningOutcome> {
     const removed = await this.subscriptions.removeAllFor(tx, person.id);
     const slack = await this.identities.unlink(person.id, tx);
+    const teams = await this.teamsIdentities.unlink(person.id, tx);
     const reason = 'the person was disabled';
     const entries: AuditEntry[] = removed.map((subscription) => ({
       type: AuditEventType.PushUnsubscribed,
@@ -44,10 +47,16 @@ export class ChannelsDeprovisioning implements DeprovisioningStep, OnModuleInit 
         subject: { type: 'person', id: person.id },
         data: { slack_user_id: slack.slackUserId, team_id: slack.teamId, reason },
       });
+    if (teams)
+      entries.push({
+        type: AuditEventType.TeamsUnlinked,
+        subject: { type: 'person', id: person.id },
+        data: { aad_object_id: teams.aadObjectId, tenant_id: teams.tenantId, reason },
+      });
     await this.audit.append(tx, actor, entries);
     const listener = this.slackUnlinked;
     return {
-      summary: { removed_push_subscriptions: removed.length, removed_slack_link: slack !== null },
+      summary: { removed_push_subscriptions: removed.length, removed_slack_link: slack !== null, removed_teams_link: teams !== null },
       afterCommit: slack && listener ? () => Promise.resolve(listener(slack)) : undefined,
     };
   }
@@ -59,7 +68,7 @@ export class ChannelsDeprovisioning implements DeprovisioningStep, OnModuleInit 
  */
 @Module({
   imports: [PeopleModule],
-  providers: [ChannelsDeprovisioning, PushSubscriptionRepository, SlackIdentityRepository],
-  exports: [ChannelsDeprovisioning, PushSubscriptionRepository, SlackIdentityRepository],
+  providers: [ChannelsDeprovisioning, PushSubscriptionRepository, SlackIdentityRepository, TeamsIdentityRepository],
+  exports: [ChannelsDeprovisioning, PushSubscriptionRepository, SlackIdentityRepository, TeamsIdentityRepository],
 })
 export class ChannelsDeprovisioningModule {}

@@ -15,6 +15,9 @@ import { SlackHomeService } from './slack/slack-home.service';
 import { SlackHomeWatcher } from './slack/slack-home-watcher';
 import { SlackInteractionsService } from './slack/slack-interactions.service';
 import { SlackLinksService } from './slack/slack-links.service';
+import { createTeamsBotFramework, TEAMS_BOT_FRAMEWORK } from './teams/teams-bot-framework';
+import { TeamsActivitiesService } from './teams/teams-activities.service';
+import { TeamsChannel } from './teams/teams.channel';
 import { VapidKeysService } from './web-push/vapid-keys.service';
 import { WebPushChannel } from './web-push/web-push.channel';
 
@@ -39,12 +42,15 @@ import { WebPushChannel } from './web-push/web-push.channel';
     SlackHomeWatcher,
     SlackInteractionsService,
     SlackLinksService,
+    TeamsActivitiesService,
+    TeamsChannel,
     VapidKeysService,
     WebPushChannel,
     { provide: SLACK_CLIENT, inject: [CONFIG], useFactory: (config: CountersignConfig) => createSlackClient(config) },
+    { provide: TEAMS_BOT_FRAMEWORK, inject: [CONFIG], useFactory: (config: CountersignConfig) => createTeamsBotFramework(config) },
     {
       provide: NOTIFICATION_CHANNELS,
-      inject: [SlackChannel, WebPushChannel, EmailChannel],
+      inject: [SlackChannel, WebPushChannel, EmailChannel, TeamsChannel],
       useFactory: (...channels: NotificationChannel[]) => channels,
     },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
@@ -58,6 +64,7 @@ import { WebPushChannel } from './web-push/web-push.channel';
     SlackBoltService,
     SlackHomeService,
     SlackLinksService,
+    TeamsActivitiesService,
   ],
 })
 export class ChannelsModule {}

@@ -51,6 +51,7 @@ export interface PlanItem {
 
 /** Why a push cannot reach someone, as planning records it. */
 export const NO_SUBSCRIPTION = 'no push subscription (the person has not enabled notifications in a browser)';
+export const NO_TEAMS_LINK = 'the person has not installed the Countersign bot in Teams';
 
 type DeliveryRow = {
   id: string;
@@ -101,15 +102,20 @@ export class DeliveryRepository {
        ), wanted AS (
          SELECT i.approval_id, i.kind, p.id AS person_id, p.created_at AS person_created, c.channel, c.ord,
                 CASE WHEN NOT (c.channel = ANY($2::text[])) THEN 'off' WHEN NOT c.reachable THEN 'unreachable' ELSE 'queued' END AS state,
-                CASE WHEN NOT (c.channel = ANY($2::text[])) THEN c.channel || ' is not configured on this deployment' WHEN NOT c.reachable THEN $3 END AS detail
+                CASE WHEN NOT (c.channel = ANY($2::text[])) THEN c.channel || ' is not configured on this deployment'
+                     WHEN NOT c.reachable THEN CASE c.channel WHEN 'teams' THEN $4 ELSE $3 END END AS detail
            FROM input i
            JOIN people p ON p.status = 'active'
                 AND ((p.id = i.on_behalf_of_id AND 'on_behalf_of' = ANY(i.entries)) OR ('role:' || p.role) = ANY(i.entries)
                      OR ('person:' || p.id::text) = ANY(i.entries) OR ('person:' || lower(p.email)) = ANY(i.entries)
                      OR p.id = ANY(i.group_members))
-           -- Web push reaches only someone with a subscription; the other channels find out when they send.
+           -- Web push reaches only someone with a subscription, Teams someone who installed the bot; the other
+           -- channels find out when they send.
            CROSS JOIN LATERAL (
-             SELECT u.channel, u.ord, u.channel <> 'web_push' OR EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id) AS reachable
+             SELECT u.channel, u.ord,
+                    CASE u.channel WHEN 'web_push' THEN EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id)
+                                   WHEN 'teams' THEN EXISTS (SELECT 1 FROM teams_identities t WHERE t.person_id = p.id)
+                                   ELSE true END AS reachable
                FROM unnest(i.channels) WITH ORDINALITY AS u(channel, ord)
            ) c
           WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = i.approval_id AND d.person_id = p.id)
@@ -145,6 +151,7 @@ export class DeliveryRepository {
         ),
         enabled,
         NO_SUBSCRIPTION,
+        NO_TEAMS_LINK,
       ],
     );
     const planned = rows.map(fromRow);
@@ -338,7 +345,7 @@ export class DeliveryRepository {
       ),
       this.database.query<{ id: string }>(
         `SELECT DISTINCT a.id FROM approvals a JOIN deliveries d ON d.approval_id = a.id AND d.state = 'sent' AND d.external_ref IS NOT NULL AND d.outcome_shown IS NULL
-          WHERE a.status <> 'pending' AND a.decided_at < now() - make_interval(secs => $1) AND d.channel IN ('slack', 'email') LIMIT $2`,
+          WHERE a.status <> 'pending' AND a.decided_at < now() - make_interval(secs => $1) AND d.channel IN ('slack', 'email', 'teams') LIMIT $2`,
         [graceSeconds, limit],
       ),
     ]);

@@ -19,4 +19,6 @@ export { renderCommandReply, renderHomeView } from './slack/slack-home';
 export { type SlackLinkView, SlackLinksService } from './slack/slack-links.service';
 export { escapeMrkdwn, renderApprovalMessage } from './slack/slack-message';
 export { checkSlackSignature, signSlackRequest, SLACK_MAX_SKEW_SECONDS } from './slack/slack-signature';
+export { type TeamsAnswer, TeamsActivitiesService, type TeamsRequest } from './teams/teams-activities.service';
+export { escapeCardText, renderApprovalCard } from './teams/teams-card';
 export { MAX_PUSH_PAYLOAD_BYTES, pushPayload } from './web-push/web-push.channel';

@@ -2,7 +2,7 @@ import { type ApprovalSummary } from '@countersign/approvals';
 import { type PersonRecord } from '@countersign/people';
 import { type SlackIdentity } from './slack/slack-identity.repository';
 
-export type ChannelType = 'slack' | 'web_push' | 'email';
+export type ChannelType = 'slack' | 'web_push' | 'email' | 'teams';
 export type DeliveryKind = 'request' | 'reminder';
 export type DeliveryState = 'queued' | 'sent' | 'failed' | 'gone' | 'unreachable' | 'off';
 

@@ -62,6 +62,31 @@ describe('loadConfig', () => {
     }
   });
 
+  it('Teams is off without TEAMS_APP_ID; with one it needs the password and tenant, defaults to the public cloud, and takes only https (or loopback) endpoints', () => {
+    expect(loadConfig(valid).teams).toBeNull();
+    const appId = '6f1c1d52-7d1e-4f7e-9a70-1f1d2b3c4d5e';
+    const tenant = '0b1c1d52-7d1e-4f7e-9a70-1f1d2b3c4d5e';
+    expect(() => loadConfig({ ...valid, TEAMS_APP_ID: appId })).toThrow(/TEAMS_APP_PASSWORD, TEAMS_TENANT_ID: required/);
+    expect(loadConfig({ ...valid, TEAMS_APP_ID: appId, TEAMS_APP_PASSWORD: 'pw', TEAMS_TENANT_ID: tenant }).teams).toEqual({
+      appId,
+      appPassword: 'pw',
+      tenantId: tenant,
+      openIdMetadataUrl: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
+      tokenIssuer: 'https://api.botframework.com',
+      loginUrl: `https://login.microsoftonline.com/${tenant}`,
+      oauthScope: 'https://api.botframework.com',
+      serviceUrls: ['https://smba.trafficmanager.net/'],
+    });
+    const teams = { ...valid, TEAMS_APP_ID: appId, TEAMS_APP_PASSWORD: 'pw', TEAMS_TENANT_ID: tenant };
+    expect(
+      loadConfig({ ...teams, TEAMS_SERVICE_URLS: 'https://smba.trafficmanager.net/amer, http://127.0.0.1:9/teams/' }).teams?.serviceUrls,
+    ).toEqual(['https://smba.trafficmanager.net/amer/', 'http://127.0.0.1:9/teams/']);
+    expect(() => loadConfig({ ...teams, TEAMS_SERVICE_URLS: 'http://smba.example.com/' })).toThrow(/TEAMS_SERVICE_URLS/);
+    expect(() => loadConfig({ ...teams, TEAMS_LOGIN_URL: 'http://login.example.com/t' })).toThrow(/TEAMS_LOGIN_URL/);
+    expect(() => loadConfig({ ...teams, TEAMS_OPENID_METADATA_URL: 'http://login.example.com/x' })).toThrow(/TEAMS_OPENID_METADATA_URL/);
+    expect(() => loadConfig({ ...teams, TEAMS_TENANT_ID: 'common' })).toThrow(/TEAMS_TENANT_ID/);
+  });
+
   it('email is off without SMTP_URL; with one it needs SMTP_FROM, and only smtp:// or smtps:// URLs with a host', () => {
     expect(loadConfig(valid).smtp).toBeNull();
     expect(() => loadConfig({ ...valid, SMTP_URL: 'smtp://127.0.0.1:2525' })).toThrow(/SMTP_FROM: required/);

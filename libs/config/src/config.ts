@@ -21,6 +21,21 @@ function isSmtpUrl(value: string): boolean {
   }
 }
 
+/** https, or http on a loopback host (the fakes in tests): the Teams endpoints carry tokens and the app password. */
+function isSecureOrLoopbackUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  } catch {
+    return false;
+  }
+}
+const secureUrl = z.string().refine(isSecureOrLoopbackUrl, 'must be an https URL (http only on 127.0.0.1 or localhost)');
+/** A Bot Connector service URL prefix: an origin and a path ending in `/`, no query. */
+function isServiceUrlPrefix(value: string): boolean {
+  return isSecureOrLoopbackUrl(value) && !value.includes('?') && !value.includes('#');
+}
+
 const schema = z.object({
   DATABASE_URL: z.string().url({ message: 'must be a postgres:// URL' }),
   REDIS_URL: z.string().url({ message: 'must be a redis:// URL' }),
@@ -80,6 +95,23 @@ const schema = z.object({
     .string()
     .regex(/^\/[a-z0-9][a-z0-9_-]{0,31}$/, 'must be a slash command: "/" and up to 32 lowercase letters, digits, "-" or "_"')
     .default('/countersign'),
+  TEAMS_APP_ID: z.string().uuid({ message: "must be the bot's Microsoft app id (a GUID)" }).optional(),
+  TEAMS_APP_PASSWORD: z.string().min(1).optional(),
+  TEAMS_TENANT_ID: z.string().uuid({ message: "must be the organization's Microsoft Entra tenant id (a GUID)" }).optional(),
+  TEAMS_OPENID_METADATA_URL: secureUrl.default('https://login.botframework.com/v1/.well-known/openidconfiguration'),
+  TEAMS_TOKEN_ISSUER: z.string().min(1).default('https://api.botframework.com'),
+  TEAMS_LOGIN_URL: secureUrl.optional(),
+  TEAMS_OAUTH_SCOPE: z.string().min(1).default('https://api.botframework.com'),
+  TEAMS_SERVICE_URLS: z
+    .string()
+    .default('https://smba.trafficmanager.net/')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .refine((urls) => urls.length > 0 && urls.every(isServiceUrlPrefix), 'must be comma-separated https URLs (http only on loopback)'),
   VAPID_PUBLIC_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{87}$/, 'must be a base64url uncompressed P-256 public key')
@@ -267,6 +299,22 @@ export interface CountersignConfig {
    * token (`appToken`) interactions arrive over Socket Mode, without it at `POST /slack/events` (ADR 0022).
    */
   slack: { botToken: string; signingSecret: string; appId: string; apiUrl: string; appToken: string | null; command: string } | null;
+  /**
+   * Teams is on when TEAMS_APP_ID is set (then the password and the tenant are required): a single-tenant bot.
+   * Incoming activities are verified against the OpenID metadata and issuer; the bot's own token comes from the
+   * login URL (default `https://login.microsoftonline.com/<tenant>`) for the scope; the bot calls only service URLs
+   * under one of `serviceUrls` (docs/adr/0024-teams-channel.md).
+   */
+  teams: {
+    appId: string;
+    appPassword: string;
+    tenantId: string;
+    openIdMetadataUrl: string;
+    tokenIssuer: string;
+    loginUrl: string;
+    oauthScope: string;
+    serviceUrls: string[];
+  } | null;
   /** VAPID keys from config, or null: generated on first start and stored encrypted. */
   vapidKeys: { publicKey: string; privateKey: string } | null;
   vapidSubject: string;
@@ -325,6 +373,7 @@ export const SENSITIVE_VARIABLES = [
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',
   'SLACK_APP_TOKEN',
+  'TEAMS_APP_PASSWORD',
   'VAPID_PRIVATE_KEY',
   'SMTP_URL',
   'OIDC_PROVIDERS',
@@ -350,6 +399,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (values.SLACK_BOT_TOKEN && !values.SLACK_SIGNING_SECRET) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
   if (values.SLACK_BOT_TOKEN && !values.SLACK_APP_ID)
     problems.push('SLACK_APP_ID: required when SLACK_BOT_TOKEN is set (clicks are checked against it)');
+  if (values.TEAMS_APP_ID && (!values.TEAMS_APP_PASSWORD || !values.TEAMS_TENANT_ID))
+    problems.push('TEAMS_APP_PASSWORD, TEAMS_TENANT_ID: required when TEAMS_APP_ID is set (a single-tenant bot)');
   if (Boolean(values.VAPID_PUBLIC_KEY) !== Boolean(values.VAPID_PRIVATE_KEY))
     problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither');
   if (values.SMTP_URL && !values.SMTP_FROM) problems.push('SMTP_FROM: required when SMTP_URL is set (the address mail is sent from)');
@@ -386,6 +437,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     circuitBreakerThreshold: values.CIRCUIT_BREAKER_THRESHOLD,
     circuitBreakerWindowMinutes: values.CIRCUIT_BREAKER_WINDOW_MINUTES,
     dpopProofWindowSeconds: values.DPOP_PROOF_WINDOW_SECONDS,
+    teams:
+      values.TEAMS_APP_ID && values.TEAMS_APP_PASSWORD && values.TEAMS_TENANT_ID
+        ? {
+            appId: values.TEAMS_APP_ID,
+            appPassword: values.TEAMS_APP_PASSWORD,
+            tenantId: values.TEAMS_TENANT_ID,
+            openIdMetadataUrl: values.TEAMS_OPENID_METADATA_URL,
+            tokenIssuer: values.TEAMS_TOKEN_ISSUER,
+            loginUrl: (values.TEAMS_LOGIN_URL ?? `https://login.microsoftonline.com/${values.TEAMS_TENANT_ID}`).replace(/\/+$/, ''),
+            oauthScope: values.TEAMS_OAUTH_SCOPE,
+            serviceUrls: values.TEAMS_SERVICE_URLS.map((url) => url.replace(/\/*$/, '/')),
+          }
+        : null,
     slack:
       values.SLACK_BOT_TOKEN && values.SLACK_SIGNING_SECRET && values.SLACK_APP_ID
         ? {

@@ -14,7 +14,7 @@ const OUTCOME_LABELS: Record<string, string> = {
   cancelled: 'Cancelled',
   pending: 'Pending',
 };
-const CHANNEL_LABELS: Record<string, string> = { slack: 'Slack', web_push: 'Web push', email: 'Email' };
+const CHANNEL_LABELS: Record<string, string> = { slack: 'Slack', web_push: 'Web push', email: 'Email', teams: 'Teams' };
 
 export function OverviewPage() {
   const [days, setDays] = useState(7);
@@ -211,14 +211,14 @@ function OverviewBody({ overview }: { overview: Overview }) {
           <h2>Fast approvals</h2>
           <p>
             These decisions came less than {decisions.fast_threshold_seconds} seconds (or the tier&apos;s own threshold) after the person
-            was shown the request, on the web or in Slack: too quick to have read it. Worth a word with them.
+            was shown the request, on the web, in Slack or in Teams: too quick to have read it. Worth a word with them.
           </p>
           <ul className="plain-list">
             {decisions.recent_fast.map((row) => (
               <li key={`${row.approval_id}-${row.person}`}>
                 <TierBadge tier={row.tier} /> {actionLabel(row.action_type)} — {row.verdict === 'approve' ? 'approved' : 'denied'} by{' '}
-                {row.person} {row.channel === 'slack' ? 'in Slack' : 'on the web'}, {formatDateTime(row.decided_at)}{' '}
-                <Link to={`/admin/audit?subject_id=${row.approval_id}`}>audit trail</Link>
+                {row.person} {row.channel === 'web' ? 'on the web' : `in ${CHANNEL_LABELS[row.channel] ?? row.channel}`},{' '}
+                {formatDateTime(row.decided_at)} <Link to={`/admin/audit?subject_id=${row.approval_id}`}>audit trail</Link>
               </li>
             ))}
           </ul>

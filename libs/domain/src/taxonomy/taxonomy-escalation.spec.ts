@@ -71,7 +71,7 @@ describe('escalation ladder: schema and semantics', () => {
   });
 
   it('refuses unknown channel names, unknown entries and unknown step fields', () => {
-    expect(errorsOf(withLadder('[{ after: 10m, to: ["role:security"], channels: [teams] }]'))).toEqual([
+    expect(errorsOf(withLadder('[{ after: 10m, to: ["role:security"], channels: [carrier_pigeon] }]'))).toEqual([
       expect.objectContaining({
         code: 'schema',
         path: 'tiers.critical.escalation[0].channels[0]',

@@ -20,7 +20,9 @@ const approver = z.string().regex(/^(on_behalf_of|(role|group|person):\S+)$/, {
 const escalationApprover = z.string().regex(/^(on_behalf_of|manager|(role|group|person):\S+)$/, {
   message: 'escalation approver must be "on_behalf_of", "manager", "role:<role>", "group:<name>" or "person:<id>"',
 });
-const channel = z.enum(['slack', 'web_push', 'email'], { message: 'unknown channel: channels are "slack", "web_push" and "email"' });
+const channel = z.enum(['slack', 'web_push', 'email', 'teams'], {
+  message: 'unknown channel: channels are "slack", "web_push", "email" and "teams"',
+});
 const escalationStep = z.strictObject({
   after: duration,
   to: z.array(escalationApprover).min(1, { message: 'an escalation step must add at least one approver' }),

@@ -2,7 +2,7 @@ import type { BlastRadius, Reversibility, Tier } from './tiers';
 
 export type Decision = 'auto_approve' | 'approve' | 'deny';
 export type StepUp = 'none' | 'passkey';
-export type NotificationChannelType = 'slack' | 'web_push' | 'email';
+export type NotificationChannelType = 'slack' | 'web_push' | 'email' | 'teams';
 
 export interface AutoApproveTierConfig {
   decision: 'auto_approve';
