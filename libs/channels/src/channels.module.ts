@@ -2,6 +2,9 @@ import { Global, Module } from '@nestjs/common';
 import { APPROVAL_OUTREACH, ApprovalsModule } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PeopleModule } from '@countersign/people';
+import { TaxonomyModule } from '@countersign/taxonomy';
+import { ChannelPreferenceRepository } from './channel-preference.repository';
+import { ChannelPreferencesService } from './channel-preferences.service';
 import { ChannelsDeprovisioningModule } from './channels-deprovisioning';
 import { DeliveryPlanner } from './delivery-planner';
 import { DeliveryRepository } from './delivery.repository';
@@ -22,8 +25,10 @@ import { WebPushChannel } from './web-push/web-push.channel';
  */
 @Global()
 @Module({
-  imports: [ApprovalsModule, ChannelsDeprovisioningModule, PeopleModule],
+  imports: [ApprovalsModule, ChannelsDeprovisioningModule, PeopleModule, TaxonomyModule],
   providers: [
+    ChannelPreferenceRepository,
+    ChannelPreferencesService,
     DeliveryPlanner,
     DeliveryRepository,
     EmailChannel,
@@ -42,6 +47,13 @@ import { WebPushChannel } from './web-push/web-push.channel';
     },
     { provide: APPROVAL_OUTREACH, useExisting: DeliveryPlanner },
   ],
-  exports: [APPROVAL_OUTREACH, NotificationService, PushSubscriptionsService, SlackInteractionsService, SlackLinksService],
+  exports: [
+    APPROVAL_OUTREACH,
+    ChannelPreferencesService,
+    NotificationService,
+    PushSubscriptionsService,
+    SlackInteractionsService,
+    SlackLinksService,
+  ],
 })
 export class ChannelsModule {}
