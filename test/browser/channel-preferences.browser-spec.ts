@@ -61,6 +61,8 @@ describe('notification settings: channels per tier', () => {
       await page.getByText(/Notification settings saved/).waitFor();
       expect((await stored()).tiers.find((tier) => tier.tier === 'medium')?.chosen).toEqual(['web_push']);
       expect((await stored()).tiers.find((tier) => tier.tier === 'high')?.chosen).toBeNull();
+      // No browser of theirs is subscribed to push, so the page says the choice cannot be honoured yet.
+      await medium.getByText(/None of your choices can reach you now/).waitFor();
 
       // It stays so after a reload.
       await page.reload();

@@ -43,7 +43,9 @@ export class ChannelPreferencesService {
       this.preferences.setUp(person.id),
     ]);
     const channels = CHANNEL_TYPES.map((channel) => this.setUpView(channel, person, setUp));
-    const usable = (channel: string) => channels.some((entry) => entry.channel === channel && entry.configured && entry.set_up !== false);
+    // The planning statement's rule: a channel can work if the deployment has it, and push only with a subscription.
+    const usable = (channel: string) =>
+      channels.some((entry) => entry.channel === channel && entry.configured && (channel !== 'web_push' || entry.set_up === true));
     const reaching = tiers.filter((tier) => tier.allowed.length > 0);
     // A tier the taxonomy dropped, or now decides without people: its preference is kept but does nothing.
     const active = new Set(reaching.map((tier) => tier.tier));
@@ -52,8 +54,7 @@ export class ChannelPreferencesService {
       channels,
       tiers: reaching.map(({ tier, allowed }) => {
         const chosen = stored.get(tier) ?? null;
-        // Only push is known unusable before sending (no subscription): the planning statement's rule, for the screen.
-        return { tier, allowed, chosen, used: channelsToUse(allowed, chosen, (channel) => channel !== 'web_push' || usable(channel)) };
+        return { tier, allowed, chosen, used: channelsToUse(allowed, chosen, usable) };
       }),
       ignored: [...stored].filter(([tier]) => !active.has(tier)).map(([tier, chosen]) => ({ tier, chosen })),
     };
