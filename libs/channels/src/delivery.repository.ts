@@ -114,10 +114,12 @@ export class DeliveryRepository {
                 AND ((p.id = i.on_behalf_of_id AND 'on_behalf_of' = ANY(i.entries)) OR ('role:' || p.role) = ANY(i.entries)
                      OR ('person:' || p.id::text) = ANY(i.entries) OR ('person:' || lower(p.email)) = ANY(i.entries)
                      OR p.id = ANY(i.group_members))
-           -- Web push reaches only someone with a subscription; the other channels find out when they send.
+           -- Web push reaches only someone with a subscription; the other channels find out when they send. Read once
+           -- per approver (OFFSET 0 keeps the planner from copying both subqueries into every use of their values).
            CROSS JOIN LATERAL (
              SELECT EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id) AS subscribed,
                     (SELECT cp.channels FROM channel_preferences cp WHERE cp.person_id = p.id AND cp.tier = i.tier) AS chosen
+             OFFSET 0
            ) r
            -- The preference counts only if a chosen channel among those offered can work (configured, push subscribed).
            CROSS JOIN LATERAL (
@@ -125,6 +127,7 @@ export class DeliveryRepository {
                       SELECT 1 FROM unnest(i.channels) AS k(channel)
                        WHERE k.channel = ANY(r.chosen) AND k.channel = ANY($2::text[]) AND (k.channel <> 'web_push' OR r.subscribed)
                     ) AS honoured
+             OFFSET 0
            ) h
            CROSS JOIN LATERAL (
              SELECT u.channel, u.ord, u.channel <> 'web_push' OR r.subscribed AS reachable, NOT h.honoured OR u.channel = ANY(r.chosen) AS chosen
