@@ -31,6 +31,24 @@ export const TIER_LABELS: Record<string, string> = {
   forbidden: 'Forbidden',
 };
 
+const CHANNEL_LABELS: Record<string, string> = { slack: 'Slack', web_push: 'Push', email: 'Email', teams: 'Microsoft Teams' };
+
+/** A channel as people read it ("Push" for `web_push`); a channel this build does not know by its name. */
+export function channelLabel(channel: string): string {
+  return CHANNEL_LABELS[channel] ?? channel;
+}
+
+/** A delivery's state as the approval page says it. */
+export const DELIVERY_STATE_LABELS: Record<string, string> = {
+  queued: 'being sent',
+  sent: 'sent',
+  failed: 'failed',
+  gone: 'subscription gone',
+  unreachable: 'unreachable',
+  off: 'off on this Countersign',
+  not_chosen: 'not chosen',
+};
+
 /** The tab's title: "Inbox · Countersign". */
 export function useTitle(title: string): void {
   useEffect(() => {

@@ -130,6 +130,8 @@ export function groupRosterView(groupMembers: Record<string, string[]>, roster: 
 export interface ReaderContext {
   groups: GroupEntry[];
   decidingFor: PersonName | null;
+  /** The people the deliveries are for, to name them (a delivery for someone not in it is named by id). */
+  people?: PersonName[];
 }
 
 /** The approval as `reader` sees it; `you` says what is left for them to do. */
@@ -162,7 +164,10 @@ export function approverView(
     escalated_to: approval.escalatedTo,
     groups: context.groups,
     escalation: escalationView(approval),
-    notifications,
+    notifications: notifications.map((notification) => {
+      const named = context.people?.find((person) => person.id === notification.person);
+      return { ...notification, person_name: named ? named.displayName || named.email : notification.person };
+    }),
     provenance: approval.provenance,
     provenance_warnings: classification.reasons.filter((reason) => reason.startsWith('Untrusted provenance')),
     agent_reason: approval.reason === null ? null : { text: approval.reason, label: AGENT_CLAIM_LABEL },

@@ -98,9 +98,13 @@ export class ApproverService {
   async render(activity: ApprovalActivity, person: PersonRecord, capacity?: DecidingCapacity | null): Promise<ApproverView> {
     const via = (capacity === undefined ? await this.capacityOf(person, activity.row) : capacity)?.via as
       DelegationInForce | null | undefined;
-    const roster = await this.decisions.groupRoster(activity.row.approval.groupMembers);
+    const [roster, people] = await Promise.all([
+      this.decisions.groupRoster(activity.row.approval.groupMembers),
+      this.decisions.peopleNamed([...new Set(activity.notifications.map((notification) => notification.person))]),
+    ]);
     return approverView(activity, person, {
       groups: groupRosterView(activity.row.approval.groupMembers, roster),
+      people,
       decidingFor: via ? { id: via.delegator.id, email: via.delegator.email, displayName: via.delegatorName } : null,
     });
   }

@@ -428,6 +428,16 @@ export class DecisionRepository {
     );
   }
 
+  /** The names of these people (the approvers a view lists deliveries for). */
+  async peopleNamed(ids: string[]): Promise<PersonName[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.database.query<{ id: string; email: string; display_name: string }>(
+      `SELECT id, email, display_name FROM people WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return rows.map((row) => ({ id: row.id, email: row.email, displayName: row.display_name }));
+  }
+
   /** The approval with the names a person needs to read it. */
   async withParties(id: string): Promise<InboxRow | null> {
     const rows = await this.database.query<{

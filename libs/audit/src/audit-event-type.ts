@@ -50,6 +50,8 @@ export enum AuditEventType {
   PushSubscribed = 'push.subscribed',
   PushUnsubscribed = 'push.unsubscribed',
   PushSubscriptionGone = 'push.subscription_gone',
+  ChannelPreferencesChanged = 'channel_preferences.changed',
+  ChannelPreferencesRefused = 'channel_preferences.refused',
   GroupCreated = 'group.created',
   GroupUpdated = 'group.updated',
   GroupMembersChanged = 'group.members_changed',

@@ -2,6 +2,9 @@ import { Global, Module } from '@nestjs/common';
 import { APPROVAL_OUTREACH, APPROVAL_WATCHER, ApprovalsModule } from '@countersign/approvals';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
 import { PeopleModule } from '@countersign/people';
+import { TaxonomyModule } from '@countersign/taxonomy';
+import { ChannelPreferenceRepository } from './channel-preference.repository';
+import { ChannelPreferencesService } from './channel-preferences.service';
 import { ChannelsDeprovisioningModule } from './channels-deprovisioning';
 import { DeliveryPlanner } from './delivery-planner';
 import { DeliveryRepository } from './delivery.repository';
@@ -29,8 +32,10 @@ import { WebPushChannel } from './web-push/web-push.channel';
  */
 @Global()
 @Module({
-  imports: [ApprovalsModule, ChannelsDeprovisioningModule, PeopleModule],
+  imports: [ApprovalsModule, ChannelsDeprovisioningModule, PeopleModule, TaxonomyModule],
   providers: [
+    ChannelPreferenceRepository,
+    ChannelPreferencesService,
     DeliveryPlanner,
     DeliveryRepository,
     EmailChannel,

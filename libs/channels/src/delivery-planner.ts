@@ -51,6 +51,7 @@ export class DeliveryPlanner implements ApprovalOutreach {
       {
         approvalId: approval.id,
         onBehalfOfId: approval.onBehalfOfId,
+        tier: approval.tier,
         entries,
         groupMembers: groupMembersNamed(entries, approval.groupMembers),
         channels: requirement.channels,
@@ -77,6 +78,7 @@ export class DeliveryPlanner implements ApprovalOutreach {
       {
         approvalId: approval.id,
         onBehalfOfId: approval.onBehalfOfId,
+        tier: approval.tier,
         entries: taken.added,
         groupMembers: groupMembersNamed(taken.added, approval.groupMembers),
         channels: taken.channels,

@@ -40,6 +40,8 @@ export interface Claimed {
 export interface PlanItem {
   approvalId: string;
   onBehalfOfId: string;
+  /** The approval's tier: the person's channel preference for it applies. */
+  tier: string;
   entries: string[];
   /** The people the `group:` entries among `entries` name: their members recorded on the approval (`groupMembersNamed`). */
   groupMembers: string[];
@@ -52,6 +54,8 @@ export interface PlanItem {
 /** Why a push cannot reach someone, as planning records it. */
 export const NO_SUBSCRIPTION = 'no push subscription (the person has not enabled notifications in a browser)';
 export const NO_TEAMS_LINK = 'the person has not installed the Countersign bot in Teams';
+/** A channel the tier offered that the person's preference for the tier leaves out (ADR 0025). */
+export const NOT_CHOSEN = "not chosen: the person's notification settings leave this channel out for this tier";
 
 type DeliveryRow = {
   id: string;
@@ -89,33 +93,51 @@ export class DeliveryRepository {
   /**
    * Plans the deliveries of several approvals in one statement: one row per active, undecided approver (the
    * approval's `entries`: `on_behalf_of`, `role:…`, `person:<id or email>`, and the recorded members of its `group:`
-   * entries) × the tier's channels, inserted where
-   * it does not exist yet (the unique key makes planning idempotent). A channel the deployment has not configured
-   * is planned `off`; web push to someone without a subscription `unreachable`, instead of costing a job. A first
+   * entries) × the channels offered (the tier's, or an escalation step's), inserted where it does not exist yet
+   * (the unique key makes planning idempotent). A channel the deployment has not configured is planned `off`; web
+   * push to someone without a subscription `unreachable`, instead of costing a job; a channel the person's
+   * preference for the tier leaves out `not_chosen` (`channelsToUse`, libs/domain: the preference counts only when
+   * one chosen channel can work, else every offered channel is used, so nobody is unreachable by choice). A first
    * request's plan also marks the approval notified (the sweep's sign that planning happened). Answers, per item,
    * every row of its current approvers, whether this call inserted it or it was there.
    */
   async plan(items: PlanItem[], enabled: ChannelType[]): Promise<DeliveryRecord[][]> {
     const rows = await this.database.query<DeliveryRow>(
       `WITH input AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(approval_id uuid, on_behalf_of_id uuid, entries text[], group_members uuid[], channels text[], kind text, new_people_only boolean)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(approval_id uuid, on_behalf_of_id uuid, tier text, entries text[], group_members uuid[], channels text[], kind text, new_people_only boolean)
        ), wanted AS (
          SELECT i.approval_id, i.kind, p.id AS person_id, p.created_at AS person_created, c.channel, c.ord,
-                CASE WHEN NOT (c.channel = ANY($2::text[])) THEN 'off' WHEN NOT c.reachable THEN 'unreachable' ELSE 'queued' END AS state,
+                CASE WHEN NOT (c.channel = ANY($2::text[])) THEN 'off' WHEN NOT c.chosen THEN 'not_chosen' WHEN NOT c.reachable THEN 'unreachable' ELSE 'queued' END AS state,
                 CASE WHEN NOT (c.channel = ANY($2::text[])) THEN c.channel || ' is not configured on this deployment'
-                     WHEN NOT c.reachable THEN CASE c.channel WHEN 'teams' THEN $4 ELSE $3 END END AS detail
+                     WHEN NOT c.chosen THEN $5 WHEN NOT c.reachable THEN CASE c.channel WHEN 'teams' THEN $4 ELSE $3 END END AS detail
            FROM input i
            JOIN people p ON p.status = 'active'
                 AND ((p.id = i.on_behalf_of_id AND 'on_behalf_of' = ANY(i.entries)) OR ('role:' || p.role) = ANY(i.entries)
                      OR ('person:' || p.id::text) = ANY(i.entries) OR ('person:' || lower(p.email)) = ANY(i.entries)
                      OR p.id = ANY(i.group_members))
-           -- Web push reaches only someone with a subscription, Teams someone who installed the bot; the other
-           -- channels find out when they send.
+           -- Web push reaches only someone with a subscription, Teams someone who installed the bot; the other channels
+           -- find out when they send. Read once per approver (OFFSET 0 keeps the planner from copying the subqueries into
+           -- every use of their values).
+           CROSS JOIN LATERAL (
+             SELECT EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id) AS subscribed,
+                    EXISTS (SELECT 1 FROM teams_identities t WHERE t.person_id = p.id) AS teams_linked,
+                    (SELECT cp.channels FROM channel_preferences cp WHERE cp.person_id = p.id AND cp.tier = i.tier) AS chosen
+             OFFSET 0
+           ) r
+           -- The preference counts only if a chosen channel among those offered can work (configured, push subscribed,
+           -- Teams linked).
+           CROSS JOIN LATERAL (
+             SELECT r.chosen IS NOT NULL AND EXISTS (
+                      SELECT 1 FROM unnest(i.channels) AS k(channel)
+                       WHERE k.channel = ANY(r.chosen) AND k.channel = ANY($2::text[])
+                         AND (k.channel <> 'web_push' OR r.subscribed) AND (k.channel <> 'teams' OR r.teams_linked)
+                    ) AS honoured
+             OFFSET 0
+           ) h
            CROSS JOIN LATERAL (
              SELECT u.channel, u.ord,
-                    CASE u.channel WHEN 'web_push' THEN EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.person_id = p.id)
-                                   WHEN 'teams' THEN EXISTS (SELECT 1 FROM teams_identities t WHERE t.person_id = p.id)
-                                   ELSE true END AS reachable
+                    CASE u.channel WHEN 'web_push' THEN r.subscribed WHEN 'teams' THEN r.teams_linked ELSE true END AS reachable,
+                    NOT h.honoured OR u.channel = ANY(r.chosen) AS chosen
                FROM unnest(i.channels) WITH ORDINALITY AS u(channel, ord)
            ) c
           WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = i.approval_id AND d.person_id = p.id)
@@ -142,6 +164,7 @@ export class DeliveryRepository {
           items.map((item) => ({
             approval_id: item.approvalId,
             on_behalf_of_id: item.onBehalfOfId,
+            tier: item.tier,
             entries: item.entries,
             group_members: item.groupMembers,
             channels: item.channels,
@@ -152,6 +175,7 @@ export class DeliveryRepository {
         enabled,
         NO_SUBSCRIPTION,
         NO_TEAMS_LINK,
+        NOT_CHOSEN,
       ],
     );
     const planned = rows.map(fromRow);

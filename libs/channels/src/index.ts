@@ -1,6 +1,8 @@
+export { type ChannelPreferences, ChannelPreferencesService } from './channel-preferences.service';
 export { ChannelsDeprovisioning, ChannelsDeprovisioningModule } from './channels-deprovisioning';
 export { ChannelsModule } from './channels.module';
 export {
+  CHANNEL_TYPES,
   type ChannelType,
   type DeliveryOutcome,
   type DeliveryState,

@@ -1,10 +1,14 @@
 import { type ApprovalSummary } from '@countersign/approvals';
 import { type PersonRecord } from '@countersign/people';
+import { CHANNEL_TYPES, type NotificationChannelType } from '@countersign/domain';
 import { type SlackIdentity } from './slack/slack-identity.repository';
 
-export type ChannelType = 'slack' | 'web_push' | 'email' | 'teams';
+/** The channel types are the one list in libs/domain (`CHANNEL_TYPES`): adding a channel starts there. */
+export { CHANNEL_TYPES };
+export type ChannelType = NotificationChannelType;
 export type DeliveryKind = 'request' | 'reminder';
-export type DeliveryState = 'queued' | 'sent' | 'failed' | 'gone' | 'unreachable' | 'off';
+/** `not_chosen`: the tier offered the channel, the person's preference left it out (ADR 0025). */
+export type DeliveryState = 'queued' | 'sent' | 'failed' | 'gone' | 'unreachable' | 'off' | 'not_chosen';
 
 /** One message to one person about one approval, as the channel sees it. */
 export interface Notification {

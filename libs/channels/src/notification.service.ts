@@ -62,6 +62,7 @@ export class NotificationService {
       {
         approvalId: approval.id,
         onBehalfOfId: approval.on_behalf_of_id,
+        tier: approval.tier,
         entries: approval.eligible,
         groupMembers: groupMembersNamed(approval.eligible, approval.group_members),
         channels: approval.requirement.channels as ChannelType[],

@@ -137,6 +137,53 @@ export const SlackLink = z
   .object({ slack_user_id: z.string(), team_id: z.string(), enterprise_id: z.string().nullable(), linked_by: z.string() })
   .meta({ id: 'SlackLink', description: "A person's Slack user, found by email or set by an admin (`linked_by`)." });
 
+// --- Channel preferences (docs/adr/0025-channel-preferences.md) ---
+
+export const ChannelSetUp = z
+  .object({
+    channel: z.string(),
+    configured: z.boolean().describe('Whether this deployment has the channel set up at all (else nothing is sent on it).'),
+    set_up: z
+      .boolean()
+      .nullable()
+      .describe('Whether the person can be reached on it: Slack linked, a browser subscribed to push, an email address. Null: not known.'),
+  })
+  .meta({ id: 'ChannelSetUp', description: 'A channel, and whether it can reach the person.' });
+
+export const TierChannelPreference = z
+  .object({
+    tier: z.string(),
+    allowed: z.array(z.string()).describe("The channels the taxonomy uses for the tier (its own and its escalation steps')."),
+    chosen: z.array(z.string()).nullable().describe("The person's choice; null: no preference, every allowed channel."),
+    used: z
+      .array(z.string())
+      .describe(
+        'The channels a request of this tier would be sent on now: the choice, unless none of it can work (then every allowed one).',
+      ),
+  })
+  .meta({ id: 'TierChannelPreference', description: "A tier of the active taxonomy and the person's channels for it." });
+
+export const ChannelPreferences = z
+  .object({
+    taxonomy_version: z.number().int(),
+    channels: z.array(ChannelSetUp),
+    tiers: z.array(TierChannelPreference).describe('Every tier of the active taxonomy that reaches people.'),
+    ignored: z
+      .array(z.object({ tier: z.string(), chosen: z.array(z.string()) }))
+      .describe('Preferences for tiers the active taxonomy does not have: kept, and used again if the tier comes back.'),
+  })
+  .meta({ id: 'ChannelPreferences', description: "A person's channels per tier (`GET /v1/me/channel-preferences`)." });
+
+export const ChannelPreferencesRequest = z
+  .strictObject({
+    preferences: z
+      .record(z.string(), z.array(z.string()).nullable())
+      .describe(
+        'Per tier of the active taxonomy, the channels to use (at least one, each allowed by the tier), or null for all of them. A tier left out has no preference.',
+      ),
+  })
+  .meta({ id: 'ChannelPreferencesRequest', description: 'Replaces my channel preferences (`PUT /v1/me/channel-preferences`).' });
+
 // --- Agents and resource servers ---
 
 export const CibaRegistration = z
@@ -520,6 +567,10 @@ export const SlackLinkRequest = z
 export type Role = z.infer<typeof Role>;
 export type Person = z.infer<typeof Person>;
 export type Me = z.infer<typeof Me>;
+export type ChannelSetUp = z.infer<typeof ChannelSetUp>;
+export type TierChannelPreference = z.infer<typeof TierChannelPreference>;
+export type ChannelPreferences = z.infer<typeof ChannelPreferences>;
+export type ChannelPreferencesRequest = z.infer<typeof ChannelPreferencesRequest>;
 export type EnrollmentLink = z.infer<typeof EnrollmentLink>;
 export type People = z.infer<typeof People>;
 export type Invitation = z.infer<typeof Invitation>;
@@ -596,6 +647,10 @@ export const ADMIN_SCHEMAS = [
   Sessions,
   PushSubscriptionView,
   SlackLink,
+  ChannelSetUp,
+  TierChannelPreference,
+  ChannelPreferences,
+  ChannelPreferencesRequest,
   CibaRegistration,
   Agent,
   Agents,

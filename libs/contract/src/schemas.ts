@@ -32,6 +32,15 @@ export const Notification = z
   })
   .meta({ id: 'Notification', description: 'Who was notified on which channel and how it went.' });
 
+export const ApproverNotification = Notification.extend({
+  person_name: z.string().describe('Who the delivery is for: their display name, else their email.'),
+  state: z
+    .string()
+    .describe(
+      '`queued`, `sent`, `failed`, `gone` (the push subscription expired), `unreachable` (no way to reach them on it), `off` (not configured on this deployment) or `not_chosen` (left out by their notification settings).',
+    ),
+}).meta({ id: 'ApproverNotification', description: 'Who was reached on which channel and how it went, as an approver sees it.' });
+
 export const Escalation = z
   .object({
     step: z.number().int().describe('Steps of the escalation ladder taken so far (0: none yet).'),
@@ -130,7 +139,7 @@ export const ApproverView = InboxItem.extend({
     .array(GroupEntry)
     .describe("Each `group:` approver entry's members as recorded when it was resolved, and who joined since (not eligible)."),
   escalation: Escalation,
-  notifications: z.array(Notification),
+  notifications: z.array(ApproverNotification).describe('Each approver × channel × kind (request, reminder): who was reached where.'),
   provenance: z.array(z.string()),
   provenance_warnings: z.array(z.string()),
   agent_reason: z.object({ text: z.string(), label: z.string() }).nullable(),
@@ -175,6 +184,7 @@ export const Problem = z
 export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
 export type Classification = z.infer<typeof Classification>;
 export type Notification = z.infer<typeof Notification>;
+export type ApproverNotification = z.infer<typeof ApproverNotification>;
 export type Escalation = z.infer<typeof Escalation>;
 export type AgentDecision = z.infer<typeof AgentDecision>;
 export type AgentApproval = z.infer<typeof AgentApproval>;
@@ -191,6 +201,7 @@ export const CONTRACT_SCHEMAS = [
   ApprovalStatus,
   Classification,
   Notification,
+  ApproverNotification,
   Escalation,
   AgentDecision,
   AgentApproval,

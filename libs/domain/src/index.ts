@@ -61,3 +61,11 @@ export {
 export { isInternalHost, isPrivateAddress, normaliseHost } from './network-address';
 export { validateOutboundUrl } from './outbound-url';
 export { formatPath, readYamlDocument, type DocumentPath, type Locate, type YamlProblem, type YamlReading } from './yaml-document';
+export {
+  type ChannelChoice,
+  channelsToUse,
+  checkChannelPreferences,
+  isChannelType,
+  tierChannels,
+  type TierChannels,
+} from './channel-preferences';

@@ -1,7 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiDefaultResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { type FastifyReply } from 'fastify';
 import { type Actor } from '@countersign/audit';
 import {
+  type ChannelPreferences,
+  ChannelPreferencesService,
   parseSubscription,
   type PushSubscriptionView,
   PushSubscriptionsService,
@@ -9,8 +12,9 @@ import {
   SlackLinksService,
 } from '@countersign/channels';
 import { CONFIG, type CountersignConfig } from '@countersign/config';
-import { ref, SlackLinkRequest } from '@countersign/contract';
+import { ChannelPreferencesRequest, ref, SlackLinkRequest } from '@countersign/contract';
 import { parseAdminBody } from '../http/admin-body';
+import { parseBody } from '../http/parse';
 import { type PersonSession } from '@countersign/people';
 import { AdminGuard, CurrentAdmin, CurrentSession, SessionGuard } from '../http/auth.guards';
 
@@ -27,8 +31,9 @@ export class PushController {
   }
 }
 
-/** The signed-in person's channels: push subscriptions of their browsers, and their Slack link. */
+/** The signed-in person's channels: push subscriptions of their browsers, their Slack link, and which channels each tier uses. */
 @ApiTags('people')
+@ApiDefaultResponse({ description: 'A problem (RFC 9457)', content: { 'application/problem+json': { schema: ref('Problem') } } })
 @Controller('v1/me')
 @UseGuards(SessionGuard)
 export class MeChannelsController {
@@ -36,7 +41,38 @@ export class MeChannelsController {
     @Inject(CONFIG) private readonly config: CountersignConfig,
     private readonly push: PushSubscriptionsService,
     private readonly slack: SlackLinksService,
+    private readonly preferences: ChannelPreferencesService,
   ) {}
+
+  @Get('channel-preferences')
+  @ApiOperation({
+    summary: 'Every tier of the active taxonomy that reaches people, its channels, my choice, and which channels can reach me',
+  })
+  @ApiOkResponse({ schema: ref('ChannelPreferences') })
+  channelPreferences(
+    @CurrentSession() session: PersonSession,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ChannelPreferences> {
+    void reply.header('cache-control', 'no-store');
+    return this.preferences.view(session.person);
+  }
+
+  @Put('channel-preferences')
+  @ApiOperation({
+    summary: 'Choose, per tier, the channels to be reached on (at least one, within what the tier allows; null or left out: all of them)',
+  })
+  @ApiBody({ schema: ref('ChannelPreferencesRequest') })
+  @ApiOkResponse({ schema: ref('ChannelPreferences') })
+  async setChannelPreferences(@CurrentSession() session: PersonSession, @Body() body: unknown): Promise<ChannelPreferences> {
+    const actor = { type: 'person' as const, id: session.person.id };
+    let request;
+    try {
+      request = parseBody(ChannelPreferencesRequest, body);
+    } catch (error) {
+      return this.preferences.refuse(actor, session.person, error);
+    }
+    return this.preferences.update(actor, session.person, request);
+  }
 
   @Post('push-subscriptions')
   @ApiOperation({ summary: "Subscribe this browser: the PushSubscription's JSON ({endpoint, keys: {p256dh, auth}})" })
@@ -77,7 +113,17 @@ export class MeChannelsController {
 @Controller('v1/admin/people')
 @UseGuards(AdminGuard)
 export class AdminSlackController {
-  constructor(private readonly slack: SlackLinksService) {}
+  constructor(
+    private readonly slack: SlackLinksService,
+    private readonly preferences: ChannelPreferencesService,
+  ) {}
+
+  @Get(':id/channel-preferences')
+  @ApiOperation({ summary: "A person's channel preferences and which channels can reach them (for support; read only)" })
+  @ApiOkResponse({ schema: ref('ChannelPreferences') })
+  channelPreferences(@Param('id') id: string): Promise<ChannelPreferences> {
+    return this.preferences.viewOf(id);
+  }
 
   @Put(':id/slack')
   @ApiOperation({ summary: 'Link a person to a Slack user (when emails differ)' })

@@ -4,7 +4,7 @@ import { Link, useParams } from 'react-router';
 import { api, ApiError, type ApproverView, errorMessage } from '../api';
 import { ArgsTable, flattenArgs, isKeyFact, REDACTED } from '../components/ArgsTable';
 import { TierBadge } from '../components/TierBadge';
-import { actionLabel, formatDateTime, timeLeft, useTitle } from '../format';
+import { actionLabel, channelLabel, DELIVERY_STATE_LABELS, formatDateTime, timeLeft, useTitle } from '../format';
 import { useLiveApprovals, useNow } from '../live';
 import { BLAST_RADIUS, REVERSIBILITY, UNKNOWN_RISK } from '../risk';
 
@@ -233,6 +233,7 @@ export function ApprovalPage() {
           </div>
         ))}
         {view.escalation.steps > 0 && <p className="escalation">{describeEscalation(view.escalation)}</p>}
+        <Reached notifications={view.notifications} />
         {view.decisions.length === 0 ? (
           <p className="muted">No one has decided yet.</p>
         ) : (
@@ -250,6 +251,36 @@ export function ApprovalPage() {
         )}
       </section>
     </article>
+  );
+}
+
+/** Who was reached where: each approver's channels and how each delivery went (a reminder is marked as one). */
+function Reached({ notifications }: { notifications: ApproverView['notifications'] }) {
+  if (notifications.length === 0) return <p className="muted">Nobody has been notified yet.</p>;
+  const byPerson = new Map<string, ApproverView['notifications']>();
+  for (const notification of notifications) byPerson.set(notification.person, [...(byPerson.get(notification.person) ?? []), notification]);
+  return (
+    <>
+      <h3>Who was reached where</h3>
+      <ul className="reached" aria-label="Who was reached where">
+        {[...byPerson].map(([person, deliveries]) => {
+          const reached = deliveries.some((delivery) => delivery.state === 'sent' || delivery.state === 'queued');
+          return (
+            <li key={person}>
+              <strong>{deliveries[0].person_name}</strong>
+              {!reached && <span className="tag">not reached on any channel</span>}:{' '}
+              {deliveries.map((delivery, index) => (
+                <span key={`${delivery.channel}:${delivery.kind}`} title={delivery.detail ?? undefined}>
+                  {index > 0 && ' · '}
+                  {channelLabel(delivery.channel)}
+                  {delivery.kind === 'reminder' && ' (reminder)'} {DELIVERY_STATE_LABELS[delivery.state] ?? delivery.state}
+                </span>
+              ))}
+            </li>
+          );
+        })}
+      </ul>
+    </>
   );
 }
 

@@ -1,6 +1,6 @@
 import { type PublicKeyCredentialCreationOptionsJSON, startRegistration } from '@simplewebauthn/browser';
 import { useCallback, useEffect, useId, useState } from 'react';
-import { type Delegation, type Passkey, type SessionView, type SlackLink } from '@countersign/contract';
+import { type ChannelPreferences, type Delegation, type Passkey, type SessionView, type SlackLink } from '@countersign/contract';
 import { api, errorMessage } from '../api';
 import { formatDateTime, useTitle } from '../format';
 import { enablePush, pushSupported, type PushSubscriptionView } from '../push';
@@ -8,6 +8,8 @@ import { Link, useSearchParams } from 'react-router';
 import { usePerson } from '../session';
 import { safeNext } from './SignInPage';
 import { Feedback } from '../components/Feedback';
+import { TierBadge } from '../components/TierBadge';
+import { channelLabel } from '../format';
 
 /** Loads one list for a settings section; `reload` after a change. */
 function useResource<T>(path: string): { data: T | null; error: string | null; reload: () => Promise<void> } {
@@ -38,6 +40,7 @@ export function SettingsPage() {
       </p>
       <PasskeysSection />
       <DelegationsSection />
+      <ChannelPreferencesSection />
       <PushSection />
       <SlackSection />
       <SessionsSection />
@@ -303,7 +306,7 @@ function PushSection() {
 
   return (
     <section className="card" aria-labelledby="push-title">
-      <h2 id="push-title">Notifications</h2>
+      <h2 id="push-title">Push notifications on this device</h2>
       <p className="muted small">
         A notification says only that something waits, and its risk tier; you see the details after opening it here.
       </p>
@@ -346,6 +349,150 @@ function PushSection() {
             ))}
           </ul>
         </>
+      )}
+    </section>
+  );
+}
+
+/** Why a channel may not reach the person, beside its checkboxes (null: nothing to say). */
+function channelNote(channel: ChannelPreferences['channels'][number]): string | null {
+  if (!channel.configured) return 'not set up on this Countersign';
+  if (channel.set_up !== false) return null;
+  if (channel.channel === 'web_push') return 'no device has push notifications on (turn them on below)';
+  if (channel.channel === 'slack') return 'not linked yet: Countersign finds you by your email at the first message';
+  return 'not set up for you';
+}
+
+/** Per tier, the channels Countersign reaches the person on: within what the taxonomy allows, never none. */
+function ChannelPreferencesSection() {
+  const { data, error, reload } = useResource<ChannelPreferences>('/v1/me/channel-preferences');
+  const [choice, setChoice] = useState<Record<string, string[]>>({});
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const noteIds = useId();
+
+  useEffect(() => {
+    if (data) setChoice(Object.fromEntries(data.tiers.map((tier) => [tier.tier, tier.chosen ?? tier.allowed])));
+  }, [data]);
+
+  const toggle = (tier: string, channel: string, on: boolean) => {
+    setNotice(null);
+    setChoice((current) => {
+      const chosen = new Set(current[tier] ?? []);
+      if (on) chosen.add(channel);
+      else chosen.delete(channel);
+      return { ...current, [tier]: [...chosen] };
+    });
+  };
+
+  const save = async () => {
+    if (!data) return;
+    setActionError(null);
+    setNotice(null);
+    const empty = data.tiers.find((tier) => (choice[tier.tier] ?? []).length === 0);
+    if (empty) {
+      setActionError(`Choose at least one channel for the ${empty.tier} tier: Countersign must be able to reach you for it.`);
+      return;
+    }
+    setBusy(true);
+    try {
+      // Every allowed channel is the same as no preference: stored as none, so a channel the tier adds later is used too.
+      const preferences = Object.fromEntries(
+        data.tiers.map((tier) => {
+          const chosen = choice[tier.tier] ?? [];
+          return [
+            tier.tier,
+            tier.allowed.every((channel) => chosen.includes(channel)) ? null : tier.allowed.filter((c) => chosen.includes(c)),
+          ];
+        }),
+      );
+      await api.put<ChannelPreferences>('/v1/me/channel-preferences', { preferences });
+      await reload();
+      setNotice('Notification settings saved. New approval requests reach you on the channels chosen above.');
+    } catch (caught) {
+      setActionError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="channels-title">
+      <h2 id="channels-title">Notifications</h2>
+      <p className="muted small">
+        For each risk tier, choose where Countersign reaches you about requests you may decide. The taxonomy decides which channels a tier
+        may use; you keep at least one. If none of your choices can reach you (say, push with no device turned on), every channel of the
+        tier is used.
+      </p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {data && data.tiers.length === 0 && <p>No tier of the current taxonomy asks people to decide.</p>}
+      {data && data.tiers.length > 0 && (
+        <form
+          className="channel-preferences"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void save();
+          }}
+        >
+          {data.channels.some((channel) => channelNote(channel)) && (
+            <ul className="muted small channel-notes">
+              {data.channels.map(
+                (channel) =>
+                  channelNote(channel) && (
+                    <li key={channel.channel} id={`${noteIds}-${channel.channel}`}>
+                      {channelLabel(channel.channel)}: {channelNote(channel)}
+                    </li>
+                  ),
+              )}
+            </ul>
+          )}
+          {data.tiers.map((tier) => {
+            const fallback = tier.chosen !== null && tier.used.length > tier.chosen.length;
+            return (
+              <fieldset key={tier.tier} className="channel-tier">
+                <legend>
+                  <TierBadge tier={tier.tier} /> <span className="visually-hidden">tier</span>
+                </legend>
+                <div className="channel-options">
+                  {data.channels.map((channel) => {
+                    const allowed = tier.allowed.includes(channel.channel);
+                    const note = channelNote(channel);
+                    return (
+                      <label key={channel.channel} className={allowed ? undefined : 'muted'}>
+                        <input
+                          type="checkbox"
+                          name={`${tier.tier}:${channel.channel}`}
+                          checked={allowed && (choice[tier.tier] ?? []).includes(channel.channel)}
+                          disabled={!allowed || busy}
+                          aria-describedby={allowed && note ? `${noteIds}-${channel.channel}` : undefined}
+                          onChange={(event) => toggle(tier.tier, channel.channel, event.target.checked)}
+                        />{' '}
+                        {channelLabel(channel.channel)}
+                        {!allowed && <span className="small"> (not used for this tier)</span>}
+                      </label>
+                    );
+                  })}
+                </div>
+                {fallback && <p className="small notice">None of your choices can reach you now, so every channel of this tier is used.</p>}
+              </fieldset>
+            );
+          })}
+          {data.ignored.length > 0 && (
+            <p className="muted small">
+              Kept but not used (the taxonomy has no such tier that asks people now):{' '}
+              {data.ignored.map((entry) => `${entry.tier} (${entry.chosen.map(channelLabel).join(', ')})`).join('; ')}.
+            </p>
+          )}
+          <button type="submit" className="button primary" disabled={busy}>
+            {busy ? 'Saving…' : 'Save notification settings'}
+          </button>
+          <Feedback notice={notice} error={actionError} />
+        </form>
       )}
     </section>
   );

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isDuration, parseDuration } from '../duration';
 import { BLAST_RADII, REVERSIBILITIES } from './tiers';
+import { CHANNEL_TYPES, listOfChannels } from './taxonomy.types';
 
 const duration = z.string().refine(isDuration, { message: 'invalid duration: use a positive integer with s, m, h or d, e.g. "30m"' });
 
@@ -20,9 +21,7 @@ const approver = z.string().regex(/^(on_behalf_of|(role|group|person):\S+)$/, {
 const escalationApprover = z.string().regex(/^(on_behalf_of|manager|(role|group|person):\S+)$/, {
   message: 'escalation approver must be "on_behalf_of", "manager", "role:<role>", "group:<name>" or "person:<id>"',
 });
-const channel = z.enum(['slack', 'web_push', 'email', 'teams'], {
-  message: 'unknown channel: channels are "slack", "web_push", "email" and "teams"',
-});
+const channel = z.enum(CHANNEL_TYPES, { message: `unknown channel: channels are ${listOfChannels()}` });
 const escalationStep = z.strictObject({
   after: duration,
   to: z.array(escalationApprover).min(1, { message: 'an escalation step must add at least one approver' }),

@@ -2,7 +2,15 @@ import type { BlastRadius, Reversibility, Tier } from './tiers';
 
 export type Decision = 'auto_approve' | 'approve' | 'deny';
 export type StepUp = 'none' | 'passkey';
-export type NotificationChannelType = 'slack' | 'web_push' | 'email' | 'teams';
+/** Every channel a person can be reached on: the one list (the taxonomy's schema, planning and preferences derive from it). */
+export const CHANNEL_TYPES = ['slack', 'web_push', 'email', 'teams'] as const;
+export type NotificationChannelType = (typeof CHANNEL_TYPES)[number];
+
+/** `"slack", "web_push", "email" and "teams"`: the channels, as refusals name them. */
+export function listOfChannels(): string {
+  const quoted = CHANNEL_TYPES.map((type) => JSON.stringify(type));
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} and ${quoted[quoted.length - 1]}` : quoted.join('');
+}
 
 export interface AutoApproveTierConfig {
   decision: 'auto_approve';
