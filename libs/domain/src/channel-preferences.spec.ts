@@ -97,7 +97,7 @@ describe('channel preferences', () => {
 
     it('refuses an unknown channel', () => {
       expect(refusal(() => checkChannelPreferences(tiers, { medium: ['fax'] })).message).toBe(
-        '/preferences/medium: unknown channel "fax": channels are "slack", "web_push" and "email"',
+        '/preferences/medium: unknown channel "fax": channels are "slack", "web_push", "email" and "teams"',
       );
     });
 
