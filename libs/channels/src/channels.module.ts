@@ -64,6 +64,7 @@ import { WebPushChannel } from './web-push/web-push.channel';
   exports: [
     APPROVAL_OUTREACH,
     APPROVAL_WATCHER,
+    ChannelPreferencesService,
     NotificationService,
     PushSubscriptionsService,
     SlackBoltService,
