@@ -135,6 +135,7 @@ describe('channel preferences: a person chooses per tier where they are reached,
       { channel: 'slack', configured: true, set_up: false },
       { channel: 'web_push', configured: true, set_up: true },
       { channel: 'email', configured: true, set_up: true },
+      { channel: 'teams', configured: false, set_up: false },
     ]);
     expect(view.body.tiers).toEqual([
       { tier: 'low', allowed: ['slack', 'web_push'], chosen: null, used: ['slack', 'web_push'] },
