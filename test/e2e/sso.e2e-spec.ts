@@ -407,8 +407,8 @@ describe('single sign-on (OpenID Connect)', () => {
     });
 
     it('an admin invites without a link (it could not be used) and cannot issue one: 403 sso_required, no link stored', async () => {
-      const admin = await newPerson(ssoOnly.app, { email: email('olga'), role: 'admin' });
-      fake.sub = `olga-${stamp}`;
+      const admin = await newPerson(ssoOnly.app, { email: email('quinn'), role: 'admin' });
+      fake.sub = `quinn-${stamp}`;
       fake.claims = { email: admin.email, email_verified: true };
       const signedIn = await ssoSignIn(ssoOnly, 'fake', '');
       const browser = new PersonBrowser(ssoOnly.url);
