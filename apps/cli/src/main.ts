@@ -31,6 +31,24 @@ const onDemand = {
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
+ * Marks a failure to start a server (`start`, `api`, `worker`, `mcp-gateway`): `main` ends the process after
+ * printing it. What the half-started server opened (Redis and database connections, timers) would otherwise keep
+ * it running without serving, and no supervisor restarts a process that has not exited (a busy port did that).
+ */
+class ServeFailure extends Error {
+  constructor(readonly failure: unknown) {
+    super('the server did not start');
+  }
+}
+
+function serving(run: () => Promise<void>): () => Promise<void> {
+  return () =>
+    run().catch((error: unknown) => {
+      throw new ServeFailure(error);
+    });
+}
+
+/**
  * Opens the services for one admin command, runs it, closes everything; the exit code says how it went. With
  * `live`, Redis is asked first: `work` learns whether the running instances can be reached (`live` true) or not.
  */
@@ -76,25 +94,27 @@ export function buildProgram(): Command {
   program
     .command('start')
     .description('run migrations, the API and the worker (embedded PostgreSQL and a local Redis when not configured)')
-    .action(async () => {
-      const root = createRootLogger(process.env.LOG_LEVEL ?? 'info', 'countersign');
-      await onDemand.start().start(root);
-    });
+    .action(
+      serving(async () => {
+        const root = createRootLogger(process.env.LOG_LEVEL ?? 'info', 'countersign');
+        await onDemand.start().start(root);
+      }),
+    );
   program
     .command('api')
     .description('run the HTTP API (production: with DATABASE_URL and REDIS_URL set)')
-    .action(() => onDemand.api().runApi());
+    .action(serving(() => onDemand.api().runApi()));
   program
     .command('worker')
     .description('run the background worker')
-    .action(() => onDemand.worker().runWorker());
+    .action(serving(() => onDemand.worker().runWorker()));
   program
     .command('mcp-gateway')
     .description('put Countersign in front of MCP servers: every tool call is approved before it is forwarded')
     .requiredOption('--config <file>', 'the mapping file (YAML): Countersign, upstreams, tool rules')
     .option('--stdio', 'serve one MCP client over stdin/stdout instead of Streamable HTTP')
     .action((options: { config: string; stdio?: boolean }) =>
-      onDemand.mcpGateway().mcpGateway(options.config, { stdio: options.stdio === true }),
+      serving(() => onDemand.mcpGateway().mcpGateway(options.config, { stdio: options.stdio === true }))(),
     );
   program
     .command('migrate')
@@ -316,7 +336,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    const failure = describeFailure(error);
+    const failure = describeFailure(error instanceof ServeFailure ? error.failure : error);
     if (argv.includes('--json')) {
       process.stderr.write(JSON.stringify({ error: snakeCaseKeys(failure) }) + '\n');
     } else {
@@ -324,6 +344,8 @@ export async function main(argv: string[]): Promise<void> {
       for (const line of failure.lines ?? []) process.stderr.write(`  ${line}\n`);
     }
     process.exitCode = process.exitCode || 1;
+    // stderr is synchronous for files and pipes on Linux: the lines above are out before the exit.
+    if (error instanceof ServeFailure) process.exit(process.exitCode);
   }
 }
 
