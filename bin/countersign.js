@@ -19,6 +19,8 @@ if (!existsSync(entry)) {
 }
 require(entry)
   .main(process.argv)
+  // A server that failed to start may hold connections open: end the process (stderr is synchronous on Linux pipes).
+  .then((outcome) => outcome && outcome.endProcess && process.exit(process.exitCode || 1))
   .catch((error) => {
     process.stderr.write(`${error && error.stack ? error.stack : error}\n`);
     process.exit(1);

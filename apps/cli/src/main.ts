@@ -31,8 +31,8 @@ const onDemand = {
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
- * Marks a failure to start a server (`start`, `api`, `worker`, `mcp-gateway`): `main` ends the process after
- * printing it. What the half-started server opened (Redis and database connections, timers) would otherwise keep
+ * Marks a failure to start a server (`start`, `api`, `worker`, `mcp-gateway`): `main` tells its caller to end the
+ * process after printing it (the entry points do; tests that run `main` in-process do not). What the half-started server opened (Redis and database connections, timers) would otherwise keep
  * it running without serving, and no supervisor restarts a process that has not exited (a busy port did that).
  */
 class ServeFailure extends Error {
@@ -327,14 +327,15 @@ export function buildProgram(): Command {
 }
 
 /** Entry point of `bin/countersign.js`. Every failure is one line on stderr (one JSON object with `--json`) and exit code 1. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<{ endProcess: boolean }> {
   try {
     await buildProgram().parseAsync(argv);
+    return { endProcess: false };
   } catch (error) {
     if (error instanceof CommanderError && (error.exitCode === 0 || error.code === 'commander.help')) {
       // Help was asked for (exit 0) or shown because no command was given (exit 1); either way it is printed.
       process.exitCode = error.exitCode;
-      return;
+      return { endProcess: false };
     }
     const failure = describeFailure(error instanceof ServeFailure ? error.failure : error);
     if (argv.includes('--json')) {
@@ -344,8 +345,7 @@ export async function main(argv: string[]): Promise<void> {
       for (const line of failure.lines ?? []) process.stderr.write(`  ${line}\n`);
     }
     process.exitCode = process.exitCode || 1;
-    // stderr is synchronous for files and pipes on Linux: the lines above are out before the exit.
-    if (error instanceof ServeFailure) process.exit(process.exitCode);
+    return { endProcess: error instanceof ServeFailure };
   }
 }
 
